@@ -1,0 +1,59 @@
+// Layering (as in vscode's common/node/browser/electron-main split), enforced here:
+//   shared/    pure TypeScript: no Node, DOM-only, Electron or React imports
+//   main/core/ and main/cli/: Node, never Electron, never main/app
+//   renderer/  imports shared/ only
+//   main/app/  Electron main; nothing imports it
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const electronPkgs = ['electron', 'electron-store', 'electron-updater', '@electron/*'];
+const rule = (paths, patterns) => ['error', { paths: paths.map((name) => ({ name, message: 'Layering: not allowed in this folder (see eslint.config.js).' })), patterns }];
+const noApp = { group: ['**/main/app/**', '**/app/**', '../app', '../../app'], message: 'Layering: nothing imports main/app.' };
+const noRenderer = { group: ['**/renderer/**'], message: 'Layering: only the renderer bundle imports renderer/.' };
+const noMain = { group: ['**/main/**'], message: 'Layering: this folder may not import main/.' };
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/artifacts/**', 'test-results/**', 'playwright-report/**', 'bin/**', '.tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: { 'no-restricted-imports': rule([...nodeBuiltins, ...electronPkgs, 'react', 'react-dom'], [noApp, noRenderer, noMain, { group: electronPkgs, message: 'Layering: shared/ is pure.' }]) },
+  },
+  {
+    files: ['main/core/**/*.ts', 'main/cli/**/*.ts'],
+    rules: { 'no-restricted-imports': rule(electronPkgs, [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }]) },
+  },
+  {
+    files: ['main/preload.ts'],
+    rules: { 'no-restricted-imports': rule(nodeBuiltins, [noApp, noRenderer, { group: ['**/main/core/**', '**/core/**'], message: 'Layering: the preload only bridges IPC.' }]) },
+  },
+  {
+    files: ['main/app/**/*.ts'],
+    rules: { 'no-restricted-imports': rule([], [noRenderer]) },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': rule([...nodeBuiltins, ...electronPkgs], [noApp, noMain, { group: electronPkgs, message: 'Layering: the renderer talks to main only through window.callpop.' }]),
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': rule(['electron'], []) },
+  },
+);

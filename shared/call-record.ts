@@ -1,0 +1,103 @@
+// One call of this user's extension, as kept in the personal log and shown in the UI.
+// The status/result pairing is a discriminated union so that e.g. a ringing call with a result,
+// or an ended call without one, cannot be written down.
+import { z } from 'zod';
+
+export const directions = ['incoming', 'outgoing'] as const;
+export const callResults = ['answered', 'missed', 'answered-elsewhere'] as const;
+export const transferTypes = ['attended', 'blind'] as const;
+
+export type Direction = (typeof directions)[number];
+export type CallResult = (typeof callResults)[number];
+export type TransferType = (typeof transferTypes)[number];
+
+const isoTime = z.iso.datetime({ offset: true });
+const shortText = z.string().max(256);
+
+const base = {
+  /** The 3CX call id of the first event seen for the call ("230307142318_40"). */
+  id: z.string().min(1).max(64),
+  direction: z.enum(directions),
+  /** The other party as sent by the PBX; "" when withheld. Never "MAKECALL". */
+  number: shortText,
+  /** This user's extension. */
+  extension: z.string().min(1).max(32),
+  /** Queue or ring group the call came through. */
+  queue: z.string().max(32).nullable(),
+  /** DID without the "DID-" prefix. */
+  did: z.string().max(64).nullable(),
+  startedAt: isoTime,
+  /** Talk time reported by the PBX. */
+  durationSec: z.number().int().nonnegative().nullable(),
+  transferType: z.enum(transferTypes).nullable(),
+  transferredTo: z.string().max(32).nullable(),
+  transferredFrom: z.string().max(32).nullable(),
+  /** For answered-elsewhere: the extension that picked up. */
+  answeredBy: z.string().max(32).nullable(),
+  /** Recording URLs announced for this user's legs of the call (untrusted input). */
+  recordings: z.array(z.string().max(2048)).max(16),
+  /** The user has looked at this call (drives the missed-calls badge). */
+  seen: z.boolean(),
+};
+
+export const callRecordSchema = z.discriminatedUnion('status', [
+  z.object({ ...base, status: z.literal('ringing'), result: z.null(), answeredAt: z.null(), endedAt: z.null() }),
+  z.object({ ...base, status: z.literal('talking'), result: z.literal('answered'), answeredAt: isoTime, endedAt: z.null() }),
+  z.object({
+    ...base,
+    status: z.literal('ended'),
+    result: z.enum(callResults),
+    // null when the PBX reported the end of an answered call without its start
+    answeredAt: isoTime.nullable(),
+    endedAt: isoTime,
+  }),
+]);
+
+export type CallRecord = z.infer<typeof callRecordSchema>;
+export type RingingCall = Extract<CallRecord, { status: 'ringing' }>;
+export type TalkingCall = Extract<CallRecord, { status: 'talking' }>;
+export type EndedCall = Extract<CallRecord, { status: 'ended' }>;
+export type CallStatus = CallRecord['status'];
+
+/** What made a record change; drives popups and notifications. */
+export const callChanges = [
+  'ringing',
+  'dialing',
+  'answered',
+  'transferred',
+  'answered-elsewhere',
+  'missed',
+  'ended',
+  'recording',
+  'updated',
+] as const;
+export type CallChange = (typeof callChanges)[number];
+
+export interface CallUpdate {
+  change: CallChange;
+  record: CallRecord;
+}
+
+export const isOpen = (r: CallRecord): r is RingingCall | TalkingCall => r.status !== 'ended';
+
+/** The column order used by CSV export and `callpop log --csv`. */
+export const callRecordColumns = [
+  'id',
+  'direction',
+  'result',
+  'status',
+  'number',
+  'extension',
+  'queue',
+  'did',
+  'startedAt',
+  'answeredAt',
+  'endedAt',
+  'durationSec',
+  'transferType',
+  'transferredTo',
+  'transferredFrom',
+  'answeredBy',
+  'recordings',
+  'seen',
+] as const satisfies readonly (keyof CallRecord)[];

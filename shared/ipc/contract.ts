@@ -1,0 +1,190 @@
+// The IPC contract between the renderer and the app: every request channel with its argument and
+// result types, and every event pushed to the renderer. Types only (no zod), so the preload
+// bundle stays small; the argument schemas that main checks are in ./schemas.ts.
+//
+// Requests use invoke/handle; pushes use send/on. `owner` says who answers a request: "core"
+// requests are forwarded by main to the core service (utility process, or the e2e bridge),
+// "main" ones are answered by Electron main itself.
+import type { CallChange, CallRecord, CallResult, Direction } from '../call-record';
+import type { FieldErrors, Settings, SettingsPatch } from '../settings';
+
+/** A call as the UI shows it: the record plus what Callpop knows about the number. */
+export type CallView = CallRecord & { contactName: string | null };
+
+export type ServiceState =
+  | { state: 'starting' }
+  | { state: 'listening'; port: number; url: string }
+  | { state: 'error'; message: string }
+  | { state: 'restarting'; attempt: number; message: string }
+  | { state: 'stopped' };
+
+export interface AppStatus {
+  service: ServiceState;
+  popupsPaused: boolean;
+  missedUnseen: number;
+  /** Set while a machine policy file is present but invalid (it is then ignored). */
+  policyError: string | null;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  /** Locked by the machine policy: key ("popup.enabled" or "listenPort") → reason shown to the user. */
+  locked: Record<string, string>;
+  /** The webhook URL for each address of this PC the PBX might use. First = best guess. */
+  webhookUrls: string[];
+}
+
+export type SettingsUpdateResult = { ok: true; view: SettingsView } | { ok: false; errors: FieldErrors };
+
+export interface LogFilter {
+  direction?: Direction | undefined;
+  result?: CallResult | undefined;
+  /** ISO dates, inclusive; `to` may be a date ("2026-11-24") meaning the whole day. */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Digits in any format, or part of a contact name. */
+  text?: string | undefined;
+  unseenOnly?: boolean | undefined;
+}
+
+export interface LogQuery extends LogFilter {
+  offset: number;
+  limit: number;
+}
+
+export interface LogPage {
+  total: number;
+  offset: number;
+  records: CallView[];
+}
+
+export interface NumberHistory {
+  number: string;
+  count: number;
+  missed: number;
+  /** The latest earlier call with this number (not the current one). */
+  last: CallView | null;
+}
+
+export type DownloadState = 'running' | 'done' | 'failed' | 'canceled';
+
+export interface DownloadProgress {
+  downloadId: string;
+  callId: string;
+  url: string;
+  state: DownloadState;
+  receivedBytes: number;
+  totalBytes: number | null;
+  /** Final file path once done. */
+  path: string | null;
+  error: string | null;
+}
+
+export type ExportFormat = 'csv' | 'json';
+export type ExportResult = { ok: true; path: string; count: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
+export type ImportResult = { ok: true; imported: number; total: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
+export type ActionResult = { ok: true } | { ok: false; error: string };
+
+export type View = 'main' | 'popup';
+export type NavigateTarget = { view: 'calls' | 'log' | 'settings'; callId?: string | undefined };
+
+interface Req<A, R, O extends 'core' | 'main'> {
+  args: A;
+  result: R;
+  owner: O;
+}
+type Empty = Record<string, never>;
+
+export interface InvokeMap {
+  'app:rendererReady': Req<{ view: View }, void, 'main'>;
+  'app:getStatus': Req<Empty, AppStatus, 'main'>;
+  'app:openLogsFolder': Req<Empty, void, 'main'>;
+  'window:openMain': Req<NavigateTarget, void, 'main'>;
+  'settings:get': Req<Empty, SettingsView, 'main'>;
+  'settings:update': Req<SettingsPatch, SettingsUpdateResult, 'main'>;
+  'settings:regenerateSecret': Req<Empty, SettingsView, 'main'>;
+  'popup:dismiss': Req<{ callId: string }, void, 'main'>;
+  'popups:setPaused': Req<{ paused: boolean }, void, 'main'>;
+  'call:openCrm': Req<{ callId: string }, ActionResult, 'main'>;
+  'call:callBack': Req<{ number: string }, ActionResult, 'main'>;
+  'clipboard:writeText': Req<{ text: string }, void, 'main'>;
+  'recording:showInFolder': Req<{ path: string }, ActionResult, 'main'>;
+  'log:export': Req<{ format: ExportFormat; filter: LogFilter }, ExportResult, 'main'>;
+  'contacts:import': Req<Empty, ImportResult, 'main'>;
+
+  'calls:active': Req<Empty, CallView[], 'core'>;
+  'calls:get': Req<{ callId: string }, CallView | null, 'core'>;
+  'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
+  'log:query': Req<LogQuery, LogPage, 'core'>;
+  'log:markSeen': Req<{ ids?: string[] | undefined }, { missedUnseen: number }, 'core'>;
+  'log:delete': Req<{ ids: string[] }, { deleted: number }, 'core'>;
+  'recording:download': Req<{ callId: string; url: string }, { downloadId: string } | { error: string }, 'core'>;
+  'recording:cancel': Req<{ downloadId: string }, void, 'core'>;
+  'recording:list': Req<Empty, DownloadProgress[], 'core'>;
+  'contacts:importText': Req<{ text: string; fileName: string }, ImportResult, 'core'>;
+  'contacts:clear': Req<Empty, void, 'core'>;
+  'test:sendTestCall': Req<Empty, ActionResult, 'core'>;
+}
+
+export type InvokeChannel = keyof InvokeMap;
+export type InvokeArgs<C extends InvokeChannel> = InvokeMap[C]['args'];
+export type InvokeResult<C extends InvokeChannel> = InvokeMap[C]['result'];
+export type CoreChannel = { [C in InvokeChannel]: InvokeMap[C]['owner'] extends 'core' ? C : never }[InvokeChannel];
+export type MainChannel = Exclude<InvokeChannel, CoreChannel>;
+
+export interface PushMap {
+  'push:callUpdate': { change: CallChange; record: CallView };
+  'push:status': AppStatus;
+  'push:settings': SettingsView;
+  'push:download': DownloadProgress;
+  'push:logChanged': { missedUnseen: number };
+  'push:navigate': NavigateTarget;
+}
+export type PushChannel = keyof PushMap;
+
+/** The same list at run time (main registers handlers from it; tests check it is complete). */
+export const invokeOwners = {
+  'app:rendererReady': 'main',
+  'app:getStatus': 'main',
+  'app:openLogsFolder': 'main',
+  'window:openMain': 'main',
+  'settings:get': 'main',
+  'settings:update': 'main',
+  'settings:regenerateSecret': 'main',
+  'popup:dismiss': 'main',
+  'popups:setPaused': 'main',
+  'call:openCrm': 'main',
+  'call:callBack': 'main',
+  'clipboard:writeText': 'main',
+  'recording:showInFolder': 'main',
+  'log:export': 'main',
+  'contacts:import': 'main',
+  'calls:active': 'core',
+  'calls:get': 'core',
+  'calls:history': 'core',
+  'log:query': 'core',
+  'log:markSeen': 'core',
+  'log:delete': 'core',
+  'recording:download': 'core',
+  'recording:cancel': 'core',
+  'recording:list': 'core',
+  'contacts:importText': 'core',
+  'contacts:clear': 'core',
+  'test:sendTestCall': 'core',
+} as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
+
+export const pushChannels = [
+  'push:callUpdate',
+  'push:status',
+  'push:settings',
+  'push:download',
+  'push:logChanged',
+  'push:navigate',
+] as const satisfies readonly PushChannel[];
+
+/** How the API reaches main: ipcRenderer in the preload, a WebSocket in the browser-test bridge. */
+export interface IpcTransport {
+  invoke(channel: string, args: unknown): Promise<unknown>;
+  /** Subscribe; the listener gets the payload only. Returns an unsubscribe. */
+  on(channel: string, listener: (payload: unknown) => void): () => void;
+}

@@ -1,0 +1,63 @@
+// Argument schemas for every request channel: main validates what a renderer sends before
+// anything acts on it (a compromised renderer is untrusted input too).
+import { z } from 'zod';
+import { callResults, directions } from '../call-record';
+import { settingsPatchSchema } from '../settings';
+import type { InvokeArgs, InvokeChannel } from './contract';
+
+const id = z.string().min(1).max(64);
+const empty = z.object({}).strict();
+const isoDate = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'Not a date.');
+
+export const logFilterSchema = z
+  .object({
+    direction: z.enum(directions).optional(),
+    result: z.enum(callResults).optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    text: z.string().max(100).optional(),
+    unseenOnly: z.boolean().optional(),
+  })
+  .strict();
+
+export const invokeArgSchemas = {
+  'app:rendererReady': z.object({ view: z.enum(['main', 'popup']) }).strict(),
+  'app:getStatus': empty,
+  'app:openLogsFolder': empty,
+  'window:openMain': z.object({ view: z.enum(['calls', 'log', 'settings']), callId: id.optional() }).strict(),
+  'settings:get': empty,
+  'settings:update': settingsPatchSchema,
+  'settings:regenerateSecret': empty,
+  'popup:dismiss': z.object({ callId: id }).strict(),
+  'popups:setPaused': z.object({ paused: z.boolean() }).strict(),
+  'call:openCrm': z.object({ callId: id }).strict(),
+  'call:callBack': z.object({ number: z.string().min(1).max(64) }).strict(),
+  'clipboard:writeText': z.object({ text: z.string().max(4096) }).strict(),
+  'recording:showInFolder': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'log:export': z.object({ format: z.enum(['csv', 'json']), filter: logFilterSchema }).strict(),
+  'contacts:import': empty,
+  'calls:active': empty,
+  'calls:get': z.object({ callId: id }).strict(),
+  'calls:history': z.object({ number: z.string().max(64), excludeCallId: id.optional() }).strict(),
+  'log:query': logFilterSchema.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
+  'log:markSeen': z.object({ ids: z.array(id).max(100_000).optional() }).strict(),
+  'log:delete': z.object({ ids: z.array(id).min(1).max(100_000) }).strict(),
+  'recording:download': z.object({ callId: id, url: z.string().min(1).max(2048) }).strict(),
+  'recording:cancel': z.object({ downloadId: id }).strict(),
+  'recording:list': empty,
+  'contacts:importText': z.object({ text: z.string().max(20_000_000), fileName: z.string().max(260) }).strict(),
+  'contacts:clear': empty,
+  'test:sendTestCall': empty,
+} satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
+
+export type ArgCheck<C extends InvokeChannel> = { ok: true; args: InvokeArgs<C> } | { ok: false; error: string };
+
+/** Validate a request's arguments; the error is one line naming the channel and the field. */
+export function checkInvokeArgs<C extends InvokeChannel>(channel: C, args: unknown): ArgCheck<C> {
+  const schema = invokeArgSchemas[channel] as z.ZodType<InvokeArgs<C>> | undefined;
+  if (!schema) return { ok: false, error: `Unknown channel ${String(channel)}` };
+  const r = schema.safeParse(args ?? {});
+  if (r.success) return { ok: true, args: r.data };
+  const first = r.error.issues[0];
+  return { ok: false, error: `${channel}: ${first ? `${first.path.join('.') || 'arguments'}: ${first.message}` : 'invalid arguments'}` };
+}

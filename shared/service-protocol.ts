@@ -1,0 +1,18 @@
+// Messages between Electron main and the core service running in a utilityProcess
+// (structured-clone data over process.parentPort). The same core also runs in `callpop serve`.
+import type { CoreChannel, PushChannel, PushMap } from './ipc/contract';
+import type { Settings } from './settings';
+
+export type ToService =
+  | { type: 'init'; settings: Settings; dataDir: string; downloadDir: string }
+  | { type: 'settings'; settings: Settings }
+  | { type: 'invoke'; id: number; channel: CoreChannel; args: unknown }
+  | { type: 'shutdown' };
+
+export type FromService =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: string }
+  | { [P in PushChannel]: { type: 'push'; channel: P; payload: PushMap[P] } }[PushChannel]
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,142 @@
+// The user's settings: one zod schema gives the type, the defaults and the inline validation
+// messages shown in Settings. Stored by electron-store in the app and by a JSON file for
+// `callpop serve`; both sit behind SettingsStore so the core never sees Electron.
+import { z } from 'zod';
+
+export const popupPositions = ['bottom-right', 'top-right', 'bottom-left', 'top-left'] as const;
+export const themes = ['system', 'light', 'dark'] as const;
+
+const extension = z
+  .string()
+  .trim()
+  .regex(/^\d{0,10}$/, 'An extension is 1 to 10 digits, e.g. 117.');
+
+/** A host name, IPv4 or [IPv6] address, optionally with :port; no scheme, no path. */
+export const hostPattern = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** IPv4 / IPv6 address or CIDR range. */
+const sourceAddress = z
+  .string()
+  .trim()
+  .regex(/^(?:(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?|[0-9A-Fa-f:]+(?::\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?:\/\d{1,3})?)$/, 'Use an IP address or range, e.g. 192.0.2.10 or 192.0.2.0/24.');
+
+/** SHA-256 certificate fingerprint: 64 hex digits, colons optional. */
+export const fingerprintPattern = /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/;
+
+const urlTemplate = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((s) => s === '' || /^(https?:|tel:|callto:|sip:)/i.test(s), 'The template must start with https://, http://, tel:, callto: or sip:.');
+
+export const settingsSchema = z.object({
+  /** This user's 3CX extension; "" until set up. */
+  extension: extension.default(''),
+  listenHost: z.string().trim().min(1).max(255).default('0.0.0.0'),
+  listenPort: z.number().int('The port is a whole number.').min(0).max(65535, 'Ports go up to 65535.').default(8765),
+  /** Random secret in the webhook URL path (>= 128 bits, base64url). Generated on first run. */
+  webhookSecret: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{22,128}$/, 'The secret is 22 to 128 characters of A-Z, a-z, 0-9, _ and -.')
+    .or(z.literal(''))
+    .default(''),
+  /** Only these sources may post webhooks; empty = anyone who knows the URL. */
+  allowedSources: z.array(sourceAddress).max(64).default([]),
+  /** The PBX host (FQDN[:port]); recordings are only fetched from it. */
+  pbxHost: z.string().trim().regex(hostPattern, 'Enter the PBX host name, e.g. pbx.example.com or pbx.example.com:5001.').or(z.literal('')).default(''),
+  /** Trust exactly this self-signed PBX certificate (SHA-256 fingerprint). */
+  recordingFingerprint: z.string().trim().regex(fingerprintPattern, 'A SHA-256 fingerprint is 64 hex digits (colons optional).').or(z.literal('')).default(''),
+  /** Where recordings are saved; "" = the OS download folder. */
+  downloadDir: z.string().max(4096).default(''),
+  autoDownloadRecordings: z.boolean().default(false),
+  popup: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Pop only for callers from outside (not other extensions). */
+      externalOnly: z.boolean().default(false),
+      /** Seconds a finished call's card stays; 0 = until dismissed. */
+      autoCloseSec: z.number().int().min(0).max(3600).default(8),
+      position: z.enum(popupPositions).default('bottom-right'),
+    })
+    .prefault({}),
+  notifications: z
+    .object({
+      ringing: z.boolean().default(false),
+      missed: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Open in CRM: {number}, {e164}, {extension}, {callId} are URL-encoded into it. */
+  crmUrlTemplate: urlTemplate.default(''),
+  /** Call back: "" = tel:{number}, else e.g. the WebAPI's makecall URL. */
+  clickToCallTemplate: urlTemplate.default(''),
+  /** ISO 3166 country used to read and format national numbers. */
+  defaultCountry: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Use a two-letter country code, e.g. US, GB, TR.').default('US'),
+  startAtLogin: z.boolean().default(false),
+  theme: z.enum(themes).default('system'),
+  /** A ringing call with no news for this long is closed as missed (3CX sends no "stopped ringing"). */
+  ringTimeoutSec: z.number().int().min(10).max(3600).default(180),
+  /** Delete log entries older than this many days; 0 = keep forever. */
+  retentionDays: z.number().int().min(0).max(36500).default(0),
+  updates: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Generic-provider URL (IT hosts updates internally); "" = no update checks. */
+      url: z.string().trim().max(2048).refine((s) => s === '' || /^https?:\/\//i.test(s), 'Use an http(s) URL.').default(''),
+    })
+    .prefault({}),
+  debugLogging: z.boolean().default(false),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsKey = keyof Settings;
+export const defaultSettings = (): Settings => settingsSchema.parse({});
+
+/** A partial update as sent by Settings (nested objects may be partial too). */
+export const settingsPatchSchema = settingsSchema
+  .extend({
+    popup: settingsSchema.shape.popup.unwrap().partial(),
+    notifications: settingsSchema.shape.notifications.unwrap().partial(),
+    updates: settingsSchema.shape.updates.unwrap().partial(),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+/** field path ("popup.autoCloseSec") → message, for inline errors. */
+export type FieldErrors = Record<string, string>;
+
+export function zodFieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join('.') || '_';
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+/** Apply a patch to settings; the whole result is validated, so nothing is half-applied. */
+export function applySettingsPatch(current: Settings, patch: unknown): { ok: true; settings: Settings } | { ok: false; errors: FieldErrors } {
+  const p = settingsPatchSchema.safeParse(patch);
+  if (!p.success) return { ok: false, errors: zodFieldErrors(p.error) };
+  const merged = {
+    ...current,
+    ...p.data,
+    popup: { ...current.popup, ...p.data.popup },
+    notifications: { ...current.notifications, ...p.data.notifications },
+    updates: { ...current.updates, ...p.data.updates },
+  };
+  const r = settingsSchema.safeParse(merged);
+  return r.success ? { ok: true, settings: r.data } : { ok: false, errors: zodFieldErrors(r.error) };
+}
+
+/** Persistence behind an interface: electron-store in the app, a JSON file for the CLI. */
+export interface SettingsStore {
+  get(): Settings;
+  set(settings: Settings): void;
+}
+
+/** The webhook URL to paste into WebhooksApi.ini. `host` is how the PBX reaches this PC. */
+export function webhookUrl(host: string, port: number, secret: string): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${h}:${port}/webhook/${secret}`;
+}
