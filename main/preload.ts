@@ -1,0 +1,2 @@
+// Sandboxed preload (placeholder until the desktop issue lands).
+export {};

@@ -1,0 +1,1 @@
+// placeholder: the CLI bundle (main/cli) lands with the core issue
