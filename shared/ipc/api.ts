@@ -22,6 +22,7 @@ export function createCallpopApi(t: IpcTransport) {
     callBack: (number: string) => call('call:callBack', { number }),
     copyText: (text: string) => call('clipboard:writeText', { text }),
     showInFolder: (path: string) => call('recording:showInFolder', { path }),
+    recordingMediaUrl: (downloadId: string) => call('recording:mediaUrl', { downloadId }),
     exportLog: (args: InvokeArgs<'log:export'>) => call('log:export', args),
     importContacts: () => call('contacts:import', {}),
     importContactsText: (text: string, fileName: string) => call('contacts:importText', { text, fileName }),

@@ -109,6 +109,8 @@ export interface InvokeMap {
   'call:callBack': Req<{ number: string }, ActionResult, 'main'>;
   'clipboard:writeText': Req<{ text: string }, void, 'main'>;
   'recording:showInFolder': Req<{ path: string }, ActionResult, 'main'>;
+  /** A URL the renderer's <audio> can play the downloaded file from (custom protocol in the app). */
+  'recording:mediaUrl': Req<{ downloadId: string }, { url: string } | { error: string }, 'main'>;
   'log:export': Req<{ format: ExportFormat; filter: LogFilter }, ExportResult, 'main'>;
   'contacts:import': Req<Empty, ImportResult, 'main'>;
 
@@ -157,6 +159,7 @@ export const invokeOwners = {
   'call:callBack': 'main',
   'clipboard:writeText': 'main',
   'recording:showInFolder': 'main',
+  'recording:mediaUrl': 'main',
   'log:export': 'main',
   'contacts:import': 'main',
   'calls:active': 'core',

@@ -34,6 +34,7 @@ export const invokeArgSchemas = {
   'call:callBack': z.object({ number: z.string().min(1).max(64) }).strict(),
   'clipboard:writeText': z.object({ text: z.string().max(4096) }).strict(),
   'recording:showInFolder': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'recording:mediaUrl': z.object({ downloadId: id }).strict(),
   'log:export': z.object({ format: z.enum(['csv', 'json']), filter: logFilterSchema }).strict(),
   'contacts:import': empty,
   'calls:active': empty,

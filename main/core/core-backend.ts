@@ -1,0 +1,30 @@
+// The core service as the app sees it: answers the "core" IPC channels and pushes events.
+// Hosted in an Electron utilityProcess (main/core/service-host.ts) and, in browser tests, by the
+// e2e bridge; `callpop serve` runs the same CallpopService underneath.
+import type { CoreChannel, InvokeArgs, InvokeResult, PushChannel, PushMap, ServiceState } from '../../shared/ipc/contract';
+import type { Logger } from '../../shared/log';
+import type { Settings } from '../../shared/settings';
+
+export type Push = <P extends PushChannel>(channel: P, payload: PushMap[P]) => void;
+
+export interface CoreBackendOptions {
+  dataDir: string;
+  /** Used when settings.downloadDir is "". */
+  defaultDownloadDir: string;
+  settings: Settings;
+  push: Push;
+  logger?: Logger;
+  /** Basic credentials for recording URLs (kept encrypted by the app). */
+  recordingCredentials?: () => { username: string; password: string } | null;
+  /** Injected clock for tests; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface CoreBackend {
+  /** Answer one core request; arguments were already validated against shared/ipc/schemas.ts. */
+  handle<C extends CoreChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>>;
+  /** Apply new settings: rebinds the listener when host/port/secret/allow-list change. */
+  updateSettings(settings: Settings): Promise<void>;
+  status(): ServiceState;
+  close(): Promise<void>;
+}
