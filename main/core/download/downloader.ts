@@ -1,0 +1,365 @@
+// Download one recording from the PBX into a folder, safely:
+// - only URLs on the configured PBX host (checked before any DNS lookup or connection);
+// - TLS verified normally, or pinned to one certificate fingerprint (./tls-pin);
+// - streamed to a hidden temp file in the destination folder, fsynced, then published under a
+//   never-existing final name (./unique-file), so no partial file ever carries the final name;
+// - bounded retries with backoff for 5xx / connection errors, resuming with Range + If-Range;
+// - hostile servers: size cap, idle timeout, short bodies detected, at most 3 redirects;
+// - on failure or cancel the temp file is removed.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { silentLogger } from '../../../shared/log';
+import type { Logger } from '../../../shared/log';
+import { sanitizeFileName } from '../../../shared/recording-file-name';
+import { DownloadError, canceledError, fileError, httpStatusError, networkError } from './errors';
+import { PinnedCertificateAgent, normalizeFingerprint } from './tls-pin';
+import { publishFile } from './unique-file';
+import { checkRecordingUrl, checkRedirect, parsePbxHost } from './url-policy';
+import type { PbxTarget } from './url-policy';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface ByteProgress {
+  receivedBytes: number;
+  totalBytes: number | null;
+}
+
+export interface DownloadRecordingOptions {
+  /** The pbxHost setting; only URLs on this host (and port, if given) are fetched. */
+  pbxHost: string;
+  /** Trust exactly this certificate (SHA-256 fingerprint); "" or absent = normal TLS verification. */
+  fingerprint?: string | undefined;
+  /** Existing folder to save into. */
+  destDir: string;
+  /** Wanted file name (sanitized again here); a free variant "name (1).mp3" is used if it exists. */
+  fileName: string;
+  credentials?: Credentials | null | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called at most every `progressIntervalMs` while bytes arrive. */
+  onProgress?: ((p: ByteProgress) => void) | undefined;
+  logger?: Logger | undefined;
+  /** Total tries for 5xx and connection errors. Default 3. */
+  maxTries?: number | undefined;
+  /** First backoff; doubled after each failed try. Default 1000 ms. */
+  retryDelayMs?: number | undefined;
+  /** The server may stay silent this long (connect, headers or body). Default 30 s. */
+  idleTimeoutMs?: number | undefined;
+  /** Refuse recordings larger than this. Default 2 GiB. */
+  maxBytes?: number | undefined;
+  progressIntervalMs?: number | undefined;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+}
+
+const maxRedirects = 3;
+const defaultMaxBytes = 2 * 1024 ** 3;
+
+/** The validated request plan, built synchronously so that refusals never touch the network. */
+export interface DownloadPlan {
+  url: URL;
+  pbx: PbxTarget;
+  fingerprint: string | null;
+}
+
+/** Validate URL, PBX host and fingerprint; throws a DownloadError without any I/O. */
+export function planDownload(rawUrl: string, pbxHost: string, fingerprint?: string): DownloadPlan {
+  const pbx = parsePbxHost(pbxHost);
+  const url = checkRecordingUrl(rawUrl, pbx);
+  const fp = fingerprint && fingerprint.trim() !== '' ? normalizeFingerprint(fingerprint) : null;
+  return { url, pbx, fingerprint: fp };
+}
+
+interface ResumeState {
+  /** Bytes of the recording already in the temp file. */
+  offset: number;
+  /** Validator of the representation being resumed: strong ETag, else Last-Modified. */
+  validator: string | null;
+  totalBytes: number | null;
+}
+
+export async function downloadRecording(rawUrl: string, opts: DownloadRecordingOptions): Promise<DownloadResult> {
+  const plan = planDownload(rawUrl, opts.pbxHost, opts.fingerprint);
+  const signal = opts.signal;
+  if (signal?.aborted) throw canceledError();
+  const log = opts.logger ?? silentLogger;
+  const maxTries = Math.max(1, opts.maxTries ?? 3);
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+  const maxBytes = opts.maxBytes ?? defaultMaxBytes;
+  const finalName = sanitizeFileName(opts.fileName);
+  const destDir = opts.destDir;
+
+  try {
+    const st = await fs.stat(destDir);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw fileError(err, destDir);
+  }
+
+  const tempPath = path.join(destDir, `.${finalName}.${randomBytes(4).toString('hex')}.part`);
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o644);
+  } catch (err) {
+    throw fileError(err, destDir);
+  }
+
+  const agent = plan.url.protocol === 'http:'
+    ? new http.Agent({ keepAlive: false })
+    : plan.fingerprint !== null
+      ? new PinnedCertificateAgent(plan.fingerprint, idleTimeoutMs)
+      : new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
+  const state: ResumeState = { offset: 0, validator: null, totalBytes: null };
+  let closed = false;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fetchOnce(plan, state, {
+          fh,
+          agent,
+          credentials: opts.credentials ?? null,
+          signal,
+          idleTimeoutMs,
+          maxBytes,
+          onProgress: opts.onProgress,
+          progressIntervalMs: opts.progressIntervalMs ?? 100,
+          destDir,
+        });
+        break;
+      } catch (err) {
+        const e = err instanceof DownloadError ? err : networkError(err);
+        if (signal?.aborted) throw canceledError();
+        if (!e.retryable || attempt >= maxTries) {
+          if (e.retryable && attempt > 1) throw new DownloadError(e.code, `${e.message}, after ${attempt} tries`, { cause: e });
+          throw e;
+        }
+        // Resume from what actually reached the file, whatever the stream counted.
+        state.offset = (await fh.stat()).size;
+        log.warn(`download: try ${attempt} failed (${e.message}); retrying from byte ${state.offset}`);
+        await sleep(retryDelayMs * 2 ** (attempt - 1), signal);
+      }
+    }
+    try {
+      await fh.sync();
+      await fh.close();
+      closed = true;
+    } catch (err) {
+      throw fileError(err, destDir);
+    }
+    if (signal?.aborted) throw canceledError();
+    let finalPath: string;
+    try {
+      finalPath = await publishFile(tempPath, destDir, finalName);
+    } catch (err) {
+      throw fileError(err, destDir);
+    }
+    log.info(`download: saved ${state.offset} bytes as ${path.basename(finalPath)}`);
+    return { path: finalPath, bytes: state.offset };
+  } catch (err) {
+    if (!closed) await fh.close().catch(() => undefined);
+    await fs.rm(tempPath, { force: true }).catch(() => undefined);
+    throw err instanceof DownloadError ? err : fileError(err, destDir);
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface FetchContext {
+  fh: FileHandle;
+  agent: http.Agent;
+  credentials: Credentials | null;
+  signal: AbortSignal | undefined;
+  idleTimeoutMs: number;
+  maxBytes: number;
+  onProgress: ((p: ByteProgress) => void) | undefined;
+  progressIntervalMs: number;
+  destDir: string;
+}
+
+/** One try: request (following redirects), then stream the body into the temp file at state.offset. */
+async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchContext): Promise<void> {
+  let url = plan.url;
+  let res: IncomingMessage;
+  let failure: { error: DownloadError | null };
+  for (let redirects = 0; ; redirects++) {
+    const sent = sendRequest(url, state, ctx);
+    failure = sent.failure;
+    res = await sent.response;
+    const status = res.statusCode ?? 0;
+    if ([301, 302, 303, 307, 308].includes(status)) {
+      res.destroy();
+      const location = res.headers.location;
+      if (!location) throw new DownloadError('redirect', `The PBX answered HTTP ${status} without a new address`);
+      if (redirects >= maxRedirects) throw new DownloadError('redirect', `The PBX redirected more than ${maxRedirects} times`);
+      url = checkRedirect(location, url, plan.pbx);
+      continue;
+    }
+    break;
+  }
+
+  const status = res.statusCode ?? 0;
+  let start: number;
+  let total: number | null;
+  const contentLength = parseLength(res.headers['content-length']);
+  if (status === 200) {
+    // A full body: either a first try, or the server ignored / refused our Range. Start over.
+    if (state.offset !== 0) await restartFromZero(state, ctx.fh);
+    start = 0;
+    total = contentLength;
+    state.validator = validatorOf(res);
+  } else if (status === 206 && state.offset > 0) {
+    const range = parseContentRange(res.headers['content-range']);
+    const validator = validatorOf(res);
+    if (range === null || range.start !== state.offset || (state.validator !== null && validator !== null && validator !== state.validator)) {
+      res.destroy();
+      await restartFromZero(state, ctx.fh);
+      throw new DownloadError('connection', 'The PBX sent a different part of the recording than asked');
+    }
+    start = state.offset;
+    total = range.total ?? (contentLength !== null ? start + contentLength : null);
+  } else if (status === 416) {
+    res.destroy();
+    await restartFromZero(state, ctx.fh);
+    throw new DownloadError('connection', 'The PBX refused to resume the download (416)');
+  } else {
+    res.destroy();
+    throw httpStatusError(status);
+  }
+  if (total !== null && total > ctx.maxBytes) {
+    res.destroy();
+    throw tooLarge(ctx.maxBytes);
+  }
+  state.totalBytes = total;
+
+  let received = start;
+  let lastReport = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      received += chunk.length;
+      if (received > ctx.maxBytes || (total !== null && received > total)) {
+        cb(received > ctx.maxBytes ? tooLarge(ctx.maxBytes) : new DownloadError('connection', 'The PBX sent more data than announced'));
+        return;
+      }
+      const now = Date.now();
+      if (ctx.onProgress && now - lastReport >= ctx.progressIntervalMs) {
+        lastReport = now;
+        ctx.onProgress({ receivedBytes: received, totalBytes: total });
+      }
+      cb(null, chunk);
+    },
+  });
+  const out = ctx.fh.createWriteStream({ start, autoClose: false, highWaterMark: 1024 * 1024 });
+  let writeError: unknown = null;
+  out.once('error', (err) => (writeError = err));
+  try {
+    await pipeline(res, counter, out);
+  } catch (err) {
+    // A file-side error (disk full) wins over the network-side symptom it causes.
+    if (writeError !== null) throw fileError(writeError, ctx.destDir);
+    throw failure.error ?? (err instanceof DownloadError ? err : networkError(err));
+  }
+  state.offset = received;
+  if (total !== null && received !== total) {
+    throw new DownloadError('connection', `The connection to the PBX ended after ${received} of ${total} bytes`);
+  }
+}
+
+function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { response: Promise<IncomingMessage>; failure: { error: DownloadError | null } } {
+  const failure: { error: DownloadError | null } = { error: null };
+  const headers: Record<string, string> = {
+    'User-Agent': 'Callpop',
+    Accept: '*/*',
+    'Accept-Encoding': 'identity',
+  };
+  if (ctx.credentials) {
+    headers.Authorization = `Basic ${Buffer.from(`${ctx.credentials.username}:${ctx.credentials.password}`, 'utf8').toString('base64')}`;
+  }
+  if (state.offset > 0) {
+    headers.Range = `bytes=${state.offset}-`;
+    if (state.validator !== null) headers['If-Range'] = state.validator;
+  }
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(url, { method: 'GET', headers, agent: ctx.agent });
+    const fail = (e: DownloadError): void => {
+      failure.error ??= e;
+      req.destroy(e);
+    };
+    const onAbort = (): void => fail(canceledError());
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => ctx.signal?.removeEventListener('abort', onAbort));
+    req.setTimeout(ctx.idleTimeoutMs, () => fail(new DownloadError('timeout', `The PBX sent nothing for ${Math.round(ctx.idleTimeoutMs / 1000)} s`)));
+    req.once('response', (res: IncomingMessage) => {
+      // Late errors (e.g. junk after the body) must not go unhandled; the pipeline sees real ones.
+      res.on('error', () => undefined);
+      resolve(res);
+    });
+    req.on('error', (err) => reject(failure.error ?? networkError(err)));
+    req.end();
+  });
+  return { response, failure };
+}
+
+async function restartFromZero(state: ResumeState, fh: FileHandle): Promise<void> {
+  state.offset = 0;
+  state.validator = null;
+  state.totalBytes = null;
+  await fh.truncate(0);
+}
+
+function tooLarge(maxBytes: number): DownloadError {
+  return new DownloadError('too-large', `Refused: the recording is larger than ${Math.round(maxBytes / 1024 ** 2)} MB`);
+}
+
+function parseLength(v: string | undefined): number | null {
+  if (v === undefined || !/^\d{1,16}$/.test(v.trim())) return null;
+  return Number(v.trim());
+}
+
+/** "bytes 100-199/200" → {start 100, total 200}; "bytes 100-199/*" → total null. */
+function parseContentRange(v: string | undefined): { start: number; total: number | null } | null {
+  const m = v === undefined ? null : /^bytes (\d{1,16})-(\d{1,16})\/(\d{1,16}|\*)$/.exec(v.trim());
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  const total = m[3] === '*' ? null : Number(m[3]);
+  if (end < start || (total !== null && end >= total)) return null;
+  return { start, total };
+}
+
+/** If-Range needs a strong ETag; a weak one is useless, then Last-Modified is the fallback. */
+function validatorOf(res: IncomingMessage): string | null {
+  const etag = res.headers.etag;
+  if (etag && !etag.startsWith('W/')) return etag;
+  return res.headers['last-modified'] ?? null;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(canceledError());
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(canceledError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
