@@ -3,9 +3,16 @@
 import type { CoreChannel, PushChannel, PushMap } from './ipc/contract';
 import type { Settings } from './settings';
 
+/** Basic credentials for recording URLs; decrypted by main (safeStorage), never written by the core. */
+export interface RecordingCredentials {
+  username: string;
+  password: string;
+}
+
 export type ToService =
-  | { type: 'init'; settings: Settings; dataDir: string; downloadDir: string }
-  | { type: 'settings'; settings: Settings }
+  | { type: 'init'; settings: Settings; dataDir: string; downloadDir: string; recordingCredentials?: RecordingCredentials | null }
+  /** `recordingCredentials` absent = unchanged; null = cleared. */
+  | { type: 'settings'; settings: Settings; recordingCredentials?: RecordingCredentials | null }
   | { type: 'invoke'; id: number; channel: CoreChannel; args: unknown }
   | { type: 'shutdown' };
 
