@@ -1,0 +1,79 @@
+// The single-writer lock of a call log directory: a file holding the writer's pid. A lock whose pid
+// is no longer running (the writer crashed or was killed) is stale and taken over.
+import { link, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const lockFileName = 'calls.lock';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
+
+/** Creates `path` holding `content` only if it does not exist; the content is never seen half-written. */
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeNew(temp, content, 'w');
+  try {
+    await link(temp, path);
+    return true;
+  } catch (err) {
+    if (errCode(err) === 'EEXIST') return false;
+    // File systems without hard links: fall back to O_EXCL (a reader may then see it empty for a moment).
+    if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EXDEV'].includes(errCode(err) ?? '')) throw err;
+    try {
+      await writeNew(path, content, 'wx');
+      return true;
+    } catch (err2) {
+      if (errCode(err2) === 'EEXIST') return false;
+      throw err2;
+    }
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+async function writeNew(path: string, content: string, flags: 'w' | 'wx'): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readPid(path: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt(await readFile(path, 'utf8'), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Takes the lock or throws "the call log in DIR is in use by process PID". Returns its release. */
+export async function acquireLock(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, lockFileName);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await createExclusive(path, `${process.pid}\n`)) {
+      return async () => {
+        if ((await readPid(path).catch(() => null)) === process.pid) await unlink(path).catch(() => {});
+      };
+    }
+    const pid = await readPid(path);
+    if (pid !== null && isRunning(pid)) throw new Error(`the call log in ${dir} is in use by process ${pid}`);
+    // Stale (or unreadable) lock: remove it and try again; O_EXCL/link decides between racing takers.
+    await unlink(path).catch((err: unknown) => {
+      if (errCode(err) !== 'ENOENT') throw err;
+    });
+  }
+  throw new Error(`Cannot lock the call log in ${dir}: the lock file ${path} keeps changing`);
+}
