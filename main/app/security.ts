@@ -1,0 +1,70 @@
+// Hardening every window and the session: no new windows, no navigation away from the app, no
+// permissions, external links only as validated http(s) URLs opened in the user's browser.
+import type { BrowserWindowConstructorOptions } from 'electron';
+
+/** The webPreferences every Callpop window gets. */
+export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
+  return {
+    preload: preloadPath,
+    sandbox: true,
+    contextIsolation: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    spellcheck: false,
+  };
+}
+
+/** A link the app may hand to the OS browser: http(s), a host, no embedded credentials. */
+export function isSafeExternalUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '' && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The parts of Electron's WebContents the hardening touches. */
+export interface HardenableContents {
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
+  on(event: 'will-navigate' | 'will-redirect' | 'will-attach-webview', listener: (event: { preventDefault(): void }, ...rest: never[]) => void): unknown;
+}
+
+/**
+ * Deny window.open and every navigation; http(s) targets open in the default browser instead.
+ * The app's pages never navigate (hash routing inside React), so nothing legitimate is lost.
+ */
+export function hardenWebContents(wc: HardenableContents, openExternal: (url: string) => void): void {
+  const maybeOpen = (url: string) => {
+    if (isSafeExternalUrl(url)) openExternal(url);
+  };
+  wc.setWindowOpenHandler(({ url }) => {
+    maybeOpen(url);
+    return { action: 'deny' };
+  });
+  wc.on('will-navigate', (event, ...rest) => {
+    event.preventDefault();
+    const details = rest[0] as unknown;
+    const url = typeof details === 'string' ? details : (event as unknown as { url?: string }).url;
+    if (url) maybeOpen(url);
+  });
+  wc.on('will-redirect', (event) => event.preventDefault());
+  wc.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+export interface HardenableSession {
+  setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionCheckHandler(handler: (wc: unknown, permission: string) => boolean): void;
+}
+
+/** No camera, microphone, notifications-from-page, geolocation, clipboard-read, … for any page. */
+export function denyAllPermissions(session: HardenableSession): void {
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+}
