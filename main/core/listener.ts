@@ -1,0 +1,312 @@
+// The embedded HTTP listener the 3CX WebAPI add-on posts to. It is exposed to the LAN, so it
+// trusts nothing: a secret path segment compared in constant time, an optional source allow-list,
+// a small body limit, tight timeouts, and no request can crash it or make it answer 5xx unless
+// the webhook's effect could not be saved (then the PBX should retry).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BlockList, isIP, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { RawWebhook } from '../../shared/webhook/event';
+import { silentLogger, type Logger } from '../../shared/log';
+import { webhookUrl } from '../../shared/settings';
+
+/** What the handler made of a webhook. A rejected promise means "not durable": 503, the PBX retries. */
+export type WebhookOutcome = { status: 'ok' } | { status: 'invalid'; reason: string };
+export type WebhookHandler = (raw: RawWebhook, from: string) => Promise<WebhookOutcome>;
+
+export interface ListenerTimeouts {
+  /** Whole request head must arrive within this. */
+  headersMs: number;
+  /** Whole request (head + body) must arrive within this. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+}
+
+export interface ListenerOptions {
+  host: string;
+  /** 0 = any free port; the real one is on the returned listener. */
+  port: number;
+  secret: string;
+  /** IPs or CIDR ranges; empty = anyone who knows the URL. */
+  allowedSources?: readonly string[];
+  /** Loopback may always post (the "Send test call" button replays through this listener). Default true. */
+  allowLoopback?: boolean;
+  onWebhook: WebhookHandler;
+  logger?: Logger;
+  bodyLimitBytes?: number;
+  timeouts?: Partial<ListenerTimeouts>;
+  maxConnections?: number;
+}
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  /** Stop accepting, let requests in flight finish (bounded), then close every connection. */
+  close(): Promise<void>;
+}
+
+export const defaultBodyLimit = 64 * 1024;
+const defaultTimeouts: ListenerTimeouts = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 };
+const allowedMethods = 'GET, POST';
+
+/** Logs rejected requests without letting a flood fill the log: a few lines per window, then a count. */
+export class RejectLog {
+  private windowStart = 0;
+  private logged = 0;
+  private suppressed = 0;
+  constructor(
+    private readonly logger: Logger,
+    private readonly perWindow = 5,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  note(line: string): void {
+    const t = this.now();
+    if (t - this.windowStart >= this.windowMs) {
+      if (this.suppressed > 0) this.logger.warn(`${this.suppressed} more rejected webhook requests in the last ${Math.round(this.windowMs / 1000)} s`);
+      this.windowStart = t;
+      this.logged = 0;
+      this.suppressed = 0;
+    }
+    if (this.logged < this.perWindow) {
+      this.logged++;
+      this.logger.warn(line);
+    } else this.suppressed++;
+  }
+}
+
+/** "::ffff:192.0.2.1" → "192.0.2.1", so IPv4 sources match IPv4 allow-list entries on dual-stack sockets. */
+export function normalizeAddress(address: string): string {
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return m?.[1] ?? address;
+}
+
+const ipType = (address: string): 'ipv4' | 'ipv6' | null => {
+  const v = isIP(address);
+  return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : null;
+};
+
+/** Build the allow-list; throws a one-line error naming a bad entry. */
+export function buildAllowList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [addrPart = '', prefixPart] = entry.trim().split('/');
+    const addr = normalizeAddress(addrPart);
+    const type = ipType(addr);
+    if (!type) throw new Error(`Allow-list entry "${entry}" is not an IP address or range.`);
+    if (prefixPart === undefined) {
+      list.addAddress(addr, type);
+      continue;
+    }
+    const prefix = Number(prefixPart);
+    const max = type === 'ipv4' ? 32 : 128;
+    if (!/^\d{1,3}$/.test(prefixPart) || prefix > max) throw new Error(`Allow-list entry "${entry}" has a bad prefix length (0 to ${max}).`);
+    list.addSubnet(addr, prefix, type);
+  }
+  return list;
+}
+
+const isLoopback = (addr: string): boolean => addr === '::1' || addr.startsWith('127.');
+
+function sourceAllowed(list: BlockList | null, allowLoopback: boolean, remote: string): boolean {
+  if (!list) return true;
+  const addr = normalizeAddress(remote);
+  if (allowLoopback && isLoopback(addr)) return true;
+  const type = ipType(addr);
+  return type !== null && list.check(addr, type);
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6). */
+export function reachableAddresses(): string[] {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') v4.push(a.address);
+      else if (!a.address.startsWith('fe80')) v6.push(a.address);
+    }
+  }
+  return [...v4, ...v6];
+}
+
+/** The webhook URLs to show for a listener bound to `host`; for a wildcard host, one per address. */
+export function webhookUrlsFor(host: string, port: number, secret: string): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const hosts = wildcard ? reachableAddresses() : [host];
+  if (hosts.length === 0) hosts.push('127.0.0.1');
+  return hosts.map((h) => webhookUrl(h, port, secret));
+}
+
+/** A listen failure in words the user can act on. */
+export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `Port ${port} is already in use by another program (or another Callpop). Choose another port in Settings → Connection or with --port, or close the other program.`;
+    case 'EACCES':
+      return `Port ${port} may not be used by this user (ports below 1024 need administrator rights on some systems). Choose a port above 1024 in Settings → Connection or with --port.`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this PC. Use 0.0.0.0 to listen on every network, or one of this PC's addresses.`;
+    default:
+      return `Cannot listen on ${host}:${port}: ${err.message}`;
+  }
+}
+
+const oneLine = (s: string): string => s.replace(/[\r\n\t]+/g, ' ').slice(0, 300);
+
+function reply(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = `${oneLine(text)}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(body);
+}
+
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const logger = options.logger ?? silentLogger;
+  const bodyLimit = options.bodyLimitBytes ?? defaultBodyLimit;
+  const timeouts = { ...defaultTimeouts, ...options.timeouts };
+  const allowList = options.allowedSources && options.allowedSources.length > 0 ? buildAllowList(options.allowedSources) : null;
+  const allowLoopback = options.allowLoopback ?? true;
+  const secretDigest = digest(options.secret);
+  const rejects = new RejectLog(logger);
+  const prefix = '/webhook/';
+
+  const secretMatches = (path: string): boolean => {
+    if (!path.startsWith(prefix)) return false;
+    let segment = path.slice(prefix.length);
+    if (segment.endsWith('/')) segment = segment.slice(0, -1);
+    // Hash both sides so the comparison takes the same time whatever the length or content.
+    return timingSafeEqual(digest(segment), secretDigest);
+  };
+
+  const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: string, extra?: Record<string, string>): void => {
+    rejects.note(`Webhook rejected (${status} ${reason}) from ${normalizeAddress(req.socket.remoteAddress ?? '?')}`);
+    reply(res, status, reason, extra);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const remote = req.socket.remoteAddress ?? '';
+    if (!sourceAllowed(allowList, allowLoopback, remote)) return reject(req, res, 403, 'Source address not allowed');
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    if (!secretMatches(path)) return reject(req, res, 404, 'Not found');
+    if (req.method !== 'GET' && req.method !== 'POST') return reject(req, res, 405, 'Method not allowed; use GET or POST', { Allow: allowedMethods });
+
+    let body = '';
+    if (req.method === 'POST') {
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (declared > bodyLimit) return tooLarge(req, res);
+      const text = await readBody(req, bodyLimit);
+      if (text === null) return tooLarge(req, res);
+      body = text;
+    }
+    const raw: RawWebhook = { method: req.method, query, body, contentType: req.headers['content-type'] };
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await options.onWebhook(raw, normalizeAddress(remote));
+    } catch (e) {
+      logger.error(`Webhook not saved, asking the PBX to retry: ${(e as Error).message}`);
+      return reply(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
+    }
+    if (outcome.status === 'invalid') return reject(req, res, 400, outcome.reason);
+    reply(res, 200, 'OK');
+  };
+
+  const tooLarge = (req: IncomingMessage, res: ServerResponse): void => {
+    reject(req, res, 413, `Body larger than ${bodyLimit} bytes`, { Connection: 'close' });
+    // Stop reading: the rest of an oversized body is not worth the bandwidth.
+    res.once('finish', () => req.socket.destroy());
+  };
+
+  const server: Server = createServer(
+    {
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // Check the timeouts above often enough for them to mean something (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => {
+        logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
+        // Reading the request failed (client went away); answer if the socket still can.
+        reply(res, 400, 'Bad request');
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 512;
+  server.maxHeadersCount = 100;
+  // Backstop for sockets idle between the parser's own checks.
+  server.setTimeout(timeouts.requestMs + timeouts.keepAliveMs);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (err.code !== 'ECONNRESET') rejects.note(`Webhook rejected (${status}) from ${normalizeAddress(socket.remoteAddress ?? '?')}: ${err.code ?? err.message}`);
+    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(Object.assign(new Error(listenErrorMessage(err, options.host, options.port)), { code: err.code }));
+    server.once('error', onError);
+    server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (e) => logger.error(`Listener error: ${e.message}`));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    host: options.host,
+    port,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), 3000);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** The body as UTF-8 text, or null once it exceeds `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    req.once('error', reject);
+    req.once('aborted', () => reject(new Error('request aborted')));
+  });
+}
