@@ -46,8 +46,10 @@ export const trTypeField = text.transform((s): 'attended' | 'blind' | null => {
 export const finishField = text.transform((s): 'ok' | 'missed' => (s.trim().toLowerCase() === 'ok' ? 'ok' : 'missed'));
 
 export const transferField = z
-  .union([z.boolean(), z.string().regex(/^\s*(true|false)\s*$/i)], { error: 'is neither True nor False' })
-  .transform((v) => (typeof v === 'boolean' ? v : v.trim().toLowerCase() === 'true'));
+  .union([z.boolean(), z.string()], { error: 'is neither True nor False' })
+  .transform((v) => (typeof v === 'boolean' ? String(v) : v.trim().toLowerCase()))
+  .refine((v) => v === 'true' || v === 'false', { error: 'is neither True nor False' })
+  .transform((v) => v === 'true');
 
 /** "mm:ss" or "h:mm:ss" → seconds; null when it is neither. */
 export function durationSeconds(s: string): number | null {
@@ -91,9 +93,8 @@ export function httpUrl(value: unknown): URL | null {
 
 /** A URL or a list of them; the well-formed ones are kept (at most 16), none → failure. */
 export const fileUrlsField = z
-  .union([z.string(), z.array(z.unknown()).max(256, { error: 'has too many entries' })], {
-    error: 'must be a URL or a list of URLs',
-  })
+  .union([z.string(), z.array(z.unknown())], { error: 'must be a URL or a list of URLs' })
+  .refine((v) => !Array.isArray(v) || v.length <= 256, { error: 'has too many entries' })
   .transform((v) =>
     (Array.isArray(v) ? v : [v])
       .map(httpUrl)
