@@ -40,7 +40,7 @@ export function runServiceHost({ port, create = createCoreBackend, exit = (c) =>
       case 'init': {
         if (backend) return;
         credentials = msg.recordingCredentials ?? null;
-        backend = create({
+        const starting = create({
           dataDir: msg.dataDir,
           defaultDownloadDir: msg.downloadDir,
           settings: msg.settings,
@@ -48,8 +48,9 @@ export function runServiceHost({ port, create = createCoreBackend, exit = (c) =>
           logger,
           recordingCredentials: () => credentials,
         });
+        backend = starting;
         try {
-          const b = await backend;
+          const b = await starting;
           send({ type: 'ready' });
           pushStatus(b);
         } catch (e) {
