@@ -1,1 +1,11 @@
-document.getElementById('root')!.textContent = 'Callpop popup';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { PopupApp } from './popup/PopupApp';
+import './styles/base.css';
+import './styles/popup.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <PopupApp />
+  </StrictMode>,
+);

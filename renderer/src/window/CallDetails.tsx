@@ -1,0 +1,136 @@
+// Details of one logged call: times, duration, routing, transfer, recordings, and actions.
+import { useEffect, useRef, useState } from 'react';
+import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
+import type { Settings } from '../../../shared/settings';
+import { api } from '../common/api';
+import { displayNumber, useNumberHistory } from '../common/CallCard';
+import { findDownload } from '../common/hooks';
+import { formatClockSec, formatDay, formatDuration, resultLabel } from '../common/format';
+import { Recording } from '../common/Recording';
+
+interface Props {
+  call: CallView;
+  settings: Settings;
+  downloads: Map<string, DownloadProgress>;
+  onClose: () => void;
+  onDeleted: () => void;
+}
+
+export function CallDetails({ call, settings, downloads, onClose, onDeleted }: Props) {
+  const [confirming, setConfirming] = useState(false);
+  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+  const history = useNumberHistory(call.number, call.id);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const number = displayNumber(call, settings.defaultCountry);
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  const act = async (p: Promise<{ ok: true } | { ok: false; error: string }>, done: string) => {
+    const r = await p;
+    setNote(r.ok ? { text: done, error: false } : { text: r.error, error: true });
+  };
+  const remove = async () => {
+    await api().deleteCalls([call.id]);
+    onDeleted();
+  };
+
+  const rows: [string, string][] = [
+    ['Direction', call.direction === 'incoming' ? 'Incoming' : 'Outgoing'],
+    ['Result', resultLabel(call)],
+    ['Date', formatDay(call.startedAt)],
+    ['Started', formatClockSec(call.startedAt)],
+    ['Answered', formatClockSec(call.answeredAt)],
+    ['Ended', formatClockSec(call.endedAt)],
+    ['Duration', formatDuration(call.durationSec)],
+    ['Queue', call.queue ?? '–'],
+    ['DID', call.did ?? '–'],
+  ];
+  if (call.answeredBy) rows.push(['Answered by', call.answeredBy]);
+  if (call.transferredFrom) rows.push(['Transferred from', call.transferredFrom]);
+  if (call.transferredTo) rows.push(['Transferred to', `${call.transferredTo}${call.transferType ? ` (${call.transferType})` : ''}`]);
+  if (history && history.count > 0) rows.push(['This number', `${history.count} other call${history.count === 1 ? '' : 's'}, ${history.missed} missed`]);
+
+  return (
+    <aside
+      className="details"
+      aria-labelledby="details-heading"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
+      <header className="details-head">
+        <div>
+          <h2 id="details-heading" ref={headingRef} tabIndex={-1}>
+            {call.contactName ?? number}
+          </h2>
+          {call.contactName && <p className="number">{number}</p>}
+        </div>
+        <button type="button" className="icon" onClick={onClose} aria-label="Close details">
+          ✕
+        </button>
+      </header>
+      <dl className="facts">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <section aria-labelledby="rec-heading">
+        <h3 id="rec-heading">Recordings</h3>
+        {call.recordings.length === 0 ? (
+          <p className="muted">No recording announced.</p>
+        ) : (
+          call.recordings.map((url) => <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} player />)
+        )}
+      </section>
+      <div className="actions">
+        {call.number !== '' && (
+          <button type="button" className="primary" onClick={() => void act(api().callBack(call.number), 'Calling…')}>
+            Call back
+          </button>
+        )}
+        {settings.crmUrlTemplate !== '' && (
+          <button type="button" onClick={() => void act(api().openInCrm(call.id), 'Opened in CRM')}>
+            Open in CRM
+          </button>
+        )}
+        {call.number !== '' && (
+          <button
+            type="button"
+            onClick={() =>
+              void api()
+                .copyText(call.number)
+                .then(() => setNote({ text: 'Number copied', error: false }))
+            }
+          >
+            Copy number
+          </button>
+        )}
+        {!confirming ? (
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        ) : (
+          <span className="confirm" role="group" aria-label="Confirm delete">
+            <span>Delete this call from the log?</span>
+            <button type="button" className="danger" onClick={() => void remove()} autoFocus>
+              Yes, delete
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </span>
+        )}
+      </div>
+      {note && (
+        <p className={note.error ? 'error' : 'note'} role={note.error ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
+    </aside>
+  );
+}

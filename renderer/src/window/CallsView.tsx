@@ -1,0 +1,90 @@
+// Calls: the active call(s) live, and today's calls from the log.
+import { useEffect, useRef, useState } from 'react';
+import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
+import type { Settings } from '../../../shared/settings';
+import { api } from '../common/api';
+import { CallCard } from '../common/CallCard';
+import { startOfToday } from '../common/format';
+import { CallRowContent } from './CallRow';
+
+interface Props {
+  settings: Settings;
+  downloads: Map<string, DownloadProgress>;
+  onOpenCall: (callId: string) => void;
+}
+
+export function CallsView({ settings, downloads, onOpenCall }: Props) {
+  const [active, setActive] = useState<CallView[]>([]);
+  const [today, setToday] = useState<{ total: number; records: CallView[] } | null>(null);
+  const refresh = useRef<() => void>(() => undefined);
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const load = async () => {
+      const page = await api().queryLog({ from: startOfToday(), offset: 0, limit: 500 });
+      if (live) setToday({ total: page.total, records: page.records });
+    };
+    // Coalesce bursts of updates into one reload.
+    refresh.current = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        void load();
+      }, 300);
+    };
+    void load();
+    void api()
+      .activeCalls()
+      .then((calls) => live && setActive(calls));
+    const offCall = api().onCallUpdate(({ record }) => {
+      setActive((cs) => {
+        const rest = cs.filter((c) => c.id !== record.id);
+        return record.status === 'ended' ? rest : [record, ...rest];
+      });
+      refresh.current();
+    });
+    const offLog = api().onLogChanged(() => refresh.current());
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+      offCall();
+      offLog();
+    };
+  }, []);
+
+  const crmEnabled = settings.crmUrlTemplate !== '';
+  return (
+    <div className="calls-view pad">
+      <section aria-labelledby="active-heading">
+        <h2 id="active-heading">Active {active.length === 1 ? 'call' : 'calls'}</h2>
+        {active.length === 0 ? (
+          <p className="muted">No call right now.</p>
+        ) : (
+          <div className="active-cards">
+            {active.map((c) => (
+              <CallCard key={c.id} call={c} country={settings.defaultCountry} crmEnabled={crmEnabled} downloads={downloads} headingLevel={3} />
+            ))}
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="today-heading">
+        <h2 id="today-heading">
+          Today{today ? <span className="count"> · {today.total} call{today.total === 1 ? '' : 's'}</span> : null}
+        </h2>
+        {today && today.records.length === 0 && <p className="muted">No calls yet today.</p>}
+        {today && today.records.length > 0 && (
+          <ul className="call-list" aria-label="Today's calls">
+            {today.records.map((c) => (
+              <li key={c.id}>
+                <button type="button" className="call-row" onClick={() => onOpenCall(c.id)} aria-label={undefined}>
+                  <CallRowContent call={c} country={settings.defaultCountry} />
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

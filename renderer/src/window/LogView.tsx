@@ -1,0 +1,282 @@
+// The personal call log: filters, a virtualized day-grouped list over the whole log (pages fetched on
+// demand), missed-call handling, export, and a details panel for the selected call.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { CallView, DownloadProgress, ExportFormat, LogFilter } from '../../../shared/ipc/contract';
+import type { CallResult, Direction } from '../../../shared/call-record';
+import type { Settings } from '../../../shared/settings';
+import { api } from '../common/api';
+import { dayKey, formatDay } from '../common/format';
+import { useDebounced } from '../common/hooks';
+import { CallRowContent } from './CallRow';
+import { CallDetails } from './CallDetails';
+import { useLogPages } from './useLogPages';
+
+const ROW = 44;
+const DAY_HEADER = 30;
+
+interface Props {
+  settings: Settings;
+  downloads: Map<string, DownloadProgress>;
+  missedUnseen: number;
+  openCallId?: string | undefined;
+}
+
+/** Local day "2026-11-24" → ISO instant of its start / end. */
+const dayStart = (d: string) => (d ? new Date(`${d}T00:00:00`).toISOString() : undefined);
+const dayEnd = (d: string) => (d ? new Date(`${d}T23:59:59.999`).toISOString() : undefined);
+
+export function LogView({ settings, downloads, missedUnseen, openCallId }: Props) {
+  const [direction, setDirection] = useState<Direction | ''>('');
+  const [result, setResult] = useState<CallResult | ''>('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [text, setText] = useState('');
+  const [unseenOnly, setUnseenOnly] = useState(false);
+  const debouncedText = useDebounced(text.trim(), 150);
+  const [selectedId, setSelectedId] = useState<string | null>(openCallId ?? null);
+  const [selected, setSelected] = useState<CallView | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+
+  const filter = useMemo<LogFilter>(
+    () => ({
+      direction: direction || undefined,
+      result: result || undefined,
+      from: dayStart(from),
+      to: dayEnd(to),
+      text: debouncedText || undefined,
+      unseenOnly: unseenOnly || undefined,
+    }),
+    [direction, result, from, to, debouncedText, unseenOnly],
+  );
+  const log = useLogPages(filter);
+  const total = log.total ?? 0;
+
+  const isDayStart = useCallback(
+    (i: number) => {
+      const r = log.get(i);
+      if (!r) return false;
+      if (i === 0) return true;
+      const prev = log.get(i - 1);
+      return prev !== undefined && dayKey(prev.startedAt) !== dayKey(r.startedAt);
+    },
+    [log],
+  );
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => ROW + (isDayStart(i) ? DAY_HEADER : 0),
+    overscan: 12,
+    getItemKey: (i) => log.get(i)?.id ?? `i${i}`,
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+
+  useEffect(() => {
+    if (total > 0) log.ensure(first, last);
+  }, [first, last, total, log]);
+  // Day headers are known only once rows arrive: re-measure then.
+  useEffect(() => {
+    virtualizer.measure();
+  }, [log, virtualizer]);
+
+  // Live updates: reload what is on screen, at most every 500 ms.
+  const invalidate = log.invalidate;
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const soon = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        invalidate();
+      }, 500);
+    };
+    const offCall = api().onCallUpdate(soon);
+    const offLog = api().onLogChanged(soon);
+    return () => {
+      if (timer) clearTimeout(timer);
+      offCall();
+      offLog();
+    };
+  }, [invalidate]);
+
+  // The selected call: from the list when loaded, else fetched (e.g. opened from a notification).
+  useEffect(() => {
+    if (openCallId) setSelectedId(openCallId);
+  }, [openCallId]);
+  useEffect(() => {
+    if (!selectedId) return;
+    let live = true;
+    void api()
+      .getCall(selectedId)
+      .then((c) => live && setSelected(c));
+    const off = api().onCallUpdate(({ record }) => record.id === selectedId && setSelected(record));
+    return () => {
+      live = false;
+      off();
+    };
+  }, [selectedId]);
+
+  const markAllSeen = async () => {
+    await api().markSeen();
+    log.invalidate();
+  };
+  const exportAs = async (format: ExportFormat) => {
+    const r = await api().exportLog({ format, filter });
+    if (r.ok) setMessage({ text: `Exported ${r.count} call${r.count === 1 ? '' : 's'} to ${r.path}`, error: false });
+    else if (!r.canceled) setMessage({ text: `Export failed: ${r.error}`, error: true });
+  };
+  const onDeleted = () => {
+    setSelectedId(null);
+    setSelected(null);
+    log.invalidate();
+  };
+
+  const focusRow = (index: number) => {
+    if (index < 0 || index >= total) return;
+    virtualizer.scrollToIndex(index, { align: 'auto' });
+    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-index="${index}"] .call-row`)?.focus());
+  };
+
+  const anyFilter = direction || result || from || to || text || unseenOnly;
+
+  return (
+    <div className={`log-view ${selected ? 'with-details' : ''}`}>
+      <section className="log-main" aria-label="Call log">
+        <form className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
+          <label className="search">
+            <span className="sr-only">Search number or name</span>
+            <input type="search" placeholder="Search number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
+          </label>
+          <label>
+            <span className="lbl">Direction</span>
+            <select value={direction} onChange={(e) => setDirection(e.target.value as Direction | '')}>
+              <option value="">All</option>
+              <option value="incoming">Incoming</option>
+              <option value="outgoing">Outgoing</option>
+            </select>
+          </label>
+          <label>
+            <span className="lbl">Result</span>
+            <select value={result} onChange={(e) => setResult(e.target.value as CallResult | '')}>
+              <option value="">All</option>
+              <option value="answered">Answered</option>
+              <option value="missed">Missed</option>
+              <option value="answered-elsewhere">Answered elsewhere</option>
+            </select>
+          </label>
+          <label>
+            <span className="lbl">From</span>
+            <input type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label>
+            <span className="lbl">To</span>
+            <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={unseenOnly} onChange={(e) => setUnseenOnly(e.target.checked)} />
+            <span>Unseen only</span>
+          </label>
+          {anyFilter && (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setDirection('');
+                setResult('');
+                setFrom('');
+                setTo('');
+                setText('');
+                setUnseenOnly(false);
+              }}
+            >
+              Clear filters
+            </button>
+          )}
+        </form>
+        <div className="log-toolbar">
+          <span className="total" role="status" aria-live="polite">
+            {log.total === null ? 'Loading…' : `${log.total.toLocaleString()} call${log.total === 1 ? '' : 's'}`}
+          </span>
+          <span className="missed-unseen">
+            {missedUnseen > 0 ? `${missedUnseen} missed not seen` : 'No unseen missed calls'}
+          </span>
+          <button type="button" onClick={() => void markAllSeen()} disabled={missedUnseen === 0}>
+            Mark all seen
+          </button>
+          <span className="spacer" />
+          <button type="button" onClick={() => void exportAs('csv')}>
+            Export CSV
+          </button>
+          <button type="button" onClick={() => void exportAs('json')}>
+            Export JSON
+          </button>
+        </div>
+        {message && (
+          <p className={message.error ? 'banner error' : 'banner'} role={message.error ? 'alert' : 'status'}>
+            {message.text}
+          </p>
+        )}
+        {log.error && (
+          <p className="banner error" role="alert">
+            Could not load the log: {log.error}
+          </p>
+        )}
+        <div ref={scrollRef} className="log-scroll" role="list" aria-label="Calls, newest first" aria-rowcount={total}>
+          {log.total === 0 && <p className="muted pad">{anyFilter ? 'No calls match these filters.' : 'No calls yet.'}</p>}
+          <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
+            {items.map((it) => {
+              const r = log.get(it.index);
+              const header = isDayStart(it.index);
+              return (
+                <div
+                  key={it.key}
+                  role="listitem"
+                  data-index={it.index}
+                  className="log-item"
+                  style={{ transform: `translateY(${it.start}px)`, height: it.size }}
+                >
+                  {header && r && <div className="day-header">{formatDay(r.startedAt)}</div>}
+                  {r ? (
+                    <button
+                      type="button"
+                      className={`call-row ${r.id === selectedId ? 'selected' : ''}`}
+                      aria-current={r.id === selectedId ? 'true' : undefined}
+                      onClick={() => setSelectedId(r.id)}
+                      onKeyDown={(e) => {
+                        if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                          e.preventDefault();
+                          focusRow(it.index + (e.key === 'ArrowDown' ? 1 : -1));
+                        }
+                      }}
+                    >
+                      <CallRowContent call={r} country={settings.defaultCountry} />
+                    </button>
+                  ) : (
+                    <div className="call-row placeholder" aria-hidden="true" />
+                  )}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </section>
+      {selected && (
+        <CallDetails
+          key={selected.id}
+          call={selected}
+          settings={settings}
+          downloads={downloads}
+          onClose={() => {
+            setSelectedId(null);
+            setSelected(null);
+          }}
+          onDeleted={onDeleted}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+// The main window: Calls (live + today), Log, Settings. push:navigate switches the view.
+import { useEffect, useState } from 'react';
+import type { NavigateTarget } from '../../../shared/ipc/contract';
+import { api } from '../common/api';
+import { useDownloads, useSettingsView, useStatus, useTheme } from '../common/hooks';
+import { CallsView } from './CallsView';
+import { LogView } from './LogView';
+import { SettingsPage } from './SettingsPage';
+
+type Tab = NavigateTarget['view'];
+const tabs: { id: Tab; label: string }[] = [
+  { id: 'calls', label: 'Calls' },
+  { id: 'log', label: 'Log' },
+  { id: 'settings', label: 'Settings' },
+];
+
+export function MainApp() {
+  const [target, setTarget] = useState<NavigateTarget>({ view: 'calls' });
+  const [view, setView] = useSettingsView();
+  const status = useStatus();
+  const downloads = useDownloads();
+  useTheme(view?.settings.theme);
+
+  useEffect(() => {
+    const off = api().onNavigate((t) => setTarget(t));
+    void api().rendererReady('main');
+    return off;
+  }, []);
+
+  const service = status?.service;
+  const serviceText =
+    !service || service.state === 'starting'
+      ? 'Starting…'
+      : service.state === 'listening'
+        ? `Listening on port ${service.port}`
+        : service.state === 'error'
+          ? `Error: ${service.message}`
+          : service.state === 'restarting'
+            ? `Restarting (attempt ${service.attempt}): ${service.message}`
+            : 'Stopped';
+  const missed = status?.missedUnseen ?? 0;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">Callpop</span>
+        <nav aria-label="Sections">
+          <ul role="tablist" className="tabs">
+            {tabs.map((t) => (
+              <li key={t.id} role="presentation">
+                <button
+                  type="button"
+                  role="tab"
+                  id={`tab-${t.id}`}
+                  aria-selected={target.view === t.id}
+                  aria-controls={`panel-${t.id}`}
+                  className="tab"
+                  onClick={() => setTarget({ view: t.id })}
+                >
+                  {t.label}
+                  {t.id === 'log' && missed > 0 && (
+                    <span className="badge" aria-label={`${missed} unseen missed`}>
+                      {missed}
+                    </span>
+                  )}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className={`service service-${service?.state ?? 'starting'}`} role="status">
+          {serviceText}
+          {status?.popupsPaused ? ' · popups paused' : ''}
+        </span>
+      </header>
+      {status?.policyError && (
+        <p className="banner error" role="alert">
+          Machine policy ignored: {status.policyError}
+        </p>
+      )}
+      <main id={`panel-${target.view}`} role="tabpanel" aria-labelledby={`tab-${target.view}`} className="panel">
+        {!view ? (
+          <p className="muted pad">Loading…</p>
+        ) : target.view === 'calls' ? (
+          <CallsView settings={view.settings} downloads={downloads} onOpenCall={(callId) => setTarget({ view: 'log', callId })} />
+        ) : target.view === 'log' ? (
+          <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} />
+        ) : (
+          <SettingsPage view={view} status={status} onView={setView} />
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,376 @@
+// Settings: every field of shared/settings.ts, validated while typing with the same zod schema main uses
+// (applySettingsPatch), saved as soon as valid (updateSettings), with the server's field errors shown too.
+// Keys locked by the machine policy are read-only with the reason.
+import { useEffect, useRef, useState } from 'react';
+import type { AppStatus, SettingsView } from '../../../shared/ipc/contract';
+import { applySettingsPatch, popupPositions, themes } from '../../../shared/settings';
+import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
+import { api } from '../common/api';
+
+interface Props {
+  view: SettingsView;
+  status: AppStatus | null;
+  onView: (v: SettingsView) => void;
+}
+
+type Kind = 'text' | 'int' | 'bool' | 'lines' | { options: readonly { value: string; label: string }[] };
+
+interface FieldDef {
+  path: string;
+  label: string;
+  kind: Kind;
+  help?: string;
+  placeholder?: string;
+}
+
+const opts = (values: readonly string[], labels: Record<string, string> = {}) => ({
+  options: values.map((v) => ({ value: v, label: labels[v] ?? v })),
+});
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+function patchFor(path: string, value: unknown): SettingsPatch {
+  const [a, b] = path.split('.');
+  return (b ? { [a!]: { [b]: value } } : { [a!]: value }) as SettingsPatch;
+}
+const toText = (kind: Kind, v: unknown): string | boolean =>
+  kind === 'bool' ? Boolean(v) : kind === 'lines' ? (v as string[]).join('\n') : String(v ?? '');
+/** Raw input → the value the schema checks; NaN marks "not a number" so we can say so plainly. */
+function fromText(kind: Kind, raw: string | boolean): unknown {
+  if (kind === 'bool') return raw;
+  if (kind === 'int') return /^\s*-?\d+\s*$/.test(String(raw)) ? Number(raw) : Number.NaN;
+  if (kind === 'lines')
+    return String(raw)
+      .split(/[\n,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return raw;
+}
+
+export function SettingsPage({ view, status, onView }: Props) {
+  const s = view.settings;
+  const [drafts, setDrafts] = useState<Record<string, string | boolean>>({});
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [saved, setSaved] = useState<string | null>(null);
+  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+  const [confirmRegen, setConfirmRegen] = useState(false);
+  const [confirmClear, setConfirmClear] = useState(false);
+  const [contactCount, setContactCount] = useState<number | null>(null);
+  const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+
+  useEffect(() => {
+    const t = timers.current;
+    return () => {
+      for (const x of t.values()) clearTimeout(x);
+    };
+  }, []);
+
+  const save = async (path: string, patch: SettingsPatch) => {
+    const r = await api().updateSettings(patch);
+    if (r.ok) {
+      onView(r.view);
+      setDrafts(({ [path]: _done, ...rest }) => rest);
+      setErrors(({ [path]: _gone, ...rest }) => rest);
+      setSaved(path);
+    } else {
+      setErrors((e) => ({ ...e, ...r.errors }));
+    }
+  };
+
+  const change = (f: FieldDef, raw: string | boolean) => {
+    setDrafts((d) => ({ ...d, [f.path]: raw }));
+    setSaved(null);
+    const value = fromText(f.kind, raw);
+    const old = timers.current.get(f.path);
+    if (old) clearTimeout(old);
+    if (typeof value === 'number' && Number.isNaN(value)) {
+      setErrors((e) => ({ ...e, [f.path]: 'Enter a whole number.' }));
+      return;
+    }
+    const patch = patchFor(f.path, value);
+    const check = applySettingsPatch(s, patch);
+    if (!check.ok) {
+      // Show the message of this field (or of its array items, e.g. allowedSources.1).
+      const msg = Object.entries(check.errors).find(([k]) => k === f.path || k.startsWith(`${f.path}.`))?.[1] ?? Object.values(check.errors)[0];
+      setErrors((e) => ({ ...e, [f.path]: msg ?? 'Invalid value.' }));
+      return;
+    }
+    setErrors(({ [f.path]: _ok, ...rest }) => rest);
+    const immediate = f.kind === 'bool' || typeof f.kind === 'object';
+    timers.current.set(
+      f.path,
+      setTimeout(() => void save(f.path, patch), immediate ? 0 : 400),
+    );
+  };
+
+  const field = (f: FieldDef) => {
+    const id = `set-${f.path.replace('.', '-')}`;
+    const locked = view.locked[f.path] ?? view.locked[f.path.split('.')[0]!];
+    const value = drafts[f.path] ?? toText(f.kind, getPath(s, f.path));
+    const error = errors[f.path];
+    const describedBy = [error ? `${id}-err` : null, f.help ? `${id}-help` : null, locked ? `${id}-lock` : null].filter(Boolean).join(' ') || undefined;
+    const common = {
+      id,
+      disabled: Boolean(locked),
+      'aria-invalid': error ? true : undefined,
+      'aria-describedby': describedBy,
+    };
+    let control;
+    if (f.kind === 'bool') {
+      control = <input type="checkbox" {...common} checked={value === true} onChange={(e) => change(f, e.target.checked)} />;
+    } else if (typeof f.kind === 'object') {
+      control = (
+        <select {...common} value={String(value)} onChange={(e) => change(f, e.target.value)}>
+          {f.kind.options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      );
+    } else if (f.kind === 'lines') {
+      control = <textarea {...common} rows={3} value={String(value)} placeholder={f.placeholder} onChange={(e) => change(f, e.target.value)} />;
+    } else {
+      control = (
+        <input
+          {...common}
+          type="text"
+          inputMode={f.kind === 'int' ? 'numeric' : undefined}
+          value={String(value)}
+          placeholder={f.placeholder}
+          spellCheck={false}
+          onChange={(e) => change(f, e.target.value)}
+        />
+      );
+    }
+    return (
+      <div key={f.path} className={`field ${f.kind === 'bool' ? 'field-bool' : ''}`} data-field={f.path}>
+        <label htmlFor={id}>{f.label}</label>
+        {control}
+        {saved === f.path && (
+          <span className="saved" role="status">
+            Saved
+          </span>
+        )}
+        {f.help && (
+          <p id={`${id}-help`} className="help">
+            {f.help}
+          </p>
+        )}
+        {locked && (
+          <p id={`${id}-lock`} className="help locked">
+            Set by your administrator: {locked}
+          </p>
+        )}
+        {error && (
+          <p id={`${id}-err`} className="error field-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    );
+  };
+
+  const copy = async (text: string, what: string) => {
+    await api().copyText(text);
+    setNote({ text: `${what} copied`, error: false });
+  };
+  const regenerate = async () => {
+    setConfirmRegen(false);
+    onView(await api().regenerateSecret());
+    setNote({ text: 'New secret generated: update WebhooksApi.ini with the new URL.', error: false });
+  };
+  const importContacts = async () => {
+    const r = await api().importContacts();
+    if (r.ok) {
+      setContactCount(r.total);
+      setNote({ text: `Imported ${r.imported} contacts (${r.total} in total).`, error: false });
+    } else if (!r.canceled) setNote({ text: `Import failed: ${r.error}`, error: true });
+  };
+  const clearContacts = async () => {
+    setConfirmClear(false);
+    await api().clearContacts();
+    setContactCount(0);
+    setNote({ text: 'Contacts cleared.', error: false });
+  };
+  const testCall = async () => {
+    const r = await api().sendTestCall();
+    setNote(r.ok ? { text: 'Test call sent: a popup should appear now.', error: false } : { text: `Test call failed: ${r.error}`, error: true });
+  };
+
+  const service = status?.service;
+  const urls = view.webhookUrls;
+
+  return (
+    <div className="settings pad">
+      <div className="settings-top">
+        <h2>Settings</h2>
+        <button type="button" className="primary" onClick={() => void testCall()}>
+          Send test call
+        </button>
+      </div>
+      {note && (
+        <p className={note.error ? 'banner error' : 'banner'} role={note.error ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
+
+      <fieldset>
+        <legend>Connection</legend>
+        {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: '117', help: 'Popups and the log follow the calls of this extension.' })}
+        {field({ path: 'listenPort', label: 'Port', kind: 'int', help: 'The PBX posts webhooks to this port. 0 picks a free one.' })}
+        {field({ path: 'listenHost', label: 'Listen address', kind: 'text', help: '0.0.0.0 listens on every network interface.' })}
+        {field({
+          path: 'allowedSources',
+          label: 'Allowed sources',
+          kind: 'lines',
+          placeholder: '192.0.2.10',
+          help: 'One IP address or range per line; empty lets anyone who knows the URL post.',
+        })}
+        <div className="field webhook" aria-label="Webhook URL">
+          <span className="label-like">Webhook URL</span>
+          <p className="help">
+            {service?.state === 'listening'
+              ? `Listening on port ${service.port}.`
+              : service?.state === 'error'
+                ? `Not listening: ${service.message}`
+                : 'Starting the listener…'}{' '}
+            Paste one of these into WebhooksApi.ini on the PBX.
+          </p>
+          {urls.length === 0 && <p className="muted">No URL yet.</p>}
+          {urls.map((u, i) => (
+            <div key={u} className="url-row">
+              <code className="url" data-testid={i === 0 ? 'webhook-url' : undefined}>
+                {u}
+              </code>
+              <button type="button" onClick={() => void copy(u, 'URL')} aria-label={`Copy URL ${u}`}>
+                Copy
+              </button>
+            </div>
+          ))}
+          {urls[0] && (
+            <div className="ini">
+              <div className="ini-block">
+                <span className="ini-title">POST (JSON)</span>
+                <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`}</pre>
+                <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`, 'POST lines')}>
+                  Copy POST lines
+                </button>
+              </div>
+              <div className="ini-block">
+                <span className="ini-title">GET (query string)</span>
+                <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`}</pre>
+                <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`, 'GET lines')}>
+                  Copy GET lines
+                </button>
+              </div>
+            </div>
+          )}
+          <div className="url-row">
+            {!confirmRegen ? (
+              <button type="button" onClick={() => setConfirmRegen(true)} disabled={Boolean(view.locked.webhookSecret)}>
+                Regenerate secret…
+              </button>
+            ) : (
+              <span className="confirm" role="group" aria-label="Confirm new secret">
+                <span>The old URL stops working. Continue?</span>
+                <button type="button" className="danger" onClick={() => void regenerate()} autoFocus>
+                  Regenerate
+                </button>
+                <button type="button" onClick={() => setConfirmRegen(false)}>
+                  Cancel
+                </button>
+              </span>
+            )}
+          </div>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Recordings</legend>
+        {field({ path: 'pbxHost', label: 'PBX address', kind: 'text', placeholder: 'pbx.example.com:5001', help: 'Recordings are only downloaded from this host.' })}
+        {field({
+          path: 'recordingFingerprint',
+          label: 'Certificate fingerprint (SHA-256)',
+          kind: 'text',
+          help: 'Only for a PBX with a self-signed certificate: trust exactly that certificate.',
+        })}
+        {field({ path: 'downloadDir', label: 'Download folder', kind: 'text', placeholder: 'Your Downloads folder', help: 'Empty = the system Downloads folder.' })}
+        {field({ path: 'autoDownloadRecordings', label: 'Download every recording automatically', kind: 'bool' })}
+      </fieldset>
+
+      <fieldset>
+        <legend>Popups</legend>
+        {field({ path: 'popup.enabled', label: 'Show a popup when the phone rings', kind: 'bool' })}
+        {field({ path: 'popup.externalOnly', label: 'Only for callers from outside', kind: 'bool' })}
+        {field({ path: 'popup.autoCloseSec', label: 'Close a finished call after (seconds)', kind: 'int', help: '0 keeps it until dismissed.' })}
+        {field({
+          path: 'popup.position',
+          label: 'Position',
+          kind: opts(popupPositions, { 'bottom-right': 'Bottom right', 'top-right': 'Top right', 'bottom-left': 'Bottom left', 'top-left': 'Top left' }),
+        })}
+        {field({ path: 'ringTimeoutSec', label: 'Treat a ringing call as missed after (seconds)', kind: 'int', help: '3CX does not report when ringing stops.' })}
+      </fieldset>
+
+      <fieldset>
+        <legend>Notifications</legend>
+        {field({ path: 'notifications.ringing', label: 'Notify when the phone rings', kind: 'bool' })}
+        {field({ path: 'notifications.missed', label: 'Notify about missed calls', kind: 'bool' })}
+      </fieldset>
+
+      <fieldset>
+        <legend>Integrations</legend>
+        {field({ path: 'crmUrlTemplate', label: 'Open in CRM URL', kind: 'text', placeholder: 'https://crm.example.com/search?phone={e164}' })}
+        {field({ path: 'clickToCallTemplate', label: 'Call back URL', kind: 'text', placeholder: 'tel:{number}', help: 'Empty = tel:{number}, handled by the 3CX client.' })}
+        <p className="help placeholders">
+          Placeholders, each URL-encoded: <code>{'{number}'}</code> the number as the PBX sent it, <code>{'{e164}'}</code> the number in
+          international format (+905551239988), <code>{'{extension}'}</code> your extension, <code>{'{callId}'}</code> the 3CX call id.
+        </p>
+      </fieldset>
+
+      <fieldset>
+        <legend>Contacts</legend>
+        <p className="help">
+          Import a CSV or vCard file; numbers match in any common format. {contactCount !== null ? `${contactCount} contacts loaded.` : ''}
+        </p>
+        <div className="url-row">
+          <button type="button" onClick={() => void importContacts()}>
+            Import contacts…
+          </button>
+          {!confirmClear ? (
+            <button type="button" onClick={() => setConfirmClear(true)}>
+              Clear contacts…
+            </button>
+          ) : (
+            <span className="confirm" role="group" aria-label="Confirm clearing contacts">
+              <span>Remove all imported contacts?</span>
+              <button type="button" className="danger" onClick={() => void clearContacts()} autoFocus>
+                Clear
+              </button>
+              <button type="button" onClick={() => setConfirmClear(false)}>
+                Cancel
+              </button>
+            </span>
+          )}
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>General</legend>
+        {field({ path: 'defaultCountry', label: 'Default country', kind: 'text', placeholder: 'US', help: 'Two-letter code used to read and format national numbers.' })}
+        {field({ path: 'startAtLogin', label: 'Start at login', kind: 'bool' })}
+        {field({ path: 'theme', label: 'Theme', kind: opts(themes, { system: 'Follow the system', light: 'Light', dark: 'Dark' }) })}
+        {field({ path: 'retentionDays', label: 'Keep calls for (days)', kind: 'int', help: '0 keeps them forever.' })}
+        {field({ path: 'updates.enabled', label: 'Check for updates', kind: 'bool' })}
+        {field({ path: 'updates.url', label: 'Update server URL', kind: 'text', placeholder: 'https://updates.example.com/callpop' })}
+        {field({ path: 'debugLogging', label: 'Debug logging (full numbers in the log file)', kind: 'bool' })}
+        <div className="url-row">
+          <button type="button" onClick={() => void api().openLogsFolder()}>
+            Open logs folder
+          </button>
+        </div>
+      </fieldset>
+    </div>
+  );
+}

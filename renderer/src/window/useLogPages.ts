@@ -1,0 +1,81 @@
+// The log as a sparse array: pages of PAGE records fetched on demand with queryLog({offset, limit}),
+// cached per filter. A new filter (or a change in the log) starts a new generation so late answers
+// for an old filter are dropped.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { CallView, LogFilter } from '../../../shared/ipc/contract';
+import { api } from '../common/api';
+
+export const PAGE = 200;
+
+export interface LogPages {
+  total: number | null;
+  get(index: number): CallView | undefined;
+  /** Make sure the pages covering [first, last] are loaded or loading. */
+  ensure(first: number, last: number): void;
+  /** Reload what is on screen, keeping it visible meanwhile (the log changed). */
+  invalidate(): void;
+  error: string | null;
+}
+
+export function useLogPages(filter: LogFilter): LogPages {
+  const [total, setTotal] = useState<number | null>(null);
+  // Pages of one generation; a soft generation (a live reload) merges into what is on screen.
+  const [pages, setPages] = useState<{ gen: number; map: ReadonlyMap<number, CallView[]> }>(() => ({ gen: 0, map: new Map() }));
+  const soft = useRef(new Set<number>());
+  const [error, setError] = useState<string | null>(null);
+  const gen = useRef(0);
+  const requested = useRef(new Set<number>());
+  const lastRange = useRef<[number, number]>([0, 0]);
+  const filterRef = useRef(filter);
+
+  const load = useCallback((page: number) => {
+    const g = gen.current;
+    requested.current.add(page);
+    api()
+      .queryLog({ ...filterRef.current, offset: page * PAGE, limit: PAGE })
+      .then((r) => {
+        if (g !== gen.current) return;
+        setPages((p) => ({ gen: g, map: new Map(p.gen === g || soft.current.has(g) ? p.map : []).set(page, r.records) }));
+        setError(null);
+        setTotal(r.total);
+      })
+      .catch((e: unknown) => {
+        if (g !== gen.current) return;
+        requested.current.delete(page);
+        setError(e instanceof Error ? e.message : String(e));
+      });
+  }, []);
+
+  const ensure = useCallback(
+    (first: number, last: number) => {
+      lastRange.current = [first, last];
+      const from = Math.floor(Math.max(0, first) / PAGE);
+      const to = Math.floor(Math.max(0, last) / PAGE);
+      for (let p = from; p <= to; p++) if (!requested.current.has(p)) load(p);
+    },
+    [load],
+  );
+
+  useEffect(() => {
+    filterRef.current = filter;
+    gen.current++;
+    requested.current = new Set();
+    lastRange.current = [0, 0];
+    load(0);
+  }, [filter, load]);
+
+  const invalidate = useCallback(() => {
+    gen.current++;
+    requested.current = new Set();
+    // Keep the on-screen pages until fresh ones arrive (no flicker on a live update).
+    soft.current.add(gen.current);
+    const from = Math.floor(lastRange.current[0] / PAGE);
+    const to = Math.floor(lastRange.current[1] / PAGE);
+    for (let p = from; p <= to; p++) load(p);
+  }, [load]);
+
+  return useMemo(
+    () => ({ total, error, get: (i: number) => pages.map.get(Math.floor(i / PAGE))?.[i % PAGE], ensure, invalidate }),
+    [total, error, pages, ensure, invalidate],
+  );
+}
