@@ -122,7 +122,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
 }
 
 /** protocol.handle('callpop-media', …): `lookup` maps a downloadId to a file the core finished. */
-export function createMediaProtocolHandler(lookup: (downloadId: string) => string | null) {
+export function createMediaProtocolHandler(lookup: (downloadId: string) => string | null | Promise<string | null>) {
   return async (request: Request): Promise<Response> => {
     let u: URL;
     try {
@@ -137,7 +137,7 @@ export function createMediaProtocolHandler(lookup: (downloadId: string) => strin
     } catch {
       return text(404, 'Not found');
     }
-    const path = id ? lookup(id) : null;
+    const path = id ? await lookup(id) : null;
     if (!path) return text(404, 'Not found');
     let size: number;
     try {

@@ -1,0 +1,55 @@
+// Export the filtered call log as CSV (call-record fields as columns) or JSON. Pages are fetched
+// from the core one at a time and written as they come, to a temp file renamed when complete,
+// so a 100k-call export neither holds everything in memory nor leaves a half-written file.
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import Papa from 'papaparse';
+import { callRecordColumns } from '../../shared/call-record';
+import type { ExportFormat, LogFilter, LogPage, LogQuery } from '../../shared/ipc/contract';
+
+export const EXPORT_PAGE_SIZE = 1000;
+
+// Spreadsheet formula injection: caller ids are untrusted. Phone numbers such as "+90 555…" stay
+// as they are; other cells starting with = + - @ (or tab / CR) get a leading quote.
+const FORMULA = /^(?:[=@\t\r]|[+-](?![\d\s().-]*$))/;
+
+const csvRow = (r: LogPage['records'][number]) =>
+  callRecordColumns.map((c) => {
+    const v = r[c];
+    return Array.isArray(v) ? v.join(' ') : v;
+  });
+
+export async function exportLog(opts: { path: string; format: ExportFormat; filter: LogFilter; query: (q: LogQuery) => Promise<LogPage> }): Promise<number> {
+  const tmp = `${opts.path}.${process.pid}.part`;
+  const out = createWriteStream(tmp, { flags: 'w' });
+  const write = async (chunk: string) => {
+    if (!out.write(chunk)) await once(out, 'drain');
+  };
+  let count = 0;
+  try {
+    if (opts.format === 'csv') await write(`${Papa.unparse({ fields: [...callRecordColumns], data: [] }, { newline: '\r\n' }).trimEnd()}\r\n`);
+    else await write('[');
+    for (let offset = 0; ; ) {
+      const page = await opts.query({ ...opts.filter, offset, limit: EXPORT_PAGE_SIZE });
+      if (page.records.length === 0) break;
+      if (opts.format === 'csv') {
+        await write(`${Papa.unparse(page.records.map(csvRow), { newline: '\r\n', escapeFormulae: FORMULA })}\r\n`);
+      } else {
+        await write(page.records.map((r, i) => `${count + i === 0 ? '\n' : ',\n'}${JSON.stringify(r)}`).join(''));
+      }
+      count += page.records.length;
+      offset += page.records.length;
+      if (offset >= page.total) break;
+    }
+    if (opts.format === 'json') await write(count === 0 ? ']\n' : '\n]\n');
+    out.end();
+    await once(out, 'finish');
+    await rename(tmp, opts.path);
+    return count;
+  } catch (e) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

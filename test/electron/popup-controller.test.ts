@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PopupController } from '../../main/app/popup-controller';
+import { isInternalNumber, popupBounds } from '../../main/app/window-options';
+import type { CallView } from '../../shared/ipc/contract';
+import { defaultSettings } from '../../shared/settings';
+import type { Settings } from '../../shared/settings';
+
+const ringing = (id: string, number = '+905551239988'): CallView => ({
+  id, direction: 'incoming', number, extension: '117', queue: '820', did: null, startedAt: '2026-11-24T10:00:00.000Z',
+  durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: false,
+  status: 'ringing', result: null, answeredAt: null, endedAt: null, contactName: null,
+});
+const ended = (r: CallView, result: 'missed' | 'answered-elsewhere' = 'missed'): CallView =>
+  ({ ...r, status: 'ended', result, answeredAt: null, endedAt: '2026-11-24T10:01:00.000Z' }) as CallView;
+
+function setup(over: Partial<Settings['popup']> = {}) {
+  let settings: Settings = { ...defaultSettings(), popup: { ...defaultSettings().popup, ...over } };
+  const win = { shown: 0, hidden: 0, sent: [] as string[], show() { this.shown++; }, hide() { this.hidden++; }, send(u: { change: string; record: CallView }) { this.sent.push(`${u.change}:${u.record.id}`); } };
+  const pc = new PopupController({ settings: () => settings, window: win });
+  return { pc, win, set: (s: Partial<Settings['popup']>) => (settings = { ...settings, popup: { ...settings.popup, ...s } }) };
+}
+
+describe('PopupController', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('pops a ringing call, follows it, and closes after the delay once it ended', () => {
+    const { pc, win } = setup({ autoCloseSec: 8 });
+    const r = ringing('c1');
+    pc.onCallUpdate({ change: 'ringing', record: r });
+    expect(win.shown).toBe(1);
+    pc.onCallUpdate({ change: 'missed', record: ended(r) });
+    expect(win.sent).toEqual(['ringing:c1', 'missed:c1']);
+    vi.advanceTimersByTime(7999);
+    expect(win.hidden).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(win.hidden).toBe(1);
+    expect(pc.openCards).toEqual([]);
+  });
+
+  it('stacks cards and hides only when the last one goes', () => {
+    const { pc, win } = setup();
+    pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
+    pc.dismiss('a');
+    expect(win.hidden).toBe(0);
+    pc.dismiss('b');
+    expect(win.hidden).toBe(1);
+  });
+
+  it('does not pop while paused, when disabled, for outgoing calls, or for updates of unknown calls', () => {
+    const { pc, win, set } = setup();
+    pc.setPaused(true);
+    pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
+    pc.setPaused(false);
+    set({ enabled: false });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
+    set({ enabled: true });
+    pc.onCallUpdate({ change: 'dialing', record: { ...ringing('c'), direction: 'outgoing' } });
+    pc.onCallUpdate({ change: 'answered', record: ringing('d') });
+    expect(win.shown).toBe(0);
+    expect(win.sent).toEqual([]);
+  });
+
+  it('with externalOnly, skips internal extensions (≤ 6 digits)', () => {
+    const { pc, win } = setup({ externalOnly: true });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('a', '204') });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('b', '05551239988') });
+    expect(win.sent).toEqual(['ringing:b']);
+  });
+
+  it('keeps an ended card until dismissed when autoCloseSec is 0', () => {
+    const { pc, win } = setup({ autoCloseSec: 0 });
+    const r = ringing('a');
+    pc.onCallUpdate({ change: 'ringing', record: r });
+    pc.onCallUpdate({ change: 'answered-elsewhere', record: ended(r, 'answered-elsewhere') });
+    vi.advanceTimersByTime(3_600_000);
+    expect(win.hidden).toBe(0);
+    pc.dismiss('a');
+    expect(win.hidden).toBe(1);
+  });
+});
+
+describe('popup placement', () => {
+  const wa = { x: 0, y: 0, width: 1920, height: 1040 };
+  it('sits in the configured corner of the work area', () => {
+    expect(popupBounds(wa, 'bottom-right')).toEqual({ x: 1920 - 380 - 12, y: 1040 - 540 - 12, width: 380, height: 540 });
+    expect(popupBounds(wa, 'top-left')).toEqual({ x: 12, y: 12, width: 380, height: 540 });
+    expect(popupBounds({ x: 1920, y: 40, width: 1280, height: 984 }, 'top-right')).toEqual({ x: 1920 + 1280 - 380 - 12, y: 52, width: 380, height: 540 });
+  });
+  it('isInternalNumber', () => {
+    expect(['117', '204', '123456'].map(isInternalNumber)).toEqual([true, true, true]);
+    expect(['1234567', '+44 20 7946 0958', '', 'Anonymous'].map(isInternalNumber)).toEqual([false, false, false, false]);
+  });
+});
