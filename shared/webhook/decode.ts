@@ -77,8 +77,13 @@ function decodeJson(text: string): Decoded {
   return collect(Object.entries(value));
 }
 
-function decodeForm(text: string): Decoded {
-  return collect(new URLSearchParams(text).entries());
+/**
+ * Form bodies follow the form encoding ("+" is a space). A URL query keeps "+" literal: the GET
+ * scheme's values arrive unencoded or %-encoded (the seed shows raw spaces in the title), and a
+ * caller id like "+420774852629" must not lose its plus.
+ */
+function decodeForm(text: string, plusIsSpace: boolean): Decoded {
+  return collect(new URLSearchParams(plusIsSpace ? text : text.replaceAll('+', '%2B')).entries());
 }
 
 /** A query string: parameters, or the whole query being a (possibly percent-encoded) recording URL. */
@@ -91,7 +96,7 @@ function decodeQuery(query: string): Decoded {
   }
   const url = bareUrl(plain) ?? bareUrl(query);
   if (url !== null) return { kind: 'url', url };
-  if (query.includes('=')) return decodeForm(query);
+  if (query.includes('=')) return decodeForm(query, false);
   return { kind: 'error', error: 'query string is neither parameters nor a recording URL' };
 }
 
@@ -100,15 +105,16 @@ function decodeBody(body: string): Decoded {
   if (text.startsWith('{') || text.startsWith('[')) return decodeJson(text);
   const url = bareUrl(text);
   if (url !== null) return { kind: 'url', url };
-  if (text.includes('=')) return decodeForm(text);
+  if (text.includes('=')) return decodeForm(text, true);
   return { kind: 'error', error: 'body is neither JSON, a query string nor a recording URL' };
 }
 
 export function decodeRequest(method: string, query: string, body: string): Decoded {
   if (query.length + body.length > MAX_REQUEST_CHARS) return { kind: 'error', error: 'request is too large' };
   const q = query.startsWith('?') ? query.slice(1) : query;
-  if (method === 'POST' && body.trim() !== '') return decodeBody(body);
+  const isPost = method.toUpperCase() === 'POST';
+  if (isPost && body.trim() !== '') return decodeBody(body);
   // A GET, or a POST that carried its parameters in the URL only.
-  if (q.trim() === '') return { kind: 'error', error: method === 'POST' ? 'empty request body' : 'empty query string' };
+  if (q.trim() === '') return { kind: 'error', error: isPost ? 'empty request body' : 'empty query string' };
   return decodeQuery(q);
 }

@@ -65,6 +65,7 @@ const common = {
   did: didField.optional().transform((d) => d ?? null),
 };
 
+const headSchema = z.object({ event: eventField });
 const ringingSchema = z.object({ ...common, usertype: userTypeField.default('other') });
 const dialingSchema = z.object(common);
 const startedSchema = z.object({ ...common, trtype: trTypeField.default(null) });
@@ -103,7 +104,7 @@ function recordingFromUrl(raw: string): ParseResult {
 }
 
 function fromFields(fields: Record<string, unknown>): ParseResult {
-  const head = z.object({ event: eventField }).safeParse(fields);
+  const head = headSchema.safeParse(fields);
   if (!head.success) return fail(describe(head.error, fields));
   const kind = EVENT_KINDS.get(head.data.event.toLowerCase());
   if (kind === undefined) return ok({ type: 'unknown', name: head.data.event });

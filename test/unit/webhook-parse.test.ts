@@ -304,6 +304,15 @@ describe('parseWebhook: decoding', () => {
     expect(summary(event(r))).toBe(ringingSummary);
   });
 
+  it('keeps "+" in a GET query (caller ids), treats it as a space in a form body', () => {
+    expect(event(parseWebhook(get('event=ringing&callerid=+420774852629&user=102&id=a-0')))).toMatchObject({ callerId: '+420774852629' });
+    expect(event(parseWebhook(get('event=ringing&callerid=%2B420774852629&user=102&id=a-0')))).toMatchObject({ callerId: '+420774852629' });
+    const title = 'event=incoming&user=102&title=Answered+call+from+420774852629+(0:07)&id=a-1';
+    expect(event(parseWebhook(get(title)))).toMatchObject({ durationSec: 7 });
+    const form = 'event=ringing&callerid=John+Smith&user=102&id=a-0';
+    expect(event(parseWebhook(post(form, 'application/x-www-form-urlencoded')))).toMatchObject({ callerId: 'John Smith' });
+  });
+
   it('ignores a leading "?" on the query', () => {
     expect(summary(event(parseWebhook(get(`?${new URLSearchParams(ringing)}`))))).toBe(ringingSummary);
   });
