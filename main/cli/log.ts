@@ -1,0 +1,86 @@
+// `callpop log`: this user's calls from the call log, newest first, as a table, JSON or CSV.
+// Opens the log read-only, so it works while the app or `callpop serve` is running.
+import { existsSync } from 'node:fs';
+import Papa from 'papaparse';
+import { callRecordColumns, type CallRecord } from '../../shared/call-record';
+import type { LogFilter } from '../../shared/ipc/contract';
+import type { Logger } from '../../shared/log';
+import { openCallLogStore, parseFilterDate } from '../core/call-log-store';
+import { callLogDir, defaultDataDir } from '../core/paths';
+import { openSettingsFile } from '../core/settings-file';
+import { parseFlags, printable, UsageError, type CliIo } from './args';
+import { callTable } from './format';
+
+export const logUsage = `Usage: callpop log [--data-dir DIR] [--json | --csv] [--missed] [--number DIGITS] [--since DATE]
+
+Lists this user's calls, newest first.
+  --json            one JSON array of call records
+  --csv             CSV with a header row (the call record fields)
+  --missed          missed calls only
+  --number DIGITS   calls with this number, in any format ("0555 123 99 88", "+90 555...")
+  --since DATE      calls since DATE (YYYY-MM-DD, local day, or an ISO date-time)
+  --data-dir DIR    the data folder (default: the desktop app's folder)`;
+
+const options = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  missed: { type: 'boolean' },
+  number: { type: 'string' },
+  since: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** CSV cells: arrays joined by spaces, null as empty. Papaparse quotes what needs quoting. */
+export function callsToCsv(records: readonly CallRecord[]): string {
+  const rows = records.map((r) =>
+    callRecordColumns.map((c) => {
+      const v = r[c];
+      return Array.isArray(v) ? v.join(' ') : v === null ? '' : String(v);
+    }),
+  );
+  // escapeFormulae: a caller id like "=HYPERLINK(...)" must not run as a formula in a spreadsheet.
+  return Papa.unparse({ fields: [...callRecordColumns], data: rows }, { escapeFormulae: true, newline: '\n' });
+}
+
+export async function runLog(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, options);
+  if (values.help) {
+    io.stdout(`${logUsage}\n`);
+    return 0;
+  }
+  if (values.json && values.csv) throw new UsageError('Choose one of --json and --csv.');
+  const filter: LogFilter = {};
+  if (values.missed) filter.result = 'missed';
+  if (values.number !== undefined) {
+    const n = values.number.trim();
+    if (!/\d/.test(n) || !/^[\d\s+().\-/]+$/.test(n)) throw new UsageError(`--number must be a phone number (digits, spaces, + - ( ) .), got "${printable(values.number)}".`);
+    filter.text = n;
+  }
+  if (values.since !== undefined) {
+    try {
+      parseFilterDate(values.since, 'start');
+    } catch {
+      throw new UsageError(`--since must be a date like 2026-11-24 or 2026-11-24T09:00:00Z, got "${printable(values.since)}".`);
+    }
+    filter.from = values.since.trim();
+  }
+
+  const quiet: Logger = { debug() {}, info() {}, warn: (m) => io.stderr(`warning: ${printable(m)}\n`), error: (m) => io.stderr(`error: ${printable(m)}\n`) };
+  const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
+  const settings = openSettingsFile(dataDir, { logger: quiet }).get();
+  const dir = callLogDir(dataDir);
+  let records: CallRecord[] = [];
+  if (existsSync(dir)) {
+    const store = await openCallLogStore(dir, { readOnly: true, logger: quiet, defaultCountry: settings.defaultCountry });
+    try {
+      records = [...store.iterate(filter)];
+    } finally {
+      await store.close();
+    }
+  }
+  if (values.json) io.stdout(`${JSON.stringify(records, null, 2)}\n`);
+  else if (values.csv) io.stdout(`${callsToCsv(records)}\n`);
+  else io.stdout(records.length ? `${callTable(records)}\n` : 'No calls.\n');
+  return 0;
+}

@@ -1,0 +1,143 @@
+// `callpop serve`: the core service without a window. Prints the webhook URL, then one line per
+// change to this extension's calls; --notify pops OS notifications. SIGINT/SIGTERM: stop
+// accepting, write what was accepted, exit 0.
+import type { CallUpdate } from '../../shared/call-record';
+import type { Logger } from '../../shared/log';
+import { settingsSchema, zodFieldErrors } from '../../shared/settings';
+import { buildAllowList } from '../core/listener';
+import { defaultDataDir } from '../core/paths';
+import { withWebhookSecret } from '../core/secret';
+import { CallpopService } from '../core/service';
+import { openSettingsFile } from '../core/settings-file';
+import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { clock, numberText, updateLine } from './format';
+
+export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--notify]
+
+Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
+  --extension EXT   your 3CX extension (default: the one in the app's settings)
+  --port N          port to listen on (default 8765 or the app's setting; 0 = any free port)
+  --host ADDR       address to listen on (default 0.0.0.0 = every network)
+  --data-dir DIR    where the settings and the call log live (default: the desktop app's folder)
+  --allow LIST      only accept webhooks from these IPs/ranges, e.g. 192.0.2.10,198.51.100.0/24
+  --notify          show desktop notifications for ringing and missed calls
+Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
+
+const options = {
+  extension: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  allow: { type: 'string' },
+  notify: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function stderrLogger(io: CliIo): Logger {
+  const line = (level: string) => (m: string) => io.stderr(`${clock(new Date())} ${level}${printable(m)}\n`);
+  return { debug() {}, info: line(''), warn: line('warning: '), error: line('error: ') };
+}
+
+type Notify = (title: string, message: string) => void;
+
+/** node-notifier, loaded only when asked for; a failure is logged, never fatal. */
+async function loadNotifier(logger: Logger): Promise<Notify> {
+  try {
+    type NotifyFn = (o: object, cb: (err: Error | null) => void) => void;
+    const mod = (await import('node-notifier')) as unknown as { default?: { notify: NotifyFn }; notify?: NotifyFn };
+    const notifier = mod.default ?? (mod as { notify: NotifyFn });
+    return (title, message) => {
+      try {
+        notifier.notify({ title, message, wait: false }, (err) => {
+          if (err) logger.warn(`Notification failed: ${err.message}`);
+        });
+      } catch (e) {
+        logger.warn(`Notification failed: ${(e as Error).message}`);
+      }
+    };
+  } catch (e) {
+    logger.warn(`Notifications unavailable: ${(e as Error).message}`);
+    return () => {};
+  }
+}
+
+function notificationFor(u: CallUpdate): [string, string] | null {
+  const who = numberText(u.record);
+  if (u.change === 'ringing') return ['Incoming call', `${who}${u.record.queue ? ` via queue ${printable(u.record.queue)}` : ''}`];
+  if (u.change === 'missed' && u.record.direction === 'incoming') return ['Missed call', who];
+  return null;
+}
+
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, options);
+  if (values.help) {
+    io.stdout(`${serveUsage}\n`);
+    return 0;
+  }
+  const extension = values.extension !== undefined ? parseExtension(values.extension) : undefined;
+  const port = values.port !== undefined ? parsePort(values.port) : undefined;
+  if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty.');
+  const allow = values.allow !== undefined ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (allow) {
+    try {
+      buildAllowList(allow);
+    } catch (e) {
+      throw new UsageError(`--allow: ${(e as Error).message}`);
+    }
+  }
+
+  const logger = stderrLogger(io);
+  const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
+  const file = openSettingsFile(dataDir, { logger });
+  const saved = withWebhookSecret(file.get());
+  // The secret is part of the URL pasted into WebhooksApi.ini: keep it across runs.
+  if (saved.generated) file.set(saved.settings);
+  const merged = settingsSchema.safeParse({
+    ...saved.settings,
+    ...(extension !== undefined && { extension }),
+    ...(port !== undefined && { listenPort: port }),
+    ...(values.host !== undefined && { listenHost: values.host.trim() }),
+    ...(allow !== undefined && { allowedSources: allow }),
+  });
+  if (!merged.success) {
+    const [key, message] = Object.entries(zodFieldErrors(merged.error))[0] ?? ['settings', 'invalid'];
+    throw new UsageError(`${key}: ${message}`);
+  }
+  const settings = merged.data;
+  if (!settings.extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
+
+  let service: CallpopService;
+  try {
+    service = await CallpopService.start({ dataDir, settings, logger, allowLoopback: true });
+  } catch (e) {
+    io.stderr(`callpop serve: ${printable((e as Error).message)}\n`);
+    return 1;
+  }
+  const state = service.status();
+  if (state.state.state !== 'listening') {
+    io.stderr(`callpop serve: ${state.state.state === 'error' ? state.state.message : 'not listening'}\n`);
+    await service.close();
+    return 1;
+  }
+  const [url, ...others] = state.urls;
+  io.stdout(`Listening on ${url}\n`);
+  for (const other of others) io.stdout(`  also reachable as ${other}\n`);
+  io.stdout(`Tracking extension ${settings.extension}. Press Ctrl+C to stop.\n`);
+
+  const notify = values.notify ? await loadNotifier(logger) : null;
+  service.onUpdates((updates) => {
+    for (const u of updates) {
+      io.stdout(`${updateLine(u, new Date())}\n`);
+      const n = notify && notificationFor(u);
+      if (notify && n) notify(n[0], n[1]);
+    }
+  });
+
+  await new Promise<void>((resolve) => {
+    if (io.signal?.aborted) return resolve();
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await service.close();
+  io.stderr(`${clock(new Date())} stopped\n`);
+  return 0;
+}

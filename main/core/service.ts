@@ -1,0 +1,297 @@
+// CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
+// e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
+// is acknowledged only once what it changed in this user's log is on disk.
+import type { CallRecord, CallUpdate } from '../../shared/call-record';
+import type { ServiceState } from '../../shared/ipc/contract';
+import { redactNumber, silentLogger, type Logger } from '../../shared/log';
+import type { Settings } from '../../shared/settings';
+import { CallTracker } from '../../shared/tracker';
+import type { RawWebhook } from '../../shared/webhook/event';
+import { parseWebhook } from '../../shared/webhook/parse';
+import { openCallLogStore, type CallLogStore } from './call-log-store';
+import { startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from './listener';
+import { callLogDir } from './paths';
+
+export interface ServiceOptions {
+  dataDir: string;
+  /** Must carry a webhook secret (see secret.ts); the caller persists a generated one. */
+  settings: Settings;
+  logger?: Logger;
+  now?: () => number;
+  /** How often timed-out calls are closed. Default 5 s. */
+  tickMs?: number;
+  /** Run without the HTTP listener (benchmarks feeding ingest() directly). Default true. */
+  listen?: boolean;
+  /** Let loopback post even with an allow-list (the test call). Default true. */
+  allowLoopback?: boolean;
+}
+
+export interface ServiceStatus {
+  state: ServiceState;
+  /** Webhook URLs for each address of this PC (first = best guess); [] when not listening. */
+  urls: string[];
+  /** Something the user should do, e.g. set the extension. */
+  notice: string | null;
+}
+
+type UpdateListener = (updates: CallUpdate[]) => void;
+type StatusListener = (status: ServiceStatus) => void;
+
+export const setExtensionNotice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
+const recordingWindowMs = 10 * 60_000;
+const dayMs = 86_400_000;
+const ok: WebhookOutcome = { status: 'ok' };
+
+const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources]);
+const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
+
+export class CallpopService {
+  private tracker: CallTracker | null = null;
+  private listener: Listener | null = null;
+  private state: ServiceState = { state: 'starting' };
+  private urls: string[] = [];
+  private readonly updateListeners = new Set<UpdateListener>();
+  private readonly statusListeners = new Set<StatusListener>();
+  /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
+  private tail: Promise<void> = Promise.resolve();
+  private commitSeq = 0;
+  /** id → seq of the newest commit that carries it; a failed commit re-queues only records no later commit carries. */
+  private readonly lastCommit = new Map<string, number>();
+  /** Records whose write failed: written with the next commit (the PBX's retry is a duplicate the tracker ignores). */
+  private readonly dirty = new Map<string, CallRecord>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly options: ServiceOptions,
+    readonly store: CallLogStore,
+    private current: Settings,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+  }
+
+  static async start(options: ServiceOptions): Promise<CallpopService> {
+    if (!options.settings.webhookSecret) throw new Error('CallpopService needs settings.webhookSecret (generate one with withWebhookSecret).');
+    const store = await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry });
+    const service = new CallpopService(options, store, options.settings);
+    try {
+      service.makeTracker();
+      await service.prune();
+      if (options.listen !== false) await service.bind();
+      else service.setState({ state: 'stopped' });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    const tickMs = options.tickMs ?? 5000;
+    service.tickTimer = setInterval(() => service.tick(), tickMs);
+    service.tickTimer.unref();
+    service.pruneTimer = setInterval(() => void service.prune(), dayMs);
+    service.pruneTimer.unref();
+    return service;
+  }
+
+  get settings(): Settings {
+    return this.current;
+  }
+
+  /** The port actually bound (the real one for port 0), or null. */
+  get port(): number | null {
+    return this.listener?.port ?? null;
+  }
+
+  status(): ServiceStatus {
+    return { state: this.state, urls: this.urls, notice: this.current.extension ? null : setExtensionNotice };
+  }
+
+  onUpdates(fn: UpdateListener): () => void {
+    this.updateListeners.add(fn);
+    return () => this.updateListeners.delete(fn);
+  }
+
+  onStatus(fn: StatusListener): () => void {
+    this.statusListeners.add(fn);
+    return () => this.statusListeners.delete(fn);
+  }
+
+  /** This extension's ringing and talking calls, newest first. */
+  openCalls(): CallRecord[] {
+    return this.tracker?.openCalls() ?? [];
+  }
+
+  /**
+   * One webhook, in arrival order. Resolves once its effect is durable; rejects when it could not
+   * be written (the listener answers 503 so the PBX retries).
+   */
+  ingest(raw: RawWebhook): Promise<WebhookOutcome> {
+    const parsed = parseWebhook(raw);
+    if (!parsed.ok) return Promise.resolve({ status: 'invalid', reason: parsed.error });
+    if (!this.tracker) return Promise.resolve(ok);
+    let updates: CallUpdate[];
+    try {
+      updates = this.tracker.apply(parsed.event);
+    } catch (e) {
+      // A tracker bug must not take the listener down or make the PBX retry forever.
+      this.logger.error(`Tracker failed on a ${parsed.event.type} event: ${(e as Error).message}`);
+      return Promise.resolve(ok);
+    }
+    if (updates.length === 0 && this.dirty.size === 0) return Promise.resolve(ok);
+    return this.commit(updates).then(() => ok);
+  }
+
+  /** Wait until everything accepted so far is written. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Apply new settings: rebinds only when the listening parameters changed. */
+  async updateSettings(settings: Settings): Promise<void> {
+    if (!settings.webhookSecret) settings = { ...settings, webhookSecret: this.current.webhookSecret };
+    const before = this.current;
+    this.current = settings;
+    if (trackerKey(before) !== trackerKey(settings)) {
+      await this.flush();
+      this.makeTracker();
+    }
+    if (before.retentionDays !== settings.retentionDays) await this.prune();
+    if (this.options.listen !== false && (listenKey(before) !== listenKey(settings) || this.state.state === 'error')) {
+      await this.listener?.close();
+      this.listener = null;
+      await this.bind();
+    } else this.emitStatus();
+  }
+
+  /** Stop accepting, let requests in flight finish, write everything, close the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.listener?.close();
+    this.listener = null;
+    await this.flush();
+    if (this.dirty.size > 0) {
+      await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.dirty.size} call(s) on shutdown: ${(e as Error).message}`));
+    }
+    await this.store.close();
+    this.setState({ state: 'stopped' });
+  }
+
+  private tick(): void {
+    if (!this.tracker || this.closed) return;
+    try {
+      const updates = this.tracker.tick();
+      if (updates.length > 0 || this.dirty.size > 0) this.commit(updates).catch(() => {});
+    } catch (e) {
+      this.logger.error(`Tracker tick failed: ${(e as Error).message}`);
+    }
+  }
+
+  private commit(updates: CallUpdate[]): Promise<void> {
+    const seq = ++this.commitSeq;
+    const byId = new Map<string, CallRecord>(this.dirty);
+    this.dirty.clear();
+    for (const u of updates) byId.set(u.record.id, u.record);
+    for (const id of byId.keys()) this.lastCommit.set(id, seq);
+    const records = [...byId.values()];
+    // Issue the write now (the store batches concurrent writes into one fsync); emit in order after it.
+    const written = this.store.put(records).then(
+      () => {
+        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
+        return null;
+      },
+      (e: unknown) => {
+        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.dirty.set(r.id, r);
+        this.logger.error(`Call log write failed: ${(e as Error).message}`);
+        return e instanceof Error ? e : new Error(String(e));
+      },
+    );
+    const done = Promise.all([this.tail, written]).then(([, error]) => {
+      this.emit(updates);
+      if (error) throw error;
+    });
+    this.tail = done.catch(() => {});
+    return done;
+  }
+
+  private emit(updates: CallUpdate[]): void {
+    if (updates.length === 0) return;
+    for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
+    for (const fn of this.updateListeners) {
+      try {
+        fn(updates);
+      } catch (e) {
+        this.logger.error(`Call update listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private makeTracker(): void {
+    const s = this.current;
+    if (!s.extension) {
+      this.tracker = null;
+      this.logger.warn(setExtensionNotice);
+      return;
+    }
+    const tracker = new CallTracker({ extension: s.extension, now: this.now, ringTimeoutMs: s.ringTimeoutSec * 1000, recordingWindowMs });
+    const mine = (r: CallRecord): boolean => r.extension === s.extension;
+    const open = this.store.openCalls().filter(mine);
+    const openIds = new Set(open.map((r) => r.id));
+    const recent = this.store.recent(this.now() - recordingWindowMs).filter((r) => mine(r) && !openIds.has(r.id));
+    tracker.restore([...open, ...recent]);
+    this.tracker = tracker;
+  }
+
+  private async prune(): Promise<void> {
+    const days = this.current.retentionDays;
+    if (days <= 0 || this.closed) return;
+    try {
+      const n = await this.store.prune(this.now() - days * dayMs);
+      if (n > 0) this.logger.info(`Retention: deleted ${n} call(s) older than ${days} days`);
+    } catch (e) {
+      this.logger.error(`Retention prune failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async bind(): Promise<void> {
+    const s = this.current;
+    try {
+      this.listener = await startListener({
+        host: s.listenHost,
+        port: s.listenPort,
+        secret: s.webhookSecret,
+        allowedSources: s.allowedSources,
+        allowLoopback: this.options.allowLoopback ?? true,
+        onWebhook: (raw) => this.ingest(raw),
+        logger: this.logger,
+      });
+      this.urls = webhookUrlsFor(s.listenHost, this.listener.port, s.webhookSecret);
+      this.setState({ state: 'listening', port: this.listener.port, url: this.urls[0] ?? '' });
+      this.logger.info(`Listening on ${s.listenHost}:${this.listener.port}`);
+    } catch (e) {
+      this.urls = [];
+      this.setState({ state: 'error', message: (e as Error).message });
+      this.logger.error((e as Error).message);
+    }
+  }
+
+  private setState(state: ServiceState): void {
+    this.state = state;
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    const status = this.status();
+    for (const fn of this.statusListeners) {
+      try {
+        fn(status);
+      } catch (e) {
+        this.logger.error(`Status listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

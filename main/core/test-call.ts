@@ -1,0 +1,105 @@
+// "Send test call": replays the seed's "incoming answered" flow for the user's own extension against
+// Callpop's own listener over loopback HTTP, so the whole path (listener → parser → tracker → log →
+// popup) runs exactly as for a real call, at a human pace.
+import type { ActionResult } from '../../shared/ipc/contract';
+import { silentLogger, type Logger } from '../../shared/log';
+import { findSeedFlow, flowRequests, flowSteps } from '../../shared/webhook/seed-flows';
+import type { RawWebhook } from '../../shared/webhook/event';
+
+export const testCallFlow = 'incoming-answered';
+
+export interface TestCallPacing {
+  /** Ringing → answered. */
+  answerAfterMs: number;
+  /** Answered → ended. */
+  endAfterMs: number;
+  /** Ended → recording announced. */
+  recordingAfterMs: number;
+}
+
+export const humanPacing: TestCallPacing = { answerAfterMs: 2000, endAfterMs: 3000, recordingAfterMs: 1000 };
+
+export interface TestCallOptions {
+  /** The webhook URL of our own listener, over loopback. */
+  url: string;
+  extension: string;
+  pacing?: TestCallPacing;
+  logger?: Logger;
+  /** Resolves when the whole flow has been sent (or failed); for tests and shutdown. */
+  onDone?: (result: ActionResult) => void;
+}
+
+let lastStamp = 0;
+
+/** A 12-digit id stamp (yyMMddHHmmss) that differs from the previous one, so replays are never duplicates. */
+export function freshStamp(now = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  let stamp = Number(`${p(now.getUTCFullYear() % 100)}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`);
+  if (stamp <= lastStamp) stamp = lastStamp + 1;
+  lastStamp = stamp;
+  return String(stamp).padStart(12, '0').slice(-12);
+}
+
+/** Send one webhook the way the PBX does; resolves to the HTTP status and body. */
+export async function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  const target = raw.method === 'GET' ? `${url}${raw.query ? `?${raw.query}` : ''}` : url;
+  const res = await fetch(target, {
+    method: raw.method,
+    body: raw.method === 'POST' ? raw.body : undefined,
+    headers: raw.method === 'POST' ? { 'Content-Type': raw.contentType ?? 'application/json' } : undefined,
+    signal: signal ?? AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, body: (await res.text()).trim() };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the test call; resolves once the first webhook was accepted (the rest follows in the background). */
+export async function sendTestCall(options: TestCallOptions): Promise<ActionResult> {
+  const logger = options.logger ?? silentLogger;
+  const pacing = options.pacing ?? humanPacing;
+  if (!options.extension) return { ok: false, error: 'Set your extension first: the test call rings it.' };
+  const flow = findSeedFlow(testCallFlow);
+  if (!flow) return { ok: false, error: `Seed flow ${testCallFlow} is missing.` };
+  const opts = { extension: options.extension, freshIds: { stamp: freshStamp() }, validJson: true };
+  let requests: RawWebhook[];
+  let events: string[];
+  try {
+    requests = flowRequests(flow, opts);
+    events = flowSteps(flow, opts).map((s) => String(s.fields?.Event ?? s.fields?.event ?? 'recording').toLowerCase());
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+
+  const delayBefore = (event: string): number =>
+    event.endsWith('_started') ? pacing.answerAfterMs : event === 'incoming' ? pacing.endAfterMs : event === 'recording' ? pacing.recordingAfterMs : 0;
+
+  const send = async (i: number): Promise<ActionResult> => {
+    try {
+      const r = await sendWebhook(options.url, requests[i]!);
+      return r.status === 200 ? { ok: true } : { ok: false, error: `Callpop's listener answered ${r.status}: ${r.body.slice(0, 200)}` };
+    } catch (e) {
+      return { ok: false, error: `Could not reach Callpop's listener at ${options.url.replace(/\/webhook\/.*/, '/webhook/…')}: ${(e as Error).message}` };
+    }
+  };
+
+  const first = await send(0);
+  if (!first.ok) {
+    options.onDone?.(first);
+    return first;
+  }
+  void (async () => {
+    let result: ActionResult = { ok: true };
+    for (let i = 1; i < requests.length; i++) {
+      const wait = delayBefore(events[i]!);
+      if (wait > 0) await sleep(wait);
+      result = await send(i);
+      if (!result.ok) {
+        logger.warn(`Test call stopped: ${result.error}`);
+        break;
+      }
+    }
+    options.onDone?.(result);
+  })();
+  return first;
+}
