@@ -1,2 +1,267 @@
-// Electron main entry (placeholder until the desktop issue lands).
-export {};
+// Electron main: wires the core service (utilityProcess), settings and policy, windows, tray,
+// notifications, IPC and the custom protocols. Everything slow (network, disk, parsing webhooks)
+// runs in the core process; main relays.
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, clipboard, dialog, ipcMain, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import { APP_ID } from '../../shared/app-id';
+import type { AppStatus, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
+import type { Logger } from '../../shared/log';
+import type { RecordingCredentials } from '../../shared/service-protocol';
+import { createFileLogger } from '../core/log-file';
+import { loadPolicySync, policyPaths, watchPolicy } from '../core/policy-file';
+import { generateWebhookSecret } from '../core/secret';
+import { CallNotifier } from './notifications';
+import { CredentialStore, CREDENTIALS_FILE } from './credentials';
+import { DownloadedFiles } from './downloads';
+import { registerIpc } from './ipc';
+import { createMainHandlers } from './main-handlers';
+import { PopupController } from './popup-controller';
+import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
+import { PushHub } from './push-hub';
+import { denyAllPermissions, hardenWebContents, isSafeExternalUrl } from './security';
+import type { HardenableContents } from './security';
+import { SettingsService } from './settings-service';
+import { createSettingsStore } from './settings-store';
+import { Supervisor } from './supervisor';
+import type { ServiceChild } from './supervisor';
+import { TrayController } from './tray';
+import { startUpdateChecks } from './updates';
+import { WindowManager } from './windows';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const paths = {
+  preload: join(here, '../preload/index.cjs'),
+  renderer: join(here, '../renderer'),
+  serviceHost: join(here, 'service-host.js'),
+};
+/** Started at login: stay in the tray. */
+const startHidden = process.argv.includes('--hidden');
+
+// Tests and IT may point the app at another data folder (the single-instance lock follows it).
+if (process.env.CALLPOP_USER_DATA_DIR) app.setPath('userData', process.env.CALLPOP_USER_DATA_DIR);
+app.enableSandbox();
+app.setAppUserModelId(APP_ID);
+protocol.registerSchemesAsPrivileged(privilegedSchemes);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.whenReady().then(start, (e: unknown) => {
+    console.error(`Callpop failed to start: ${String(e)}`);
+    app.exit(1);
+  });
+}
+
+async function start(): Promise<void> {
+  const userData = app.getPath('userData');
+  const logDir = app.getPath('logs');
+  const fileLogger = createFileLogger({ dir: logDir, fileName: 'callpop.log' });
+  const logger: Logger = fileLogger;
+  logger.info(`Callpop ${app.getVersion()} starting (Electron ${process.versions.electron}, ${process.platform})`);
+
+  // Settings: built-in defaults < policy defaults < user < policy locks.
+  const policyFile = policyPaths({ platform: process.platform, env: process.env, argv: process.argv })[0]!;
+  let loginName = '';
+  try {
+    loginName = os.userInfo().username;
+  } catch {
+    /* no passwd entry: no login mapping */
+  }
+  const settings = new SettingsService({
+    store: createSettingsStore(),
+    loginName,
+    generateSecret: generateWebhookSecret,
+    networkInterfaces: () => os.networkInterfaces(),
+    logger,
+    policy: loadPolicySync(policyFile),
+  });
+  settings.ensureSecret();
+  fileLogger.setDebug(settings.settings.debugLogging);
+  const stopPolicyWatch = watchPolicy(policyFile, (r) => settings.setPolicy(r));
+
+  const credentialStore = new CredentialStore(join(userData, CREDENTIALS_FILE), safeStorage);
+  let credentials: RecordingCredentials | null = null;
+  try {
+    credentials = await credentialStore.load();
+  } catch (e) {
+    logger.warn(`credentials: cannot read the saved recording credentials: ${String(e)}`);
+  }
+
+  const hub = new PushHub();
+  const openExternal = (url: string) => {
+    if (isSafeExternalUrl(url)) void shell.openExternal(url).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
+  };
+  const windows = new WindowManager({ preload: paths.preload, hub, openExternal, settings: () => settings.settings, logger });
+
+  let missedUnseen = 0;
+  let tray: TrayController | null = null;
+  let quitting = false;
+
+  const supervisor: Supervisor = new Supervisor({
+    fork: () => utilityProcess.fork(paths.serviceHost, [], { serviceName: 'Callpop core', stdio: 'inherit' }) as unknown as ServiceChild,
+    init: () => ({ type: 'init', settings: settings.settings, dataDir: userData, downloadDir: app.getPath('downloads'), recordingCredentials: credentials }),
+    onPush: ({ channel, payload }) => route(channel, payload),
+    onState: (s) => {
+      if (s.state === 'listening') void refreshMissed();
+      if (s.state === 'restarting') logger.warn(`core: ${s.message}`);
+      pushStatus();
+    },
+    log: (level, message) => logger[level](message),
+  });
+
+  const popups = new PopupController({
+    settings: () => settings.settings,
+    window: { show: () => windows.showPopup(), hide: () => windows.hidePopup(), send: (u) => windows.sendToPopup(u) },
+  });
+  const notifier = new CallNotifier({
+    isSupported: () => Notification.isSupported(),
+    create: (o) => new Notification(o),
+    settings: () => settings.settings,
+    openCall: (target) => windows.showMain(target),
+  });
+  const downloads = new DownloadedFiles(async () => (await supervisor.invoke('recording:list', {})) as PushMap['push:download'][]);
+
+  const status = (): AppStatus => ({ service: supervisor.state, popupsPaused: popups.paused, missedUnseen, policyError: settings.policyError });
+  function pushStatus(): void {
+    const s = status();
+    hub.push('push:status', s);
+    tray?.update(s);
+  }
+  function setMissed(n: number): void {
+    if (n === missedUnseen) return;
+    missedUnseen = n;
+    app.setBadgeCount(n); // macOS dock, Linux Unity; no-op elsewhere (the tray shows it)
+    pushStatus();
+  }
+  async function refreshMissed(): Promise<void> {
+    try {
+      const page = (await supervisor.invoke('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 1 })) as LogPage;
+      setMissed(page.total);
+    } catch {
+      /* shown once the core pushes push:logChanged */
+    }
+  }
+  const popupId = () => windows.popupId;
+  function route<P extends PushChannel>(channel: P, payload: PushMap[P]): void {
+    switch (channel) {
+      case 'push:callUpdate': {
+        const u = payload as PushMap['push:callUpdate'];
+        // The popup only receives the calls it shows (the popup controller sends them).
+        hub.push('push:callUpdate', u, (id) => id !== popupId());
+        popups.onCallUpdate(u);
+        notifier.onCallUpdate(u.change, u.record);
+        return;
+      }
+      case 'push:download':
+        downloads.note(payload as PushMap['push:download']);
+        break;
+      case 'push:logChanged':
+        setMissed((payload as PushMap['push:logChanged']).missedUnseen);
+        break;
+    }
+    hub.push(channel, payload);
+  }
+
+  const applyLoginItem = () => {
+    if (process.platform === 'linux') return; // not supported by Electron; packages use autostart files
+    try {
+      app.setLoginItemSettings({ openAtLogin: settings.settings.startAtLogin, args: ['--hidden'] });
+    } catch (e) {
+      logger.warn(`login item: ${String(e)}`);
+    }
+  };
+  applyLoginItem();
+  settings.onChange((view, previous) => {
+    hub.push('push:settings', view);
+    supervisor.sendSettings({ settings: view.settings });
+    fileLogger.setDebug(view.settings.debugLogging);
+    if (previous.startAtLogin !== view.settings.startAtLogin) applyLoginItem();
+    popups.settingsChanged();
+    pushStatus();
+  });
+
+  // Pages come only from app://callpop (the built renderer), recordings only from callpop-media.
+  protocol.handle('app', createAppProtocolHandler(paths.renderer));
+  protocol.handle(MEDIA_SCHEME, createMediaProtocolHandler((id) => downloads.pathOf(id)));
+  denyAllPermissions(session.defaultSession);
+  app.on('web-contents-created', (_e, wc) => hardenWebContents(wc as unknown as HardenableContents, openExternal));
+
+  const focused = () => windows.createMain();
+  registerIpc({
+    ipcMain: ipcMain as never,
+    isOwnWebContents: (id) => windows.isOwn(id),
+    core: (channel, args) => supervisor.invoke(channel, args),
+    logger,
+    main: createMainHandlers({
+      settings,
+      status,
+      rendererReady: (id) => hub.ready(id),
+      dismissPopup: (callId) => popups.dismiss(callId),
+      setPopupsPaused: (paused) => {
+        popups.setPaused(paused);
+        pushStatus();
+      },
+      openMain: (target) => windows.showMain(target),
+      openLogsFolder: async () => {
+        const err = await shell.openPath(logDir);
+        if (err) logger.warn(`cannot open the logs folder: ${err}`);
+      },
+      core: (channel, args) => supervisor.invoke(channel, args),
+      openExternal: (url) => shell.openExternal(url),
+      showItemInFolder: (p) => shell.showItemInFolder(p),
+      writeClipboard: (text) => clipboard.writeText(text),
+      saveDialog: async (o) => {
+        const r = await dialog.showSaveDialog(focused(), o);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
+      openDialog: async (o) => {
+        const r = await dialog.showOpenDialog(focused(), { ...o, properties: ['openFile'] });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      downloads,
+      logger,
+    }),
+  });
+
+  supervisor.start();
+  windows.createPopup(); // loaded ahead, hidden: a call pops without waiting for a page load
+  windows.createMain();
+  if (!startHidden) windows.showMain();
+
+  tray = new TrayController(join(app.getAppPath(), 'assets'), {
+    open: () => windows.showMain(),
+    setPaused: (paused) => {
+      popups.setPaused(paused);
+      pushStatus();
+    },
+    settings: () => windows.showMain({ view: 'settings' }),
+    openLogs: () => void shell.openPath(logDir),
+    quit: () => app.quit(),
+  });
+  pushStatus();
+
+  const stopUpdates = startUpdateChecks({ settings: () => settings.settings, isPackaged: app.isPackaged, logger });
+
+  app.on('second-instance', () => windows.showMain());
+  app.on('activate', () => windows.showMain());
+  // Closing windows keeps Callpop in the tray; only Quit ends it.
+  app.on('window-all-closed', () => {});
+  app.on('before-quit', (e) => {
+    windows.quitting = true;
+    if (quitting) return;
+    quitting = true;
+    e.preventDefault();
+    logger.info('quitting: flushing the core service');
+    stopUpdates();
+    stopPolicyWatch();
+    void supervisor.stop(3000).finally(() => {
+      tray?.destroy();
+      logger.info('bye');
+      fileLogger.close();
+      windows.destroyAll();
+      app.exit(0);
+    });
+  });
+}

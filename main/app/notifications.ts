@@ -1,0 +1,49 @@
+// OS notifications for ringing (optional) and missed calls. A click opens the call in the main
+// window. The text shows the caller (it is the user's own screen); the log never does.
+import type { CallChange } from '../../shared/call-record';
+import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
+import { formatPhone } from '../../shared/phone';
+import type { Settings } from '../../shared/settings';
+
+export interface NotificationLike {
+  on(event: 'click', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  show(): void;
+}
+
+export interface NotifierDeps {
+  isSupported: () => boolean;
+  create: (options: { title: string; body: string; silent?: boolean }) => NotificationLike;
+  settings: () => Settings;
+  openCall: (target: NavigateTarget) => void;
+}
+
+export function callerText(record: CallView, country: string): string {
+  const number = record.number === '' ? 'Unknown number' : formatPhone(record.number, country);
+  const via = record.queue ? ` via queue ${record.queue}` : record.did ? ` on ${record.did}` : '';
+  return `${record.contactName ? `${record.contactName} (${number})` : number}${via}`;
+}
+
+export class CallNotifier {
+  // Keep references until closed, or the notification may be garbage-collected and its click lost.
+  private readonly live = new Set<NotificationLike>();
+
+  constructor(private readonly d: NotifierDeps) {}
+
+  onCallUpdate(change: CallChange, record: CallView): void {
+    const s = this.d.settings();
+    let title: string | null = null;
+    let target: NavigateTarget = { view: 'calls', callId: record.id };
+    if (change === 'ringing' && record.direction === 'incoming' && s.notifications.ringing) title = 'Incoming call';
+    if (change === 'missed' && s.notifications.missed) {
+      title = 'Missed call';
+      target = { view: 'log', callId: record.id };
+    }
+    if (!title || !this.d.isSupported()) return;
+    const n = this.d.create({ title, body: callerText(record, s.defaultCountry), silent: change === 'ringing' });
+    this.live.add(n);
+    n.on('click', () => this.d.openCall(target));
+    n.on('close', () => this.live.delete(n));
+    n.show();
+  }
+}
