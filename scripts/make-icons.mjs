@@ -8,6 +8,7 @@
 //   tray/tray-{normal,missed,error,paused}-{16,32}[@2x].png   Windows / Linux tray (colour)
 //   tray/tray{,Missed,Error,Paused}Template[@2x].png          macOS menu bar (black + alpha)
 // The ICO and ICNS containers are written here: both are a small header plus the images.
+/* global window, document, Image -- used inside page.evaluate, which runs in Chromium */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
