@@ -1,0 +1,191 @@
+// The `callpop` command as a user runs it: real processes, a real listener on 127.0.0.1:0, a temp
+// data dir. Runs the TypeScript entry through tsx (the built bin/callpop.mjs is checked too when built).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { callRecordColumns, type CallRecord } from '../../shared/call-record';
+import { seedFlows } from '../../shared/webhook/seed-flows';
+
+const root = resolve(__dirname, '../..');
+const entry = [join(root, 'main/cli/index.ts')];
+const bundle = join(root, 'out/cli/callpop.mjs');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], opts: { bin?: boolean } = {}): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const argv = opts.bin ? [join(root, 'bin/callpop.mjs'), ...args] : ['--import', 'tsx', ...entry, ...args];
+    const p = spawn(process.execPath, argv, { cwd: root, env: { ...process.env, XDG_CONFIG_HOME: dataHome } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 25_000);
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+let dataHome = '';
+let dataDir = '';
+
+beforeAll(async () => {
+  // XDG_CONFIG_HOME points at a temp dir, so nothing here can touch a real Callpop folder.
+  dataHome = await mkdtemp(join(tmpdir(), 'callpop-cli-home-'));
+  dataDir = await mkdtemp(join(tmpdir(), 'callpop-cli-'));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+  await rm(dataHome, { recursive: true, force: true });
+});
+
+describe.concurrent('callpop: flags', () => {
+  const bad: [string, string[], RegExp][] = [
+    ['unknown command', ['frobnicate'], /Unknown command "frobnicate"/],
+    ['unknown flag', ['log', '--bogus'], /Unknown option '--bogus'/],
+    ['both formats', ['log', '--json', '--csv'], /one of --json and --csv/],
+    ['bad date', ['log', '--since', 'yesterday'], /--since must be a date/],
+    ['bad number', ['log', '--number', 'abc'], /--number must be a phone number/],
+    ['bad port', ['serve', '--extension', '202', '--port', '70000'], /--port must be a number from 0 to 65535/],
+    ['bad extension', ['serve', '--extension', '20x'], /--extension must be 1 to 10 digits/],
+    ['bad allow-list', ['serve', '--extension', '202', '--allow', '1.2.3.400'], /--allow/],
+    ['unknown flow', ['simulate', 'nope', '--to', 'http://127.0.0.1:9/webhook/x'], /Unknown flow "nope"/],
+    ['missing --to', ['simulate', 'incoming-answered'], /--to URL/],
+    ['bad --to', ['simulate', 'incoming-answered', '--to', 'ftp://x/'], /http:\/\/ or https:\/\//],
+    ['bad download flag', ['download', '--nope'], /Unknown option/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`${what}: one line on stderr, exit 2`, async () => {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+
+  it('--help for every command', async () => {
+    for (const command of ['serve', 'log', 'simulate', 'download']) {
+      const r = await cli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout).toContain(`callpop ${command}`);
+    }
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/serve[\s\S]*log[\s\S]*simulate[\s\S]*download/);
+  });
+
+  it('simulate --list names every seed flow', async () => {
+    const r = await cli(['simulate', '--list']);
+    expect(r.code).toBe(0);
+    for (const f of seedFlows) expect(r.stdout).toContain(f.name);
+  });
+
+  it.runIf(existsSync(bundle))('the built bin runs the bundle', async () => {
+    const r = await cli(['simulate', '--list'], { bin: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('incoming-answered');
+  });
+});
+
+describe('callpop serve / simulate / log', () => {
+  let serve: ChildProcessWithoutNullStreams;
+  let out = '';
+  let url = '';
+
+  const waitFor = (re: RegExp): Promise<RegExpMatchArray> =>
+    new Promise((resolvePromise, reject) => {
+      const check = (): boolean => {
+        const m = out.match(re);
+        if (m) resolvePromise(m);
+        return Boolean(m);
+      };
+      if (check()) return;
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)), 20_000);
+      serve.stdout.on('data', () => check() && clearTimeout(timer));
+    });
+
+  beforeAll(async () => {
+    serve = spawn(process.execPath, ['--import', 'tsx', ...entry, 'serve', '--extension', '202', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+      cwd: root,
+      env: { ...process.env, XDG_CONFIG_HOME: dataHome },
+    });
+    serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    serve.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const m = await waitFor(/Listening on (http:\/\/127\.0\.0\.1:(\d+)\/webhook\/[A-Za-z0-9_-]{24})\n/);
+    url = m[1]!;
+    expect(Number(m[2])).toBeGreaterThan(0);
+  });
+
+  afterAll(() => {
+    if (serve.exitCode === null) serve.kill('SIGKILL');
+  });
+
+  it('serve prints a line per change as simulate replays flows against it', async () => {
+    const answered = await cli(['simulate', 'incoming-answered', '--to', url]);
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(answered.stdout.trim().split('\n').map((l) => l.match(/ (\d{3}) /)?.[1])).toEqual(['200', '200', '200', '200', '200', '200']);
+    await waitFor(/\d\d:\d\d:\d\d ringing +incoming 05551239988 via queue 820/);
+    await waitFor(/answered +incoming 05551239988/);
+    await waitFor(/ended +incoming 05551239988 .*6 s/);
+    await waitFor(/recording +incoming 05551239988/);
+
+    const missed = await cli(['simulate', 'incoming-missed', '--to', url, '--get']);
+    expect(missed.code, missed.stderr).toBe(0);
+    await waitFor(/missed +incoming 05551239988/);
+    // Another extension's flow: acknowledged, nothing printed for it.
+    const foreign = await cli(['simulate', 'outgoing-answered', '--to', url]);
+    expect(foreign.code).toBe(0);
+    // A wrong secret is refused.
+    const wrong = await cli(['simulate', 'incoming-missed', '--to', url.replace(/[A-Za-z0-9_-]{24}$/, 'x'.repeat(24))]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain(' 404 ');
+  });
+
+  it('log reads the log while serve is running (table, --json, --csv, filters)', async () => {
+    const json = await cli(['log', '--data-dir', dataDir, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const records = JSON.parse(json.stdout) as CallRecord[];
+    expect(records.map((r) => r.result)).toEqual(['missed', 'answered']); // newest first
+    expect(Object.keys(records[1]!).sort()).toEqual([...callRecordColumns].sort());
+    expect(records[1]).toMatchObject({ extension: '202', queue: '820', durationSec: 6, status: 'ended' });
+
+    const csv = await cli(['log', '--data-dir', dataDir, '--csv']);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe(callRecordColumns.join(','));
+    expect(lines).toHaveLength(3);
+
+    const missed = JSON.parse((await cli(['log', '--data-dir', dataDir, '--json', '--missed'])).stdout) as CallRecord[];
+    expect(missed.map((r) => r.result)).toEqual(['missed']);
+    const byNumber = JSON.parse((await cli(['log', '--data-dir', dataDir, '--json', '--number', '(0555) 123-99-88'])).stdout) as CallRecord[];
+    expect(byNumber).toHaveLength(2);
+    const none = JSON.parse((await cli(['log', '--data-dir', dataDir, '--json', '--number', '0444 000 00 00'])).stdout) as CallRecord[];
+    expect(none).toEqual([]);
+    const future = JSON.parse((await cli(['log', '--data-dir', dataDir, '--json', '--since', '2999-01-01'])).stdout) as CallRecord[];
+    expect(future).toEqual([]);
+
+    const table = await cli(['log', '--data-dir', dataDir]);
+    expect(table.stdout).toMatch(/^When +Dir +Result +Number/);
+    expect(table.stdout).toContain('05551239988');
+  });
+
+  it('SIGTERM stops serve with exit code 0', async () => {
+    const exited = new Promise<number | null>((r) => serve.once('exit', (code) => r(code)));
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The port is free again: nothing listens any more.
+    const r = await cli(['simulate', 'incoming-missed', '--to', url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach/);
+  });
+});

@@ -1,0 +1,192 @@
+// CallpopService end to end: real listener on 127.0.0.1:0, real call log in a temp dir, every seed
+// flow posted over HTTP, then the log is checked against the flow's expected records.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord, CallUpdate } from '../../shared/call-record';
+import { defaultSettings, type Settings } from '../../shared/settings';
+import { flowExpectations, flowRequests, seedFlows, findSeedFlow } from '../../shared/webhook/seed-flows';
+import type { RawWebhook } from '../../shared/webhook/event';
+import { openCallLogStore } from '../../main/core/call-log-store';
+import { callLogDir } from '../../main/core/paths';
+import { CallpopService } from '../../main/core/service';
+import { sendWebhook } from '../../main/core/test-call';
+
+const secret = 'testsecret_0123456789ABCDEF';
+const dirs: string[] = [];
+const services: CallpopService[] = [];
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'callpop-service-'));
+  dirs.push(d);
+  return d;
+}
+
+function settingsFor(extension: string, more: Partial<Settings> = {}): Settings {
+  return { ...defaultSettings(), extension, listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret, ...more };
+}
+
+async function startService(dataDir: string, extension: string, more: Partial<Settings> = {}): Promise<CallpopService> {
+  const s = await CallpopService.start({ dataDir, settings: settingsFor(extension, more) });
+  services.push(s);
+  return s;
+}
+
+const urlOf = (s: CallpopService): string => `http://127.0.0.1:${s.port}/webhook/${secret}`;
+
+async function postAll(s: CallpopService, requests: readonly RawWebhook[]): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const r of requests) statuses.push((await sendWebhook(urlOf(s), r)).status);
+  return statuses;
+}
+
+const all = (s: CallpopService): CallRecord[] => [...s.store.iterate({})];
+
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+describe('CallpopService over HTTP', () => {
+  for (const flow of seedFlows) {
+    for (const extension of Object.keys(flow.expected)) {
+      it(`${flow.name}: extension ${extension} gets exactly its expected record`, async () => {
+        const s = await startService(await tempDir(), extension);
+        const opts = { freshIds: { stamp: '261124120000' } };
+        const statuses = await postAll(s, flowRequests(flow, opts));
+        expect(statuses.every((c) => c === 200), String(statuses)).toBe(true);
+        const expected = flowExpectations(flow, opts)[extension]!;
+        const records = all(s);
+        expect(records).toHaveLength(1);
+        const r = records[0]!;
+        expect({
+          id: r.id,
+          direction: r.direction,
+          result: r.result,
+          number: r.number,
+          queue: r.queue,
+          did: r.did,
+          durationSec: r.durationSec,
+          transferType: r.transferType,
+          transferredTo: r.transferredTo,
+          transferredFrom: r.transferredFrom,
+          answeredBy: r.answeredBy,
+          recordings: r.recordings.length,
+        }).toEqual(expected);
+        expect(r.status).toBe('ended');
+        expect(r.extension).toBe(extension);
+      });
+    }
+  }
+
+  it('duplicate deliveries change nothing and emit nothing', async () => {
+    const flow = findSeedFlow('incoming-attended-transfer')!;
+    const s = await startService(await tempDir(), '117');
+    const requests = flowRequests(flow, { freshIds: { stamp: '261124120500' } });
+    await postAll(s, requests);
+    const before = JSON.stringify(all(s));
+    const updates: CallUpdate[] = [];
+    s.onUpdates((u) => updates.push(...u));
+    const again = await postAll(s, requests);
+    expect(again.every((c) => c === 200)).toBe(true);
+    expect(JSON.stringify(all(s))).toBe(before);
+    expect(updates).toEqual([]);
+  });
+
+  it('acknowledges only after the record is durable (a second reader finds it right after the 200)', async () => {
+    const dataDir = await tempDir();
+    const s = await startService(dataDir, '202');
+    const [ivr, queue, rings] = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124121000' } });
+    expect(await postAll(s, [ivr!, queue!])).toEqual([200, 200]);
+    expect((await sendWebhook(urlOf(s), rings!)).status).toBe(200);
+    const reader = await openCallLogStore(callLogDir(dataDir), { readOnly: true });
+    try {
+      const records = [...reader.iterate({})];
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ id: '261124121000_10', status: 'ringing', number: '05551239988', queue: '820' });
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('survives a restart mid-call: the end event closes the same record', async () => {
+    const dataDir = await tempDir();
+    const flow = findSeedFlow('incoming-answered')!;
+    const requests = flowRequests(flow, { freshIds: { stamp: '261124121500' } });
+    let s = await startService(dataDir, '202');
+    expect(await postAll(s, requests.slice(0, 4))).toEqual([200, 200, 200, 200]); // ringing … answered
+    expect(s.openCalls().map((c) => c.status)).toEqual(['talking']);
+    await s.close();
+    services.splice(services.indexOf(s), 1);
+
+    s = await startService(dataDir, '202');
+    expect(s.openCalls()).toHaveLength(1);
+    expect(await postAll(s, requests.slice(4))).toEqual([200, 200]); // end, recording
+    const records = all(s);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ id: '261124121500_10', status: 'ended', result: 'answered', durationSec: 6 });
+    expect(records[0]!.recordings).toHaveLength(1);
+    expect(s.openCalls()).toEqual([]);
+  });
+
+  it('events of other extensions are acknowledged and leave no record', async () => {
+    const s = await startService(await tempDir(), '999');
+    const statuses = await postAll(s, flowRequests(findSeedFlow('ringall-answered')!, { freshIds: { stamp: '261124122000' } }));
+    expect(statuses.every((c) => c === 200)).toBe(true);
+    expect(all(s)).toEqual([]);
+  });
+
+  it('answers 400 for malformed webhooks and stores nothing', async () => {
+    const s = await startService(await tempDir(), '202');
+    const r = await sendWebhook(urlOf(s), { method: 'POST', query: '', body: '{"Event":"ringing","User":"202"', contentType: 'application/json' });
+    expect(r.status).toBe(400);
+    expect(r.body.length).toBeGreaterThan(0);
+    expect(all(s)).toEqual([]);
+  });
+
+  it('without an extension: acknowledges webhooks, tracks nothing, tells the user to set it', async () => {
+    const s = await startService(await tempDir(), '');
+    expect(s.status().notice).toMatch(/Set your extension/);
+    expect(s.status().state.state).toBe('listening');
+    const statuses = await postAll(s, flowRequests(findSeedFlow('incoming-answered')!));
+    expect(statuses.every((c) => c === 200)).toBe(true);
+    expect(all(s)).toEqual([]);
+    // Setting it later starts tracking without a restart.
+    await s.updateSettings(settingsFor('202'));
+    expect(s.status().notice).toBeNull();
+    await postAll(s, flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124122500' } }));
+    expect(all(s).map((r) => r.result)).toEqual(['missed']);
+  });
+
+  it('rebinds only when the listening settings change and reports the new URL', async () => {
+    const s = await startService(await tempDir(), '202');
+    const firstPort = s.port!;
+    const statuses: string[] = [];
+    s.onStatus((st) => statuses.push(st.state.state === 'listening' ? st.state.url : st.state.state));
+    await s.updateSettings(settingsFor('202', { popup: { ...defaultSettings().popup, enabled: false } }));
+    expect(s.port).toBe(firstPort);
+    const newSecret = 'another_secret_0123456789';
+    await s.updateSettings(settingsFor('202', { webhookSecret: newSecret }));
+    expect(s.status().state).toMatchObject({ state: 'listening', url: expect.stringContaining(`/webhook/${newSecret}`) });
+    expect(statuses.at(-1)).toContain(newSecret);
+    const ringing = flowRequests(findSeedFlow('incoming-missed')!)[2]!;
+    expect((await sendWebhook(urlOf(s), ringing)).status).toBe(404);
+    expect((await sendWebhook(`http://127.0.0.1:${s.port}/webhook/${newSecret}`, ringing)).status).toBe(200);
+  });
+
+  it('closes a call that keeps ringing as missed on the timer and persists it', async () => {
+    let now = Date.parse('2026-11-24T12:00:00Z');
+    const dataDir = await tempDir();
+    const s = await CallpopService.start({ dataDir, settings: settingsFor('202', { ringTimeoutSec: 10 }), now: () => now, tickMs: 50 });
+    services.push(s);
+    const requests = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124123000' } });
+    await postAll(s, requests.slice(0, 3));
+    const missed = new Promise<CallUpdate>((resolve) => s.onUpdates((u) => u.forEach((x) => x.change === 'missed' && resolve(x))));
+    now += 11_000;
+    const update = await missed;
+    expect(update.record).toMatchObject({ status: 'ended', result: 'missed' });
+    await s.flush();
+    expect(s.store.get(update.record.id)).toMatchObject({ status: 'ended', result: 'missed' });
+  });
+});
