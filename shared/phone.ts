@@ -95,7 +95,7 @@ export function querySearchKeys(text: string, defaultCountry: string): string[] 
 }
 
 /** Record keys joined for fast matching: one `includes` per query key. */
-export const searchKeySeparator = '\u0001';
+export const searchKeySeparator = ',';
 export const joinSearchKeys = (keys: readonly string[]): string => keys.join(searchKeySeparator);
 
 /** True when a record's joined keys match any of the query keys. */

@@ -1,6 +1,6 @@
 // The personal call log: durable (acknowledged = fdatasync'ed), fast (everything indexed in memory),
 // one writer per data directory (lock file), any number of read-only readers (`callpop log`).
-// File format and group commit: ./call-log/journal.ts.
+// File format and group commit: ./call-log/journal.ts; line layout: ./call-log/entry.ts.
 import { mkdir } from 'node:fs/promises';
 import { callRecordSchema } from '../../shared/call-record';
 import type { CallRecord } from '../../shared/call-record';
@@ -8,7 +8,7 @@ import type { LogFilter } from '../../shared/ipc/contract';
 import { silentLogger } from '../../shared/log';
 import type { Logger } from '../../shared/log';
 import { numberMatchKey } from '../../shared/phone';
-import { NumberKeys } from './call-log/entry';
+import { NumberKeys, decodeLine, entryLine, recordOf, tombstoneLine } from './call-log/entry';
 import type { LogEntry } from './call-log/entry';
 import { compileFilter } from './call-log/filter';
 import { JournalWriter, encodeLine, fileError, readLog } from './call-log/journal';
@@ -58,15 +58,13 @@ export interface OpenOptions {
 
 type Change = { id: string; value: CallRecord | null };
 
-const copy = (r: CallRecord): CallRecord => ({ ...r, recordings: [...r.recordings] });
-const countsAsMissedUnseen = (r: CallRecord): boolean => r.direction === 'incoming' && r.result === 'missed' && !r.seen;
+/** Bumped when the line layout or the record schema changes; an older file is then rebuilt. */
+const formatVersion = 1;
+const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country });
+
+const countsAsMissedUnseen = (e: LogEntry): boolean => e.direction === 'incoming' && e.result === 'missed' && !e.seen;
 /** Compact when superseded lines outnumber live records (and are more than a few). */
 const needsCompaction = (lines: number, live: number): boolean => lines - live > Math.max(live, 2000);
-
-function asTombstone(v: unknown): string | null {
-  const d = (v as { deleted?: unknown } | null)?.deleted;
-  return typeof d === 'string' ? d : null;
-}
 
 class FileCallLogStore implements CallLogStore {
   private readonly byId = new Map<string, LogEntry>();
@@ -80,15 +78,15 @@ class FileCallLogStore implements CallLogStore {
   constructor(
     private readonly dir: string,
     private readonly keys: NumberKeys,
-    entries: LogEntry[],
+    entries: Iterable<LogEntry>,
     private readonly writer: JournalWriter | null,
     private readonly release: (() => Promise<void>) | null,
   ) {
     for (const e of entries) {
-      this.byId.set(e.record.id, e);
-      this.count(e.record, 1);
+      this.byId.set(e.id, e);
+      this.count(e, 1);
     }
-    this.order = TimeOrder.of(entries);
+    this.order = TimeOrder.of([...this.byId.values()]);
   }
 
   get size(): number {
@@ -101,21 +99,21 @@ class FileCallLogStore implements CallLogStore {
       const parsed = callRecordSchema.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new Error(`Invalid call record ${JSON.stringify(String((input as { id?: unknown }).id))}: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+        const id = JSON.stringify(String((input as { id?: unknown } | null)?.id));
+        throw new Error(`Invalid call record ${id}: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
       }
       let record = parsed.data;
-      const before = this.latest(record.id);
-      if (before?.seen && !record.seen) record = { ...record, seen: true };
+      // Seen is sticky: the tracker's copy of a call does not know the user looked at it.
+      if (!record.seen && this.latest(record.id)?.seen) record = { ...record, seen: true };
       changes.push({ id: record.id, value: record });
     }
-    // A redelivered identical record needs no write (only when nothing for it is still in flight).
-    const needed = changes.filter((c) => this.pending.has(c.id) || JSON.stringify(this.byId.get(c.id)?.record) !== JSON.stringify(c.value));
-    await this.write(needed);
+    // A redelivered identical record needs no write (unless a change of it is still in flight).
+    await this.write(changes.filter((c) => this.pending.has(c.id) || this.byId.get(c.id)?.json !== JSON.stringify(c.value)));
   }
 
   get(id: string): CallRecord | undefined {
     const e = this.byId.get(id);
-    return e ? copy(e.record) : undefined;
+    return e ? recordOf(e) : undefined;
   }
 
   query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] } {
@@ -124,14 +122,14 @@ class FileCallLogStore implements CallLogStore {
     const records: CallRecord[] = [];
     let total = 0;
     for (const e of this.matching(filter, opts)) {
-      if (total >= offset && total < end) records.push(copy(e.record));
+      if (total >= offset && total < end) records.push(recordOf(e));
       total++;
     }
     return { total, records };
   }
 
   *iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord> {
-    for (const e of this.matching(filter, opts)) yield copy(e.record);
+    for (const e of this.matching(filter, opts)) yield recordOf(e);
   }
 
   history(number: string, excludeId?: string): { count: number; missed: number; last: CallRecord | null } {
@@ -141,28 +139,25 @@ class FileCallLogStore implements CallLogStore {
     let last: LogEntry | null = null;
     if (key !== '') {
       for (const e of this.order.items) {
-        if (e.key !== key || e.record.id === excludeId) continue;
+        if (e.key !== key || e.id === excludeId) continue;
         count++;
-        if (e.record.result === 'missed') missed++;
+        if (e.result === 'missed') missed++;
         last ??= e;
       }
     }
-    return { count, missed, last: last ? copy(last.record) : null };
+    return { count, missed, last: last ? recordOf(last) : null };
   }
 
   openCalls(): CallRecord[] {
     return [...this.open]
       .map((id) => this.byId.get(id)!)
       .sort((a, b) => b.t - a.t)
-      .map((e) => copy(e.record));
+      .map(recordOf);
   }
 
   recent(sinceMs: number): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const e of this.order.items) {
-      const { endedAt } = e.record;
-      if (endedAt !== null && Date.parse(endedAt) >= sinceMs) out.push(copy(e.record));
-    }
+    for (const e of this.order.items) if (e.end !== null && e.end >= sinceMs) out.push(recordOf(e));
     return out;
   }
 
@@ -171,7 +166,7 @@ class FileCallLogStore implements CallLogStore {
   }
 
   async markSeen(ids?: readonly string[]): Promise<number> {
-    const targets = ids ? [...new Set(ids)].map((id) => this.latest(id)) : this.allLatest();
+    const targets = ids ? [...new Set(ids)].map((id) => this.latest(id)) : this.allLatest((e) => !e.seen).map((x) => x.record());
     const changes: Change[] = [];
     for (const r of targets) if (r && !r.seen) changes.push({ id: r.id, value: { ...r, seen: true } });
     await this.write(changes);
@@ -185,11 +180,12 @@ class FileCallLogStore implements CallLogStore {
   }
 
   async prune(olderThanMs: number): Promise<number> {
-    const changes: Change[] = [];
-    for (const r of this.allLatest()) {
-      if (r.status === 'ended' && Date.parse(r.startedAt) < olderThanMs) changes.push({ id: r.id, value: null });
-    }
-    await this.write(changes);
+    const old = this.allLatest((e) => e.status === 'ended' && e.t < olderThanMs);
+    const changes = old.filter((x) => {
+      const r = x.record();
+      return r.status === 'ended' && Date.parse(r.startedAt) < olderThanMs;
+    });
+    await this.write(changes.map((x): Change => ({ id: x.id, value: null })));
     return changes.length;
   }
 
@@ -201,6 +197,17 @@ class FileCallLogStore implements CallLogStore {
     } finally {
       await this.release?.();
     }
+  }
+
+  /** Asks the writer to rewrite the file when superseded lines dominate (it runs between writes). */
+  maybeCompact(force = false): void {
+    const writer = this.writer;
+    if (!writer || !(force || needsCompaction(writer.lines, this.byId.size))) return;
+    const { byId, keys } = this;
+    writer.requestCompaction(function* () {
+      yield encodeLine(headerOf(keys.defaultCountry));
+      for (const e of byId.values()) yield encodeLine(entryLine(e));
+    });
   }
 
   private *matching(filter: LogFilter, opts?: QueryOptions): Generator<LogEntry> {
@@ -216,13 +223,19 @@ class FileCallLogStore implements CallLogStore {
   /** The newest value of a record, including changes not yet durable. */
   private latest(id: string): CallRecord | null {
     const p = this.pending.get(id);
-    return p ? p.value : (this.byId.get(id)?.record ?? null);
+    if (p) return p.value;
+    const e = this.byId.get(id);
+    return e ? recordOf(e) : null;
   }
 
-  private allLatest(): CallRecord[] {
-    const out: CallRecord[] = [];
-    for (const [id, e] of this.byId) if (!this.pending.has(id)) out.push(e.record);
-    for (const p of this.pending.values()) if (p.value) out.push(p.value);
+  /** Records (including changes in flight) whose committed or pending state passes `pick`; parsed on demand. */
+  private allLatest(pick: (e: LogEntry) => boolean): { id: string; record: () => CallRecord }[] {
+    const out: { id: string; record: () => CallRecord }[] = [];
+    for (const [id, e] of this.byId) if (!this.pending.has(id) && pick(e)) out.push({ id, record: () => recordOf(e) });
+    for (const [id, p] of this.pending) {
+      const value = p.value;
+      if (value) out.push({ id, record: () => value });
+    }
     return out;
   }
 
@@ -230,16 +243,16 @@ class FileCallLogStore implements CallLogStore {
     if (this.closed) throw new Error(`The call log in ${this.dir} is closed`);
     if (!this.writer) throw new Error(`The call log in ${this.dir} was opened read-only`);
     if (changes.length === 0) return;
-    const writer = this.writer;
     const token = {};
+    const entries = changes.map((c) => (c.value ? this.keys.entry(c.value) : null));
     for (const c of changes) this.pending.set(c.id, { value: c.value, token });
     const settle = (): void => {
       for (const c of changes) if (this.pending.get(c.id)?.token === token) this.pending.delete(c.id);
     };
-    const data = changes.map((c) => encodeLine(JSON.stringify(c.value ?? { deleted: c.id }))).join('');
+    const data = changes.map((c, i) => encodeLine(entries[i] ? entryLine(entries[i]) : tombstoneLine(c.id))).join('');
     try {
-      await writer.append(data, changes.length, () => {
-        for (const c of changes) this.apply(c);
+      await this.writer.append(data, changes.length, () => {
+        changes.forEach((c, i) => this.apply(c.id, entries[i] ?? null));
         settle();
         this.maybeCompact();
       });
@@ -249,38 +262,27 @@ class FileCallLogStore implements CallLogStore {
     }
   }
 
-  /** Asks the writer to rewrite the file when superseded lines dominate (it runs between writes). */
-  maybeCompact(): void {
-    const writer = this.writer;
-    if (!writer || !needsCompaction(writer.lines, this.byId.size)) return;
-    const byId = this.byId;
-    writer.requestCompaction(function* () {
-      for (const e of byId.values()) yield encodeLine(JSON.stringify(e.record));
-    });
-  }
-
-  private apply({ id, value }: Change): void {
+  private apply(id: string, e: LogEntry | null): void {
     const old = this.byId.get(id);
-    if (old) this.count(old.record, -1);
-    if (value === null) {
+    if (old) this.count(old, -1);
+    if (e === null) {
       if (old) {
         this.byId.delete(id);
         this.order.remove(old);
       }
       return;
     }
-    const e = this.keys.entry(value);
     this.byId.set(id, e);
     if (old) this.order.replace(old, e);
     else this.order.insert(e);
-    this.count(value, 1);
+    this.count(e, 1);
   }
 
-  private count(r: CallRecord, sign: 1 | -1): void {
-    if (countsAsMissedUnseen(r)) this.missedUnseenCount += sign;
-    if (r.status !== 'ended') {
-      if (sign > 0) this.open.add(r.id);
-      else this.open.delete(r.id);
+  private count(e: LogEntry, sign: 1 | -1): void {
+    if (countsAsMissedUnseen(e)) this.missedUnseenCount += sign;
+    if (e.status !== 'ended') {
+      if (sign > 0) this.open.add(e.id);
+      else this.open.delete(e.id);
     }
   }
 }
@@ -301,27 +303,31 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
   try {
     const loaded = await readLog(dir, logger);
     // Last line per id wins; a tombstone removes the id (a later put brings it back).
-    const latest = new Map<string, unknown>();
-    for (const v of loaded.values) {
-      const deleted = asTombstone(v);
-      if (deleted !== null) latest.delete(deleted);
-      else {
-        const id = (v as { id?: unknown } | null)?.id;
-        if (typeof id === 'string') latest.set(id, v);
-      }
+    const latest = new Map<string, LogEntry>();
+    let header: Record<string, unknown> | null = null;
+    let undecodable = 0;
+    for (const line of loaded.lines) {
+      const d = decodeLine(line);
+      if (d === null) undecodable++;
+      else if (d.kind === 'entry') latest.set(d.entry.id, d.entry);
+      else if (d.kind === 'tombstone') latest.delete(d.id);
+      else header ??= d.header;
     }
-    const entries: LogEntry[] = [];
-    let invalid = 0;
-    for (const v of latest.values()) {
-      const parsed = callRecordSchema.safeParse(v);
-      if (parsed.success) entries.push(keys.entry(parsed.data));
-      else invalid++;
+    if (undecodable > 0) logger.warn(`Call log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
+    if (header !== null && header.version !== formatVersion) {
+      throw new Error(`The call log in ${dir} was written by another version of Callpop (format ${String(header.version)}); update Callpop to read it`);
     }
-    if (invalid > 0) logger.warn(`Call log in ${dir}: ignored ${invalid} record(s) that are not valid call records`);
+    // The stored search keys were made for the header's country; another one means recomputing them.
+    const rekey = header?.country !== keys.defaultCountry;
+    if (rekey) {
+      for (const e of latest.values()) Object.assign(e, keys.of(recordOf(e).number));
+    }
     if (opts.readOnly && loaded.fileBytes > loaded.validBytes) logger.debug(`Call log in ${dir}: ignoring an incomplete last line (being written?)`);
-    const writer = opts.readOnly ? null : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.values.length, logger);
-    const store = new FileCallLogStore(dir, keys, entries, writer, release);
-    store.maybeCompact();
+    const writer = opts.readOnly
+      ? null
+      : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
+    const store = new FileCallLogStore(dir, keys, latest.values(), writer, release);
+    store.maybeCompact(rekey && loaded.lines.length > 0);
     return store;
   } catch (err) {
     await release?.();

@@ -1,16 +1,34 @@
-// A record in memory with what queries need precomputed.
-import type { CallRecord } from '../../../shared/call-record';
+// A record in memory: the fields queries need, plus the record's JSON, parsed only when a record is
+// returned. Parsing 100k full records costs more than the whole open budget on a slow PC, so each line
+// carries a small space-separated "meta" part in front of the record JSON:
+//   startedAtMs endedAtMs|"" direction result|"" status seen matchKey searchKeys "id"(JSON) TAB {record}
+// (direction, result, status as indexes; keys are digits and commas). A tombstone is just "id" (JSON),
+// the file header a JSON object. JSON never contains a raw tab, so the first tab ends the meta part.
+import { callResults, directions } from '../../../shared/call-record';
+import type { CallRecord, CallResult, CallStatus, Direction } from '../../../shared/call-record';
 import { joinSearchKeys, numberMatchKey, numberSearchKeys } from '../../../shared/phone';
 
+const statuses = ['ringing', 'talking', 'ended'] as const satisfies readonly CallStatus[];
+
 export interface LogEntry {
-  readonly record: CallRecord;
+  readonly id: string;
   /** startedAt as epoch ms (the sort key). */
   readonly t: number;
+  /** endedAt as epoch ms, or null. */
+  readonly end: number | null;
+  readonly direction: Direction;
+  readonly result: CallResult | null;
+  readonly status: CallStatus;
+  readonly seen: boolean;
+  /** Exact-match key of the number (history, contact names). Rewritten if the default country changes. */
+  key: string;
   /** Joined phone search keys of the number. */
-  readonly hay: string;
-  /** Exact-match key of the number (history, contact names). */
-  readonly key: string;
+  hay: string;
+  /** The record as stored. */
+  readonly json: string;
 }
+
+export const recordOf = (e: LogEntry): CallRecord => JSON.parse(e.json) as CallRecord;
 
 /** Per-number keys, shared by the many calls of one number. */
 export class NumberKeys {
@@ -21,13 +39,96 @@ export class NumberKeys {
     let k = this.cache.get(number);
     if (!k) {
       k = { hay: joinSearchKeys(numberSearchKeys(number, this.defaultCountry)), key: numberMatchKey(number, this.defaultCountry) };
-      if (this.cache.size >= 50_000) this.cache.clear();
+      if (this.cache.size >= 10_000) this.cache.clear();
       this.cache.set(number, k);
     }
     return k;
   }
 
-  entry(record: CallRecord): LogEntry {
-    return { record, t: Date.parse(record.startedAt), ...this.of(record.number) };
+  /** The entry of a validated record. */
+  entry(r: CallRecord): LogEntry {
+    return {
+      id: r.id,
+      t: Date.parse(r.startedAt),
+      end: r.endedAt === null ? null : Date.parse(r.endedAt),
+      direction: r.direction,
+      result: r.result,
+      status: r.status,
+      seen: r.seen,
+      ...this.of(r.number),
+      json: JSON.stringify(r),
+    };
   }
+}
+
+/** The content of a record line (without checksum and newline). */
+export function entryLine(e: LogEntry): string {
+  const r = e.result === null ? '' : callResults.indexOf(e.result);
+  return `${e.t} ${e.end ?? ''} ${directions.indexOf(e.direction)} ${r} ${statuses.indexOf(e.status)} ${e.seen ? 1 : 0} ${e.key} ${e.hay} ${JSON.stringify(e.id)}\t${e.json}`;
+}
+
+export const tombstoneLine = (id: string): string => JSON.stringify(id);
+
+export type DecodedLine = { kind: 'entry'; entry: LogEntry } | { kind: 'tombstone'; id: string } | { kind: 'header'; header: Record<string, unknown> } | null;
+
+/** A non-negative decimal integer in text[from, to), or NaN (also for an empty field). */
+function intAt(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return Number.NaN;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+function jsonString(text: string): string | null {
+  if (text.length < 2 || text.charCodeAt(0) !== 34 || text.charCodeAt(text.length - 1) !== 34) return null;
+  if (!text.includes('\\')) return text.slice(1, -1);
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Decodes a line's content (hand-parsed: it is the hot loop of opening the log); null when malformed. */
+export function decodeLine(content: string): DecodedLine {
+  const first = content.charCodeAt(0);
+  if (first === 0x7b /* { */) {
+    try {
+      const header: unknown = JSON.parse(content);
+      return header !== null && typeof header === 'object' && !Array.isArray(header) ? { kind: 'header', header: header as Record<string, unknown> } : null;
+    } catch {
+      return null;
+    }
+  }
+  if (first === 0x22 /* " */) {
+    const id = jsonString(content);
+    return id === null ? null : { kind: 'tombstone', id };
+  }
+  const tab = content.indexOf('\t');
+  if (tab < 0) return null;
+  // Field k spans [start[k], start[k + 1] - 1); the id field ends at the tab.
+  const start = [0, 0, 0, 0, 0, 0, 0, 0, 0, tab + 1];
+  for (let k = 1; k <= 8; k++) {
+    const q = content.indexOf(' ', start[k - 1]!);
+    if (q < 0 || q > tab) return null;
+    start[k] = q + 1;
+  }
+  const s = start as [number, number, number, number, number, number, number, number, number, number];
+  const t = intAt(content, s[0], s[1] - 1);
+  const end = s[2] - 1 === s[1] ? null : intAt(content, s[1], s[2] - 1);
+  const direction = directions[intAt(content, s[2], s[3] - 1)];
+  const result = s[4] - 1 === s[3] ? null : callResults[intAt(content, s[3], s[4] - 1)];
+  const status = statuses[intAt(content, s[4], s[5] - 1)];
+  const seen = intAt(content, s[5], s[6] - 1);
+  const id = jsonString(content.slice(s[8], tab));
+  if (Number.isNaN(t) || Number.isNaN(end) || !direction || result === undefined || !status || !(seen === 0 || seen === 1) || id === null || id === '') return null;
+  return {
+    kind: 'entry',
+    entry: { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s[6], s[7] - 1), hay: content.slice(s[7], s[8] - 1), json: content.slice(tab + 1) },
+  };
 }

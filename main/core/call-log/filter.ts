@@ -47,10 +47,9 @@ export function compileFilter(filter: LogFilter, opts: FilterOptions): CompiledF
     textTest = (e) => (keys.length > 0 && matchesSearchKeys(e.hay, keys)) || (nameKeys.size > 0 && nameKeys.has(e.key));
   }
   const test = (e: LogEntry): boolean => {
-    const r = e.record;
-    if (direction && r.direction !== direction) return false;
-    if (result && r.result !== result) return false;
-    if (unseenOnly && r.seen) return false;
+    if (direction && e.direction !== direction) return false;
+    if (result && e.result !== result) return false;
+    if (unseenOnly && e.seen) return false;
     return textTest === null || textTest(e);
   };
   return { fromMs, toMs, test };

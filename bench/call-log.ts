@@ -1,0 +1,112 @@
+// Call log figures at 100k records (issue 2 §5): open, search by number/date/result, append latency.
+// Run: node --import tsx bench/call-log.ts
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CallRecord, CallResult } from '../shared/call-record';
+import { openCallLogStore } from '../main/core/call-log-store';
+
+const recordCount = 100_000;
+const distinctNumbers = 30_000;
+const results: CallResult[] = ['answered', 'missed', 'answered-elsewhere'];
+
+function record(i: number, base: number): CallRecord {
+  const started = new Date(base - i * 5 * 60_000);
+  const n = (i * 7919) % distinctNumbers;
+  const local = `555${String(1_000_000 + n).slice(1)}`.padEnd(10, '0');
+  const forms = [`0${local}`, `+90 ${local.slice(0, 3)} ${local.slice(3, 6)} ${local.slice(6)}`, `0090${local}`, String(200 + (n % 100))];
+  const result = results[i % 3]!;
+  const answered = result === 'answered' ? new Date(started.getTime() + 5_000).toISOString() : null;
+  return {
+    id: `${started.toISOString().replace(/\D/g, '').slice(2, 14)}_${i}`,
+    direction: i % 4 === 0 ? 'outgoing' : 'incoming',
+    status: 'ended',
+    result,
+    number: forms[i % forms.length]!,
+    extension: '202',
+    queue: i % 5 === 0 ? '820' : null,
+    did: null,
+    startedAt: started.toISOString(),
+    answeredAt: answered,
+    endedAt: new Date(started.getTime() + 60_000).toISOString(),
+    durationSec: answered ? 55 : null,
+    transferType: null,
+    transferredTo: null,
+    transferredFrom: null,
+    answeredBy: null,
+    recordings: answered ? [`https://pbx.example.com/recordings/202/${i}.mp3`] : [],
+    seen: i % 7 !== 0,
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const percentile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const ms = (x: number): string => x.toFixed(1);
+
+function time(fn: () => unknown, runs = 7): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+export async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-log-'));
+  try {
+    const base = Date.parse('2026-11-24T12:00:00Z');
+    const writer = await openCallLogStore(dir, { defaultCountry: 'TR' });
+    for (let i = 0; i < recordCount; i += 1000) {
+      const batch: CallRecord[] = [];
+      for (let j = i; j < i + 1000; j++) batch.push(record(j, base));
+      await writer.put(batch);
+    }
+    await writer.close();
+    const bytes = (await stat(join(dir, 'calls.jsonl'))).size;
+
+    const opens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      const s = await openCallLogStore(dir, { defaultCountry: 'TR' });
+      opens.push(performance.now() - t);
+      await s.close();
+    }
+
+    const store = await openCallLogStore(dir, { defaultCountry: 'TR' });
+    const page = { offset: 0, limit: 100 };
+    let found = 0;
+    const number = time(() => (found = store.query({ text: '0555 012 34' }, page).total));
+    if (found === 0) throw new Error('number search found nothing');
+    const date = time(() => (found = store.query({ from: '2026-10-01', to: '2026-10-31' }, page).total));
+    if (found === 0) throw new Error('date search found nothing');
+    const result = time(() => (found = store.query({ result: 'missed' }, page).total));
+    if (found === 0) throw new Error('result search found nothing');
+
+    const appends: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const r = record(recordCount + i, base + 86_400_000 * 2);
+      const t = performance.now();
+      await store.put([r]);
+      appends.push(performance.now() - t);
+    }
+    await store.close();
+
+    console.log(`call-log-file-100k: ${(bytes / 1e6).toFixed(1)} MB`);
+    console.log(`call-log-open-100k: ${ms(median(opens))} ms`);
+    console.log(`call-log-search-number-100k: ${ms(number)} ms`);
+    console.log(`call-log-search-date-100k: ${ms(date)} ms`);
+    console.log(`call-log-search-result-100k: ${ms(result)} ms`);
+    console.log(`call-log-append-p99: ${ms(percentile(appends, 99))} ms`);
+    console.log(`call-log-append-p50: ${ms(percentile(appends, 50))} ms`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
