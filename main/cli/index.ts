@@ -55,6 +55,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 export async function run(): Promise<void> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
+  // `callpop log | head`: the reader went away; stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    controller.abort();
+    process.exit(process.exitCode ?? 0);
+  });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const code = await main(process.argv.slice(2), {
