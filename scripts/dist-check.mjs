@@ -95,6 +95,9 @@ try {
     if (idx === undefined) wrong.push(`${key}: unknown fuse`);
     else if (wire[idx] !== (on ? 49 : 48)) wrong.push(`${key} should be ${on ? 'on' : 'off'}`);
   }
+  // And the hardening the issue asks for, whatever the config says.
+  const required = { RunAsNode: false, EnableNodeOptionsEnvironmentVariable: false, EnableNodeCliInspectArguments: false, OnlyLoadAppFromAsar: true };
+  for (const [name, on] of Object.entries(required)) if (wire[FuseV1Options[name]] !== (on ? 49 : 48)) wrong.push(`${name} must be ${on ? 'on' : 'off'}`);
   check(wrong.length === 0 && Object.keys(wanted).length >= 5, `fuses flipped as configured (${Object.entries(wanted).map(([k, v]) => `${k}=${v}`).join(', ')})`, wrong.join('; '));
 
   // ---- app.asar --------------------------------------------------------------------------------
@@ -162,9 +165,13 @@ try {
 
   // ---- nothing that must not ship --------------------------------------------------------------
   const outside = files.filter((f) => !f.startsWith('node_modules/'));
-  const strayTop = outside.filter((f) => !(f === 'package.json' || f === 'out' || f.startsWith('out/') || f === 'node_modules'));
-  check(strayTop.length === 0, 'only out/ and package.json outside node_modules', strayTop.slice(0, 5).join(', '));
-  const sources = outside.filter((f) => /\.(ts|tsx|mts|cts)$/.test(f) || /^(shared|main|renderer|test|bench|scripts|docs|build|assets)(\/|$)/.test(f));
+  const runtimeAsset = (f) => f === 'assets' || f === 'assets/tray' || f === 'assets/icon.png' || /^assets\/tray\/[\w@-]+\.png$/.test(f);
+  const strayTop = outside.filter((f) => !(f === 'package.json' || f === 'out' || f.startsWith('out/') || f === 'node_modules' || runtimeAsset(f)));
+  check(strayTop.length === 0, 'only out/, package.json and the runtime icons outside node_modules', strayTop.slice(0, 5).join(', '));
+  const trayIcons = ['listening', 'missed', 'error', 'paused'].flatMap((v) => [`assets/tray/tray-${v}-16.png`, `assets/tray/tray-${v}-16@2x.png`]);
+  const trayMissing = [...trayIcons, 'assets/tray/trayTemplate.png', 'assets/icon.png'].filter((f) => !has.has(f));
+  check(trayMissing.length === 0, 'tray and window icons inside the asar (assets/tray/*, assets/icon.png)', trayMissing.join(', '));
+  const sources = outside.filter((f) => /\.(ts|tsx|mts|cts|svg)$/.test(f) || /^(shared|main|renderer|test|bench|scripts|docs|build)(\/|$)/.test(f));
   check(sources.length === 0, 'no TypeScript sources, tests or source folders', sources.slice(0, 5).join(', '));
   const maps = files.filter((f) => f.startsWith('out/') && f.endsWith('.map'));
   check(maps.length === 0, 'no source maps of our bundles', maps.slice(0, 3).join(', '));

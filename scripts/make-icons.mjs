@@ -5,7 +5,7 @@
 //   icon.png (512), icon-1024.png           Linux / window icon, sources for electron-builder
 //   icon.ico  16…48 as 32-bit BMP + 256 PNG  Windows exe, NSIS, MSI, shortcuts
 //   icon.icns 16…1024 PNG entries            macOS (Big Sur grid: artwork at 80.5 %)
-//   tray/tray-{normal,missed,error,paused}-{16,32}[@2x].png   Windows / Linux tray (colour)
+//   tray/tray-{listening,missed,error,paused}-{16,32}[@2x].png   Windows / Linux tray (colour)
 //   tray/tray{,Missed,Error,Paused}Template[@2x].png          macOS menu bar (black + alpha)
 // The ICO and ICNS containers are written here: both are a small header plus the images.
 /* global window, document, Image -- used inside page.evaluate, which runs in Chromium */
@@ -108,7 +108,7 @@ try {
 
   // ---- tray icons ------------------------------------------------------------------------------
   const variants = {
-    normal: { look: 'app', badge: null },
+    listening: { look: 'app', badge: null },
     missed: { look: 'app', badge: { corner: 'tr', color: '#ef4444', kind: 'dot' } },
     error: { look: 'grey', badge: { corner: 'br', color: '#f59e0b', kind: 'alert' } },
     paused: { look: 'grey', badge: { corner: 'br', color: '#1f2937', kind: 'pause' } },
@@ -119,7 +119,7 @@ try {
       await out(`tray/tray-${name}-${base}@2x.png`, (await render({ svgText: withStyle(v.look), size: base * 2, badge: v.badge })).png);
     }
     // macOS template images: black + alpha only; the menu bar tints them. Name must end in "Template".
-    const tName = name === 'normal' ? 'trayTemplate' : `tray${name[0].toUpperCase()}${name.slice(1)}Template`;
+    const tName = name === 'listening' ? 'trayTemplate' : `tray${name[0].toUpperCase()}${name.slice(1)}Template`;
     for (const [suffix, size] of [['', 16], ['@2x', 32]]) {
       await out(`tray/${tName}${suffix}.png`, (await render({ svgText: withStyle('glyphBlack'), size, crop: true, badge: v.badge, mono: true })).png);
     }
