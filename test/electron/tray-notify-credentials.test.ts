@@ -1,0 +1,96 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', () => ({ Tray: class {}, Menu: {}, nativeImage: {} }));
+
+const { trayLook } = await import('../../main/app/tray');
+const { CallNotifier } = await import('../../main/app/notifications');
+const { CredentialStore } = await import('../../main/app/credentials');
+const { defaultSettings } = await import('../../shared/settings');
+import type { AppStatus, CallView } from '../../shared/ipc/contract';
+
+const status = (over: Partial<AppStatus> = {}): AppStatus => ({ service: { state: 'listening', port: 8765, url: 'u' }, popupsPaused: false, missedUnseen: 0, policyError: null, ...over });
+
+describe('tray look', () => {
+  it('says what state the app is in', () => {
+    expect(trayLook(status())).toEqual({ variant: 'listening', tooltip: 'Callpop — listening on port 8765' });
+    expect(trayLook(status({ popupsPaused: true }))).toEqual({ variant: 'paused', tooltip: 'Callpop — listening on port 8765\npopups paused' });
+    expect(trayLook(status({ missedUnseen: 3 }))).toEqual({ variant: 'missed', tooltip: 'Callpop — listening on port 8765\n3 missed' });
+    expect(trayLook(status({ service: { state: 'error', message: 'Port 8765 is in use.' } })).variant).toBe('error');
+    expect(trayLook(status({ service: { state: 'restarting', attempt: 2, message: 'x' } })).tooltip).toContain('restarting (attempt 2)');
+    expect(trayLook(status({ policyError: 'bad key' })).tooltip).toContain('Policy file ignored: bad key');
+    expect(trayLook(status({ policyError: 'x'.repeat(300) })).tooltip.length).toBeLessThanOrEqual(127);
+  });
+});
+
+describe('notifications', () => {
+  const rec = { id: 'c1', direction: 'incoming', number: '+442079460958', queue: '820', did: null, contactName: 'Ann' } as CallView;
+  const make = (n: { ringing: boolean; missed: boolean }, supported = true) => {
+    const created: { title: string; body: string; handlers: Record<string, () => void>; shown: boolean }[] = [];
+    const opened: unknown[] = [];
+    const notifier = new CallNotifier({
+      isSupported: () => supported,
+      create: (o) => {
+        const item = { ...o, handlers: {} as Record<string, () => void>, shown: false };
+        created.push(item);
+        return { on: (e: string, l: () => void) => (item.handlers[e] = l), show: () => (item.shown = true) };
+      },
+      settings: () => ({ ...defaultSettings(), notifications: n }),
+      openCall: (t) => opened.push(t),
+    });
+    return { notifier, created, opened };
+  };
+
+  it('notifies missed calls and opens the call on click', () => {
+    const { notifier, created, opened } = make({ ringing: false, missed: true });
+    notifier.onCallUpdate('ringing', rec);
+    notifier.onCallUpdate('missed', rec);
+    expect(created.map((c) => c.title)).toEqual(['Missed call']);
+    expect(created[0]!.body).toBe('Ann (+44 20 7946 0958) via queue 820');
+    created[0]!.handlers.click!();
+    expect(opened).toEqual([{ view: 'log', callId: 'c1' }]);
+  });
+
+  it('notifies ringing only when enabled, and nothing when unsupported', () => {
+    const a = make({ ringing: true, missed: false });
+    a.notifier.onCallUpdate('ringing', rec);
+    expect(a.created.map((c) => c.title)).toEqual(['Incoming call']);
+    const b = make({ ringing: true, missed: true }, false);
+    b.notifier.onCallUpdate('missed', rec);
+    expect(b.created).toEqual([]);
+  });
+});
+
+describe('credentials (safeStorage)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'callpop-cred-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  // A reversible stand-in for the OS keychain: what matters is that the file never holds clear text.
+  const fakeSafe = (available = true, backend = 'gnome_libsecret') => ({
+    isEncryptionAvailable: () => available,
+    getSelectedStorageBackend: () => backend,
+    encryptStringAsync: async (s: string) => Buffer.from(s, 'utf8').map((b) => b ^ 0x5a) as Buffer,
+    decryptStringAsync: async (b: Buffer) => ({ result: Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'), shouldReEncrypt: false }),
+  });
+
+  it('stores encrypted, loads back, clears', async () => {
+    const file = join(dir, 'credentials.bin');
+    const store = new CredentialStore(file, fakeSafe());
+    expect(await store.load()).toBeNull();
+    await store.save({ username: 'rec', password: 'pa55word' });
+    expect((await readFile(file)).toString('utf8')).not.toContain('pa55word');
+    expect(await store.load()).toEqual({ username: 'rec', password: 'pa55word' });
+    await store.save(null);
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('refuses to save without real OS encryption', async () => {
+    const store = new CredentialStore(join(dir, 'c.bin'), fakeSafe(true, 'basic_text'));
+    await expect(store.save({ username: 'a', password: 'b' })).rejects.toThrow('no secure storage');
+  });
+});
