@@ -1,0 +1,141 @@
+// The user's imported contacts: <dataDir>/contacts.json (replaced atomically), looked up by number for
+// popups and the log, and by name for log search.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { cleanName, maxNameLength, parseContacts } from '../../shared/contacts';
+import type { Contact } from '../../shared/contacts';
+import { silentLogger } from '../../shared/log';
+import type { Logger } from '../../shared/log';
+import { numberMatchKey } from '../../shared/phone';
+
+export const contactsFileName = 'contacts.json';
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  contacts: z.array(z.object({ name: z.string().min(1).max(maxNameLength), numbers: z.array(z.string().max(64)).min(1).max(32) })),
+});
+
+export interface ContactsStore {
+  readonly size: number;
+  /** The contact name for a number in any format (exact national number), or null. */
+  lookup(number: string): string | null;
+  /** Numbers of the contacts whose name contains `text` (case- and accent-insensitive). */
+  numbersMatchingName(text: string): string[];
+  /** Parses and adds a contacts file; contacts with the same name are replaced. Throws a one-line reason. */
+  import(text: string, fileName: string): Promise<{ imported: number; total: number }>;
+  clear(): Promise<void>;
+  /** Re-keys numbers after the default country setting changed. */
+  setDefaultCountry(country: string): void;
+  all(): Contact[];
+}
+
+/** Folds case and accents so "cagri" finds "Çağrı" and "ISIK" finds "Işık". */
+export const foldName = (text: string): string =>
+  text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/ı/g, 'i')
+    .toLowerCase();
+
+class FileContactsStore implements ContactsStore {
+  private byKey = new Map<string, string>();
+  private folded: { name: string; contact: Contact }[] = [];
+
+  constructor(
+    private readonly dir: string,
+    private contacts: Contact[],
+    private country: string,
+  ) {
+    this.reindex();
+  }
+
+  get size(): number {
+    return this.contacts.length;
+  }
+
+  lookup(number: string): string | null {
+    const key = numberMatchKey(number, this.country);
+    return key === '' ? null : (this.byKey.get(key) ?? null);
+  }
+
+  numbersMatchingName(text: string): string[] {
+    const q = foldName(cleanName(text));
+    if (q === '') return [];
+    return this.folded.filter((f) => f.name.includes(q)).flatMap((f) => f.contact.numbers);
+  }
+
+  async import(text: string, fileName: string): Promise<{ imported: number; total: number }> {
+    const incoming = parseContacts(text, fileName);
+    const names = new Set(incoming.map((c) => foldName(c.name)));
+    const merged = [...this.contacts.filter((c) => !names.has(foldName(c.name))), ...incoming];
+    await this.save(merged);
+    return { imported: incoming.length, total: merged.length };
+  }
+
+  async clear(): Promise<void> {
+    await this.save([]);
+  }
+
+  setDefaultCountry(country: string): void {
+    this.country = country;
+    this.reindex();
+  }
+
+  all(): Contact[] {
+    return this.contacts.map((c) => ({ name: c.name, numbers: [...c.numbers] }));
+  }
+
+  private async save(contacts: Contact[]): Promise<void> {
+    await writeFileAtomic(join(this.dir, contactsFileName), JSON.stringify({ version: 1, contacts }));
+    this.contacts = contacts;
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.byKey = new Map();
+    for (const c of this.contacts) {
+      for (const n of c.numbers) {
+        const key = numberMatchKey(n, this.country);
+        // The first contact with a number keeps it (a shared switchboard number is not "someone").
+        if (key !== '' && !this.byKey.has(key)) this.byKey.set(key, c.name);
+      }
+    }
+    this.folded = this.contacts.map((contact) => ({ name: foldName(contact.name), contact }));
+  }
+}
+
+/** Write to a temp file, fsync, rename over: readers see the old or the new file, never half of one. */
+async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fh = await open(temp, 'w');
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`Cannot save contacts to ${path}: ${code === 'ENOSPC' ? 'no space left on device' : (err as Error).message}`, { cause: err });
+  }
+}
+
+export async function openContactsStore(dir: string, opts: { defaultCountry?: string; logger?: Logger } = {}): Promise<ContactsStore> {
+  const logger = opts.logger ?? silentLogger;
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, contactsFileName);
+  let contacts: Contact[] = [];
+  try {
+    const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (parsed.success) contacts = parsed.data.contacts;
+    else logger.warn(`${path} is not a valid contacts file; starting with no contacts (import again)`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn(`Cannot read ${path}: ${(err as Error).message}; starting with no contacts`);
+  }
+  return new FileContactsStore(dir, contacts, opts.defaultCountry ?? 'US');
+}
