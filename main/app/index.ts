@@ -93,7 +93,7 @@ async function start(): Promise<void> {
   const openExternal = (url: string) => {
     if (isSafeExternalUrl(url)) void shell.openExternal(url).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
   };
-  const windows = new WindowManager({ preload: paths.preload, hub, openExternal, settings: () => settings.settings, logger });
+  const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), hub, openExternal, settings: () => settings.settings, logger });
 
   let missedUnseen = 0;
   let tray: TrayController | null = null;
@@ -230,7 +230,7 @@ async function start(): Promise<void> {
   windows.createMain();
   if (!startHidden) windows.showMain();
 
-  tray = new TrayController(join(app.getAppPath(), 'assets'), {
+  tray = new TrayController(join(app.getAppPath(), 'assets', 'tray'), {
     open: () => windows.showMain(),
     setPaused: (paused) => {
       popups.setPaused(paused);

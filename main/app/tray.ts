@@ -95,13 +95,18 @@ export class TrayController {
     this.tray.destroy();
   }
 
-  // assets/tray-<variant>.png, else assets/tray.png, else an empty image (icons may not exist yet).
+  /**
+   * assets/tray/: macOS template images (trayTemplate.png, trayErrorTemplate.png, …; the @2x files
+   * are picked up by Electron), tray-<variant>-16.png on Windows, -32 on Linux. Missing → empty image.
+   */
   private icon(variant: TrayVariant): NativeImage {
     let img = this.icons.get(variant);
     if (!img) {
-      const file = [join(this.assetsDir, `tray-${variant}.png`), join(this.assetsDir, 'tray.png')].find((f) => existsSync(f));
-      img = file ? nativeImage.createFromPath(file) : nativeImage.createEmpty();
-      if (process.platform === 'darwin' && file) img.setTemplateImage(variant === 'listening');
+      const cap = variant === 'listening' ? '' : variant[0]!.toUpperCase() + variant.slice(1);
+      const name = process.platform === 'darwin' ? `tray${cap}Template.png` : `tray-${variant}-${process.platform === 'win32' ? 16 : 32}.png`;
+      const file = join(this.assetsDir, name);
+      img = existsSync(file) ? nativeImage.createFromPath(file) : nativeImage.createEmpty();
+      if (process.platform === 'darwin' && !img.isEmpty()) img.setTemplateImage(true);
       this.icons.set(variant, img);
     }
     return img;

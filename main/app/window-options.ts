@@ -8,8 +8,9 @@ export const POPUP_WIDTH = 380;
 export const POPUP_HEIGHT = 540;
 const POPUP_MARGIN = 12;
 
-export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+export function mainWindowOptions(preloadPath: string, icon?: string): BrowserWindowConstructorOptions {
   return {
+    ...(icon ? { icon } : {}),
     width: 1000,
     height: 700,
     minWidth: 720,

@@ -15,6 +15,8 @@ import { mainWindowOptions, popupBounds, popupWindowOptions } from './window-opt
 
 export interface WindowManagerOptions {
   preload: string;
+  /** Window icon (Linux/Windows); macOS uses the bundle icon. */
+  icon?: string;
   hub: PushHub;
   openExternal: (url: string) => void;
   settings: () => Settings;
@@ -43,7 +45,7 @@ export class WindowManager {
 
   createMain(): BrowserWindow {
     if (this.mainWin && !this.mainWin.isDestroyed()) return this.mainWin;
-    const win = new BrowserWindow(mainWindowOptions(this.o.preload));
+    const win = new BrowserWindow(mainWindowOptions(this.o.preload, this.o.icon));
     this.secure(win);
     win.on('close', (e) => {
       if (this.quitting) return;
