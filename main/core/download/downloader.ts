@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { silentLogger } from '../../../shared/log';
@@ -263,14 +263,12 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
       cb(null, chunk);
     },
   });
-  const out = ctx.fh.createWriteStream({ start, autoClose: false, highWaterMark: 1024 * 1024 });
-  let writeError: unknown = null;
-  out.once('error', (err) => (writeError = err));
+  const out = new FileSink(ctx.fh, start);
   try {
     await pipeline(res, counter, out);
   } catch (err) {
     // A file-side error (disk full) wins over the network-side symptom it causes.
-    if (writeError !== null) throw fileError(writeError, ctx.destDir);
+    if (out.failure !== null) throw fileError(out.failure, ctx.destDir);
     throw failure.error ?? (err instanceof DownloadError ? err : networkError(err));
   }
   state.offset = received;
@@ -313,6 +311,34 @@ function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { respons
     req.end();
   });
   return { response, failure };
+}
+
+/** Positional writes into the temp file; the handle stays open across tries (fs streams would close it). */
+class FileSink extends Writable {
+  #position: number;
+  /** The file-side error, if writing failed (pipeline errors may also come from the network side). */
+  failure: unknown = null;
+  constructor(
+    private readonly fh: FileHandle,
+    start: number,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#position = start;
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#writeAll([chunk]).then(() => cb(), (err: Error) => cb((this.failure = err)));
+  }
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.#writeAll(chunks.map((c) => c.chunk)).then(() => cb(), (err: Error) => cb((this.failure = err)));
+  }
+  async #writeAll(buffers: Buffer[]): Promise<void> {
+    let pending = buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers);
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.fh.write(pending, 0, pending.length, this.#position);
+      this.#position += bytesWritten;
+      pending = pending.subarray(bytesWritten);
+    }
+  }
 }
 
 async function restartFromZero(state: ResumeState, fh: FileHandle): Promise<void> {
