@@ -29,10 +29,11 @@ function truncateUtf8(s: string, maxBytes: number): string {
   return out;
 }
 
-/** One untrusted part of a name: unsafe characters become "_", whitespace is collapsed, length bounded. */
+/** One untrusted part of a name: unsafe characters become "_", whitespace collapsed, no dots at the edges, length bounded. */
 export function sanitizeNamePart(part: string, maxChars = maxPartChars): string {
-  const cleaned = part.normalize('NFC').replace(unsafeChars, '_').replace(/\s+/g, ' ').trim();
-  return Array.from(cleaned).slice(0, maxChars).join('').trim();
+  const trimEdges = (s: string): string => s.replace(/^[\s.]+|[\s.]+$/g, '');
+  const cleaned = trimEdges(part.normalize('NFC').replace(unsafeChars, '_').replace(/\s+/g, ' '));
+  return trimEdges(Array.from(cleaned).slice(0, maxChars).join(''));
 }
 
 /**
