@@ -48,7 +48,10 @@ export async function exportLog(opts: { path: string; format: ExportFormat; filt
     await rename(tmp, opts.path);
     return count;
   } catch (e) {
+    // Wait for the stream to close (its file may still be opening) before removing the temp file.
+    const closed = out.closed ? Promise.resolve() : once(out, 'close').catch(() => undefined);
     out.destroy();
+    await closed;
     await rm(tmp, { force: true });
     throw e;
   }
