@@ -26,8 +26,3 @@ export function defaultDownloadDir(): string {
 export function callLogDir(dataDir: string): string {
   return join(dataDir, 'call-log');
 }
-
-/** Imported contacts. */
-export function contactsDir(dataDir: string): string {
-  return join(dataDir, 'contacts');
-}

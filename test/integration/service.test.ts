@@ -130,6 +130,17 @@ describe('CallpopService over HTTP', () => {
     expect(s.openCalls()).toEqual([]);
   });
 
+  it('a missed incoming call stays unseen in the log (drives the badge); an answered one does not', async () => {
+    const s = await startService(await tempDir(), '202');
+    await postAll(s, flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124121700' } }));
+    await postAll(s, flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124121800' } }));
+    expect(s.store.missedUnseen()).toBe(1);
+    expect(all(s).map((r) => [r.result, r.seen])).toEqual([
+      ['answered', true],
+      ['missed', false],
+    ]);
+  });
+
   it('events of other extensions are acknowledged and leave no record', async () => {
     const s = await startService(await tempDir(), '999');
     const statuses = await postAll(s, flowRequests(findSeedFlow('ringall-answered')!, { freshIds: { stamp: '261124122000' } }));

@@ -1,0 +1,148 @@
+// The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
+// downloads, and pushes call updates (with the contact name), log changes and download progress.
+// Runs in the desktop app's utility process (service-host.ts) and in the browser-test bridge.
+import type { CallRecord, CallUpdate } from '../../shared/call-record';
+import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../shared/ipc/contract';
+import { silentLogger } from '../../shared/log';
+import { webhookUrl, type Settings } from '../../shared/settings';
+import { createDownloadManager } from './download/manager';
+import { openContactsStore } from './contacts-store';
+import type { CoreBackend, CoreBackendOptions } from './core-backend';
+import { withWebhookSecret } from './secret';
+import { CallpopService } from './service';
+import { sendTestCall, type TestCallPacing } from './test-call';
+
+export interface BackendExtras {
+  /** Test-call pacing (tests use a fast one). */
+  testCallPacing?: TestCallPacing;
+  /** Service timer period (tests). */
+  tickMs?: number;
+}
+
+type Handlers = { [C in CoreChannel]: (args: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C> };
+
+/** Where our own listener is reachable from this PC (the test call posts there). */
+function loopbackUrl(settings: Settings, port: number): string {
+  const h = settings.listenHost;
+  const host = h === '0.0.0.0' || h === '' ? '127.0.0.1' : h === '::' ? '::1' : h;
+  return webhookUrl(host, port, settings.webhookSecret);
+}
+
+export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras): Promise<CoreBackend> {
+  const logger = opts.logger ?? silentLogger;
+  const { settings: initial, generated } = withWebhookSecret(opts.settings);
+  // The app generates and persists the secret before init; one made here lasts only this session.
+  if (generated) logger.warn('No webhook secret in settings: using a temporary one for this session.');
+
+  const service = await CallpopService.start({ dataDir: opts.dataDir, settings: initial, logger, now: opts.now, tickMs: opts.tickMs });
+  const store = service.store;
+  let contacts: Awaited<ReturnType<typeof openContactsStore>>;
+  try {
+    contacts = await openContactsStore(opts.dataDir, { logger, defaultCountry: initial.defaultCountry });
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
+  const downloads = createDownloadManager({
+    settings: () => service.settings,
+    defaultDownloadDir: opts.defaultDownloadDir,
+    credentials: opts.recordingCredentials ? () => opts.recordingCredentials?.() ?? null : undefined,
+    onProgress: (p) => opts.push('push:download', p),
+    logger,
+  });
+
+  const view = (record: CallRecord): CallView => {
+    let contactName: string | null = null;
+    try {
+      contactName = record.number ? contacts.lookup(record.number) : null;
+    } catch (e) {
+      logger.warn(`Contact lookup failed: ${(e as Error).message}`);
+    }
+    return { ...record, contactName };
+  };
+  const findCall = (callId: string): CallRecord | null => service.openCalls().find((c) => c.id === callId) ?? store.get(callId) ?? null;
+  const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: store.missedUnseen() });
+
+  const autoDownload = (record: CallRecord): void => {
+    for (const url of record.recordings) {
+      const r = downloads.start({ call: record, url });
+      if ('error' in r) logger.warn(`Automatic recording download refused: ${r.error}`);
+    }
+  };
+
+  service.onUpdates((updates: CallUpdate[]) => {
+    for (const u of updates) {
+      opts.push('push:callUpdate', { change: u.change, record: view(u.record) });
+      if (u.change === 'recording' && service.settings.autoDownloadRecordings) autoDownload(u.record);
+    }
+    logChanged();
+  });
+
+  const handlers: Handlers = {
+    'calls:active': () => service.openCalls().map(view),
+    'calls:get': ({ callId }) => {
+      const call = findCall(callId);
+      return call ? view(call) : null;
+    },
+    'calls:history': ({ number, excludeCallId }) => {
+      const h = store.history(number, excludeCallId);
+      return { number, count: h.count, missed: h.missed, last: h.last ? view(h.last) : null };
+    },
+    'log:query': ({ offset, limit, ...filter }) => {
+      const page = store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
+      return { total: page.total, offset, records: page.records.map(view) };
+    },
+    'log:markSeen': async ({ ids }) => {
+      await store.markSeen(ids);
+      logChanged();
+      return { missedUnseen: store.missedUnseen() };
+    },
+    'log:delete': async ({ ids }) => {
+      const deleted = await store.delete(ids);
+      logChanged();
+      return { deleted };
+    },
+    'recording:download': ({ callId, url }) => {
+      const call = findCall(callId);
+      if (!call) return { error: 'There is no such call in your log.' };
+      return downloads.start({ call, url });
+    },
+    'recording:cancel': ({ downloadId }) => downloads.cancel(downloadId),
+    'recording:list': () => downloads.list(),
+    'contacts:importText': async ({ text, fileName }) => {
+      try {
+        const r = await contacts.import(text, fileName);
+        return { ok: true, imported: r.imported, total: r.total };
+      } catch (e) {
+        return { ok: false, canceled: false, error: (e as Error).message };
+      }
+    },
+    'contacts:clear': () => contacts.clear(),
+    'test:sendTestCall': () => {
+      const state = service.status().state;
+      if (state.state !== 'listening') return { ok: false, error: 'Callpop is not listening for webhooks; fix the connection settings first.' };
+      return sendTestCall({ url: loopbackUrl(service.settings, state.port), extension: service.settings.extension, pacing: opts.testCallPacing, logger });
+    },
+  };
+
+  let closed = false;
+  return {
+    async handle<C extends CoreChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>> {
+      if (closed) throw new Error('The core service is shutting down.');
+      const handler = handlers[channel] as ((a: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C>) | undefined;
+      if (!handler) throw new Error(`Unknown core channel ${String(channel)}`);
+      return handler(args);
+    },
+    async updateSettings(settings: Settings): Promise<void> {
+      if (settings.defaultCountry !== service.settings.defaultCountry) contacts.setDefaultCountry(settings.defaultCountry);
+      await service.updateSettings(settings.webhookSecret ? settings : { ...settings, webhookSecret: service.settings.webhookSecret });
+    },
+    status: () => service.status().state,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await downloads.close();
+      await service.close();
+    },
+  };
+}
