@@ -132,6 +132,13 @@ try {
       bareImports.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
     }
   }
+  // A sandboxed preload can require only electron and a few built-ins, so it must be self-contained.
+  const preloadSrc = asar.extractFile(archive, 'out/preload/index.cjs').toString('utf8');
+  const sandboxOk = new Set(['electron', 'events', 'timers', 'url', 'node:events', 'node:timers', 'node:url']);
+  const preloadRequires = [...new Set([...preloadSrc.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
+  const badPreload = preloadRequires.filter((r) => !sandboxOk.has(r));
+  check(badPreload.length === 0, `sandboxed preload is self-contained (requires: ${preloadRequires.join(', ') || 'nothing'})`, `also requires ${badPreload.join(', ')}`);
+
   const topLevel = (name) => has.has(`node_modules/${name}/package.json`);
   const missingImports = [...bareImports].filter((n) => !topLevel(n));
   check(missingImports.length === 0, `main's runtime imports present in the asar (${[...bareImports].sort().join(', ') || 'none: fully bundled'})`, `missing: ${missingImports.join(', ')}`);
