@@ -210,6 +210,20 @@ try {
   // ---- icons and metadata (what the installers will use) -----------------------------------------
   const icons = ['assets/icon.ico', 'assets/icon.icns', 'assets/icon.png'].filter((f) => !existsSync(path.join(root, f)));
   check(icons.length === 0, 'installer icons exist (assets/icon.ico, .icns, .png)', icons.join(', '));
+  if (icons.length === 0) {
+    const pngSize = (b) => (b.readUInt32BE(0) === 0x89504e47 ? b.readUInt32BE(16) : -1);
+    const icoBuf = await readFile(path.join(root, 'assets/icon.ico'));
+    const icoSizes = Array.from({ length: icoBuf.readUInt16LE(4) }, (_, i) => icoBuf[6 + 16 * i] || 256);
+    const icoMissing = [16, 24, 32, 48, 256].filter((n) => !icoSizes.includes(n));
+    check(icoBuf.readUInt16LE(2) === 1 && icoMissing.length === 0, `icon.ico has ${icoSizes.join('/')} px`, `missing ${icoMissing.join(', ')}`);
+    const icnsBuf = await readFile(path.join(root, 'assets/icon.icns'));
+    const icnsTypes = [];
+    for (let at = 8; at + 8 <= icnsBuf.length; at += icnsBuf.readUInt32BE(at + 4)) icnsTypes.push(icnsBuf.toString('ascii', at, at + 4));
+    const icnsOk = icnsBuf.toString('ascii', 0, 4) === 'icns' && icnsBuf.readUInt32BE(4) === icnsBuf.length && ['ic07', 'ic08', 'ic09', 'ic10'].every((t) => icnsTypes.includes(t));
+    check(icnsOk, `icon.icns has ${icnsTypes.join(' ')}`);
+    const png = await readFile(path.join(root, 'assets/icon.png'));
+    check(pngSize(png) >= 512, `icon.png is ${pngSize(png)} px (Linux needs ≥ 256)`);
+  }
   check(existsSync(path.join(root, 'build', 'installer.nsh')), 'NSIS include build/installer.nsh exists');
   console.log('     note: the packed executable is the stand-in, so the app itself was not started');
 } catch (e) {
