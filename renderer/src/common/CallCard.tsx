@@ -15,7 +15,6 @@ interface Props {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   onDismiss?: (() => void) | undefined;
-  /** Extra label for the card's region, e.g. "Incoming call". */
   headingLevel?: 2 | 3;
 }
 
@@ -60,7 +59,9 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
   const state = callState(call, now);
   const number = displayNumber(call, country);
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
-  const via = [call.queue ? `Queue ${call.queue}` : null, call.did ? `DID ${call.did}` : null].filter(Boolean).join(' · ');
+  const via = [call.queue ? `Queue ${call.queue}` : null, call.did ? `DID ${call.did}` : null, call.transferredFrom ? `Transferred from ${call.transferredFrom}` : null]
+    .filter(Boolean)
+    .join(' · ');
 
   const copy = async () => {
     await api().copyText(call.number);

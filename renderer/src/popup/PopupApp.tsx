@@ -46,7 +46,7 @@ export function PopupApp() {
       const s = settingsRef.current;
       if (pausedRef.current || s?.popup.enabled === false) return false;
       if (s?.popup.externalOnly && isInternal(call.number)) return false;
-      return call.direction === 'incoming' && (change === 'ringing' || change === 'active') && call.status !== 'ended';
+      return call.direction === 'incoming' && call.status !== 'ended' && (change === 'ringing' || change === 'answered' || change === 'transferred' || change === 'active');
     };
     const upsert = (call: CallView, change: CallChange | 'active') => {
       setCards((cs) => {

@@ -1,0 +1,373 @@
+// The e2e bridge: the REAL core backend (listener, tracker, call log, downloads) in the test process,
+// an HTTP server that serves the built renderer, and the IPC contract over HTTP (requests) and SSE
+// (pushes). "main" channels get a faithful test implementation built from main/app's own pieces
+// (SettingsService, PushHub, exportLog); clipboard/openExternal/showInFolder are recorded for asserts.
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
+import { buildCallBackUrl, buildCrmUrl } from '../../../shared/crm-url';
+import { invokeOwners } from '../../../shared/ipc/contract';
+import type { AppStatus, CoreChannel, ExportFormat, InvokeChannel, LogFilter, MainChannel, NavigateTarget, PushChannel, PushMap, SettingsView } from '../../../shared/ipc/contract';
+import { checkInvokeArgs } from '../../../shared/ipc/schemas';
+import { toE164 } from '../../../shared/phone';
+import type { Policy, SettingsOverrides } from '../../../shared/policy';
+import { webhookUrl } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
+import { silentLogger } from '../../../shared/log';
+import { exportLog } from '../../../main/app/export-log';
+import { PushHub } from '../../../main/app/push-hub';
+import { SettingsService } from '../../../main/app/settings-service';
+import { createCoreBackend } from '../../../main/core/backend';
+import type { BackendExtras } from '../../../main/core/backend';
+import type { CoreBackend } from '../../../main/core/core-backend';
+import { rendererDir } from '../support/build-renderer';
+
+export interface BridgeOptions {
+  /** The user's settings before start (extension, country, …). Listener defaults: 127.0.0.1, port 0. */
+  settings?: SettingsOverrides;
+  /** A machine policy (locked keys). */
+  policy?: Policy;
+  /** Runs on the empty data dir before the backend opens it (e.g. write 100k calls to the store). */
+  prepareDataDir?: (dataDir: string) => Promise<void>;
+  backend?: BackendExtras;
+}
+
+export interface Recorded {
+  clipboard: string[];
+  opened: string[];
+  shownInFolder: string[];
+  dismissed: string[];
+  exports: string[];
+}
+
+let clientBundle: string | null = null;
+async function clientScript(origin: string): Promise<string> {
+  clientBundle ??= (
+    await build({
+      entryPoints: [resolve('test/e2e/bridge/client.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      target: 'chrome120',
+      logLevel: 'silent',
+    })
+  ).outputFiles[0]!.text;
+  return `const BRIDGE_ORIGIN = ${JSON.stringify(origin)};\n${clientBundle}`;
+}
+
+const mime: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.mp3': 'audio/mpeg',
+};
+
+async function readBody(req: IncomingMessage, max = 25_000_000): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > max) throw new Error('request too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Serve a file with Range support (the <audio> element seeks with Range requests). */
+async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, type: string): Promise<void> {
+  const { size } = await stat(path);
+  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  if (range && (range[1] || range[2])) {
+    const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+    const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+    if (start >= size || start > end) {
+      res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
+      return;
+    }
+    res.writeHead(206, { 'content-type': type, 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+    createReadStream(path, { start, end }).pipe(res);
+    return;
+  }
+  res.writeHead(200, { 'content-type': type, 'accept-ranges': 'bytes', 'content-length': size, 'cache-control': 'no-store' });
+  createReadStream(path).pipe(res);
+}
+
+export class Bridge {
+  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [] };
+  popupsPaused = false;
+  /** File that "Import contacts…" reads (stands in for the open-file dialog). */
+  contactsFile: string | null = null;
+  private readonly hub = new PushHub();
+  private readonly clients = new Map<string, { id: number; res: ServerResponse | null; buffer: string[] }>();
+  private readonly media = new Map<string, string>();
+  private missedUnseen = 0;
+  private exportCount = 0;
+  backend!: CoreBackend;
+  settingsService!: SettingsService;
+  origin = '';
+  initScript = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly dataDir: string,
+    readonly downloadDir: string,
+    private readonly server = createServer((req, res) => void this.route(req, res)),
+  ) {}
+
+  static async start(opts: BridgeOptions = {}): Promise<Bridge> {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-e2e-'));
+    const dataDir = join(dir, 'data');
+    const downloadDir = join(dir, 'downloads');
+    await mkdir(dataDir, { recursive: true });
+    await mkdir(downloadDir, { recursive: true });
+    const b = new Bridge(dir, dataDir, downloadDir);
+    try {
+      await b.init(opts);
+    } catch (e) {
+      await b.close();
+      throw e;
+    }
+    return b;
+  }
+
+  private async init(opts: BridgeOptions): Promise<void> {
+    let user: SettingsOverrides = {
+      extension: '117',
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      defaultCountry: 'TR',
+      pbxHost: '127.0.0.1',
+      ...opts.settings,
+    };
+    this.settingsService = new SettingsService({
+      store: { read: () => user, write: (o) => void (user = o) },
+      loginName: 'agent',
+      generateSecret: () => randomBytes(24).toString('base64url'),
+      networkInterfaces: () => ({}),
+      logger: silentLogger,
+      policy: { ok: true, policy: opts.policy ?? null },
+    });
+    this.settingsService.ensureSecret();
+    await opts.prepareDataDir?.(this.dataDir);
+    this.backend = await createCoreBackend({
+      dataDir: this.dataDir,
+      defaultDownloadDir: this.downloadDir,
+      settings: this.settingsService.settings,
+      push: (channel, payload) => this.push(channel, payload),
+      logger: silentLogger,
+      ...opts.backend,
+    });
+    this.missedUnseen = (await this.backend.handle('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 1 })).total;
+    this.settingsService.onChange((view, previous) => void this.settingsChanged(view, previous));
+    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.initScript = await clientScript(this.origin);
+  }
+
+  private async settingsChanged(_view: SettingsView, _previous: Settings): Promise<void> {
+    await this.backend.updateSettings(this.settingsService.settings);
+    this.push('push:settings', this.settingsView());
+    this.push('push:status', this.status());
+  }
+
+  /** The webhook URL the PBX would use (our listener's real port). */
+  get webhookUrl(): string {
+    const s = this.backend.status();
+    if (s.state !== 'listening') throw new Error(`listener not listening: ${JSON.stringify(s)}`);
+    return webhookUrl('127.0.0.1', s.port, this.settingsService.settings.webhookSecret);
+  }
+
+  url(page: 'index.html' | 'popup.html'): string {
+    return `${this.origin}/${page}`;
+  }
+
+  push<P extends PushChannel>(channel: P, payload: PushMap[P]): void {
+    if (channel === 'push:logChanged') this.missedUnseen = (payload as PushMap['push:logChanged']).missedUnseen;
+    if (channel === 'push:download') {
+      const d = payload as PushMap['push:download'];
+      if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
+    }
+    this.hub.push(channel, payload);
+  }
+
+  status(): AppStatus {
+    return { service: this.backend.status(), popupsPaused: this.popupsPaused, missedUnseen: this.missedUnseen, policyError: this.settingsService.policyError };
+  }
+
+  /** Like main: URLs show the port actually bound (listenPort 0 = any free port). */
+  private settingsView(): SettingsView {
+    const v = this.settingsService.view();
+    const s = this.backend.status();
+    if (s.state !== 'listening' || v.settings.listenPort === s.port) return v;
+    return { ...v, webhookUrls: v.webhookUrls.map((u) => u.replace(/:\d+\/webhook\//, `:${s.port}/webhook/`)) };
+  }
+
+  private client(key: string) {
+    let c = this.clients.get(key);
+    if (!c) {
+      const entry = { id: this.clients.size + 1, res: null as ServerResponse | null, buffer: [] as string[] };
+      c = entry;
+      this.clients.set(key, entry);
+      this.hub.add({
+        id: entry.id,
+        isDestroyed: () => false,
+        send: (channel, payload) => {
+          const line = `data: ${JSON.stringify({ channel, payload })}\n\n`;
+          if (entry.res) entry.res.write(line);
+          else entry.buffer.push(line);
+        },
+      });
+    }
+    return c;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const u = new URL(req.url ?? '/', this.origin);
+      if (u.pathname === '/ipc/invoke' && req.method === 'POST') return await this.onInvoke(u.searchParams.get('client') ?? '', req, res);
+      if (u.pathname === '/ipc/events') return this.onEvents(u.searchParams.get('client') ?? '', req, res);
+      if (u.pathname.startsWith('/media/')) {
+        const path = this.media.get(decodeURIComponent(u.pathname.slice(7)));
+        if (!path) return void res.writeHead(404).end();
+        return await sendFile(req, res, path, 'audio/mpeg');
+      }
+      const rel = normalize(decodeURIComponent(u.pathname === '/' ? '/index.html' : u.pathname)).replace(/^([/\\])+/, '');
+      const file = resolve(rendererDir, rel);
+      if (!file.startsWith(rendererDir + sep)) return void res.writeHead(403).end();
+      await sendFile(req, res, file, mime[extname(file)] ?? 'application/octet-stream').catch(() => void res.writeHead(404).end());
+    } catch (e) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private onEvents(key: string, req: IncomingMessage, res: ServerResponse): void {
+    const c = this.client(key);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    res.socket?.setNoDelay(true);
+    c.res = res;
+    for (const line of c.buffer.splice(0)) res.write(line);
+    req.on('close', () => {
+      if (c.res === res) c.res = null;
+      this.hub.unready(c.id);
+    });
+  }
+
+  private async onInvoke(key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: { ok: true; result: unknown } | { ok: false; error: string };
+    try {
+      const { channel, args } = JSON.parse(await readBody(req)) as { channel: InvokeChannel; args: unknown };
+      const checked = checkInvokeArgs(channel, args);
+      if (!checked.ok) reply = { ok: false, error: checked.error };
+      else if (invokeOwners[channel] === 'core') reply = { ok: true, result: await this.backend.handle(channel as CoreChannel, checked.args as never) };
+      else reply = { ok: true, result: await this.main(key, channel as MainChannel, checked.args) };
+    } catch (e) {
+      reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+    const body = JSON.stringify(reply === undefined ? { ok: true, result: null } : reply, (_k, v: unknown) => (v === undefined ? null : v));
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+  }
+
+  /** The "main" channels, answered the way Electron main answers them. */
+  private async main(key: string, channel: MainChannel, args: unknown): Promise<unknown> {
+    const a = args as Record<string, unknown>;
+    switch (channel) {
+      case 'app:rendererReady':
+        this.hub.ready(this.client(key).id);
+        return undefined;
+      case 'app:getStatus':
+        return this.status();
+      case 'app:openLogsFolder':
+        this.recorded.shownInFolder.push(join(this.dataDir, 'logs'));
+        return undefined;
+      case 'window:openMain':
+        this.push('push:navigate', a as NavigateTarget);
+        return undefined;
+      case 'settings:get':
+        return this.settingsView();
+      case 'settings:update': {
+        const r = this.settingsService.update(a);
+        if (!r.ok) return r;
+        await this.backend.updateSettings(this.settingsService.settings);
+        return { ok: true, view: this.settingsView() };
+      }
+      case 'settings:regenerateSecret':
+        this.settingsService.regenerateSecret();
+        await this.backend.updateSettings(this.settingsService.settings);
+        return this.settingsView();
+      case 'popup:dismiss':
+        this.recorded.dismissed.push(String(a.callId));
+        return undefined;
+      case 'popups:setPaused':
+        this.popupsPaused = Boolean(a.paused);
+        this.push('push:status', this.status());
+        return undefined;
+      case 'call:openCrm': {
+        const call = await this.backend.handle('calls:get', { callId: String(a.callId) });
+        if (!call) return { ok: false, error: 'There is no such call.' };
+        const s = this.settingsService.settings;
+        const r = buildCrmUrl(s.crmUrlTemplate, { number: call.number, e164: toE164(call.number, s.defaultCountry) ?? '', extension: s.extension, callId: call.id });
+        if (r.ok) this.recorded.opened.push(r.url);
+        return r.ok ? { ok: true } : r;
+      }
+      case 'call:callBack': {
+        const s = this.settingsService.settings;
+        const number = String(a.number);
+        const r = buildCallBackUrl(s.clickToCallTemplate, { number, e164: toE164(number, s.defaultCountry) ?? '', extension: s.extension, callId: '' });
+        if (r.ok) this.recorded.opened.push(r.url);
+        return r.ok ? { ok: true } : r;
+      }
+      case 'clipboard:writeText':
+        this.recorded.clipboard.push(String(a.text));
+        return undefined;
+      case 'recording:showInFolder': {
+        const path = resolve(String(a.path));
+        if (![...this.media.values()].some((p) => resolve(p) === path)) return { ok: false, error: 'That file is not a downloaded recording.' };
+        this.recorded.shownInFolder.push(path);
+        return { ok: true };
+      }
+      case 'recording:mediaUrl': {
+        const id = String(a.downloadId);
+        if (!this.media.has(id)) {
+          for (const d of await this.backend.handle('recording:list', {})) if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
+        }
+        return this.media.has(id) ? { url: `${this.origin}/media/${encodeURIComponent(id)}` } : { error: 'This recording has not been downloaded.' };
+      }
+      case 'log:export': {
+        const { format, filter } = a as { format: ExportFormat; filter: LogFilter };
+        const path = join(this.dir, `callpop-export-${++this.exportCount}.${format}`);
+        try {
+          const count = await exportLog({ path, format, filter, query: (q) => this.backend.handle('log:query', q) });
+          this.recorded.exports.push(path);
+          return { ok: true, path, count };
+        } catch (e) {
+          return { ok: false, canceled: false, error: e instanceof Error ? e.message : String(e) };
+        }
+      }
+      case 'contacts:import': {
+        if (!this.contactsFile) return { ok: false, canceled: true };
+        const text = await readFile(this.contactsFile, 'utf8');
+        return this.backend.handle('contacts:importText', { text, fileName: this.contactsFile });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) c.res?.end();
+    this.server.closeAllConnections();
+    await new Promise<void>((ok) => this.server.close(() => ok()));
+    await this.backend?.close().catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const startBridge = (opts?: BridgeOptions) => Bridge.start(opts);
