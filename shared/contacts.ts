@@ -53,7 +53,7 @@ const middleNameHeaders = new Set(['middle name', 'additional name', 'middlename
 const lastNameHeaders = new Set(['last name', 'family name', 'surname', 'lastname', 'last']);
 const companyHeaders = new Set(['company', 'organization', 'organization 1 name', 'organization name']);
 const phoneWords = /\b(phone|mobile|cell|cellphone|telephone|tel|number|work|gsm|msisdn)\b/;
-const notPhone = /\b(type|label|fax|e ?mail|address|street|city|postal|zip|country|region|company|title|department|account|customer|order|vat|tax|id)\b/;
+const notPhone = /\b(type|label|fax|e ?mail|address|street|city|postal|zip|country|region|title|department|account|customer|order|vat|tax|id)\b/;
 
 export function isPhoneHeader(header: string): boolean {
   const h = norm(header);
