@@ -31,6 +31,7 @@ describe('maskPhoneNumbers', () => {
     'at 2026-11-24T20:31:02.123Z and 2026-11-24 20:31:02',
     'secret abc1234567def and version 45.4.1 from 192.168.100.200',
     'extension 117 and queue 820',
+    'download 3f2a9c1e-1234-5678-9abc-def012345678 done',
   ])('keeps %s', (input) => {
     expect(maskPhoneNumbers(input)).toBe(input);
   });
