@@ -71,3 +71,42 @@ describe('call log under kill -9', () => {
     }
   }, 60_000);
 });
+
+describe('call log when the disk refuses a write', () => {
+  // `ulimit -f` makes writes past the limit fail (EFBIG), like a full disk, without needing one.
+  it.skipIf(process.platform === 'win32')('rejects the put, leaves no partial line, and keeps everything acknowledged', async () => {
+    const fillDir = await mkdtemp(join(tmpdir(), 'callpop-log-full-'));
+    try {
+      const cmd = `ulimit -f 64 && exec "${process.execPath}" --import tsx "${writer}" "${fillDir}" 1 fill`;
+      const child = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const acked: string[] = [];
+      const errors: string[] = [];
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (line.startsWith('ack ')) acked.push(line.split(' ')[1]!);
+        else if (line.startsWith('error')) errors.push(line.slice(line.indexOf(' ') + 1));
+      }
+      clearTimeout(timer);
+      expect(errors, stderr).toEqual([
+        `Cannot write the call log in ${fillDir}: file too large (file size limit reached)`,
+        `Cannot write the call log in ${fillDir}: file too large (file size limit reached)`,
+      ]);
+      expect(acked.length).toBeGreaterThan(10);
+
+      const warnings: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+      const store = await openCallLogStore(fillDir, { defaultCountry: 'TR', logger });
+      try {
+        expect(warnings).toEqual([]);
+        expect(store.size).toBe(acked.length);
+        for (const id of acked) expect(store.get(id)?.id).toBe(id);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(fillDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -22,6 +22,7 @@ const reasons: Record<string, string> = {
   EPERM: 'permission denied',
   EROFS: 'read-only file system',
   EIO: 'input/output error',
+  EFBIG: 'file too large (file size limit reached)',
 };
 
 export function fileError(verb: 'write' | 'open' | 'read', dir: string, err: unknown): Error {
