@@ -56,7 +56,7 @@ test.describe('popup per seed flow', () => {
           await expect(c.locator('.name')).toHaveText(/\d/);
         }
         // The main window's "Today" list has the call with its result.
-        const row = main.getByRole('list', { name: "Today's calls" }).getByRole('button').filter({ hasText: exp.result === 'missed' ? 'Missed' : exp.result === 'answered-elsewhere' ? 'Answered elsewhere' : 'Answered' });
+        const row = main.getByRole('list', { name: "Today's calls" }).getByRole('button').filter({ hasText: exp.result === 'missed' ? (exp.direction === 'incoming' ? 'Missed' : 'Not answered') : exp.result === 'answered-elsewhere' ? 'Answered elsewhere' : 'Answered' });
         await expect(row.first()).toBeVisible();
       });
     }

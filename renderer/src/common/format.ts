@@ -72,8 +72,11 @@ export function callState(c: CallView, nowMs: number): { label: string; tone: To
   }
 }
 
-export const resultLabel = (c: CallView): string =>
-  c.status !== 'ended' ? (c.status === 'ringing' ? 'Ringing' : 'Talking') : c.result === 'missed' ? 'Missed' : c.result === 'answered-elsewhere' ? 'Answered elsewhere' : 'Answered';
+export function resultLabel(c: CallView): string {
+  if (c.status !== 'ended') return c.status === 'ringing' ? (c.direction === 'incoming' ? 'Ringing' : 'Dialing') : 'Talking';
+  if (c.result === 'missed') return c.direction === 'incoming' ? 'Missed' : 'Not answered';
+  return c.result === 'answered-elsewhere' ? 'Answered elsewhere' : 'Answered';
+}
 
 /** Short file name from a URL or path, for labels. */
 export function baseName(p: string): string {

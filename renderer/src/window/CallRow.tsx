@@ -5,7 +5,7 @@ import { formatClock, formatDuration, resultLabel } from '../common/format';
 
 export function CallRowContent({ call, country }: { call: CallView; country: string }) {
   const number = displayNumber(call, country);
-  const missed = call.status === 'ended' && call.result === 'missed';
+  const missed = call.status === 'ended' && call.result === 'missed' && call.direction === 'incoming';
   return (
     <>
       <span className="col-time">{formatClock(call.startedAt)}</span>

@@ -30,3 +30,47 @@ export const post = (fields: Record<string, string | string[]>): RawWebhook => (
   body: JSON.stringify(fields),
   contentType: 'application/json',
 });
+
+export interface CallSpec {
+  number: string;
+  extension: string;
+  result: 'answered' | 'missed';
+  /** "mm:ss" talk time for answered calls. */
+  duration?: string;
+  queue?: string;
+  recordings?: string[];
+  /** Leave the call open after this stage. */
+  stopAfter?: 'ringing' | 'talking';
+}
+
+/** An incoming call in the seed's POST format. Returns the record id and the webhooks. */
+export function incomingCall(spec: CallSpec): { id: string; requests: RawWebhook[] } {
+  const id = `${stamp()}_${Math.floor(Math.random() * 90) + 10}`;
+  const base = { Callerid: spec.number, Did: '' };
+  const reqs: RawWebhook[] = [];
+  if (spec.queue) reqs.push(post({ Event: 'ringing', ...base, User: spec.queue, Usertype: 'queue', Id: `${id}-0` }));
+  reqs.push(post({ Event: 'ringing', ...base, User: spec.extension, Usertype: 'ext', Id: `${id}-0` }));
+  if (spec.stopAfter === 'ringing') return { id, requests: reqs };
+  if (spec.result === 'missed') {
+    reqs.push(post({ Event: 'incoming', ...base, User: spec.extension, Finishtype: 'Missed', Transfer: 'False', Duration: '', Id: `${id}-0` }));
+    return { id, requests: reqs };
+  }
+  reqs.push(post({ Event: 'incomingcall_started', ...base, User: spec.extension, Trtype: 'NotDef', Id: `${id}-1` }));
+  if (spec.stopAfter === 'talking') return { id, requests: reqs };
+  reqs.push(post({ Event: 'incoming', ...base, User: spec.extension, Finishtype: 'Ok', Transfer: 'False', Duration: spec.duration ?? '00:42', Id: `${id}-1` }));
+  if (spec.recordings?.length) reqs.push(post({ Event: 'recording', FileUrls: spec.recordings, Callerid: spec.number, User: spec.extension, Id: `${id}-1` }));
+  return { id, requests: reqs };
+}
+
+/** An outgoing call of the extension. */
+export function outgoingCall(number: string, extension: string, answered: boolean): { id: string; requests: RawWebhook[] } {
+  const id = `${stamp()}_${Math.floor(Math.random() * 90) + 10}`;
+  const reqs = [post({ Event: 'dialing', Callerid: number, User: extension, Id: `${id}-0` })];
+  if (answered) {
+    reqs.push(post({ Event: 'outgoingcall_started', Callerid: number, User: extension, Trtype: 'NotDef', Did: '', Id: `${id}-1` }));
+    reqs.push(post({ Event: 'outgoing', Callerid: number, User: extension, Finishtype: 'Ok', Transfer: 'False', Did: '', Duration: '01:10', Id: `${id}-1` }));
+  } else {
+    reqs.push(post({ Event: 'outgoing', Callerid: number, User: extension, Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: `${id}-0` }));
+  }
+  return { id, requests: reqs };
+}
