@@ -46,13 +46,17 @@ async function loadNotifier(logger: Logger): Promise<Notify> {
     type NotifyFn = (o: object, cb: (err: Error | null) => void) => void;
     const mod = (await import('node-notifier')) as unknown as { default?: { notify: NotifyFn }; notify?: NotifyFn };
     const notifier = mod.default ?? (mod as { notify: NotifyFn });
+    // Say once that notifications fail (e.g. no notify-send), not on every call.
+    let warned = false;
+    const fail = (e: Error): void => {
+      if (!warned) logger.warn(`Notification failed (further failures not shown): ${e.message}`);
+      warned = true;
+    };
     return (title, message) => {
       try {
-        notifier.notify({ title, message, wait: false }, (err) => {
-          if (err) logger.warn(`Notification failed: ${err.message}`);
-        });
+        notifier.notify({ title, message, wait: false }, (err) => err && fail(err));
       } catch (e) {
-        logger.warn(`Notification failed: ${(e as Error).message}`);
+        fail(e as Error);
       }
     };
   } catch (e) {

@@ -63,7 +63,14 @@ export function openSettingsFile(dataDir: string, options: { logger?: Logger } =
     set(settings: Settings): void {
       const valid = settingsSchema.parse(settings);
       const existing = readJson(path, silentLogger);
-      const out: Record<string, unknown> = { ...valid };
+      // The app stores only what the user changed (so a machine policy's defaults still apply to the
+      // rest): write the keys already in the file and those that differ from the defaults.
+      const defaults = defaultSettings();
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(valid)) {
+        const changed = JSON.stringify(value) !== JSON.stringify(defaults[key as keyof Settings]);
+        if (changed || (existing && key in existing)) out[key] = value;
+      }
       if (existing && internalKey in existing) out[internalKey] = existing[internalKey];
       mkdirSync(dataDir, { recursive: true });
       // Write a temp file and rename over the old one: a crash leaves the old or the new file, never half of one.

@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { callRecordColumns, type CallRecord } from '../../shared/call-record';
 import { seedFlows } from '../../shared/webhook/seed-flows';
+import { defaultSettings } from '../../shared/settings';
+import { openSettingsFile } from '../../main/core/settings-file';
+import { defaultDataDir } from '../../main/core/paths';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const root = resolve(__dirname, '../..');
 const entry = [join(root, 'main/cli/index.ts')];
@@ -131,6 +135,11 @@ describe('callpop serve / simulate / log', () => {
     if (serve.exitCode === null) serve.kill('SIGKILL');
   });
 
+  it('serve saved the secret of the printed URL in the data folder', () => {
+    const saved = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')) as { webhookSecret: string };
+    expect(url.endsWith(`/webhook/${saved.webhookSecret}`)).toBe(true);
+  });
+
   it('serve prints a line per change as simulate replays flows against it', async () => {
     const answered = await cli(['simulate', 'incoming-answered', '--to', url]);
     expect(answered.code, answered.stderr).toBe(0);
@@ -187,5 +196,59 @@ describe('callpop serve / simulate / log', () => {
     const r = await cli(['simulate', 'incoming-missed', '--to', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach/);
+  });
+});
+
+describe('settings file and data folder (shared with the desktop app)', () => {
+  it('is where Electron puts userData for "Callpop" on each platform', () => {
+    expect(defaultDataDir({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toMatch(/Roaming[\\/]Callpop$/);
+    expect(defaultDataDir({}, 'darwin')).toMatch(/Library[\\/]Application Support[\\/]Callpop$/);
+    expect(defaultDataDir({ XDG_CONFIG_HOME: '/x/conf' }, 'linux')).toBe(join('/x/conf', 'Callpop'));
+    expect(defaultDataDir({}, 'linux')).toMatch(/\.config[\\/]Callpop$/);
+  });
+
+  it('reads valid keys, drops invalid ones with a warning, keeps electron-store bookkeeping, writes sparsely and atomically', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-settings-'));
+    try {
+      const path = join(dir, 'settings.json');
+      writeFileSync(path, JSON.stringify({ __internal__: { migrations: { version: '0.1.0' } }, extension: '117', listenPort: 'eighty', popup: { autoCloseSec: 5 } }));
+      const warnings: string[] = [];
+      const file = openSettingsFile(dir, { logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} } });
+      const s = file.get();
+      expect(s.extension).toBe('117');
+      expect(s.listenPort).toBe(defaultSettings().listenPort);
+      expect(s.popup.autoCloseSec).toBe(5);
+      expect(warnings.join()).toContain('listenPort');
+
+      file.set({ ...s, webhookSecret: 'abcdefghijklmnopqrstuvwx' });
+      const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      expect(written.__internal__).toEqual({ migrations: { version: '0.1.0' } });
+      expect(written.webhookSecret).toBe('abcdefghijklmnopqrstuvwx');
+      expect(written.extension).toBe('117');
+      // Only what differs from the defaults (or was already there) is stored, as the app does.
+      expect(written).not.toHaveProperty('theme');
+      expect(file.get().webhookSecret).toBe('abcdefghijklmnopqrstuvwx');
+
+      writeFileSync(path, '{ not json');
+      expect(openSettingsFile(dir).get()).toEqual(defaultSettings());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve generates the webhook secret once and keeps it across runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-secret-'));
+    try {
+      const first = openSettingsFile(dir).get().webhookSecret;
+      expect(first).toBe('');
+      const { withWebhookSecret } = await import('../../main/core/secret');
+      const a = withWebhookSecret(defaultSettings());
+      expect(a.generated).toBe(true);
+      expect(a.settings.webhookSecret).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(withWebhookSecret(a.settings)).toEqual({ settings: a.settings, generated: false });
+      expect(withWebhookSecret(defaultSettings()).settings.webhookSecret).not.toBe(a.settings.webhookSecret);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
