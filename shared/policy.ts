@@ -6,48 +6,11 @@
 // The user store should hold only what the user changed (SettingsOverrides), never a full
 // Settings object: otherwise stored built-in defaults would hide the policy's defaults.
 import { z } from 'zod';
-import { settingsSchema, zodFieldErrors } from './settings';
-import type { FieldErrors, Settings, SettingsKey } from './settings';
-
-const S = settingsSchema.shape;
-const popupS = S.popup.unwrap().shape;
-const notificationsS = S.notifications.unwrap().shape;
-const updatesS = S.updates.unwrap().shape;
-
-// Every settings field with its validator but WITHOUT its default: a partial object built from the
-// defaulted fields would fill absent keys with built-in defaults and overwrite real values.
-const overrideFields = {
-  extension: S.extension.unwrap(),
-  listenHost: S.listenHost.unwrap(),
-  listenPort: S.listenPort.unwrap(),
-  webhookSecret: S.webhookSecret.unwrap(),
-  allowedSources: S.allowedSources.unwrap(),
-  pbxHost: S.pbxHost.unwrap(),
-  recordingFingerprint: S.recordingFingerprint.unwrap(),
-  downloadDir: S.downloadDir.unwrap(),
-  autoDownloadRecordings: S.autoDownloadRecordings.unwrap(),
-  popup: z
-    .strictObject({
-      enabled: popupS.enabled.unwrap(),
-      externalOnly: popupS.externalOnly.unwrap(),
-      autoCloseSec: popupS.autoCloseSec.unwrap(),
-      position: popupS.position.unwrap(),
-    })
-    .partial(),
-  notifications: z.strictObject({ ringing: notificationsS.ringing.unwrap(), missed: notificationsS.missed.unwrap() }).partial(),
-  crmUrlTemplate: S.crmUrlTemplate.unwrap(),
-  clickToCallTemplate: S.clickToCallTemplate.unwrap(),
-  defaultCountry: S.defaultCountry.unwrap(),
-  startAtLogin: S.startAtLogin.unwrap(),
-  theme: S.theme.unwrap(),
-  ringTimeoutSec: S.ringTimeoutSec.unwrap(),
-  retentionDays: S.retentionDays.unwrap(),
-  updates: z.strictObject({ enabled: updatesS.enabled.unwrap(), url: updatesS.url.unwrap() }).partial(),
-  debugLogging: S.debugLogging.unwrap(),
-} satisfies Record<SettingsKey, z.ZodType>;
+import { settingsPatchSchema, settingsSchema, zodFieldErrors } from './settings';
+import type { FieldErrors, Settings } from './settings';
 
 /** What the user changed, sparse: absent keys follow the policy defaults / built-in defaults. */
-export const settingsOverridesSchema = z.strictObject(overrideFields).partial();
+export const settingsOverridesSchema = settingsPatchSchema;
 export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
 
 /** The settings a policy may preset or lock (ringTimeoutSec is a tuning knob, not an IT choice). */

@@ -91,15 +91,45 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsKey = keyof Settings;
 export const defaultSettings = (): Settings => settingsSchema.parse({});
 
-/** A partial update as sent by Settings (nested objects may be partial too). */
-export const settingsPatchSchema = settingsSchema
-  .extend({
-    popup: settingsSchema.shape.popup.unwrap().partial(),
-    notifications: settingsSchema.shape.notifications.unwrap().partial(),
-    updates: settingsSchema.shape.updates.unwrap().partial(),
-  })
-  .partial()
-  .strict();
+const S = settingsSchema.shape;
+const popupS = S.popup.unwrap().shape;
+const notificationsS = S.notifications.unwrap().shape;
+const updatesS = S.updates.unwrap().shape;
+
+// Every field with its validator but WITHOUT its default: a partial schema over the defaulted
+// fields would fill absent keys with built-in defaults and so overwrite the user's real values.
+const patchFields = {
+  extension: S.extension.unwrap(),
+  listenHost: S.listenHost.unwrap(),
+  listenPort: S.listenPort.unwrap(),
+  webhookSecret: S.webhookSecret.unwrap(),
+  allowedSources: S.allowedSources.unwrap(),
+  pbxHost: S.pbxHost.unwrap(),
+  recordingFingerprint: S.recordingFingerprint.unwrap(),
+  downloadDir: S.downloadDir.unwrap(),
+  autoDownloadRecordings: S.autoDownloadRecordings.unwrap(),
+  popup: z
+    .strictObject({
+      enabled: popupS.enabled.unwrap(),
+      externalOnly: popupS.externalOnly.unwrap(),
+      autoCloseSec: popupS.autoCloseSec.unwrap(),
+      position: popupS.position.unwrap(),
+    })
+    .partial(),
+  notifications: z.strictObject({ ringing: notificationsS.ringing.unwrap(), missed: notificationsS.missed.unwrap() }).partial(),
+  crmUrlTemplate: S.crmUrlTemplate.unwrap(),
+  clickToCallTemplate: S.clickToCallTemplate.unwrap(),
+  defaultCountry: S.defaultCountry.unwrap(),
+  startAtLogin: S.startAtLogin.unwrap(),
+  theme: S.theme.unwrap(),
+  ringTimeoutSec: S.ringTimeoutSec.unwrap(),
+  retentionDays: S.retentionDays.unwrap(),
+  updates: z.strictObject({ enabled: updatesS.enabled.unwrap(), url: updatesS.url.unwrap() }).partial(),
+  debugLogging: S.debugLogging.unwrap(),
+} satisfies Record<keyof Settings, z.ZodType>;
+
+/** A sparse change as sent by Settings (nested objects may be partial too); absent keys stay as they are. */
+export const settingsPatchSchema = z.strictObject(patchFields).partial();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 /** field path ("popup.autoCloseSec") → message, for inline errors. */
