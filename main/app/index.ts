@@ -36,6 +36,8 @@ const paths = {
   renderer: join(here, '../renderer'),
   serviceHost: join(here, 'service-host.js'),
 };
+/** `electron-vite dev`: pages from the renderer dev server (never in a packaged app). */
+const devServer = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? new URL(process.env.ELECTRON_RENDERER_URL).origin : null;
 /** Started at login: stay in the tray. */
 const startHidden = process.argv.includes('--hidden');
 
@@ -93,7 +95,7 @@ async function start(): Promise<void> {
   const openExternal = (url: string) => {
     if (isSafeExternalUrl(url)) void shell.openExternal(url).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
   };
-  const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), hub, openExternal, settings: () => settings.settings, logger });
+  const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), hub, openExternal, settings: () => settings.settings, logger, ...(devServer ? { pageBase: devServer } : {}) });
 
   let missedUnseen = 0;
   let tray: TrayController | null = null;
@@ -194,6 +196,7 @@ async function start(): Promise<void> {
     isOwnWebContents: (id) => windows.isOwn(id),
     core: (channel, args) => supervisor.invoke(channel, args),
     logger,
+    devOrigin: devServer,
     main: createMainHandlers({
       settings,
       status,

@@ -37,24 +37,28 @@ export interface IpcDeps {
   main: MainHandlers;
   core: (channel: CoreChannel, args: unknown) => Promise<unknown>;
   logger: Logger;
+  /** `electron-vite dev` only: the renderer dev server's origin ("http://localhost:5173"). */
+  devOrigin?: string | null;
 }
 
 /** True when the URL is a page of our renderer protocol (app://callpop/…). */
-export function isAppUrl(url: string | undefined | null): boolean {
+export function isAppUrl(url: string | undefined | null, devOrigin?: string | null): boolean {
   if (!url) return false;
   try {
     const u = new URL(url);
-    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '';
+    if (u.username !== '' || u.password !== '') return false;
+    if (devOrigin && u.origin === devOrigin) return true;
+    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
   } catch {
     return false;
   }
 }
 
 /** Why a sender is refused, or null when it is one of ours. */
-export function senderProblem(event: InvokeEventLike, isOwn: (id: number) => boolean): string | null {
+export function senderProblem(event: InvokeEventLike, isOwn: (id: number) => boolean, devOrigin?: string | null): string | null {
   if (!isOwn(event.sender.id)) return 'not one of the app windows';
   const url = event.senderFrame?.url;
-  if (!isAppUrl(url)) return `foreign origin ${originOf(url)}`;
+  if (!isAppUrl(url, devOrigin)) return `foreign origin ${originOf(url)}`;
   return null;
 }
 
@@ -76,7 +80,7 @@ export function registerIpc(deps: IpcDeps): void {
 }
 
 export async function handleInvoke(deps: IpcDeps, channel: InvokeChannel, event: InvokeEventLike, rawArgs: unknown): Promise<unknown> {
-  const problem = senderProblem(event, deps.isOwnWebContents);
+  const problem = senderProblem(event, deps.isOwnWebContents, deps.devOrigin);
   if (problem) {
     deps.logger.warn(`ipc: refused ${channel} from ${problem}`);
     throw new Error(`${channel}: refused (${problem}).`);

@@ -40,7 +40,13 @@ export interface HardenableContents {
  * Deny window.open and every navigation; http(s) targets open in the default browser instead.
  * The app's pages never navigate (hash routing inside React), so nothing legitimate is lost.
  */
+const hardened = new WeakSet<object>();
+
 export function hardenWebContents(wc: HardenableContents, openExternal: (url: string) => void): void {
+  // Applied from both app 'web-contents-created' and the window manager: once is enough (and a
+  // second set of listeners would open every external link twice).
+  if (hardened.has(wc)) return;
+  hardened.add(wc);
   const maybeOpen = (url: string) => {
     if (isSafeExternalUrl(url)) openExternal(url);
   };

@@ -21,10 +21,10 @@ export interface WindowManagerOptions {
   openExternal: (url: string) => void;
   settings: () => Settings;
   logger: Logger;
+  /** Where the pages come from: app://callpop, or the dev server under `electron-vite dev`. */
+  pageBase?: string;
 }
 
-export const MAIN_PAGE = `${APP_ORIGIN}/index.html`;
-export const POPUP_PAGE = `${APP_ORIGIN}/popup.html`;
 
 export class WindowManager {
   private mainWin: BrowserWindow | null = null;
@@ -53,7 +53,7 @@ export class WindowManager {
       win.hide();
     });
     win.on('closed', () => (this.mainWin = null));
-    void win.loadURL(MAIN_PAGE).catch((e: unknown) => this.o.logger.error(`window: main page failed to load: ${String(e)}`));
+    void win.loadURL(`${this.o.pageBase ?? APP_ORIGIN}/index.html`).catch((e: unknown) => this.o.logger.error(`window: main page failed to load: ${String(e)}`));
     this.mainWin = win;
     return win;
   }
@@ -74,7 +74,7 @@ export class WindowManager {
     this.secure(win);
     // The popup is never closed by the user (it has no frame); if it is, recreate on next call.
     win.on('closed', () => (this.popupWin = null));
-    void win.loadURL(POPUP_PAGE).catch((e: unknown) => this.o.logger.error(`window: popup page failed to load: ${String(e)}`));
+    void win.loadURL(`${this.o.pageBase ?? APP_ORIGIN}/popup.html`).catch((e: unknown) => this.o.logger.error(`window: popup page failed to load: ${String(e)}`));
     this.popupWin = win;
     return win;
   }

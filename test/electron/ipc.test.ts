@@ -31,6 +31,13 @@ describe('sender check', () => {
     expect(senderProblem(ok, (id) => own.has(id))).toBeNull();
   });
 
+  it('accepts the renderer dev server only when main was started with it', () => {
+    const dev = ev(7, 'http://localhost:5173/index.html');
+    expect(senderProblem(dev, (id) => own.has(id))).toBe('foreign origin http://localhost:5173');
+    expect(senderProblem(dev, (id) => own.has(id), 'http://localhost:5173')).toBeNull();
+    expect(senderProblem(ev(7, 'http://localhost:5174/'), (id) => own.has(id), 'http://localhost:5173')).not.toBeNull();
+  });
+
   it.each([
     ['a foreign webContents', ev(8, 'app://callpop/index.html'), 'not one of the app windows'],
     ['a foreign origin', ev(7, 'https://evil.example/'), 'foreign origin https://evil.example'],

@@ -151,6 +151,15 @@ describe('windows', () => {
     expect(opened).toEqual(['https://crm.example.com/x', 'https://elsewhere.example/']);
   });
 
+  it('hardening twice (app-wide hook + window manager) opens an external link once', async () => {
+    const { hardenWebContents } = await import('../../main/app/security');
+    const { wm, opened } = manager();
+    const wc = (wm.createMain() as unknown as FakeWindow).webContents;
+    hardenWebContents(wc as never, (u) => opened.push(u));
+    wc.emit('will-navigate', { preventDefault() {}, url: 'https://a.example/' }, 'https://a.example/');
+    expect(opened).toEqual(['https://a.example/']);
+  });
+
   it('knows its own webContents and queues pushes until the page is ready, again after a reload', () => {
     const { wm, hub } = manager();
     const win = wm.createMain() as unknown as FakeWindow;
