@@ -1,6 +1,6 @@
 // Which calls get a card in the popup window, and when the window is shown or hidden. Main decides
 // (so the popup renderer just shows the calls it is sent): a card opens when a call of this
-// extension starts ringing (the core only pushes those), follows the call, and closes on dismiss or
+// extension starts ringing (the core only pushes those) or is transferred to it, follows the call, and closes on dismiss or
 // `autoCloseSec` after the call ended (answered elsewhere, missed, hung up). No cards → hidden.
 import type { CallView } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
@@ -14,6 +14,12 @@ export interface PopupWindowOps {
   /** Send one call update to the popup page. */
   send(update: { change: CallChange; record: CallView }): void;
 }
+
+/**
+ * Changes that open a card for a live incoming call (the same rule as the popup page): ringing, and
+ * answered/transferred for a call whose ringing this extension never saw (e.g. a transfer to it).
+ */
+const opensCard = new Set<CallChange>(['ringing', 'answered', 'transferred']);
 
 export interface PopupControllerOptions {
   settings: () => Settings;
@@ -38,7 +44,7 @@ export class PopupController {
   shouldPop(record: CallView): boolean {
     const { popup } = this.o.settings();
     if (!popup.enabled || this.pausedFlag) return false;
-    if (record.direction !== 'incoming' || record.status !== 'ringing') return false;
+    if (record.direction !== 'incoming' || record.status === 'ended') return false;
     if (popup.externalOnly && isInternalNumber(record.number)) return false;
     return true;
   }
@@ -46,7 +52,7 @@ export class PopupController {
   onCallUpdate(update: { change: CallChange; record: CallView }): void {
     const { record } = update;
     if (!this.cards.has(record.id)) {
-      if (update.change !== 'ringing' || !this.shouldPop(record)) return;
+      if (!opensCard.has(update.change) || !this.shouldPop(record)) return;
       this.cards.set(record.id, null);
       this.o.window.send(update);
       this.o.window.show();

@@ -57,9 +57,18 @@ describe('PopupController', () => {
     pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
     set({ enabled: true });
     pc.onCallUpdate({ change: 'dialing', record: { ...ringing('c'), direction: 'outgoing' } });
-    pc.onCallUpdate({ change: 'answered', record: ringing('d') });
+    pc.onCallUpdate({ change: 'updated', record: ringing('d') });
+    pc.onCallUpdate({ change: 'missed', record: ended(ringing('e')) });
     expect(win.shown).toBe(0);
     expect(win.sent).toEqual([]);
+  });
+
+  it('opens a card for a call transferred to this extension without a ringing event', () => {
+    const { pc, win } = setup();
+    const talking = { ...ringing('t'), status: 'talking', result: 'answered', answeredAt: '2026-11-24T10:00:10.000Z' } as CallView;
+    pc.onCallUpdate({ change: 'transferred', record: talking });
+    expect(win.sent).toEqual(['transferred:t']);
+    expect(win.shown).toBe(1);
   });
 
   it('with externalOnly, skips internal extensions (≤ 6 digits)', () => {
