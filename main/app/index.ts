@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, clipboard, dialog, ipcMain, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import { app, clipboard, dialog, ipcMain, Menu, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
 import type { AppStatus, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
@@ -227,6 +227,10 @@ async function start(): Promise<void> {
       logger,
     }),
   });
+
+  // No application menu (and so no reload/devtools shortcuts) in a packaged app on Windows/Linux;
+  // macOS keeps the default menu, which its copy/paste shortcuts need.
+  if (app.isPackaged && process.platform !== 'darwin') Menu.setApplicationMenu(null);
 
   supervisor.start();
   windows.createPopup(); // loaded ahead, hidden: a call pops without waiting for a page load
