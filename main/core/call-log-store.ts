@@ -67,7 +67,6 @@ const countsAsMissedUnseen = (e: LogEntry): boolean => e.direction === 'incoming
 const needsCompaction = (lines: number, live: number): boolean => lines - live > Math.max(live, 2000);
 
 class FileCallLogStore implements CallLogStore {
-  private readonly byId = new Map<string, LogEntry>();
   private order: TimeOrder;
   private readonly open = new Set<string>();
   private missedUnseenCount = 0;
@@ -78,15 +77,17 @@ class FileCallLogStore implements CallLogStore {
   constructor(
     private readonly dir: string,
     private readonly keys: NumberKeys,
-    entries: Iterable<LogEntry>,
+    /** The live records by id (taken over from the loader). */
+    private readonly byId: Map<string, LogEntry>,
     private readonly writer: JournalWriter | null,
     private readonly release: (() => Promise<void>) | null,
   ) {
-    for (const e of entries) {
-      this.byId.set(e.id, e);
+    const entries: LogEntry[] = [];
+    for (const e of byId.values()) {
+      entries.push(e);
       this.count(e, 1);
     }
-    this.order = TimeOrder.of([...this.byId.values()]);
+    this.order = TimeOrder.of(entries);
   }
 
   get size(): number {
@@ -129,7 +130,9 @@ class FileCallLogStore implements CallLogStore {
   }
 
   *iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord> {
-    for (const e of this.matching(filter, opts)) yield recordOf(e);
+    // Matches are collected first: an export that awaits between records must not see the order shift.
+    const matches = [...this.matching(filter, opts)];
+    for (const e of matches) yield recordOf(e);
   }
 
   history(number: string, excludeId?: string): { count: number; missed: number; last: CallRecord | null } {
@@ -298,7 +301,12 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     } catch (err) {
       throw fileError('open', dir, err);
     }
-    release = await acquireLock(dir);
+    try {
+      release = await acquireLock(dir);
+    } catch (err) {
+      // "in use by process N" is already clear; file system errors get the usual wording.
+      throw (err as NodeJS.ErrnoException).code ? fileError('open', dir, err) : err;
+    }
   }
   try {
     const loaded = await readLog(dir, logger);
@@ -326,7 +334,7 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     const writer = opts.readOnly
       ? null
       : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
-    const store = new FileCallLogStore(dir, keys, latest.values(), writer, release);
+    const store = new FileCallLogStore(dir, keys, latest, writer, release);
     store.maybeCompact(rekey && loaded.lines.length > 0);
     return store;
   } catch (err) {

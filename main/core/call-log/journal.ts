@@ -172,7 +172,8 @@ export class JournalWriter {
   private async drain(): Promise<void> {
     try {
       for (;;) {
-        if (this.compactRequest) await this.compact(this.compactRequest);
+        // A compaction can wait for the next start; closing should be quick.
+        if (this.compactRequest && !this.closed) await this.compact(this.compactRequest);
         else if (this.queue.length > 0) await this.writeBatch(this.queue.splice(0));
         else break;
       }
