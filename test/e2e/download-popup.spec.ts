@@ -10,7 +10,7 @@ test.use({ bridgeOptions: { settings: { extension: '117', popup: { autoCloseSec:
 test('popup: the announced recording downloads with progress into the download folder', async ({ bridge, context }) => {
   const pbx = await startFakePbx();
   try {
-    bridge.settingsService.update({ pbxHost: pbx.host });
+    await bridge.updateSettings({ pbxHost: pbx.host });
     const popup = await openView(context, bridge, 'popup');
     const { id, requests } = incomingCall({ number: '05551239988', extension: '117', result: 'answered', recordings: [pbx.url('pop.mp3')] });
     await play(bridge.webhookUrl, requests);
@@ -29,7 +29,7 @@ test('popup: the announced recording downloads with progress into the download f
 test('a recording on another host is refused with a clear message and nothing is fetched', async ({ bridge, context }) => {
   const pbx = await startFakePbx();
   try {
-    bridge.settingsService.update({ pbxHost: 'pbx.example.com' });
+    await bridge.updateSettings({ pbxHost: 'pbx.example.com' });
     const popup = await openView(context, bridge, 'popup');
     const { id, requests } = incomingCall({ number: '05551239988', extension: '117', result: 'answered', recordings: [pbx.url('evil.mp3')] });
     await play(bridge.webhookUrl, requests);

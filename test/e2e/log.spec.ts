@@ -107,7 +107,7 @@ test('filter, search in any number format, contact names, export CSV, mark seen,
 test('download a recording from the log: progress, file in the folder, show in folder, play', async ({ bridge, context }) => {
   const pbx = await startFakePbx();
   try {
-    bridge.settingsService.update({ pbxHost: pbx.host });
+    await bridge.updateSettings({ pbxHost: pbx.host });
     const { id, requests } = incomingCall({ number: '05551239988', extension: '117', result: 'answered', recordings: [pbx.url('rec-1.mp3')] });
     await play(bridge.webhookUrl, requests);
     const main = await openView(context, bridge, 'main');
@@ -134,7 +134,7 @@ test('download a recording from the log: progress, file in the folder, show in f
     expect((await res.body()).equals(pbx.body.subarray(100, 200))).toBe(true);
     expect(existsSync(saved)).toBe(true);
     expect(id).toBeTruthy();
-    await shot(main, 'log-details');
+    await shot(main, 'log-view');
   } finally {
     await pbx.close();
   }

@@ -26,8 +26,7 @@ test.describe('popup per seed flow', () => {
   for (const flow of seedFlows) {
     for (const [extension, exp] of Object.entries(flow.expected) as [string, ExpectedRecord][]) {
       test(`${flow.name} as ${extension}: ${exp.direction} ${exp.result}`, async ({ bridge, context }) => {
-        bridge.settingsService.update({ extension, popup: { autoCloseSec: 0 } });
-        await bridge.backend.updateSettings(bridge.settingsService.settings);
+        await bridge.updateSettings({ extension, popup: { autoCloseSec: 0 } });
         const popup = await openView(context, bridge, 'popup');
         const main = await openView(context, bridge, 'main');
         const s = stamp();
@@ -112,7 +111,7 @@ test.describe('popup', () => {
   });
 
   test('keyboard: cards and buttons are reachable, Esc dismisses', async ({ bridge, context }) => {
-    bridge.settingsService.update({ crmUrlTemplate: 'https://crm.example.com/find?phone={e164}&ext={extension}' });
+    await bridge.updateSettings({ crmUrlTemplate: 'https://crm.example.com/find?phone={e164}&ext={extension}' });
     const popup = await openView(context, bridge, 'popup');
     const a = `${stamp()}_12`;
     const b = `${stamp()}_13`;

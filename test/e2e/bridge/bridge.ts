@@ -18,7 +18,7 @@ import { checkInvokeArgs } from '../../../shared/ipc/schemas';
 import { toE164 } from '../../../shared/phone';
 import type { Policy, SettingsOverrides } from '../../../shared/policy';
 import { webhookUrl } from '../../../shared/settings';
-import type { Settings } from '../../../shared/settings';
+import type { SettingsPatch } from '../../../shared/settings';
 import { silentLogger } from '../../../shared/log';
 import { exportLog } from '../../../main/app/export-log';
 import { PushHub } from '../../../main/app/push-hub';
@@ -166,16 +166,28 @@ export class Bridge {
       ...opts.backend,
     });
     this.missedUnseen = (await this.backend.handle('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 1 })).total;
-    this.settingsService.onChange((view, previous) => void this.settingsChanged(view, previous));
+    this.settingsService.onChange(() => {
+      this.applying = this.applying.then(() => this.settingsChanged());
+    });
     await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.initScript = await clientScript(this.origin);
   }
 
-  private async settingsChanged(_view: SettingsView, _previous: Settings): Promise<void> {
-    await this.backend.updateSettings(this.settingsService.settings);
+  /** Settings changes reach the core one after another, like main's service messages. */
+  private applying: Promise<void> = Promise.resolve();
+
+  private async settingsChanged(): Promise<void> {
+    await this.backend.updateSettings(this.settingsService.settings).catch(() => undefined);
     this.push('push:settings', this.settingsView());
     this.push('push:status', this.status());
+  }
+
+  /** Change settings as the user would (validated, locked keys refused) and wait until the core applied them. */
+  async updateSettings(patch: SettingsPatch): Promise<void> {
+    const r = this.settingsService.update(patch);
+    if (!r.ok) throw new Error(`settings refused: ${JSON.stringify(r.errors)}`);
+    await this.applying;
   }
 
   /** The webhook URL the PBX would use (our listener's real port). */
@@ -206,7 +218,7 @@ export class Bridge {
   private settingsView(): SettingsView {
     const v = this.settingsService.view();
     const s = this.backend.status();
-    if (s.state !== 'listening' || v.settings.listenPort === s.port) return v;
+    if (s.state !== 'listening' || v.settings.listenPort !== 0) return v;
     return { ...v, webhookUrls: v.webhookUrls.map((u) => u.replace(/:\d+\/webhook\//, `:${s.port}/webhook/`)) };
   }
 
@@ -297,12 +309,12 @@ export class Bridge {
       case 'settings:update': {
         const r = this.settingsService.update(a);
         if (!r.ok) return r;
-        await this.backend.updateSettings(this.settingsService.settings);
+        await this.applying;
         return { ok: true, view: this.settingsView() };
       }
       case 'settings:regenerateSecret':
         this.settingsService.regenerateSecret();
-        await this.backend.updateSettings(this.settingsService.settings);
+        await this.applying;
         return this.settingsView();
       case 'popup:dismiss':
         this.recorded.dismissed.push(String(a.callId));
