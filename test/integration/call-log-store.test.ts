@@ -248,7 +248,12 @@ describe('call log store', () => {
     const file = join(dir, 'calls.jsonl');
     const good = (await stat(file)).size;
     const line = (await readFile(file, 'utf8')).split('\n').at(-2)!;
-    await appendFile(file, line.slice(0, 40)); // a write cut short by a crash
+    await appendFile(file, line.slice(0, 40)); // a write cut short by a crash (or one in progress)
+    // A reader leaves it alone: the writer may be in the middle of that write.
+    const reader = await open({ readOnly: true });
+    expect(reader.size).toBe(2);
+    await reader.close();
+    expect((await stat(file)).size).toBe(good + 40);
     const logger = capture();
     s = await open({ logger });
     expect(ids(s.query({}, all).records)).toEqual(['b', 'a']);
@@ -324,6 +329,30 @@ describe('call log store', () => {
     expect((await readFile(join(dir, 'calls.lock'), 'utf8')).trim()).toBe(String(process.pid));
     await s2.close();
     await expect(stat(join(dir, 'calls.lock'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('lets readers open while the writer is appending and shows them a consistent prefix', async () => {
+    const s = await open();
+    let acked = 0;
+    const writing = (async () => {
+      for (let i = 0; i < 40; i++) {
+        await s.put([call(`w${i}`, { startedAt: local(2026, 11, 24, 0, i) })]);
+        acked = i + 1;
+      }
+    })();
+    let reads = 0;
+    while (acked < 40) {
+      const before = acked;
+      const reader = await openCallLogStore(dir, { readOnly: true, defaultCountry: 'TR' });
+      const seen = ids(reader.query({}, all).records);
+      await reader.close();
+      // Everything acknowledged before the reader opened is there, in order, and nothing is half there.
+      expect(seen.length).toBeGreaterThanOrEqual(before);
+      expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => `w${seen.length - 1 - i}`));
+      reads++;
+    }
+    await writing;
+    expect(reads).toBeGreaterThan(0);
   });
 
   it('opens a missing log read-only as empty without creating anything', async () => {
