@@ -117,18 +117,10 @@ async function measure(url: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callpop-bench-'));
-  let callpopRate: number;
   const service = await CallpopService.start({
     dataDir,
     settings: { ...defaultSettings(), extension: ownExtension, listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret },
   });
-  try {
-    callpopRate = await measure(`http://127.0.0.1:${service.port}/webhook/${secret}`);
-  } finally {
-    await service.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-
   // The bare baseline: read the body, answer 200. No parsing, no tracking, no secret check.
   const bare = createServer((req, res) => {
     req.resume();
@@ -138,12 +130,20 @@ async function main(): Promise<void> {
     });
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
-  let bareRate: number;
+  let callpopRate = 0;
+  let bareRate = 0;
   try {
-    bareRate = await measure(`http://127.0.0.1:${(bare.address() as { port: number }).port}/webhook/${secret}`);
+    // Alternate the two servers and keep each one's best round, so a burst of other work on the
+    // machine during one round does not decide the ratio.
+    for (let round = 0; round < 2; round++) {
+      callpopRate = Math.max(callpopRate, await measure(`http://127.0.0.1:${service.port}/webhook/${secret}`));
+      bareRate = Math.max(bareRate, await measure(`http://127.0.0.1:${(bare.address() as { port: number }).port}/webhook/${secret}`));
+    }
   } finally {
     bare.closeAllConnections();
     await new Promise((r) => bare.close(r));
+    await service.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 
   console.log(`callpop-serve-webhooks-per-sec: ${Math.round(callpopRate)} webhooks/s`);
