@@ -4,6 +4,7 @@
 // must pop the popup window (shown inactive, the call pushed to its page) and Quit must flush the core.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
@@ -208,12 +209,33 @@ describe('main/app/index.ts with the real core', () => {
     await invoke(popup, 'popup:dismiss', { callId });
     expect(popup.visible).toBe(false);
 
+    // A port change from Settings is stored, sent to the core, which rebinds; the new URL is pushed.
+    const port = await new Promise<number>((res) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => res(p));
+      });
+    });
+    const upd = (await invoke(main, 'settings:update', { listenPort: port })) as { ok: boolean };
+    expect(upd.ok).toBe(true);
+    expect(h.store.listenPort).toBe(port);
+    expect(main.webContents.sent.some(([c, p]) => c === 'push:settings' && (p as { settings: { listenPort: number } }).settings.listenPort === port)).toBe(true);
+    const moved = await until(() => {
+      const last = main.webContents.sent.filter(([c]) => c === 'push:status').at(-1)?.[1] as { service: { state: string; port?: number; url: string } } | undefined;
+      return last?.service.state === 'listening' && last.service.port === port ? last.service : null;
+    }, 'the status push with the new port');
+    expect(moved.url).toBe(`http://127.0.0.1:${port}/webhook/${secret}`);
+    const again = await fetch(moved.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Event: 'ringing', Callerid: '+12125550199', User: '117', Usertype: 'ext', Did: '', Id: '261124101600_43-0' }) });
+    expect(again.status).toBe(200);
+    await until(() => popup.webContents.sent.some(([c, p]) => c === 'push:callUpdate' && (p as { record: { number: string } }).record.number === '+12125550199'), 'the second call');
+    expect(popup.visible).toBe(true);
+
     // Quit: the core is shut down (flushed) before the app exits.
     const e = { preventDefault: vi.fn() };
     for (const l of h.appEvents.get('before-quit') ?? []) l(e);
     expect(e.preventDefault).toHaveBeenCalled();
     await until(() => h.exitCode !== null, 'app.exit');
     expect(h.exitCode).toBe(0);
-    await expect(fetch(st.url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    await expect(fetch(moved.url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });
 });
