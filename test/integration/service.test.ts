@@ -110,24 +110,49 @@ describe('CallpopService over HTTP', () => {
     }
   });
 
-  it('survives a restart mid-call: the end event closes the same record', async () => {
-    const dataDir = await tempDir();
-    const flow = findSeedFlow('incoming-answered')!;
-    const requests = flowRequests(flow, { freshIds: { stamp: '261124121500' } });
-    let s = await startService(dataDir, '202');
-    expect(await postAll(s, requests.slice(0, 4))).toEqual([200, 200, 200, 200]); // ringing … answered
-    expect(s.openCalls().map((c) => c.status)).toEqual(['talking']);
-    await s.close();
-    services.splice(services.indexOf(s), 1);
+  for (const [when, sent, status] of [
+    ['ringing', 3, 'ringing'],
+    ['answered', 4, 'talking'],
+  ] as const) {
+    it(`survives a restart mid-call (after ${when}): later events close the same record`, async () => {
+      const dataDir = await tempDir();
+      const flow = findSeedFlow('incoming-answered')!;
+      const requests = flowRequests(flow, { freshIds: { stamp: `26112412150${sent}` } });
+      let s = await startService(dataDir, '202');
+      expect(await postAll(s, requests.slice(0, sent))).toEqual(Array(sent).fill(200));
+      expect(s.openCalls().map((c) => c.status)).toEqual([status]);
+      await s.close();
+      services.splice(services.indexOf(s), 1);
 
-    s = await startService(dataDir, '202');
-    expect(s.openCalls()).toHaveLength(1);
-    expect(await postAll(s, requests.slice(4))).toEqual([200, 200]); // end, recording
-    const records = all(s);
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ id: '261124121500_10', status: 'ended', result: 'answered', durationSec: 6 });
-    expect(records[0]!.recordings).toHaveLength(1);
-    expect(s.openCalls()).toEqual([]);
+      s = await startService(dataDir, '202');
+      expect(s.openCalls().map((c) => c.status)).toEqual([status]);
+      expect(await postAll(s, requests.slice(sent))).toEqual(Array(requests.length - sent).fill(200)); // … end (other id), recording
+      const records = all(s);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ id: `26112412150${sent}_10`, status: 'ended', result: 'answered', durationSec: 6, queue: '820' });
+      expect(records[0]!.recordings).toHaveLength(1);
+      expect(s.openCalls()).toEqual([]);
+    });
+  }
+
+  it('answers 503 when the log write fails, and the PBX retry (a duplicate) makes it durable', async () => {
+    const s = await startService(await tempDir(), '202');
+    const realPut = s.store.put.bind(s.store);
+    let failNext = true;
+    s.store.put = (records) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('ENOSPC: no space left on device'));
+      }
+      return realPut(records);
+    };
+    const rings = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124121900' } })[2]!;
+    const first = await sendWebhook(urlOf(s), rings);
+    expect(first.status).toBe(503);
+    expect(all(s)).toEqual([]);
+    const retry = await sendWebhook(urlOf(s), rings);
+    expect(retry.status).toBe(200);
+    expect(all(s).map((r) => [r.id, r.status])).toEqual([['261124121900_10', 'ringing']]);
   });
 
   it('a missed incoming call stays unseen in the log (drives the badge); an answered one does not', async () => {
