@@ -17,18 +17,27 @@ const userPart = (raw: Raw): Raw => {
   return rest;
 };
 
+/** The store as migrations see it (electron-store's Conf instance). */
+interface MigrationStore {
+  store: Raw;
+  delete(key: string): void;
+}
+
+/** Keyed by app version; electron-store runs the ones newer than the file's recorded version. */
+export const settingsMigrations: Record<string, (store: MigrationStore) => void> = {
+  // The first stored layout: sparse overrides at the top level. Drop keys no version knows.
+  '0.1.0': (s) => {
+    const { overrides } = sanitizeOverrides(userPart(s.store));
+    for (const key of Object.keys(userPart(s.store))) if (!(key in overrides)) s.delete(key);
+  },
+};
+
 export function createSettingsStore(options: { cwd?: string } = {}): UserOverridesStore {
   const store = new Store<Raw>({
     name: SETTINGS_STORE_NAME,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     clearInvalidConfig: true,
-    migrations: {
-      // The first stored layout: sparse overrides at the top level. Drop keys no version knows.
-      '0.1.0': (s) => {
-        const { overrides } = sanitizeOverrides(userPart(s.store));
-        for (const key of Object.keys(userPart(s.store))) if (!(key in overrides)) s.delete(key);
-      },
-    },
+    migrations: settingsMigrations,
   });
   return {
     read: () => userPart(store.store),
