@@ -119,7 +119,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   }
   const state = service.status();
   if (state.state.state !== 'listening') {
-    io.stderr(`callpop serve: ${state.state.state === 'error' ? state.state.message : 'not listening'}\n`);
+    // The service has already logged why (e.g. the port is in use) on stderr.
+    if (state.state.state !== 'error') io.stderr('callpop serve: not listening\n');
     await service.close();
     return 1;
   }
