@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,6 +88,22 @@ describe.concurrent('callpop: flags', () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/serve[\s\S]*log[\s\S]*simulate[\s\S]*download/);
+  });
+
+  it('serve on a port in use: names the port and what to do, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-cli-busy-'));
+    try {
+      const r = await cli(['serve', '--extension', '202', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Port ${port} is already in use`);
+      expect(r.stderr).toMatch(/--port/);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('simulate --list names every seed flow', async () => {
