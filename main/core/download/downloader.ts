@@ -14,13 +14,12 @@ import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { silentLogger } from '../../../shared/log';
 import type { Logger } from '../../../shared/log';
 import { sanitizeFileName } from '../../../shared/recording-file-name';
 import { DownloadError, canceledError, fileError, httpStatusError, networkError } from './errors';
+import { FileSink } from './file-sink';
 import { PinnedCertificateAgent, normalizeFingerprint } from './tls-pin';
 import { publishFile } from './unique-file';
 import { checkRecordingUrl, checkRedirect, parsePbxHost } from './url-policy';
@@ -154,6 +153,7 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
         await sleep(retryDelayMs * 2 ** (attempt - 1), signal);
       }
     }
+    const bodyDone = performance.now();
     try {
       await fh.sync();
       await fh.close();
@@ -168,7 +168,7 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
     } catch (err) {
       throw fileError(err, destDir);
     }
-    log.info(`download: saved ${state.offset} bytes as ${path.basename(finalPath)}`);
+    log.info(`download: saved ${state.offset} bytes as ${path.basename(finalPath)} (fsync + rename ${Math.round(performance.now() - bodyDone)} ms)`);
     return { path: finalPath, bytes: state.offset };
   } catch (err) {
     if (!closed) await fh.close().catch(() => undefined);
@@ -248,25 +248,25 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
 
   let received = start;
   let lastReport = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      received += chunk.length;
-      if (received > ctx.maxBytes || (total !== null && received > total)) {
-        cb(received > ctx.maxBytes ? tooLarge(ctx.maxBytes) : new DownloadError('connection', 'The PBX sent more data than announced'));
-        return;
-      }
+  // Counting, caps and progress run as each chunk arrives, before it is written.
+  const check = (chunk: Buffer): Error | null => {
+    received += chunk.length;
+    if (received > ctx.maxBytes) return tooLarge(ctx.maxBytes);
+    if (total !== null && received > total) return new DownloadError('connection', 'The PBX sent more data than announced');
+    if (ctx.onProgress) {
       const now = Date.now();
-      if (ctx.onProgress && now - lastReport >= ctx.progressIntervalMs) {
+      if (now - lastReport >= ctx.progressIntervalMs) {
         lastReport = now;
         ctx.onProgress({ receivedBytes: received, totalBytes: total });
       }
-      cb(null, chunk);
-    },
-  });
-  const out = new FileSink(ctx.fh, start);
+    }
+    return null;
+  };
+  const out = new FileSink(ctx.fh.fd, start, check);
   try {
-    await pipeline(res, counter, out);
+    await pipeline(res, out);
   } catch (err) {
+    await out.settled();
     // A file-side error (disk full) wins over the network-side symptom it causes.
     if (out.failure !== null) throw fileError(out.failure, ctx.destDir);
     throw failure.error ?? (err instanceof DownloadError ? err : networkError(err));
@@ -311,34 +311,6 @@ function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { respons
     req.end();
   });
   return { response, failure };
-}
-
-/** Positional writes into the temp file; the handle stays open across tries (fs streams would close it). */
-class FileSink extends Writable {
-  #position: number;
-  /** The file-side error, if writing failed (pipeline errors may also come from the network side). */
-  failure: unknown = null;
-  constructor(
-    private readonly fh: FileHandle,
-    start: number,
-  ) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.#position = start;
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#writeAll([chunk]).then(() => cb(), (err: Error) => cb((this.failure = err)));
-  }
-  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.#writeAll(chunks.map((c) => c.chunk)).then(() => cb(), (err: Error) => cb((this.failure = err)));
-  }
-  async #writeAll(buffers: Buffer[]): Promise<void> {
-    let pending = buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers);
-    while (pending.length > 0) {
-      const { bytesWritten } = await this.fh.write(pending, 0, pending.length, this.#position);
-      this.#position += bytesWritten;
-      pending = pending.subarray(bytesWritten);
-    }
-  }
 }
 
 async function restartFromZero(state: ResumeState, fh: FileHandle): Promise<void> {

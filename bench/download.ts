@@ -1,0 +1,178 @@
+// Recording download benchmarks, on loopback, against one file server in a separate process:
+//   download-throughput-ratio  our downloader vs curl, same 200 MB file, same run (target >= 0.8)
+//   download-throughput        our downloader, MB/s (best of 3)
+//   download-rss-growth        a 500 MB download in a child process: max RSS during - RSS before (target <= 30 MB)
+//   download-rss-growth-node-http  the same for a bare http.get that discards the body: Node's own floor
+//                              (socket read buffers wait for the GC), for comparison
+// Our figure includes the fsync before the rename (curl does not fsync), i.e. what the user waits for.
+// Run: node --import tsx bench/download.ts
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { downloadRecording } from '../main/core/download/downloader';
+
+const MB = 1024 * 1024;
+const runs = 5;
+
+/** A plain file server (own process, so client and server do not share an event loop). */
+const serverScript = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
+const root = process.argv[1];
+const server = http.createServer((req, res) => {
+  const file = path.join(root, path.basename(req.url));
+  fs.stat(file, (err, st) => {
+    if (err) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'Content-Type': 'audio/mpeg', 'Content-Length': st.size, 'Accept-Ranges': 'bytes' });
+    fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+async function startFileServer(root: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', serverScript, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(Number(buf.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`file server exited (${code})`)));
+  });
+  return { port, child };
+}
+
+/** `mb` MiB of incompressible data, written in 8 MiB random blocks (repeated, so creation is quick). */
+function makeFile(file: string, mb: number): void {
+  const block = randomBytes(8 * MB);
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let written = 0; written < mb * MB; written += block.length) {
+      fs.writeSync(fd, block, 0, Math.min(block.length, mb * MB - written));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hasCurl(): boolean {
+  return spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function timeCurl(url: string, dest: string): Promise<number> {
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const c = spawn('curl', ['--silent', '--fail', '--noproxy', '*', '--output', dest, url], { stdio: 'ignore' });
+    c.once('exit', resolve);
+  });
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`curl failed (${code})`);
+  fs.rmSync(dest, { force: true });
+  return ms;
+}
+
+async function timeOurs(url: string, host: string, destDir: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await downloadRecording(url, { pbxHost: host, destDir, fileName: 'ours.mp3' });
+  const ms = performance.now() - t0;
+  fs.rmSync(r.path, { force: true });
+  return ms;
+}
+
+/** Child-process side of download-rss-growth: prints {"before":bytes,"max":bytes}. */
+async function rssChild(mode: string, url: string, host: string, destDir: string): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  const before = process.memoryUsage.rss();
+  let max = before;
+  const timer = setInterval(() => {
+    max = Math.max(max, process.memoryUsage.rss());
+  }, 10);
+  if (mode === 'baseline') {
+    await new Promise<void>((resolve, reject) => {
+      http.get(url, { agent: new http.Agent() }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', resolve);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+  } else {
+    const r = await downloadRecording(url, { pbxHost: host, destDir, fileName: 'rss.mp3' });
+    fs.rmSync(r.path, { force: true });
+  }
+  clearInterval(timer);
+  max = Math.max(max, process.memoryUsage.rss());
+  process.stdout.write(`${JSON.stringify({ before, max })}\n`);
+}
+
+async function measureRss(mode: 'ours' | 'baseline', url: string, host: string, destDir: string): Promise<number> {
+  const self = fileURLToPath(import.meta.url);
+  const out = await new Promise<string>((resolve, reject) => {
+    const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--rss-child', mode, url, host, destDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: path.resolve(path.dirname(self), '..'),
+    });
+    let buf = '';
+    c.stdout?.on('data', (d: Buffer) => (buf += d.toString()));
+    c.once('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`rss child exited (${code})`))));
+  });
+  const { before, max } = JSON.parse(out.trim().split('\n').pop() as string) as { before: number; max: number };
+  return (max - before) / MB;
+}
+
+export async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callpop-bench-dl-'));
+  const dest = path.join(root, 'out');
+  fs.mkdirSync(dest);
+  let server: ChildProcess | null = null;
+  try {
+    makeFile(path.join(root, 'rec200.mp3'), 200);
+    const srv = await startFileServer(root);
+    server = srv.child;
+    const host = `127.0.0.1:${srv.port}`;
+    const url200 = `http://${host}/rec200.mp3`;
+
+    const ours: number[] = [];
+    const curl: number[] = [];
+    const curlPresent = hasCurl();
+    await timeOurs(url200, host, dest); // warm-up: page cache, JIT
+    for (let i = 0; i < runs; i++) {
+      if (curlPresent) curl.push(await timeCurl(url200, path.join(dest, 'curl.mp3')));
+      ours.push(await timeOurs(url200, host, dest));
+    }
+    const oursMBs = 200 / (Math.min(...ours) / 1000);
+    if (curlPresent) {
+      const curlMBs = 200 / (Math.min(...curl) / 1000);
+      console.log(`download-throughput-ratio: ${(oursMBs / curlMBs).toFixed(2)} ratio`);
+    } else {
+      console.log('download-throughput-ratio: skipped (curl missing)');
+    }
+    console.log(`download-throughput: ${Math.round(oursMBs)} MB/s`);
+
+    fs.rmSync(path.join(root, 'rec200.mp3'));
+    makeFile(path.join(root, 'rec500.mp3'), 500);
+    const growth = await measureRss('ours', `http://${host}/rec500.mp3`, host, dest);
+    console.log(`download-rss-growth: ${growth.toFixed(1)} MB`);
+    const floor = await measureRss('baseline', `http://${host}/rec500.mp3`, host, dest);
+    console.log(`download-rss-growth-node-http: ${floor.toFixed(1)} MB`);
+  } finally {
+    server?.kill();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const i = process.argv.indexOf('--rss-child');
+  if (i >= 0) {
+    const [mode, url, host, destDir] = process.argv.slice(i + 1);
+    await rssChild(mode as string, url as string, host as string, destDir as string);
+  } else {
+    await main();
+  }
+}
