@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadRecording } from '../../main/core/download/downloader';
 import type { DownloadRecordingOptions } from '../../main/core/download/downloader';
-import { DownloadError } from '../../main/core/download/errors';
+import { DownloadError, fileError, networkError } from '../../main/core/download/errors';
 import { makeCert, serveBytes, serveThenCut, startServer } from './fixtures/download/servers';
 import type { TestCert, TestServer } from './fixtures/download/servers';
 
@@ -238,6 +238,45 @@ describe('downloadRecording over http', () => {
     const loop = await failure(downloadRecording(s.url('/loop'), { ...fast, pbxHost: s.host, destDir: dir, fileName: 'c.mp3' }));
     expect(loop.message).toContain('more than 3');
     expect(files()).toEqual(['a.mp3']);
+  });
+});
+
+describe('folder and disk failures', () => {
+  it('download folder removed during the download → "does not exist", nothing left', async () => {
+    const sub = path.join(dir, 'recordings');
+    fs.mkdirSync(sub);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Length': data.length });
+      res.write(data.subarray(0, 256 * 1024), () => void gate.then(() => res.end(data.subarray(256 * 1024))));
+    });
+    const p = downloadRecording(s.url('/r.mp3'), {
+      ...fast,
+      pbxHost: s.host,
+      destDir: sub,
+      fileName: 'a.mp3',
+      progressIntervalMs: 0,
+      onProgress: () => {
+        if (fs.existsSync(sub)) {
+          fs.rmSync(sub, { recursive: true, force: true });
+          release();
+        }
+      },
+    });
+    const e = await failure(p);
+    expect(e.code).toBe('no-folder');
+    expect(e.message).toBe(`The download folder ${sub} does not exist`);
+    expect(fs.existsSync(sub)).toBe(false);
+  });
+
+  it('maps disk and permission errors to one-line messages', () => {
+    const err = (code: string): Error => Object.assign(new Error(`${code}: x`), { code });
+    expect(fileError(err('ENOSPC'), '/rec').message).toBe('Disk full: no space left in /rec for the recording');
+    expect(fileError(err('EACCES'), '/rec').code).toBe('no-access');
+    expect(fileError(err('ENOENT'), '/rec').message).toBe('The download folder /rec does not exist');
+    expect(networkError(err('ECONNRESET')).retryable).toBe(true);
+    expect(networkError(err('DEPTH_ZERO_SELF_SIGNED_CERT')).retryable).toBe(false);
   });
 });
 
