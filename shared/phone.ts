@@ -91,7 +91,8 @@ export function querySearchKeys(text: string, defaultCountry: string): string[] 
   const core = intl !== null ? stripCallingCode(intl) : coreOf(text, digits, defaultCountry);
   const keys = [digits];
   if (core && core !== digits) keys.push(core.startsWith('0') && core.length > minCoreLength ? core.slice(1) : core);
-  return keys;
+  // A key containing another matches nothing more than that one: drop it (one substring test per record).
+  return keys.filter((k) => !keys.some((other) => other !== k && k.includes(other)));
 }
 
 /** Record keys joined for fast matching: one `includes` per query key. */

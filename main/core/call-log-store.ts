@@ -11,6 +11,7 @@ import { numberMatchKey } from '../../shared/phone';
 import { NumberKeys, decodeLine, entryLine, recordOf, tombstoneLine } from './call-log/entry';
 import type { LogEntry } from './call-log/entry';
 import { compileFilter } from './call-log/filter';
+import { HayIndex } from './call-log/hay-index';
 import { JournalWriter, encodeLine, fileError, readLog } from './call-log/journal';
 import { acquireLock } from './call-log/lock';
 import { TimeOrder } from './call-log/time-order';
@@ -73,6 +74,8 @@ class FileCallLogStore implements CallLogStore {
   /** Changes queued but not yet durable: later read-modify-writes (markSeen) must build on them. */
   private readonly pending = new Map<string, { value: CallRecord | null; token: object }>();
   private closed = false;
+  /** Built on the first number search (keeps open fast), then kept up to date. */
+  private hayIndex: HayIndex | null = null;
 
   constructor(
     private readonly dir: string,
@@ -214,13 +217,33 @@ class FileCallLogStore implements CallLogStore {
   }
 
   private *matching(filter: LogFilter, opts?: QueryOptions): Generator<LogEntry> {
-    const f = compileFilter(filter, { defaultCountry: this.keys.defaultCountry, numbersForText: opts?.numbersForText });
+    const f = compileFilter(filter, {
+      defaultCountry: this.keys.defaultCountry,
+      numbersForText: opts?.numbersForText,
+      numberMatcher: (keys) => {
+        const matched = this.numberIndex().match(keys);
+        return (e) => matched[e.hid] === 1;
+      },
+    });
     const items = this.order.items;
     const end = this.order.firstBelow(f.fromMs);
     for (let i = this.order.firstBelow(f.toMs); i < end; i++) {
       const e = items[i]!;
       if (f.test(e)) yield e;
     }
+  }
+
+  warmUp(): void {
+    if (!this.closed) this.numberIndex().flush();
+  }
+
+  private numberIndex(): HayIndex {
+    if (!this.hayIndex) {
+      const index = new HayIndex();
+      for (const e of this.byId.values()) e.hid = index.intern(e.hay);
+      this.hayIndex = index;
+    }
+    return this.hayIndex;
   }
 
   /** The newest value of a record, including changes not yet durable. */
@@ -275,6 +298,7 @@ class FileCallLogStore implements CallLogStore {
       }
       return;
     }
+    if (this.hayIndex) e.hid = this.hayIndex.intern(e.hay);
     this.byId.set(id, e);
     if (old) this.order.replace(old, e);
     else this.order.insert(e);
@@ -336,6 +360,8 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
       : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
     const store = new FileCallLogStore(dir, keys, latest, writer, release);
     store.maybeCompact(rekey && loaded.lines.length > 0);
+    // Build the number index soon after start-up rather than on the user's first search.
+    if (!opts.readOnly) setTimeout(() => store.warmUp(), 20).unref();
     return store;
   } catch (err) {
     await release?.();

@@ -148,6 +148,12 @@ describe('call log store', () => {
     expect(s.query({ text: 'Ayşe' }, all).total).toBe(0);
     const numbersForText = (t: string): string[] => (t === 'Ayşe' ? ['+90 (555) 123 99 88'] : []);
     expect(ids(s.query({ text: 'Ayşe' }, all, { numbersForText }).records)).toEqual(same);
+    // Calls logged after the first search are found too (the number index follows every change).
+    await s.put([call('later', { number: '+90 555 123 99 88', startedAt: local(2026, 11, 24, 7) }), call('new', { number: '0532 000 11 22', startedAt: local(2026, 11, 24, 8) })]);
+    await s.delete(['idd']);
+    expect(ids(s.query({ text: '05551239988' }, all).records)).toEqual(['later', 'intl', 'national']);
+    expect(ids(s.query({ text: '+90 532 000 11 22' }, all).records)).toEqual(['new']);
+    expect(ids(s.query({ text: '5', direction: 'incoming' }, all).records)).toEqual(['new', 'later', 'other', 'intl', 'national']);
   });
 
   it('international forms match whatever the default country', async () => {

@@ -24,6 +24,8 @@ export interface LogEntry {
   key: string;
   /** Joined phone search keys of the number. */
   hay: string;
+  /** Id of `hay` in the store's HayIndex, -1 until the first number search. */
+  hid: number;
   /** The record as stored. */
   readonly json: string;
 }
@@ -56,6 +58,7 @@ export class NumberKeys {
       status: r.status,
       seen: r.seen,
       ...this.of(r.number),
+      hid: -1,
       json: JSON.stringify(r),
     };
   }
@@ -133,6 +136,6 @@ export function decodeLine(content: string): DecodedLine {
   if (Number.isNaN(t) || Number.isNaN(end) || !direction || result === undefined || !status || !(seen === 0 || seen === 1) || id === null || id === '') return null;
   return {
     kind: 'entry',
-    entry: { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), json: content.slice(tab + 1) },
+    entry: { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), hid: -1, json: content.slice(tab + 1) },
   };
 }

@@ -1,6 +1,6 @@
 // Turns a LogFilter into a time window (the log is sorted by start time) and a per-record predicate.
 import type { LogFilter } from '../../../shared/ipc/contract';
-import { matchesSearchKeys, numberMatchKey, querySearchKeys } from '../../../shared/phone';
+import { numberMatchKey, querySearchKeys } from '../../../shared/phone';
 import type { LogEntry } from './entry';
 
 const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -30,6 +30,8 @@ export interface FilterOptions {
   defaultCountry: string;
   /** Numbers of contacts whose name matches the text. */
   numbersForText?: ((text: string) => string[]) | undefined;
+  /** A test for "the record's number contains one of these query keys". */
+  numberMatcher: (queryKeys: readonly string[]) => (e: LogEntry) => boolean;
 }
 
 export function compileFilter(filter: LogFilter, opts: FilterOptions): CompiledFilter {
@@ -44,7 +46,9 @@ export function compileFilter(filter: LogFilter, opts: FilterOptions): CompiledF
     const nameKeys = new Set(
       (opts.numbersForText?.(text) ?? []).map((n) => numberMatchKey(n, opts.defaultCountry)).filter((k) => k !== ''),
     );
-    textTest = (e) => (keys.length > 0 && matchesSearchKeys(e.hay, keys)) || (nameKeys.size > 0 && nameKeys.has(e.key));
+    const byNumber = keys.length > 0 ? opts.numberMatcher(keys) : null;
+    if (nameKeys.size === 0) textTest = byNumber ?? (() => false);
+    else textTest = (e) => byNumber?.(e) === true || nameKeys.has(e.key);
   }
   const test = (e: LogEntry): boolean => {
     if (direction && e.direction !== direction) return false;
