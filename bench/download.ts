@@ -1,6 +1,8 @@
 // Recording download benchmarks, on loopback, against one file server in a separate process:
 //   download-throughput-ratio  our downloader vs curl, same 200 MB file, same run (target >= 0.8)
-//   download-throughput        our downloader, MB/s (best of 3)
+//   download-throughput        our downloader, MB/s (best of 5)
+//   download-throughput-ratio-node-http  a bare http.get that discards the body, vs curl: the
+//                              ceiling any Node http downloader can reach on this machine
 //   download-rss-growth        a 500 MB download in a child process: max RSS during - RSS before (target <= 30 MB)
 //   download-rss-growth-node-http  the same for a bare http.get that discards the body: Node's own floor
 //                              (socket read buffers wait for the GC), for comparison
@@ -84,6 +86,18 @@ async function timeOurs(url: string, host: string, destDir: string): Promise<num
   return ms;
 }
 
+async function timeBareHttp(url: string): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    http.get(url, { agent: new http.Agent() }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', resolve);
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  return performance.now() - t0;
+}
+
 /** Child-process side of download-rss-growth: prints {"before":bytes,"max":bytes}. */
 async function rssChild(mode: string, url: string, host: string, destDir: string): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
@@ -139,18 +153,22 @@ export async function main(): Promise<void> {
 
     const ours: number[] = [];
     const curl: number[] = [];
+    const bare: number[] = [];
     const curlPresent = hasCurl();
     await timeOurs(url200, host, dest); // warm-up: page cache, JIT
     for (let i = 0; i < runs; i++) {
       if (curlPresent) curl.push(await timeCurl(url200, path.join(dest, 'curl.mp3')));
       ours.push(await timeOurs(url200, host, dest));
+      bare.push(await timeBareHttp(url200));
     }
     const oursMBs = 200 / (Math.min(...ours) / 1000);
     if (curlPresent) {
       const curlMBs = 200 / (Math.min(...curl) / 1000);
       console.log(`download-throughput-ratio: ${(oursMBs / curlMBs).toFixed(2)} ratio`);
+      console.log(`download-throughput-ratio-node-http: ${(Math.min(...curl) / Math.min(...bare)).toFixed(2)} ratio`);
     } else {
       console.log('download-throughput-ratio: skipped (curl missing)');
+      console.log('download-throughput-ratio-node-http: skipped (curl missing)');
     }
     console.log(`download-throughput: ${Math.round(oursMBs)} MB/s`);
 
