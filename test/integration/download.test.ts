@@ -99,6 +99,18 @@ describe('downloadRecording over http', () => {
     expect(files()).toEqual([]);
   });
 
+  it('an HTML page or an empty body is not saved as a recording', async () => {
+    const s = await serve((req, res) =>
+      req.url === '/html' ? res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html>login</html>') : res.writeHead(200, { 'Content-Length': '0' }).end(),
+    );
+    const html = await failure(downloadRecording(s.url('/html'), { ...fast, pbxHost: s.host, destDir: dir, fileName: 'a.mp3' }));
+    expect(html.message).toContain('web page');
+    const empty = await failure(downloadRecording(s.url('/empty'), { ...fast, pbxHost: s.host, destDir: dir, fileName: 'a.mp3' }));
+    expect(empty.message).toBe('The PBX sent an empty recording');
+    expect(s.requests).toHaveLength(2);
+    expect(files()).toEqual([]);
+  });
+
   it('500 then success on the retry', async () => {
     const s = await serve((req, res, n) => (n === 1 ? res.writeHead(500).end('boom') : serveBytes(data, res, req)));
     const r = await downloadRecording(s.url('/r.mp3'), { ...fast, pbxHost: s.host, destDir: dir, fileName: 'a.mp3' });

@@ -244,6 +244,11 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
     res.destroy();
     throw tooLarge(ctx.maxBytes);
   }
+  // A login or error page served with 200 is not a recording.
+  if (/^\s*text\/html\b/i.test(res.headers['content-type'] ?? '')) {
+    res.destroy();
+    throw new DownloadError('http', 'The PBX answered with a web page instead of the recording (are recording credentials needed?)');
+  }
   state.totalBytes = total;
 
   let received = start;
@@ -275,6 +280,7 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
   if (total !== null && received !== total) {
     throw new DownloadError('connection', `The connection to the PBX ended after ${received} of ${total} bytes`);
   }
+  if (received === 0) throw new DownloadError('http', 'The PBX sent an empty recording');
 }
 
 function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { response: Promise<IncomingMessage>; failure: { error: DownloadError | null } } {
