@@ -8,7 +8,7 @@ import type { LogFilter } from '../../shared/ipc/contract';
 import { silentLogger } from '../../shared/log';
 import type { Logger } from '../../shared/log';
 import { numberMatchKey } from '../../shared/phone';
-import { NumberKeys, decodeLine, entryLine, recordOf, tombstoneLine } from './call-log/entry';
+import { NumberKeys, decodeLine, entryLine, recordColumns, recordOf, rowOf, rowToObject, tombstoneLine } from './call-log/entry';
 import type { LogEntry } from './call-log/entry';
 import { compileFilter } from './call-log/filter';
 import { HayIndex } from './call-log/hay-index';
@@ -61,7 +61,9 @@ type Change = { id: string; value: CallRecord | null };
 
 /** Bumped when the line layout or the record schema changes; an older file is then rebuilt. */
 const formatVersion = 1;
-const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country });
+const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country, columns: recordColumns });
+const sameColumns = (columns: unknown): boolean =>
+  Array.isArray(columns) && columns.length === recordColumns.length && columns.every((c, i) => c === recordColumns[i]);
 
 const countsAsMissedUnseen = (e: LogEntry): boolean => e.direction === 'incoming' && e.result === 'missed' && !e.seen;
 /** Compact when superseded lines outnumber live records (and are more than a few). */
@@ -112,7 +114,7 @@ class FileCallLogStore implements CallLogStore {
       changes.push({ id: record.id, value: record });
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
-    await this.write(changes.filter((c) => this.pending.has(c.id) || this.byId.get(c.id)?.json !== JSON.stringify(c.value)));
+    await this.write(changes.filter((c) => this.pending.has(c.id) || this.byId.get(c.id)?.json !== rowOf(c.value!)));
   }
 
   get(id: string): CallRecord | undefined {
@@ -349,17 +351,33 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     if (header !== null && header.version !== formatVersion) {
       throw new Error(`The call log in ${dir} was written by another version of Callpop (format ${String(header.version)}); update Callpop to read it`);
     }
-    // The stored search keys were made for the header's country; another one means recomputing them.
-    const rekey = header?.country !== keys.defaultCountry;
-    if (rekey) {
+    let rewrite = false;
+    if (header === null || !sameColumns(header.columns)) {
+      // Not a file this version wrote (columns changed, or the header line was damaged): check every
+      // record against the schema and rewrite the file in the current layout.
+      const columns = header !== null && Array.isArray(header.columns) ? (header.columns as unknown[]).map(String) : recordColumns;
+      let invalid = 0;
+      for (const [id, e] of latest) {
+        const parsed = callRecordSchema.safeParse(rowToObject(e.json, columns));
+        if (parsed.success) latest.set(id, keys.entry(parsed.data));
+        else {
+          latest.delete(id);
+          invalid++;
+        }
+      }
+      if (invalid > 0) logger.warn(`Call log in ${dir}: ignored ${invalid} record(s) that are not valid call records`);
+      rewrite = latest.size > 0 || loaded.lines.length > 0;
+    } else if (header.country !== keys.defaultCountry) {
+      // The stored search keys were made for another default country.
       for (const e of latest.values()) Object.assign(e, keys.of(recordOf(e).number));
+      rewrite = true;
     }
     if (opts.readOnly && loaded.fileBytes > loaded.validBytes) logger.debug(`Call log in ${dir}: ignoring an incomplete last line (being written?)`);
     const writer = opts.readOnly
       ? null
       : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
     const store = new FileCallLogStore(dir, keys, latest, writer, release);
-    store.maybeCompact(rekey && loaded.lines.length > 0);
+    store.maybeCompact(rewrite);
     // Build the number index soon after start-up rather than on the user's first search.
     if (!opts.readOnly) setTimeout(() => store.warmUp(), 20).unref();
     return store;

@@ -4,9 +4,12 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { callRecordColumns } from '../../shared/call-record';
 import type { CallRecord } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { openCallLogStore } from '../../main/core/call-log-store';
+import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
+import { encodeLine } from '../../main/core/call-log/journal';
 import type { CallLogStore } from '../../main/core/call-log-store';
 
 let dir: string;
@@ -300,6 +303,30 @@ describe('call log store', () => {
     expect(ids(s.query({}, all).records)).toEqual(['c', 'a']);
     expect(logger.warnings.join('\n')).toMatch(/skipped 1 damaged line\(s\) \(line 3\)/);
     expect((await stat(file)).size).toBe(size);
+  });
+
+  it('validates and rewrites a file whose columns differ (an older layout)', async () => {
+    // Same records, columns stored in reverse order, one of them not a valid call record.
+    const columns = [...callRecordColumns].reverse();
+    const keys = new NumberKeys('TR');
+    const line = (r: Record<string, unknown>): string => {
+      const e = keys.entry(r as CallRecord);
+      return encodeLine(entryLine({ ...e, json: JSON.stringify(columns.map((c) => r[c])) }));
+    };
+    const good = call('good', { recordings: ['https://pbx.example.com/r.mp3'] });
+    const bad = { ...call('bad', { startedAt: local(2026, 11, 24, 11) }), durationSec: -5 };
+    await writeFile(join(dir, 'calls.jsonl'), encodeLine(JSON.stringify({ callpop: 'call-log', version: 1, country: 'TR', columns })) + line(good) + line(bad));
+    const logger = capture();
+    let s = await open({ logger });
+    expect(ids(s.query({}, all).records)).toEqual(['good']);
+    expect(s.get('good')).toEqual(good);
+    expect(logger.warnings.join('\n')).toMatch(/ignored 1 record\(s\) that are not valid call records/);
+    // The rewrite runs in the background, before the next write.
+    await s.put([call('next', { startedAt: local(2026, 11, 24, 12) })]);
+    s = await reopen(s);
+    expect((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n')[0]).toContain(JSON.stringify(callRecordColumns));
+    expect(s.get('good')).toEqual(good);
+    expect(s.size).toBe(2);
   });
 
   it('rewrites the file when superseded lines dominate', async () => {
