@@ -1,6 +1,6 @@
 // Call log figures at 100k records (issue 2 §5): open, search by number/date/result, append latency.
 // Run: node --import tsx bench/call-log.ts
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -105,6 +105,18 @@ export async function main(): Promise<void> {
     }
     await store.close();
 
+    // The floor under append latency: a bare append + fdatasync of one line on the same disk, same run.
+    const raw: number[] = [];
+    const fh = await open(join(dir, 'raw.bin'), 'a');
+    const line = Buffer.alloc(300, 0x61);
+    for (let i = 0; i < 500; i++) {
+      const t = performance.now();
+      await fh.write(line);
+      await fh.datasync();
+      raw.push(performance.now() - t);
+    }
+    await fh.close();
+
     console.log(`call-log-file-100k: ${(bytes / 1e6).toFixed(1)} MB`);
     console.log(`call-log-open-100k: ${ms(median(opens))} ms`);
     console.log(`call-log-open-100k-cpu: ${ms(median(openCpu))} ms`);
@@ -114,6 +126,8 @@ export async function main(): Promise<void> {
     console.log(`call-log-search-result-100k: ${ms(result)} ms`);
     console.log(`call-log-append-p99: ${ms(percentile(appends, 99))} ms`);
     console.log(`call-log-append-p50: ${ms(percentile(appends, 50))} ms`);
+    console.log(`call-log-raw-fdatasync-p99: ${ms(percentile(raw, 99))} ms`);
+    console.log(`call-log-raw-fdatasync-p50: ${ms(percentile(raw, 50))} ms`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
