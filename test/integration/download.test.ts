@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { downloadRecording } from '../../main/core/download/downloader';
 import type { DownloadRecordingOptions } from '../../main/core/download/downloader';
 import { DownloadError, fileError, networkError } from '../../main/core/download/errors';
+import { numberedName, publishFile, reserveUniqueName } from '../../main/core/download/unique-file';
 import { makeCert, serveBytes, serveThenCut, startServer } from './fixtures/download/servers';
 import type { TestCert, TestServer } from './fixtures/download/servers';
 
@@ -289,6 +290,31 @@ describe('folder and disk failures', () => {
     expect(fileError(err('ENOENT'), '/rec').message).toBe('The download folder /rec does not exist');
     expect(networkError(err('ECONNRESET')).retryable).toBe(true);
     expect(networkError(err('DEPTH_ZERO_SELF_SIGNED_CERT')).retryable).toBe(false);
+  });
+});
+
+describe('free file names', () => {
+  it('reserveUniqueName claims the first free name atomically, also under concurrency', async () => {
+    fs.writeFileSync(path.join(dir, 'a.mp3'), 'x');
+    fs.writeFileSync(path.join(dir, 'a (1).mp3'), 'x');
+    const names = await Promise.all(Array.from({ length: 5 }, () => reserveUniqueName(dir, 'a.mp3')));
+    expect(names.map((n) => path.basename(n)).sort()).toEqual(['a (2).mp3', 'a (3).mp3', 'a (4).mp3', 'a (5).mp3', 'a (6).mp3']);
+    expect(fs.readFileSync(path.join(dir, 'a.mp3'), 'utf8')).toBe('x');
+    expect(numberedName('b', 3)).toBe('b (3)');
+  });
+
+  it('publishFile never replaces an existing file, even when several finish at once', async () => {
+    fs.writeFileSync(path.join(dir, 'r.mp3'), 'old');
+    const temps = [0, 1, 2].map((i) => {
+      const t = path.join(dir, `.t${i}.part`);
+      fs.writeFileSync(t, `new${i}`);
+      return t;
+    });
+    const out = await Promise.all(temps.map((t) => publishFile(t, dir, 'r.mp3')));
+    expect(new Set(out).size).toBe(3);
+    expect(fs.readFileSync(path.join(dir, 'r.mp3'), 'utf8')).toBe('old');
+    expect(out.map((p) => fs.readFileSync(p, 'utf8')).sort()).toEqual(['new0', 'new1', 'new2']);
+    expect(files()).toEqual(['r (1).mp3', 'r (2).mp3', 'r (3).mp3', 'r.mp3']);
   });
 });
 
