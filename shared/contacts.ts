@@ -94,18 +94,46 @@ function splitStructured(v: string): string[] {
   return v.split(/(?<!\\);/).map(unescapeText);
 }
 
+/** Decodes a vCard 2.1 QUOTED-PRINTABLE value ("=C3=87a=C4=9Fr=C4=B1" → "Çağrı"). */
+function decodeQuotedPrintable(value: string, charset: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const hex = value.slice(i + 1, i + 3);
+    if (value[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...new TextEncoder().encode(value[i]!));
+  }
+  try {
+    return new TextDecoder(charset).decode(new Uint8Array(bytes));
+  } catch {
+    return new TextDecoder('utf-8').decode(new Uint8Array(bytes));
+  }
+}
+
 function parseVCard(text: string, fileName: string): Contact[] {
   // Unfold: a line break followed by a space or tab continues the previous line.
   const lines = text.replace(/\r\n?/g, '\n').replace(/\n[ \t]/g, '').split('\n');
   const contacts: Contact[] = [];
   let cards = 0;
   let card: { fn: string; n: string; tel: string[] } | null = null;
-  for (const line of lines) {
+  for (let li = 0; li < lines.length; li++) {
+    let line = lines[li]!;
     const colon = line.indexOf(':');
     if (colon < 0) continue;
-    // "item1.TEL;TYPE=CELL" → property TEL (group prefix and parameters dropped)
-    const prop = line.slice(0, colon).split(';')[0]!.replace(/^.*\./, '').toUpperCase();
-    const value = line.slice(colon + 1);
+    // "item1.TEL;TYPE=CELL" → property TEL (group prefix dropped); parameters kept for the encoding.
+    const [rawProp = '', ...params] = line.slice(0, colon).split(';');
+    const prop = rawProp.replace(/^.*\./, '').toUpperCase();
+    let value = line.slice(colon + 1);
+    if (params.some((p) => /^(ENCODING=)?QUOTED-PRINTABLE$/i.test(p))) {
+      // vCard 2.1 (Android exports): "=" at the end of a line continues the value on the next one.
+      while (value.endsWith('=') && li + 1 < lines.length) {
+        line = lines[++li]!;
+        value = value.slice(0, -1) + line;
+      }
+      const charset = params.find((p) => /^CHARSET=/i.test(p))?.slice('CHARSET='.length);
+      value = decodeQuotedPrintable(value, charset ?? 'utf-8');
+    }
     if (prop === 'BEGIN' && value.trim().toUpperCase() === 'VCARD') {
       card = { fn: '', n: '', tel: [] };
       cards++;

@@ -76,6 +76,22 @@ describe('parseContacts: vCard', () => {
   });
 });
 
+describe('parseContacts: vCard 2.1 (Android exports)', () => {
+  it('decodes QUOTED-PRINTABLE names, with soft line breaks, and leaves base64 photos alone', () => {
+    const vcf = [
+      'BEGIN:VCARD',
+      'VERSION:2.1',
+      'N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C3=87el=C4=B1k;=C3=87a=C4=9Fr=C4=B1;;;',
+      'FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C3=87a=C4=9Fr=C4=B1 =C3=87el=',
+      '=C4=B1k',
+      'PHOTO;ENCODING=BASE64;JPEG:/9j/4AAQSkZJRgABAQ==',
+      'TEL;CELL:0555 123 99 88',
+      'END:VCARD',
+    ].join('\r\n');
+    expect(parseContacts(vcf, 'contacts.vcf')).toEqual([{ name: 'Çağrı Çelık', numbers: ['0555 123 99 88'] }]);
+  });
+});
+
 describe('cleanName', () => {
   it('strips control and bidi characters, collapses space, caps length', () => {
     expect(cleanName('  Jane\u0000\u0007 \u202EDoe\r\n ')).toBe('Jane Doe');

@@ -219,7 +219,14 @@ export class JournalWriter {
     }
     this.size += buf.length;
     for (const b of batch) this.lines += b.lines;
-    for (const b of batch) b.onDurable();
+    for (const b of batch) {
+      try {
+        b.onDurable();
+      } catch (err) {
+        // The data is on disk whatever the in-memory bookkeeping did; say so rather than hang the put.
+        this.logger.error(`Call log in ${this.dir}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     for (const b of batch) b.resolve();
   }
 
