@@ -59,7 +59,8 @@ export interface OpenOptions {
 
 type Change = { id: string; value: CallRecord | null };
 
-/** Bumped when the line layout or the record schema changes; an older file is then rebuilt. */
+/** Bumped when the line layout changes (a file of another version is refused with a clear message). Column
+ * changes need no bump: the header names the columns, and a file with other columns is validated and rewritten. */
 const formatVersion = 1;
 const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country, columns: recordColumns });
 const sameColumns = (columns: unknown): boolean =>
