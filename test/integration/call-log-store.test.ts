@@ -1,7 +1,7 @@
 // The call log store on real files in a temp dir.
 import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callRecordColumns } from '../../shared/call-record';
@@ -359,8 +359,14 @@ describe('call log store', () => {
     await writeFile(join(dir, 'calls.lock'), `${deadPid}\n`);
     const s2 = await open();
     expect(s2.get('a')?.id).toBe('a');
-    expect((await readFile(join(dir, 'calls.lock'), 'utf8')).trim()).toBe(String(process.pid));
+    expect((await readFile(join(dir, 'calls.lock'), 'utf8')).split('\n')[0]).toBe(String(process.pid));
     await s2.close();
+
+    // A lock from before a reboot names a pid that may now belong to anything (here: a live one).
+    await writeFile(join(dir, 'calls.lock'), `${process.pid}\n${Date.now() - 86_400_000 - uptime() * 1000}\n`);
+    const s3 = await open();
+    expect(s3.size).toBe(1);
+    await s3.close();
     await expect(stat(join(dir, 'calls.lock'))).rejects.toThrow(/ENOENT/);
   });
 

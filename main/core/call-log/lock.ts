@@ -1,6 +1,8 @@
-// The single-writer lock of a call log directory: a file holding the writer's pid. A lock whose pid
-// is no longer running (the writer crashed or was killed) is stale and taken over.
+// The single-writer lock of a call log directory: a file holding the writer's pid and when the machine
+// booted. A lock whose pid is no longer running (the writer crashed or was killed), or that was taken
+// before the last reboot (its pid may now be some other program), is stale and taken over.
 import { link, open, readFile, unlink } from 'node:fs/promises';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 
 export const lockFileName = 'calls.lock';
@@ -16,6 +18,10 @@ function isRunning(pid: number): boolean {
 }
 
 const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
+
+/** Boot time in epoch ms; clock adjustments move it a little, so compare with a tolerance. */
+const bootTime = (): number => Math.round(Date.now() - uptime() * 1000);
+const sameBootToleranceMs = 120_000;
 
 /** Creates `path` holding `content` only if it does not exist; the content is never seen half-written. */
 async function createExclusive(path: string, content: string): Promise<boolean> {
@@ -49,27 +55,40 @@ async function writeNew(path: string, content: string, flags: 'w' | 'wx'): Promi
   }
 }
 
-async function readPid(path: string): Promise<number | null> {
+interface LockOwner {
+  pid: number;
+  /** Absent in a lock written by a file system hiccup or by hand. */
+  bootedAt: number | null;
+}
+
+async function readOwner(path: string): Promise<LockOwner | null> {
+  let text: string;
   try {
-    const pid = Number.parseInt(await readFile(path, 'utf8'), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+    text = await readFile(path, 'utf8');
   } catch (err) {
     if (errCode(err) === 'ENOENT') return null;
     throw err;
   }
+  const [pidText = '', bootText = ''] = text.split('\n');
+  const pid = Number.parseInt(pidText, 10);
+  const bootedAt = Number.parseInt(bootText, 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? { pid, bootedAt: Number.isSafeInteger(bootedAt) ? bootedAt : null } : null;
 }
+
+const isLive = (owner: LockOwner): boolean =>
+  isRunning(owner.pid) && (owner.bootedAt === null || Math.abs(owner.bootedAt - bootTime()) < sameBootToleranceMs);
 
 /** Takes the lock or throws "the call log in DIR is in use by process PID". Returns its release. */
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, lockFileName);
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createExclusive(path, `${process.pid}\n`)) {
+    if (await createExclusive(path, `${process.pid}\n${bootTime()}\n`)) {
       return async () => {
-        if ((await readPid(path).catch(() => null)) === process.pid) await unlink(path).catch(() => {});
+        if ((await readOwner(path).catch(() => null))?.pid === process.pid) await unlink(path).catch(() => {});
       };
     }
-    const pid = await readPid(path);
-    if (pid !== null && isRunning(pid)) throw new Error(`the call log in ${dir} is in use by process ${pid}`);
+    const owner = await readOwner(path);
+    if (owner !== null && isLive(owner)) throw new Error(`the call log in ${dir} is in use by process ${owner.pid}`);
     // Stale (or unreadable) lock: remove it and try again; O_EXCL/link decides between racing takers.
     await unlink(path).catch((err: unknown) => {
       if (errCode(err) !== 'ENOENT') throw err;
