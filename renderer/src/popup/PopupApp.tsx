@@ -52,6 +52,8 @@ export function PopupApp() {
       setCards((cs) => {
         const i = cs.findIndex((c) => c.call.id === call.id);
         if (i >= 0) {
+          // The snapshot of active calls is older than any push already applied.
+          if (change === 'active') return cs;
           const next = cs.slice();
           next[i] = { call, closeAt: autoClose(call) };
           return next;
@@ -65,11 +67,15 @@ export function PopupApp() {
         setAnnouncement(`Incoming call from ${who}${call.queue ? ` via queue ${call.queue}` : ''}`);
       }
     };
-    const off = api().onCallUpdate(({ change, record }) => upsert(record, change));
+    const pushed = new Set<string>();
+    const off = api().onCallUpdate(({ change, record }) => {
+      pushed.add(record.id);
+      upsert(record, change);
+    });
     void api()
       .activeCalls()
       .then((calls) => {
-        for (const c of [...calls].reverse()) upsert(c, 'active');
+        for (const c of [...calls].reverse()) if (!pushed.has(c.id)) upsert(c, 'active');
       });
     void api().rendererReady('popup');
     return off;

@@ -34,10 +34,13 @@ export function CallsView({ settings, downloads, onOpenCall }: Props) {
       }, 300);
     };
     void load();
+    // Pushes are newer than the snapshot: a call a push already told us about keeps the push's state.
+    const pushed = new Set<string>();
     void api()
       .activeCalls()
-      .then((calls) => live && setActive(calls));
+      .then((calls) => live && setActive((cs) => [...cs, ...calls.filter((c) => !pushed.has(c.id))]));
     const offCall = api().onCallUpdate(({ record }) => {
+      pushed.add(record.id);
       setActive((cs) => {
         const rest = cs.filter((c) => c.id !== record.id);
         return record.status === 'ended' ? rest : [record, ...rest];

@@ -1,12 +1,12 @@
 // The personal call log: filters, a virtualized day-grouped list over the whole log (pages fetched on
 // demand), missed-call handling, export, and a details panel for the selected call.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CallView, DownloadProgress, ExportFormat, LogFilter } from '../../../shared/ipc/contract';
 import type { CallResult, Direction } from '../../../shared/call-record';
 import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
-import { dayKey, formatDay } from '../common/format';
+import { formatDay } from '../common/format';
 import { useDebounced } from '../common/hooks';
 import { CallRowContent } from './CallRow';
 import { CallDetails } from './CallDetails';
@@ -50,27 +50,21 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
     [direction, result, from, to, debouncedText, unseenOnly],
   );
   const log = useLogPages(filter);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  // A new filter starts at the top of its results.
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [filter]);
   const total = log.total ?? 0;
 
-  const isDayStart = useCallback(
-    (i: number) => {
-      const r = log.get(i);
-      if (!r) return false;
-      if (i === 0) return true;
-      const prev = log.get(i - 1);
-      return prev !== undefined && dayKey(prev.startedAt) !== dayKey(r.startedAt);
-    },
-    [log],
-  );
+  const isDayStart = log.isDayStart;
 
-  const scrollRef = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design
   const virtualizer = useVirtualizer({
     count: total,
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => ROW + (isDayStart(i) ? DAY_HEADER : 0),
     overscan: 12,
-    getItemKey: (i) => log.get(i)?.id ?? `i${i}`,
   });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;

@@ -4,12 +4,21 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CallView, LogFilter } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
+import { dayKey } from '../common/format';
 
 export const PAGE = 200;
+
+interface Page {
+  records: CallView[];
+  /** Local day of each record, computed once when the page arrives (the list asks for it a lot). */
+  days: string[];
+}
 
 export interface LogPages {
   total: number | null;
   get(index: number): CallView | undefined;
+  /** True when the row starts a new day (needs a day header); false while unknown. */
+  isDayStart(index: number): boolean;
   /** Make sure the pages covering [first, last] are loaded or loading. */
   ensure(first: number, last: number): void;
   /** Reload what is on screen, keeping it visible meanwhile (the log changed). */
@@ -20,7 +29,7 @@ export interface LogPages {
 export function useLogPages(filter: LogFilter): LogPages {
   const [total, setTotal] = useState<number | null>(null);
   // Pages of one generation; a soft generation (a live reload) merges into what is on screen.
-  const [pages, setPages] = useState<{ gen: number; map: ReadonlyMap<number, CallView[]> }>(() => ({ gen: 0, map: new Map() }));
+  const [pages, setPages] = useState<{ gen: number; map: ReadonlyMap<number, Page> }>(() => ({ gen: 0, map: new Map() }));
   const soft = useRef(new Set<number>());
   const [error, setError] = useState<string | null>(null);
   const gen = useRef(0);
@@ -35,7 +44,8 @@ export function useLogPages(filter: LogFilter): LogPages {
       .queryLog({ ...filterRef.current, offset: page * PAGE, limit: PAGE })
       .then((r) => {
         if (g !== gen.current) return;
-        setPages((p) => ({ gen: g, map: new Map(p.gen === g || soft.current.has(g) ? p.map : []).set(page, r.records) }));
+        const entry: Page = { records: r.records, days: r.records.map((c) => dayKey(c.startedAt)) };
+        setPages((p) => ({ gen: g, map: new Map(p.gen === g || soft.current.has(g) ? p.map : []).set(page, entry) }));
         setError(null);
         setTotal(r.total);
       })
@@ -74,8 +84,22 @@ export function useLogPages(filter: LogFilter): LogPages {
     for (let p = from; p <= to; p++) load(p);
   }, [load]);
 
-  return useMemo(
-    () => ({ total, error, get: (i: number) => pages.map.get(Math.floor(i / PAGE))?.[i % PAGE], ensure, invalidate }),
-    [total, error, pages, ensure, invalidate],
-  );
+  return useMemo(() => {
+    const map = pages.map;
+    const dayOf = (i: number) => map.get(Math.floor(i / PAGE))?.days[i % PAGE];
+    return {
+      total,
+      error,
+      get: (i: number) => map.get(Math.floor(i / PAGE))?.records[i % PAGE],
+      isDayStart: (i: number) => {
+        const day = dayOf(i);
+        if (day === undefined) return false;
+        if (i === 0) return true;
+        const prev = dayOf(i - 1);
+        return prev !== undefined && prev !== day;
+      },
+      ensure,
+      invalidate,
+    };
+  }, [total, error, pages, ensure, invalidate]);
 }
