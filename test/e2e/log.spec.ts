@@ -139,3 +139,25 @@ test('download a recording from the log: progress, file in the folder, show in f
     await pbx.close();
   }
 });
+
+test('a notification click (push:navigate) opens the call in the log', async ({ bridge, context }) => {
+  const missed = incomingCall({ number: '+442079460958', extension: '117', result: 'missed' });
+  await play(bridge.webhookUrl, missed.requests);
+  await play(bridge.webhookUrl, incomingCall({ number: '05551239988', extension: '117', result: 'answered' }).requests);
+  const main = await openView(context, bridge, 'main');
+  await expect(main.getByRole('tab', { name: 'Calls' })).toHaveAttribute('aria-selected', 'true');
+  bridge.push('push:navigate', { view: 'log', callId: missed.id });
+  await expect(main.getByRole('tab', { name: /^Log/ })).toHaveAttribute('aria-selected', 'true');
+  const details = main.getByRole('complementary');
+  await expect(details.getByRole('heading', { level: 2 })).toHaveText('+44 20 7946 0958');
+  await expect(details.locator('dd').nth(1)).toHaveText('Missed');
+  // Keyboard: Esc closes the details; arrow keys move between rows.
+  await details.press('Escape');
+  await expect(details).toHaveCount(0);
+  const rows = main.locator('.log-scroll .call-row:not(.placeholder)');
+  await rows.first().focus();
+  await main.keyboard.press('ArrowDown');
+  await expect(rows.nth(1)).toBeFocused();
+  await main.keyboard.press('Enter');
+  await expect(main.getByRole('complementary').getByRole('heading', { level: 2 })).toHaveText('+44 20 7946 0958');
+});

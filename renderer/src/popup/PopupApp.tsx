@@ -21,7 +21,8 @@ export function PopupApp() {
   const status = useStatus();
   const downloads = useDownloads();
   const [cards, setCards] = useState<Card[]>([]);
-  const [announcement, setAnnouncement] = useState('');
+  // Announced at render time, so the number is formatted with the settings even if they load later.
+  const [announced, setAnnounced] = useState<CallView | null>(null);
   const settingsRef = useRef(view?.settings);
   const pausedRef = useRef(status?.popupsPaused ?? false);
   useTheme(view?.settings.theme);
@@ -61,11 +62,7 @@ export function PopupApp() {
         if (!wantsCard(call, change)) return cs;
         return [{ call, closeAt: null }, ...cs];
       });
-      if (change === 'ringing' && call.direction === 'incoming') {
-        const country = settingsRef.current?.defaultCountry ?? 'US';
-        const who = call.contactName ? `${call.contactName}, ${displayNumber(call, country)}` : displayNumber(call, country);
-        setAnnouncement(`Incoming call from ${who}${call.queue ? ` via queue ${call.queue}` : ''}`);
-      }
+      if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
     };
     const pushed = new Set<string>();
     const off = api().onCallUpdate(({ change, record }) => {
@@ -109,6 +106,10 @@ export function PopupApp() {
   }, [cards, dismiss]);
 
   const s = view?.settings;
+  const country = s?.defaultCountry ?? 'US';
+  const announcement = announced
+    ? `Incoming call from ${announced.contactName ? `${announced.contactName}, ` : ''}${displayNumber(announced, country)}${announced.queue ? ` via queue ${announced.queue}` : ''}`
+    : '';
   return (
     <main className="popup" aria-label="Calls">
       <div className="sr-only" aria-live="assertive" aria-atomic="true" role="status">
@@ -118,7 +119,7 @@ export function PopupApp() {
         <CallCard
           key={call.id}
           call={call}
-          country={s?.defaultCountry ?? 'US'}
+          country={country}
           crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
           downloads={downloads}
           onDismiss={() => dismiss(call.id)}

@@ -219,7 +219,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             Could not load the log: {log.error}
           </p>
         )}
-        <div ref={scrollRef} className="log-scroll" role="list" aria-label="Calls, newest first" aria-rowcount={total}>
+        <div ref={scrollRef} className="log-scroll" role="list" aria-label="Calls, newest first">
           {log.total === 0 && <p className="muted pad">{anyFilter ? 'No calls match these filters.' : 'No calls yet.'}</p>}
           <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
             {items.map((it) => {
@@ -229,6 +229,8 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                 <div
                   key={it.key}
                   role="listitem"
+                  aria-setsize={total}
+                  aria-posinset={it.index + 1}
                   data-index={it.index}
                   className="log-item"
                   style={{ transform: `translateY(${it.start}px)`, height: it.size }}
