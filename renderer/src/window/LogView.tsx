@@ -143,7 +143,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
         <form className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
           <label className="search">
             <span className="sr-only">Search number or name</span>
-            <input type="search" placeholder="Search number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
+            <input type="search" placeholder="Number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
           </label>
           <label>
             <span className="lbl">Direction</span>
@@ -170,10 +170,6 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             <span className="lbl">To</span>
             <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
           </label>
-          <label className="check">
-            <input type="checkbox" checked={unseenOnly} onChange={(e) => setUnseenOnly(e.target.checked)} />
-            <span>Unseen only</span>
-          </label>
           {anyFilter && (
             <button
               type="button"
@@ -198,6 +194,10 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
           <span className="missed-unseen">
             {missedUnseen > 0 ? `${missedUnseen} missed not seen` : 'No unseen missed calls'}
           </span>
+          <label className="check">
+            <input type="checkbox" checked={unseenOnly} onChange={(e) => setUnseenOnly(e.target.checked)} />
+            <span>Unseen only</span>
+          </label>
           <button type="button" onClick={() => void markAllSeen()} disabled={missedUnseen === 0}>
             Mark all seen
           </button>
