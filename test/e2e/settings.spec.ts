@@ -103,6 +103,10 @@ test('send test call pops a real popup; theme switch; screenshots of the main wi
   await expect(main.getByRole('status').filter({ hasText: 'Test call sent' })).toBeVisible();
   await expect(popup.locator('article.card .state-label').filter({ hasText: 'Ringing' })).toBeVisible();
   await shot(main, 'settings');
+  // The whole settings page: a window tall enough to show every section.
+  await main.setViewportSize({ width: 1100, height: 2400 });
+  await shot(main, 'settings-full');
+  await main.setViewportSize({ width: 1100, height: 720 });
 
   await main.getByLabel('Theme').selectOption('dark');
   await expect(main.locator('html')).toHaveAttribute('data-theme', 'dark');
