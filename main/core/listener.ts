@@ -118,8 +118,8 @@ function sourceAllowed(list: BlockList | null, allowLoopback: boolean, remote: s
   return type !== null && list.check(addr, type);
 }
 
-/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6). */
-export function reachableAddresses(): string[] {
+/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6 unless ipv4Only). */
+export function reachableAddresses(ipv4Only = false): string[] {
   const v4: string[] = [];
   const v6: string[] = [];
   for (const list of Object.values(networkInterfaces())) {
@@ -129,13 +129,14 @@ export function reachableAddresses(): string[] {
       else if (!a.address.startsWith('fe80')) v6.push(a.address);
     }
   }
-  return [...v4, ...v6];
+  return ipv4Only ? v4 : [...v4, ...v6];
 }
 
 /** The webhook URLs to show for a listener bound to `host`; for a wildcard host, one per address. */
 export function webhookUrlsFor(host: string, port: number, secret: string): string[] {
+  // 0.0.0.0 listens on IPv4 only; "::" (dual stack) on both.
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
-  const hosts = wildcard ? reachableAddresses() : [host];
+  const hosts = wildcard ? reachableAddresses(host === '0.0.0.0') : [host];
   if (hosts.length === 0) hosts.push('127.0.0.1');
   return hosts.map((h) => webhookUrl(h, port, secret));
 }

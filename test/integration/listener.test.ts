@@ -223,3 +223,15 @@ describe('RejectLog', () => {
     expect(lines.slice(5)).toEqual(['45 more rejected webhook requests in the last 10 s', 'next window']);
   });
 });
+
+describe('webhook URLs', () => {
+  it('lists this PC’s addresses for a wildcard host (IPv4 only for 0.0.0.0), else the host itself', async () => {
+    const { webhookUrlsFor, reachableAddresses } = await import('../../main/core/listener');
+    expect(webhookUrlsFor('127.0.0.1', 8765, secret)).toEqual([`http://127.0.0.1:8765/webhook/${secret}`]);
+    expect(webhookUrlsFor('fd00::5', 8765, secret)).toEqual([`http://[fd00::5]:8765/webhook/${secret}`]);
+    const v4 = webhookUrlsFor('0.0.0.0', 8765, secret);
+    expect(v4.length).toBeGreaterThan(0);
+    for (const u of v4) expect(u).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8765\/webhook\//);
+    expect(v4).toEqual((reachableAddresses(true).length ? reachableAddresses(true) : ['127.0.0.1']).map((a) => `http://${a}:8765/webhook/${secret}`));
+  });
+});
