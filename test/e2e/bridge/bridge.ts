@@ -268,9 +268,9 @@ export class Bridge {
     res.socket?.setNoDelay(true);
     c.res = res;
     for (const line of c.buffer.splice(0)) res.write(line);
+    // A dropped stream buffers until EventSource reconnects with the same client id (the page stays ready).
     req.on('close', () => {
       if (c.res === res) c.res = null;
-      this.hub.unready(c.id);
     });
   }
 
