@@ -1,6 +1,6 @@
 // The `callpop` command as a user runs it: real processes, a real listener on 127.0.0.1:0, a temp
 // data dir. Runs the TypeScript entry through tsx (the built bin/callpop.mjs is checked too when built).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -32,7 +32,7 @@ function cli(args: string[], opts: { bin?: boolean } = {}): Promise<Result> {
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 25_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
     p.on('error', reject);
     p.on('exit', (code) => {
       clearTimeout(timer);
@@ -54,6 +54,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
   await rm(dataHome, { recursive: true, force: true });
 });
+
+// Each case spawns a Node process (about a second with tsx); generous timeouts for a busy machine.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 describe.concurrent('callpop: flags', () => {
   const bad: [string, string[], RegExp][] = [
@@ -80,11 +83,12 @@ describe.concurrent('callpop: flags', () => {
   }
 
   it('--help for every command', async () => {
-    for (const command of ['serve', 'log', 'simulate', 'download']) {
-      const r = await cli([command, '--help']);
-      expect(r.code, command).toBe(0);
-      expect(r.stdout).toContain(`callpop ${command}`);
-    }
+    const commands = ['serve', 'log', 'simulate', 'download'];
+    const results = await Promise.all(commands.map((command) => cli([command, '--help'])));
+    results.forEach((r, i) => {
+      expect(r.code, commands[i]).toBe(0);
+      expect(r.stdout).toContain(`callpop ${commands[i]}`);
+    });
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/serve[\s\S]*log[\s\S]*simulate[\s\S]*download/);
@@ -132,7 +136,7 @@ describe('callpop serve / simulate / log', () => {
         return Boolean(m);
       };
       if (check()) return;
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)), 45_000);
       serve.stdout.on('data', () => check() && clearTimeout(timer));
     });
 
