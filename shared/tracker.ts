@@ -9,6 +9,7 @@
 // knowledge per call id (queue, DID, who answered which leg), bounded by an LRU, and a record per
 // call of this extension.
 import type { CallChange, CallRecord, CallResult, CallUpdate, Direction, EndedCall, RingingCall, TalkingCall } from './call-record';
+import { LruMap } from './lru';
 import type { CallEvent, EndedEvent, RecordingEvent, RingingEvent, StartedEvent, DialingEvent, WebhookEvent } from './webhook/event';
 
 export interface TrackerOptions {
@@ -62,16 +63,15 @@ export class CallTracker {
   private readonly ringTimeoutMs: number;
   private readonly talkTimeoutMs: number;
   private readonly recordingWindowMs: number;
-  private readonly maxForeignCalls: number;
 
-  /** PBX-wide, LRU by insertion order (touch = delete + set). */
-  private readonly info = new Map<string, CallInfo>();
+  /** PBX-wide knowledge per call id, bounded. */
+  private readonly info: LruMap<string, CallInfo>;
   /** This extension's calls by record id. */
   private readonly own = new Map<string, OwnCall>();
   /** 3CX call id → record id. */
   private readonly alias = new Map<string, string>();
-  /** Recently seen events, so a re-delivered webhook changes nothing (LRU). */
-  private readonly recent = new Set<string>();
+  /** Recently seen events, so a re-delivered webhook changes nothing. */
+  private readonly recent = new LruMap<string, true>(DEDUPE_WINDOW);
 
   constructor(readonly options: TrackerOptions) {
     this.ext = options.extension;
@@ -79,7 +79,7 @@ export class CallTracker {
     this.ringTimeoutMs = options.ringTimeoutMs ?? 3 * 60_000;
     this.talkTimeoutMs = options.talkTimeoutMs ?? 12 * 3600_000;
     this.recordingWindowMs = options.recordingWindowMs ?? 10 * 60_000;
-    this.maxForeignCalls = options.maxForeignCalls ?? 20_000;
+    this.info = new LruMap(options.maxForeignCalls ?? 20_000);
   }
 
   /** Apply one webhook; returns this extension's records that changed (nothing for duplicates). */
@@ -87,8 +87,7 @@ export class CallTracker {
     if (event.type === 'unknown') return [];
     const key = JSON.stringify(event);
     if (this.recent.has(key)) return [];
-    this.recent.add(key);
-    if (this.recent.size > DEDUPE_WINDOW) this.recent.delete(this.recent.values().next().value as string);
+    this.recent.set(key, true);
 
     const out = new Updates();
     switch (event.type) {
@@ -294,12 +293,10 @@ export class CallTracker {
 
   private touchInfo(callId: string, e: CallEvent & { callerId: string; did: string | null }): CallInfo {
     let info = this.info.get(callId);
-    if (info) this.info.delete(callId);
-    else {
+    if (!info) {
       info = { number: '', queue: null, did: null, legAnswerers: new Map(), lastAnswerer: null, maxAnsweredLeg: -1, endedMissed: false };
-      if (this.info.size >= this.maxForeignCalls) this.info.delete(this.info.keys().next().value as string);
+      this.info.set(callId, info);
     }
-    this.info.set(callId, info);
     if (!info.number && e.callerId && e.callerId !== MAKECALL) info.number = e.callerId;
     if (e.did) info.did = e.did;
     return info;
@@ -369,7 +366,8 @@ export class CallTracker {
       transferredFrom: o.transferredFrom,
       answeredBy: null,
       recordings: [],
-      seen: true,
+      // The log keeps "seen" once set; a call becomes seen when it ends other than missed.
+      seen: false,
     };
     const call: OwnCall = { record, aliases: new Set([callId]), lastEventAt: this.now(), endedAtMs: null };
     this.own.set(callId, call);
@@ -400,7 +398,7 @@ export class CallTracker {
       endedAt: iso(t),
       durationSec: durationSec ?? r.durationSec,
       // An unseen missed call drives the badge; only incoming calls can be "missed" for the user.
-      seen: !(result === 'missed' && r.direction === 'incoming'),
+      seen: r.seen || !(result === 'missed' && r.direction === 'incoming'),
     };
     call.endedAtMs = t;
     this.replace(call, next);

@@ -1,7 +1,7 @@
 // CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import { isOpen, type CallRecord, type CallUpdate } from '../../shared/call-record';
+import type { CallRecord, CallUpdate } from '../../shared/call-record';
 import type { ServiceState } from '../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../shared/log';
 import type { Settings } from '../../shared/settings';
@@ -195,9 +195,7 @@ export class CallpopService {
     const seq = ++this.commitSeq;
     const byId = new Map<string, CallRecord>(this.dirty);
     this.dirty.clear();
-    // The log keeps "seen" sticky (a user's mark survives later updates), so an open call must not be
-    // written as seen: the tracker marks new calls seen, and a later "missed" would then never reach the badge.
-    for (const u of updates) byId.set(u.record.id, isOpen(u.record) && u.record.seen ? { ...u.record, seen: false } : u.record);
+    for (const u of updates) byId.set(u.record.id, u.record);
     for (const id of byId.keys()) this.lastCommit.set(id, seq);
     const records = [...byId.values()];
     // Issue the write now (the store batches concurrent writes into one fsync); emit in order after it.

@@ -289,7 +289,8 @@ describe('timeouts and memory', () => {
     const t = 0;
     const tracker = new CallTracker({ extension: '202', now: () => t, maxForeignCalls: 1000 });
     for (let i = 0; i < 50_000; i++) tracker.apply(ring('300', 'ext', `F_${i}-0`));
-    expect(tracker.size.foreign).toBe(1000);
+    expect(tracker.size.foreign).toBeLessThanOrEqual(1000);
+    expect(tracker.size.foreign).toBeGreaterThanOrEqual(500);
     expect(tracker.size.own).toBe(0);
   });
   it('restore re-adopts open calls so a restart does not lose the end', () => {

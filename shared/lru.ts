@@ -1,0 +1,49 @@
+// A bounded map that forgets the least recently used entries, in O(1) without per-entry deletes.
+// Two generations: new and touched entries go to `young`; when it is half full it becomes `old`
+// and the previous `old` is dropped whole. (Evicting one key at a time with Map#keys().next()
+// slows down in V8 as deleted slots pile up at the front of the table.)
+export class LruMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  /** Holds at most `max` entries (and at least max / 2 once that many were added). */
+  constructor(max: number) {
+    this.half = Math.max(1, Math.floor(max / 2));
+  }
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined || this.young.has(key)) return v;
+    if (!this.old.has(key)) return undefined;
+    const w = this.old.get(key) as V;
+    this.old.delete(key);
+    this.put(key, w);
+    return w;
+  }
+
+  has(key: K): boolean {
+    return this.young.has(key) || this.old.has(key);
+  }
+
+  set(key: K, value: V): this {
+    if (this.young.has(key)) this.young.set(key, value);
+    else {
+      this.old.delete(key);
+      this.put(key, value);
+    }
+    return this;
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  private put(key: K, value: V): void {
+    this.young.set(key, value);
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+}

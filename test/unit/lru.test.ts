@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { LruMap } from '../../shared/lru';
+
+describe('LruMap', () => {
+  it('never holds more than max entries', () => {
+    const m = new LruMap<number, number>(100);
+    for (let i = 0; i < 10_000; i++) {
+      m.set(i, i);
+      expect(m.size).toBeLessThanOrEqual(100);
+    }
+    expect(m.size).toBeGreaterThanOrEqual(50);
+  });
+  it('keeps recently used entries and forgets old ones', () => {
+    const m = new LruMap<string, number>(10);
+    m.set('keep', 1);
+    for (let i = 0; i < 100; i++) {
+      m.set(`k${i}`, i);
+      expect(m.get('keep')).toBe(1); // touching it keeps it young
+    }
+    expect(m.has('k0')).toBe(false);
+    expect(m.get('k99')).toBe(99);
+  });
+  it('updates in place', () => {
+    const m = new LruMap<string, number>(4);
+    m.set('a', 1).set('a', 2);
+    expect(m.get('a')).toBe(2);
+    expect(m.size).toBe(1);
+  });
+});
