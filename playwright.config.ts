@@ -14,7 +14,8 @@ export default defineConfig({
   workers: 2,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: process.env.CI ? [['list'], ['github']] : [['list']],
+  // The JSON report feeds the one-line total that `npm test` prints last (scripts/test-summary.mjs).
+  reporter: [['list'], ['json', { outputFile: '.tmp/test-results/playwright.json' }]],
   use: {
     browserName: 'chromium',
     headless: true,

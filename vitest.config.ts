@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The JSON report feeds the one-line total that `npm test` prints last (scripts/test-summary.mjs).
+    reporters: ['default', ['json', { outputFile: '.tmp/test-results/vitest.json' }]],
   },
 });
