@@ -6,14 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, ipcMain, Menu, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
-import type { AppStatus, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
+import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
-import type { RecordingCredentials } from '../../shared/service-protocol';
 import { createFileLogger } from '../core/log-file';
 import { loadPolicySync, policyPaths, watchPolicy } from '../core/policy-file';
 import { generateWebhookSecret } from '../core/secret';
 import { CallNotifier } from './notifications';
-import { CredentialStore, CREDENTIALS_FILE } from './credentials';
+import { CredentialStore, CREDENTIALS_FILE, RecordingCredentialsService } from './credentials';
 import { DownloadedFiles } from './downloads';
 import { registerIpc } from './ipc';
 import { createMainHandlers } from './main-handlers';
@@ -71,6 +70,8 @@ async function start(): Promise<void> {
   } catch {
     /* no passwd entry: no login mapping */
   }
+  // Set once the supervisor exists: the port the core's listener bound (listenPort 0 = any).
+  let boundPort: () => number | null = () => null;
   const settings = new SettingsService({
     store: createSettingsStore(),
     loginName,
@@ -78,18 +79,19 @@ async function start(): Promise<void> {
     networkInterfaces: () => os.networkInterfaces(),
     logger,
     policy: loadPolicySync(policyFile),
+    boundPort: () => boundPort(),
   });
   settings.ensureSecret();
   fileLogger.setDebug(settings.settings.debugLogging);
   const stopPolicyWatch = watchPolicy(policyFile, (r) => settings.setPolicy(r));
 
-  const credentialStore = new CredentialStore(join(userData, CREDENTIALS_FILE), safeStorage);
-  let credentials: RecordingCredentials | null = null;
-  try {
-    credentials = await credentialStore.load();
-  } catch (e) {
-    logger.warn(`credentials: cannot read the saved recording credentials: ${String(e)}`);
-  }
+  // Saved from Settings → Recordings; every change goes to the running core with the settings.
+  const credentials = new RecordingCredentialsService(new CredentialStore(join(userData, CREDENTIALS_FILE), safeStorage), (recordingCredentials) => {
+    supervisor.sendSettings({ settings: settings.settings, recordingCredentials });
+    logger.info(recordingCredentials ? 'credentials: recording credentials saved' : 'credentials: recording credentials cleared');
+  });
+  const credentialsProblem = await credentials.load();
+  if (credentialsProblem) logger.warn(`credentials: ${credentialsProblem}`);
 
   const hub = new PushHub();
   const openExternal = (url: string) => {
@@ -103,15 +105,20 @@ async function start(): Promise<void> {
 
   const supervisor: Supervisor = new Supervisor({
     fork: () => utilityProcess.fork(paths.serviceHost, [], { serviceName: 'Callpop core', stdio: 'inherit' }) as unknown as ServiceChild,
-    init: () => ({ type: 'init', settings: settings.settings, dataDir: userData, downloadDir: app.getPath('downloads'), recordingCredentials: credentials }),
+    init: () => ({ type: 'init', settings: settings.settings, dataDir: userData, downloadDir: app.getPath('downloads'), recordingCredentials: credentials.value }),
     onPush: ({ channel, payload }) => route(channel, payload),
     onState: (s) => {
-      if (s.state === 'listening') void refreshMissed();
+      if (s.state === 'listening') {
+        void refreshMissed();
+        // The URLs in Settings show the bound port (listenPort 0).
+        hub.push('push:settings', settings.view());
+      }
       if (s.state === 'restarting') logger.warn(`core: ${s.message}`);
       pushStatus();
     },
     log: (level, message) => logger[level](message),
   });
+  boundPort = () => (supervisor.state.state === 'listening' ? supervisor.state.port : null);
 
   const popups = new PopupController({
     settings: () => settings.settings,
@@ -200,8 +207,18 @@ async function start(): Promise<void> {
     main: createMainHandlers({
       settings,
       status,
-      rendererReady: (id) => hub.ready(id),
+      rendererReady: (id, view) => {
+        hub.ready(id);
+        // A (re)loaded popup page: main's open cards again, and the core's live calls after a restart.
+        if (view === 'popup' && id === windows.popupId) {
+          popups.restore(() => supervisor.invoke('calls:active', {}) as Promise<CallView[]>).catch((e: unknown) => logger.warn(`popup: cannot restore the live calls: ${String(e)}`));
+        }
+      },
       dismissPopup: (callId) => popups.dismiss(callId),
+      resizePopup: (id, height) => {
+        if (id === windows.popupId) windows.resizePopup(height);
+      },
+      credentials,
       setPopupsPaused: (paused) => {
         popups.setPaused(paused);
         pushStatus();

@@ -9,6 +9,7 @@ import { toE164 } from '../../shared/phone';
 import type { SettingsService } from './settings-service';
 import type { MainHandlers } from './ipc';
 import type { DownloadedFiles } from './downloads';
+import type { RecordingCredentialsService } from './credentials';
 import { exportLog } from './export-log';
 import { mediaUrl } from './protocols';
 
@@ -19,6 +20,9 @@ export interface MainDeps {
   status: () => AppStatus;
   rendererReady: (webContentsId: number, view: View) => void;
   dismissPopup: (callId: string) => void;
+  /** The popup page's content height; only the popup window's own report is acted on. */
+  resizePopup: (webContentsId: number, height: number) => void;
+  credentials: RecordingCredentialsService;
   setPopupsPaused: (paused: boolean) => void;
   openMain: (target: NavigateTarget) => void;
   openLogsFolder: () => Promise<void>;
@@ -54,7 +58,10 @@ export function createMainHandlers(d: MainDeps): MainHandlers {
     'settings:get': () => d.settings.view(),
     'settings:update': (patch) => d.settings.update(patch),
     'settings:regenerateSecret': () => d.settings.regenerateSecret(),
+    'settings:getRecordingCredentials': () => d.credentials.view(),
+    'settings:setRecordingCredentials': (args) => d.credentials.set(args),
     'popup:dismiss': ({ callId }) => d.dismissPopup(callId),
+    'popup:resize': ({ height }, caller) => d.resizePopup(caller.webContentsId, height),
     'popups:setPaused': ({ paused }) => d.setPopupsPaused(paused),
     'clipboard:writeText': ({ text }) => d.writeClipboard(text),
 

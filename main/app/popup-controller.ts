@@ -2,6 +2,8 @@
 // (so the popup renderer just shows the calls it is sent): a card opens when a call of this
 // extension starts ringing (the core only pushes those) or is transferred to it, follows the call, and closes on dismiss or
 // `autoCloseSec` after the call ended (answered elsewhere, missed, hung up). No cards → hidden.
+// When the popup page (re)loads, restore() re-sends the open cards and adds the core's live calls
+// (after an app restart), so the page and the window's visibility never disagree.
 import type { CallView } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
@@ -11,7 +13,7 @@ export interface PopupWindowOps {
   /** Show without taking focus, in the configured corner. */
   show(): void;
   hide(): void;
-  /** Send one call update to the popup page. */
+  /** Send one call update to the popup page; the page opens a card for any live call it is sent. */
   send(update: { change: CallChange; record: CallView }): void;
 }
 
@@ -26,9 +28,20 @@ export interface PopupControllerOptions {
   window: PopupWindowOps;
 }
 
+type Update = { change: CallChange; record: CallView };
+
+interface Card {
+  /** The last update sent for this call (re-sent when the page reloads). */
+  last: Update;
+  /** Auto-close timer, once the call ended. */
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
 export class PopupController {
-  private readonly cards = new Map<string, ReturnType<typeof setTimeout> | null>();
+  private readonly cards = new Map<string, Card>();
   private pausedFlag = false;
+  /** Updates seen while a restore's snapshot was in flight: newer than the snapshot. */
+  private readonly restoring = new Set<Map<string, Update>>();
 
   constructor(private readonly o: PopupControllerOptions) {}
 
@@ -49,20 +62,51 @@ export class PopupController {
     return true;
   }
 
-  onCallUpdate(update: { change: CallChange; record: CallView }): void {
+  onCallUpdate(update: Update): void {
     const { record } = update;
-    if (!this.cards.has(record.id)) {
+    for (const seen of this.restoring) seen.set(record.id, update);
+    const card = this.cards.get(record.id);
+    if (!card) {
       if (!opensCard.has(update.change) || !this.shouldPop(record)) return;
-      this.cards.set(record.id, null);
+      this.cards.set(record.id, { last: update, timer: null });
       this.o.window.send(update);
       this.o.window.show();
       return;
     }
+    card.last = update;
     this.o.window.send(update);
-    if (record.status === 'ended' && this.cards.get(record.id) === null) {
+    if (record.status === 'ended' && card.timer === null) {
       const sec = this.o.settings().popup.autoCloseSec;
-      if (sec > 0) this.cards.set(record.id, setTimeout(() => this.close(record.id), sec * 1000));
+      if (sec > 0) card.timer = setTimeout(() => this.close(record.id), sec * 1000);
     }
+  }
+
+  /**
+   * The popup page (re)loaded: send it every open card, plus a card for each live call of the core
+   * that should pop (after an app restart, the calls that were ringing or talking), and show the
+   * window when there is any. A call updated while the snapshot was in flight uses that update.
+   */
+  async restore(activeCalls: () => Promise<CallView[]>): Promise<void> {
+    const seen = new Map<string, Update>();
+    this.restoring.add(seen);
+    let calls: CallView[];
+    try {
+      calls = await activeCalls();
+    } finally {
+      this.restoring.delete(seen);
+    }
+    for (const call of calls) {
+      if (this.cards.has(call.id)) continue;
+      const record = seen.get(call.id)?.record ?? call;
+      if (!this.shouldPop(record)) continue;
+      this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record }, timer: null });
+    }
+    for (const [id, card] of [...this.cards]) {
+      // A fresh page shows live calls only; an ended card was about to close anyway.
+      if (card.last.record.status === 'ended') this.close(id);
+      else this.o.window.send(card.last);
+    }
+    if (this.cards.size > 0) this.o.window.show();
   }
 
   dismiss(callId: string): void {
@@ -84,9 +128,9 @@ export class PopupController {
   }
 
   private close(callId: string): void {
-    if (!this.cards.has(callId)) return;
-    const timer = this.cards.get(callId);
-    if (timer) clearTimeout(timer);
+    const card = this.cards.get(callId);
+    if (!card) return;
+    if (card.timer) clearTimeout(card.timer);
     this.cards.delete(callId);
     if (this.cards.size === 0) this.o.window.hide();
   }

@@ -25,6 +25,8 @@ export interface SettingsServiceOptions {
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   logger: Logger;
   policy?: PolicyState;
+  /** The port the listener actually bound, when known: the URLs show it for listenPort 0. */
+  boundPort?: () => number | null;
 }
 
 export type SettingsListener = (view: SettingsView, previous: Settings) => void;
@@ -58,7 +60,10 @@ export class SettingsService {
   }
 
   view(): SettingsView {
-    return { settings: this.settings, locked: this.locked, webhookUrls: webhookUrls(this.settings, this.o.networkInterfaces()) };
+    const s = this.settings;
+    const bound = s.listenPort === 0 ? (this.o.boundPort?.() ?? null) : null;
+    const urlSettings = bound === null ? s : { ...s, listenPort: bound };
+    return { settings: s, locked: this.locked, webhookUrls: webhookUrls(urlSettings, this.o.networkInterfaces()) };
   }
 
   /** First run: a random webhook secret, stored with the user's settings (unless the policy sets it). */

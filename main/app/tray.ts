@@ -16,6 +16,7 @@ export function trayLook(status: AppStatus): { variant: TrayVariant; tooltip: st
   switch (s.state) {
     case 'listening':
       lines.push(`Callpop — listening on port ${s.port}`);
+      if (s.notice) lines.push(s.notice);
       break;
     case 'starting':
       lines.push('Callpop — starting…');

@@ -11,7 +11,7 @@ import { APP_ORIGIN } from './ipc';
 import type { PushHub } from './push-hub';
 import { hardenWebContents } from './security';
 import type { HardenableContents } from './security';
-import { mainWindowOptions, popupBounds, popupWindowOptions } from './window-options';
+import { mainWindowOptions, POPUP_HEIGHT, POPUP_WIDTH, popupBounds, popupWindowOptions } from './window-options';
 
 export interface WindowManagerOptions {
   preload: string;
@@ -30,6 +30,8 @@ export class WindowManager {
   private mainWin: BrowserWindow | null = null;
   private popupWin: BrowserWindow | null = null;
   private readonly own = new Set<number>();
+  /** The popup page's last reported content height (it sizes the window to its cards). */
+  private popupHeight = POPUP_HEIGHT;
   /** Set when the user really quits: closing the main window then closes it instead of hiding. */
   quitting = false;
 
@@ -82,8 +84,21 @@ export class WindowManager {
   /** Show the popup in its corner of the primary display's work area, without taking focus. */
   showPopup(): void {
     const win = this.createPopup();
-    win.setBounds(popupBounds(screen.getPrimaryDisplay().workArea, this.o.settings().popup.position));
+    win.setBounds(this.popupPlace());
     if (!win.isVisible()) win.showInactive();
+  }
+
+  /**
+   * The popup page's content height changed: resize the window, keeping its corner where it is
+   * (a bottom corner grows upward). Capped by the work area; the page scrolls beyond that.
+   */
+  resizePopup(height: number): void {
+    this.popupHeight = height;
+    if (this.popupWin && !this.popupWin.isDestroyed()) this.popupWin.setBounds(this.popupPlace());
+  }
+
+  private popupPlace() {
+    return popupBounds(screen.getPrimaryDisplay().workArea, this.o.settings().popup.position, { width: POPUP_WIDTH, height: this.popupHeight });
   }
 
   hidePopup(): void {

@@ -118,6 +118,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       }
     },
     'contacts:clear': () => contacts.clear(),
+    'contacts:summary': () => ({ count: contacts.size }),
     'test:sendTestCall': () => {
       const state = service.status().state;
       if (state.state !== 'listening') return { ok: false, error: 'Callpop is not listening for webhooks; fix the connection settings first.' };
@@ -137,7 +138,10 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       if (settings.defaultCountry !== service.settings.defaultCountry) contacts.setDefaultCountry(settings.defaultCountry);
       await service.updateSettings(settings.webhookSecret ? settings : { ...settings, webhookSecret: service.settings.webhookSecret });
     },
-    status: () => service.status().state,
+    status: () => {
+      const { state, notice } = service.status();
+      return state.state === 'listening' && notice ? { ...state, notice } : state;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -25,6 +25,7 @@ export interface CoreBackend {
   handle<C extends CoreChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>>;
   /** Apply new settings: rebinds the listener when host/port/secret/allow-list change. */
   updateSettings(settings: Settings): Promise<void>;
+  /** The service state; when listening, with the service's notice (e.g. "set your extension"). */
   status(): ServiceState;
   close(): Promise<void>;
 }

@@ -13,7 +13,8 @@ export type CallView = CallRecord & { contactName: string | null };
 
 export type ServiceState =
   | { state: 'starting' }
-  | { state: 'listening'; port: number; url: string }
+  /** `notice`: something the user must do before calls show (e.g. set the extension). */
+  | { state: 'listening'; port: number; url: string; notice?: string | undefined }
   | { state: 'error'; message: string }
   | { state: 'restarting'; attempt: number; message: string }
   | { state: 'stopped' };
@@ -85,6 +86,20 @@ export type ExportResult = { ok: true; path: string; count: number } | { ok: fal
 export type ImportResult = { ok: true; imported: number; total: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
 export type ActionResult = { ok: true } | { ok: false; error: string };
 
+/** Basic credentials for recording URLs as Settings sees them: the password is never read back. */
+export interface RecordingCredentialsView {
+  username: string;
+  hasPassword: boolean;
+  /** False where the OS offers no real encryption (safeStorage): nothing can be saved then. */
+  available: boolean;
+}
+/** Save (`password` absent = keep the saved one) or forget the credentials. */
+export type SetRecordingCredentials = { username: string; password?: string | undefined } | { clear: true };
+
+/** Popup content height in CSS pixels, reported by the popup page. */
+export const POPUP_MIN_HEIGHT = 60;
+export const POPUP_MAX_HEIGHT = 1200;
+
 export type View = 'main' | 'popup';
 export type NavigateTarget = { view: 'calls' | 'log' | 'settings'; callId?: string | undefined };
 
@@ -103,7 +118,11 @@ export interface InvokeMap {
   'settings:get': Req<Empty, SettingsView, 'main'>;
   'settings:update': Req<SettingsPatch, SettingsUpdateResult, 'main'>;
   'settings:regenerateSecret': Req<Empty, SettingsView, 'main'>;
+  'settings:getRecordingCredentials': Req<Empty, RecordingCredentialsView, 'main'>;
+  'settings:setRecordingCredentials': Req<SetRecordingCredentials, ActionResult, 'main'>;
   'popup:dismiss': Req<{ callId: string }, void, 'main'>;
+  /** The popup page's content height: main resizes the window, anchored to its corner. */
+  'popup:resize': Req<{ height: number }, void, 'main'>;
   'popups:setPaused': Req<{ paused: boolean }, void, 'main'>;
   'call:openCrm': Req<{ callId: string }, ActionResult, 'main'>;
   'call:callBack': Req<{ number: string }, ActionResult, 'main'>;
@@ -125,6 +144,7 @@ export interface InvokeMap {
   'recording:list': Req<Empty, DownloadProgress[], 'core'>;
   'contacts:importText': Req<{ text: string; fileName: string }, ImportResult, 'core'>;
   'contacts:clear': Req<Empty, void, 'core'>;
+  'contacts:summary': Req<Empty, { count: number }, 'core'>;
   'test:sendTestCall': Req<Empty, ActionResult, 'core'>;
 }
 
@@ -153,7 +173,10 @@ export const invokeOwners = {
   'settings:get': 'main',
   'settings:update': 'main',
   'settings:regenerateSecret': 'main',
+  'settings:getRecordingCredentials': 'main',
+  'settings:setRecordingCredentials': 'main',
   'popup:dismiss': 'main',
+  'popup:resize': 'main',
   'popups:setPaused': 'main',
   'call:openCrm': 'main',
   'call:callBack': 'main',
@@ -173,6 +196,7 @@ export const invokeOwners = {
   'recording:list': 'core',
   'contacts:importText': 'core',
   'contacts:clear': 'core',
+  'contacts:summary': 'core',
   'test:sendTestCall': 'core',
 } as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { callResults, directions } from '../call-record';
 import { settingsPatchSchema } from '../settings';
+import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from './contract';
 import type { InvokeArgs, InvokeChannel } from './contract';
 
 const id = z.string().min(1).max(64);
@@ -20,6 +21,18 @@ export const logFilterSchema = z
   })
   .strict();
 
+/** Basic auth (RFC 7617): the user name cannot hold a colon; neither part control characters. */
+const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+export const setRecordingCredentialsSchema = z.union([
+  z
+    .object({
+      username: z.string().max(256).refine((s) => !s.includes(':'), 'A user name cannot contain ":".').refine(noControl, 'No control characters.'),
+      password: z.string().max(1024).refine(noControl, 'No control characters.').optional(),
+    })
+    .strict(),
+  z.object({ clear: z.literal(true) }).strict(),
+]);
+
 export const invokeArgSchemas = {
   'app:rendererReady': z.object({ view: z.enum(['main', 'popup']) }).strict(),
   'app:getStatus': empty,
@@ -28,7 +41,10 @@ export const invokeArgSchemas = {
   'settings:get': empty,
   'settings:update': settingsPatchSchema,
   'settings:regenerateSecret': empty,
+  'settings:getRecordingCredentials': empty,
+  'settings:setRecordingCredentials': setRecordingCredentialsSchema,
   'popup:dismiss': z.object({ callId: id }).strict(),
+  'popup:resize': z.object({ height: z.number().int().min(POPUP_MIN_HEIGHT).max(POPUP_MAX_HEIGHT) }).strict(),
   'popups:setPaused': z.object({ paused: z.boolean() }).strict(),
   'call:openCrm': z.object({ callId: id }).strict(),
   'call:callBack': z.object({ number: z.string().min(1).max(64) }).strict(),
@@ -48,6 +64,7 @@ export const invokeArgSchemas = {
   'recording:list': empty,
   'contacts:importText': z.object({ text: z.string().max(20_000_000), fileName: z.string().max(260) }).strict(),
   'contacts:clear': empty,
+  'contacts:summary': empty,
   'test:sendTestCall': empty,
 } satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
 

@@ -71,6 +71,23 @@ describe('argument validation', () => {
     expect(core).not.toHaveBeenCalled();
   });
 
+  it('checks popup heights and recording credentials', async () => {
+    const { d, main } = deps();
+    await expect(handleInvoke(d, 'popup:resize', ok, { height: 59 })).rejects.toThrow(/^popup:resize: height: /);
+    await expect(handleInvoke(d, 'popup:resize', ok, { height: 1201 })).rejects.toThrow(/^popup:resize: height: /);
+    await expect(handleInvoke(d, 'popup:resize', ok, { height: 120.5 })).rejects.toThrow(/^popup:resize: height: /);
+    await expect(handleInvoke(d, 'popup:resize', ok, { height: 240 })).resolves.toBe('main:popup:resize');
+    const set = (args: unknown) => handleInvoke(d, 'settings:setRecordingCredentials', ok, args);
+    await expect(set({ username: 'a:b', password: 'x' })).rejects.toThrow(/^settings:setRecordingCredentials: /);
+    await expect(set({ username: 'a', password: 'x\ny' })).rejects.toThrow(/^settings:setRecordingCredentials: /);
+    await expect(set({ clear: false })).rejects.toThrow(/^settings:setRecordingCredentials: /);
+    await expect(set({ username: 'a', password: 'x', clear: true })).rejects.toThrow(/^settings:setRecordingCredentials: /);
+    expect(main['settings:setRecordingCredentials']).not.toHaveBeenCalled();
+    await expect(set({ username: 'rec' })).resolves.toBe('main:settings:setRecordingCredentials');
+    await expect(set({ clear: true })).resolves.toBe('main:settings:setRecordingCredentials');
+    expect(main['settings:setRecordingCredentials']).toHaveBeenCalledWith({ clear: true }, { webContentsId: 7 });
+  });
+
   it('answers main channels in main and forwards core channels with the parsed args', async () => {
     const { d, main, core } = deps();
     await expect(handleInvoke(d, 'popups:setPaused', ok, { paused: true })).resolves.toBe('main:popups:setPaused');

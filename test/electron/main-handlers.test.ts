@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RecordingCredentialsService } from '../../main/app/credentials';
+import type { CredentialsPersistence } from '../../main/app/credentials';
 import { DownloadedFiles } from '../../main/app/downloads';
 import { createMainHandlers } from '../../main/app/main-handlers';
 import type { MainDeps } from '../../main/app/main-handlers';
@@ -56,6 +58,8 @@ function setup(over: Partial<MainDeps> = {}, settingsPatch: Record<string, unkno
     status: () => ({ service: { state: 'starting' }, popupsPaused: false, missedUnseen: 0, policyError: null }),
     rendererReady: vi.fn(),
     dismissPopup: vi.fn(),
+    resizePopup: vi.fn(),
+    credentials: new RecordingCredentialsService(memoryCredentials(), vi.fn()),
     setPopupsPaused: vi.fn(),
     openMain: vi.fn(),
     openLogsFolder: vi.fn(async () => {}),
@@ -73,6 +77,19 @@ function setup(over: Partial<MainDeps> = {}, settingsPatch: Record<string, unkno
 }
 
 const ctx = { webContentsId: 1 };
+
+function memoryCredentials(available = true): CredentialsPersistence & { saved: unknown[] } {
+  const saved: unknown[] = [];
+  return {
+    saved,
+    available: () => available,
+    load: async () => null,
+    save: async (c) => {
+      if (c && !available) throw new Error('This system offers no secure storage for passwords; the credentials were not saved.');
+      saved.push(c);
+    },
+  };
+}
 
 describe('main channel handlers', () => {
   it('opens the CRM with encoded values, only http(s)', async () => {
@@ -154,5 +171,33 @@ describe('main channel handlers', () => {
     const { h, core } = setup({ openDialog: async () => file });
     expect(await h['contacts:import']({}, ctx)).toEqual({ ok: true, imported: 1, total: 1 });
     expect(core).toHaveBeenCalledWith('contacts:importText', { text: expect.stringContaining('FN:Ann'), fileName: 'people.vcf' });
+  });
+
+  it('recording credentials: saved without reading the password back, kept when omitted, cleared; the core hears each', async () => {
+    const store = memoryCredentials();
+    const toCore: unknown[] = [];
+    const { h } = setup({ credentials: new RecordingCredentialsService(store, (c) => toCore.push(c)) });
+    expect(await h['settings:getRecordingCredentials']({}, ctx)).toEqual({ username: '', hasPassword: false, available: true });
+    expect(await h['settings:setRecordingCredentials']({ username: 'rec', password: 'pw' }, ctx)).toEqual({ ok: true });
+    expect(await h['settings:getRecordingCredentials']({}, ctx)).toEqual({ username: 'rec', hasPassword: true, available: true });
+    expect(await h['settings:setRecordingCredentials']({ username: 'rec-2' }, ctx)).toEqual({ ok: true });
+    expect(await h['settings:setRecordingCredentials']({ clear: true }, ctx)).toEqual({ ok: true });
+    expect(await h['settings:getRecordingCredentials']({}, ctx)).toEqual({ username: '', hasPassword: false, available: true });
+    expect(toCore).toEqual([{ username: 'rec', password: 'pw' }, { username: 'rec-2', password: 'pw' }, null]);
+    expect(store.saved).toEqual(toCore);
+  });
+
+  it('recording credentials: without secure storage the save fails with the reason', async () => {
+    const toCore: unknown[] = [];
+    const { h } = setup({ credentials: new RecordingCredentialsService(memoryCredentials(false), (c) => toCore.push(c)) });
+    expect((await h['settings:getRecordingCredentials']({}, ctx)).available).toBe(false);
+    expect(await h['settings:setRecordingCredentials']({ username: 'a', password: 'b' }, ctx)).toEqual({ ok: false, error: expect.stringContaining('no secure storage') });
+    expect(toCore).toEqual([]);
+  });
+
+  it('popup:resize passes the caller and height to main', async () => {
+    const { h, deps } = setup();
+    await h['popup:resize']({ height: 240 }, { webContentsId: 7 });
+    expect(deps.resizePopup).toHaveBeenCalledWith(7, 240);
   });
 });

@@ -90,6 +90,72 @@ describe('PopupController', () => {
   });
 });
 
+describe('PopupController.restore (popup page loaded, e.g. after an app restart)', () => {
+  const talking = (id: string) => ({ ...ringing(id), status: 'talking', result: 'answered', answeredAt: '2026-11-24T10:00:10.000Z' }) as CallView;
+
+  it('opens cards for the live calls main did not show, sends them to the page and shows the window', async () => {
+    const { pc, win } = setup();
+    await pc.restore(async () => [ringing('r'), talking('t'), { ...talking('o'), direction: 'outgoing' } as CallView]);
+    expect(win.sent).toEqual(['ringing:r', 'answered:t']);
+    expect(win.shown).toBe(1);
+    expect(pc.openCards).toEqual(['r', 't']);
+    // Main owns them now: updates follow, dismissing the last one hides the window.
+    pc.onCallUpdate({ change: 'missed', record: ended(ringing('r')) });
+    expect(win.sent.at(-1)).toBe('missed:r');
+    pc.dismiss('r');
+    pc.dismiss('t');
+    expect(win.hidden).toBe(1);
+  });
+
+  it('nothing live: the window stays hidden', async () => {
+    const { pc, win } = setup();
+    await pc.restore(async () => []);
+    expect(win.shown).toBe(0);
+    expect(win.sent).toEqual([]);
+  });
+
+  it('a reloaded page gets the open live cards again; ended ones close', async () => {
+    const { pc, win } = setup({ autoCloseSec: 0 });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
+    pc.onCallUpdate({ change: 'missed', record: ended(ringing('b')) });
+    win.sent.length = 0;
+    await pc.restore(async () => [ringing('a')]);
+    expect(win.sent).toEqual(['ringing:a']);
+    expect(pc.openCards).toEqual(['a']);
+  });
+
+  it('a call that ended while the snapshot was in flight gets no card', async () => {
+    const { pc, win } = setup();
+    let answer!: (calls: CallView[]) => void;
+    const restored = pc.restore(() => new Promise((ok) => (answer = ok)));
+    pc.onCallUpdate({ change: 'missed', record: ended(ringing('x')) });
+    answer([ringing('x')]);
+    await restored;
+    expect(pc.openCards).toEqual([]);
+    expect(win.shown).toBe(0);
+  });
+
+  it('respects pause, disabled popups and externalOnly like a live push', async () => {
+    const { pc, win, set } = setup({ externalOnly: true });
+    await pc.restore(async () => [ringing('int', '204')]);
+    pc.setPaused(true);
+    await pc.restore(async () => [ringing('p')]);
+    pc.setPaused(false);
+    set({ enabled: false });
+    await pc.restore(async () => [ringing('d')]);
+    expect(win.shown).toBe(0);
+    expect(pc.openCards).toEqual([]);
+  });
+
+  it('a failed snapshot changes nothing', async () => {
+    const { pc, win } = setup();
+    await expect(pc.restore(async () => Promise.reject(new Error('core restarting')))).rejects.toThrow('core restarting');
+    pc.onCallUpdate({ change: 'ringing', record: ringing('later') });
+    expect(win.sent).toEqual(['ringing:later']);
+  });
+});
+
 describe('popup placement', () => {
   const wa = { x: 0, y: 0, width: 1920, height: 1040 };
   it('sits in the configured corner of the work area', () => {

@@ -49,6 +49,19 @@ const make = (storeInit: Record<string, unknown> = {}, pol?: Policy | null) => {
 };
 
 describe('SettingsService', () => {
+  it('with listenPort 0 the webhook URLs show the port the listener bound, once known', () => {
+    let bound: number | null = null;
+    const m = memoryStore({ listenPort: 0, listenHost: '127.0.0.1', webhookSecret: 'abcdefghijklmnopqrstuvwxyz' });
+    const svc = new SettingsService({ store: m.store, loginName: 'x', generateSecret: () => 'unused_secret_value_123456', networkInterfaces: nics, logger: silentLogger, boundPort: () => bound });
+    expect(svc.view().webhookUrls).toEqual(['http://127.0.0.1:0/webhook/abcdefghijklmnopqrstuvwxyz']);
+    bound = 43117;
+    expect(svc.view().webhookUrls).toEqual(['http://127.0.0.1:43117/webhook/abcdefghijklmnopqrstuvwxyz']);
+    expect(svc.view().settings.listenPort).toBe(0);
+    // A fixed port is shown as configured (the bound port may still be the old one mid-rebind).
+    expect(svc.update({ listenPort: 9000 }).ok).toBe(true);
+    expect(svc.view().webhookUrls).toEqual(['http://127.0.0.1:9000/webhook/abcdefghijklmnopqrstuvwxyz']);
+  });
+
   it('generates and stores a webhook secret on first run only', () => {
     const { svc, writes } = make();
     svc.ensureSecret();

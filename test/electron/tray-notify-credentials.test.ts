@@ -7,7 +7,7 @@ vi.mock('electron', () => ({ Tray: class {}, Menu: {}, nativeImage: {} }));
 
 const { trayLook } = await import('../../main/app/tray');
 const { CallNotifier } = await import('../../main/app/notifications');
-const { CredentialStore } = await import('../../main/app/credentials');
+const { CredentialStore, RecordingCredentialsService } = await import('../../main/app/credentials');
 const { defaultSettings } = await import('../../shared/settings');
 import type { AppStatus, CallView } from '../../shared/ipc/contract';
 
@@ -22,6 +22,14 @@ describe('tray look', () => {
     expect(trayLook(status({ service: { state: 'restarting', attempt: 2, message: 'x' } })).tooltip).toContain('restarting (attempt 2)');
     expect(trayLook(status({ policyError: 'bad key' })).tooltip).toContain('Policy file ignored: bad key');
     expect(trayLook(status({ policyError: 'x'.repeat(300) })).tooltip.length).toBeLessThanOrEqual(127);
+  });
+
+  it('shows the service notice under the listening line', () => {
+    const notice = 'Set your extension in Settings to see your calls';
+    expect(trayLook(status({ service: { state: 'listening', port: 8765, url: 'u', notice } }))).toEqual({
+      variant: 'listening',
+      tooltip: `Callpop — listening on port 8765\n${notice}`,
+    });
   });
 });
 
@@ -92,5 +100,62 @@ describe('credentials (safeStorage)', () => {
   it('refuses to save without real OS encryption', async () => {
     const store = new CredentialStore(join(dir, 'c.bin'), fakeSafe(true, 'basic_text'));
     await expect(store.save({ username: 'a', password: 'b' })).rejects.toThrow('no secure storage');
+  });
+});
+
+describe('recording credentials service (what Settings saves)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'callpop-cred-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const safe = (backend = 'gnome_libsecret') => ({
+    isEncryptionAvailable: () => true,
+    getSelectedStorageBackend: () => backend,
+    encryptStringAsync: async (s: string) => Buffer.from(s, 'utf8').map((b) => b ^ 0x5a) as Buffer,
+    decryptStringAsync: async (b: Buffer) => ({ result: Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'), shouldReEncrypt: false }),
+  });
+
+  it('saves, keeps the password when none is given, never returns it, clears; the core hears each change', async () => {
+    const file = join(dir, 'credentials.bin');
+    const sent: unknown[] = [];
+    const svc = new RecordingCredentialsService(new CredentialStore(file, safe()), (c) => sent.push(c));
+    expect(await svc.load()).toBeNull();
+    expect(svc.view()).toEqual({ username: '', hasPassword: false, available: true });
+    expect(await svc.set({ username: 'rec', password: 's3cret' })).toEqual({ ok: true });
+    expect(svc.view()).toEqual({ username: 'rec', hasPassword: true, available: true });
+    expect(JSON.stringify(svc.view())).not.toContain('s3cret');
+    expect(await svc.set({ username: 'rec2' })).toEqual({ ok: true });
+    expect(sent).toEqual([
+      { username: 'rec', password: 's3cret' },
+      { username: 'rec2', password: 's3cret' },
+    ]);
+    // A restart reads the same pair back from the encrypted file.
+    const again = new RecordingCredentialsService(new CredentialStore(file, safe()), () => {});
+    await again.load();
+    expect(again.value).toEqual({ username: 'rec2', password: 's3cret' });
+    expect(await svc.set({ clear: true })).toEqual({ ok: true });
+    expect(sent.at(-1)).toBeNull();
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('without secure storage: unavailable, a save fails with the reason and changes nothing', async () => {
+    const sent: unknown[] = [];
+    const svc = new RecordingCredentialsService(new CredentialStore(join(dir, 'c.bin'), safe('basic_text')), (c) => sent.push(c));
+    expect(svc.view().available).toBe(false);
+    const r = await svc.set({ username: 'a', password: 'b' });
+    expect(r).toEqual({ ok: false, error: expect.stringContaining('no secure storage') });
+    expect(svc.value).toBeNull();
+    expect(sent).toEqual([]);
+  });
+
+  it('an unreadable file is reported and leaves no credentials', async () => {
+    const bad = { ...safe(), decryptStringAsync: async () => ({ result: '{not json', shouldReEncrypt: false }) };
+    const file = join(dir, 'credentials.bin');
+    await new CredentialStore(file, safe()).save({ username: 'a', password: 'b' });
+    const svc = new RecordingCredentialsService(new CredentialStore(file, bad), () => {});
+    expect(await svc.load()).toMatch(/^cannot read the saved recording credentials: /);
+    expect(svc.value).toBeNull();
   });
 });

@@ -84,10 +84,14 @@ const { silentLogger } = await import('../../shared/log');
 
 const preload = join('/app', 'out', 'preload', 'index.cjs');
 
-function manager() {
+function manager(position: 'bottom-right' | 'top-right' | 'bottom-left' | 'top-left' = 'bottom-right') {
   const hub = new PushHub();
   const opened: string[] = [];
-  const wm = new WindowManager({ preload, hub, openExternal: (u) => opened.push(u), settings: () => defaultSettings(), logger: silentLogger });
+  const settings = () => {
+    const s = defaultSettings();
+    return { ...s, popup: { ...s.popup, position } };
+  };
+  const wm = new WindowManager({ preload, hub, openExternal: (u) => opened.push(u), settings, logger: silentLogger });
   return { wm, hub, opened };
 }
 
@@ -116,6 +120,33 @@ describe('windows', () => {
     expect(popup.visible).toBe(true);
     expect(popup.focused).toBe(false);
     expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 900 - 540 - 12, width: 380, height: 540 });
+  });
+
+  it('the popup resizes to its reported height and a bottom corner grows upward', () => {
+    const { wm } = manager('bottom-right');
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    wm.showPopup();
+    wm.resizePopup(180);
+    expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 900 - 180 - 12, width: 380, height: 180 });
+    wm.resizePopup(700);
+    expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 900 - 700 - 12, width: 380, height: 700 });
+    // Taller than the work area: capped, still inside it (the page scrolls).
+    wm.resizePopup(1200);
+    expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 0, width: 380, height: 900 });
+    // Hidden then shown again: the last reported height is kept.
+    popup.hide();
+    wm.resizePopup(250);
+    wm.showPopup();
+    expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 900 - 250 - 12, width: 380, height: 250 });
+  });
+
+  it('a top corner keeps its top edge when the popup grows', () => {
+    const { wm } = manager('top-left');
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    wm.resizePopup(200);
+    expect(popup.bounds).toEqual({ x: 12, y: 12, width: 380, height: 200 });
+    wm.resizePopup(600);
+    expect(popup.bounds).toEqual({ x: 12, y: 12, width: 380, height: 600 });
   });
 
   it('closing the main window hides it unless quitting', () => {

@@ -101,6 +101,7 @@ describe('core backend', () => {
       'recording:list': {},
       'contacts:importText': { text: 'Name,Phone\nAda,0555 123 99 88\n', fileName: 'c.csv' },
       'contacts:clear': {},
+      'contacts:summary': {},
       'test:sendTestCall': {},
     };
     expect(core.sort()).toEqual(Object.keys(args).sort());
@@ -110,8 +111,10 @@ describe('core backend', () => {
 
   it('pushes call updates with the contact name, answers active/get/history/query, and marks seen', async () => {
     const b = await start();
+    expect(await b.handle('contacts:summary', {})).toEqual({ count: 0 });
     const imported = await b.handle('contacts:importText', { text: 'Name,Phone\nAda Lovelace,+90 555 123 99 88\n', fileName: 'contacts.csv' });
     expect(imported).toMatchObject({ ok: true, imported: 1 });
+    expect(await b.handle('contacts:summary', {})).toEqual({ count: 1 });
 
     expect(await post(b, ringing('261124130000_1', '05551239988'))).toBe(200);
     const update = await waitForPush('push:callUpdate', (p) => p.change === 'ringing');
@@ -142,6 +145,24 @@ describe('core backend', () => {
 
     await b.handle('contacts:clear', {});
     expect((await b.handle('calls:get', { callId: '261124130000_1' }))?.contactName).toBeNull();
+    expect(await b.handle('contacts:summary', {})).toEqual({ count: 0 });
+  });
+
+  it('contacts:summary counts the contacts saved before a restart', async () => {
+    const b = await start();
+    await b.handle('contacts:importText', { text: 'Name,Phone\nAda,0555 123 99 88\nBob,0555 123 99 77\n', fileName: 'c.csv' });
+    await b.close();
+    const again = await start();
+    expect(await again.handle('contacts:summary', {})).toEqual({ count: 2 });
+  });
+
+  it('while no extension is set, the listening state carries the notice; setting one removes it', async () => {
+    const b = await start({ extension: '' });
+    expect(b.status()).toMatchObject({ state: 'listening', notice: expect.stringContaining('Set your extension') });
+    await b.updateSettings(settingsFor({ extension: '202' }));
+    const s = b.status();
+    expect(s.state).toBe('listening');
+    expect('notice' in s).toBe(false);
   });
 
   it('deletes calls from the log', async () => {
