@@ -26,8 +26,12 @@ export interface QueryOptions {
 
 export interface CallLogStore {
   readonly size: number;
-  /** Upsert by id; durable when resolved. Once a call is seen it stays seen. */
+  /** Upsert by id; durable when resolved. Once a call is seen it stays seen. A put of a deleted id brings
+   * it back (the service checks isDeleted first for the tracker's updates). */
   put(records: readonly CallRecord[]): Promise<void>;
+  /** The user deleted this call (and it was not put again since): the tracker's later updates of it (a
+   * call deleted while open) must not bring it back. Remembered across restarts, for recent deletions. */
+  isDeleted(id: string): boolean;
   get(id: string): CallRecord | undefined;
   /** Newest first. */
   query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] };
@@ -57,7 +61,8 @@ export interface OpenOptions {
   defaultCountry?: string;
 }
 
-type Change = { id: string; value: CallRecord | null };
+/** `forget`: a user deletion, remembered so later updates of the call are ignored (retention is not). */
+type Change = { id: string; value: CallRecord | null; forget?: boolean };
 
 /** Bumped when the line layout changes (a file of another version is refused with a clear message). Column
  * changes need no bump: the header names the columns, and a file with other columns is validated and rewritten. */
@@ -69,13 +74,17 @@ const sameColumns = (columns: unknown): boolean =>
 const countsAsMissedUnseen = (e: LogEntry): boolean => e.direction === 'incoming' && e.result === 'missed' && !e.seen;
 /** Compact when superseded lines outnumber live records (and are more than a few). */
 const needsCompaction = (lines: number, live: number): boolean => lines - live > Math.max(live, 2000);
+/** How many user deletions are remembered (kept as tombstones through compaction). A call id names one
+ * PBX call (start time + counter), so an update for a deleted id is always that same call, never a new
+ * one; only calls deleted recently can still be updated (tracker limits: 12 h), so a bound is safe. */
+export const rememberedDeletions = 10_000;
 
 class FileCallLogStore implements CallLogStore {
   private order: TimeOrder;
   private readonly open = new Set<string>();
   private missedUnseenCount = 0;
   /** Changes queued but not yet durable: later read-modify-writes (markSeen) must build on them. */
-  private readonly pending = new Map<string, { value: CallRecord | null; token: object }>();
+  private readonly pending = new Map<string, { value: CallRecord | null; forget: boolean; token: object }>();
   private closed = false;
   /** Built on the first number search (keeps open fast), then kept up to date. */
   private hayIndex: HayIndex | null = null;
@@ -87,6 +96,8 @@ class FileCallLogStore implements CallLogStore {
     private readonly byId: Map<string, LogEntry>,
     private readonly writer: JournalWriter | null,
     private readonly release: (() => Promise<void>) | null,
+    /** Ids the user deleted, oldest first (bounded by rememberedDeletions). */
+    private readonly deleted: Set<string> = new Set(),
   ) {
     const entries: LogEntry[] = [];
     for (const e of byId.values()) {
@@ -116,6 +127,11 @@ class FileCallLogStore implements CallLogStore {
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
     await this.write(changes.filter((c) => this.pending.has(c.id) || this.byId.get(c.id)?.json !== rowOf(c.value!)));
+  }
+
+  isDeleted(id: string): boolean {
+    const p = this.pending.get(id);
+    return p ? p.value === null && p.forget : this.deleted.has(id);
   }
 
   get(id: string): CallRecord | undefined {
@@ -183,7 +199,7 @@ class FileCallLogStore implements CallLogStore {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
-    const changes = [...new Set(ids)].filter((id) => this.latest(id)).map((id): Change => ({ id, value: null }));
+    const changes = [...new Set(ids)].filter((id) => this.latest(id)).map((id): Change => ({ id, value: null, forget: true }));
     await this.write(changes);
     return changes.length;
   }
@@ -212,10 +228,12 @@ class FileCallLogStore implements CallLogStore {
   maybeCompact(force = false): void {
     const writer = this.writer;
     if (!writer || !(force || needsCompaction(writer.lines, this.byId.size))) return;
-    const { byId, keys } = this;
+    const { byId, keys, deleted } = this;
     writer.requestCompaction(function* () {
       yield encodeLine(headerOf(keys.defaultCountry));
       for (const e of byId.values()) yield encodeLine(entryLine(e));
+      // Remembered deletions survive the rewrite (and a restart) as tombstones.
+      for (const id of deleted) yield encodeLine(tombstoneLine(id));
     });
   }
 
@@ -274,14 +292,14 @@ class FileCallLogStore implements CallLogStore {
     if (changes.length === 0) return;
     const token = {};
     const entries = changes.map((c) => (c.value ? this.keys.entry(c.value) : null));
-    for (const c of changes) this.pending.set(c.id, { value: c.value, token });
+    for (const c of changes) this.pending.set(c.id, { value: c.value, forget: c.forget === true, token });
     const settle = (): void => {
       for (const c of changes) if (this.pending.get(c.id)?.token === token) this.pending.delete(c.id);
     };
     const data = changes.map((c, i) => encodeLine(entries[i] ? entryLine(entries[i]) : tombstoneLine(c.id))).join('');
     try {
       await this.writer.append(data, changes.length, () => {
-        changes.forEach((c, i) => this.apply(c.id, entries[i] ?? null));
+        changes.forEach((c, i) => this.apply(c.id, entries[i] ?? null, c.forget === true));
         settle();
         this.maybeCompact();
       });
@@ -291,9 +309,11 @@ class FileCallLogStore implements CallLogStore {
     }
   }
 
-  private apply(id: string, e: LogEntry | null): void {
+  private apply(id: string, e: LogEntry | null, forget: boolean): void {
     const old = this.byId.get(id);
     if (old) this.count(old, -1);
+    if (forget) rememberDeletion(this.deleted, id);
+    else this.deleted.delete(id);
     if (e === null) {
       if (old) {
         this.byId.delete(id);
@@ -317,6 +337,12 @@ class FileCallLogStore implements CallLogStore {
   }
 }
 
+function rememberDeletion(deleted: Set<string>, id: string): void {
+  deleted.delete(id);
+  deleted.add(id);
+  if (deleted.size > rememberedDeletions) deleted.delete(deleted.values().next().value!);
+}
+
 /** Opens (creating if needed) the call log in `dir`. A writer takes the directory's lock. */
 export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Promise<CallLogStore> {
   const logger = opts.logger ?? silentLogger;
@@ -337,15 +363,23 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
   }
   try {
     const loaded = await readLog(dir, logger);
-    // Last line per id wins; a tombstone removes the id (a later put brings it back).
+    // Last line per id wins; a tombstone removes the id. Tombstones are remembered as deletions (those
+    // of retention too, until the next compaction drops them: harmless, pruned calls get no updates).
     const latest = new Map<string, LogEntry>();
+    const deleted = new Set<string>();
     let header: Record<string, unknown> | null = null;
     let undecodable = 0;
     for (const line of loaded.lines) {
       const d = decodeLine(line);
       if (d === null) undecodable++;
-      else if (d.kind === 'entry') latest.set(d.entry.id, d.entry);
-      else if (d.kind === 'tombstone') latest.delete(d.id);
+      else if (d.kind === 'entry') {
+        latest.set(d.entry.id, d.entry);
+        // A file from before deletions were remembered may hold a call brought back after a delete.
+        deleted.delete(d.entry.id);
+      } else if (d.kind === 'tombstone') {
+        latest.delete(d.id);
+        rememberDeletion(deleted, d.id);
+      }
       else header ??= d.header;
     }
     if (undecodable > 0) logger.warn(`Call log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
@@ -377,7 +411,7 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     const writer = opts.readOnly
       ? null
       : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
-    const store = new FileCallLogStore(dir, keys, latest, writer, release);
+    const store = new FileCallLogStore(dir, keys, latest, writer, release, deleted);
     store.maybeCompact(rewrite);
     // Build the number index soon after start-up rather than on the user's first search.
     if (!opts.readOnly) setTimeout(() => store.warmUp(), 20).unref();

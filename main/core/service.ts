@@ -1,7 +1,7 @@
 // CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import type { CallRecord, CallUpdate } from '../../shared/call-record';
+import type { CallRecord, CallUpdate, EndedCall } from '../../shared/call-record';
 import type { ServiceState } from '../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../shared/log';
 import type { Settings } from '../../shared/settings';
@@ -45,6 +45,25 @@ const ok: WebhookOutcome = { status: 'ok' };
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
 
+/**
+ * A call of another extension still open in the log when the tracker is (re)built for a new extension
+ * (or none): nothing will ever end it, so it is ended now, as the tracker's silence timeout would
+ * (ringing → missed, talking → answered with an unknown duration). It stays in the log; the switch is
+ * the last moment it was known to be going on.
+ */
+export function endAbandoned(r: CallRecord, nowMs: number): CallUpdate | null {
+  if (r.status === 'ended') return null;
+  const missed = r.status === 'ringing';
+  const record: EndedCall = {
+    ...r,
+    status: 'ended',
+    result: missed ? 'missed' : 'answered',
+    endedAt: new Date(Math.max(nowMs, Date.parse(r.answeredAt ?? r.startedAt))).toISOString(),
+    seen: r.seen || !(missed && r.direction === 'incoming'),
+  };
+  return { change: missed ? 'missed' : 'ended', record };
+}
+
 export class CallpopService {
   private tracker: CallTracker | null = null;
   private listener: Listener | null = null;
@@ -79,7 +98,7 @@ export class CallpopService {
     const store = await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry });
     const service = new CallpopService(options, store, options.settings);
     try {
-      service.makeTracker();
+      await service.commitQuietly(service.makeTracker(), 'ending the calls of another extension');
       await service.prune();
       if (options.listen !== false) await service.bind();
       else service.setState({ state: 'stopped' });
@@ -120,7 +139,7 @@ export class CallpopService {
 
   /** This extension's ringing and talking calls, newest first. */
   openCalls(): CallRecord[] {
-    return this.tracker?.openCalls() ?? [];
+    return (this.tracker?.openCalls() ?? []).filter((r) => !this.store.isDeleted(r.id));
   }
 
   /**
@@ -148,14 +167,26 @@ export class CallpopService {
     return this.tail;
   }
 
+  private async commitQuietly(updates: CallUpdate[], what: string): Promise<void> {
+    if (updates.length === 0) return;
+    // A failed write leaves them dirty: written with the next commit.
+    await this.commit(updates).catch((e: unknown) => this.logger.error(`Call log write failed ${what}: ${(e as Error).message}`));
+  }
+
   /** Apply new settings: rebinds only when the listening parameters changed. */
   async updateSettings(settings: Settings): Promise<void> {
     if (!settings.webhookSecret) settings = { ...settings, webhookSecret: this.current.webhookSecret };
     const before = this.current;
     this.current = settings;
     if (trackerKey(before) !== trackerKey(settings)) {
-      await this.flush();
-      this.makeTracker();
+      // Webhooks keep arriving meanwhile and go to the old tracker: wait until no commit is in flight,
+      // then swap with no await in between, so the new tracker restores every call they touched.
+      for (;;) {
+        const tail = this.tail;
+        await tail;
+        if (tail === this.tail) break;
+      }
+      await this.commitQuietly(this.makeTracker(), 'ending the calls of the previous extension');
     }
     if (before.retentionDays !== settings.retentionDays) await this.prune();
     if (this.options.listen !== false && (listenKey(before) !== listenKey(settings) || this.state.state === 'error')) {
@@ -191,7 +222,10 @@ export class CallpopService {
     }
   }
 
-  private commit(updates: CallUpdate[]): Promise<void> {
+  private commit(all: CallUpdate[]): Promise<void> {
+    // A call the user deleted while it was open stays deleted: its later updates are dropped (a call id
+    // names one PBX call, so an update of a deleted id is never a new call).
+    const updates = all.filter((u) => !this.store.isDeleted(u.record.id));
     const seq = ++this.commitSeq;
     const byId = new Map<string, CallRecord>(this.dirty);
     this.dirty.clear();
@@ -230,12 +264,19 @@ export class CallpopService {
     }
   }
 
-  private makeTracker(): void {
+  /** Builds the tracker for the current settings; returns the updates ending other extensions' open calls. */
+  private makeTracker(): CallUpdate[] {
     const s = this.current;
+    const now = this.now();
+    const abandoned = this.store
+      .openCalls()
+      .filter((r) => r.extension !== s.extension)
+      .flatMap((r) => endAbandoned(r, now) ?? []);
+    if (abandoned.length > 0) this.logger.info(`Ended ${abandoned.length} open call(s) of another extension (the extension changed)`);
     if (!s.extension) {
       this.tracker = null;
       this.logger.warn(setExtensionNotice);
-      return;
+      return abandoned;
     }
     const tracker = new CallTracker({ extension: s.extension, now: this.now, ringTimeoutMs: s.ringTimeoutSec * 1000, recordingWindowMs });
     const mine = (r: CallRecord): boolean => r.extension === s.extension;
@@ -244,6 +285,7 @@ export class CallpopService {
     const recent = this.store.recent(this.now() - recordingWindowMs).filter((r) => mine(r) && !openIds.has(r.id));
     tracker.restore([...open, ...recent]);
     this.tracker = tracker;
+    return abandoned;
   }
 
   private async prune(): Promise<void> {

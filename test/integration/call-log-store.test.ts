@@ -343,6 +343,28 @@ describe('call log store', () => {
     expect(s.get('hot')?.durationSec).toBe(2999);
   });
 
+  it('remembers deletions (not retention) across compaction and reopening, until the id is put again', async () => {
+    let s = await open();
+    await s.put([call('gone', { status: 'ringing', result: null, endedAt: null }), call('old', { startedAt: local(2026, 1, 1) }), call('kept')]);
+    expect(await s.delete(['gone'])).toBe(1);
+    expect(await s.prune(Date.parse(local(2026, 6, 1)))).toBe(1);
+    expect([s.isDeleted('gone'), s.isDeleted('old'), s.isDeleted('kept'), s.isDeleted('never')]).toEqual([true, false, false, false]);
+    // Enough superseded lines to make the next put compact the file.
+    await s.put(Array.from({ length: 3000 }, (_, i) => call('kept', { durationSec: i })));
+    await s.put([call('other', { startedAt: local(2026, 11, 23) })]);
+    expect((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n').length).toBeLessThan(10);
+    s = await reopen(s);
+    expect(s.isDeleted('gone')).toBe(true);
+    expect(s.isDeleted('old')).toBe(false);
+    expect(ids(s.query({}, all).records)).toEqual(['kept', 'other']);
+    // An explicit put brings it back (and clears the mark), durably.
+    await s.put([call('gone')]);
+    expect(s.isDeleted('gone')).toBe(false);
+    s = await reopen(s);
+    expect(s.isDeleted('gone')).toBe(false);
+    expect(s.get('gone')?.id).toBe('gone');
+  });
+
   it('lets only one writer in, takes over a stale lock, and lets readers in', async () => {
     const s = await open();
     await s.put([call('a')]);

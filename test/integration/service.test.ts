@@ -211,6 +211,83 @@ describe('CallpopService over HTTP', () => {
     expect((await sendWebhook(`http://127.0.0.1:${s.port}/webhook/${newSecret}`, ringing)).status).toBe(200);
   });
 
+  it('a call deleted while open stays deleted when the PBX later ends it, also after a restart', async () => {
+    const dataDir = await tempDir();
+    let s = await startService(dataDir, '202');
+    const requests = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124123100' } });
+    // IVR, queue, ringing at 202, picked up: the call is talking.
+    await postAll(s, requests.slice(0, 4));
+    const [open] = s.openCalls();
+    expect(open).toMatchObject({ status: 'talking' });
+    const emitted: CallUpdate[] = [];
+    s.onUpdates((u) => emitted.push(...u));
+    expect(await s.store.delete([open!.id])).toBe(1);
+    expect(s.openCalls()).toEqual([]);
+    // The end event and the recording are acknowledged but neither brings the call back nor pops it.
+    expect(await postAll(s, requests.slice(4))).toEqual([200, 200]);
+    await s.flush();
+    expect(all(s)).toEqual([]);
+    expect(emitted).toEqual([]);
+    // After a restart the tracker no longer knows the call: a late redelivery must not recreate it either.
+    await s.close();
+    services.splice(services.indexOf(s), 1);
+    s = await startService(dataDir, '202');
+    expect(await postAll(s, requests.slice(3))).toEqual([200, 200, 200]);
+    await s.flush();
+    expect(all(s)).toEqual([]);
+    // Other calls are logged as usual.
+    await postAll(s, flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124123200' } }));
+    expect(all(s).map((r) => r.result)).toEqual(['missed']);
+  });
+
+  it("changing the extension ends the previous extension's open calls in the log (ringing → missed, talking → answered)", async () => {
+    const dataDir = await tempDir();
+    const s = await startService(dataDir, '117');
+    // RingAll: rings 117 and 204; then an answered call of 117 left talking.
+    const ringall = flowRequests(findSeedFlow('ringall-missed')!, { freshIds: { stamp: '261124123300' } });
+    await postAll(s, ringall.slice(0, 3));
+    const talking = flowRequests(findSeedFlow('hunt-answered')!, { freshIds: { stamp: '261124123400' } });
+    await postAll(s, talking.slice(0, 3));
+    expect(s.openCalls().map((r) => r.status).sort()).toEqual(['ringing', 'talking']);
+    const emitted: CallUpdate[] = [];
+    s.onUpdates((u) => emitted.push(...u));
+    await s.updateSettings(settingsFor('204'));
+    expect(s.openCalls()).toEqual([]);
+    const logged = all(s);
+    expect(logged.map((r) => [r.extension, r.status, r.result, r.seen]).sort()).toEqual([
+      ['117', 'ended', 'answered', true],
+      ['117', 'ended', 'missed', false],
+    ]);
+    expect(emitted.map((u) => u.change).sort()).toEqual(['ended', 'missed']);
+    expect(s.store.openCalls()).toEqual([]);
+    // The new extension is tracked from now on.
+    await postAll(s, flowRequests(findSeedFlow('ringall-missed')!, { freshIds: { stamp: '261124123500' } }));
+    expect(all(s).filter((r) => r.extension === '204').map((r) => r.result)).toEqual(['missed']);
+  });
+
+  it('a tracker change while webhooks are being written loses none of them (the new tracker restores them)', async () => {
+    const s = await startService(await tempDir(), '202');
+    const other = flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124123600' } });
+    const call = flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124123700' } });
+    for (const r of call.slice(0, 2)) await s.ingest(r);
+    // One call's ringing is being written when the ring timeout (part of the tracker's key) changes,
+    // and the next call's ringing arrives while the service waits for that write.
+    const first = s.ingest(other[2]!);
+    await new Promise((resolve) => setImmediate(resolve));
+    const change = s.updateSettings(settingsFor('202', { ringTimeoutSec: 60 }));
+    const second = s.ingest(call[2]!);
+    await Promise.all([first, second, change]);
+    // The end event names only the queue: only a tracker that knows the call rang 202 can end it.
+    expect(await s.ingest(call[3]!)).toEqual({ status: 'ok' });
+    await s.flush();
+    // The other call still rings; this one is missed, not left ringing in the log with no tracker to end it.
+    expect(all(s).map((r) => [r.status, r.result]).sort()).toEqual([
+      ['ended', 'missed'],
+      ['ringing', null],
+    ]);
+    expect(s.store.openCalls().map((r) => r.id)).toEqual(s.openCalls().map((r) => r.id));
+  });
+
   it('closes a call that keeps ringing as missed on the timer and persists it', async () => {
     let now = Date.parse('2026-11-24T12:00:00Z');
     const dataDir = await tempDir();
