@@ -4,6 +4,7 @@
 import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { settingsSchema, zodFieldErrors } from '../../shared/settings';
+import { CallLogInUseError } from '../core/call-log/lock';
 import { buildAllowList } from '../core/listener';
 import { defaultDataDir } from '../core/paths';
 import { withWebhookSecret } from '../core/secret';
@@ -114,7 +115,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   try {
     service = await CallpopService.start({ dataDir, settings, logger, allowLoopback: true });
   } catch (e) {
-    io.stderr(`callpop serve: ${printable((e as Error).message)}\n`);
+    const advice =
+      e instanceof CallLogInUseError
+        ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.`
+        : '';
+    io.stderr(`callpop serve: ${printable((e as Error).message)}${advice}\n`);
     return 1;
   }
   const state = service.status();

@@ -179,6 +179,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const secretBytes = Buffer.from(options.secret);
   const rejects = new RejectLog(logger);
   const prefix = '/webhook/';
+  let closing: Promise<void> | null = null;
+  // Once closing, an answered keep-alive connection is closed at once: close() need not wait for the
+  // PBX to go idle (or for the force timer), so shutdown and a rebind are not held up for seconds.
+  const send = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void =>
+    reply(res, status, text, closing ? { ...extra, Connection: 'close' } : extra);
 
   const secretMatches = (path: string): boolean => {
     if (!path.startsWith(prefix)) return false;
@@ -191,7 +196,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: string, extra?: Record<string, string>): void => {
     rejects.note(`Webhook rejected (${status} ${reason}) from ${normalizeAddress(req.socket.remoteAddress ?? '?')}`);
-    reply(res, status, reason, extra);
+    send(res, status, reason, extra);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -218,10 +223,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       outcome = await options.onWebhook(raw, normalizeAddress(remote));
     } catch (e) {
       logger.error(`Webhook not saved, asking the PBX to retry: ${(e as Error).message}`);
-      return reply(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
+      return send(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
     }
     if (outcome.status === 'invalid') return reject(req, res, 400, outcome.reason);
-    reply(res, 200, 'OK');
+    send(res, 200, 'OK');
   };
 
   const tooLarge = (req: IncomingMessage, res: ServerResponse): void => {
@@ -243,7 +248,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       handle(req, res).catch((e: unknown) => {
         logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
         // Reading the request failed (client went away); answer if the socket still can.
-        reply(res, 400, 'Bad request');
+        send(res, 400, 'Bad request');
       });
     },
   );
@@ -270,7 +275,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 
-  let closing: Promise<void> | null = null;
   return {
     host: options.host,
     port,

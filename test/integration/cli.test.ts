@@ -209,6 +209,15 @@ describe('callpop serve / simulate / log', () => {
     expect(table.stdout).toContain('05551239988');
   });
 
+  it('a second serve on the same data folder says who holds the call log and what to do, exit 1', async () => {
+    const r = await cli(['serve', '--extension', '202', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`is in use by process ${serve.pid}`);
+    expect(r.stderr).toMatch(/Quit it first, or give another --data-dir/);
+  });
+
   it('SIGTERM stops serve with exit code 0', async () => {
     const exited = new Promise<number | null>((r) => serve.once('exit', (code) => r(code)));
     serve.kill('SIGTERM');

@@ -135,6 +135,32 @@ describe('listener', () => {
     expect(r.headers['retry-after']).toBe('5');
   });
 
+  it('on close, answers a webhook in flight on a keep-alive connection, then closes that connection', async () => {
+    let release: () => void = () => {};
+    let enter: () => void = () => {};
+    const entered = new Promise<void>((resolve) => (enter = resolve));
+    const { port } = await start({
+      onWebhook: async () => {
+        enter();
+        await new Promise<void>((r) => (release = r));
+        return { status: 'ok' };
+      },
+    });
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // A keep-alive request, as the PBX's HTTP client sends them.
+    socket.write(`POST /webhook/${secret} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(ringing)}\r\n\r\n${ringing}`);
+    await entered;
+    const closed = listener!.close();
+    release();
+    await Promise.all([closed, ended]);
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    // Told to close, rather than kept open until the listener's force timer cuts it.
+    expect(text).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
   it('applies the source allow-list (403), IPv4-mapped addresses included', async () => {
     let l = await start({ allowedSources: ['192.0.2.10', '198.51.100.0/24'], allowLoopback: false });
     const r = await post(l.port, ringing);

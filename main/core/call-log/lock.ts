@@ -78,7 +78,17 @@ async function readOwner(path: string): Promise<LockOwner | null> {
 const isLive = (owner: LockOwner): boolean =>
   isRunning(owner.pid) && (owner.bootedAt === null || Math.abs(owner.bootedAt - bootTime()) < sameBootToleranceMs);
 
-/** Takes the lock or throws "the call log in DIR is in use by process PID". Returns its release. */
+/** Another live process (the desktop app or another `callpop serve`) writes this call log. */
+export class CallLogInUseError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`the call log in ${dir} is in use by process ${pid}`);
+  }
+}
+
+/** Takes the lock or throws CallLogInUseError ("the call log in DIR is in use by process PID"). Returns its release. */
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, lockFileName);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -88,7 +98,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
       };
     }
     const owner = await readOwner(path);
-    if (owner !== null && isLive(owner)) throw new Error(`the call log in ${dir} is in use by process ${owner.pid}`);
+    if (owner !== null && isLive(owner)) throw new CallLogInUseError(dir, owner.pid);
     // Stale (or unreadable) lock: remove it and try again; O_EXCL/link decides between racing takers.
     await unlink(path).catch((err: unknown) => {
       if (errCode(err) !== 'ENOENT') throw err;
