@@ -22,6 +22,7 @@ export const logFilterSchema = z
   .strict();
 
 /** Basic auth (RFC 7617): the user name cannot hold a colon; neither part control characters. */
+// eslint-disable-next-line no-control-regex
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 export const setRecordingCredentialsSchema = z.union([
   z

@@ -1,11 +1,14 @@
 // The popup window: one card per ringing/live call, newest on top. A card follows its call and goes away
 // when dismissed, or settings.popup.autoCloseSec after the call ended, was answered elsewhere or missed.
+// Main decides which calls get a card (it sends only those, and the live ones again when this page
+// loads), so the page never shows a card main does not know. The page reports its content height so
+// main can size the window to the cards.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallChange } from '../../../shared/call-record';
 import type { CallView } from '../../../shared/ipc/contract';
+import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
 import { CallCard, displayNumber } from '../common/CallCard';
-import { useDownloads, useSettingsView, useStatus, useTheme } from '../common/hooks';
+import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
 
 interface Card {
   call: CallView;
@@ -13,24 +16,42 @@ interface Card {
   closeAt: number | null;
 }
 
-/** Calls from other extensions (short all-digit numbers) for the "external callers only" option. */
-const isInternal = (number: string) => /^\d{1,6}$/.test(number.trim());
+/** Reports the element's height (plus the popup's padding) to main whenever it changes. */
+function useReportHeight() {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    const main = el?.parentElement;
+    if (!el || !main) return;
+    let last = -1;
+    const report = () => {
+      const cs = getComputedStyle(main);
+      const padding = parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom);
+      const h = Math.min(POPUP_MAX_HEIGHT, Math.max(POPUP_MIN_HEIGHT, Math.ceil(el.getBoundingClientRect().height + padding)));
+      if (h === last) return;
+      last = h;
+      void api().resizePopup(h);
+    };
+    const ro = new ResizeObserver(report);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return ref;
+}
 
 export function PopupApp() {
   const [view] = useSettingsView();
-  const status = useStatus();
   const downloads = useDownloads();
+  const stackRef = useReportHeight();
   const [cards, setCards] = useState<Card[]>([]);
   // Announced at render time, so the number is formatted with the settings even if they load later.
   const [announced, setAnnounced] = useState<CallView | null>(null);
   const settingsRef = useRef(view?.settings);
-  const pausedRef = useRef(status?.popupsPaused ?? false);
   useTheme(view?.settings.theme);
 
   useEffect(() => {
     settingsRef.current = view?.settings;
-    pausedRef.current = status?.popupsPaused ?? false;
-  }, [view, status]);
+  }, [view]);
 
   const dismiss = useCallback((callId: string) => {
     setCards((cs) => cs.filter((c) => c.call.id !== callId));
@@ -43,37 +64,21 @@ export function PopupApp() {
       const sec = settingsRef.current?.popup.autoCloseSec ?? 8;
       return sec > 0 ? Date.now() + sec * 1000 : null;
     };
-    const wantsCard = (call: CallView, change: CallChange | 'active') => {
-      const s = settingsRef.current;
-      if (pausedRef.current || s?.popup.enabled === false) return false;
-      if (s?.popup.externalOnly && isInternal(call.number)) return false;
-      return call.direction === 'incoming' && call.status !== 'ended' && (change === 'ringing' || change === 'answered' || change === 'transferred' || change === 'active');
-    };
-    const upsert = (call: CallView, change: CallChange | 'active') => {
+    const off = api().onCallUpdate(({ change, record: call }) => {
       setCards((cs) => {
         const i = cs.findIndex((c) => c.call.id === call.id);
         if (i >= 0) {
-          // The snapshot of active calls is older than any push already applied.
-          if (change === 'active') return cs;
           const next = cs.slice();
           next[i] = { call, closeAt: autoClose(call) };
           return next;
         }
-        if (!wantsCard(call, change)) return cs;
+        // Main sends only calls it shows; an ended call without a card here has nothing to show.
+        if (call.status === 'ended') return cs;
         return [{ call, closeAt: null }, ...cs];
       });
       if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
-    };
-    const pushed = new Set<string>();
-    const off = api().onCallUpdate(({ change, record }) => {
-      pushed.add(record.id);
-      upsert(record, change);
     });
-    void api()
-      .activeCalls()
-      .then((calls) => {
-        for (const c of [...calls].reverse()) if (!pushed.has(c.id)) upsert(c, 'active');
-      });
+    // Main then sends the live cards (and, after a restart, the core's live calls).
     void api().rendererReady('popup');
     return off;
   }, []);
@@ -115,16 +120,18 @@ export function PopupApp() {
       <div className="sr-only" aria-live="assertive" aria-atomic="true" role="status">
         {announcement}
       </div>
-      {cards.map(({ call }) => (
-        <CallCard
-          key={call.id}
-          call={call}
-          country={country}
-          crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
-          downloads={downloads}
-          onDismiss={() => dismiss(call.id)}
-        />
-      ))}
+      <div className="stack" ref={stackRef}>
+        {cards.map(({ call }) => (
+          <CallCard
+            key={call.id}
+            call={call}
+            country={country}
+            crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
+            downloads={downloads}
+            onDismiss={() => dismiss(call.id)}
+          />
+        ))}
+      </div>
     </main>
   );
 }

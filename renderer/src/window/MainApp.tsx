@@ -73,6 +73,16 @@ export function MainApp() {
           {status?.popupsPaused ? ' · popups paused' : ''}
         </span>
       </header>
+      {service?.state === 'listening' && service.notice && (
+        <p className="banner notice-banner" role="status">
+          <span>{service.notice}</span>
+          {target.view !== 'settings' && (
+            <button type="button" onClick={() => setTarget({ view: 'settings' })}>
+              Open Settings
+            </button>
+          )}
+        </p>
+      )}
       {status?.policyError && (
         <p className="banner error" role="alert">
           Machine policy ignored: {status.policyError}

@@ -2,7 +2,7 @@
 // (applySettingsPatch), saved as soon as valid (updateSettings), with the server's field errors shown too.
 // Keys locked by the machine policy are read-only with the reason.
 import { useEffect, useRef, useState } from 'react';
-import type { AppStatus, SettingsView } from '../../../shared/ipc/contract';
+import type { AppStatus, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
 import { applySettingsPatch, popupPositions, themes } from '../../../shared/settings';
 import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
 import { api } from '../common/api';
@@ -58,6 +58,17 @@ export function SettingsPage({ view, status, onView }: Props) {
   const [confirmClear, setConfirmClear] = useState(false);
   const [contactCount, setContactCount] = useState<number | null>(null);
   const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+
+  useEffect(() => {
+    let live = true;
+    void api()
+      .contactsSummary()
+      .then((r) => live && setContactCount((cur) => cur ?? r.count))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     const t = timers.current;
@@ -298,6 +309,8 @@ export function SettingsPage({ view, status, onView }: Props) {
         })}
         {field({ path: 'downloadDir', label: 'Download folder', kind: 'text', placeholder: 'Your Downloads folder', help: 'Empty = the system Downloads folder.' })}
         {field({ path: 'autoDownloadRecordings', label: 'Download every recording automatically', kind: 'bool' })}
+
+        <RecordingCredentials />
       </fieldset>
 
       <fieldset>
@@ -371,6 +384,98 @@ export function SettingsPage({ view, status, onView }: Props) {
           </button>
         </div>
       </fieldset>
+    </div>
+  );
+}
+
+/**
+ * User name and password for a PBX that protects recording URLs with Basic authentication. The
+ * password is kept encrypted by the OS (main, safeStorage) and never read back: the field only says
+ * whether one is saved; leaving it empty keeps the saved one.
+ */
+function RecordingCredentials() {
+  const [saved, setSaved] = useState<RecordingCredentialsView | null>(null);
+  const [username, setUsername] = useState<string | null>(null);
+  const [password, setPassword] = useState('');
+  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    void api()
+      .getRecordingCredentials()
+      .then((v) => live && setSaved(v));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (!saved) return null;
+  const disabled = !saved.available || busy;
+  const user = username ?? saved.username;
+  const run = async (args: Parameters<ReturnType<typeof api>['setRecordingCredentials']>[0], done: string) => {
+    setBusy(true);
+    try {
+      const r = await api().setRecordingCredentials(args);
+      if (r.ok) {
+        setSaved(await api().getRecordingCredentials());
+        setUsername(null);
+        setPassword('');
+        setNote({ text: done, error: false });
+      } else setNote({ text: r.error, error: true });
+    } catch (e) {
+      setNote({ text: e instanceof Error ? e.message : String(e), error: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const save = () => void run(password === '' ? { username: user } : { username: user, password }, 'Recording credentials saved.');
+  const clear = () => void run({ clear: true }, 'Recording credentials cleared.');
+
+  return (
+    <div className="field credentials" role="group" aria-labelledby="rec-cred-title" aria-describedby="rec-cred-help">
+      <span id="rec-cred-title" className="label-like">
+        Recording credentials
+      </span>
+      <p id="rec-cred-help" className="help">
+        {saved.available
+          ? 'Only if the PBX asks for a user name and password for recording links (HTTP 401). The password is stored encrypted by the system and never shown again.'
+          : 'This system offers no secure password storage (no keyring), so Callpop cannot save recording credentials here.'}
+      </p>
+      <form
+        className="cred-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+      >
+        <label htmlFor="rec-cred-user">User name</label>
+        <input id="rec-cred-user" type="text" autoComplete="off" spellCheck={false} value={user} disabled={disabled} onChange={(e) => setUsername(e.target.value)} />
+        <label htmlFor="rec-cred-pass">Password</label>
+        <input
+          id="rec-cred-pass"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          disabled={disabled}
+          placeholder={saved.hasPassword ? 'Saved (leave empty to keep)' : ''}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <div className="url-row">
+          <button type="submit" disabled={disabled || (user === saved.username && password === '')}>
+            Save credentials
+          </button>
+          <button type="button" onClick={clear} disabled={disabled || (saved.username === '' && !saved.hasPassword)}>
+            Clear credentials
+          </button>
+          {saved.hasPassword && <span className="muted">Password saved</span>}
+        </div>
+      </form>
+      {note && (
+        <p className={note.error ? 'error' : 'saved'} role={note.error ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 // The e2e bridge: the REAL core backend (listener, tracker, call log, downloads) in the test process,
 // an HTTP server that serves the built renderer, and the IPC contract over HTTP (requests) and SSE
 // (pushes). "main" channels get a faithful test implementation built from main/app's own pieces
-// (SettingsService, PushHub, exportLog); clipboard/openExternal/showInFolder are recorded for asserts.
+// (SettingsService, PushHub, PopupController, RecordingCredentialsService, exportLog);
+// clipboard/openExternal/showInFolder and the popup window's visibility and size are recorded for asserts.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -13,14 +14,17 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 import { buildCallBackUrl, buildCrmUrl } from '../../../shared/crm-url';
 import { invokeOwners } from '../../../shared/ipc/contract';
-import type { AppStatus, CoreChannel, ExportFormat, InvokeChannel, LogFilter, MainChannel, NavigateTarget, PushChannel, PushMap, SettingsView } from '../../../shared/ipc/contract';
+import type { AppStatus, CallView, CoreChannel, ExportFormat, InvokeChannel, LogFilter, MainChannel, NavigateTarget, PushChannel, PushMap } from '../../../shared/ipc/contract';
 import { checkInvokeArgs } from '../../../shared/ipc/schemas';
 import { toE164 } from '../../../shared/phone';
 import type { Policy, SettingsOverrides } from '../../../shared/policy';
 import { webhookUrl } from '../../../shared/settings';
 import type { SettingsPatch } from '../../../shared/settings';
+import type { RecordingCredentials } from '../../../shared/service-protocol';
 import { silentLogger } from '../../../shared/log';
+import { RecordingCredentialsService } from '../../../main/app/credentials';
 import { exportLog } from '../../../main/app/export-log';
+import { PopupController } from '../../../main/app/popup-controller';
 import { PushHub } from '../../../main/app/push-hub';
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/backend';
@@ -36,6 +40,8 @@ export interface BridgeOptions {
   /** Runs on the empty data dir before the backend opens it (e.g. write 100k calls to the store). */
   prepareDataDir?: (dataDir: string) => Promise<void>;
   backend?: BackendExtras;
+  /** Whether the OS offers secure storage for the recording password (safeStorage). Default true. */
+  credentialsAvailable?: boolean;
 }
 
 export interface Recorded {
@@ -44,6 +50,8 @@ export interface Recorded {
   shownInFolder: string[];
   dismissed: string[];
   exports: string[];
+  /** Heights the popup page reported (popup:resize). */
+  popupHeights: number[];
 }
 
 let clientBundle: string | null = null;
@@ -101,12 +109,30 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string,
 }
 
 export class Bridge {
-  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [] };
-  popupsPaused = false;
+  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [], popupHeights: [] };
+  /** Whether main would show the popup window now (the PopupController decides, as in the app). */
+  popupVisible = false;
   /** File that "Import contacts…" reads (stands in for the open-file dialog). */
   contactsFile: string | null = null;
   private readonly hub = new PushHub();
   private readonly clients = new Map<string, { id: number; res: ServerResponse | null; buffer: string[] }>();
+  /** Hub ids of popup pages: they get only the call updates the PopupController sends. */
+  private readonly popupIds = new Set<number>();
+  private popups = this.newPopupController();
+  /** Recording credentials kept in memory (the app encrypts them with safeStorage). */
+  private savedCredentials: RecordingCredentials | null = null;
+  private credentialsAvailable = true;
+  readonly credentials = new RecordingCredentialsService(
+    {
+      available: () => this.credentialsAvailable,
+      load: async () => this.savedCredentials,
+      save: async (c) => {
+        if (c && !this.credentialsAvailable) throw new Error('This system offers no secure storage for passwords; the credentials were not saved.');
+        this.savedCredentials = c;
+      },
+    },
+    () => undefined, // the backend reads credentials.value on every download, like the core after main's message
+  );
   private readonly media = new Map<string, string>();
   private missedUnseen = 0;
   private exportCount = 0;
@@ -138,7 +164,29 @@ export class Bridge {
     return b;
   }
 
+  get popupsPaused(): boolean {
+    return this.popups.paused;
+  }
+
+  private newPopupController(): PopupController {
+    return new PopupController({
+      settings: () => this.settingsService.settings,
+      window: {
+        show: () => void (this.popupVisible = true),
+        hide: () => void (this.popupVisible = false),
+        send: (u) => this.hub.push('push:callUpdate', u, (id) => this.popupIds.has(id)),
+      },
+    });
+  }
+
+  /** Main restarted while the core kept its live calls: main knows no cards, the popup is hidden. */
+  forgetPopupCards(): void {
+    this.popups = this.newPopupController();
+    this.popupVisible = false;
+  }
+
   private async init(opts: BridgeOptions): Promise<void> {
+    this.credentialsAvailable = opts.credentialsAvailable ?? true;
     let user: SettingsOverrides = {
       extension: '117',
       listenHost: '127.0.0.1',
@@ -154,6 +202,10 @@ export class Bridge {
       networkInterfaces: () => ({}),
       logger: silentLogger,
       policy: { ok: true, policy: opts.policy ?? null },
+      boundPort: () => {
+        const s = this.backend?.status();
+        return s?.state === 'listening' ? s.port : null;
+      },
     });
     this.settingsService.ensureSecret();
     await opts.prepareDataDir?.(this.dataDir);
@@ -163,6 +215,7 @@ export class Bridge {
       settings: this.settingsService.settings,
       push: (channel, payload) => this.push(channel, payload),
       logger: silentLogger,
+      recordingCredentials: () => this.credentials.value,
       ...opts.backend,
     });
     this.missedUnseen = (await this.backend.handle('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 1 })).total;
@@ -179,7 +232,8 @@ export class Bridge {
 
   private async settingsChanged(): Promise<void> {
     await this.backend.updateSettings(this.settingsService.settings).catch(() => undefined);
-    this.push('push:settings', this.settingsView());
+    this.popups.settingsChanged();
+    this.push('push:settings', this.settingsService.view());
     this.push('push:status', this.status());
   }
 
@@ -203,6 +257,13 @@ export class Bridge {
 
   push<P extends PushChannel>(channel: P, payload: PushMap[P]): void {
     if (channel === 'push:logChanged') this.missedUnseen = (payload as PushMap['push:logChanged']).missedUnseen;
+    if (channel === 'push:callUpdate') {
+      // Like main: the popup pages get what the PopupController sends, the other pages everything.
+      const u = payload as PushMap['push:callUpdate'];
+      this.hub.push('push:callUpdate', u, (id) => !this.popupIds.has(id));
+      this.popups.onCallUpdate(u);
+      return;
+    }
     if (channel === 'push:download') {
       const d = payload as PushMap['push:download'];
       if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
@@ -214,20 +275,14 @@ export class Bridge {
     return { service: this.backend.status(), popupsPaused: this.popupsPaused, missedUnseen: this.missedUnseen, policyError: this.settingsService.policyError };
   }
 
-  /** Like main: URLs show the port actually bound (listenPort 0 = any free port). */
-  private settingsView(): SettingsView {
-    const v = this.settingsService.view();
-    const s = this.backend.status();
-    if (s.state !== 'listening' || v.settings.listenPort !== 0) return v;
-    return { ...v, webhookUrls: v.webhookUrls.map((u) => u.replace(/:\d+\/webhook\//, `:${s.port}/webhook/`)) };
-  }
-
-  private client(key: string) {
+  private client(key: string, view?: string | null) {
     let c = this.clients.get(key);
+    if (c && view === 'popup') this.popupIds.add(c.id);
     if (!c) {
       const entry = { id: this.clients.size + 1, res: null as ServerResponse | null, buffer: [] as string[] };
       c = entry;
       this.clients.set(key, entry);
+      if (view === 'popup') this.popupIds.add(entry.id);
       this.hub.add({
         id: entry.id,
         isDestroyed: () => false,
@@ -244,8 +299,12 @@ export class Bridge {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const u = new URL(req.url ?? '/', this.origin);
-      if (u.pathname === '/ipc/invoke' && req.method === 'POST') return await this.onInvoke(u.searchParams.get('client') ?? '', req, res);
-      if (u.pathname === '/ipc/events') return this.onEvents(u.searchParams.get('client') ?? '', req, res);
+      if (u.pathname === '/ipc/invoke' && req.method === 'POST') {
+        const key = u.searchParams.get('client') ?? '';
+        this.client(key, u.searchParams.get('view'));
+        return await this.onInvoke(key, req, res);
+      }
+      if (u.pathname === '/ipc/events') return this.onEvents(u.searchParams.get('client') ?? '', u.searchParams.get('view'), req, res);
       if (u.pathname.startsWith('/media/')) {
         const path = this.media.get(decodeURIComponent(u.pathname.slice(7)));
         if (!path) return void res.writeHead(404).end();
@@ -261,8 +320,8 @@ export class Bridge {
     }
   }
 
-  private onEvents(key: string, req: IncomingMessage, res: ServerResponse): void {
-    const c = this.client(key);
+  private onEvents(key: string, view: string | null, req: IncomingMessage, res: ServerResponse): void {
+    const c = this.client(key, view);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': connected\n\n');
     res.socket?.setNoDelay(true);
@@ -293,9 +352,12 @@ export class Bridge {
   private async main(key: string, channel: MainChannel, args: unknown): Promise<unknown> {
     const a = args as Record<string, unknown>;
     switch (channel) {
-      case 'app:rendererReady':
-        this.hub.ready(this.client(key).id);
+      case 'app:rendererReady': {
+        const id = this.client(key).id;
+        this.hub.ready(id);
+        if (a.view === 'popup' && this.popupIds.has(id)) await this.popups.restore(() => this.backend.handle('calls:active', {}) as Promise<CallView[]>);
         return undefined;
+      }
       case 'app:getStatus':
         return this.status();
       case 'app:openLogsFolder':
@@ -305,22 +367,30 @@ export class Bridge {
         this.push('push:navigate', a as NavigateTarget);
         return undefined;
       case 'settings:get':
-        return this.settingsView();
+        return this.settingsService.view();
       case 'settings:update': {
         const r = this.settingsService.update(a);
         if (!r.ok) return r;
         await this.applying;
-        return { ok: true, view: this.settingsView() };
+        return { ok: true, view: this.settingsService.view() };
       }
       case 'settings:regenerateSecret':
         this.settingsService.regenerateSecret();
         await this.applying;
-        return this.settingsView();
+        return this.settingsService.view();
+      case 'settings:getRecordingCredentials':
+        return this.credentials.view();
+      case 'settings:setRecordingCredentials':
+        return this.credentials.set(a as never);
       case 'popup:dismiss':
         this.recorded.dismissed.push(String(a.callId));
+        this.popups.dismiss(String(a.callId));
+        return undefined;
+      case 'popup:resize':
+        if (this.popupIds.has(this.client(key).id)) this.recorded.popupHeights.push(Number(a.height));
         return undefined;
       case 'popups:setPaused':
-        this.popupsPaused = Boolean(a.paused);
+        this.popups.setPaused(Boolean(a.paused));
         this.push('push:status', this.status());
         return undefined;
       case 'call:openCrm': {

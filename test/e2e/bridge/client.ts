@@ -9,14 +9,16 @@ declare const BRIDGE_ORIGIN: string;
 if (location.origin === BRIDGE_ORIGIN) {
   const client = crypto.randomUUID();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const events = new EventSource(`/ipc/events?client=${client}`);
+  // The view tells the bridge which pages are popups (main knows its popup window the same way).
+  const view = location.pathname.endsWith('/popup.html') ? 'popup' : 'main';
+  const events = new EventSource(`/ipc/events?client=${client}&view=${view}`);
   events.onmessage = (e: MessageEvent<string>) => {
     const { channel, payload } = JSON.parse(e.data) as { channel: string; payload: unknown };
     for (const l of listeners.get(channel) ?? []) l(payload);
   };
   const transport: IpcTransport = {
     async invoke(channel, args) {
-      const res = await fetch(`/ipc/invoke?client=${client}`, {
+      const res = await fetch(`/ipc/invoke?client=${client}&view=${view}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ channel, args: args ?? {} }),
