@@ -22,6 +22,8 @@ export interface PopupWindowOps {
  * answered/transferred for a call whose ringing this extension never saw (e.g. a transfer to it).
  */
 const opensCard = new Set<CallChange>(['ringing', 'answered', 'transferred']);
+/** More closed ids than live calls anyone has at once. */
+const MAX_CLOSED = 256;
 
 export interface PopupControllerOptions {
   settings: () => Settings;
@@ -40,6 +42,8 @@ interface Card {
 export class PopupController {
   private readonly cards = new Map<string, Card>();
   private pausedFlag = false;
+  /** Recently closed cards (dismissed, paused, …): a page reload does not bring them back. */
+  private readonly closed = new Set<string>();
   /** Updates seen while a restore's snapshot was in flight: newer than the snapshot. */
   private readonly restoring = new Set<Map<string, Update>>();
 
@@ -96,7 +100,7 @@ export class PopupController {
       this.restoring.delete(seen);
     }
     for (const call of calls) {
-      if (this.cards.has(call.id)) continue;
+      if (this.cards.has(call.id) || this.closed.has(call.id)) continue;
       const record = seen.get(call.id)?.record ?? call;
       if (!this.shouldPop(record)) continue;
       this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record }, timer: null });
@@ -132,6 +136,8 @@ export class PopupController {
     if (!card) return;
     if (card.timer) clearTimeout(card.timer);
     this.cards.delete(callId);
+    this.closed.add(callId);
+    if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.values().next().value!);
     if (this.cards.size === 0) this.o.window.hide();
   }
 }

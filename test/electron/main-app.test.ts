@@ -80,7 +80,10 @@ vi.mock('electron', async () => {
     focus() {}
     restore() {}
     destroy() {}
-    setBounds() {}
+    bounds: { x: number; y: number; width: number; height: number } | null = null;
+    setBounds(b: { x: number; y: number; width: number; height: number }) {
+      this.bounds = b;
+    }
     setAlwaysOnTop() {}
     setVisibleOnAllWorkspaces() {}
     static getAllWindows() {
@@ -147,7 +150,7 @@ vi.mock('electron', async () => {
   };
 });
 
-type FakeWin = { visible: boolean; webContents: { id: number; url: string; sent: [string, unknown][] } };
+type FakeWin = { visible: boolean; bounds: { x: number; y: number; width: number; height: number } | null; webContents: { id: number; url: string; sent: [string, unknown][] } };
 
 const until = async <T>(f: () => T | undefined | null | false, what: string, ms = 15_000): Promise<T> => {
   const end = Date.now() + ms;
@@ -177,7 +180,7 @@ describe('main/app/index.ts with the real core', () => {
     const popup = await until(() => wins().find((w) => w.webContents.url === 'app://callpop/popup.html'), 'the popup window');
     const main = await until(() => wins().find((w) => w.webContents.url === 'app://callpop/index.html'), 'the main window');
     expect(main.visible).toBe(true);
-    await until(() => h.handlers.size >= 28, 'IPC handlers');
+    await until(() => h.handlers.size >= 31, 'IPC handlers');
 
     const invoke = (w: FakeWin, channel: string, args: unknown, url = w.webContents.url) =>
       Promise.resolve(h.handlers.get(channel)!({ sender: { id: w.webContents.id }, senderFrame: { url } }, args));
@@ -229,6 +232,24 @@ describe('main/app/index.ts with the real core', () => {
     expect(again.status).toBe(200);
     await until(() => popup.webContents.sent.some(([c, p]) => c === 'push:callUpdate' && (p as { record: { number: string } }).record.number === '+12125550199'), 'the second call');
     expect(popup.visible).toBe(true);
+
+    // The popup page reports its height: the window grows upward from its bottom corner. Only the
+    // popup's own report counts.
+    await invoke(popup, 'popup:resize', { height: 300 });
+    expect(popup.bounds).toEqual({ x: 1600 - 380 - 12, y: 900 - 300 - 12, width: 380, height: 300 });
+    await invoke(main, 'popup:resize', { height: 900 });
+    expect(popup.bounds?.height).toBe(300);
+
+    // The popup page reloads: main sends it the live card again and keeps the window shown.
+    popup.webContents.sent.length = 0;
+    await invoke(popup, 'app:rendererReady', { view: 'popup' });
+    await until(() => popup.webContents.sent.some(([c, p]) => c === 'push:callUpdate' && (p as { record: { number: string } }).record.number === '+12125550199'), 'the live card re-sent');
+    expect(popup.webContents.sent.some(([c, p]) => c === 'push:callUpdate' && (p as { record: { id: string } }).record.id === callId)).toBe(false);
+    expect(popup.visible).toBe(true);
+
+    // No secure storage in this fake: the credentials cannot be saved, and Settings is told so.
+    expect(await invoke(main, 'settings:getRecordingCredentials', {})).toEqual({ username: '', hasPassword: false, available: false });
+    expect(await invoke(main, 'settings:setRecordingCredentials', { username: 'u', password: 'p' })).toMatchObject({ ok: false });
 
     // Quit: the core is shut down (flushed) before the app exits.
     const e = { preventDefault: vi.fn() };

@@ -107,6 +107,17 @@ describe('PopupController.restore (popup page loaded, e.g. after an app restart)
     expect(win.hidden).toBe(1);
   });
 
+  it('a dismissed card does not come back when the page reloads while the call is still live', async () => {
+    const { pc, win } = setup();
+    pc.onCallUpdate({ change: 'ringing', record: ringing('gone') });
+    pc.dismiss('gone');
+    win.sent.length = 0;
+    await pc.restore(async () => [ringing('gone')]);
+    expect(win.sent).toEqual([]);
+    expect(pc.openCards).toEqual([]);
+    expect(win.shown).toBe(1);
+  });
+
   it('nothing live: the window stays hidden', async () => {
     const { pc, win } = setup();
     await pc.restore(async () => []);

@@ -57,6 +57,22 @@ describe('service host (utility process side)', () => {
     expect(h.opts()!.recordingCredentials!()).toBeNull();
   });
 
+  it('passes the service notice on with the listening state, and drops it once settings fix it', async () => {
+    const h = host();
+    const notice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
+    let state: ReturnType<CoreBackend['status']> = { state: 'listening', port: 8765, url: 'u', notice };
+    h.backend.status = () => state;
+    h.send(init);
+    await h.flush();
+    expect(h.out[1]).toMatchObject({ type: 'push', channel: 'push:status', payload: { service: { state: 'listening', notice } } });
+    state = { state: 'listening', port: 8765, url: 'u' };
+    h.send({ type: 'settings', settings: { ...defaultSettings(), extension: '117' } });
+    await h.flush();
+    const last = h.out.at(-1) as Extract<FromService, { type: 'push' }>;
+    expect(last).toMatchObject({ channel: 'push:status' });
+    expect((last.payload as { service: object }).service).toEqual({ state: 'listening', port: 8765, url: 'u' });
+  });
+
   it('flushes the core on shutdown and exits 0', async () => {
     const h = host();
     h.send(init);
