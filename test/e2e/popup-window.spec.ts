@@ -76,3 +76,20 @@ test('the page reports its content height and it grows with each card', async ({
   // Every report is within what main accepts.
   for (const h of bridge.recorded.popupHeights) expect(h).toBeGreaterThanOrEqual(60);
 });
+
+test('pausing popups closes the open cards in the page too; the next call shows alone', async ({ bridge, context }) => {
+  const popup = await openView(context, bridge, 'popup');
+  const main = await openView(context, bridge, 'main');
+  const first = `${stamp()}_6`;
+  await ring(bridge.webhookUrl, first);
+  await expect(card(popup, first)).toBeVisible();
+  await main.evaluate(() => window.callpop.setPopupsPaused(true));
+  await expect(card(popup, first)).toHaveCount(0);
+  expect(bridge.popupVisible).toBe(false);
+  await main.evaluate(() => window.callpop.setPopupsPaused(false));
+  const next = `${stamp()}_7`;
+  await ring(bridge.webhookUrl, next, '02125550000');
+  await expect(card(popup, next)).toBeVisible();
+  await expect(popup.locator('article.card')).toHaveCount(1);
+  expect(bridge.popupVisible).toBe(true);
+});

@@ -53,6 +53,16 @@ export function PopupApp() {
     settingsRef.current = view?.settings;
   }, [view]);
 
+  // Main closes every card when popups are paused or turned off: so does the page.
+  useEffect(() => {
+    const offStatus = api().onStatus((st) => st.popupsPaused && setCards([]));
+    const offSettings = api().onSettings((v) => !v.settings.popup.enabled && setCards([]));
+    return () => {
+      offStatus();
+      offSettings();
+    };
+  }, []);
+
   const dismiss = useCallback((callId: string) => {
     setCards((cs) => cs.filter((c) => c.call.id !== callId));
     void api().dismissPopup(callId);
