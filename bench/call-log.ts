@@ -3,7 +3,8 @@
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CallRecord, CallResult } from '../shared/call-record';
 import { openCallLogStore } from '../main/core/call-log-store';
 
@@ -11,7 +12,7 @@ const recordCount = 100_000;
 const distinctNumbers = 30_000;
 const results: CallResult[] = ['answered', 'missed', 'answered-elsewhere'];
 
-function record(i: number, base: number): CallRecord {
+export function record(i: number, base: number): CallRecord {
   const started = new Date(base - i * 5 * 60_000);
   const n = (i * 7919) % distinctNumbers;
   const local = `555${String(1_000_000 + n).slice(1)}`.padEnd(10, '0');
@@ -83,6 +84,9 @@ export async function main(): Promise<void> {
       await s.close();
     }
 
+    // RSS of a fresh process holding the open 100k log (as the app's utility process does all day).
+    const rssLine = execFileSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--rss', dir], { encoding: 'utf8' });
+
     const store = await openCallLogStore(dir, { defaultCountry: 'TR' });
     const page = { offset: 0, limit: 100 };
     let found = 0;
@@ -118,6 +122,7 @@ export async function main(): Promise<void> {
     await fh.close();
 
     console.log(`call-log-file-100k: ${(bytes / 1e6).toFixed(1)} MB`);
+    process.stdout.write(rssLine);
     console.log(`call-log-open-100k: ${ms(median(opens))} ms`);
     console.log(`call-log-open-100k-cpu: ${ms(median(openCpu))} ms`);
     console.log(`call-log-search-number-100k: ${ms(number)} ms`);
@@ -133,4 +138,23 @@ export async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+/** Child mode: open the log in `dir`, let the number index build, and print the resident memory. */
+async function rss(dir: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  gc();
+  const before = process.memoryUsage();
+  const store = await openCallLogStore(dir, { defaultCountry: 'TR' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  store.query({ text: '0555 012 34' }, { offset: 0, limit: 100 });
+  gc();
+  const after = process.memoryUsage();
+  console.log(`call-log-rss-100k: ${(after.rss / 1e6).toFixed(0)} MB`);
+  // What the open log itself keeps alive (the RSS above also holds Node, tsx and V8's spare heap).
+  console.log(`call-log-heap-100k: ${((after.heapUsed - before.heapUsed) / 1e6).toFixed(0)} MB`);
+  await store.close();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--rss') await rss(process.argv[3] ?? '');
+  else await main();
+}

@@ -8,11 +8,11 @@ import type { LogFilter } from '../../shared/ipc/contract';
 import { silentLogger } from '../../shared/log';
 import type { Logger } from '../../shared/log';
 import { numberMatchKey } from '../../shared/phone';
-import { NumberKeys, decodeLine, entryLine, recordColumns, recordOf, rowOf, rowToObject, tombstoneLine } from './call-log/entry';
+import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowToObject, tombstoneLine } from './call-log/entry';
 import type { LogEntry } from './call-log/entry';
 import { compileFilter } from './call-log/filter';
 import { HayIndex } from './call-log/hay-index';
-import { JournalWriter, encodeLine, fileError, readLog } from './call-log/journal';
+import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './call-log/journal';
 import { acquireLock } from './call-log/lock';
 import { TimeOrder } from './call-log/time-order';
 
@@ -95,6 +95,7 @@ class FileCallLogStore implements CallLogStore {
     /** The live records by id (taken over from the loader). */
     private readonly byId: Map<string, LogEntry>,
     private readonly writer: JournalWriter | null,
+    private readonly reader: LogReader,
     private readonly release: (() => Promise<void>) | null,
     /** Ids the user deleted, oldest first (bounded by rememberedDeletions). */
     private readonly deleted: Set<string> = new Set(),
@@ -126,7 +127,12 @@ class FileCallLogStore implements CallLogStore {
       changes.push({ id: record.id, value: record });
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
-    await this.write(changes.filter((c) => this.pending.has(c.id) || this.byId.get(c.id)?.json !== rowOf(c.value!)));
+    await this.write(
+      changes.filter((c) => {
+        const stored = this.byId.get(c.id);
+        return this.pending.has(c.id) || stored === undefined || this.jsonOf(stored) !== rowOf(c.value!);
+      }),
+    );
   }
 
   isDeleted(id: string): boolean {
@@ -134,9 +140,18 @@ class FileCallLogStore implements CallLogStore {
     return p ? p.value === null && p.forget : this.deleted.has(id);
   }
 
+  /** The stored JSON of an entry: in memory until written, then read back from the file. */
+  jsonOf(e: LogEntry): string {
+    return e.json ?? this.reader.read(e.pos, e.len);
+  }
+
+  recordOf(e: LogEntry): CallRecord {
+    return rowToObject(this.jsonOf(e)) as CallRecord;
+  }
+
   get(id: string): CallRecord | undefined {
     const e = this.byId.get(id);
-    return e ? recordOf(e) : undefined;
+    return e ? this.recordOf(e) : undefined;
   }
 
   query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] } {
@@ -145,7 +160,7 @@ class FileCallLogStore implements CallLogStore {
     const records: CallRecord[] = [];
     let total = 0;
     for (const e of this.matching(filter, opts)) {
-      if (total >= offset && total < end) records.push(recordOf(e));
+      if (total >= offset && total < end) records.push(this.recordOf(e));
       total++;
     }
     return { total, records };
@@ -154,7 +169,7 @@ class FileCallLogStore implements CallLogStore {
   *iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord> {
     // Matches are collected first: an export that awaits between records must not see the order shift.
     const matches = [...this.matching(filter, opts)];
-    for (const e of matches) yield recordOf(e);
+    for (const e of matches) yield this.recordOf(e);
   }
 
   history(number: string, excludeId?: string): { count: number; missed: number; last: CallRecord | null } {
@@ -170,19 +185,19 @@ class FileCallLogStore implements CallLogStore {
         last ??= e;
       }
     }
-    return { count, missed, last: last ? recordOf(last) : null };
+    return { count, missed, last: last ? this.recordOf(last) : null };
   }
 
   openCalls(): CallRecord[] {
     return [...this.open]
       .map((id) => this.byId.get(id)!)
       .sort((a, b) => b.t - a.t)
-      .map(recordOf);
+      .map((e) => this.recordOf(e));
   }
 
   recent(sinceMs: number): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const e of this.order.items) if (e.end !== null && e.end >= sinceMs) out.push(recordOf(e));
+    for (const e of this.order.items) if (e.end !== null && e.end >= sinceMs) out.push(this.recordOf(e));
     return out;
   }
 
@@ -220,6 +235,7 @@ class FileCallLogStore implements CallLogStore {
     try {
       await this.writer?.close();
     } finally {
+      this.reader.close();
       await this.release?.();
     }
   }
@@ -228,12 +244,41 @@ class FileCallLogStore implements CallLogStore {
   maybeCompact(force = false): void {
     const writer = this.writer;
     if (!writer || !(force || needsCompaction(writer.lines, this.byId.size))) return;
-    const { byId, keys, deleted } = this;
-    writer.requestCompaction(function* () {
-      yield encodeLine(headerOf(keys.defaultCountry));
-      for (const e of byId.values()) yield encodeLine(entryLine(e));
-      // Remembered deletions survive the rewrite (and a restart) as tombstones.
-      for (const id of deleted) yield encodeLine(tombstoneLine(id));
+    const { byId, keys, deleted, reader } = this;
+    // Where each record's JSON lands in the new file, applied when reads switch to it.
+    let moved: { e: LogEntry; pos: number; len: number }[] = [];
+    let previous: { e: LogEntry; pos: number; len: number; json: string | null }[] = [];
+    const jsonOf = (e: LogEntry): string => this.jsonOf(e);
+    writer.requestCompaction({
+      *lines() {
+        moved = [];
+        const header = encodeLine(headerOf(keys.defaultCountry));
+        let offset = Buffer.byteLength(header);
+        yield header;
+        // The writer runs this between writes: no entry changes meanwhile.
+        for (const e of byId.values()) {
+          const json = jsonOf(e);
+          const line = encodeLine(entryLine(e, json));
+          const lineBytes = Buffer.byteLength(line);
+          const len = e.len >= 0 ? e.len : Buffer.byteLength(json);
+          moved.push({ e, pos: offset + lineBytes - 1 - len, len });
+          offset += lineBytes;
+          yield line;
+        }
+        // Remembered deletions survive the rewrite (and a restart) as tombstones.
+        for (const id of deleted) yield encodeLine(tombstoneLine(id));
+      },
+      switchTo(path) {
+        reader.switchTo(path);
+        previous = moved.map(({ e }) => ({ e, pos: e.pos, len: e.len, json: e.json }));
+        for (const m of moved) Object.assign(m.e, { pos: m.pos, len: m.len, json: null });
+        moved = [];
+      },
+      revert() {
+        reader.switchTo();
+        for (const p of previous) Object.assign(p.e, { pos: p.pos, len: p.len, json: p.json });
+        previous = [];
+      },
     });
   }
 
@@ -272,13 +317,13 @@ class FileCallLogStore implements CallLogStore {
     const p = this.pending.get(id);
     if (p) return p.value;
     const e = this.byId.get(id);
-    return e ? recordOf(e) : null;
+    return e ? this.recordOf(e) : null;
   }
 
   /** Records (including changes in flight) whose committed or pending state passes `pick`; parsed on demand. */
   private allLatest(pick: (e: LogEntry) => boolean): { id: string; record: () => CallRecord }[] {
     const out: { id: string; record: () => CallRecord }[] = [];
-    for (const [id, e] of this.byId) if (!this.pending.has(id) && pick(e)) out.push({ id, record: () => recordOf(e) });
+    for (const [id, e] of this.byId) if (!this.pending.has(id) && pick(e)) out.push({ id, record: () => this.recordOf(e) });
     for (const [id, p] of this.pending) {
       const value = p.value;
       if (value) out.push({ id, record: () => value });
@@ -296,10 +341,21 @@ class FileCallLogStore implements CallLogStore {
     const settle = (): void => {
       for (const c of changes) if (this.pending.get(c.id)?.token === token) this.pending.delete(c.id);
     };
-    const data = changes.map((c, i) => encodeLine(entries[i] ? entryLine(entries[i]) : tombstoneLine(c.id))).join('');
+    const lines = changes.map((c, i) => encodeLine(entries[i] ? entryLine(entries[i]) : tombstoneLine(c.id)));
     try {
-      await this.writer.append(data, changes.length, () => {
-        changes.forEach((c, i) => this.apply(c.id, entries[i] ?? null, c.forget === true));
+      await this.writer.append(lines.join(''), changes.length, (at) => {
+        let offset = at;
+        changes.forEach((c, i) => {
+          const e = entries[i];
+          const lineBytes = Buffer.byteLength(lines[i]!);
+          if (e) {
+            // On disk now: drop the JSON from memory, read it back from the file when needed.
+            const len = Buffer.byteLength(e.json!);
+            Object.assign(e, { pos: offset + lineBytes - 1 - len, len, json: null });
+          }
+          offset += lineBytes;
+          this.apply(c.id, e ?? null, c.forget === true);
+        });
         settle();
         this.maybeCompact();
       });
@@ -361,27 +417,39 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
       throw (err as NodeJS.ErrnoException).code ? fileError('open', dir, err) : err;
     }
   }
+  let reader: LogReader | null = null;
   try {
-    const loaded = await readLog(dir, logger);
+    // One descriptor both loads the file and reads records back later (see LogReader).
+    reader = await LogReader.open(dir);
     // Last line per id wins; a tombstone removes the id. Tombstones are remembered as deletions (those
     // of retention too, until the next compaction drops them: harmless, pruned calls get no updates).
     const latest = new Map<string, LogEntry>();
     const deleted = new Set<string>();
-    let header: Record<string, unknown> | null = null;
+    // (Assigned in the line callback, which TypeScript's narrowing does not see.)
+    let header = null as Record<string, unknown> | null;
     let undecodable = 0;
-    for (const line of loaded.lines) {
-      const d = decodeLine(line);
+    // A number's search keys are shared by all its calls: one copy each, detached from the file text.
+    const shared = new Map<string, string>();
+    const share = (k: string): string => {
+      let v = shared.get(k);
+      if (v === undefined) shared.set(k, (v = detached(k)));
+      return v;
+    };
+    const loaded = await readLog(dir, reader, logger, (content, pos, ascii) => {
+      const d = decodeLine(content, { pos, ascii });
       if (d === null) undecodable++;
       else if (d.kind === 'entry') {
+        d.entry.key = detached(d.entry.key);
+        d.entry.hay = share(d.entry.hay);
         latest.set(d.entry.id, d.entry);
         // A file from before deletions were remembered may hold a call brought back after a delete.
         deleted.delete(d.entry.id);
       } else if (d.kind === 'tombstone') {
         latest.delete(d.id);
-        rememberDeletion(deleted, d.id);
-      }
-      else header ??= d.header;
-    }
+        rememberDeletion(deleted, detached(d.id));
+      } else header ??= d.header;
+    });
+    shared.clear();
     if (undecodable > 0) logger.warn(`Call log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
     if (header !== null && header.version !== formatVersion) {
       throw new Error(`The call log in ${dir} was written by another version of Callpop (format ${String(header.version)}); update Callpop to read it`);
@@ -393,7 +461,7 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
       const columns = header !== null && Array.isArray(header.columns) ? (header.columns as unknown[]).map(String) : recordColumns;
       let invalid = 0;
       for (const [id, e] of latest) {
-        const parsed = callRecordSchema.safeParse(rowToObject(e.json, columns));
+        const parsed = callRecordSchema.safeParse(rowToObject(e.json ?? reader.read(e.pos, e.len), columns));
         if (parsed.success) latest.set(id, keys.entry(parsed.data));
         else {
           latest.delete(id);
@@ -401,22 +469,25 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
         }
       }
       if (invalid > 0) logger.warn(`Call log in ${dir}: ignored ${invalid} record(s) that are not valid call records`);
-      rewrite = latest.size > 0 || loaded.lines.length > 0;
+      rewrite = latest.size > 0 || loaded.lines > 0;
     } else if (header.country !== keys.defaultCountry) {
       // The stored search keys were made for another default country.
-      for (const e of latest.values()) Object.assign(e, keys.of(recordOf(e).number));
+      for (const e of latest.values()) Object.assign(e, keys.of((rowToObject(e.json ?? reader.read(e.pos, e.len)) as CallRecord).number));
       rewrite = true;
     }
     if (opts.readOnly && loaded.fileBytes > loaded.validBytes) logger.debug(`Call log in ${dir}: ignoring an incomplete last line (being written?)`);
     const writer = opts.readOnly
       ? null
-      : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines.length, headerOf(keys.defaultCountry), logger);
-    const store = new FileCallLogStore(dir, keys, latest, writer, release, deleted);
+      : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines, headerOf(keys.defaultCountry), logger);
+    // A new log file was just created by the writer: read records back from it.
+    if (writer) reader.ensureOpen();
+    const store = new FileCallLogStore(dir, keys, latest, writer, reader, release, deleted);
     store.maybeCompact(rewrite);
     // Build the number index soon after start-up rather than on the user's first search.
     if (!opts.readOnly) setTimeout(() => store.warmUp(), 20).unref();
     return store;
   } catch (err) {
+    reader?.close();
     await release?.();
     throw err;
   }

@@ -9,7 +9,7 @@ import type { CallRecord } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { openCallLogStore } from '../../main/core/call-log-store';
 import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
-import { encodeLine } from '../../main/core/call-log/journal';
+import { LogReader, encodeLine, readLog } from '../../main/core/call-log/journal';
 import type { CallLogStore } from '../../main/core/call-log-store';
 
 let dir: string;
@@ -363,6 +363,65 @@ describe('call log store', () => {
     s = await reopen(s);
     expect(s.isDeleted('gone')).toBe(false);
     expect(s.get('gone')?.id).toBe('gone');
+  });
+
+  it('reads records back from the file: non-ASCII text, after appends, after a compaction, and for a reader opened before it', async () => {
+    let s = await open();
+    const uni = (id: string, i: number): CallRecord =>
+      call(id, { number: `+90 555 ${i} — Çağrı “ü”`, recordings: [`https://pbx.example/rec/${id}/ğ€𝄞-${i}.mp3`], startedAt: local(2026, 11, 20, 8, i % 60) });
+    // Enough records that opening reads the file in several chunks.
+    const many = Array.from({ length: 1500 }, (_, i) => (i % 3 === 0 ? uni(`ü-${i}-çağrı-ıd`, i) : call(`plain-${i}`, { durationSec: i, startedAt: local(2026, 11, 20, 9, i % 60) })));
+    await s.put(many);
+    const expectAll = (store: CallLogStore): void => {
+      for (const r of many) expect(store.get(r.id)).toEqual(r);
+    };
+    expectAll(s);
+    s = await reopen(s);
+    expectAll(s);
+    // A reader holding the file open while the writer compacts it keeps reading the right records.
+    const reader = await open({ readOnly: true });
+    await s.put(Array.from({ length: 3000 }, (_, i) => ({ ...many[0]!, durationSec: i })));
+    const superseded = (await stat(join(dir, 'calls.jsonl'))).size;
+    await s.put([uni('after-ç', 7)]);
+    expect((await stat(join(dir, 'calls.jsonl'))).size).toBeLessThan(superseded / 2);
+    const latest = { ...many[0]!, durationSec: 2999 };
+    expect(s.get(many[0]!.id)).toEqual(latest);
+    expect(s.get('after-ç')).toEqual(uni('after-ç', 7));
+    for (const r of many.slice(1)) expect(s.get(r.id)).toEqual(r);
+    expectAll(reader);
+    // Appends after the compaction land at the right positions too, and the file reopens intact.
+    await s.put([uni('later-ğ', 8), call('later-plain')]);
+    expect(s.get('later-ğ')).toEqual(uni('later-ğ', 8));
+    expect(s.get('later-plain')).toEqual(call('later-plain'));
+    s = await reopen(s);
+    expect(s.size).toBe(many.length + 3);
+    expect(s.get(many[0]!.id)).toEqual(latest);
+    expect(s.query({ text: '555 42' }, all).records.map((r) => r.id)).toContain('ü-42-çağrı-ıd');
+  });
+
+  it('opening reads lines across chunk boundaries (also lines longer than a chunk) at their byte positions', async () => {
+    const lines = ['{"a":1}', 'ascii line', 'ç — “non-ASCII” 𝄞', 'x'.repeat(300), 'last ü'];
+    const bad = `${'0'.repeat(8)} damaged\n`;
+    await writeFile(join(dir, 'calls.jsonl'), encodeLine(lines[0]!) + encodeLine(lines[1]!) + bad + lines.slice(2).map(encodeLine).join('') + 'deadbeef torn');
+    const file = await readFile(join(dir, 'calls.jsonl'));
+    for (const chunk of [16, 64, 1 << 18]) {
+      const seen: string[] = [];
+      const warnings: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} };
+      const reader = await LogReader.open(dir);
+      try {
+        const loaded = await readLog(dir, reader, logger, (content, pos) => {
+          // The position is where the content's bytes are in the file.
+          expect(file.subarray(pos, pos + Buffer.byteLength(content)).toString('utf8')).toBe(content);
+          seen.push(content);
+        }, chunk);
+        expect(seen).toEqual(lines);
+        expect(loaded).toEqual({ lines: lines.length, validBytes: file.length - 'deadbeef torn'.length, fileBytes: file.length });
+        expect(warnings.join()).toMatch(/skipped 1 damaged line\(s\) \(line 3\)/);
+      } finally {
+        reader.close();
+      }
+    }
   });
 
   it('lets only one writer in, takes over a stale lock, and lets readers in', async () => {

@@ -28,8 +28,15 @@ export interface LogEntry {
   hay: string;
   /** Id of `hay` in the store's HayIndex, -1 until the first number search. */
   hid: number;
-  /** The record as stored (a JSON array, see recordColumns). */
-  readonly json: string;
+  /**
+   * The record as stored (a JSON array, see recordColumns) while it is not on disk yet; null once it
+   * is: then it is read back from the file (bytes [pos, pos + len)) when asked for. Keeping 100k
+   * records' JSON in memory cost about as much as the file; the utility process runs all day.
+   */
+  json: string | null;
+  /** Byte offset and length of the record JSON in the log file; -1 while json is held in memory. */
+  pos: number;
+  len: number;
 }
 
 /** The column order of stored records (written into the file header). */
@@ -45,7 +52,16 @@ export function rowToObject(json: string, columns: readonly string[] = recordCol
   return out;
 }
 
-export const recordOf = (e: LogEntry): CallRecord => rowToObject(e.json) as CallRecord;
+/**
+ * A copy of a string that does not keep the (large) string it was sliced from alive. V8 copies
+ * substrings shorter than 13 characters and slices longer ones, so a short id is rebuilt from two
+ * short copies (cheap); a long one goes through a JSON round trip.
+ */
+export function detached(s: string): string {
+  if (s.length < 13) return s;
+  if (s.length < 25) return s.slice(0, 12) + s.slice(12);
+  return JSON.parse(JSON.stringify(s)) as string;
+}
 
 /** Per-number keys, shared by the many calls of one number. */
 export class NumberKeys {
@@ -75,14 +91,17 @@ export class NumberKeys {
       ...this.of(r.number),
       hid: -1,
       json: rowOf(r),
+      pos: -1,
+      len: -1,
     };
   }
 }
 
-/** The content of a record line (without checksum and newline). */
-export function entryLine(e: LogEntry): string {
+/** The content of a record line (without checksum and newline); `json` when the entry's is on disk. */
+export function entryLine(e: LogEntry, json: string | null = e.json): string {
+  if (json === null) throw new Error(`entryLine: the record of ${e.id} is not in memory`);
   const r = e.result === null ? '' : callResults.indexOf(e.result);
-  return `${e.t} ${e.end ?? ''} ${directions.indexOf(e.direction)} ${r} ${statuses.indexOf(e.status)} ${e.seen ? 1 : 0} ${e.key} ${e.hay} ${JSON.stringify(e.id)}\t${e.json}`;
+  return `${e.t} ${e.end ?? ''} ${directions.indexOf(e.direction)} ${r} ${statuses.indexOf(e.status)} ${e.seen ? 1 : 0} ${e.key} ${e.hay} ${JSON.stringify(e.id)}\t${json}`;
 }
 
 export const tombstoneLine = (id: string): string => JSON.stringify(id);
@@ -112,8 +131,18 @@ function jsonString(text: string): string | null {
   }
 }
 
-/** Decodes a line's content (hand-parsed: it is the hot loop of opening the log); null when malformed. */
-export function decodeLine(content: string): DecodedLine {
+/** Where a line's content starts in the file, in bytes, and whether it is all ASCII (chars = bytes). */
+export interface LineAt {
+  pos: number;
+  ascii: boolean;
+}
+
+/**
+ * Decodes a line's content (hand-parsed: it is the hot loop of opening the log); null when malformed.
+ * With `at`, the entry keeps only the position of its record JSON in the file, and its strings are
+ * detached from `content` (which is a slice of the whole file text); without, it holds the JSON.
+ */
+export function decodeLine(content: string, at?: LineAt): DecodedLine {
   const first = content.charCodeAt(0);
   if (first === 0x7b /* { */) {
     try {
@@ -151,6 +180,23 @@ export function decodeLine(content: string): DecodedLine {
   if (Number.isNaN(t) || Number.isNaN(end) || !direction || result === undefined || !status || !(seen === 0 || seen === 1) || id === null || id === '') return null;
   return {
     kind: 'entry',
-    entry: { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), hid: -1, json: content.slice(tab + 1) },
+    entry: at
+      ? {
+          id: detached(id),
+          t,
+          end,
+          direction,
+          result,
+          status,
+          seen: seen === 1,
+          key: content.slice(s6, s7 - 1),
+          hay: content.slice(s7, s8 - 1),
+          hid: -1,
+          json: null,
+          // Everything before the tab is ASCII but the id; count the id's bytes only when it is not.
+          pos: at.pos + (at.ascii ? tab + 1 : Buffer.byteLength(content.slice(0, tab + 1))),
+          len: at.ascii ? content.length - tab - 1 : Buffer.byteLength(content.slice(tab + 1)),
+        }
+      : { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), hid: -1, json: content.slice(tab + 1), pos: -1, len: -1 },
   };
 }

@@ -2,12 +2,15 @@
 // line of an id wins) or a tombstone {"deleted": id}. Writes are grouped: everything appended while a
 // write is in flight goes out in the next single write + fdatasync, and only then is acknowledged.
 import { crc32 } from 'node:zlib';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, open as openCb, openSync, read as readCb, readSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log';
 
 export const logFileName = 'calls.jsonl';
+const readAsync = promisify(readCb);
 const compactTempName = 'calls.jsonl.compact';
 const newline = 0x0a;
 
@@ -30,51 +33,145 @@ export function fileError(verb: 'write' | 'open' | 'read', dir: string, err: unk
   return new Error(`Cannot ${verb} the call log in ${dir}: ${reason}`, { cause: err });
 }
 
+/**
+ * Reads records back from the log file by byte position. It holds one descriptor on the file it
+ * loaded, so positions stay right even if another process replaces the file (a compaction by the
+ * writer while `callpop log` reads); the writer moves it to the compacted file with switchTo.
+ */
+export class LogReader {
+  private constructor(
+    private readonly dir: string,
+    private fd: number | null,
+  ) {}
+
+  /** Opens the log file of `dir` (no descriptor while there is no file yet). */
+  static async open(dir: string): Promise<LogReader> {
+    try {
+      return new LogReader(dir, await promisify(openCb)(join(dir, logFileName), 'r'));
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return new LogReader(dir, null);
+      throw fileError('read', dir, err);
+    }
+  }
+
+  /** Reads up to `length` bytes at file offset `position` into buf[offset…]; 0 at the end (or with no file). */
+  async readAt(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    if (this.fd === null) return 0;
+    try {
+      return (await readAsync(this.fd, buf, offset, length, position)).bytesRead;
+    } catch (err) {
+      throw fileError('read', this.dir, err);
+    }
+  }
+
+  /** For a writer that has just created the file. */
+  ensureOpen(): void {
+    this.fd ??= openSync(join(this.dir, logFileName), 'r');
+  }
+
+  read(pos: number, len: number): string {
+    if (this.fd === null) throw new Error(`Cannot read the call log in ${this.dir}: it is closed`);
+    const buf = Buffer.allocUnsafe(len);
+    for (let off = 0; off < len; ) {
+      const n = readSync(this.fd, buf, off, len - off, pos + off);
+      if (n === 0) throw new Error(`Cannot read the call log in ${this.dir}: a record lies past the end of the file`);
+      off += n;
+    }
+    return buf.toString('utf8');
+  }
+
+  /** Reads from `path` from now on (a compacted file; the log itself to go back). */
+  switchTo(path: string = join(this.dir, logFileName)): void {
+    const fd = openSync(path, 'r');
+    const old = this.fd;
+    this.fd = fd;
+    if (old !== null) closeSync(old);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
 export interface LoadedLog {
-  /** Content (after the checksum) of every line whose checksum is right, in file order. */
-  lines: string[];
+  /** Lines whose checksum is right. */
+  lines: number;
   /** Bytes up to the end of the last valid line. */
   validBytes: number;
   fileBytes: number;
 }
 
-/** Reads the log; invalid lines in the middle are skipped (and reported), a bad tail is left out of validBytes. */
-export async function readLog(dir: string, logger: Logger): Promise<LoadedLog> {
+/** A valid line: its content (after the checksum), the content's byte offset in the file, and whether
+ * the line is all ASCII (character offsets in it are byte offsets). */
+export type LineHandler = (content: string, pos: number, ascii: boolean) => void;
+
+/** Bytes read at a time when opening (a chunk's text is garbage once its lines are decoded). */
+export const defaultChunkBytes = 1 << 18;
+
+/**
+ * Reads the log through `reader`, handing each valid line to `onLine` in file order; invalid lines in
+ * the middle are skipped (and reported), a bad tail is left out of validBytes. The file is read in
+ * chunks of whole lines, so opening never holds the whole file (twice: bytes and text) at once.
+ */
+export async function readLog(dir: string, reader: LogReader, logger: Logger, onLine: LineHandler, chunkBytes = defaultChunkBytes): Promise<LoadedLog> {
   const path = join(dir, logFileName);
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return { lines: [], validBytes: 0, fileBytes: 0 };
-    throw fileError('read', dir, err);
-  }
-  // One decode of the whole file is much faster than per-line Buffer slices. Damaged bytes may decode
-  // to U+FFFD, which fails the checksum; "\n" bytes never occur inside UTF-8 sequences, so line
-  // numbers match the bytes. One slice per line: garbage is what costs most when opening 100k lines.
-  const text = buf.toString('utf8');
-  const lines: string[] = [];
-  const skipped: { lineNo: number; validBefore: number }[] = [];
+  let buf = Buffer.allocUnsafe(chunkBytes);
+  /** File offset of buf[0]; bytes [0, carry) of buf are a line begun in the previous chunk. */
+  let filePos = 0;
+  let carry = 0;
   let lineNo = 0;
-  let lastValid = -1;
-  // Text after the last "\n" is a torn write (never acknowledged).
-  for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
-    if (end - start > 9 && text.charCodeAt(start + 8) === 0x20) {
-      const crc = hex8(text, start);
-      const content = text.slice(start + 9, end);
-      if (crc !== -1 && crc32(content) === crc) {
-        lines.push(content);
-        lastValid = lineNo++;
-        continue;
-      }
+  let valid = 0;
+  let validBytes = 0;
+  const skipped: { lineNo: number; validBefore: number }[] = [];
+  for (;;) {
+    if (carry === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, carry);
+      buf = bigger;
     }
-    skipped.push({ lineNo: ++lineNo, validBefore: lines.length });
+    const n = await reader.readAt(buf, carry, buf.length - carry, filePos + carry);
+    // Bytes after the last "\n" are a torn write (never acknowledged).
+    if (n === 0) break;
+    const filled = carry + n;
+    const last = buf.lastIndexOf(newline, filled - 1);
+    if (last === -1) {
+      carry = filled;
+      continue;
+    }
+    // One decode per chunk is much faster than per-line Buffer slices. Damaged bytes may decode to
+    // U+FFFD, which fails the checksum; "\n" bytes never occur inside UTF-8 sequences, so chunks end
+    // on whole characters and the text's lines are the bytes' lines.
+    const text = buf.toString('utf8', 0, last + 1);
+    const allAscii = text.length === last + 1;
+    let byteStart = 0;
+    for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
+      const at = allAscii ? start : byteStart;
+      const byteEnd = allAscii ? end : buf.indexOf(newline, byteStart);
+      byteStart = byteEnd + 1;
+      lineNo++;
+      if (end - start > 9 && text.charCodeAt(start + 8) === 0x20) {
+        const crc = hex8(text, start);
+        const content = text.slice(start + 9, end);
+        if (crc !== -1 && crc32(content) === crc) {
+          onLine(content, filePos + at + 9, allAscii || byteEnd - at === end - start);
+          valid++;
+          validBytes = filePos + byteEnd + 1;
+          continue;
+        }
+      }
+      skipped.push({ lineNo, validBefore: valid });
+    }
+    buf.copy(buf, 0, last + 1, filled);
+    carry = filled - last - 1;
+    filePos += last + 1;
   }
   // Invalid lines after the last valid one are a torn tail (cut off by the writer), not damage in the middle.
-  const middle = skipped.filter((s) => s.validBefore < lines.length).map((s) => s.lineNo);
+  const middle = skipped.filter((s) => s.validBefore < valid).map((s) => s.lineNo);
   if (middle.length > 0) {
     logger.warn(`Call log ${path}: skipped ${middle.length} damaged line(s) (line ${middle.slice(0, 5).join(', ')}${middle.length > 5 ? ', …' : ''})`);
   }
-  return { lines, validBytes: byteOffsetAfterLine(buf, lineNo + 1, lastValid), fileBytes: buf.length };
+  return { lines: valid, validBytes, fileBytes: filePos + carry };
 }
 
 /** The 8 hex digits at text[at] as a number, or -1. */
@@ -89,19 +186,11 @@ function hex8(text: string, at: number): number {
   return n;
 }
 
-/** Byte offset just past line `index` (0-based; -1 → 0), found by counting newlines back from the end. */
-function byteOffsetAfterLine(buf: Buffer, pieces: number, index: number): number {
-  if (index < 0) return 0;
-  // The file has pieces - 1 newlines; newline number k (0-based) ends line k.
-  let pos = buf.length;
-  for (let k = pieces - 2; k >= index; k--) pos = buf.lastIndexOf(newline, pos - 1);
-  return pos + 1;
-}
-
 interface Batch {
   data: string;
   lines: number;
-  onDurable: () => void;
+  /** Gets the byte offset in the file where `data` was written. */
+  onDurable: (at: number) => void;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -114,7 +203,7 @@ export class JournalWriter {
   private size: number;
   private needsTruncate = false;
   private closed = false;
-  private compactRequest: (() => Iterable<string>) | null = null;
+  private compactRequest: Compaction | null = null;
   /** Lines in the file (live + superseded), to decide when to compact. */
   lines: number;
   /** After a failed compaction, wait until the file has doubled before trying again. */
@@ -156,8 +245,8 @@ export class JournalWriter {
     return new JournalWriter(dir, fh, validBytes, lines, logger);
   }
 
-  /** Resolves once `data` (whole lines) is on disk; `onDurable` runs just before, in append order. */
-  append(data: string, lines: number, onDurable: () => void): Promise<void> {
+  /** Resolves once `data` (whole lines) is on disk; `onDurable(offset of data in the file)` runs just before, in append order. */
+  append(data: string, lines: number, onDurable: (at: number) => void): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`The call log in ${this.dir} is closed`));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ data, lines, onDurable, resolve, reject });
@@ -166,9 +255,9 @@ export class JournalWriter {
   }
 
   /** Rewrites the file with only `lines()` (run between writes, never during one). */
-  requestCompaction(lines: () => Iterable<string>): void {
+  requestCompaction(compaction: Compaction): void {
     if (this.lines < this.retryCompactionAt) return;
-    this.compactRequest = lines;
+    this.compactRequest = compaction;
     this.kick();
   }
 
@@ -198,6 +287,7 @@ export class JournalWriter {
 
   private async writeBatch(batch: Batch[]): Promise<void> {
     const buf = Buffer.from(batch.length === 1 ? batch[0]!.data : batch.map((b) => b.data).join(''), 'utf8');
+    const start = this.size;
     try {
       if (this.needsTruncate) {
         await this.fh.truncate(this.size);
@@ -219,9 +309,12 @@ export class JournalWriter {
     }
     this.size += buf.length;
     for (const b of batch) this.lines += b.lines;
+    let at = start;
     for (const b of batch) {
+      const offset = at;
+      at += batch.length === 1 ? buf.length : Buffer.byteLength(b.data);
       try {
-        b.onDurable();
+        b.onDurable(offset);
       } catch (err) {
         // The data is on disk whatever the in-memory bookkeeping did; say so rather than hang the put.
         this.logger.error(`Call log in ${this.dir}: ${err instanceof Error ? err.message : String(err)}`);
@@ -230,10 +323,12 @@ export class JournalWriter {
     for (const b of batch) b.resolve();
   }
 
-  private async compact(lines: () => Iterable<string>): Promise<void> {
+  private async compact(compaction: Compaction): Promise<void> {
     this.compactRequest = null;
     const path = join(this.dir, logFileName);
     const temp = join(this.dir, compactTempName);
+    let switched = false;
+    let renamed = false;
     try {
       const out = await open(temp, 'w');
       let size = 0;
@@ -241,7 +336,7 @@ export class JournalWriter {
       try {
         let chunk: string[] = [];
         let chunkLen = 0;
-        for (const line of lines()) {
+        for (const line of compaction.lines()) {
           chunk.push(line);
           count++;
           chunkLen += line.length;
@@ -256,23 +351,37 @@ export class JournalWriter {
       } finally {
         await out.close();
       }
-      await this.fh.close();
+      // Records are read from the complete new file from now on (it becomes the log by the rename).
+      compaction.switchTo(temp);
+      switched = true;
       try {
+        await this.fh.close();
         await rename(temp, path);
-        await syncDir(this.dir);
+        renamed = true;
         this.size = size;
         this.lines = count;
         this.needsTruncate = false;
+        await syncDir(this.dir);
       } finally {
         this.fh = await open(path, 'a');
       }
       this.logger.info(`Call log ${path}: compacted to ${size} bytes`);
     } catch (err) {
-      await unlink(temp).catch(() => {});
+      if (switched && !renamed) compaction.revert();
+      if (!renamed) await unlink(temp).catch(() => {});
       this.retryCompactionAt = this.lines * 2;
       this.logger.warn(`Call log ${path}: compaction failed, keeping the current file (${fileError('write', this.dir, err).message})`);
     }
   }
+}
+
+/** A rewrite of the log with only live lines. */
+export interface Compaction {
+  lines(): Iterable<string>;
+  /** The new file is complete at `path` and about to replace the log: read records from it. */
+  switchTo(path: string): void;
+  /** Replacing the log failed: read records from the log again, at their old positions. */
+  revert(): void;
 }
 
 async function writeAll(fh: FileHandle, text: string): Promise<number> {
