@@ -158,7 +158,12 @@ export class CallpopService {
       this.logger.error(`Tracker failed on a ${parsed.event.type} event: ${(e as Error).message}`);
       return Promise.resolve(ok);
     }
-    if (updates.length === 0 && this.dirty.size === 0) return Promise.resolve(ok);
+    if (updates.length === 0) {
+      // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
+      // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
+      // accepted before, and write what earlier failed writes left dirty.
+      return this.tail.then(() => (this.dirty.size > 0 ? this.commit([]) : undefined)).then(() => ok);
+    }
     return this.commit(updates).then(() => ok);
   }
 

@@ -155,6 +155,33 @@ describe('CallpopService over HTTP', () => {
     expect(all(s).map((r) => [r.id, r.status])).toEqual([['261124121900_10', 'ringing']]);
   });
 
+  it('a retry that arrives while the first delivery is still being written is not acknowledged before it (503 if that write fails)', async () => {
+    const s = await startService(await tempDir(), '202');
+    const realPut = s.store.put.bind(s.store);
+    let failFirst: (e: Error) => void = () => {};
+    let calls = 0;
+    s.store.put = (records) => {
+      // The first write hangs until the test fails it; later ones go through.
+      if (calls++ === 0) return new Promise<void>((_, reject) => (failFirst = reject));
+      return realPut(records);
+    };
+    const rings = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124122100' } })[2]!;
+    const first = s.ingest(rings);
+    const retry = s.ingest(rings);
+    let retryAnswered = false;
+    void retry.finally(() => (retryAnswered = true)).catch(() => {});
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(retryAnswered).toBe(false);
+    } finally {
+      failFirst(new Error('EIO: i/o error'));
+    }
+    await expect(first).rejects.toThrow(/EIO/);
+    // The retry wrote what the failed write left behind: durable when it resolves.
+    expect(await retry).toEqual({ status: 'ok' });
+    expect(all(s).map((r) => [r.id, r.status])).toEqual([['261124122100_10', 'ringing']]);
+  });
+
   it('a missed incoming call stays unseen in the log (drives the badge); an answered one does not', async () => {
     const s = await startService(await tempDir(), '202');
     await postAll(s, flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124121700' } }));
