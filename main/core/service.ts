@@ -81,6 +81,7 @@ export class CallpopService {
   private tickTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private settingsQueue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -179,7 +180,16 @@ export class CallpopService {
   }
 
   /** Apply new settings: rebinds only when the listening parameters changed. */
-  async updateSettings(settings: Settings): Promise<void> {
+  updateSettings(settings: Settings): Promise<void> {
+    // One change at a time: two overlapping rebinds would each start a listener (one leaked, holding
+    // its port, or failing with "port in use"), and close() must not race a rebind.
+    const run = this.settingsQueue.then(() => this.applySettings(settings));
+    this.settingsQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async applySettings(settings: Settings): Promise<void> {
+    if (this.closed) return;
     if (!settings.webhookSecret) settings = { ...settings, webhookSecret: this.current.webhookSecret };
     const before = this.current;
     this.current = settings;
@@ -207,6 +217,7 @@ export class CallpopService {
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.settingsQueue;
     await this.listener?.close();
     this.listener = null;
     await this.flush();

@@ -315,6 +315,27 @@ describe('CallpopService over HTTP', () => {
     expect(s.store.openCalls().map((r) => r.id)).toEqual(s.openCalls().map((r) => r.id));
   });
 
+  it('overlapping settings changes rebind one after the other: one listener, on the last settings', async () => {
+    const s = await startService(await tempDir(), '202');
+    const ports = [s.port!];
+    const secrets = ['second_secret_0123456789', 'third_secret_01234567890'];
+    s.onStatus((st) => st.state.state === 'listening' && ports.push(st.state.port));
+    await Promise.all(secrets.map((webhookSecret) => s.updateSettings(settingsFor('202', { webhookSecret }))));
+    expect(s.status().state).toMatchObject({ state: 'listening', url: expect.stringContaining(secrets[1]!) });
+    const ringing = flowRequests(findSeedFlow('incoming-missed')!)[2]!;
+    expect((await sendWebhook(`http://127.0.0.1:${s.port}/webhook/${secrets[1]}`, ringing)).status).toBe(200);
+    // Every earlier listener is closed (none left holding its port).
+    for (const port of new Set(ports.filter((p) => p !== s.port))) {
+      await expect(sendWebhook(`http://127.0.0.1:${port}/webhook/${secrets[1]}`, ringing)).rejects.toThrow();
+    }
+    // Closing while a change is under way leaves nothing listening either.
+    const change = s.updateSettings(settingsFor('202', { webhookSecret: 'fourth_secret_0123456789' }));
+    await s.close();
+    await change;
+    expect(s.port).toBeNull();
+    for (const port of new Set(ports)) await expect(sendWebhook(`http://127.0.0.1:${port}/webhook/x`, ringing)).rejects.toThrow();
+  });
+
   it('closes a call that keeps ringing as missed on the timer and persists it', async () => {
     let now = Date.parse('2026-11-24T12:00:00Z');
     const dataDir = await tempDir();
