@@ -1,7 +1,7 @@
 // CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import type { CallRecord, CallUpdate, EndedCall } from '../../shared/call-record';
+import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../shared/call-record';
 import type { ServiceState } from '../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../shared/log';
 import type { Settings } from '../../shared/settings';
@@ -241,7 +241,9 @@ export class CallpopService {
   private commit(all: CallUpdate[]): Promise<void> {
     // A call the user deleted while it was open stays deleted: its later updates are dropped (a call id
     // names one PBX call, so an update of a deleted id is never a new call).
-    const updates = all.filter((u) => !this.store.isDeleted(u.record.id));
+    // A record the log would refuse (a tracker bug) is dropped here, with a log line: re-queued as
+    // dirty it would fail every later write, and every webhook after it would get 503 for ever.
+    const updates = all.filter((u) => !this.store.isDeleted(u.record.id) && this.valid(u.record));
     const seq = ++this.commitSeq;
     const byId = new Map<string, CallRecord>(this.dirty);
     this.dirty.clear();
@@ -266,6 +268,15 @@ export class CallpopService {
     });
     this.tail = done.catch(() => {});
     return done;
+  }
+
+  private valid(r: CallRecord): boolean {
+    const parsed = callRecordSchema.safeParse(r);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}); not saved`);
+    }
+    return parsed.success;
   }
 
   private emit(updates: CallUpdate[]): void {

@@ -182,6 +182,25 @@ describe('CallpopService over HTTP', () => {
     expect(all(s).map((r) => [r.id, r.status])).toEqual([['261124122100_10', 'ringing']]);
   });
 
+  it('a record the log would refuse (a tracker bug) is dropped and logged, and does not block later webhooks', async () => {
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+    const s = await CallpopService.start({ dataDir: await tempDir(), settings: settingsFor('202'), logger });
+    services.push(s);
+    const requests = flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124122200' } });
+    const tracker = (s as unknown as { tracker: { apply: (e: unknown) => CallUpdate[] } }).tracker;
+    const apply = tracker.apply.bind(tracker);
+    // The tracker's update for the ringing call comes out with 17 recordings (the log allows 16).
+    tracker.apply = (e) => apply(e).map((u) => ({ ...u, record: { ...u.record, recordings: Array.from({ length: 17 }, (_, i) => `https://pbx/${i}.mp3`) } }));
+    expect(await postAll(s, requests.slice(0, 3))).toEqual([200, 200, 200]);
+    expect(errors.join('\n')).toMatch(/invalid record for call "261124122200_12" \(recordings/);
+    tracker.apply = apply;
+    // Later webhooks are written as usual (nothing left queued that would fail every write).
+    const other = flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124122300' } });
+    expect(await postAll(s, other)).toEqual([200, 200, 200, 200]);
+    expect(all(s).map((r) => [r.id, r.result])).toEqual([['261124122300_12', 'missed']]);
+  });
+
   it('a missed incoming call stays unseen in the log (drives the badge); an answered one does not', async () => {
     const s = await startService(await tempDir(), '202');
     await postAll(s, flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124121700' } }));
