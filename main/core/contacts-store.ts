@@ -42,6 +42,7 @@ export const foldName = (text: string): string =>
 class FileContactsStore implements ContactsStore {
   private byKey = new Map<string, string>();
   private folded: { name: string; contact: Contact }[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
@@ -68,14 +69,24 @@ class FileContactsStore implements ContactsStore {
 
   async import(text: string, fileName: string): Promise<{ imported: number; total: number }> {
     const incoming = parseContacts(text, fileName);
-    const names = new Set(incoming.map((c) => foldName(c.name)));
-    const merged = [...this.contacts.filter((c) => !names.has(foldName(c.name))), ...incoming];
-    await this.save(merged);
-    return { imported: incoming.length, total: merged.length };
+    // Merged with the contacts as they are when its turn comes, not when it was asked for.
+    return this.serially(async () => {
+      const names = new Set(incoming.map((c) => foldName(c.name)));
+      const merged = [...this.contacts.filter((c) => !names.has(foldName(c.name))), ...incoming];
+      await this.save(merged);
+      return { imported: incoming.length, total: merged.length };
+    });
   }
 
-  async clear(): Promise<void> {
-    await this.save([]);
+  clear(): Promise<void> {
+    return this.serially(() => this.save([]));
+  }
+
+  /** Changes run one at a time: two overlapping imports must not each start from the same contacts (one would be lost). */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   setDefaultCountry(country: string): void {

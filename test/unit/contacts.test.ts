@@ -135,6 +135,18 @@ describe('contacts store', () => {
     expect((await openContactsStore(dir)).size).toBe(0);
   });
 
+  it('runs overlapping imports one after the other (neither is lost)', async () => {
+    const store = await openContactsStore(dir, { defaultCountry: 'TR' });
+    const results = await Promise.all([
+      store.import('Name,Mobile\nAyşe,0555 123 99 88\n', 'a.csv'),
+      store.import('Name,Mobile\nBora,0555 000 11 22\n', 'b.csv'),
+      store.import('Name,Mobile\nCem,0555 333 44 55\n', 'c.csv'),
+    ]);
+    expect(results.map((r) => r.total)).toEqual([1, 2, 3]);
+    expect(store.all().map((c) => c.name)).toEqual(['Ayşe', 'Bora', 'Cem']);
+    expect((await openContactsStore(dir, { defaultCountry: 'TR' })).all().map((c) => c.name)).toEqual(['Ayşe', 'Bora', 'Cem']);
+  });
+
   it('keeps the current contacts when an import fails', async () => {
     const store = await openContactsStore(dir, { defaultCountry: 'TR' });
     await store.import('Name,Phone\nJane,0555 123 99 88\n', 'a.csv');
