@@ -12,7 +12,7 @@ const recordCount = 100_000;
 const distinctNumbers = 30_000;
 const results: CallResult[] = ['answered', 'missed', 'answered-elsewhere'];
 
-export function record(i: number, base: number): CallRecord {
+function record(i: number, base: number): CallRecord {
   const started = new Date(base - i * 5 * 60_000);
   const n = (i * 7919) % distinctNumbers;
   const local = `555${String(1_000_000 + n).slice(1)}`.padEnd(10, '0');
