@@ -106,7 +106,10 @@ export class PopupController {
       this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record }, timer: null });
     }
     for (const [id, card] of [...this.cards]) {
-      // A fresh page shows live calls only; an ended card was about to close anyway.
+      // Updated while the snapshot was in flight: the page was already sent that update live, and
+      // an ended card among them is a call the user may be looking at right now, not a stale one.
+      if (seen.has(id)) continue;
+      // A fresh page shows live calls only; an ended card from before the reload was about to close anyway.
       if (card.last.record.status === 'ended') this.close(id);
       else this.o.window.send(card.last);
     }

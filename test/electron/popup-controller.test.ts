@@ -147,6 +147,19 @@ describe('PopupController.restore (popup page loaded, e.g. after an app restart)
     expect(win.shown).toBe(0);
   });
 
+  it('a call that rang and ended while the snapshot was in flight keeps its card (the page already has it)', async () => {
+    const { pc, win } = setup({ autoCloseSec: 0 });
+    let answer!: (calls: CallView[]) => void;
+    const restored = pc.restore(() => new Promise((ok) => (answer = ok)));
+    pc.onCallUpdate({ change: 'ringing', record: ringing('live') });
+    pc.onCallUpdate({ change: 'ended', record: ended(ringing('live'), 'answered-elsewhere') });
+    answer([]);
+    await restored;
+    expect(pc.openCards).toEqual(['live']);
+    expect(win.hidden).toBe(0);
+    expect(win.sent).toEqual(['ringing:live', 'ended:live']);
+  });
+
   it('respects pause, disabled popups and externalOnly like a live push', async () => {
     const { pc, win, set } = setup({ externalOnly: true });
     await pc.restore(async () => [ringing('int', '204')]);
