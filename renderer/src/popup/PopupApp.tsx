@@ -12,8 +12,8 @@ import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
 
 interface Card {
   call: CallView;
-  /** When the card should close by itself (ms since epoch), once the call is over. */
-  closeAt: number | null;
+  /** When this page learnt the call was over (ms since epoch); it closes autoCloseSec later. */
+  endedAt: number | null;
 }
 
 /** Reports the element's height (plus the popup's padding) to main whenever it changes. */
@@ -46,12 +46,9 @@ export function PopupApp() {
   const [cards, setCards] = useState<Card[]>([]);
   // Announced at render time, so the number is formatted with the settings even if they load later.
   const [announced, setAnnounced] = useState<CallView | null>(null);
-  const settingsRef = useRef(view?.settings);
   useTheme(view?.settings.theme);
-
-  useEffect(() => {
-    settingsRef.current = view?.settings;
-  }, [view]);
+  // Unknown until the settings have loaded: no card closes by itself before then.
+  const autoCloseSec = view?.settings.popup.autoCloseSec ?? null;
 
   // Main closes every card when popups are paused or turned off: so does the page.
   useEffect(() => {
@@ -69,22 +66,18 @@ export function PopupApp() {
   }, []);
 
   useEffect(() => {
-    const autoClose = (call: CallView): number | null => {
-      if (call.status !== 'ended') return null;
-      const sec = settingsRef.current?.popup.autoCloseSec ?? 8;
-      return sec > 0 ? Date.now() + sec * 1000 : null;
-    };
     const off = api().onCallUpdate(({ change, record: call }) => {
       setCards((cs) => {
         const i = cs.findIndex((c) => c.call.id === call.id);
         if (i >= 0) {
           const next = cs.slice();
-          next[i] = { call, closeAt: autoClose(call) };
+          const was = cs[i]!;
+          next[i] = { call, endedAt: call.status !== 'ended' ? null : (was.endedAt ?? Date.now()) };
           return next;
         }
         // Main sends only calls it shows; an ended call without a card here has nothing to show.
         if (call.status === 'ended') return cs;
-        return [{ call, closeAt: null }, ...cs];
+        return [{ call, endedAt: null }, ...cs];
       });
       if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
     });
@@ -93,21 +86,24 @@ export function PopupApp() {
     return off;
   }, []);
 
-  // One timer for the soonest auto-close.
+  // One timer for the soonest auto-close (0 = until dismissed).
   useEffect(() => {
-    const due = cards.map((c) => c.closeAt).filter((t): t is number => t !== null);
+    if (!autoCloseSec) return;
+    const closeAt = (c: Card) => (c.endedAt === null ? null : c.endedAt + autoCloseSec * 1000);
+    const due = cards.map(closeAt).filter((t): t is number => t !== null);
     if (due.length === 0) return;
     const t = setTimeout(
       () => {
         const now = Date.now();
-        const gone = cards.filter((c) => c.closeAt !== null && c.closeAt <= now).map((c) => c.call.id);
-        setCards((cs) => cs.filter((c) => c.closeAt === null || c.closeAt > now));
+        const over = (c: Card) => (closeAt(c) ?? Infinity) <= now;
+        const gone = cards.filter(over).map((c) => c.call.id);
+        setCards((cs) => cs.filter((c) => !over(c)));
         for (const id of gone) void api().dismissPopup(id);
       },
       Math.max(0, Math.min(...due) - Date.now()),
     );
     return () => clearTimeout(t);
-  }, [cards]);
+  }, [cards, autoCloseSec]);
 
   // Esc dismisses the focused card, else the newest one.
   useEffect(() => {
