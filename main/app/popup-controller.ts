@@ -2,7 +2,7 @@
 // (so the popup renderer just shows the calls it is sent): a card opens when a call of this
 // extension starts ringing (the core only pushes those) or is transferred to it, follows the call, and closes on dismiss or
 // `autoCloseSec` after the call ended (answered elsewhere, missed, hung up). No cards → hidden.
-// When the popup page (re)loads, restore() re-sends the open cards and adds the core's live calls
+// When the popup page (re)loads, restore() re-sends every open card and adds the core's live calls
 // (after an app restart), so the page and the window's visibility never disagree.
 import type { CallView } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
@@ -106,12 +106,12 @@ export class PopupController {
       this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record }, timer: null });
     }
     for (const [id, card] of [...this.cards]) {
-      // Updated while the snapshot was in flight: the page was already sent that update live, and
-      // an ended card among them is a call the user may be looking at right now, not a stale one.
+      // Updated while the snapshot was in flight: the page was already sent that update live.
       if (seen.has(id)) continue;
-      // A fresh page shows live calls only; an ended card from before the reload was about to close anyway.
-      if (card.last.record.status === 'ended') this.close(id);
-      else this.o.window.send(card.last);
+      // Every open card again, ended ones included: pushes queued before the page was ready reach
+      // it anyway (the page keeps one card per call), and an ended card may still be wanted (its
+      // recording's Download button) until it closes by its own timer or is dismissed.
+      this.o.window.send(card.last);
     }
     if (this.cards.size > 0) this.o.window.show();
   }

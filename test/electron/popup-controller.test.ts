@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { PopupController } from '../../main/app/popup-controller';
 import { isInternalNumber, popupBounds } from '../../main/app/window-options';
 import type { CallView } from '../../shared/ipc/contract';
@@ -125,15 +125,32 @@ describe('PopupController.restore (popup page loaded, e.g. after an app restart)
     expect(win.sent).toEqual([]);
   });
 
-  it('a reloaded page gets the open live cards again; ended ones close', async () => {
-    const { pc, win } = setup({ autoCloseSec: 0 });
+  it('a reloaded page gets every open card again, ended ones included (they keep their close timer)', async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const { pc, win } = setup({ autoCloseSec: 8 });
     pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
     pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
     pc.onCallUpdate({ change: 'missed', record: ended(ringing('b')) });
     win.sent.length = 0;
     await pc.restore(async () => [ringing('a')]);
-    expect(win.sent).toEqual(['ringing:a']);
+    expect(win.sent).toEqual(['ringing:a', 'missed:b']);
+    expect(pc.openCards).toEqual(['a', 'b']);
+    vi.advanceTimersByTime(8000);
     expect(pc.openCards).toEqual(['a']);
+  });
+
+  it('a call that rang and ended before the page was ready is not closed by the restore', async () => {
+    // The updates were queued for the loading page and reach it on rendererReady; main must keep
+    // following the call (the recording arrives later).
+    const { pc, win } = setup({ autoCloseSec: 0 });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('q') });
+    pc.onCallUpdate({ change: 'ended', record: ended(ringing('q'), 'answered-elsewhere') });
+    await pc.restore(async () => []);
+    pc.onCallUpdate({ change: 'recording', record: { ...ended(ringing('q'), 'answered-elsewhere'), recordings: ['https://pbx/r.mp3'] } as CallView });
+    expect(pc.openCards).toEqual(['q']);
+    expect(win.sent.at(-1)).toBe('recording:q');
+    expect(win.hidden).toBe(0);
   });
 
   it('a call that ended while the snapshot was in flight gets no card', async () => {

@@ -75,9 +75,8 @@ export function PopupApp() {
           next[i] = { call, endedAt: call.status !== 'ended' ? null : (was.endedAt ?? Date.now()) };
           return next;
         }
-        // Main sends only calls it shows; an ended call without a card here has nothing to show.
-        if (call.status === 'ended') return cs;
-        return [{ call, endedAt: null }, ...cs];
+        // Main sends only the calls it shows a card for (an ended one too, when this page reloaded).
+        return [{ call, endedAt: call.status === 'ended' ? Date.now() : null }, ...cs];
       });
       if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
     });
