@@ -95,8 +95,12 @@ export async function main(): Promise<void> {
       new MutationObserver((records) => {
         const now = Date.now();
         for (const r of records)
-          for (const n of r.addedNodes) if (n instanceof HTMLElement && n.matches('article.card')) seen[n.dataset.callId ?? ''] ??= now;
-      }).observe(document.querySelector('main.popup')!, { childList: true });
+          for (const n of r.addedNodes) {
+            if (!(n instanceof HTMLElement)) continue;
+            const cards = n.matches('article.card') ? [n] : [...n.querySelectorAll<HTMLElement>('article.card')];
+            for (const c of cards) seen[c.dataset.callId ?? ''] ??= now;
+          }
+      }).observe(document.querySelector('main.popup')!, { childList: true, subtree: true });
     });
     await new Promise<void>((ok) => child.once('message', () => ok()));
     await new Promise((r) => setTimeout(r, 1000)); // let the noise reach its rate
