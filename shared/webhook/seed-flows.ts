@@ -5,7 +5,7 @@
 //
 // Only change from the seed: recording URLs use the host pbx.example.com:5001 instead of the
 // document's FQDN placeholders.
-import type { CallResult, Direction, TransferType } from '../call-record';
+import type { CallRecord, CallResult, Direction, TransferType } from '../call-record';
 import type { RawWebhook } from './event';
 
 export type SeedScheme = 'post' | 'get';
@@ -37,6 +37,24 @@ export interface ExpectedRecord {
   answeredBy: string | null;
   /** How many recording URLs the record holds. */
   recordings: number;
+}
+
+/** A record seen the way a flow's expectation describes it (to compare with `expected`; a call still open has result null). */
+export function asExpected(r: CallRecord): Omit<ExpectedRecord, 'result'> & { result: CallResult | null } {
+  return {
+    id: r.id,
+    direction: r.direction,
+    result: r.result,
+    number: r.number,
+    queue: r.queue,
+    did: r.did,
+    durationSec: r.durationSec,
+    transferType: r.transferType,
+    transferredTo: r.transferredTo,
+    transferredFrom: r.transferredFrom,
+    answeredBy: r.answeredBy,
+    recordings: r.recordings.length,
+  };
 }
 
 export interface SeedFlow {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord, CallUpdate } from '../../shared/call-record';
 import { defaultSettings, type Settings } from '../../shared/settings';
-import { flowExpectations, flowRequests, seedFlows, findSeedFlow } from '../../shared/webhook/seed-flows';
+import { asExpected, flowExpectations, flowRequests, seedFlows, findSeedFlow } from '../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { openCallLogStore } from '../../main/core/call-log-store';
 import { callLogDir } from '../../main/core/paths';
@@ -60,20 +60,7 @@ describe('CallpopService over HTTP', () => {
         const records = all(s);
         expect(records).toHaveLength(1);
         const r = records[0]!;
-        expect({
-          id: r.id,
-          direction: r.direction,
-          result: r.result,
-          number: r.number,
-          queue: r.queue,
-          did: r.did,
-          durationSec: r.durationSec,
-          transferType: r.transferType,
-          transferredTo: r.transferredTo,
-          transferredFrom: r.transferredFrom,
-          answeredBy: r.answeredBy,
-          recordings: r.recordings.length,
-        }).toEqual(expected);
+        expect(asExpected(r)).toEqual(expected);
         expect(r.status).toBe('ended');
         expect(r.extension).toBe(extension);
       });
