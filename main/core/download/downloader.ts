@@ -1,5 +1,6 @@
 // Download one recording from the PBX into a folder, safely:
 // - only URLs on the configured PBX host (checked before any DNS lookup or connection);
+// - fetched with a strict minimal HTTP/1.1 client (./http1-client) that reads into reused buffers;
 // - TLS verified normally, or pinned to one certificate fingerprint (./tls-pin);
 // - streamed to a hidden temp file in the destination folder, fsynced, then published under a
 //   never-existing final name (./unique-file), so no partial file ever carries the final name;
@@ -10,17 +11,15 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { silentLogger } from '../../../shared/log';
 import type { Logger } from '../../../shared/log';
 import { sanitizeFileName } from '../../../shared/recording-file-name';
 import { DownloadError, canceledError, fileError, httpStatusError, networkError } from './errors';
 import { FileSink } from './file-sink';
-import { PinnedCertificateAgent, normalizeFingerprint } from './tls-pin';
+import { Http1Exchange } from './http1-client';
+import type { Http1Response } from './http1-client';
+import { normalizeFingerprint } from './tls-pin';
 import { publishFile } from './unique-file';
 import { checkRecordingUrl, checkRedirect, parsePbxHost } from './url-policy';
 import type { PbxTarget } from './url-policy';
@@ -118,11 +117,6 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
     throw fileError(err, destDir);
   }
 
-  const agent = plan.url.protocol === 'http:'
-    ? new http.Agent({ keepAlive: false })
-    : plan.fingerprint !== null
-      ? new PinnedCertificateAgent(plan.fingerprint, idleTimeoutMs)
-      : new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
   const state: ResumeState = { offset: 0, validator: null, totalBytes: null };
   let closed = false;
   try {
@@ -130,7 +124,6 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
       try {
         await fetchOnce(plan, state, {
           fh,
-          agent,
           credentials: opts.credentials ?? null,
           signal,
           idleTimeoutMs,
@@ -174,14 +167,11 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
     if (!closed) await fh.close().catch(() => undefined);
     await fs.rm(tempPath, { force: true }).catch(() => undefined);
     throw err instanceof DownloadError ? err : fileError(err, destDir);
-  } finally {
-    agent.destroy();
   }
 }
 
 interface FetchContext {
   fh: FileHandle;
-  agent: http.Agent;
   credentials: Credentials | null;
   signal: AbortSignal | undefined;
   idleTimeoutMs: number;
@@ -194,16 +184,15 @@ interface FetchContext {
 /** One try: request (following redirects), then stream the body into the temp file at state.offset. */
 async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchContext): Promise<void> {
   let url = plan.url;
-  let res: IncomingMessage;
-  let failure: { error: DownloadError | null };
+  let ex: Http1Exchange;
+  let res: Http1Response;
   for (let redirects = 0; ; redirects++) {
-    const sent = sendRequest(url, state, ctx);
-    failure = sent.failure;
-    res = await sent.response;
-    const status = res.statusCode ?? 0;
+    ex = sendRequest(url, plan, state, ctx);
+    res = await ex.response;
+    const status = res.status;
     if ([301, 302, 303, 307, 308].includes(status)) {
-      res.destroy();
-      const location = res.headers.location;
+      ex.destroy();
+      const location = res.headers.get('location');
       if (!location) throw new DownloadError('redirect', `The PBX answered HTTP ${status} without a new address`);
       if (redirects >= maxRedirects) throw new DownloadError('redirect', `The PBX redirected more than ${maxRedirects} times`);
       url = checkRedirect(location, url, plan.pbx);
@@ -212,10 +201,10 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
     break;
   }
 
-  const status = res.statusCode ?? 0;
+  const status = res.status;
   let start: number;
   let total: number | null;
-  const contentLength = parseLength(res.headers['content-length']);
+  const contentLength = parseLength(res.headers.get('content-length'));
   if (status === 200) {
     // A full body: either a first try, or the server ignored / refused our Range. Start over.
     if (state.offset !== 0) await restartFromZero(state, ctx.fh);
@@ -223,39 +212,39 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
     total = contentLength;
     state.validator = validatorOf(res);
   } else if (status === 206 && state.offset > 0) {
-    const range = parseContentRange(res.headers['content-range']);
+    const range = parseContentRange(res.headers.get('content-range'));
     const validator = validatorOf(res);
     if (range === null || range.start !== state.offset || (state.validator !== null && validator !== null && validator !== state.validator)) {
-      res.destroy();
+      ex.destroy();
       await restartFromZero(state, ctx.fh);
       throw new DownloadError('connection', 'The PBX sent a different part of the recording than asked');
     }
     start = state.offset;
     total = range.total ?? (contentLength !== null ? start + contentLength : null);
   } else if (status === 416) {
-    res.destroy();
+    ex.destroy();
     await restartFromZero(state, ctx.fh);
     throw new DownloadError('connection', 'The PBX refused to resume the download (416)');
   } else {
-    res.destroy();
+    ex.destroy();
     throw httpStatusError(status);
   }
   if (total !== null && total > ctx.maxBytes) {
-    res.destroy();
+    ex.destroy();
     throw tooLarge(ctx.maxBytes);
   }
   // A login or error page served with 200 is not a recording.
-  if (/^\s*text\/html\b/i.test(res.headers['content-type'] ?? '')) {
-    res.destroy();
+  if (/^\s*text\/html\b/i.test(res.headers.get('content-type') ?? '')) {
+    ex.destroy();
     throw new DownloadError('http', 'The PBX answered with a web page instead of the recording (are recording credentials needed?)');
   }
   state.totalBytes = total;
 
   let received = start;
   let lastReport = 0;
-  // Counting, caps and progress run as each chunk arrives, before it is written.
-  const check = (chunk: Buffer): Error | null => {
-    received += chunk.length;
+  // Counting, caps and progress run as each piece arrives, before it is written.
+  const check = (length: number): Error | null => {
+    received += length;
     if (received > ctx.maxBytes) return tooLarge(ctx.maxBytes);
     if (total !== null && received > total) return new DownloadError('connection', 'The PBX sent more data than announced');
     if (ctx.onProgress) {
@@ -269,12 +258,13 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
   };
   const out = new FileSink(ctx.fh.fd, start, check);
   try {
-    await pipeline(res, out);
+    await ex.readBody(out);
+    await out.finish();
   } catch (err) {
     await out.settled();
     // A file-side error (disk full) wins over the network-side symptom it causes.
     if (out.failure !== null) throw fileError(out.failure, ctx.destDir);
-    throw failure.error ?? (err instanceof DownloadError ? err : networkError(err));
+    throw err instanceof DownloadError ? err : networkError(err);
   }
   state.offset = received;
   if (total !== null && received !== total) {
@@ -283,8 +273,7 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
   if (received === 0) throw new DownloadError('http', 'The PBX sent an empty recording');
 }
 
-function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { response: Promise<IncomingMessage>; failure: { error: DownloadError | null } } {
-  const failure: { error: DownloadError | null } = { error: null };
+function sendRequest(url: URL, plan: DownloadPlan, state: ResumeState, ctx: FetchContext): Http1Exchange {
   const headers: Record<string, string> = {
     'User-Agent': 'Callpop',
     Accept: '*/*',
@@ -297,26 +286,7 @@ function sendRequest(url: URL, state: ResumeState, ctx: FetchContext): { respons
     headers.Range = `bytes=${state.offset}-`;
     if (state.validator !== null) headers['If-Range'] = state.validator;
   }
-  const response = new Promise<IncomingMessage>((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method: 'GET', headers, agent: ctx.agent });
-    const fail = (e: DownloadError): void => {
-      failure.error ??= e;
-      req.destroy(e);
-    };
-    const onAbort = (): void => fail(canceledError());
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('close', () => ctx.signal?.removeEventListener('abort', onAbort));
-    req.setTimeout(ctx.idleTimeoutMs, () => fail(new DownloadError('timeout', `The PBX sent nothing for ${Math.round(ctx.idleTimeoutMs / 1000)} s`)));
-    req.once('response', (res: IncomingMessage) => {
-      // Late errors (e.g. junk after the body) must not go unhandled; the pipeline sees real ones.
-      res.on('error', () => undefined);
-      resolve(res);
-    });
-    req.on('error', (err) => reject(failure.error ?? networkError(err)));
-    req.end();
-  });
-  return { response, failure };
+  return new Http1Exchange({ url, headers, pin: url.protocol === 'https:' ? plan.fingerprint : null, idleTimeoutMs: ctx.idleTimeoutMs, signal: ctx.signal });
 }
 
 async function restartFromZero(state: ResumeState, fh: FileHandle): Promise<void> {
@@ -347,10 +317,10 @@ function parseContentRange(v: string | undefined): { start: number; total: numbe
 }
 
 /** If-Range needs a strong ETag; a weak one is useless, then Last-Modified is the fallback. */
-function validatorOf(res: IncomingMessage): string | null {
-  const etag = res.headers.etag;
+function validatorOf(res: Http1Response): string | null {
+  const etag = res.headers.get('etag');
   if (etag && !etag.startsWith('W/')) return etag;
-  return res.headers['last-modified'] ?? null;
+  return res.headers.get('last-modified') ?? null;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

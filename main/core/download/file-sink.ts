@@ -1,11 +1,10 @@
-// The writable end of a download: copies incoming network chunks into two 1 MiB buffers and
-// writes one in the background while the other fills. Compared with one async write per 64 KiB
-// socket chunk this keeps the fs thread-pool round trips ~16x fewer and lets chunk buffers die
-// young, which is most of the CPU (and GC) cost of a loopback-speed download. Every 16 MiB an
-// fdatasync runs in the background, so the fsync before the rename does not stall on the whole
-// file. Writes are positional on a file descriptor the caller keeps open across retries.
+// The writing end of a download: bytes are copied from the socket's one reused read buffer into
+// two 1 MiB buffers, and one is written in the background while the other fills. Nothing is
+// allocated per network read (a fresh 64 KiB Buffer per read is what makes Node's http client
+// slow and memory-hungry at loopback speed). Every 16 MiB an fdatasync runs in the background, so
+// the fsync before the rename does not stall on the whole file. Writes are positional on a file
+// descriptor the caller keeps open across retries.
 import fs from 'node:fs';
-import { Writable } from 'node:stream';
 
 const bufferSize = 1024 * 1024;
 /** Flush to disk in the background every this many bytes, so the final fsync has little left to do. */
@@ -21,27 +20,76 @@ function writeFully(fd: number, buf: Buffer, position: number): Promise<void> {
   });
 }
 
-export class FileSink extends Writable {
+export class FileSink {
   readonly #fd: number;
-  readonly #check: (chunk: Buffer) => Error | null;
+  readonly #check: (length: number) => Error | null;
   readonly #buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)];
   #current: 0 | 1 = 0;
   #used = 0;
   #position: number;
-  /** The background write; never rejects (its error lands in `failure`). */
+  /** The background write, null once done; never rejects (its error lands in `failure`). */
   #inflight: Promise<void> | null = null;
   /** Background fdatasync; never rejects. */
   #syncing: Promise<void> | null = null;
   #unsynced = 0;
-  /** The file-side error, if writing failed (pipeline errors may also come from the network side). */
+  /** The file-side error, if writing failed. */
   failure: Error | null = null;
 
-  /** `check` sees each chunk first and may refuse it (size cap, progress); its error fails the stream. */
-  constructor(fd: number, start: number, check: (chunk: Buffer) => Error | null) {
-    super({ highWaterMark: 256 * 1024 });
+  /** `check` sees each piece's length first and may refuse it (size cap, progress). */
+  constructor(fd: number, start: number, check: (length: number) => Error | null) {
     this.#fd = fd;
     this.#position = start;
     this.#check = check;
+  }
+
+  /**
+   * Take src[start, end). Returns null when all of it was copied, or a promise when the disk is
+   * behind: then the rest is still read from `src` later, so the caller must neither change
+   * src[start, end) nor push more until it resolves. Throws a refusal or a file error.
+   */
+  push(src: Buffer, start: number, end: number): Promise<void> | null {
+    const refused = this.#check(end - start);
+    if (refused) throw refused;
+    if (this.failure) throw this.failure;
+    const s = this.#fill(src, start, end);
+    if (s === end) return null;
+    return this.#waitAndFill(src, s, end);
+  }
+
+  async #waitAndFill(src: Buffer, start: number, end: number): Promise<void> {
+    let s = start;
+    while (s < end) {
+      await this.#inflight;
+      if (this.failure) throw this.failure;
+      s = this.#fill(src, s, end);
+    }
+  }
+
+  /** Copy as much as fits without waiting; returns where it stopped. */
+  #fill(src: Buffer, start: number, end: number): number {
+    let s = start;
+    while (s < end) {
+      const buf = this.#buffers[this.#current];
+      if (this.#used === buf.length) {
+        if (this.#inflight) return s;
+        this.#flush();
+        continue;
+      }
+      const n = src.copy(buf, this.#used, s, end);
+      this.#used += n;
+      s += n;
+    }
+    if (this.#used === bufferSize && !this.#inflight) this.#flush();
+    return s;
+  }
+
+  /** Write what is buffered and wait for every pending write and sync. */
+  async finish(): Promise<void> {
+    await this.settled();
+    if (this.failure) throw this.failure;
+    if (this.#used > 0) this.#flush();
+    await this.settled();
+    if (this.failure) throw this.failure;
   }
 
   /** Resolves when no write is pending, so the file size is final (resume reads it). */
@@ -58,9 +106,13 @@ export class FileSink extends Writable {
     this.#used = 0;
     this.#unsynced += buf.length;
     this.#inflight = writeFully(this.#fd, buf, position).then(
-      () => this.#maybeSync(),
+      () => {
+        this.#inflight = null;
+        this.#maybeSync();
+      },
       (err: Error) => {
         this.failure ??= err;
+        this.#inflight = null;
       },
     );
   }
@@ -76,48 +128,5 @@ export class FileSink extends Writable {
         resolve();
       });
     });
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    const refused = this.#check(chunk);
-    if (refused) return cb(refused);
-    if (this.failure) return cb(this.failure);
-    let offset = 0;
-    const fill = (): void => {
-      while (offset < chunk.length) {
-        const buf = this.#buffers[this.#current];
-        const n = chunk.copy(buf, this.#used, offset);
-        this.#used += n;
-        offset += n;
-        if (this.#used === buf.length) {
-          // Full: the other buffer may still be on its way to disk; wait for it, then swap.
-          const previous = this.#inflight;
-          if (previous) {
-            void previous.then(() => {
-              this.#inflight = null;
-              if (this.failure) return cb(this.failure);
-              this.#flush();
-              fill();
-            });
-            return;
-          }
-          this.#flush();
-        }
-      }
-      cb();
-    };
-    fill();
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    void this.settled().then(() => {
-      if (this.failure) return cb(this.failure);
-      if (this.#used > 0) this.#flush();
-      void this.settled().then(() => cb(this.failure));
-    });
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    void this.settled().then(() => cb(err));
   }
 }
