@@ -2,16 +2,15 @@
 //   download-throughput-ratio  our downloader vs curl, same 200 MB file, same run (target >= 0.8),
 //                              like for like: both until the file is on disk (curl, then fsync of
 //                              its file; ours fsyncs before the rename so a crash never leaves a
-//                              partial recording). Measured 0.9-1.1 on a quiet machine.
+//                              partial recording, in 16 MiB steps during the download).
 //   download-throughput-ratio-vs-curl-cache  ours vs plain curl, whose file may still be only in the
-//                              page cache when it exits (the disk's write speed is the difference)
+//                              page cache when it exits
 //   download-throughput        our downloader, MB/s (best of 5)
-//   download-throughput-ratio-node-http  a bare http.get that discards the body, vs curl: the
-//                              ceiling any Node http downloader can reach on this machine
+//   download-throughput-ratio-node-http  a bare Node http.get that discards the body, vs curl:
+//                              a baseline (our client reads into reused buffers instead)
 //   download-rss-growth        a 500 MB download in a child process: max RSS during - RSS before (target <= 30 MB)
-//   download-rss-growth-node-http  the same for a bare http.get that discards the body: Node's own floor
-//                              (socket read buffers wait for the GC), for comparison
-// Our figure includes the fsync before the rename (curl does not fsync), i.e. what the user waits for.
+//   download-rss-growth-node-http  the same for a bare http.get that discards the body: a baseline
+//                              (a fresh 64 KiB Buffer per socket read, freed only by the GC)
 // Run: node --import tsx bench/download.ts
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
