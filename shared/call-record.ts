@@ -78,8 +78,6 @@ export interface CallUpdate {
   record: CallRecord;
 }
 
-export const isOpen = (r: CallRecord): r is RingingCall | TalkingCall => r.status !== 'ended';
-
 /** The column order used by CSV export and `callpop log --csv`. */
 export const callRecordColumns = [
   'id',

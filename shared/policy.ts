@@ -7,14 +7,13 @@
 // Settings object: otherwise stored built-in defaults would hide the policy's defaults.
 import { z } from 'zod';
 import { settingsPatchSchema, settingsSchema, zodFieldErrors } from './settings';
-import type { FieldErrors, Settings } from './settings';
+import type { FieldErrors, Settings, SettingsPatch } from './settings';
 
 /** What the user changed, sparse: absent keys follow the policy defaults / built-in defaults. */
-export const settingsOverridesSchema = settingsPatchSchema;
-export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
+export type SettingsOverrides = SettingsPatch;
 
 /** The settings a policy may preset or lock (ringTimeoutSec is a tuning knob, not an IT choice). */
-export const policySettingsSchema = settingsOverridesSchema.omit({ ringTimeoutSec: true });
+export const policySettingsSchema = settingsPatchSchema.omit({ ringTimeoutSec: true });
 export type PolicySettings = z.infer<typeof policySettingsSchema>;
 export const policyKeys = Object.keys(policySettingsSchema.shape) as (keyof PolicySettings)[];
 
@@ -183,7 +182,7 @@ export function sanitizeOverrides(user: unknown): { overrides: SettingsOverrides
     }
     return out;
   };
-  return { overrides: pick(settingsOverridesSchema.shape, user, '') as SettingsOverrides, invalid };
+  return { overrides: pick(settingsPatchSchema.shape, user, '') as SettingsOverrides, invalid };
 }
 
 export interface ResolveInput {
@@ -231,7 +230,7 @@ export type UserPatchResult =
  * per-field error; sending a locked field's current value (a whole form) is accepted and ignored.
  */
 export function applyUserPatch(input: ResolveInput & { patch: unknown }): UserPatchResult {
-  const p = settingsOverridesSchema.safeParse(input.patch);
+  const p = settingsPatchSchema.safeParse(input.patch);
   if (!p.success) return { ok: false, errors: zodFieldErrors(p.error) };
   const current = resolveSettings(input);
   const patch = structuredClone(p.data) as Loose;
