@@ -12,7 +12,7 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve('main/app/index.ts'),
-          'service-host': resolve('main/core/service-host.ts'),
+          'service-host': resolve('main/core/desktop/utility-process.ts'),
         },
       },
     },

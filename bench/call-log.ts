@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CallRecord, CallResult } from '../shared/call-record';
-import { openCallLogStore } from '../main/core/call-log-store';
+import { openCallLogStore } from '../main/core/call-log/store';
 
 const recordCount = 100_000;
 const distinctNumbers = 30_000;

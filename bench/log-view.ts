@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Page } from 'playwright-core';
 import type { CallRecord } from '../shared/call-record';
-import { openCallLogStore } from '../main/core/call-log-store';
-import { callLogDir } from '../main/core/paths';
+import { openCallLogStore } from '../main/core/call-log/store';
+import { callLogDir } from '../main/core/config/paths';
 import { Bridge } from '../test/e2e/bridge/bridge';
 import { ensureRendererBuilt } from '../test/e2e/support/build-renderer';
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultSettings } from '../shared/settings';
-import { CallpopService } from '../main/core/service';
+import { CallpopService } from '../main/core/service/call-service';
 
 const self = fileURLToPath(import.meta.url);
 const secret = 'benchsecret_0123456789abcdef';

@@ -1,5 +1,5 @@
 // The user's settings in electron-store: <userData>/settings.json, settings at the top level (the
-// CLI's main/core/settings-file.ts reads the same file). Only what the user changed is stored, so
+// CLI's main/core/config/settings-file.ts reads the same file). Only what the user changed is stored, so
 // the machine policy's defaults still apply to everything else. Values are re-validated field by
 // field on read (shared/policy.ts sanitizeOverrides), so a hand-edited file cannot break the app.
 import Store from 'electron-store';

@@ -5,9 +5,9 @@ import Papa from 'papaparse';
 import { callRecordColumns, type CallRecord } from '../../shared/call-record';
 import type { LogFilter } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
-import { openCallLogStore, parseFilterDate } from '../core/call-log-store';
-import { callLogDir, defaultDataDir } from '../core/paths';
-import { openSettingsFile } from '../core/settings-file';
+import { openCallLogStore, parseFilterDate } from '../core/call-log/store';
+import { callLogDir, defaultDataDir } from '../core/config/paths';
+import { openSettingsFile } from '../core/config/settings-file';
 import { parseFlags, printable, UsageError, type CliIo } from './args';
 import { callTable } from './format';
 

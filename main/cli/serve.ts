@@ -5,11 +5,11 @@ import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { settingsSchema, zodFieldErrors } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
-import { buildAllowList } from '../core/listener';
-import { defaultDataDir } from '../core/paths';
-import { withWebhookSecret } from '../core/secret';
-import { CallpopService } from '../core/service';
-import { openSettingsFile } from '../core/settings-file';
+import { buildAllowList } from '../core/listener/listener';
+import { defaultDataDir } from '../core/config/paths';
+import { withWebhookSecret } from '../core/listener/secret';
+import { CallpopService } from '../core/service/call-service';
+import { openSettingsFile } from '../core/config/settings-file';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
 

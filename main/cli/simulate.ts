@@ -2,7 +2,7 @@
 // other), for IT to check a setup and for demos. Fresh ids each run, so nothing is deduplicated.
 import { findSeedFlow, flowRequests, flowSteps, seedFlows, type SeedFlow } from '../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../shared/webhook/event';
-import { freshStamp, sendWebhook } from '../core/test-call';
+import { freshStamp, sendWebhook } from '../core/listener/test-call';
 import { parseExtension, parseFlags, printable, UsageError, type CliIo } from './args';
 
 export const simulateUsage = `Usage: callpop simulate FLOW --to URL [--extension EXT] [--get] [--delay MS]

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron, expect, test } from '@playwright/test';
 import type { ElectronApplication, Page } from '@playwright/test';
-import { sendWebhook } from '../../main/core/test-call';
+import { sendWebhook } from '../../main/core/listener/test-call';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 

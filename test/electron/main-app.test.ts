@@ -1,5 +1,5 @@
 // The composition root (main/app/index.ts) with `electron` mocked at the module boundary and the
-// REAL core: the "utility process" is an in-process port running main/core/service-host.ts over
+// REAL core: the "utility process" is an in-process port running main/core/desktop/utility-process.ts over
 // the real createCoreBackend, listening on 127.0.0.1. A ringing webhook posted to that listener
 // must pop the popup window (shown inactive, the call pushed to its page) and Quit must flush the core.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,7 +33,7 @@ vi.mock('electron-updater', () => ({ default: { autoUpdater: {} } }));
 
 vi.mock('electron', async () => {
   const { EventEmitter: EE } = await import('node:events');
-  const { runServiceHost } = await import('../../main/core/service-host');
+  const { runServiceHost } = await import('../../main/core/desktop/utility-process');
   let nextId = 1;
   class Contents extends EE {
     id = nextId++;

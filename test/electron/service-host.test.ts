@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 // The real core is exercised by the integration tests; here only the message plumbing.
-vi.mock('../../main/core/backend', () => ({ createCoreBackend: vi.fn() }));
-const { runServiceHost } = await import('../../main/core/service-host');
-import type { CoreBackend, CoreBackendOptions } from '../../main/core/core-backend';
+vi.mock('../../main/core/desktop/create-core-backend', () => ({ createCoreBackend: vi.fn() }));
+const { runServiceHost } = await import('../../main/core/desktop/utility-process');
+import type { CoreBackend, CoreBackendOptions } from '../../main/core/desktop/core-backend';
 import type { FromService, ToService } from '../../shared/service-protocol';
 import { defaultSettings } from '../../shared/settings';
 

@@ -17,7 +17,7 @@ vi.mock('electron-store', async () => {
 });
 
 const { createSettingsStore } = await import('../../main/app/settings-store');
-const { settingsFromJson } = await import('../../main/core/settings-file');
+const { settingsFromJson } = await import('../../main/core/config/settings-file');
 
 let dir: string;
 beforeEach(async () => {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { invokeOwners, type CoreChannel, type PushChannel, type PushMap } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { createCoreBackend } from '../../main/core/backend';
-import type { CoreBackend } from '../../main/core/core-backend';
-import { sendWebhook } from '../../main/core/test-call';
+import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
+import type { CoreBackend } from '../../main/core/desktop/core-backend';
+import { sendWebhook } from '../../main/core/listener/test-call';
 
 const secret = 'backendsecret_0123456789ab';
 type Pushed = { [P in PushChannel]: { channel: P; payload: PushMap[P] } }[PushChannel];

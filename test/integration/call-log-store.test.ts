@@ -7,10 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callRecordColumns } from '../../shared/call-record';
 import type { CallRecord } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
-import { openCallLogStore } from '../../main/core/call-log-store';
+import { openCallLogStore } from '../../main/core/call-log/store';
 import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
 import { LogReader, encodeLine, readLog } from '../../main/core/call-log/journal';
-import type { CallLogStore } from '../../main/core/call-log-store';
+import type { CallLogStore } from '../../main/core/call-log/store';
 
 let dir: string;
 const opened: CallLogStore[] = [];

@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { callRecordColumns, type CallRecord } from '../../shared/call-record';
 import { seedFlows } from '../../shared/webhook/seed-flows';
 import { defaultSettings } from '../../shared/settings';
-import { openSettingsFile } from '../../main/core/settings-file';
-import { defaultDataDir } from '../../main/core/paths';
+import { openSettingsFile } from '../../main/core/config/settings-file';
+import { defaultDataDir } from '../../main/core/config/paths';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const root = resolve(__dirname, '../..');
@@ -271,7 +271,7 @@ describe('settings file and data folder (shared with the desktop app)', () => {
     try {
       const first = openSettingsFile(dir).get().webhookSecret;
       expect(first).toBe('');
-      const { withWebhookSecret } = await import('../../main/core/secret');
+      const { withWebhookSecret } = await import('../../main/core/listener/secret');
       const a = withWebhookSecret(defaultSettings());
       expect(a.generated).toBe(true);
       expect(a.settings.webhookSecret).toMatch(/^[A-Za-z0-9_-]{24}$/);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
-import { startListener, RejectLog, buildAllowList, normalizeAddress, type Listener, type ListenerOptions } from '../../main/core/listener';
+import { startListener, RejectLog, buildAllowList, normalizeAddress, type Listener, type ListenerOptions } from '../../main/core/listener/listener';
 import { parseWebhook } from '../../shared/webhook/parse';
 import type { RawWebhook } from '../../shared/webhook/event';
 import type { Logger } from '../../shared/log';
@@ -252,7 +252,7 @@ describe('RejectLog', () => {
 
 describe('webhook URLs', () => {
   it('lists this PC’s addresses for a wildcard host (IPv4 only for 0.0.0.0), else the host itself', async () => {
-    const { webhookUrlsFor, reachableAddresses } = await import('../../main/core/listener');
+    const { webhookUrlsFor, reachableAddresses } = await import('../../main/core/listener/listener');
     expect(webhookUrlsFor('127.0.0.1', 8765, secret)).toEqual([`http://127.0.0.1:8765/webhook/${secret}`]);
     expect(webhookUrlsFor('fd00::5', 8765, secret)).toEqual([`http://[fd00::5]:8765/webhook/${secret}`]);
     const v4 = webhookUrlsFor('0.0.0.0', 8765, secret);

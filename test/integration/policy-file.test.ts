@@ -2,8 +2,8 @@ import { mkdtemp, mkdir, rm, writeFile, unlink, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPolicy, loadPolicySync, policyPaths, stripJsonComments, watchPolicy } from '../../main/core/policy-file';
-import type { PolicyLoadResult } from '../../main/core/policy-file';
+import { loadPolicy, loadPolicySync, policyPaths, stripJsonComments, watchPolicy } from '../../main/core/config/policy-file';
+import type { PolicyLoadResult } from '../../main/core/config/policy-file';
 
 let dir: string;
 beforeEach(async () => {

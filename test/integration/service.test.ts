@@ -8,10 +8,10 @@ import type { CallRecord, CallUpdate } from '../../shared/call-record';
 import { defaultSettings, type Settings } from '../../shared/settings';
 import { asExpected, flowExpectations, flowRequests, seedFlows, findSeedFlow } from '../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../shared/webhook/event';
-import { openCallLogStore } from '../../main/core/call-log-store';
-import { callLogDir } from '../../main/core/paths';
-import { CallpopService } from '../../main/core/service';
-import { sendWebhook } from '../../main/core/test-call';
+import { openCallLogStore } from '../../main/core/call-log/store';
+import { callLogDir } from '../../main/core/config/paths';
+import { CallpopService } from '../../main/core/service/call-service';
+import { sendWebhook } from '../../main/core/listener/test-call';
 
 const secret = 'testsecret_0123456789ABCDEF';
 const dirs: string[] = [];

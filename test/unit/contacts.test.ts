@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanName, parseContacts } from '../../shared/contacts';
-import { openContactsStore } from '../../main/core/contacts-store';
+import { openContactsStore } from '../../main/core/contacts/store';
 
 describe('parseContacts: CSV', () => {
   it('reads a simple export with quoted fields, a BOM and semicolons', () => {

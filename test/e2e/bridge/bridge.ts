@@ -27,9 +27,9 @@ import { exportLog } from '../../../main/app/export-log';
 import { PopupController } from '../../../main/app/popup-controller';
 import { PushHub } from '../../../main/app/push-hub';
 import { SettingsService } from '../../../main/app/settings-service';
-import { createCoreBackend } from '../../../main/core/backend';
-import type { BackendExtras } from '../../../main/core/backend';
-import type { CoreBackend } from '../../../main/core/core-backend';
+import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
+import type { BackendExtras } from '../../../main/core/desktop/create-core-backend';
+import type { CoreBackend } from '../../../main/core/desktop/core-backend';
 import { rendererDir } from '../support/build-renderer';
 
 export interface BridgeOptions {

@@ -2,22 +2,22 @@
 // one writer per data directory (lock file), any number of read-only readers (`callpop log`).
 // File format and group commit: ./call-log/journal.ts; line layout: ./call-log/entry.ts.
 import { mkdir } from 'node:fs/promises';
-import { callRecordSchema } from '../../shared/call-record';
-import type { CallRecord } from '../../shared/call-record';
-import type { LogFilter } from '../../shared/ipc/contract';
-import { silentLogger } from '../../shared/log';
-import type { Logger } from '../../shared/log';
-import { numberMatchKey } from '../../shared/phone';
-import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowToObject, tombstoneLine } from './call-log/entry';
-import type { LogEntry } from './call-log/entry';
-import { compileFilter } from './call-log/filter';
-import { HayIndex } from './call-log/hay-index';
-import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './call-log/journal';
-import { acquireLock } from './call-log/lock';
-import { TimeOrder } from './call-log/time-order';
+import { callRecordSchema } from '../../../shared/call-record';
+import type { CallRecord } from '../../../shared/call-record';
+import type { LogFilter } from '../../../shared/ipc/contract';
+import { silentLogger } from '../../../shared/log';
+import type { Logger } from '../../../shared/log';
+import { numberMatchKey } from '../../../shared/phone';
+import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowToObject, tombstoneLine } from './entry';
+import type { LogEntry } from './entry';
+import { compileFilter } from './filter';
+import { HayIndex } from './hay-index';
+import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
+import { acquireLock } from './lock';
+import { TimeOrder } from './time-order';
 
-export type { LogFilter } from '../../shared/ipc/contract';
-export { parseFilterDate } from './call-log/filter';
+export type { LogFilter } from '../../../shared/ipc/contract';
+export { parseFilterDate } from './filter';
 
 export interface QueryOptions {
   /** Numbers of contacts whose NAME matches the text (adds them to a text search). */

@@ -6,9 +6,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BlockList, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { RawWebhook } from '../../shared/webhook/event';
-import { silentLogger, type Logger } from '../../shared/log';
-import { webhookUrl } from '../../shared/settings';
+import type { RawWebhook } from '../../../shared/webhook/event';
+import { silentLogger, type Logger } from '../../../shared/log';
+import { webhookUrl } from '../../../shared/settings';
 
 /** What the handler made of a webhook. A rejected promise means "not durable": 503, the PBX retries. */
 export type WebhookOutcome = { status: 'ok' } | { status: 'invalid'; reason: string };

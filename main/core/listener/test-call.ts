@@ -1,10 +1,10 @@
 // "Send test call": replays the seed's "incoming answered" flow for the user's own extension against
 // Callpop's own listener over loopback HTTP, so the whole path (listener → parser → tracker → log →
 // popup) runs exactly as for a real call, at a human pace.
-import type { ActionResult } from '../../shared/ipc/contract';
-import { silentLogger, type Logger } from '../../shared/log';
-import { findSeedFlow, flowRequests, flowSteps } from '../../shared/webhook/seed-flows';
-import type { RawWebhook } from '../../shared/webhook/event';
+import type { ActionResult } from '../../../shared/ipc/contract';
+import { silentLogger, type Logger } from '../../../shared/log';
+import { findSeedFlow, flowRequests, flowSteps } from '../../../shared/webhook/seed-flows';
+import type { RawWebhook } from '../../../shared/webhook/event';
 
 export const testCallFlow = 'incoming-answered';
 

@@ -1,16 +1,16 @@
 // The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
-// Runs in the desktop app's utility process (service-host.ts) and in the browser-test bridge.
-import type { CallRecord, CallUpdate } from '../../shared/call-record';
-import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../shared/ipc/contract';
-import { silentLogger } from '../../shared/log';
-import { webhookUrl, type Settings } from '../../shared/settings';
-import { createDownloadManager } from './download/manager';
-import { openContactsStore } from './contacts-store';
+// Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
+import type { CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
+import { silentLogger } from '../../../shared/log';
+import { webhookUrl, type Settings } from '../../../shared/settings';
+import { createDownloadManager } from '../download/manager';
+import { openContactsStore } from '../contacts/store';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
-import { withWebhookSecret } from './secret';
-import { CallpopService } from './service';
-import { sendTestCall, type TestCallPacing } from './test-call';
+import { withWebhookSecret } from '../listener/secret';
+import { CallpopService } from '../service/call-service';
+import { sendTestCall, type TestCallPacing } from '../listener/test-call';
 
 export interface BackendExtras {
   /** Test-call pacing (tests use a fast one). */

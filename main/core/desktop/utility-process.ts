@@ -2,9 +2,9 @@
 // process.parentPort with Electron main and runs the core backend (listener, tracker, log,
 // downloads) here, so a webhook flood or slow disk never blocks the UI process.
 // No Electron import: parentPort is a property Electron adds to `process` in a utility process.
-import type { FromService, RecordingCredentials, ToService } from '../../shared/service-protocol';
-import type { Logger } from '../../shared/log';
-import { createCoreBackend } from './backend';
+import type { FromService, RecordingCredentials, ToService } from '../../../shared/service-protocol';
+import type { Logger } from '../../../shared/log';
+import { createCoreBackend } from './create-core-backend';
 import type { CoreBackend } from './core-backend';
 
 interface ParentPortLike {

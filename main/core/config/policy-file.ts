@@ -5,8 +5,8 @@ import { existsSync, readFileSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parsePolicy } from '../../shared/policy';
-import type { Policy } from '../../shared/policy';
+import { parsePolicy } from '../../../shared/policy';
+import type { Policy } from '../../../shared/policy';
 
 export type PolicyLoadResult = { ok: true; policy: Policy | null } | { ok: false; error: string };
 

@@ -1,16 +1,16 @@
 // CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../shared/call-record';
-import type { ServiceState } from '../../shared/ipc/contract';
-import { redactNumber, silentLogger, type Logger } from '../../shared/log';
-import type { Settings } from '../../shared/settings';
-import { CallTracker } from '../../shared/tracker';
-import type { RawWebhook } from '../../shared/webhook/event';
-import { parseWebhook } from '../../shared/webhook/parse';
-import { openCallLogStore, type CallLogStore } from './call-log-store';
-import { startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from './listener';
-import { callLogDir } from './paths';
+import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
+import type { ServiceState } from '../../../shared/ipc/contract';
+import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
+import type { Settings } from '../../../shared/settings';
+import { CallTracker } from '../../../shared/tracker';
+import type { RawWebhook } from '../../../shared/webhook/event';
+import { parseWebhook } from '../../../shared/webhook/parse';
+import { openCallLogStore, type CallLogStore } from '../call-log/store';
+import { startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
+import { callLogDir } from '../config/paths';
 
 export interface ServiceOptions {
   dataDir: string;

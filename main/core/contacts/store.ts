@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { cleanName, maxNameLength, parseContacts } from '../../shared/contacts';
-import type { Contact } from '../../shared/contacts';
-import { silentLogger } from '../../shared/log';
-import type { Logger } from '../../shared/log';
-import { numberMatchKey } from '../../shared/phone';
+import { cleanName, maxNameLength, parseContacts } from '../../../shared/contacts';
+import type { Contact } from '../../../shared/contacts';
+import { silentLogger } from '../../../shared/log';
+import type { Logger } from '../../../shared/log';
+import { numberMatchKey } from '../../../shared/phone';
 
 export const contactsFileName = 'contacts.json';
 

@@ -3,8 +3,8 @@
 // under "__internal__", which we keep as found).
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSettings, settingsSchema, type Settings, type SettingsStore } from '../../shared/settings';
-import { silentLogger, type Logger } from '../../shared/log';
+import { defaultSettings, settingsSchema, type Settings, type SettingsStore } from '../../../shared/settings';
+import { silentLogger, type Logger } from '../../../shared/log';
 
 export const settingsFileName = 'settings.json';
 const internalKey = '__internal__';
