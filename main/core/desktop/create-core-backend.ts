@@ -75,8 +75,9 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       opts.push('push:callUpdate', { change: u.change, record: view(u.record) });
       if (u.change === 'recording' && service.settings.autoDownloadRecordings) autoDownload(u.record);
     }
-    logChanged();
   });
+  // The badge counts what the log holds: recount once the changes are written.
+  service.onDurable(() => logChanged());
 
   const handlers: Handlers = {
     'calls:active': () => service.openCalls().map(view),

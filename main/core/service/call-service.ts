@@ -1,5 +1,6 @@
 // CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
-// e2e bridge. It owns the listener, the tracker and the call log, and keeps one promise: a webhook
+// e2e bridge. It owns the listener, the tracker and the call log, and keeps two promises: a change
+// reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
 import type { ServiceState } from '../../../shared/ipc/contract';
@@ -70,6 +71,7 @@ export class CallpopService {
   private state: ServiceState = { state: 'starting' };
   private urls: string[] = [];
   private readonly updateListeners = new Set<UpdateListener>();
+  private readonly durableListeners = new Set<UpdateListener>();
   private readonly statusListeners = new Set<StatusListener>();
   /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
   private tail: Promise<void> = Promise.resolve();
@@ -128,9 +130,16 @@ export class CallpopService {
     return { state: this.state, urls: this.urls, notice: this.current.extension ? null : setExtensionNotice };
   }
 
+  /** Changes as soon as the tracker makes them, in order, before they are written (pops, live views). */
   onUpdates(fn: UpdateListener): () => void {
     this.updateListeners.add(fn);
     return () => this.updateListeners.delete(fn);
+  }
+
+  /** The same changes once they are on disk, in order (what reads the log back: badge counts, log views). */
+  onDurable(fn: UpdateListener): () => void {
+    this.durableListeners.add(fn);
+    return () => this.durableListeners.delete(fn);
   }
 
   onStatus(fn: StatusListener): () => void {
@@ -250,7 +259,9 @@ export class CallpopService {
     for (const u of updates) byId.set(u.record.id, u.record);
     for (const id of byId.keys()) this.lastCommit.set(id, seq);
     const records = [...byId.values()];
-    // Issue the write now (the store batches concurrent writes into one fsync); emit in order after it.
+    // Live listeners hear of the changes now, in tracker order; durable ones after the write.
+    this.emit(this.updateListeners, updates);
+    // Issue the write now (the store batches concurrent writes into one fsync).
     const written = this.store.put(records).then(
       () => {
         for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
@@ -263,7 +274,7 @@ export class CallpopService {
       },
     );
     const done = Promise.all([this.tail, written]).then(([, error]) => {
-      this.emit(updates);
+      if (!error) this.emit(this.durableListeners, updates);
       if (error) throw error;
     });
     this.tail = done.catch(() => {});
@@ -279,10 +290,12 @@ export class CallpopService {
     return parsed.success;
   }
 
-  private emit(updates: CallUpdate[]): void {
+  private emit(listeners: ReadonlySet<UpdateListener>, updates: CallUpdate[]): void {
     if (updates.length === 0) return;
-    for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
-    for (const fn of this.updateListeners) {
+    if (listeners === this.updateListeners) {
+      for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
+    }
+    for (const fn of listeners) {
       try {
         fn(updates);
       } catch (e) {
