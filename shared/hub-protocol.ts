@@ -1,0 +1,150 @@
+// The Callpop hub protocol (v1): MQTT topics and JSON payloads between `callpop hub` and its clients
+// (`callpop serve --hub`, the desktop app in hub mode). A public contract: docs/hub-protocol.md and the
+// JSON Schemas in docs/hub-protocol/ describe the same thing for other implementations.
+//
+// Versioning: the major version is in the topic (`callpop/v1/...`) so a v2 hub can publish both trees
+// during a migration and old clients keep working. Every payload also carries `v` (1 here). Within v1,
+// changes are additive: readers ignore fields they do not know (zod objects strip them), so a newer hub
+// can add fields without breaking older clients. A payload whose `v` is not 1 is not understood: the
+// reader drops it with a log line (never crashes). The hub's retained status lists the protocol
+// versions it speaks, so a client that finds none it knows can say "update Callpop".
+//
+// Everything received over MQTT is untrusted: parse it with the schemas below (safeParse), never cast.
+import { z } from 'zod';
+import { callChanges, callRecordSchema } from './call-record';
+
+export const HUB_PROTOCOL_VERSION = 1 as const;
+export const TOPIC_ROOT = 'callpop/v1';
+
+/** A site names one PBX on a broker (one broker can serve many). Topic-safe: no `/`, `+`, `#`. */
+export const sitePattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** 3CX extension numbers. */
+export const extensionPattern = /^\d{1,10}$/;
+/** MQTT client ids used in sync response topics. */
+export const clientIdPattern = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export const DEFAULT_SITE = 'default';
+/** Records per sync response message (keeps each message well under broker size limits). */
+export const SYNC_CHUNK = 500;
+/** At most this many records answer one sync request (a client asks again from the last seq). */
+export const SYNC_MAX_RECORDS = 50_000;
+
+function check(pattern: RegExp, what: string, value: string): string {
+  if (!pattern.test(value)) throw new Error(`Invalid ${what}: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Topic builders; they refuse values that would change the topic's shape (wildcards, slashes). */
+export const topics = {
+  calls: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/calls`,
+  open: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/open`,
+  syncRequest: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/req`,
+  syncResponse: (site: string, ext: string, clientId: string) =>
+    `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/res/${check(clientIdPattern, 'client id', clientId)}`,
+  hubStatus: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/hub/status`,
+  directory: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/directory`,
+  /** Everything of one extension (a client's subscription). */
+  extensionTree: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/#`,
+};
+
+/** What a topic is, parsed back (the hub routes sync requests with it); null for anything else. */
+export type ParsedTopic =
+  | { kind: 'calls' | 'open' | 'syncRequest'; site: string; ext: string }
+  | { kind: 'syncResponse'; site: string; ext: string; clientId: string }
+  | { kind: 'hubStatus' | 'directory'; site: string };
+
+export function parseTopic(topic: string): ParsedTopic | null {
+  const p = topic.split('/');
+  if (p.length < 4 || `${p[0]}/${p[1]}` !== TOPIC_ROOT) return null;
+  const site = p[2]!;
+  if (!sitePattern.test(site)) return null;
+  if (p.length === 5 && p[3] === 'hub' && p[4] === 'status') return { kind: 'hubStatus', site };
+  if (p.length === 4 && p[3] === 'directory') return { kind: 'directory', site };
+  if (p[3] !== 'ext' || p.length < 6 || !extensionPattern.test(p[4]!)) return null;
+  const ext = p[4]!;
+  if (p.length === 6 && p[5] === 'calls') return { kind: 'calls', site, ext };
+  if (p.length === 6 && p[5] === 'open') return { kind: 'open', site, ext };
+  if (p.length === 7 && p[5] === 'sync' && p[6] === 'req') return { kind: 'syncRequest', site, ext };
+  if (p.length === 8 && p[5] === 'sync' && p[6] === 'res' && clientIdPattern.test(p[7]!)) return { kind: 'syncResponse', site, ext, clientId: p[7]! };
+  return null;
+}
+
+const v = z.literal(HUB_PROTOCOL_VERSION);
+/** Hub sequence number: every record change the hub makes gets the next one (durable, monotonic). */
+const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const isoTime = z.iso.datetime({ offset: true });
+
+/** `.../ext/{ext}/calls`, QoS 1, not retained: one record change. */
+export const callChangeMessageSchema = z.object({ v, seq, change: z.enum(callChanges), record: callRecordSchema });
+export type CallChangeMessage = z.infer<typeof callChangeMessageSchema>;
+
+/** `.../ext/{ext}/open`, QoS 1, retained: that extension's ringing and talking calls, newest first. */
+export const openCallsMessageSchema = z.object({ v, seq, calls: z.array(callRecordSchema).max(1000) });
+export type OpenCallsMessage = z.infer<typeof openCallsMessageSchema>;
+
+/** `.../hub/status`, QoS 1, retained; the hub's last will publishes `offline`. */
+export const hubStatusMessageSchema = z.object({
+  v,
+  state: z.enum(['online', 'offline']),
+  /** When the hub went into this state (the will carries the time the hub connected). */
+  since: isoTime,
+  /** Protocol versions this hub publishes (topic trees it serves). */
+  protocols: z.array(z.number().int().positive()).min(1).max(16),
+  hubVersion: z.string().max(64).optional(),
+});
+export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
+
+/** `.../directory`, QoS 1, retained: extension → agent display name ("answered by Anna"). */
+export const directoryMessageSchema = z.object({
+  v,
+  agents: z.record(z.string().regex(extensionPattern), z.string().min(1).max(128)),
+});
+export type DirectoryMessage = z.infer<typeof directoryMessageSchema>;
+
+/** `.../ext/{ext}/sync/req`, QoS 1, published by a client: "every record of this extension changed after `since`". */
+export const syncRequestSchema = z.object({
+  v,
+  /** The highest hub seq the client has applied; 0 = everything the hub still has. */
+  since: seq,
+  /** Where to answer: the client's own MQTT client id (`.../sync/res/{clientId}`). */
+  clientId: z.string().regex(clientIdPattern),
+  /** Chosen by the client to tell answers to overlapping requests apart. */
+  requestId: z.string().min(1).max(64),
+});
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+/** `.../ext/{ext}/sync/res/{clientId}`, QoS 1: one chunk of the answer, in seq order. */
+export const syncResponseSchema = z.object({
+  v,
+  requestId: z.string().min(1).max(64),
+  /** Chunk index from 0. */
+  part: z.number().int().nonnegative(),
+  /** Each record's latest state with the seq of its latest change, ascending by seq. */
+  records: z.array(z.object({ seq, record: callRecordSchema })).max(SYNC_CHUNK),
+  /** The last chunk of this answer. */
+  done: z.boolean(),
+  /** With `done`: the hub's seq when it answered; ask again from here if `more`. */
+  headSeq: seq,
+  /** With `done`: the answer stopped at SYNC_MAX_RECORDS; ask again from the last record's seq. */
+  more: z.boolean(),
+});
+export type SyncResponse = z.infer<typeof syncResponseSchema>;
+
+/** Parse a JSON payload with a schema; never throws. */
+export function decodePayload<T>(schema: z.ZodType<T>, payload: Uint8Array | string): { ok: true; value: T } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  if (json && typeof json === 'object' && 'v' in json && (json as { v: unknown }).v !== HUB_PROTOCOL_VERSION) {
+    return { ok: false, error: `protocol version ${JSON.stringify((json as { v: unknown }).v)} is not understood (this Callpop speaks v${HUB_PROTOCOL_VERSION})` };
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { ok: false, error: `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, value: r.data };
+}
