@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { build } from 'vite';
 import type { InlineConfig } from 'vite';
 
-export const rendererDir = resolve('out/renderer');
+/** CALLPOP_RENDERER_OUT lets parallel work build and serve its own copy (default out/renderer). */
+export const rendererDir = resolve(process.env.CALLPOP_RENDERER_OUT || 'out/renderer');
 
 export async function buildRenderer(): Promise<void> {
   const config = (await import('../../../electron.vite.config')).default as { renderer: InlineConfig };
