@@ -42,6 +42,10 @@ export interface BridgeOptions {
   backend?: BackendExtras;
   /** Whether the OS offers secure storage for the recording password (safeStorage). Default true. */
   credentialsAvailable?: boolean;
+  /** Serve the pages with the bridge client in them (a plain browser, no addInitScript: preview:browser). */
+  injectClient?: boolean;
+  /** Port for the pages (default 0 = any free one). */
+  port?: number;
 }
 
 export interface Recorded {
@@ -185,8 +189,11 @@ export class Bridge {
     this.popupVisible = false;
   }
 
+  private injectClient = false;
+
   private async init(opts: BridgeOptions): Promise<void> {
     this.credentialsAvailable = opts.credentialsAvailable ?? true;
+    this.injectClient = opts.injectClient ?? false;
     let user: SettingsOverrides = {
       extension: '117',
       listenHost: '127.0.0.1',
@@ -222,7 +229,10 @@ export class Bridge {
     this.settingsService.onChange(() => {
       this.applying = this.applying.then(() => this.settingsChanged());
     });
-    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
+    await new Promise<void>((ok, fail) => {
+      this.server.once('error', fail);
+      this.server.listen(opts.port ?? 0, '127.0.0.1', ok);
+    });
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.initScript = await clientScript(this.origin);
   }
@@ -310,9 +320,17 @@ export class Bridge {
         if (!path) return void res.writeHead(404).end();
         return await sendFile(req, res, path, 'audio/mpeg');
       }
+      if (this.injectClient && u.pathname === '/bridge-client.js') {
+        return void res.writeHead(200, { 'content-type': mime['.js']!, 'cache-control': 'no-store' }).end(this.initScript);
+      }
       const rel = normalize(decodeURIComponent(u.pathname === '/' ? '/index.html' : u.pathname)).replace(/^([/\\])+/, '');
       const file = resolve(rendererDir, rel);
       if (!file.startsWith(rendererDir + sep)) return void res.writeHead(403).end();
+      if (this.injectClient && (rel === 'index.html' || rel === 'popup.html')) {
+        // A classic script in <head> runs before the page's module scripts: window.callpop is there first.
+        const html = (await readFile(file, 'utf8')).replace('<head>', '<head><script src="/bridge-client.js"></script>');
+        return void res.writeHead(200, { 'content-type': mime['.html']!, 'cache-control': 'no-store' }).end(html);
+      }
       await sendFile(req, res, file, mime[extname(file)] ?? 'application/octet-stream').catch(() => void res.writeHead(404).end());
     } catch (e) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
