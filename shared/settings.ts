@@ -166,7 +166,7 @@ export interface SettingsStore {
 }
 
 /** The webhook URL to paste into WebhooksApi.ini. `host` is how the PBX reaches this PC. */
-export function webhookUrl(host: string, port: number, secret: string): string {
+export function webhookUrl(host: string, port: number, secret: string, scheme: 'http' | 'https' = 'http'): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `http://${h}:${port}/webhook/${secret}`;
+  return `${scheme}://${h}:${port}/webhook/${secret}`;
 }

@@ -3,9 +3,11 @@
 // a small body limit, tight timeouts, and no request can crash it or make it answer 5xx unless
 // the webhook's effect could not be saved (then the PBX should retry).
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { webhookUrl } from '../../../shared/settings';
@@ -37,11 +39,20 @@ export interface ListenerOptions {
   bodyLimitBytes?: number;
   timeouts?: Partial<ListenerTimeouts>;
   maxConnections?: number;
+  /** PEM certificate (chain) and private key: serve HTTPS on the same routes and limits, so the secret in the URL is not sent in clear. */
+  tls?: ListenerTls;
+}
+
+export interface ListenerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface Listener {
   readonly host: string;
   readonly port: number;
+  /** "https" when started with `tls`. */
+  readonly scheme: 'http' | 'https';
   /** Stop accepting, let requests in flight finish (bounded), then close every connection. */
   close(): Promise<void>;
 }
@@ -133,12 +144,12 @@ export function reachableAddresses(ipv4Only = false): string[] {
 }
 
 /** The webhook URLs to show for a listener bound to `host`; for a wildcard host, one per address. */
-export function webhookUrlsFor(host: string, port: number, secret: string): string[] {
+export function webhookUrlsFor(host: string, port: number, secret: string, scheme: 'http' | 'https' = 'http'): string[] {
   // 0.0.0.0 listens on IPv4 only; "::" (dual stack) on both.
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
   const hosts = wildcard ? reachableAddresses(host === '0.0.0.0') : [host];
   if (hosts.length === 0) hosts.push('127.0.0.1');
-  return hosts.map((h) => webhookUrl(h, port, secret));
+  return hosts.map((h) => webhookUrl(h, port, secret, scheme));
 }
 
 /** A listen failure in words the user can act on. */
@@ -235,23 +246,32 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     res.once('finish', () => req.socket.destroy());
   };
 
-  const server: Server = createServer(
-    {
-      maxHeaderSize: 16 * 1024,
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      // Check the timeouts above often enough for them to mean something (Node's default is 30 s).
-      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
-    },
-    (req, res) => {
-      handle(req, res).catch((e: unknown) => {
-        logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
-        // Reading the request failed (client went away); answer if the socket still can.
-        send(res, 400, 'Bad request');
-      });
-    },
-  );
+  const httpOptions: ServerOptions = {
+    maxHeaderSize: 16 * 1024,
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Check the timeouts above often enough for them to mean something (Node's default is 30 s).
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((e: unknown) => {
+      logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
+      // Reading the request failed (client went away); answer if the socket still can.
+      send(res, 400, 'Bad request');
+    });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer(
+        {
+          ...httpOptions,
+          ...tlsContext(options.tls),
+          // A client that never finishes the handshake holds a slot no longer than one stuck in its head.
+          handshakeTimeout: timeouts.headersMs,
+        },
+        onRequest,
+      )
+    : createServer(httpOptions, onRequest);
   server.maxConnections = options.maxConnections ?? 512;
   server.maxHeadersCount = 100;
   // Backstop for sockets idle between the parser's own checks.
@@ -260,6 +280,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     if (err.code !== 'ECONNRESET') rejects.note(`Webhook rejected (${status}) from ${normalizeAddress(socket.remoteAddress ?? '?')}: ${err.code ?? err.message}`);
     if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  });
+  // A failed handshake (plain HTTP to the TLS port, an untrusted client) is the client's problem: log, never throw.
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code !== 'ECONNRESET') rejects.note(`TLS handshake failed from ${normalizeAddress(socket.remoteAddress ?? '?')}: ${err.code ?? err.message}`);
     socket.destroy();
   });
 
@@ -278,6 +303,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   return {
     host: options.host,
     port,
+    scheme: options.tls ? 'https' : 'http',
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), 3000);
@@ -291,6 +317,24 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       return closing;
     },
   };
+}
+
+/** The certificate and key, checked up front so a bad pair fails with words the user can act on. */
+function tlsContext(tls: ListenerTls): ListenerTls {
+  // An empty key would silently give a server that fails every handshake.
+  if (tls.cert.length === 0 || tls.key.length === 0) throw Object.assign(new Error(`Cannot serve HTTPS: the ${tls.cert.length === 0 ? 'certificate' : 'private key'} is empty.`), { code: 'ERR_LISTENER_TLS' });
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { reason?: string };
+    const what = /KEY_VALUES_MISMATCH|key values mismatch/i.test(`${err.code ?? ''} ${err.message}`)
+      ? 'the private key does not belong to the certificate'
+      : /PEM|NO_START_LINE|bad base64|DECODER/i.test(`${err.code ?? ''} ${err.message}`)
+        ? 'the certificate or the key is not in PEM format'
+        : err.message;
+    throw Object.assign(new Error(`Cannot serve HTTPS: ${what}.`), { code: 'ERR_LISTENER_TLS' });
+  }
+  return { cert: tls.cert, key: tls.key };
 }
 
 /** The body as UTF-8 text, or null once it exceeds `limit` bytes. */
