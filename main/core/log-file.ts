@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { redactNumber } from '../../shared/log';
+import { maskPhoneNumbers } from '../../shared/log';
 import type { Logger, LogLevel } from '../../shared/log';
 import { PRODUCT_NAME } from '../../shared/app-id';
 
@@ -27,15 +27,8 @@ export function defaultLogDir({ platform = process.platform, env = process.env, 
   }
 }
 
-// 3CX call ids (230307114903_10-0), UUIDs and ISO dates/times are kept; other runs of 6+ digits,
-// with an optional + and single spaces or dashes between groups, are phone numbers. A run glued to
-// letters or dots (hex ids, IP addresses, versions) is not a phone number.
-const SENSITIVE =
-  /(\d{6,}_\d+(?:-\d+)*|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)|(?<![\w.+])(\+?\d(?:[ -]?\d){5,})(?![\w.])/gi;
-
-export function maskPhoneNumbers(text: string): string {
-  return text.replace(SENSITIVE, (whole, keep?: string, phone?: string) => (phone ? redactNumber(phone) : (keep ?? whole)));
-}
+// The masking lives in shared/log.ts (linear time); re-exported for existing callers.
+export { maskPhoneNumbers };
 
 /** No forged lines: control characters are escaped and continuation lines indented. */
 function clean(message: string): string {
