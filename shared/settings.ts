@@ -20,6 +20,13 @@ const sourceAddress = z
   .trim()
   .regex(/^(?:(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?|[0-9A-Fa-f:]+(?::\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?:\/\d{1,3})?)$/, 'Use an IP address or range, e.g. 192.0.2.10 or 192.0.2.0/24.');
 
+/** An absolute file path (Windows or POSIX): the core may run with any working folder. */
+const absoluteFile = z
+  .string()
+  .trim()
+  .max(4096)
+  .refine((s) => s === '' || /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(s), 'Give the full path of the file, e.g. C:\\certs\\callpop.pem or /etc/callpop/cert.pem.');
+
 /** SHA-256 certificate fingerprint: 64 hex digits, colons optional. */
 export const fingerprintPattern = /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/;
 
@@ -42,6 +49,9 @@ export const settingsSchema = z.object({
     .default(''),
   /** Only these sources may post webhooks; empty = anyone who knows the URL. */
   allowedSources: z.array(sourceAddress).max(64).default([]),
+  /** PEM certificate (chain) and private key files: the listener serves HTTPS. Both or neither (see tlsPairErrors). */
+  tlsCertFile: absoluteFile.default(''),
+  tlsKeyFile: absoluteFile.default(''),
   /** The PBX host (FQDN[:port]); recordings are only fetched from it. */
   pbxHost: z.string().trim().regex(hostPattern, 'Enter the PBX host name, e.g. pbx.example.com or pbx.example.com:5001.').or(z.literal('')).default(''),
   /** Trust exactly this self-signed PBX certificate (SHA-256 fingerprint). */
@@ -104,6 +114,8 @@ const patchFields = {
   listenPort: S.listenPort.unwrap(),
   webhookSecret: S.webhookSecret.unwrap(),
   allowedSources: S.allowedSources.unwrap(),
+  tlsCertFile: S.tlsCertFile.unwrap(),
+  tlsKeyFile: S.tlsKeyFile.unwrap(),
   pbxHost: S.pbxHost.unwrap(),
   recordingFingerprint: S.recordingFingerprint.unwrap(),
   downloadDir: S.downloadDir.unwrap(),
@@ -157,6 +169,17 @@ export function applySettingsPatch(current: Settings, patch: unknown): { ok: tru
   };
   const r = settingsSchema.safeParse(merged);
   return r.success ? { ok: true, settings: r.data } : { ok: false, errors: zodFieldErrors(r.error) };
+}
+
+/**
+ * HTTPS needs the certificate and its key. Not a schema rule: Settings saves one field at a time,
+ * and a stored or policy half-pair must not make every other setting unreadable. The service
+ * reports a half-pair as its error state (not listening); `serve` refuses it as a usage error.
+ */
+export function tlsPairErrors(s: Pick<Settings, 'tlsCertFile' | 'tlsKeyFile'>): FieldErrors | null {
+  if (s.tlsCertFile && !s.tlsKeyFile) return { tlsKeyFile: 'HTTPS needs the private key file too (set both files, or neither).' };
+  if (s.tlsKeyFile && !s.tlsCertFile) return { tlsCertFile: 'HTTPS needs the certificate file too (set both files, or neither).' };
+  return null;
 }
 
 /** Persistence behind an interface: electron-store in the app, a JSON file for the CLI. */

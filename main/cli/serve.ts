@@ -1,6 +1,7 @@
 // `callpop serve`: the core service without a window. Prints the webhook URL, then one line per
 // change to this extension's calls; --notify pops OS notifications. SIGINT/SIGTERM: stop
 // accepting, write what was accepted, exit 0.
+import { resolve } from 'node:path';
 import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { settingsSchema, zodFieldErrors } from '../../shared/settings';
@@ -13,7 +14,7 @@ import { openSettingsFile } from '../core/config/settings-file';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
 
-export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--notify]
+export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--tls-cert FILE --tls-key FILE] [--notify]
 
 Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --extension EXT   your 3CX extension (default: the one in the app's settings)
@@ -21,6 +22,8 @@ Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --host ADDR       address to listen on (default 0.0.0.0 = every network)
   --data-dir DIR    where the settings and the call log live (default: the desktop app's folder)
   --allow LIST      only accept webhooks from these IPs/ranges, e.g. 192.0.2.10,198.51.100.0/24
+  --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE    the certificate's PEM private key
   --notify          show desktop notifications for ringing and missed calls
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
 
@@ -30,6 +33,8 @@ const options = {
   host: { type: 'string' },
   'data-dir': { type: 'string' },
   allow: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   notify: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -91,6 +96,11 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
+  const tlsCert = values['tls-cert'];
+  const tlsKey = values['tls-key'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('HTTPS needs both --tls-cert FILE and --tls-key FILE.');
+  if (tlsCert?.trim() === '' || tlsKey?.trim() === '') throw new UsageError('--tls-cert and --tls-key need a file.');
+
   const logger = stderrLogger(io);
   const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
   const file = openSettingsFile(dataDir, { logger });
@@ -103,6 +113,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     ...(port !== undefined && { listenPort: port }),
     ...(values.host !== undefined && { listenHost: values.host.trim() }),
     ...(allow !== undefined && { allowedSources: allow }),
+    // Relative to where serve was started; the settings hold absolute paths.
+    ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCertFile: resolve(tlsCert), tlsKeyFile: resolve(tlsKey) }),
   });
   if (!merged.success) {
     const [key, message] = Object.entries(zodFieldErrors(merged.error))[0] ?? ['settings', 'invalid'];

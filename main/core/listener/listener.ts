@@ -3,6 +3,7 @@
 // a small body limit, tight timeouts, and no request can crash it or make it answer 5xx unless
 // the webhook's effect could not be saved (then the PBX should retry).
 import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
@@ -319,6 +320,32 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   };
 }
 
+const maxPemBytes = 1024 * 1024;
+
+/**
+ * Read the PEM certificate and key files named in the settings; null when neither is set. Throws one
+ * line the user can act on (half a pair, a missing or unreadable file); startListener then checks
+ * that they are PEM and belong together.
+ */
+export async function readTlsFiles(certFile: string, keyFile: string): Promise<ListenerTls | null> {
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) throw new Error(`Cannot serve HTTPS: the ${certFile ? 'private key' : 'certificate'} file is not set (set both files, or neither).`);
+  const read = async (file: string, what: string): Promise<Buffer> => {
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'ENOENT' ? 'does not exist' : err.code === 'EACCES' || err.code === 'EPERM' ? 'may not be read by this user' : err.code === 'EISDIR' ? 'is a folder' : err.message;
+      throw new Error(`Cannot serve HTTPS: the ${what} file ${file} ${why}.`, { cause: e });
+    }
+    if (data.length > maxPemBytes) throw new Error(`Cannot serve HTTPS: the ${what} file ${file} is larger than 1 MiB; is it the right file?`);
+    return data;
+  };
+  const [cert, key] = await Promise.all([read(certFile, 'certificate'), read(keyFile, 'private key')]);
+  return { cert, key };
+}
+
 /** The certificate and key, checked up front so a bad pair fails with words the user can act on. */
 function tlsContext(tls: ListenerTls): ListenerTls {
   // An empty key would silently give a server that fails every handshake.
@@ -332,7 +359,7 @@ function tlsContext(tls: ListenerTls): ListenerTls {
       : /PEM|NO_START_LINE|bad base64|DECODER/i.test(`${err.code ?? ''} ${err.message}`)
         ? 'the certificate or the key is not in PEM format'
         : err.message;
-    throw Object.assign(new Error(`Cannot serve HTTPS: ${what}.`), { code: 'ERR_LISTENER_TLS' });
+    throw Object.assign(new Error(`Cannot serve HTTPS: ${what}.`, { cause: e }), { code: 'ERR_LISTENER_TLS' });
   }
   return { cert: tls.cert, key: tls.key };
 }

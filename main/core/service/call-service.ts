@@ -10,7 +10,7 @@ import { CallTracker } from '../../../shared/tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
-import { startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
+import { readTlsFiles, startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
 import { callLogDir } from '../config/paths';
 
 export interface ServiceOptions {
@@ -43,7 +43,7 @@ const recordingWindowMs = 10 * 60_000;
 const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 
-const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources]);
+const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
 
 /**
@@ -342,6 +342,8 @@ export class CallpopService {
   private async bind(): Promise<void> {
     const s = this.current;
     try {
+      // The files are read on every bind (a renewed certificate is picked up by any rebind).
+      const tls = await readTlsFiles(s.tlsCertFile, s.tlsKeyFile);
       this.listener = await startListener({
         host: s.listenHost,
         port: s.listenPort,
@@ -350,8 +352,9 @@ export class CallpopService {
         allowLoopback: this.options.allowLoopback ?? true,
         onWebhook: (raw) => this.ingest(raw),
         logger: this.logger,
+        ...(tls && { tls }),
       });
-      this.urls = webhookUrlsFor(s.listenHost, this.listener.port, s.webhookSecret);
+      this.urls = webhookUrlsFor(s.listenHost, this.listener.port, s.webhookSecret, this.listener.scheme);
       this.setState({ state: 'listening', port: this.listener.port, url: this.urls[0] ?? '' });
       this.logger.info(`Listening on ${s.listenHost}:${this.listener.port}`);
     } catch (e) {
