@@ -4,21 +4,10 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import Papa from 'papaparse';
-import { callRecordColumns } from '../../shared/call-record';
+import { callRecordsCsv } from '../../shared/call-csv';
 import type { ExportFormat, LogFilter, LogPage, LogQuery } from '../../shared/ipc/contract';
 
 export const EXPORT_PAGE_SIZE = 1000;
-
-// Spreadsheet formula injection: caller ids are untrusted. Phone numbers such as "+90 555…" stay
-// as they are; other cells starting with = + - @ (or tab / CR) get a leading quote.
-const FORMULA = /^(?:[=@\t\r]|[+-](?![\d\s().-]*$))/;
-
-const csvRow = (r: LogPage['records'][number]) =>
-  callRecordColumns.map((c) => {
-    const v = r[c];
-    return Array.isArray(v) ? v.join(' ') : v;
-  });
 
 export async function exportLog(opts: { path: string; format: ExportFormat; filter: LogFilter; query: (q: LogQuery) => Promise<LogPage> }): Promise<number> {
   const tmp = `${opts.path}.${process.pid}.part`;
@@ -28,13 +17,14 @@ export async function exportLog(opts: { path: string; format: ExportFormat; filt
   };
   let count = 0;
   try {
-    if (opts.format === 'csv') await write(`${Papa.unparse({ fields: [...callRecordColumns], data: [] }, { newline: '\r\n' }).trimEnd()}\r\n`);
+    // Formula injection (caller ids are untrusted) is neutralised in shared/call-csv.ts.
+    if (opts.format === 'csv') await write(`${callRecordsCsv([], { header: true, newline: '\r\n' })}\r\n`);
     else await write('[');
     for (let offset = 0; ; ) {
       const page = await opts.query({ ...opts.filter, offset, limit: EXPORT_PAGE_SIZE });
       if (page.records.length === 0) break;
       if (opts.format === 'csv') {
-        await write(`${Papa.unparse(page.records.map(csvRow), { newline: '\r\n', escapeFormulae: FORMULA })}\r\n`);
+        await write(`${callRecordsCsv(page.records, { header: false, newline: '\r\n' })}\r\n`);
       } else {
         await write(page.records.map((r, i) => `${count + i === 0 ? '\n' : ',\n'}${JSON.stringify(r)}`).join(''));
       }

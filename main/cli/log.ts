@@ -1,8 +1,8 @@
 // `callpop log`: this user's calls from the call log, newest first, as a table, JSON or CSV.
 // Opens the log read-only, so it works while the app or `callpop serve` is running.
 import { existsSync } from 'node:fs';
-import Papa from 'papaparse';
-import { callRecordColumns, type CallRecord } from '../../shared/call-record';
+import type { CallRecord } from '../../shared/call-record';
+import { callRecordsCsv } from '../../shared/call-csv';
 import type { LogFilter } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { openCallLogStore, parseFilterDate } from '../core/call-log/store';
@@ -31,16 +31,9 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** CSV cells: arrays joined by spaces, null as empty. Papaparse quotes what needs quoting. */
+/** CSV with a header row; formula injection is neutralised in shared/call-csv.ts (shared with the app's export). */
 export function callsToCsv(records: readonly CallRecord[]): string {
-  const rows = records.map((r) =>
-    callRecordColumns.map((c) => {
-      const v = r[c];
-      return Array.isArray(v) ? v.join(' ') : v === null ? '' : String(v);
-    }),
-  );
-  // escapeFormulae: a caller id like "=HYPERLINK(...)" must not run as a formula in a spreadsheet.
-  return Papa.unparse({ fields: [...callRecordColumns], data: rows }, { escapeFormulae: true, newline: '\n' });
+  return callRecordsCsv(records, { header: true, newline: '\n' });
 }
 
 export async function runLog(argv: string[], io: CliIo): Promise<number> {
