@@ -77,10 +77,11 @@ type StatusListener = (status: HubClientStatus) => void;
 const refusals: Record<number, string> = {
   2: 'the broker rejected the client id',
   4: 'the hub refused the user name or password',
-  5: 'the hub refused this agent (not authorized)',
+  // Mosquitto answers a wrong password with 5 (not authorized) under MQTT 3.1.1.
+  5: 'the hub refused the agent name or password (not authorized)',
   133: 'the broker rejected the client id',
   134: 'the hub refused the user name or password',
-  135: 'the hub refused this agent (not authorized)',
+  135: 'the hub refused the agent name or password (not authorized)',
 };
 /** How often the sync watermark is saved at most (a lagging one only means a longer backfill). */
 const saveEveryMs = 1000;
