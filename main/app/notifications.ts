@@ -16,6 +16,18 @@ export interface NotifierDeps {
   create: (options: { title: string; body: string; silent?: boolean }) => NotificationLike;
   settings: () => Settings;
   openCall: (target: NavigateTarget) => void;
+  /** Default process.platform: on Linux the body is markup (see escapeNotificationMarkup). */
+  platform?: NodeJS.Platform;
+}
+
+/**
+ * Linux notification servers read the body as markup (freedesktop notification spec: <b>, <i>,
+ * <u>, <a href>, <img>) and Electron hands it to libnotify as is, so a caller id or contact name
+ * like `<a href=…>` or `<img src=…>` would be rendered. Escaping & < > (what the spec and Ubuntu's
+ * guidelines ask for) shows it as text; no tag can start without a `<`.
+ */
+export function escapeNotificationMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function callerText(record: CallView, country: string): string {
@@ -40,7 +52,9 @@ export class CallNotifier {
       target = { view: 'log', callId: record.id };
     }
     if (!title || !this.d.isSupported()) return;
-    const n = this.d.create({ title, body: callerText(record, s.defaultCountry), silent: change === 'ringing' });
+    const text = callerText(record, s.defaultCountry);
+    const body = (this.d.platform ?? process.platform) === 'linux' ? escapeNotificationMarkup(text) : text;
+    const n = this.d.create({ title, body, silent: change === 'ringing' });
     this.live.add(n);
     n.on('click', () => this.d.openCall(target));
     n.on('close', () => this.live.delete(n));

@@ -1,0 +1,56 @@
+// Linux notification bodies are markup to the notification server: caller ids and contact names
+// (untrusted) must reach Electron's Notification escaped there, and unchanged elsewhere.
+import { describe, expect, it, vi } from 'vitest';
+
+const shown = vi.hoisted(() => [] as { title: string; body: string }[]);
+vi.mock('electron', () => ({
+  Notification: class {
+    constructor(readonly options: { title: string; body: string }) {}
+    on() {}
+    show() {
+      shown.push(this.options);
+    }
+    static isSupported() {
+      return true;
+    }
+  },
+}));
+
+const { Notification } = await import('electron');
+const { CallNotifier, escapeNotificationMarkup } = await import('../../main/app/notifications');
+const { defaultSettings } = await import('../../shared/settings');
+import type { CallView } from '../../shared/ipc/contract';
+
+const hostile = { id: 'c1', direction: 'incoming', number: '<a href="https://evil.example">call me</a>', queue: '<b>820</b>', did: null, contactName: '<img src="https://evil.example/t.png"> Ann & Co' } as CallView;
+
+function notify(platform: NodeJS.Platform): { title: string; body: string } {
+  shown.length = 0;
+  const notifier = new CallNotifier({
+    isSupported: () => Notification.isSupported(),
+    create: (o) => new Notification(o),
+    settings: () => ({ ...defaultSettings(), notifications: { ringing: true, missed: true } }),
+    openCall: () => {},
+    platform,
+  });
+  notifier.onCallUpdate('missed', hostile);
+  expect(shown).toHaveLength(1);
+  return shown[0]!;
+}
+
+describe('notification markup', () => {
+  it('on Linux the body reaches libnotify with & < > escaped: no link, bold or image is rendered', () => {
+    const { body } = notify('linux');
+    expect(body).toBe('&lt;img src="https://evil.example/t.png"&gt; Ann &amp; Co (&lt;a href="https://evil.example"&gt;call me&lt;/a&gt;) via queue &lt;b&gt;820&lt;/b&gt;');
+    expect(body).not.toMatch(/[<>]/);
+  });
+
+  it('on Windows and macOS (plain text backends) the body is unchanged', () => {
+    for (const p of ['win32', 'darwin'] as const) {
+      expect(notify(p).body).toBe('<img src="https://evil.example/t.png"> Ann & Co (<a href="https://evil.example">call me</a>) via queue <b>820</b>');
+    }
+  });
+
+  it('escapes an ampersand first, so existing entities show literally', () => {
+    expect(escapeNotificationMarkup('&lt;b&gt; & <i>')).toBe('&amp;lt;b&amp;gt; &amp; &lt;i&gt;');
+  });
+});
