@@ -239,6 +239,8 @@ export function SettingsPage({ view, status, onView }: Props) {
           placeholder: '192.0.2.10',
           help: 'One IP address or range per line; empty lets anyone who knows the URL post.',
         })}
+        {field({ path: 'tlsCertFile', label: 'HTTPS certificate file', kind: 'text', placeholder: 'C:\\certs\\callpop.pem', help: 'Full path of a PEM certificate. With its key file, the PBX posts over https (the secret in the URL is not sent in clear).' })}
+        {field({ path: 'tlsKeyFile', label: 'HTTPS key file', kind: 'text', placeholder: 'C:\\certs\\callpop-key.pem', help: 'Full path of the certificate’s PEM private key. Set both files, or neither.' })}
         <div className="field webhook" aria-label="Webhook URL">
           <span className="label-like">Webhook URL</span>
           <p className="help">
