@@ -19,7 +19,7 @@ import { createMainHandlers } from './main-handlers';
 import { PopupController } from './popup-controller';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
 import { PushHub } from './push-hub';
-import { denyAllPermissions, hardenWebContents, isSafeExternalUrl } from './security';
+import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './security';
 import type { HardenableContents } from './security';
 import { SettingsService } from './settings-service';
 import { createSettingsStore } from './settings-store';
@@ -95,7 +95,8 @@ async function start(): Promise<void> {
 
   const hub = new PushHub();
   const openExternal = (url: string) => {
-    if (isSafeExternalUrl(url)) void shell.openExternal(url).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
+    const href = safeExternalUrl(url); // the normalised href, never the raw string that was checked
+    if (href) void shell.openExternal(href).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
   };
   const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), hub, openExternal, settings: () => settings.settings, logger, ...(devServer ? { pageBase: devServer } : {}) });
 

@@ -17,18 +17,26 @@ export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWi
     webviewTag: false,
     navigateOnDragDrop: false,
     spellcheck: false,
+    // No middle-click "auxclick" events: a middle click on a link must not open anything.
+    disableBlinkFeatures: 'Auxclick',
   };
 }
 
-/** A link the app may hand to the OS browser: http(s), a host, no embedded credentials. */
-export function isSafeExternalUrl(url: string): boolean {
+/**
+ * The normalised href of a link the app may hand to the OS browser (http(s), a host, no embedded
+ * credentials), or null. Open this href, never the raw string: the WHATWG parser repairs inputs
+ * like `https:\\evil\x` that an OS URL handler may read differently from what was checked.
+ */
+export function safeExternalUrl(url: string): string | null {
   try {
     const u = new URL(url);
-    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '' && u.username === '' && u.password === '';
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '' && u.username === '' && u.password === '' ? u.href : null;
   } catch {
-    return false;
+    return null;
   }
 }
+
+export const isSafeExternalUrl = (url: string): boolean => safeExternalUrl(url) !== null;
 
 /** The parts of Electron's WebContents the hardening touches. */
 export interface HardenableContents {
@@ -48,7 +56,8 @@ export function hardenWebContents(wc: HardenableContents, openExternal: (url: st
   if (hardened.has(wc)) return;
   hardened.add(wc);
   const maybeOpen = (url: string) => {
-    if (isSafeExternalUrl(url)) openExternal(url);
+    const href = safeExternalUrl(url);
+    if (href) openExternal(href);
   };
   wc.setWindowOpenHandler(({ url }) => {
     maybeOpen(url);
