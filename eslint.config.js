@@ -53,6 +53,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose: the startup smoke test's stand-in Electron is what `require('electron')` finds.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': rule(['electron'], []) },
   },
