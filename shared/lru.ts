@@ -35,6 +35,11 @@ export class LruMap<K, V> {
     return this;
   }
 
+  delete(key: K): boolean {
+    const a = this.young.delete(key);
+    return this.old.delete(key) || a;
+  }
+
   get size(): number {
     return this.young.size + this.old.size;
   }

@@ -550,6 +550,23 @@ export function flowRequests(flow: SeedFlow, opts: FlowOptions = {}): RawWebhook
   );
 }
 
+/**
+ * The flow as the GET scheme sends it: lower-case keys as the query, a recording as the bare URL
+ * (no user, no number). A GET flow is sent as it is.
+ */
+export function flowGetRequests(flow: SeedFlow, opts: FlowOptions = {}): RawWebhook[] {
+  if (flow.scheme === 'get') return flowRequests(flow, opts);
+  return flowSteps(flow, opts).flatMap((step): RawWebhook[] => {
+    const fields = step.fields ?? {};
+    const urls = Object.entries(fields).find(([k]) => k.toLowerCase() === 'fileurls')?.[1];
+    if (Array.isArray(urls)) return urls.map((u: string) => ({ method: 'GET', query: u, body: '' }));
+    const query = Object.entries(fields)
+      .map(([k, v]) => `${encodeURIComponent(k.toLowerCase())}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    return [{ method: 'GET', query, body: '' }];
+  });
+}
+
 /** `flow.expected` with the same options applied (extension keys and references, ids). */
 export function flowExpectations(flow: SeedFlow, opts: FlowOptions = {}): Record<string, ExpectedRecord> {
   const rw = rewriter(flow, opts);
