@@ -13,6 +13,7 @@ import { CallpopService } from '../core/service/call-service';
 import { openSettingsFile } from '../core/config/settings-file';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
+import { runServeHub } from './serve-hub';
 
 export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--tls-cert FILE --tls-key FILE] [--notify]
 
@@ -25,7 +26,12 @@ Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
   --tls-key FILE    the certificate's PEM private key
   --notify          show desktop notifications for ringing and missed calls
-Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
+Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
+
+callpop serve --hub URL --user NAME --password-file FILE [--extension EXT] [--site SITE] [--data-dir DIR] [--notify]
+Follows your calls through a Callpop hub instead (no listener on this PC): connects to the hub's broker
+(mqtt://, mqtts://, ws://, wss://) as agent NAME, prints "Connected to URL", keeps the same call log.
+  --site SITE       the hub's site (default: default)`;
 
 const options = {
   extension: { type: 'string' },
@@ -36,6 +42,10 @@ const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   notify: { type: 'boolean' },
+  hub: { type: 'string' },
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  site: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -84,6 +94,17 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${serveUsage}\n`);
     return 0;
   }
+  if (values.hub !== undefined) {
+    const local = (['port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
+    if (local) throw new UsageError(`--${local} is for receiving webhooks on this PC; it does not apply with --hub.`);
+    const logger = stderrLogger(io);
+    const notify = values.notify ? await loadNotifier(logger) : null;
+    return runServeHub({ ...values, hub: values.hub }, io, logger, (u) => {
+      const n = notify && notificationFor(u);
+      if (notify && n) notify(n[0], n[1]);
+    });
+  }
+  for (const k of ['user', 'password-file', 'site'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
   const extension = values.extension !== undefined ? parseExtension(values.extension) : undefined;
   const port = values.port !== undefined ? parsePort(values.port) : undefined;
   if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty.');
