@@ -16,6 +16,28 @@ export const crmSchemes = ['http:', 'https:'] as const;
 export const callBackSchemes = ['http:', 'https:', 'tel:', 'callto:', 'sip:'] as const;
 
 const placeholder = /\{(number|e164|extension|callId)\}/g;
+/** Stands in for every placeholder when a template is checked: letters only, so a valid host part. */
+const MARKER = 'callpopplaceholder';
+
+/**
+ * Why an http(s) template is refused, or null. Call data may only go into the path, query or
+ * fragment: a placeholder in the host or user info ("https://{number}.example") would let a
+ * caller id choose the server the agent's browser is sent to.
+ */
+export function urlTemplateProblem(template: string): string | null {
+  const t = template.trim();
+  if (!/^https?:/i.test(t)) return null; // tel:/callto:/sip: have no host the number could change
+  let u: URL;
+  try {
+    u = new URL(t.replace(placeholder, MARKER));
+  } catch {
+    return 'The template does not give a valid URL.';
+  }
+  const authority = `${u.username}:${u.password}@${u.host}`.toLowerCase();
+  if (authority.includes(MARKER)) return 'Placeholders may only be in the path or query, not in the host, e.g. https://crm.example.com/search?q={number}.';
+  if (u.hostname === '') return 'The URL has no host.';
+  return null;
+}
 
 function fill(template: string, values: CallUrlValues, encode: (s: string) => string): string {
   return template.replace(placeholder, (_m, key: keyof CallUrlValues) => encode(values[key]));
@@ -36,6 +58,8 @@ function check(url: string, allowed: readonly string[]): UrlResult {
 /** Open in CRM: `{number}`, `{e164}`, `{extension}`, `{callId}` URL-encoded into an http(s) template. */
 export function buildCrmUrl(template: string, values: CallUrlValues): UrlResult {
   if (template.trim() === '') return { ok: false, error: 'No CRM URL template is set (Settings → CRM).' };
+  const problem = urlTemplateProblem(template);
+  if (problem) return { ok: false, error: problem };
   return check(fill(template.trim(), values, encodeURIComponent), crmSchemes);
 }
 
@@ -56,6 +80,8 @@ const encodeDialable = (s: string) => encodeURIComponent(s).replace(/%2B/g, '+')
 export function buildCallBackUrl(template: string, values: CallUrlValues): UrlResult {
   const t = template.trim() === '' ? 'tel:{number}' : template.trim();
   const web = /^https?:/i.test(t);
+  const problem = urlTemplateProblem(t);
+  if (problem) return { ok: false, error: problem };
   if (!web && dialable(values.number).replace('+', '') === '') return { ok: false, error: 'This number cannot be dialed.' };
   const v = web ? values : { ...values, number: dialable(values.number), e164: dialable(values.e164) };
   return check(fill(t, v, web ? encodeURIComponent : encodeDialable), callBackSchemes);

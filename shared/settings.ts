@@ -2,6 +2,7 @@
 // messages shown in Settings. Stored by electron-store in the app and by a JSON file for
 // `callpop serve`; both sit behind SettingsStore so the core never sees Electron.
 import { z } from 'zod';
+import { urlTemplateProblem } from './crm-url';
 
 export const popupPositions = ['bottom-right', 'top-right', 'bottom-left', 'top-left'] as const;
 export const themes = ['system', 'light', 'dark'] as const;
@@ -34,7 +35,11 @@ const urlTemplate = z
   .string()
   .trim()
   .max(2048)
-  .refine((s) => s === '' || /^(https?:|tel:|callto:|sip:)/i.test(s), 'The template must start with https://, http://, tel:, callto: or sip:.');
+  .refine((s) => s === '' || /^(https?:|tel:|callto:|sip:)/i.test(s), 'The template must start with https://, http://, tel:, callto: or sip:.')
+  .superRefine((s, ctx) => {
+    const problem = urlTemplateProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const settingsSchema = z.object({
   /** This user's 3CX extension; "" until set up. */

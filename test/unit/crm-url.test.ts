@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCallBackUrl, buildCrmUrl, dialable } from '../../shared/crm-url';
+import { buildCallBackUrl, buildCrmUrl, dialable, urlTemplateProblem } from '../../shared/crm-url';
+import { settingsPatchSchema, zodFieldErrors } from '../../shared/settings';
 
 const values = { number: '0555 123 99 88', e164: '+905551239988', extension: '117', callId: '230307142318_40' };
 
@@ -24,8 +25,26 @@ describe('buildCrmUrl', () => {
     const r = buildCrmUrl('{number}', { ...values, number: 'javascript:alert(1)' });
     expect(r.ok).toBe(false);
     const host = buildCrmUrl('https://{number}/x', { ...values, number: 'evil.com/' });
-    // "evil.com%2F" is not a valid host: refused rather than silently retargeted
-    expect(host).toEqual({ ok: false, error: 'The URL template does not give a valid URL.' });
+    // A placeholder in the host is refused whatever the caller id holds
+    expect(host).toEqual({ ok: false, error: expect.stringContaining('not in the host') });
+  });
+
+  it('refuses a placeholder in the host or user info, at build time and in Settings validation', () => {
+    const hosts = ['https://{number}.example/', 'https://crm.{e164}.example/x', 'http://crm.example{callId}/', 'https://{extension}@crm.example/', 'https://u:{number}@crm.example/', 'https://crm.example.com@{number}/'];
+    for (const t of hosts) {
+      // A caller id that is a valid host label would otherwise pick the server.
+      expect(buildCrmUrl(t, { ...values, number: 'evil', e164: 'evil', extension: 'evil', callId: 'evil' })).toMatchObject({ ok: false });
+      expect(buildCallBackUrl(t, values)).toMatchObject({ ok: false });
+      expect(urlTemplateProblem(t)).toMatch(/not in the host/);
+      const parsed = settingsPatchSchema.safeParse({ crmUrlTemplate: t, clickToCallTemplate: t });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error && zodFieldErrors(parsed.error)).toEqual({ crmUrlTemplate: expect.stringMatching(/not in the host/), clickToCallTemplate: expect.stringMatching(/not in the host/) });
+    }
+    expect(urlTemplateProblem('https://crm.example:{number}/')).toBe('The template does not give a valid URL.');
+    for (const ok of ['https://crm.example.com/search?q={number}&id={callId}', 'https://crm.example.com/{e164}#{extension}', 'tel:{number}', 'sip:{number}@pbx.example', '']) {
+      expect(urlTemplateProblem(ok)).toBeNull();
+      expect(settingsPatchSchema.safeParse({ crmUrlTemplate: ok.startsWith('http') || ok === '' ? ok : '', clickToCallTemplate: ok }).success).toBe(true);
+    }
   });
 
   it('refuses non-http(s) templates and empty templates', () => {
