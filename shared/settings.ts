@@ -61,6 +61,8 @@ export const settingsSchema = z.object({
   pbxHost: z.string().trim().regex(hostPattern, 'Enter the PBX host name, e.g. pbx.example.com or pbx.example.com:5001.').or(z.literal('')).default(''),
   /** Trust exactly this self-signed PBX certificate (SHA-256 fingerprint). */
   recordingFingerprint: z.string().trim().regex(fingerprintPattern, 'A SHA-256 fingerprint is 64 hex digits (colons optional).').or(z.literal('')).default(''),
+  /** Send the recording credentials over plain http too (an admin's choice; default: https only). */
+  recordingAllowHttpCredentials: z.boolean().default(false),
   /** Where recordings are saved; "" = the OS download folder. */
   downloadDir: z.string().max(4096).default(''),
   autoDownloadRecordings: z.boolean().default(false),
@@ -123,6 +125,7 @@ const patchFields = {
   tlsKeyFile: S.tlsKeyFile.unwrap(),
   pbxHost: S.pbxHost.unwrap(),
   recordingFingerprint: S.recordingFingerprint.unwrap(),
+  recordingAllowHttpCredentials: S.recordingAllowHttpCredentials.unwrap(),
   downloadDir: S.downloadDir.unwrap(),
   autoDownloadRecordings: S.autoDownloadRecordings.unwrap(),
   popup: z

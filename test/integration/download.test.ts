@@ -229,9 +229,16 @@ describe('downloadRecording over http', () => {
     expect(files()).toEqual([]);
   });
 
-  it('sends Basic credentials when given', async () => {
+  it('sends Basic credentials (UTF-8) when given and http is allowed for them (the rules: download-credentials.test.ts)', async () => {
     const s = await serve((req, res) => (req.headers.authorization === `Basic ${Buffer.from('rec:pä ss').toString('base64')}` ? serveBytes(data, res, req) : res.writeHead(401).end()));
-    const r = await downloadRecording(s.url('/r.mp3'), { ...fast, pbxHost: s.host, destDir: dir, fileName: 'a.mp3', credentials: { username: 'rec', password: 'pä ss' } });
+    const r = await downloadRecording(s.url('/r.mp3'), {
+      ...fast,
+      pbxHost: s.host,
+      destDir: dir,
+      fileName: 'a.mp3',
+      credentials: { username: 'rec', password: 'pä ss' },
+      allowHttpCredentials: true,
+    });
     expect(fs.readFileSync(r.path).equals(data)).toBe(true);
   });
 

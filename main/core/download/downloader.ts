@@ -5,7 +5,10 @@
 // - streamed to a hidden temp file in the destination folder, fsynced, then published under a
 //   never-existing final name (./unique-file), so no partial file ever carries the final name;
 // - bounded retries with backoff for 5xx / connection errors, resuming with Range + If-Range;
-// - hostile servers: size cap, idle timeout, short bodies detected, at most 3 redirects;
+// - hostile servers: size cap, idle timeout, a deadline for the head and a minimum rate for the
+//   body, at most 10 interim 1xx answers, short bodies detected, at most 3 redirects;
+// - Basic credentials only over https (or http if the admin allows it), only to the exact origin
+//   of the announced URL on the PBX's configured port, never after a redirect elsewhere;
 // - on failure or cancel the temp file is removed.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -21,7 +24,7 @@ import { Http1Exchange } from './http1-client';
 import type { Http1Response } from './http1-client';
 import { normalizeFingerprint } from './tls-pin';
 import { publishFile } from './unique-file';
-import { checkRecordingUrl, checkRedirect, parsePbxHost } from './url-policy';
+import { checkRecordingUrl, checkRedirect, credentialsRefusal, parsePbxHost } from './url-policy';
 import type { PbxTarget } from './url-policy';
 
 export interface Credentials {
@@ -44,6 +47,8 @@ export interface DownloadRecordingOptions {
   /** Wanted file name (sanitized again here); a free variant "name (1).mp3" is used if it exists. */
   fileName: string;
   credentials?: Credentials | null | undefined;
+  /** Send the credentials over plain http too (the recordingAllowHttpCredentials setting). Default false. */
+  allowHttpCredentials?: boolean | undefined;
   signal?: AbortSignal | undefined;
   /** Called at most every `progressIntervalMs` while bytes arrive. */
   onProgress?: ((p: ByteProgress) => void) | undefined;
@@ -54,6 +59,12 @@ export interface DownloadRecordingOptions {
   retryDelayMs?: number | undefined;
   /** The server may stay silent this long (connect, headers or body). Default 30 s. */
   idleTimeoutMs?: number | undefined;
+  /** Connect, send and receive the whole response head within this. Default 60 s. */
+  headTimeoutMs?: number | undefined;
+  /** The body must average at least this over every rateWindowMs. Default 1 KiB/s. */
+  minBytesPerSec?: number | undefined;
+  /** Default 30 s. */
+  rateWindowMs?: number | undefined;
   /** Refuse recordings larger than this. Default 2 GiB. */
   maxBytes?: number | undefined;
   progressIntervalMs?: number | undefined;
@@ -66,6 +77,13 @@ export interface DownloadResult {
 
 const maxRedirects = 3;
 const defaultMaxBytes = 2 * 1024 ** 3;
+// A PBX answers a recording GET in well under a second; 60 s leaves room for a PBX under load
+// behind a slow VPN while bounding what a server trickling its head can hold.
+const defaultHeadTimeoutMs = 60_000;
+// 1 KiB/s (8 kbit/s) is a thirtieth of the slowest office uplink (256 kbit/s); averaged over 30 s
+// so a Wi-Fi roam or a busy PBX disk does not trip it, while a 1 byte/s trickle fails in 30 s.
+const defaultMinBytesPerSec = 1024;
+const defaultRateWindowMs = 30_000;
 
 /** The validated request plan, built synchronously so that refusals never touch the network. */
 export interface DownloadPlan {
@@ -112,7 +130,7 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
   const tempPath = path.join(destDir, `.${finalName}.${randomBytes(4).toString('hex')}.part`);
   let fh: FileHandle;
   try {
-    fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o644);
+    fh = await fs.open(tempPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
   } catch (err) {
     throw fileError(err, destDir);
   }
@@ -125,8 +143,11 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
         await fetchOnce(plan, state, {
           fh,
           credentials: opts.credentials ?? null,
+          allowHttpCredentials: opts.allowHttpCredentials ?? false,
           signal,
           idleTimeoutMs,
+          headTimeoutMs: opts.headTimeoutMs ?? defaultHeadTimeoutMs,
+          minRate: { bytesPerSec: opts.minBytesPerSec ?? defaultMinBytesPerSec, windowMs: opts.rateWindowMs ?? defaultRateWindowMs },
           maxBytes,
           onProgress: opts.onProgress,
           progressIntervalMs: opts.progressIntervalMs ?? 100,
@@ -173,8 +194,11 @@ export async function downloadRecording(rawUrl: string, opts: DownloadRecordingO
 interface FetchContext {
   fh: FileHandle;
   credentials: Credentials | null;
+  allowHttpCredentials: boolean;
   signal: AbortSignal | undefined;
   idleTimeoutMs: number;
+  headTimeoutMs: number;
+  minRate: { bytesPerSec: number; windowMs: number };
   maxBytes: number;
   onProgress: ((p: ByteProgress) => void) | undefined;
   progressIntervalMs: number;
@@ -186,8 +210,13 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
   let url = plan.url;
   let ex: Http1Exchange;
   let res: Http1Response;
+  // Why the credentials were not sent on the current request (null: sent, or none configured).
+  let withheld: string | null;
+  let leftOrigin = false;
   for (let redirects = 0; ; redirects++) {
-    ex = sendRequest(url, plan, state, ctx);
+    leftOrigin ||= url.origin !== plan.url.origin;
+    withheld = ctx.credentials ? credentialsRefusal(url, plan, { leftOrigin, allowHttp: ctx.allowHttpCredentials }) : null;
+    ex = sendRequest(url, plan, state, ctx, ctx.credentials !== null && withheld === null);
     res = await ex.response;
     const status = res.status;
     if ([301, 302, 303, 307, 308].includes(status)) {
@@ -227,6 +256,9 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
     throw new DownloadError('connection', 'The PBX refused to resume the download (416)');
   } else {
     ex.destroy();
+    if (status === 401 && withheld !== null) {
+      throw new DownloadError('unauthorized', `The PBX asks for a user name and password (401), but Callpop did not send them ${withheld}`);
+    }
     throw httpStatusError(status);
   }
   if (total !== null && total > ctx.maxBytes) {
@@ -273,20 +305,28 @@ async function fetchOnce(plan: DownloadPlan, state: ResumeState, ctx: FetchConte
   if (received === 0) throw new DownloadError('http', 'The PBX sent an empty recording');
 }
 
-function sendRequest(url: URL, plan: DownloadPlan, state: ResumeState, ctx: FetchContext): Http1Exchange {
+function sendRequest(url: URL, plan: DownloadPlan, state: ResumeState, ctx: FetchContext, withCredentials: boolean): Http1Exchange {
   const headers: Record<string, string> = {
     'User-Agent': 'Callpop',
     Accept: '*/*',
     'Accept-Encoding': 'identity',
   };
-  if (ctx.credentials) {
+  if (withCredentials && ctx.credentials) {
     headers.Authorization = `Basic ${Buffer.from(`${ctx.credentials.username}:${ctx.credentials.password}`, 'utf8').toString('base64')}`;
   }
   if (state.offset > 0) {
     headers.Range = `bytes=${state.offset}-`;
     if (state.validator !== null) headers['If-Range'] = state.validator;
   }
-  return new Http1Exchange({ url, headers, pin: url.protocol === 'https:' ? plan.fingerprint : null, idleTimeoutMs: ctx.idleTimeoutMs, signal: ctx.signal });
+  return new Http1Exchange({
+    url,
+    headers,
+    pin: url.protocol === 'https:' ? plan.fingerprint : null,
+    idleTimeoutMs: ctx.idleTimeoutMs,
+    headTimeoutMs: ctx.headTimeoutMs,
+    minRate: ctx.minRate,
+    signal: ctx.signal,
+  });
 }
 
 async function restartFromZero(state: ResumeState, fh: FileHandle): Promise<void> {

@@ -3,6 +3,9 @@
 // straight into the file sink without a Buffer per read. The PBX is untrusted: the status line,
 // header names and values, chunk sizes and lengths are checked, the head is capped at 16 KiB,
 // and anything malformed fails the try with a one-line DownloadError (never a crash).
+// A hostile or broken PBX cannot hold a download (or the event loop) either: interim 1xx answers
+// are capped in number and bytes, the head has an overall deadline, the body a minimum rate, and
+// after every MiB handled in one turn the socket pauses until the event loop has run once.
 import net from 'node:net';
 import tls from 'node:tls';
 import { DownloadError, canceledError, certMismatchMessage, networkError } from './errors';
@@ -11,6 +14,11 @@ import { peerMatchesPin } from './tls-pin';
 const readBufferSize = 256 * 1024;
 export const maxHeadBytes = 16 * 1024;
 const maxChunkLine = 1024;
+/** Interim answers (100 Continue, 103 Early Hints) before the real one: a real server sends one or two. */
+export const maxInterimResponses = 10;
+export const maxInterimBytes = 16 * 1024;
+/** Bytes handled in one event-loop turn before the socket pauses until setImmediate (other work runs first). */
+const yieldEveryBytes = 1024 * 1024;
 
 export interface Http1Response {
   status: number;
@@ -29,6 +37,10 @@ export interface Http1Options {
   /** Normalized SHA-256 fingerprint to pin (https only), or null for normal verification. */
   pin: string | null;
   idleTimeoutMs: number;
+  /** From connect to the end of the final response head, whatever trickles in meanwhile. */
+  headTimeoutMs: number;
+  /** The body must bring at least bytesPerSec on average over every windowMs (not counted while our disk is behind). */
+  minRate: { bytesPerSec: number; windowMs: number };
   signal: AbortSignal | undefined;
 }
 
@@ -56,6 +68,15 @@ export class Http1Exchange {
   readonly #pinned = new Set<Buffer>();
   #endSeen = false;
   #failure: DownloadError | null = null;
+  #interimCount = 0;
+  #interimBytes = 0;
+  #headTimer: NodeJS.Timeout | null = null;
+  #rateTimer: NodeJS.Timeout | null = null;
+  /** Body bytes read in the current rate window, and whether the sink held the socket back during it. */
+  #windowBytes = 0;
+  #sinkBusyInWindow = false;
+  #turnBytes = 0;
+  #yielding = false;
   #onHead: { resolve: (r: Http1Response) => void; reject: (e: DownloadError) => void } | null = null;
   #onBody: { resolve: () => void; reject: (e: DownloadError) => void } | null = null;
   readonly response: Promise<Http1Response>;
@@ -89,7 +110,9 @@ export class Http1Exchange {
       this.#socket = net.connect({ host, port: Number(url.port || 80), onread });
       this.#socket.once('connect', () => this.#send());
     }
-    this.#socket.setTimeout(opts.idleTimeoutMs, () => this.fail(new DownloadError('timeout', `The PBX sent nothing for ${Math.round(opts.idleTimeoutMs / 1000)} s`)));
+    this.#socket.setTimeout(opts.idleTimeoutMs, () => this.fail(new DownloadError('timeout', `The PBX sent nothing for ${seconds(opts.idleTimeoutMs)} s`)));
+    // The idle timeout alone lets a server trickle a byte at a time forever.
+    this.#headTimer = setTimeout(() => this.fail(new DownloadError('timeout', `The PBX did not answer within ${seconds(opts.headTimeoutMs)} s`)), opts.headTimeoutMs);
     this.#socket.on('error', (err) => this.fail(networkError(err)));
     this.#socket.on('end', () => this.#ended());
     this.#socket.on('close', () => this.#ended());
@@ -119,6 +142,7 @@ export class Http1Exchange {
     const done = new Promise<void>((resolve, reject) => (this.#onBody = { resolve, reject }));
     this.#sink = sink;
     this.#phase = 'body';
+    this.#startRateCheck();
     if (this.#framing.kind === 'length' && this.#framing.left === 0) this.#bodyComplete();
     else this.#drain();
     return done;
@@ -140,6 +164,8 @@ export class Http1Exchange {
   #finish(): void {
     this.#phase = 'done';
     this.#queue = [];
+    if (this.#headTimer) clearTimeout(this.#headTimer);
+    if (this.#rateTimer) clearInterval(this.#rateTimer);
     this.#opts.signal?.removeEventListener('abort', this.#onAbort);
     this.#socket.destroy();
   }
@@ -173,13 +199,47 @@ export class Http1Exchange {
     return Buffer.allocUnsafe(64 * 1024);
   }
 
+  /** Judge each window of the body: too few bytes while our side was ready to take them fails the try. */
+  #startRateCheck(): void {
+    const { bytesPerSec, windowMs } = this.#opts.minRate;
+    const least = (bytesPerSec * windowMs) / 1000;
+    this.#sinkBusyInWindow = this.#blocked;
+    this.#rateTimer = setInterval(() => {
+      if (this.#phase !== 'body') return;
+      if (!this.#sinkBusyInWindow && this.#windowBytes < least) {
+        return this.fail(new DownloadError('timeout', `The PBX sent the recording too slowly (under ${formatRate(bytesPerSec)} for ${seconds(windowMs)} s)`));
+      }
+      this.#windowBytes = 0;
+      this.#sinkBusyInWindow = this.#blocked;
+    }, windowMs);
+  }
+
+  /**
+   * Give the event loop a turn after every MiB handled: the socket pauses and resumes on
+   * setImmediate, so timers, webhooks and other sockets run between big bursts.
+   */
+  #countTurn(n: number): void {
+    this.#turnBytes += n;
+    if (this.#turnBytes < yieldEveryBytes || this.#yielding) return;
+    this.#yielding = true;
+    this.#socket.pause();
+    setImmediate(() => {
+      this.#yielding = false;
+      this.#turnBytes = 0;
+      if (this.#phase === 'head' || this.#phase === 'connecting') this.#socket.resume();
+      else if (this.#phase === 'body' && !this.#blocked) this.#drain();
+    });
+  }
+
   /** onread callback: `buf` is reused by a later read unless it is pinned here. */
   #data(buf: Buffer, start: number, end: number): boolean {
     if (this.#phase === 'done') return false;
+    this.#countTurn(end - start);
     if (this.#phase === 'head' || this.#phase === 'connecting') {
       this.#readHead(buf, start, end);
       return true;
     }
+    this.#windowBytes += end - start;
     if (this.#phase === 'held' || this.#blocked) {
       this.#queue.push(buf.subarray(start, end));
       this.#pinned.add(buf);
@@ -208,8 +268,13 @@ export class Http1Exchange {
         return this.fail(e as DownloadError);
       }
       if (res.status < 200) {
-        // 1xx interim answers (100 Continue, 103) are skipped; 101 would switch protocols.
+        // 1xx interim answers (100 Continue, 103) are skipped; 101 would switch protocols. Capped:
+        // an endless stream of them would otherwise hold the download (and this loop) forever.
         if (res.status === 101) return this.fail(invalid('unexpected 101'));
+        this.#interimCount++;
+        this.#interimBytes += at + 4;
+        if (this.#interimCount > maxInterimResponses) return this.fail(invalid(`more than ${maxInterimResponses} interim 1xx responses`));
+        if (this.#interimBytes > maxInterimBytes) return this.fail(invalid('interim 1xx responses larger than 16 KiB'));
         this.#head = Buffer.from(rest);
         continue;
       }
@@ -219,7 +284,10 @@ export class Http1Exchange {
         return this.fail(e as DownloadError);
       }
       this.#head = Buffer.alloc(0);
+      if (this.#headTimer) clearTimeout(this.#headTimer);
+      this.#headTimer = null;
       if (rest.length > 0) this.#queue.push(rest);
+      this.#windowBytes += rest.length;
       this.#phase = 'held';
       this.#socket.pause();
       this.#onHead?.resolve(res);
@@ -240,7 +308,7 @@ export class Http1Exchange {
       this.#endSeen = false;
       return this.#ended();
     }
-    this.#socket.resume();
+    if (!this.#yielding) this.#socket.resume();
   }
 
   /** The framing says the body is complete; done once the sink has taken it all. */
@@ -262,6 +330,7 @@ export class Http1Exchange {
     if (wait === null) return true;
     this.#pinned.add(buf);
     this.#blocked = true;
+    this.#sinkBusyInWindow = true;
     this.#socket.pause();
     wait.then(
       () => {
@@ -335,6 +404,9 @@ export class Http1Exchange {
     }
   }
 }
+
+const seconds = (ms: number): string => String(Math.round(ms / 100) / 10);
+const formatRate = (bytesPerSec: number): string => (bytesPerSec >= 1024 ? `${Math.round(bytesPerSec / 102.4) / 10} KB/s` : `${bytesPerSec} bytes/s`);
 
 function parseHead(text: string): Http1Response {
   const lines = text.split('\r\n');

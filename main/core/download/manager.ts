@@ -13,14 +13,17 @@ import type { Credentials, DownloadRecordingOptions } from './downloader';
 import { DownloadError } from './errors';
 
 export interface DownloadManagerOptions {
-  settings(): { pbxHost: string; recordingFingerprint: string; downloadDir: string };
+  settings(): { pbxHost: string; recordingFingerprint: string; downloadDir: string; recordingAllowHttpCredentials?: boolean };
   /** Used when settings().downloadDir is "". */
   defaultDownloadDir: string;
   credentials?(): Credentials | null;
   onProgress(p: DownloadProgress): void;
   logger?: Logger;
   /** Downloader tuning (tests use short retry delays). */
-  tuning?: Pick<DownloadRecordingOptions, 'maxTries' | 'retryDelayMs' | 'idleTimeoutMs' | 'maxBytes' | 'progressIntervalMs'>;
+  tuning?: Pick<
+    DownloadRecordingOptions,
+    'maxTries' | 'retryDelayMs' | 'idleTimeoutMs' | 'headTimeoutMs' | 'minBytesPerSec' | 'rateWindowMs' | 'maxBytes' | 'progressIntervalMs'
+  >;
 }
 
 export interface DownloadManager {
@@ -84,6 +87,7 @@ export function createDownloadManager(o: DownloadManagerOptions): DownloadManage
       destDir: s.downloadDir.trim() !== '' ? s.downloadDir : o.defaultDownloadDir,
       fileName: recordingFileName(e.call, index),
       credentials: o.credentials?.() ?? null,
+      allowHttpCredentials: s.recordingAllowHttpCredentials ?? false,
       signal: controller.signal,
       logger: log,
       onProgress: (p) => {

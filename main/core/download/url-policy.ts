@@ -68,3 +68,21 @@ export function checkRedirect(location: string, from: URL, pbx: PbxTarget): URL 
     throw err;
   }
 }
+
+/**
+ * Why Basic credentials must not go with a request to `url` (a sentence ending the user's error
+ * message), or null when they may. They go only over https (http only if the admin allows it),
+ * only to the exact origin (scheme, host, port) of the announced recording URL, only on the PBX's
+ * configured port (the scheme's default when the setting names none: another port of the same
+ * host may be another service), and never once a redirect has left that origin.
+ */
+export function credentialsRefusal(url: URL, plan: { url: URL; pbx: PbxTarget }, o: { leftOrigin: boolean; allowHttp: boolean }): string | null {
+  if (o.leftOrigin || url.origin !== plan.url.origin) return `after a redirect to another address (${url.origin.slice(0, 300)})`;
+  if (url.protocol === 'http:' && !o.allowHttp) {
+    return 'over plain http; use an https recording address, or have your admin allow it (recordingAllowHttpCredentials)';
+  }
+  const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
+  const wanted = plan.pbx.port ?? defaultPort(url.protocol);
+  if (port !== wanted) return `to port ${port}; to send them there, put the port in the PBX address in Settings (${plan.pbx.hostname}:${port})`;
+  return null;
+}
