@@ -225,7 +225,7 @@ export class JournalWriter {
     const path = join(dir, logFileName);
     let fh: FileHandle;
     try {
-      fh = await open(path, 'a');
+      fh = await open(path, 'a', 0o600);
       if (fileBytes > validBytes) {
         await fh.truncate(validBytes);
         await fh.datasync();
@@ -330,7 +330,7 @@ export class JournalWriter {
     let switched = false;
     let renamed = false;
     try {
-      const out = await open(temp, 'w');
+      const out = await open(temp, 'w', 0o600);
       let size = 0;
       let count = 0;
       try {
@@ -363,7 +363,7 @@ export class JournalWriter {
         this.needsTruncate = false;
         await syncDir(this.dir);
       } finally {
-        this.fh = await open(path, 'a');
+        this.fh = await open(path, 'a', 0o600);
       }
       this.logger.info(`Call log ${path}: compacted to ${size} bytes`);
     } catch (err) {

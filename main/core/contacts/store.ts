@@ -121,7 +121,7 @@ class FileContactsStore implements ContactsStore {
 async function writeFileAtomic(path: string, text: string): Promise<void> {
   const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const fh = await open(temp, 'w');
+    const fh = await open(temp, 'w', 0o600);
     try {
       await fh.writeFile(text);
       await fh.sync();

@@ -21,7 +21,7 @@ export async function reserveUniqueName(dir: string, name: string): Promise<stri
   for (let n = 0; n < maxAttempts; n++) {
     const candidate = path.join(dir, numberedName(name, n));
     try {
-      const fh = await fs.open(candidate, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+      const fh = await fs.open(candidate, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
       await fh.close();
       return candidate;
     } catch (err) {
