@@ -1,0 +1,239 @@
+// The hub's in-process MQTT broker: aedes 1.2 (a well-kept pure-JS broker; MQTT 3.1 and 3.1.1 only:
+// an MQTT 5 CONNECT is refused with return code 1 "unacceptable protocol version", so clients use
+// 3.1.1), over TCP and optionally WebSocket, both with TLS when given a certificate.
+//
+// Access is enforced here on connect (agent name + password, scrypt), subscribe (exact allowed
+// filters only, else a negative SUBACK), publish (an agent's own sync requests only, else the
+// connection is closed: MQTT 3.1.1 has no PUBACK error) and delivery (authorizeForward checks every
+// message against the agent again, behind the subscribe rule). The hub itself publishes with
+// broker.publish, which no client can do.
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from '../../../shared/log';
+import { mayRead, publishDenied, subscribeDenied } from './access';
+import type { Agent } from './agents';
+import { verifyPassword } from './agents';
+import { RateLimitedLog } from './rate-limited-log';
+
+export interface BrokerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface EmbeddedBrokerOptions {
+  site: string;
+  host: string;
+  /** 0 = a free port. */
+  port: number;
+  /** MQTT over WebSocket on this port (0 = free); absent = none. */
+  wsPort?: number | null;
+  tls?: BrokerTls | null;
+  /** The current agent of a name (agents can change while the broker runs). */
+  agent: (name: string) => Agent | undefined;
+  logger: Logger;
+  /** Messages published by clients that the hub handles (sync requests), after authorizePublish. */
+  onClientPublish: (topic: string, payload: Buffer, clientId: string) => void;
+}
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  readonly wsPort: number | null;
+  readonly url: string;
+  readonly wsUrl: string | null;
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /** Close every connection of these agents (removed, or their password or extensions changed). */
+  disconnectAgents(names: ReadonlySet<string>): void;
+  readonly connectedClients: number;
+  close(): Promise<void>;
+}
+
+const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
+
+const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { site, logger } = options;
+  const refusals = new RateLimitedLog(logger, 'broker refusals');
+  /** client → agent name, set once authenticated. */
+  const agentOf = new WeakMap<Client, string>();
+  /** Successful checks by (agent, password hash, password): reconnects skip scrypt (~60 ms each). */
+  const verified = new Set<string>();
+  const clients = new Set<Client>();
+
+  const broker = await Aedes.createBroker({
+    // A frozen subscriber must not stall delivery to everyone (see aedes' drainTimeout).
+    drainTimeout: 10_000,
+    connectTimeout: 10_000,
+    maxClientsIdLength: 128,
+    heartbeatInterval: 60_000,
+  });
+  const who = (client: Client | null): string => {
+    const name = client ? agentOf.get(client) : undefined;
+    const addr = (client?.conn as Socket | undefined)?.remoteAddress;
+    return `${name ? `agent ${name}` : 'client'} ${JSON.stringify(client?.id ?? '?')}${addr ? ` from ${addr}` : ''}`;
+  };
+
+  broker.authenticate = (client, username, password, done) => {
+    const name = username ?? '';
+    const agent = options.agent(name);
+    if (!agent || !password) {
+      refusals.note(`Broker refused ${who(client)}: ${agent ? 'no password' : `unknown agent ${JSON.stringify(name.slice(0, 64))}`}`);
+      return done(badCredentials(), false);
+    }
+    const key = createHash('sha256').update(agent.name).update('\0').update(agent.passwordHash).update('\0').update(password).digest('base64');
+    const accept = (): void => {
+      agentOf.set(client, agent.name);
+      done(null, true);
+    };
+    if (verified.has(key)) return accept();
+    verifyPassword(password, agent.passwordHash).then(
+      (ok) => {
+        // The agent may have been removed or changed while scrypt ran.
+        if (!ok || options.agent(name)?.passwordHash !== agent.passwordHash) {
+          refusals.note(`Broker refused ${who(client)}: wrong password for agent ${agent.name}`);
+          return done(badCredentials(), false);
+        }
+        if (verified.size > 10_000) verified.clear();
+        verified.add(key);
+        accept();
+      },
+      (e: unknown) => {
+        logger.error(`Password check failed: ${(e as Error).message}`);
+        done(Object.assign(new Error('Server unavailable'), { returnCode: 3 as const }), false);
+      },
+    );
+  };
+
+  broker.authorizeSubscribe = (client, sub, done) => {
+    const agent = options.agent(agentOf.get(client) ?? '');
+    const reason = agent ? subscribeDenied(agent, site, sub.topic) : 'agent removed';
+    if (reason) {
+      refusals.note(`Broker refused subscription of ${who(client)} to ${JSON.stringify(sub.topic.slice(0, 200))}: ${reason}`);
+      return done(null, null);
+    }
+    done(null, sub);
+  };
+
+  broker.authorizePublish = (client, packet, done) => {
+    // client null: a will of a client already gone; agents' wills are checked like any publish.
+    const agent = client ? options.agent(agentOf.get(client) ?? '') : undefined;
+    const reason = agent ? publishDenied(agent, site, packet.topic, packet.retain) : 'not an agent';
+    if (reason) {
+      refusals.note(`Broker refused publish of ${who(client)} to ${JSON.stringify(packet.topic.slice(0, 200))}: ${reason}`);
+      return done(new Error(reason));
+    }
+    done(null);
+  };
+
+  broker.authorizeForward = (client, packet) => {
+    const agent = options.agent(agentOf.get(client) ?? '');
+    if (packet.topic.startsWith('$SYS/')) return null;
+    return agent && mayRead(agent, site, packet.topic) ? packet : null;
+  };
+
+  broker.on('publish', (packet, client) => {
+    if (client) options.onClientPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client.id);
+  });
+  broker.on('client', (c) => clients.add(c));
+  broker.on('clientDisconnect', (c) => clients.delete(c));
+  broker.on('clientError', (c, e) => {
+    clients.delete(c);
+    logger.debug(`Broker: ${who(c)}: ${e.message}`);
+  });
+  broker.on('connectionError', (c, e) => refusals.note(`Broker connection error (${who(c)}): ${e.message}`));
+
+  const tcp: NetServer = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (s) => broker.handle(s)) : createNetServer((s) => broker.handle(s));
+  const closers: (() => Promise<void>)[] = [];
+  let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
+  try {
+    const port = await listen(tcp, options.host, options.port, 'broker');
+    closers.push(() => closeServer(tcp));
+    let wsPort: number | null = null;
+    if (options.wsPort !== undefined && options.wsPort !== null) {
+      const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+      server.on('request', (_req, res) => {
+        res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
+      });
+      const wss = new WebSocketServer({ server, maxPayload: 256 * 1024 });
+      wss.on('connection', (socket, req) => {
+        const stream = createWebSocketStream(socket);
+        stream.on('error', () => socket.terminate());
+        broker.handle(stream, req);
+      });
+      wsPort = await listen(server, options.host, options.wsPort, 'broker WebSocket');
+      ws = { server, wss };
+      closers.push(async () => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        await closeServer(server);
+      });
+    }
+    const scheme = options.tls ? 'mqtts' : 'mqtt';
+    const host = hostForUrl(options.host);
+    return {
+      port,
+      wsPort,
+      url: `${scheme}://${host}:${port}`,
+      wsUrl: wsPort === null ? null : `${options.tls ? 'wss' : 'ws'}://${host}:${wsPort}`,
+      get connectedClients() {
+        return broker.connectedClients;
+      },
+      publish(topic, payload, opts) {
+        return new Promise((resolve, reject) =>
+          broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),
+        );
+      },
+      disconnectAgents(names) {
+        for (const c of [...clients]) {
+          const name = agentOf.get(c);
+          if (name && names.has(name)) {
+            logger.info(`Broker: closing ${who(c)} (agent removed or changed)`);
+            c.close();
+          }
+        }
+      },
+      async close() {
+        // Stop accepting first, then let aedes close every client, then wait for the servers.
+        const servers = closers.reverse().map((close) => close());
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        await Promise.all(servers);
+      },
+    };
+  } catch (e) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    if (ws) ws.wss.close();
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw e;
+  }
+}
+
+function listen(server: NetServer, host: string, port: number, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `The ${what} port ${port} is already in use (another broker, e.g. Mosquitto, or another hub?). Choose another with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port' : ''}, or 0 for a free one.`
+            : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
+        ),
+      );
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as HttpServer).closeAllConnections?.();
+  });
+}
