@@ -16,6 +16,7 @@ import { CredentialStore, CREDENTIALS_FILE, RecordingCredentialsService } from '
 import { DownloadedFiles } from './downloads';
 import { registerIpc } from './ipc';
 import { createMainHandlers } from './main-handlers';
+import { applyAppMenu } from './menu';
 import { PopupController } from './popup-controller';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
 import { PushHub } from './push-hub';
@@ -246,9 +247,8 @@ async function start(): Promise<void> {
     }),
   });
 
-  // No application menu (and so no reload/devtools shortcuts) in a packaged app on Windows/Linux;
-  // macOS keeps the default menu, which its copy/paste shortcuts need.
-  if (app.isPackaged && process.platform !== 'darwin') Menu.setApplicationMenu(null);
+  // A packaged app: no reload or DevTools (no menu on Windows/Linux, macOS a menu without them).
+  applyAppMenu(Menu, { isPackaged: app.isPackaged, platform: process.platform });
 
   supervisor.start();
   windows.createPopup(); // loaded ahead, hidden: a call pops without waiting for a page load
