@@ -1,6 +1,6 @@
 // `callpop simulate FLOW --to URL`: replays a seed call flow against a listener (Callpop's or any
 // other), for IT to check a setup and for demos. Fresh ids each run, so nothing is deduplicated.
-import { findSeedFlow, flowRequests, flowSteps, seedFlows, type SeedFlow } from '../../shared/webhook/seed-flows';
+import { findSeedFlow, flowGetRequests, flowRequests, seedFlows, type FlowOptions, type SeedFlow } from '../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { freshStamp, sendWebhook } from '../core/listener/test-call';
 import { parseExtension, parseFlags, printable, UsageError, type CliIo } from './args';
@@ -25,18 +25,7 @@ const options = {
 } as const;
 
 /** A POST flow as the GET scheme would send it: lower-case keys as the query, a recording as the bare URL. */
-export function asGetRequests(flow: SeedFlow, opts: Parameters<typeof flowSteps>[1]): RawWebhook[] {
-  if (flow.scheme === 'get') return flowRequests(flow, opts);
-  return flowSteps(flow, opts).flatMap((step): RawWebhook[] => {
-    const fields = step.fields ?? {};
-    const urls = Object.entries(fields).find(([k]) => k.toLowerCase() === 'fileurls')?.[1];
-    if (Array.isArray(urls)) return urls.map((u: string) => ({ method: 'GET', query: u, body: '' }));
-    const query = Object.entries(fields)
-      .map(([k, v]) => `${encodeURIComponent(k.toLowerCase())}=${encodeURIComponent(String(v))}`)
-      .join('&');
-    return [{ method: 'GET', query, body: '' }];
-  });
-}
+export const asGetRequests: (flow: SeedFlow, opts: FlowOptions) => RawWebhook[] = flowGetRequests;
 
 const labels = (flow: SeedFlow, get: boolean): string[] =>
   flow.steps.flatMap((s) => {
@@ -91,8 +80,8 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
       if (r.status !== 200) failures++;
       io.stdout(`${prefix} ${r.status} ${stepLabels[i] ?? ''}${r.status !== 200 && r.body ? ` (${printable(r.body.slice(0, 120))})` : ''}\n`);
     } catch (e) {
-      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message;
+      const err = e as { code?: string; errors?: { code?: string }[] };
+      const cause = err.code ?? err.errors?.[0]?.code;
       io.stderr(`callpop simulate: cannot reach ${url.origin}: ${cause ?? (e as Error).message}\n`);
       return 1;
     }

@@ -190,12 +190,12 @@ describe('flowRequests options', () => {
     expect(flowRequests(flow('incoming-answered'), { extension: '202' })).toEqual(flowRequests(flow('incoming-answered')));
   });
 
-  it('freshIds replaces every 12-digit stamp and keeps suffixes and mismatches', () => {
+  it('freshIds replaces every stamp (the truncated one too) and keeps suffixes and mismatches', () => {
     const stamp = '261124203000';
     for (const f of seedFlows) {
       const before = idsOf(events(f));
       const after = idsOf(events(f, { freshIds: { stamp } }));
-      expect(after).toEqual(before.map((id) => (/^\d{12}_/.test(id) ? stamp + id.slice(12) : id)));
+      expect(after).toEqual(before.map((id) => (/^\d{12}_/.test(id) ? stamp + id.slice(12) : /^\d{11}_/.test(id) ? stamp.slice(1) + id.slice(11) : id)));
       // the same ids stay equal and different ones stay different
       for (let i = 0; i < before.length; i++) for (let j = 0; j < before.length; j++) expect(after[i] === after[j]).toBe(before[i] === before[j]);
       const recs = events(f, { freshIds: { stamp } }).flatMap((e) => (e.type === 'recording' ? e.urls : []));
@@ -205,7 +205,8 @@ describe('flowRequests options', () => {
     expect(idsOf(events(flow('outgoing-answered'), { freshIds: { stamp } }))).toEqual([
       `${stamp}_31-0`,
       `${stamp}_31-1`,
-      '30307135611_31-1',
+      // the truncated end id keeps its oddity (first digit lost) but follows the fresh stamp
+      `${stamp.slice(1)}_31-1`,
       `${stamp}_31-1`,
     ]);
     expect(idsOf(events(flow('incoming-answered'), { freshIds: { stamp } })).slice(3, 5)).toEqual([`${stamp}_10-1`, `${stamp}_35-1`]);
@@ -226,5 +227,15 @@ describe('flowRequests options', () => {
     const snapshot = JSON.stringify(seedFlows);
     for (const f of seedFlows) flowRequests(f, { extension: '1', freshIds: { stamp: '000000000000' } });
     expect(JSON.stringify(seedFlows)).toBe(snapshot);
+  });
+});
+
+describe('freshIds across runs', () => {
+  it('two stamps give two sets of ids with nothing in common, the truncated end id included', () => {
+    const ids = (stamp: string) => idsOf(events(flow('outgoing-answered'), { freshIds: { stamp } }));
+    const a = ids('261124203000');
+    const b = ids('261124203001');
+    for (const id of a) expect(b).not.toContain(id);
+    expect(a[2]).toBe('61124203000_31-1');
   });
 });

@@ -1,6 +1,8 @@
 // "Send test call": replays the seed's "incoming answered" flow for the user's own extension against
 // Callpop's own listener over loopback HTTP, so the whole path (listener → parser → tracker → log →
 // popup) runs exactly as for a real call, at a human pace.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { ActionResult } from '../../../shared/ipc/contract';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { findSeedFlow, flowRequests, flowSteps } from '../../../shared/webhook/seed-flows';
@@ -25,6 +27,8 @@ export interface TestCallOptions {
   extension: string;
   pacing?: TestCallPacing;
   logger?: Logger;
+  /** The 12-digit id stamp (default freshStamp()); the desktop passes shared/test-call-id's marked one. */
+  stamp?: string;
   /** Resolves when the whole flow has been sent (or failed); for tests and shutdown. */
   onDone?: (result: ActionResult) => void;
 }
@@ -40,16 +44,42 @@ export function freshStamp(now = new Date()): string {
   return String(stamp).padStart(12, '0').slice(-12);
 }
 
-/** Send one webhook the way the PBX does; resolves to the HTTP status and body. */
-export async function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal): Promise<{ status: number; body: string }> {
-  const target = raw.method === 'GET' ? `${url}${raw.query ? `?${raw.query}` : ''}` : url;
-  const res = await fetch(target, {
-    method: raw.method,
-    body: raw.method === 'POST' ? raw.body : undefined,
-    headers: raw.method === 'POST' ? { 'Content-Type': raw.contentType ?? 'application/json' } : undefined,
-    signal: signal ?? AbortSignal.timeout(10_000),
+/** The most of a listener's answer we keep (an answer is a short status text; a foreign server may send anything). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * Send one webhook the way the PBX does; resolves to the HTTP status and body. node:http(s) rather
+ * than fetch: fetch refuses the "bad ports" of the Fetch standard (6000, 6665-6669, 10080, …), and
+ * a listener may be bound to any port. Network errors reject with the Node error (its `code`, e.g.
+ * ECONNREFUSED).
+ */
+export function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  // Parsed as fetch did: the URL is normalised (e.g. a space in the query percent-encoded).
+  const target = new URL(raw.method === 'GET' ? `${url}${raw.query ? `?${raw.query}` : ''}` : url);
+  const body = raw.method === 'POST' ? Buffer.from(raw.body) : null;
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: raw.method,
+        headers: body ? { 'Content-Type': raw.contentType ?? 'application/json', 'Content-Length': body.length } : {},
+        signal: signal ?? AbortSignal.timeout(10_000),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          if (size < MAX_ANSWER_BYTES) chunks.push(c.subarray(0, MAX_ANSWER_BYTES - size));
+          size += c.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').trim() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body ?? undefined);
   });
-  return { status: res.status, body: (await res.text()).trim() };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +91,7 @@ export async function sendTestCall(options: TestCallOptions): Promise<ActionResu
   if (!options.extension) return { ok: false, error: 'Set your extension first: the test call rings it.' };
   const flow = findSeedFlow(testCallFlow);
   if (!flow) return { ok: false, error: `Seed flow ${testCallFlow} is missing.` };
-  const opts = { extension: options.extension, freshIds: { stamp: freshStamp() }, validJson: true };
+  const opts = { extension: options.extension, freshIds: { stamp: options.stamp ?? freshStamp() }, validJson: true };
   let requests: RawWebhook[];
   let events: string[];
   try {
