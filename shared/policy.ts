@@ -38,6 +38,11 @@ export const policySchema = z
     defaults: policySettingsSchema.optional(),
     locked: policySettingsSchema.optional(),
     extensionByLogin: z.record(z.string().trim().min(1, 'A login name cannot be empty.').max(256), policyExtension).optional(),
+    /**
+     * Only read from the machine-wide file: lets a packaged app honour --config, CALLPOP_CONFIG and
+     * CALLPOP_USER_DATA_DIR (main/core/config/local-overrides.ts). Default false.
+     */
+    allowLocalOverrides: z.boolean().optional(),
   })
   .superRefine((p, ctx) => {
     const seen = new Map<string, { login: string; ext: string }>();
@@ -57,6 +62,7 @@ export const policySchema = z
     locked: p.locked ?? {},
     /** Keys normalised with normalizeLogin. */
     extensionByLogin: Object.fromEntries(Object.entries(p.extensionByLogin ?? {}).map(([l, e]) => [normalizeLogin(l), e])) as Record<string, string>,
+    allowLocalOverrides: p.allowLocalOverrides ?? false,
   }));
 export type Policy = z.output<typeof policySchema>;
 

@@ -9,7 +9,8 @@ import { APP_ID } from '../../shared/app-id';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { createFileLogger } from '../core/log-file';
-import { loadPolicySync, policyPaths, watchPolicy } from '../core/config/policy-file';
+import { startupPaths } from '../core/config/local-overrides';
+import { loadPolicySync, watchPolicy } from '../core/config/policy-file';
 import { generateWebhookSecret } from '../core/listener/secret';
 import { CallNotifier } from './notifications';
 import { CredentialStore, CREDENTIALS_FILE, RecordingCredentialsService } from './credentials';
@@ -41,8 +42,11 @@ const devServer = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? new URL
 /** Started at login: stay in the tray. */
 const startHidden = process.argv.includes('--hidden');
 
-// Tests and IT may point the app at another data folder (the single-instance lock follows it).
-if (process.env.CALLPOP_USER_DATA_DIR) app.setPath('userData', process.env.CALLPOP_USER_DATA_DIR);
+// --config / CALLPOP_CONFIG / CALLPOP_USER_DATA_DIR (another policy file, another data folder; the
+// single-instance lock follows it): always in development and tests, in a packaged app only when the
+// machine policy allows them, since they would undo its locks.
+const startup = startupPaths({ isPackaged: app.isPackaged, platform: process.platform, env: process.env, argv: process.argv });
+if (startup.userDataDir) app.setPath('userData', startup.userDataDir);
 app.enableSandbox();
 app.setAppUserModelId(APP_ID);
 protocol.registerSchemesAsPrivileged(privilegedSchemes);
@@ -64,7 +68,8 @@ async function start(): Promise<void> {
   logger.info(`Callpop ${app.getVersion()} starting (Electron ${process.versions.electron}, ${process.platform})`);
 
   // Settings: built-in defaults < policy defaults < user < policy locks.
-  const policyFile = policyPaths({ platform: process.platform, env: process.env, argv: process.argv })[0]!;
+  const policyFile = startup.policyFile;
+  if (startup.ignored.length > 0) logger.warn(`${startup.ignored.join(', ')} ignored: a packaged app honours them only when the machine policy sets "allowLocalOverrides": true`);
   let loginName = '';
   try {
     loginName = os.userInfo().username;
