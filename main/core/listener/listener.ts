@@ -12,6 +12,7 @@ import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { webhookUrl } from '../../../shared/settings';
+import { ConnectionGate, defaultConnectionLimits } from './connection-gate';
 
 /** What the handler made of a webhook. A rejected promise means "not durable": 503, the PBX retries. */
 export type WebhookOutcome = { status: 'ok' } | { status: 'invalid'; reason: string };
@@ -39,7 +40,15 @@ export interface ListenerOptions {
   logger?: Logger;
   bodyLimitBytes?: number;
   timeouts?: Partial<ListenerTimeouts>;
+  /** Open connections in all (default 512). */
   maxConnections?: number;
+  /** Open connections per untrusted source address (IPv6: per /64). Default 16. */
+  maxConnectionsPerSource?: number;
+  /**
+   * Slots (of maxConnections) only trusted sources may use: those in allowedSources, and those that
+   * recently posted a valid webhook with the secret (the PBX). Default 64.
+   */
+  reservedConnections?: number;
   /** PEM certificate (chain) and private key: serve HTTPS on the same routes and limits, so the secret in the URL is not sent in clear. */
   tls?: ListenerTls;
 }
@@ -188,6 +197,18 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const allowList = options.allowedSources && options.allowedSources.length > 0 ? buildAllowList(options.allowedSources) : null;
   const allowLoopback = options.allowLoopback ?? true;
+  const max = Math.max(1, options.maxConnections ?? defaultConnectionLimits.max);
+  const limits = {
+    max,
+    perSource: Math.max(1, options.maxConnectionsPerSource ?? defaultConnectionLimits.perSource),
+    // Untrusted sources keep at least one slot.
+    reserved: Math.min(max - 1, options.reservedConnections ?? Math.min(defaultConnectionLimits.reserved, Math.floor(max / 8))),
+  };
+  const gate = new ConnectionGate(
+    limits,
+    allowList ? (addr) => sourceAllowed(allowList, false, addr) : null,
+    (addr) => sourceAllowed(allowList, allowLoopback, addr),
+  );
   const secretBytes = Buffer.from(options.secret);
   const rejects = new RejectLog(logger);
   const prefix = '/webhook/';
@@ -238,6 +259,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       return send(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
     }
     if (outcome.status === 'invalid') return reject(req, res, 400, outcome.reason);
+    gate.prove(normalizeAddress(remote));
     send(res, 200, 'OK');
   };
 
@@ -256,6 +278,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const { remoteAddress, remotePort } = req.socket;
+    gate.setBusy(remoteAddress, remotePort, true);
+    res.once('close', () => gate.setBusy(remoteAddress, remotePort, false));
     handle(req, res).catch((e: unknown) => {
       logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
       // Reading the request failed (client went away); answer if the socket still can.
@@ -273,7 +298,22 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         onRequest,
       )
     : createServer(httpOptions, onRequest);
-  server.maxConnections = options.maxConnections ?? 512;
+  // The gate sees every TCP connection before HTTP (or TLS) does: the listeners node:http / node:tls
+  // registered for 'connection' run only for admitted sockets, so a refused one costs no parser.
+  const protocolListeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const from = normalizeAddress(socket.remoteAddress ?? '');
+    const admission = from ? gate.admit(socket, from) : ({ ok: false, reason: 'connection already closed' } as const);
+    if (!admission.ok) {
+      rejects.note(`Connection refused (${admission.reason}) from ${from || '?'}`);
+      socket.resetAndDestroy();
+      return;
+    }
+    for (const listener of protocolListeners) listener.call(server, socket);
+  });
+  // A backstop only: the gate enforces maxConnections, and refused sockets count here until they close.
+  server.maxConnections = limits.max * 2;
   server.maxHeadersCount = 100;
   // Backstop for sockets idle between the parser's own checks.
   server.setTimeout(timeouts.requestMs + timeouts.keepAliveMs);
