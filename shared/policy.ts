@@ -19,6 +19,14 @@ export const policyKeys = Object.keys(policySettingsSchema.shape) as (keyof Poli
 
 export const DEFAULT_LOCK_REASON = 'Set by your IT department';
 
+/**
+ * Settings only the policy may set: the user's store never holds them (a stored value is dropped
+ * and migrated away) and Settings cannot change them. The update feed decides what code the app
+ * installs, so it is IT's choice alone.
+ */
+export const POLICY_ONLY_PATHS = ['updates.url'] as const;
+export const POLICY_ONLY_MESSAGE = 'The update server is set by your IT department (machine policy) only.';
+
 /** "CONTOSO\jdoe", "jdoe@contoso.com", " JDoe " → "jdoe". */
 export function normalizeLogin(login: string): string {
   let s = login.trim();
@@ -188,7 +196,31 @@ export function sanitizeOverrides(user: unknown): { overrides: SettingsOverrides
     }
     return out;
   };
-  return { overrides: pick(settingsPatchSchema.shape, user, '') as SettingsOverrides, invalid };
+  const overrides = pick(settingsPatchSchema.shape, user, '');
+  dropPolicyOnly(overrides);
+  return { overrides: overrides as SettingsOverrides, invalid };
+}
+
+/** Removes POLICY_ONLY_PATHS from a settings-shaped object; returns the paths that were there. */
+function dropPolicyOnly(o: Loose): string[] {
+  const found: string[] = [];
+  for (const path of POLICY_ONLY_PATHS) {
+    const [a, b] = path.split('.') as [string, string];
+    const section = o[a];
+    if (isPlainObject(section) && b in section) {
+      delete section[b];
+      found.push(path);
+    }
+  }
+  return found;
+}
+
+/** The user's stored overrides without policy-only keys, or null when there were none (nothing to migrate). */
+export function withoutPolicyOnly(user: unknown): { user: Loose; removed: string[] } | null {
+  if (!isPlainObject(user)) return null;
+  const copy = structuredClone(user);
+  const removed = dropPolicyOnly(copy);
+  return removed.length > 0 ? { user: copy, removed } : null;
 }
 
 export interface ResolveInput {
@@ -242,6 +274,13 @@ export function applyUserPatch(input: ResolveInput & { patch: unknown }): UserPa
   const patch = structuredClone(p.data) as Loose;
   const errors: FieldErrors = {};
   for (const path of leafPaths(patch)) {
+    if ((POLICY_ONLY_PATHS as readonly string[]).includes(path)) {
+      // A whole form may send the current value back: accepted and ignored, like a locked field.
+      if (!sameValue(getPath(patch, path), getPath(current.settings as unknown as Loose, path))) errors[path] = POLICY_ONLY_MESSAGE;
+      const [a, b] = path.split('.') as [string, string];
+      delete (patch[a] as Loose)[b];
+      continue;
+    }
     const reason = current.locked[path];
     if (reason === undefined) continue;
     if (!sameValue(getPath(patch, path), getPath(current.settings as unknown as Loose, path))) {

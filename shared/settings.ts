@@ -41,6 +41,15 @@ const urlTemplate = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const isHttpsUrl = (s: string): boolean => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' && u.hostname !== '' && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+};
+
 export const settingsSchema = z.object({
   /** This user's 3CX extension; "" until set up. */
   extension: extension.default(''),
@@ -97,8 +106,11 @@ export const settingsSchema = z.object({
   updates: z
     .object({
       enabled: z.boolean().default(true),
-      /** Generic-provider URL (IT hosts updates internally); "" = no update checks. */
-      url: z.string().trim().max(2048).refine((s) => s === '' || /^https?:\/\//i.test(s), 'Use an http(s) URL.').default(''),
+      /**
+       * Generic-provider URL (IT hosts updates internally); "" = no update checks. https only (the
+       * feed names the code the app installs), and set by the machine policy only (shared/policy.ts).
+       */
+      url: z.string().trim().max(2048).refine((s) => s === '' || isHttpsUrl(s), 'Use an https:// URL: updates are never fetched over plain http.').default(''),
     })
     .prefault({}),
   debugLogging: z.boolean().default(false),

@@ -5,7 +5,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { SettingsUpdateResult, SettingsView } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
-import { applyUserPatch, resolveSettings } from '../../shared/policy';
+import { applyUserPatch, resolveSettings, withoutPolicyOnly } from '../../shared/policy';
 import type { Policy, Resolved, SettingsOverrides } from '../../shared/policy';
 import { webhookUrl } from '../../shared/settings';
 import type { Settings } from '../../shared/settings';
@@ -38,6 +38,12 @@ export class SettingsService {
   private readonly listeners: SettingsListener[] = [];
 
   constructor(private readonly o: SettingsServiceOptions) {
+    // Older versions let Settings store the update URL: it is policy-only now, so migrate it away.
+    const migrated = withoutPolicyOnly(o.store.read());
+    if (migrated) {
+      o.store.write(migrated.user as SettingsOverrides);
+      o.logger.info(`settings: removed ${migrated.removed.join(', ')} from the user's settings (only the machine policy sets it)`);
+    }
     if (o.policy) this.acceptPolicy(o.policy);
     this.resolved = this.resolve();
     this.logInvalid();

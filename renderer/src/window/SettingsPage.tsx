@@ -378,7 +378,6 @@ export function SettingsPage({ view, status, onView }: Props) {
         {field({ path: 'theme', label: 'Theme', kind: opts(themes, { system: 'Follow the system', light: 'Light', dark: 'Dark' }) })}
         {field({ path: 'retentionDays', label: 'Keep calls for (days)', kind: 'int', help: '0 keeps them forever.' })}
         {field({ path: 'updates.enabled', label: 'Check for updates', kind: 'bool' })}
-        {field({ path: 'updates.url', label: 'Update server URL', kind: 'text', placeholder: 'https://updates.example.com/callpop' })}
         {field({ path: 'debugLogging', label: 'Debug logging (full numbers in the log file)', kind: 'bool' })}
         <div className="url-row">
           <button type="button" onClick={() => void api().openLogsFolder()}>
