@@ -1,14 +1,15 @@
-// `callpop download URL [--to DIR] [--pbx HOST] [--fingerprint SHA256] [--user U --password-env VAR]`
+// `callpop download URL [--to DIR] [--pbx HOST] [--fingerprint SHA256] [--user U --password-env VAR [--allow-http-credentials]]`
 // The same downloader and rules as the app. --pbx defaults to the URL's own host: the user typed
 // the URL here, so it is not webhook input. Exit 0 only when the file is complete, 1 when the
-// download failed or was refused, 2 on bad flags (one line on stderr), 130 when interrupted.
+// download failed or was refused, 2 on bad flags (the error line, then the usage, on stderr), 130
+// when interrupted.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fingerprintPattern, hostPattern } from '../../shared/settings';
 import { downloadRecording } from '../core/download/downloader';
 import type { ByteProgress, DownloadRecordingOptions } from '../core/download/downloader';
 import { DownloadError } from '../core/download/errors';
 import { sanitizeFileName } from '../../shared/recording-file-name';
+import { parseFlags, UsageError } from './args';
 
 export interface DownloadCommandIo {
   stdout: (s: string) => void;
@@ -20,13 +21,11 @@ export interface DownloadCommandIo {
   /** Cancels the download; default: Ctrl-C (SIGINT) does. */
   signal?: AbortSignal;
   /** Downloader tuning for tests. */
-  tuning?: Pick<DownloadRecordingOptions, 'maxTries' | 'retryDelayMs' | 'idleTimeoutMs'>;
+  tuning?: Pick<DownloadRecordingOptions, 'maxTries' | 'retryDelayMs' | 'idleTimeoutMs' | 'headTimeoutMs' | 'minBytesPerSec' | 'rateWindowMs'>;
 }
 
 export const downloadUsage =
-  'Usage: callpop download URL [--to DIR] [--pbx HOST[:PORT]] [--fingerprint SHA256] [--user USER --password-env VAR]';
-
-class UsageError extends Error {}
+  'Usage: callpop download URL [--to DIR] [--pbx HOST[:PORT]] [--fingerprint SHA256] [--user USER --password-env VAR [--allow-http-credentials]]';
 
 interface Parsed {
   url: URL;
@@ -34,27 +33,22 @@ interface Parsed {
   pbx: string;
   fingerprint: string;
   credentials: { username: string; password: string } | null;
+  allowHttpCredentials: boolean;
 }
 
 function parse(argv: string[], env: Record<string, string | undefined>): Parsed {
-  let values: { to?: string; pbx?: string; fingerprint?: string; user?: string; 'password-env'?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        to: { type: 'string' },
-        pbx: { type: 'string' },
-        fingerprint: { type: 'string' },
-        user: { type: 'string' },
-        'password-env': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err));
-  }
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      to: { type: 'string' },
+      pbx: { type: 'string' },
+      fingerprint: { type: 'string' },
+      user: { type: 'string' },
+      'password-env': { type: 'string' },
+      'allow-http-credentials': { type: 'boolean' },
+    },
+    true,
+  );
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the recording URL.' : 'Give exactly one recording URL.');
   let url: URL;
   try {
@@ -68,6 +62,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): Parsed 
   const fingerprint = (values.fingerprint ?? '').trim();
   if (fingerprint !== '' && !fingerprintPattern.test(fingerprint)) throw new UsageError('--fingerprint must be a SHA-256 fingerprint: 64 hex digits, colons optional.');
   if ((values.user === undefined) !== (values['password-env'] === undefined)) throw new UsageError('--user and --password-env go together.');
+  if (values['allow-http-credentials'] && values.user === undefined) throw new UsageError('--allow-http-credentials goes with --user.');
   let credentials: Parsed['credentials'] = null;
   if (values.user !== undefined && values['password-env'] !== undefined) {
     const password = env[values['password-env']];
@@ -75,7 +70,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): Parsed 
     credentials = { username: values.user, password };
   }
   if (values.to !== undefined && values.to.trim() === '') throw new UsageError('--to needs a folder.');
-  return { url, dir: path.resolve(values.to ?? '.'), pbx, fingerprint, credentials };
+  return { url, dir: path.resolve(values.to ?? '.'), pbx, fingerprint, credentials, allowHttpCredentials: values['allow-http-credentials'] === true };
 }
 
 /** The last path segment of the URL, made safe; the CLI has no call record to name the file after. */
@@ -99,7 +94,7 @@ export async function runDownloadCommand(argv: string[], io: DownloadCommandIo):
     args = parse(argv, io.env ?? process.env);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`callpop download: ${err.message} ${downloadUsage}\n`);
+      io.stderr(`callpop download: ${err.message}\n${downloadUsage}\n`);
       return 2;
     }
     throw err;
@@ -119,6 +114,7 @@ export async function runDownloadCommand(argv: string[], io: DownloadCommandIo):
       destDir: args.dir,
       fileName: fileNameFromUrl(args.url),
       credentials: args.credentials,
+      allowHttpCredentials: args.allowHttpCredentials,
       signal: controller.signal,
       onProgress: showProgress
         ? (p: ByteProgress) => {

@@ -2,10 +2,9 @@
 import { pathToFileURL } from 'node:url';
 import { downloadUsage, runDownloadCommand } from './download-command';
 import { UsageError, type CliIo } from './args';
-import { runHub } from './hub';
-import { runLog } from './log';
-import { runServe } from './serve';
-import { runSimulate } from './simulate';
+import { logUsage, runLog } from './log';
+import { runServe, serveUsage } from './serve';
+import { runSimulate, simulateUsage } from './simulate';
 
 export const usage = `Usage: callpop <command> [options]
 
@@ -14,9 +13,15 @@ Commands:
   log        list your calls (table, --json or --csv)
   simulate   replay a documented 3CX call flow against a webhook URL
   download   download a call recording from the PBX
-  hub        one webhook URL for the whole PBX: every agent's calls through an MQTT broker
 
 Run callpop <command> --help for the options of a command.`;
+
+/** Printed after a usage error of that command (download prints its own). */
+const commandUsages = new Map<string, string>([
+  ['serve', serveUsage],
+  ['log', logUsage],
+  ['simulate', simulateUsage],
+]);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,11 +33,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runLog(rest, io);
       case 'simulate':
         return await runSimulate(rest, io);
-      case 'hub':
-        return await runHub(rest, io);
       case 'download':
         if (rest.includes('--help') || rest.includes('-h')) {
-          io.stdout(`${downloadUsage}\n\nDownloads a recording with the same rules as the app: only from the PBX host (--pbx, default the URL's host),\nTLS verified (or pinned with --fingerprint), never overwriting, never leaving a partial file.\n`);
+          io.stdout(`${downloadUsage}\n\nDownloads a recording with the same rules as the app: only from the PBX host (--pbx, default the URL's host),\nTLS verified (or pinned with --fingerprint), never overwriting, never leaving a partial file.\nCredentials (--user) go only to the URL's own address and port, and only over https unless --allow-http-credentials.\n`);
           return 0;
         }
         return await runDownloadCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, signal: io.signal });
@@ -43,11 +46,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout(`${usage}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}". Commands: serve, log, simulate, download, hub.`);
+        throw new UsageError(`Unknown command "${command}". Commands: serve, log, simulate, download.`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`callpop${command && ['serve', 'log', 'simulate'].includes(command) ? ` ${command}` : ''}: ${e.message}\n`);
+      // The one-line error first, then the command's usage on its own lines.
+      const own = command !== undefined ? commandUsages.get(command) : undefined;
+      io.stderr(`callpop${own ? ` ${command}` : ''}: ${e.message}\n${own ?? usage}\n`);
       return 2;
     }
     io.stderr(`callpop: ${(e as Error).message ?? String(e)}\n`);

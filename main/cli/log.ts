@@ -61,8 +61,14 @@ export async function runLog(argv: string[], io: CliIo): Promise<number> {
 
   const quiet: Logger = { debug() {}, info() {}, warn: (m) => io.stderr(`warning: ${printable(m)}\n`), error: (m) => io.stderr(`error: ${printable(m)}\n`) };
   const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
-  const settings = openSettingsFile(dataDir, { logger: quiet }).get();
   const dir = callLogDir(dataDir);
+  // A folder named on purpose that holds no call log is a mistake (a typo, the wrong folder), not
+  // "no calls"; the app's own folder before its first call is simply empty.
+  if (values['data-dir'] !== undefined && !existsSync(dir)) {
+    io.stderr(`callpop log: There is no call log in ${printable(dataDir)}; give the data folder of the Callpop app or of callpop serve.\n`);
+    return 1;
+  }
+  const settings = openSettingsFile(dataDir, { logger: quiet }).get();
   let records: CallRecord[] = [];
   if (existsSync(dir)) {
     const store = await openCallLogStore(dir, { readOnly: true, logger: quiet, defaultCountry: settings.defaultCountry });

@@ -12,7 +12,14 @@ import { seedFlows } from '../../shared/webhook/seed-flows';
 import { defaultSettings } from '../../shared/settings';
 import { openSettingsFile } from '../../main/core/config/settings-file';
 import { defaultDataDir } from '../../main/core/config/paths';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { usage } from '../../main/cli/index';
+import { logUsage } from '../../main/cli/log';
+import { serveUsage } from '../../main/cli/serve';
+import { simulateUsage } from '../../main/cli/simulate';
+import { downloadUsage } from '../../main/cli/download-command';
+import { openCallLogStore } from '../../main/core/call-log/store';
+import { callLogDir } from '../../main/core/config/paths';
 
 const root = resolve(__dirname, '../..');
 const entry = [join(root, 'main/cli/index.ts')];
@@ -73,14 +80,59 @@ describe.concurrent('callpop: flags', () => {
     ['bad --to', ['simulate', 'incoming-answered', '--to', 'ftp://x/'], /http:\/\/ or https:\/\//],
     ['bad download flag', ['download', '--nope'], /Unknown option/],
   ];
+  const usageOf: Record<string, string> = { log: logUsage, serve: serveUsage, simulate: simulateUsage, download: downloadUsage };
   for (const [what, args, message] of bad) {
-    it(`${what}: one line on stderr, exit 2`, async () => {
+    it(`${what}: the error on one line, then the usage on its own lines (stderr), exit 2`, async () => {
       const r = await cli(args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+      const [first, ...rest] = r.stderr.trimEnd().split('\n');
+      expect(first).toMatch(message);
+      expect(first).toMatch(/^callpop( \w+)?: /);
+      expect(rest.join('\n')).toBe(usageOf[args[0]!] ?? usage);
     });
   }
+
+  it('log --data-dir on a folder that holds no call log says so, exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-cli-nolog-'));
+    try {
+      const r = await cli(['log', '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`callpop log: There is no call log in ${dir}; give the data folder of the Callpop app or of callpop serve.\n`);
+      expect(readdirSync(dir)).toEqual([]); // nothing created there
+      const missing = await cli(['log', '--data-dir', join(dir, 'typo'), '--json']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('There is no call log in');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('log on an existing but empty call log: "No calls.", exit 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-cli-emptylog-'));
+    try {
+      await (await openCallLogStore(callLogDir(dir))).close();
+      const r = await cli(['log', '--data-dir', dir]);
+      expect(r).toEqual({ code: 0, stdout: 'No calls.\n', stderr: '' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('download from a host that does not resolve (.invalid, RFC 2606): says so, tried once, exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-cli-nxdomain-'));
+    try {
+      const r = await cli(['download', 'http://pbx.invalid/webapi/recording/1.mp3', '--to', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      // A retried failure would end in ", after 3 tries".
+      expect(r.stderr).toBe('callpop download: The PBX host pbx.invalid was not found (no such name in DNS); check the PBX address (and the VPN, for an internal name)\n');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('--help for every command', async () => {
     const commands = ['serve', 'log', 'simulate', 'download'];
@@ -205,7 +257,7 @@ describe('callpop serve / simulate / log', () => {
     expect(future).toEqual([]);
 
     const table = await cli(['log', '--data-dir', dataDir]);
-    expect(table.stdout).toMatch(/^When +Dir +Result +Number/);
+    expect(table.stdout).toMatch(/^When +Dir +Status +Number/);
     expect(table.stdout).toContain('05551239988');
   });
 

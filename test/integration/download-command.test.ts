@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runDownloadCommand } from '../../main/cli/download-command';
+import { downloadUsage, runDownloadCommand } from '../../main/cli/download-command';
 import { makeCert, serveBytes, startServer } from './fixtures/download/servers';
 import type { TestCert, TestServer } from './fixtures/download/servers';
 
@@ -110,11 +110,18 @@ describe('callpop download', () => {
     expect(wrong).toEqual({ code: 1, out: '', err: 'callpop download: The PBX certificate does not match the trusted fingerprint\n' });
   });
 
-  it('--user with --password-env sends Basic credentials from the environment', async () => {
+  it('--user with --password-env sends Basic credentials from the environment, over http only with --allow-http-credentials', async () => {
     const url = http.url('/private.mp3');
     expect((await run([url, '--to', dir])).code).toBe(1);
-    const r = await run([url, '--to', dir, '--user', 'rec', '--password-env', 'REC_PW'], { REC_PW: 's3cret' });
+    const before = http.requests.length;
+    const withheld = await run([url, '--to', dir, '--user', 'rec', '--password-env', 'REC_PW'], { REC_PW: 's3cret' });
+    expect(withheld.code).toBe(1);
+    expect(withheld.err).toContain('did not send them over plain http');
+    expect(http.requests[before]?.headers.authorization).toBeUndefined();
+    const r = await run([url, '--to', dir, '--user', 'rec', '--password-env', 'REC_PW', '--allow-http-credentials'], { REC_PW: 's3cret' });
     expect(r.code).toBe(0);
+    const tls = await run([https.url('/private.mp3'), '--to', dir, '--fingerprint', cert.fingerprint256, '--user', 'rec', '--password-env', 'REC_PW'], { REC_PW: 's3cret' });
+    expect(tls.code).toBe(0);
   });
 
   it.each([
@@ -128,11 +135,14 @@ describe('callpop download', () => {
     [['https://pbx/r.mp3', '--user', 'u'], '--user and --password-env go together.'],
     [['https://pbx/r.mp3', '--user', 'u', '--password-env', 'UNSET_VAR'], 'UNSET_VAR'],
     [['https://pbx/r.mp3', '--to'], "Option '--to <value>' argument missing"],
-  ])('exit 2 on bad flags %j', async (argv, message) => {
+    [['https://pbx/r.mp3', '--allow-http-credentials'], '--allow-http-credentials goes with --user.'],
+  ])('exit 2 on bad flags %j: the error line, then the usage on its own line', async (argv, message) => {
     const r = await run(argv);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toContain(message);
-    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    const [first, ...rest] = r.err.trimEnd().split('\n');
+    expect(first).toMatch(/^callpop download: /);
+    expect(first).toContain(message);
+    expect(rest).toEqual([downloadUsage]);
   });
 });

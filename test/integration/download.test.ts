@@ -352,6 +352,17 @@ describe('refusals before any network access', () => {
     expect(fs.readFileSync(r2.path).equals(data)).toBe(true);
   });
 
+  it('an unresolvable PBX host (.invalid never resolves, RFC 2606) → "not found", tried once, nothing left', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    // A retry would wait a minute first: the test would time out.
+    const e = await failure(downloadRecording('http://pbx.invalid/r.mp3', { pbxHost: 'pbx.invalid', destDir: dir, fileName: 'a.mp3', maxTries: 3, retryDelayMs: 60_000, logger }));
+    expect(e.code).toBe('host-not-found');
+    expect(e.message).toBe('The PBX host pbx.invalid was not found (no such name in DNS); check the PBX address (and the VPN, for an internal name)');
+    expect(warnings).toEqual([]);
+    expect(files()).toEqual([]);
+  });
+
   it('no PBX host configured → the Settings message', async () => {
     const e = await failure(downloadRecording('https://pbx.example.com/r.mp3', { pbxHost: '', destDir: dir, fileName: 'a.mp3' }));
     expect(e.message).toBe('Set the PBX address in Settings before downloading recordings');

@@ -13,6 +13,7 @@ export type DownloadErrorCode =
   | 'server'
   | 'http'
   | 'connection'
+  | 'host-not-found'
   | 'timeout'
   | 'cert-mismatch'
   | 'cert-untrusted'
@@ -69,7 +70,6 @@ const connectionCodes = new Set([
   'ECONNREFUSED',
   'ECONNABORTED',
   'EPIPE',
-  'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
@@ -86,6 +86,12 @@ export function networkError(err: unknown): DownloadError {
   if (err instanceof DownloadError) return err;
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   const detail = err instanceof Error ? err.message : String(err);
+  // The name does not exist (NXDOMAIN): trying again cannot help, unlike EAI_AGAIN (DNS unreachable).
+  if (code === 'ENOTFOUND') {
+    const raw = typeof err === 'object' && err !== null && 'hostname' in err ? String((err as { hostname: unknown }).hostname) : '';
+    const host = raw.replace(/[^\w.:[\]-]/g, '?').slice(0, 260);
+    return new DownloadError('host-not-found', `The PBX host ${host ? `${host} ` : ''}was not found (no such name in DNS); check the PBX address (and the VPN, for an internal name)`, { cause: err });
+  }
   if (tlsTrustCodes.has(code)) {
     return new DownloadError(
       'cert-untrusted',
