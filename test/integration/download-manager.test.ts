@@ -17,7 +17,7 @@ let dir: string;
 let server: TestServer;
 let events: DownloadProgress[];
 let manager: DownloadManager;
-let settings: { pbxHost: string; recordingFingerprint: string; downloadDir: string };
+let settings: { pbxHost: string; recordingFingerprint: string; downloadDir: string; recordingAllowHttpCredentials?: boolean };
 let savedTz: string | undefined;
 /** Set by a test to hold responses until released. */
 let gate: Promise<void> | null;
@@ -65,6 +65,7 @@ beforeEach(async () => {
   gate = null;
   server = await startServer((req, res) => {
     if (req.url === '/missing.mp3') return void res.writeHead(404).end();
+    if (req.url === '/private.mp3' && req.headers.authorization !== `Basic ${Buffer.from('rec:pw').toString('base64')}`) return void res.writeHead(401).end();
     if (gate) {
       res.writeHead(200, { 'Content-Length': data.length });
       res.write(data.subarray(0, 64 * 1024));
@@ -204,5 +205,35 @@ describe('createDownloadManager', () => {
     expect(manager.list()[0]?.state).toBe('canceled');
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(manager.start({ call: makeCall([url]), url })).toEqual({ error: 'Downloads are shut down' });
+  });
+
+  it('sends the credentials over http only when the recordingAllowHttpCredentials setting allows it', async () => {
+    const withCredentials = createDownloadManager({
+      settings: () => settings,
+      defaultDownloadDir: dir,
+      credentials: () => ({ username: 'rec', password: 'pw' }),
+      onProgress: (p) => events.push(p),
+      tuning: { retryDelayMs: 10, progressIntervalMs: 0 },
+    });
+    try {
+      const url = server.url('/private.mp3');
+      const call = makeCall([url]);
+      const first = withCredentials.start({ call, url });
+      if (!('downloadId' in first)) throw new Error(first.error);
+      const refused = await finished(first.downloadId);
+      expect(refused.state).toBe('failed');
+      expect(refused.error).toContain('did not send them over plain http');
+      expect(server.requests.at(-1)?.headers.authorization).toBeUndefined();
+
+      settings = { ...settings, recordingAllowHttpCredentials: true };
+      events = [];
+      const again = withCredentials.retry(first.downloadId);
+      if (!('downloadId' in again)) throw new Error(again.error);
+      const done = await finished(again.downloadId);
+      expect(done.state).toBe('done');
+      expect(server.requests.at(-1)?.headers.authorization).toBe(`Basic ${Buffer.from('rec:pw').toString('base64')}`);
+    } finally {
+      await withCredentials.close();
+    }
   });
 });
