@@ -1,0 +1,215 @@
+// Who may read and write what on the hub's embedded broker (aedes), with real MQTT.js clients:
+// agents read only their own extensions and the site's status/directory, publish only their own
+// sync requests; wrong passwords are refused with CONNACK 4; removed agents are cut off; malformed
+// and duplicate client messages change nothing.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
+import { callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
+import { sendWebhook } from '../../main/core/listener/test-call';
+import { addAgent, removeAgent } from '../../main/core/hub/agents';
+import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
+
+const h = new HubHarness();
+beforeEach(() => h.init());
+afterEach(() => h.cleanup());
+
+async function play(flowName: string, stamp: string, extension?: string): Promise<void> {
+  for (const raw of flowRequests(findSeedFlow(flowName)!, { freshIds: { stamp }, ...(extension && { extension }) })) {
+    expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
+  }
+}
+
+describe('hub access: subscriptions', () => {
+  it("refuses every filter but the agent's own exact forms (negative SUBACK), and no message of another extension reaches the agent", async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
+    await h.start({ site: 'acme' });
+    const c = await h.connect('anna', anna.password);
+    const got = collect(c);
+    const refused = [
+      '#',
+      '+',
+      'callpop/#',
+      'callpop/v1/#',
+      'callpop/v1/acme/#',
+      'callpop/v1/+/ext/117/#',
+      'callpop/v1/other/ext/117/#',
+      'callpop/v1/acme/ext/204/#',
+      'callpop/v1/acme/ext/204/calls',
+      'callpop/v1/acme/ext/+/calls',
+      'callpop/v1/acme/ext/+/#',
+      'callpop/v1/acme/ext/#',
+      'callpop/v1/acme/+/117/calls',
+      'callpop/v1/acme/ext/117/+',
+      'callpop/v1/acme/ext/117/sync/#',
+      'callpop/v1/acme/ext/117/sync/req',
+      'callpop/v1/acme/hub/#',
+      '$SYS/#',
+    ];
+    for (const filter of refused) expect([filter, await grantedQos(c, filter)]).toEqual([filter, 128]);
+    const allowed = ['callpop/v1/acme/ext/117/#', 'callpop/v1/acme/ext/117/calls', 'callpop/v1/acme/ext/117/open', 'callpop/v1/acme/ext/117/sync/res/+', 'callpop/v1/acme/ext/117/sync/res/desk-1', 'callpop/v1/acme/hub/status', 'callpop/v1/acme/directory'];
+    for (const filter of allowed) expect([filter, await grantedQos(c, filter)]).toEqual([filter, 1]);
+
+    // Calls for 204 (bob) and then 117 (anna): anna sees 117's only.
+    await play('incoming-answered', '261201130001', '204');
+    await play('incoming-answered', '261201130002', '117');
+    await until(() => got.some((m) => m.topic.endsWith('/ext/117/calls') && callChangeMessageSchema.parse(m.json).record.status === 'ended'), "117's end");
+    await sleep(100);
+    expect(got.filter((m) => m.topic.includes('/ext/') && !m.topic.includes('/ext/117/'))).toEqual([]);
+    expect(got.some((m) => m.text.includes('"extension":"204"'))).toBe(false);
+    expect(h.logs.some((l) => /refused subscription of agent anna .* to "#"/.test(l))).toBe(true);
+  });
+});
+
+describe('hub access: publishing', () => {
+  it("closes an agent's connection when it publishes anything but its own sync request; nothing it sent reaches anyone", async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
+    await h.start();
+    const b = await h.connect('bob', bob.password);
+    const bobGot = collect(b);
+    await grantedQos(b, topics.extensionTree('default', '204'));
+    await grantedQos(b, topics.directory('default'));
+    await grantedQos(b, topics.hubStatus('default'));
+    await until(() => bobGot.length >= 3, 'retained status, directory, open');
+    bobGot.length = 0;
+    const forbidden: [string, boolean][] = [
+      [topics.calls('default', '204'), false],
+      [topics.open('default', '204'), false],
+      [topics.syncRequest('default', '204'), false],
+      [topics.syncResponse('default', '204', 'x'), false],
+      [topics.calls('default', '117'), false],
+      [topics.directory('default'), false],
+      [topics.hubStatus('default'), false],
+      ['callpop/v1/other/ext/117/sync/req', false],
+      ['anything/else', false],
+      [topics.syncRequest('default', '117'), true], // own, but retained
+    ];
+    for (const [topic, retain] of forbidden) {
+      const a = await h.connect('anna', anna.password);
+      const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
+      a.publish(topic, JSON.stringify({ v: 1, seq: 99, change: 'ringing', record: {} }), { qos: 1, retain });
+      await closed;
+      expect(a.connected).toBe(false);
+    }
+    await sleep(100);
+    expect(bobGot).toEqual([]);
+    expect(h.logs.some((l) => /refused publish of agent anna .*ext\/204\/calls/.test(l))).toBe(true);
+    // The hub still works for bob afterwards.
+    await play('incoming-answered', '261201130003', '204');
+    await until(() => bobGot.some((m) => m.topic === topics.calls('default', '204')), "bob's call");
+  });
+});
+
+describe('hub access: connecting', () => {
+  it('refuses a wrong password and an unknown agent with CONNACK 4 (bad user name or password), and logs it', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start();
+    for (const [username, password] of [
+      ['anna', `${anna.password}x`],
+      ['nobody', anna.password],
+      ['anna', ''],
+    ]) {
+      const err = await mqtt.connectAsync(h.hub!.brokerUrl, { username, password, reconnectPeriod: 0, protocolVersion: 4 }).then(
+        (c) => {
+          h.clients.push(c);
+          return null;
+        },
+        (e: Error & { code?: number }) => e,
+      );
+      expect(err?.code).toBe(4);
+      expect(err?.message).toMatch(/Bad username or password/i);
+    }
+    expect(h.logs.some((l) => /wrong password for agent anna/.test(l))).toBe(true);
+    expect(h.logs.some((l) => /unknown agent "nobody"/.test(l))).toBe(true);
+  });
+
+  it('refuses MQTT 5 clients with CONNACK 1 (aedes speaks MQTT 3.1.1)', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start();
+    const err = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, reconnectPeriod: 0, protocolVersion: 5 }).then(
+      (c) => {
+        h.clients.push(c);
+        return null;
+      },
+      (e: Error & { code?: number }) => e,
+    );
+    expect(err?.code).toBe(1);
+  });
+
+  it('lets two connections of one agent (laptop and desk PC, different client ids) both receive its calls', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start();
+    const laptop = await h.connect('anna', anna.password, { clientId: 'anna-laptop' });
+    const desk = await h.connect('anna', anna.password, { clientId: 'anna-desk' });
+    const [l, d] = [collect(laptop), collect(desk)];
+    await grantedQos(laptop, topics.calls('default', '117'));
+    await grantedQos(desk, topics.calls('default', '117'));
+    await play('incoming-answered', '261201130004', '117');
+    await until(() => l.length >= 3 && d.length >= 3, 'both');
+    expect(l.map((m) => m.text)).toEqual(d.map((m) => m.text));
+    expect(laptop.connected && desk.connected).toBe(true);
+  });
+
+  it('cuts the connections of an agent removed while the hub runs, and lets an agent added meanwhile in', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start();
+    const c = await h.connect('anna', anna.password);
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect(await removeAgent(h.dataDir, 'anna')).toBe(true);
+    await closed;
+    const again = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, reconnectPeriod: 0 }).then(
+      () => null,
+      (e: Error & { code?: number }) => e.code,
+    );
+    expect(again).toBe(4);
+    // Added while running: in without a restart.
+    const carl = await addAgent(h.dataDir, { name: 'carl', extensions: ['300'] });
+    await until(() => h.logs.some((l) => l.includes('added carl')), 'reload');
+    const cc = await h.connect('carl', carl.password);
+    expect(await grantedQos(cc, topics.calls('default', '300'))).toBe(1);
+  });
+});
+
+describe('hub: client messages', () => {
+  it('ignores malformed sync requests (one log line each, no answer, nothing changes), still answers a good one, and answers a duplicate QoS-1 request identically', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    await h.start();
+    await play('incoming-answered', '261201130005');
+    await h.hub!.flush();
+    const head = h.hub!.headSeq;
+    const c = await h.connect('anna', anna.password, { clientId: 'desk' });
+    const got = collect(c);
+    await grantedQos(c, topics.syncResponse('default', '202', 'desk'));
+    const req = topics.syncRequest('default', '202');
+    const bad = [
+      'not json',
+      '\u00ff\u00fe',
+      '{}',
+      JSON.stringify({ v: 2, since: 0, clientId: 'desk', requestId: 'x' }),
+      JSON.stringify({ v: 1, since: -1, clientId: 'desk', requestId: 'x' }),
+      JSON.stringify({ v: 1, since: 1e300, clientId: 'desk', requestId: 'x' }),
+      JSON.stringify({ v: 1, since: 0, clientId: 'de/sk', requestId: 'x' }),
+      JSON.stringify({ v: 1, since: 0, clientId: 'desk', requestId: '' }),
+      JSON.stringify({ v: 1, since: 0, clientId: '#', requestId: 'x' }),
+      JSON.stringify([1, 2, 3]),
+      'null',
+    ];
+    for (const payload of bad) await c.publishAsync(req, payload, { qos: 1 });
+    await sleep(150);
+    expect(got).toEqual([]);
+    expect(c.connected).toBe(true);
+    expect(h.logs.filter((l) => l.startsWith('Ignored a sync request')).length).toBeGreaterThanOrEqual(5);
+    expect(h.logs.some((l) => /protocol version 2 is not understood/.test(l))).toBe(true);
+
+    const good = JSON.stringify({ v: 1, since: 0, clientId: 'desk', requestId: 'dup' });
+    await c.publishAsync(req, good, { qos: 1 });
+    await c.publishAsync(req, good, { qos: 1 });
+    await until(() => got.length === 2, 'two answers');
+    const [first, second] = got.map((m) => syncResponseSchema.parse(m.json));
+    expect(second).toEqual(first);
+    expect(first!.records).toHaveLength(1);
+    expect(h.hub!.headSeq).toBe(head);
+  });
+});
