@@ -90,6 +90,16 @@ describe('listener under a slowloris', () => {
     expect(await postFrom({ port: l.port, path, body: webhook(3), localAddress: '127.0.0.200' })).toBe(200);
   });
 
+  it('against an attacker that reconnects every dropped socket, webhooks from new sources keep getting through', async () => {
+    const l = await start();
+    attack = slowloris({ port: l.port, sources: loopbackSources(2, 40), perSource: 15, lineEveryMs: 200, reconnect: true });
+    expect(await steady(attack)).toBeGreaterThanOrEqual(440);
+    for (let i = 1; i <= 5; i++) expect(await postFrom({ port: l.port, path, body: webhook(i), localAddress: `127.0.1.${i}` })).toBe(200);
+    expect(received).toBe(5);
+    // Still under attack: the attacker holds its slots throughout.
+    expect(attack.open()).toBeGreaterThanOrEqual(440);
+  });
+
   it('a PBX that posted before the attack uses the reserved slots and drops no attacker', async () => {
     const l = await start();
     expect(await postFrom({ port: l.port, path, body: webhook(1), localAddress: pbx })).toBe(200);

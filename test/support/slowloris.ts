@@ -14,10 +14,13 @@ export interface SlowlorisOptions {
   lineEveryMs?: number;
   /** 'headers': an HTTP head, one line per period; 'silent': connect and send nothing (a stalled TLS handshake). */
   mode?: 'headers' | 'silent';
+  /** Open a new socket one period after one closes (a persistent attacker), until stop(). */
+  reconnect?: boolean;
 }
 
 export interface Slowloris {
-  readonly total: number;
+  /** Sockets opened so far (reconnects included). */
+  total(): number;
   /** Sockets connected and not closed (the slots the attack holds). */
   open(): number;
   /** Sockets closed (refused, evicted or timed out). */
@@ -40,44 +43,54 @@ export function slowloris(o: SlowlorisOptions): Slowloris {
   let closed = 0;
   let received = 0;
   let line = 0;
-  for (const source of o.sources) {
-    for (let i = 0; i < o.perSource; i++) {
-      const s = connect({ host: '127.0.0.1', port: o.port, localAddress: source });
-      sockets.push(s);
-      s.on('error', () => {});
-      s.on('data', (d: Buffer) => (received += d.length));
-      settledAll.push(new Promise((r) => s.once('connect', r).once('close', r)));
-      s.once('connect', () => {
-        if (s.destroyed) return;
-        open.add(s);
-        if (o.mode !== 'silent') s.write(`POST /webhook/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
-      });
-      closedAll.push(
-        new Promise((r) =>
-          s.once('close', () => {
-            open.delete(s);
-            closed++;
-            r();
-          }),
-        ),
-      );
-    }
-  }
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const period = o.lineEveryMs ?? 1000;
+  const openOne = (source: string, first: boolean): void => {
+    const s = connect({ host: '127.0.0.1', port: o.port, localAddress: source });
+    sockets.push(s);
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => (received += d.length));
+    if (first) settledAll.push(new Promise((r) => s.once('connect', r).once('close', r)));
+    s.once('connect', () => {
+      if (s.destroyed) return;
+      open.add(s);
+      if (o.mode !== 'silent') s.write(`POST /webhook/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    });
+    closedAll.push(
+      new Promise((r) =>
+        s.once('close', () => {
+          open.delete(s);
+          closed++;
+          r();
+          if (!o.reconnect || stopped) return;
+          const t = setTimeout(() => {
+            timers.delete(t);
+            if (!stopped) openOne(source, false);
+          }, period);
+          timers.add(t);
+        }),
+      ),
+    );
+  };
+  for (const source of o.sources) for (let i = 0; i < o.perSource; i++) openOne(source, true);
   const trickle =
     o.mode === 'silent'
       ? null
       : setInterval(() => {
           line++;
           for (const s of open) s.write(`X-Trickle-${line}: ${'x'.repeat(8)}\r\n`);
-        }, o.lineEveryMs ?? 1000);
+        }, period);
   return {
-    total: sockets.length,
+    total: () => sockets.length,
     open: () => open.size,
     closed: () => closed,
     bytesReceived: () => received,
     settled: async () => void (await Promise.all(settledAll)),
     async stop() {
+      stopped = true;
       if (trickle) clearInterval(trickle);
+      for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       await Promise.all(closedAll);
     },
