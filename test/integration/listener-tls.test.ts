@@ -17,6 +17,7 @@ let dir = '';
 let cert = '';
 let key = '';
 let otherKey = '';
+let encryptedKey = '';
 let listener: Listener | null = null;
 const received: RawWebhook[] = [];
 const closers: (() => void)[] = [];
@@ -29,6 +30,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'callpop-tls-'));
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1']);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'other.pem']);
+  openssl(['pkey', '-in', 'key.pem', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.pem']);
+  encryptedKey = readFileSync(join(dir, 'encrypted.pem'), 'utf8');
   cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
   key = readFileSync(join(dir, 'key.pem'), 'utf8');
   otherKey = readFileSync(join(dir, 'other.pem'), 'utf8');
@@ -140,10 +143,13 @@ describe('listener over HTTPS', () => {
     expect((await postHttps(l.port, ringing)).status).toBe(200);
   });
 
-  it('refuses to start with a key that does not belong to the certificate, or with no PEM, in plain words', async () => {
+  it('refuses to start with a key that does not belong to the certificate, an encrypted key, or no PEM, in plain words', async () => {
     const base = { host: '127.0.0.1', port: 0, secret, onWebhook: async () => ({ status: 'ok' as const }) };
     await expect(startListener({ ...base, tls: { cert, key: otherKey } })).rejects.toThrow('Cannot serve HTTPS: the private key does not belong to the certificate.');
-    await expect(startListener({ ...base, tls: { cert: 'not a certificate', key } })).rejects.toThrow(/^Cannot serve HTTPS: /);
-    await expect(startListener({ ...base, tls: { cert, key: '' } })).rejects.toThrow(/^Cannot serve HTTPS: /);
+    await expect(startListener({ ...base, tls: { cert: 'not a certificate', key } })).rejects.toThrow('Cannot serve HTTPS: the certificate is not a PEM certificate.');
+    await expect(startListener({ ...base, tls: { cert: key, key: cert } })).rejects.toThrow('Cannot serve HTTPS: the certificate is not a PEM certificate.');
+    await expect(startListener({ ...base, tls: { cert, key: cert } })).rejects.toThrow('Cannot serve HTTPS: the private key is not a PEM private key.');
+    await expect(startListener({ ...base, tls: { cert, key: encryptedKey } })).rejects.toThrow('Cannot serve HTTPS: the private key is encrypted; give it without a passphrase.');
+    await expect(startListener({ ...base, tls: { cert, key: '' } })).rejects.toThrow('Cannot serve HTTPS: the private key is empty.');
   });
 });

@@ -1,8 +1,9 @@
-// The embedded HTTP listener the 3CX WebAPI add-on posts to. It is exposed to the LAN, so it
-// trusts nothing: a secret path segment compared in constant time, an optional source allow-list,
-// a small body limit, tight timeouts, and no request can crash it or make it answer 5xx unless
-// the webhook's effect could not be saved (then the PBX should retry).
-import { timingSafeEqual } from 'node:crypto';
+// The embedded HTTP(S) listener the 3CX WebAPI add-on posts to (and the hub's). It is exposed to the
+// LAN, so it trusts nothing: a secret path segment compared in constant time, an optional source
+// allow-list applied when a connection arrives, connection slots rationed per source with room kept
+// for the PBX (connection-gate.ts), a small body limit, tight timeouts, and no request can crash it
+// or make it answer 5xx unless the webhook's effect could not be saved (then the PBX should retry).
+import { createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -388,18 +389,27 @@ export async function readTlsFiles(certFile: string, keyFile: string): Promise<L
 
 /** The certificate and key, checked up front so a bad pair fails with words the user can act on. */
 function tlsContext(tls: ListenerTls): ListenerTls {
+  const fail = (what: string, cause?: unknown): never => {
+    throw Object.assign(new Error(`Cannot serve HTTPS: ${what}.`, { cause }), { code: 'ERR_LISTENER_TLS' });
+  };
   // An empty key would silently give a server that fails every handshake.
-  if (tls.cert.length === 0 || tls.key.length === 0) throw Object.assign(new Error(`Cannot serve HTTPS: the ${tls.cert.length === 0 ? 'certificate' : 'private key'} is empty.`), { code: 'ERR_LISTENER_TLS' });
+  if (tls.cert.length === 0 || tls.key.length === 0) fail(`the ${tls.cert.length === 0 ? 'certificate' : 'private key'} is empty`);
+  try {
+    new X509Certificate(tls.cert);
+  } catch (e) {
+    fail('the certificate is not a PEM certificate', e);
+  }
+  try {
+    createPrivateKey(tls.key);
+  } catch (e) {
+    const encrypted = /INTERRUPTED_OR_CANCELLED|BAD_DECRYPT|PASSPHRASE/i.test((e as NodeJS.ErrnoException).code ?? '');
+    fail(encrypted ? 'the private key is encrypted; give it without a passphrase' : 'the private key is not a PEM private key', e);
+  }
   try {
     createSecureContext({ cert: tls.cert, key: tls.key });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException & { reason?: string };
-    const what = /KEY_VALUES_MISMATCH|key values mismatch/i.test(`${err.code ?? ''} ${err.message}`)
-      ? 'the private key does not belong to the certificate'
-      : /PEM|NO_START_LINE|bad base64|DECODER/i.test(`${err.code ?? ''} ${err.message}`)
-        ? 'the certificate or the key is not in PEM format'
-        : err.message;
-    throw Object.assign(new Error(`Cannot serve HTTPS: ${what}.`, { cause: e }), { code: 'ERR_LISTENER_TLS' });
+    const err = e as NodeJS.ErrnoException;
+    fail(/KEY_VALUES_MISMATCH|key values mismatch/i.test(`${err.code ?? ''} ${err.message}`) ? 'the private key does not belong to the certificate' : err.message, e);
   }
   return { cert: tls.cert, key: tls.key };
 }
