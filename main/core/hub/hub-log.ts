@@ -193,9 +193,9 @@ export class HubLog {
 
   /**
    * Forgets ended calls that started before olderThanMs (retention) and rewrites the file without
-   * them. Until the rewrite is done a restart may bring them back (to be pruned again); harmless.
+   * them; resolves once rewritten. Should the rewrite fail, a restart brings them back (to be pruned again).
    */
-  prune(olderThanMs: number): number {
+  async prune(olderThanMs: number): Promise<number> {
     let n = 0;
     for (const [ext, map] of this.byExt) {
       for (const [id, e] of map) {
@@ -207,7 +207,11 @@ export class HubLog {
       if (map.size === 0) this.byExt.delete(ext);
     }
     this.count -= n;
-    if (n > 0) this.compact(true);
+    if (n > 0 && !this.closed) {
+      this.compact(true);
+      // The writer runs a requested compaction before the next batch: this empty one ends after it.
+      await this.writer.append('', 0, () => {});
+    }
     return n;
   }
 

@@ -354,14 +354,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   }, options.tickMs ?? 5000);
   tickTimer.unref();
   const retentionDays = options.retentionDays ?? 90;
-  const prune = (): void => {
+  const prune = async (): Promise<void> => {
     if (retentionDays > 0 && !closed) {
-      const n = log.prune(now() - retentionDays * dayMs);
+      const n = await log.prune(now() - retentionDays * dayMs);
       if (n > 0) logger.info(`Hub log: dropped ${n} call(s) older than ${retentionDays} days`);
     }
   };
-  prune();
-  const pruneTimer = setInterval(prune, dayMs);
+  await prune().catch((e: unknown) => logger.error(`Hub log retention failed: ${(e as Error).message}`));
+  const pruneTimer = setInterval(() => void prune().catch((e: unknown) => logger.error(`Hub log retention failed: ${(e as Error).message}`)), dayMs);
   pruneTimer.unref();
 
   const t = transport;
