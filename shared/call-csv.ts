@@ -6,6 +6,10 @@ import { callRecordColumns } from './call-record';
 import type { CallRecord } from './call-record';
 
 export type CsvRecord = Pick<CallRecord, (typeof callRecordColumns)[number]>;
+export interface ExtraColumn<R> {
+  name: string;
+  value: (r: R) => string | null | undefined;
+}
 
 // Characters that make a spreadsheet read a field as a formula (OWASP "CSV injection"), optionally
 // after spaces, which some importers trim.
@@ -33,10 +37,15 @@ const cell = (v: CsvRecord[keyof CsvRecord]): string => csvSafeCell(Array.isArra
  * without a trailing newline. Cells holding `;` or a tab are quoted too, so a spreadsheet that
  * splits on them keeps the cell whole.
  */
-export function callRecordsCsv(records: readonly CsvRecord[], opts: { header: boolean; newline: '\n' | '\r\n' }): string {
-  const data = records.map((r) => callRecordColumns.map((c) => cell(r[c])));
+export function callRecordsCsv<R extends CsvRecord>(
+  records: readonly R[],
+  opts: { header: boolean; newline: '\n' | '\r\n'; /** Columns after the record's (e.g. the agent's note). */ extra?: readonly ExtraColumn<R>[] },
+): string {
+  const extra = opts.extra ?? [];
+  const fields = [...callRecordColumns, ...extra.map((x) => x.name)];
+  const data = records.map((r) => [...callRecordColumns.map((c) => cell(r[c])), ...extra.map((x) => csvSafeCell(x.value(r) ?? ''))]);
   const config = { newline: opts.newline, escapeFormulae: false, quotes: (v: unknown) => typeof v === 'string' && NEEDS_QUOTES.test(v) };
   // Papaparse ends a header-only output with a newline; callers add their own.
-  if (opts.header) return data.length === 0 ? callRecordColumns.join(',') : Papa.unparse({ fields: [...callRecordColumns], data }, config);
+  if (opts.header) return data.length === 0 ? fields.join(',') : Papa.unparse({ fields, data }, config);
   return data.length === 0 ? '' : Papa.unparse(data, config);
 }

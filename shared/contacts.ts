@@ -5,6 +5,8 @@ import Papa from 'papaparse';
 export interface Contact {
   name: string;
   numbers: string[];
+  /** Company / organization, when the file has one (shown under the caller's name). */
+  company?: string | undefined;
 }
 
 export const maxNameLength = 200;
@@ -28,10 +30,13 @@ function cleanNumber(text: string): string | null {
   return digits >= 2 && n.length <= maxNumberLength ? n : null;
 }
 
-function contact(name: string, rawNumbers: readonly string[]): Contact | null {
+function contact(name: string, rawNumbers: readonly string[], company = ''): Contact | null {
   const numbers = [...new Set(rawNumbers.map(cleanNumber).filter((n): n is string => n !== null))].slice(0, maxNumbersPerContact);
   const cleaned = cleanName(name);
-  return numbers.length > 0 && cleaned !== '' ? { name: cleaned, numbers } : null;
+  const org = cleanName(company);
+  if (numbers.length === 0 || cleaned === '') return null;
+  // A company that is the name itself (the fallback below) says nothing more.
+  return org !== '' && org !== cleaned ? { name: cleaned, numbers, company: org } : { name: cleaned, numbers };
 }
 
 /** Parses a contacts file; throws an Error with a one-line reason naming the file. */
@@ -78,7 +83,7 @@ function parseCsv(text: string, fileName: string): Contact[] {
     const name = cell(full) || parts.map(cell).filter(Boolean).join(' ') || cell(company);
     // Google puts several numbers in one cell separated by " ::: ".
     const numbers = phones.flatMap((i) => cell(i).split(/\s*:::\s*/));
-    const c = contact(name, numbers);
+    const c = contact(name, numbers, cell(company));
     if (c) contacts.push(c);
   }
   return contacts;
@@ -116,7 +121,7 @@ function parseVCard(text: string, fileName: string): Contact[] {
   const lines = text.replace(/\r\n?/g, '\n').replace(/\n[ \t]/g, '').split('\n');
   const contacts: Contact[] = [];
   let cards = 0;
-  let card: { fn: string; n: string; tel: string[] } | null = null;
+  let card: { fn: string; n: string; org: string; tel: string[] } | null = null;
   for (let li = 0; li < lines.length; li++) {
     let line = lines[li]!;
     const colon = line.indexOf(':');
@@ -135,16 +140,18 @@ function parseVCard(text: string, fileName: string): Contact[] {
       value = decodeQuotedPrintable(value, charset ?? 'utf-8');
     }
     if (prop === 'BEGIN' && value.trim().toUpperCase() === 'VCARD') {
-      card = { fn: '', n: '', tel: [] };
+      card = { fn: '', n: '', org: '', tel: [] };
       cards++;
     } else if (card && prop === 'END' && value.trim().toUpperCase() === 'VCARD') {
       const [family = '', given = '', additional = '', prefix = '', suffix = ''] = splitStructured(card.n);
       const fromN = [prefix, given, additional, family, suffix].filter((p) => p.trim() !== '').join(' ');
-      const c = contact(unescapeText(card.fn) || fromN, card.tel);
+      // ORG is "Company;Department": the company is its first part.
+      const c = contact(unescapeText(card.fn) || fromN, card.tel, splitStructured(card.org)[0] ?? '');
       if (c) contacts.push(c);
       card = null;
     } else if (card && prop === 'FN') card.fn = value;
     else if (card && prop === 'N') card.n = value;
+    else if (card && prop === 'ORG') card.org = value;
     else if (card && prop === 'TEL') card.tel.push(value.replace(/;ext=.*$/i, ''));
   }
   if (cards === 0) throw new Error(`No contacts found in ${fileName} (no BEGIN:VCARD)`);

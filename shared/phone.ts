@@ -112,6 +112,12 @@ function parse(number: string, defaultCountry: string) {
   const intl = internationalDigits(trimmed, digits, defaultCountry);
   const text = intl !== null ? `+${intl}` : trimmed;
   const parsed = parsePhoneNumberFromString(text, toCountry(defaultCountry));
+  // Some trunks send international numbers without "+" or "00" ("420774852629"): when the digits are no
+  // valid number of the default country but a valid international one, they are that.
+  if (intl === null && digits.length >= 8 && !parsed?.isValid()) {
+    const international = parsePhoneNumberFromString(`+${digits}`);
+    if (international?.isValid()) return international;
+  }
   return parsed?.isPossible() ? parsed : undefined;
 }
 

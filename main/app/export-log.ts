@@ -4,10 +4,13 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { callRecordsCsv } from '../../shared/call-csv';
+import { callRecordsCsv, type ExtraColumn } from '../../shared/call-csv';
 import type { ExportFormat, LogFilter, LogPage, LogQuery } from '../../shared/ipc/contract';
 
 export const EXPORT_PAGE_SIZE = 1000;
+
+/** After the record's columns: the agent's note (kept beside the log, merged into the view). */
+const extra: readonly ExtraColumn<LogPage['records'][number]>[] = [{ name: 'note', value: (r) => r.note }];
 
 export async function exportLog(opts: { path: string; format: ExportFormat; filter: LogFilter; query: (q: LogQuery) => Promise<LogPage> }): Promise<number> {
   const tmp = `${opts.path}.${process.pid}.part`;
@@ -18,13 +21,13 @@ export async function exportLog(opts: { path: string; format: ExportFormat; filt
   let count = 0;
   try {
     // Formula injection (caller ids are untrusted) is neutralised in shared/call-csv.ts.
-    if (opts.format === 'csv') await write(`${callRecordsCsv([], { header: true, newline: '\r\n' })}\r\n`);
+    if (opts.format === 'csv') await write(`${callRecordsCsv([], { header: true, newline: '\r\n', extra })}\r\n`);
     else await write('[');
     for (let offset = 0; ; ) {
       const page = await opts.query({ ...opts.filter, offset, limit: EXPORT_PAGE_SIZE });
       if (page.records.length === 0) break;
       if (opts.format === 'csv') {
-        await write(`${callRecordsCsv(page.records, { header: false, newline: '\r\n' })}\r\n`);
+        await write(`${callRecordsCsv(page.records, { header: false, newline: '\r\n', extra })}\r\n`);
       } else {
         await write(page.records.map((r, i) => `${count + i === 0 ? '\n' : ',\n'}${JSON.stringify(r)}`).join(''));
       }

@@ -6,6 +6,7 @@
 // (after an app restart), so the page and the window's visibility never disagree.
 import type { CallView } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
+import { isMissedCall } from '../../shared/call-outcome';
 import type { Settings } from '../../shared/settings';
 import { isInternalNumber } from './window-options';
 
@@ -80,7 +81,9 @@ export class PopupController {
     card.last = update;
     this.o.window.send(update);
     if (record.status === 'ended' && card.timer === null) {
-      const sec = this.o.settings().popup.autoCloseSec;
+      const { autoCloseSec, autoCloseMissed } = this.o.settings().popup;
+      // A missed call's card waits for the agent (away from the desk) unless they chose otherwise.
+      const sec = isMissedCall(record) && !autoCloseMissed ? 0 : autoCloseSec;
       if (sec > 0) card.timer = setTimeout(() => this.close(record.id), sec * 1000);
     }
   }

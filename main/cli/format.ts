@@ -1,5 +1,6 @@
 // How calls look on a terminal: one line per change for `serve`, a table for `log`.
-import type { CallRecord, CallUpdate } from '../../shared/call-record';
+import { callChanges, type CallRecord, type CallUpdate } from '../../shared/call-record';
+import { outcomeLabel } from '../../shared/call-outcome';
 import { printable } from './args';
 
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -22,24 +23,30 @@ function details(u: CallUpdate): string[] {
   if (r.transferredFrom && (u.change === 'answered' || u.change === 'ringing')) out.push(`from ${printable(r.transferredFrom)}`);
   if (u.change === 'answered-elsewhere' && r.answeredBy) out.push(`answered by ${printable(r.answeredBy)}`);
   if (u.change === 'ended' && r.durationSec !== null) out.push(`${r.durationSec} s`);
-  if (u.change === 'recording') out.push(`recording ${printable(r.recordings[r.recordings.length - 1] ?? '')}`);
+  // The change column already says "recording": the URL alone follows.
+  if (u.change === 'recording') out.push(printable(r.recordings[r.recordings.length - 1] ?? ''));
   return out;
 }
 
-/** `12:03:04 ringing  incoming 05551239988 via queue 820` */
+/** Every change name fits this column, so the numbers line up whatever the change ("answered-elsewhere"). */
+const changeWidth = Math.max(...callChanges.map((c) => c.length));
+const directionWidth = Math.max('incoming'.length, 'outgoing'.length);
+
+/** `12:03:04 ringing            incoming 05551239988 via queue 820` */
 export function updateLine(u: CallUpdate, now: Date): string {
-  return [clock(now), u.change.padEnd(8), u.record.direction, numberText(u.record), ...details(u)].join(' ');
+  return [clock(now), u.change.padEnd(changeWidth), u.record.direction.padEnd(directionWidth), numberText(u.record), ...details(u)].join(' ');
 }
 
 const duration = (s: number | null): string => (s === null ? '' : s >= 3600 ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}` : `${Math.floor(s / 60)}:${two(s % 60)}`);
 
 /** A readable table, newest first as given. */
 export function callTable(records: readonly CallRecord[]): string {
-  const head = ['When', 'Dir', 'Result', 'Number', 'Queue', 'Talk', 'Transfer', 'Rec'];
+  // Status, not the stored result: a talking call is "talking", an own unanswered call "not answered".
+  const head = ['When', 'Dir', 'Status', 'Number', 'Queue', 'Talk', 'Transfer', 'Rec'];
   const rows = records.map((r) => [
     dateTime(r.startedAt),
     r.direction === 'incoming' ? 'in' : 'out',
-    r.result ?? r.status,
+    outcomeLabel(r).toLowerCase(),
     numberText(r),
     r.queue ? printable(r.queue) : '',
     duration(r.durationSec),

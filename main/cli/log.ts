@@ -16,7 +16,7 @@ export const logUsage = `Usage: callpop log [--data-dir DIR] [--json | --csv] [-
 Lists this user's calls, newest first.
   --json            one JSON array of call records
   --csv             CSV with a header row (the call record fields)
-  --missed          missed calls only
+  --missed          missed calls only (calls to you nobody took; not your own unanswered calls)
   --number DIGITS   calls with this number, in any format ("0555 123 99 88", "+90 555...")
   --since DATE      calls since DATE (YYYY-MM-DD, local day, or an ISO date-time)
   --data-dir DIR    the data folder (default: the desktop app's folder)`;

@@ -40,6 +40,8 @@ export function createCallpopApi(t: IpcTransport) {
     downloadRecording: (callId: string, url: string) => call('recording:download', { callId, url }),
     cancelDownload: (downloadId: string) => call('recording:cancel', { downloadId }),
     listDownloads: () => call('recording:list', {}),
+    setNote: (callId: string, text: string) => call('log:setNote', { callId, text }),
+    addContact: (args: InvokeArgs<'contacts:add'>) => call('contacts:add', args),
     sendTestCall: () => call('test:sendTestCall', {}),
 
     onCallUpdate: on('push:callUpdate'),

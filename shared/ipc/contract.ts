@@ -5,16 +5,35 @@
 // Requests use invoke/handle; pushes use send/on. `owner` says who answers a request: "core"
 // requests are forwarded by main to the core service (utility process, or the e2e bridge),
 // "main" ones are answered by Electron main itself.
-import type { CallChange, CallRecord, CallResult, Direction } from '../call-record';
+import type { CallChange, CallRecord, Direction } from '../call-record';
+import type { ResultFilter } from '../call-outcome';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
 
 /** A call as the UI shows it: the record plus what Callpop knows about the number. */
-export type CallView = CallRecord & { contactName: string | null };
+export type CallView = CallRecord & {
+  contactName: string | null;
+  /** The contact's company (contacts file). */
+  contactCompany?: string | null | undefined;
+  /** The queue's and DID's names from Settings ("820 = Sales"). */
+  queueName?: string | null | undefined;
+  didName?: string | null | undefined;
+  /** Names of the colleagues' extensions in the record (answeredBy, transferredTo/From): nameOfExtension. */
+  extensionNames?: Record<string, string> | undefined;
+  /** The agent's note on this call (kept by the call log beside the record, not in it). */
+  note?: string | null | undefined;
+};
 
 export type ServiceState =
   | { state: 'starting' }
   /** `notice`: something the user must do before calls show (e.g. set the extension). */
-  | { state: 'listening'; port: number; url: string; notice?: string | undefined }
+  | {
+      state: 'listening';
+      port: number;
+      url: string;
+      notice?: string | undefined;
+      /** When the last webhook was accepted (any extension's); null = none since start. */
+      lastEventAt?: string | null | undefined;
+    }
   | { state: 'error'; message: string }
   | { state: 'restarting'; attempt: number; message: string }
   | { state: 'stopped' };
@@ -39,7 +58,8 @@ export type SettingsUpdateResult = { ok: true; view: SettingsView } | { ok: fals
 
 export interface LogFilter {
   direction?: Direction | undefined;
-  result?: CallResult | undefined;
+  /** "missed" = incoming calls nobody took; "not-answered" = own outgoing calls (shared/call-outcome.ts). */
+  result?: ResultFilter | undefined;
   /** ISO dates, inclusive; `to` may be a date ("2026-11-24") meaning the whole day. */
   from?: string | undefined;
   to?: string | undefined;
@@ -67,6 +87,10 @@ export interface NumberHistory {
   last: CallView | null;
 }
 
+  /** The latest three earlier calls, newest first. */
+  recent?: CallView[] | undefined;
+  /** The newest note on an earlier call with this number (shown on the next pop). */
+  lastNote?: { text: string; at: string; callId: string } | null | undefined;
 export type DownloadState = 'running' | 'done' | 'failed' | 'canceled';
 
 export interface DownloadProgress {
@@ -154,12 +178,16 @@ export type InvokeResult<C extends InvokeChannel> = InvokeMap[C]['result'];
 export type CoreChannel = { [C in InvokeChannel]: InvokeMap[C]['owner'] extends 'core' ? C : never }[InvokeChannel];
 export type MainChannel = Exclude<InvokeChannel, CoreChannel>;
 
+  /** The agent's note on a call ("" removes it). */
+  'log:setNote': Req<{ callId: string; text: string }, ActionResult, 'core'>;
 export interface PushMap {
   'push:callUpdate': { change: CallChange; record: CallView };
   'push:status': AppStatus;
   'push:settings': SettingsView;
   'push:download': DownloadProgress;
   'push:logChanged': { missedUnseen: number };
+  /** "Add contact" on an unknown number: saved in the contacts file. */
+  'contacts:add': Req<{ name: string; number: string; company?: string | undefined }, ActionResult, 'core'>;
   'push:navigate': NavigateTarget;
 }
 export type PushChannel = keyof PushMap;
@@ -211,7 +239,9 @@ export const pushChannels = [
 
 /** How the API reaches main: ipcRenderer in the preload, a WebSocket in the browser-test bridge. */
 export interface IpcTransport {
+  'log:setNote': 'core',
   invoke(channel: string, args: unknown): Promise<unknown>;
   /** Subscribe; the listener gets the payload only. Returns an unsubscribe. */
   on(channel: string, listener: (payload: unknown) => void): () => void;
 }
+  'contacts:add': 'core',

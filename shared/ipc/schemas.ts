@@ -1,19 +1,22 @@
 // Argument schemas for every request channel: main validates what a renderer sends before
 // anything acts on it (a compromised renderer is untrusted input too).
 import { z } from 'zod';
-import { callResults, directions } from '../call-record';
+import { directions } from '../call-record';
+import { resultFilters } from '../call-outcome';
 import { settingsPatchSchema } from '../settings';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from './contract';
 import type { InvokeArgs, InvokeChannel } from './contract';
 
 const id = z.string().min(1).max(64);
+/** A short note per call. */
+export const noteMaxLength = 500;
 const empty = z.object({}).strict();
 const isoDate = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'Not a date.');
 
 export const logFilterSchema = z
   .object({
     direction: z.enum(directions).optional(),
-    result: z.enum(callResults).optional(),
+    result: z.enum(resultFilters).optional(),
     from: isoDate.optional(),
     to: isoDate.optional(),
     text: z.string().max(100).optional(),
@@ -63,12 +66,14 @@ export const invokeArgSchemas = {
   'recording:download': z.object({ callId: id, url: z.string().min(1).max(2048) }).strict(),
   'recording:cancel': z.object({ downloadId: id }).strict(),
   'recording:list': empty,
+  'log:setNote': z.object({ callId: id, text: z.string().max(noteMaxLength) }).strict(),
   'contacts:importText': z.object({ text: z.string().max(20_000_000), fileName: z.string().max(260) }).strict(),
   'contacts:clear': empty,
   'contacts:summary': empty,
   'test:sendTestCall': empty,
 } satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
 
+  'contacts:add': z.object({ name: z.string().max(200), number: z.string().min(1).max(64), company: z.string().max(200).optional() }).strict(),
 export type ArgCheck<C extends InvokeChannel> = { ok: true; args: InvokeArgs<C> } | { ok: false; error: string };
 
 /** Validate a request's arguments; the error is one line naming the channel and the field. */

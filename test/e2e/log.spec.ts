@@ -53,11 +53,14 @@ test('filter, search in any number format, contact names, export CSV, mark seen,
   await search.fill('');
   await expect(total).toHaveText('6 calls');
 
-  // "Missed" covers unanswered outgoing calls too.
+  // "Missed" is calls to the agent nobody took; the agent's own unanswered call is "Not answered".
   await main.getByLabel('Result').selectOption('missed');
-  await expect(total).toHaveText('3 calls');
+  await expect(total).toHaveText('2 calls');
   await main.getByLabel('Direction').selectOption('outgoing');
+  await expect(total).toHaveText('0 calls');
+  await main.getByLabel('Result').selectOption('not-answered');
   await expect(total).toHaveText('1 call');
+  await expect(rows.first().locator('.col-result')).toHaveText('Not answered');
   await main.getByLabel('Result').selectOption('answered-elsewhere');
   await expect(total).toHaveText('0 calls');
   await expect(main.getByText('No calls match these filters.')).toBeVisible();
@@ -72,7 +75,7 @@ test('filter, search in any number format, contact names, export CSV, mark seen,
   await expect(main.getByRole('status').filter({ hasText: /^Exported 2 calls to / })).toBeVisible();
   const file = bridge.recorded.exports.at(-1)!;
   const csv = Papa.parse<Record<string, string>>(await readFile(file, 'utf8'), { header: true, skipEmptyLines: true });
-  expect(csv.meta.fields).toEqual([...callRecordColumns]);
+  expect(csv.meta.fields).toEqual([...callRecordColumns, 'note']);
   expect(csv.data.map((r) => [r.direction, r.result, r.number]).sort()).toEqual([
     ['incoming', 'answered', '05551239988'],
     ['incoming', 'answered', '204'],

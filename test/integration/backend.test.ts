@@ -97,6 +97,8 @@ describe('core backend', () => {
       'log:markSeen': {},
       'log:delete': { ids: ['nope'] },
       'recording:download': { callId: 'nope', url: 'https://pbx.example.com/x.mp3' },
+      'log:setNote': { callId: 'nope', text: 'x' },
+      'contacts:add': { name: 'Ada', number: '0555 123 99 88' },
       'recording:cancel': { downloadId: 'nope' },
       'recording:list': {},
       'contacts:importText': { text: 'Name,Phone\nAda,0555 123 99 88\n', fileName: 'c.csv' },

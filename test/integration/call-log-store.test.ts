@@ -182,7 +182,24 @@ describe('call log store', () => {
     const h = s.history('0090 555 123 99 88', 'now');
     expect({ count: h.count, missed: h.missed, last: h.last?.id }).toEqual({ count: 2, missed: 1, last: 'mid' });
     expect(s.history('05551239988').count).toBe(3);
-    expect(s.history('')).toEqual({ count: 0, missed: 0, last: null });
+    expect(s.history('')).toEqual({ count: 0, missed: 0, last: null, recent: [] });
+  });
+
+  it('history lists the last three calls and does not count own unanswered outgoing calls as missed', async () => {
+    const s = await open();
+    await s.put([
+      call('a', { number: '05551239988', startedAt: local(2026, 11, 20) }),
+      call('b', { number: '05551239988', startedAt: local(2026, 11, 21), direction: 'outgoing' }),
+      call('c', { number: '05551239988', startedAt: local(2026, 11, 22) }),
+      call('d', { number: '05551239988', startedAt: local(2026, 11, 23), result: 'answered', answeredAt: local(2026, 11, 23, 12, 1) }),
+    ]);
+    const h = s.history('05551239988');
+    expect(h.recent.map((r) => r.id)).toEqual(['d', 'c', 'b']);
+    expect({ count: h.count, missed: h.missed }).toEqual({ count: 4, missed: 2 });
+    // The Missed filter and the badge skip the outgoing one; "not-answered" finds it.
+    expect(ids(s.query({ result: 'missed' }, all).records)).toEqual(['c', 'a']);
+    expect(ids(s.query({ result: 'not-answered' }, all).records)).toEqual(['b']);
+    expect(s.missedUnseen()).toBe(2);
   });
 
   it('counts missed unseen calls and marks them seen (seen stays seen)', async () => {

@@ -20,7 +20,7 @@ describe('parseContacts: CSV', () => {
       '"","","","","","+1 212 555 0100","","","","Acme Inc",""',
     ].join('\r\n');
     expect(parseContacts(csv, 'outlook.csv')).toEqual([
-      { name: 'Ayşe Yılmaz', numbers: ['+90 212 555 00 11', '0555 123 99 88'] },
+      { name: 'Ayşe Yılmaz', company: 'Acme', numbers: ['+90 212 555 00 11', '0555 123 99 88'] },
       { name: 'Acme Inc', numbers: ['+1 212 555 0100'] },
     ]);
   });

@@ -1,5 +1,6 @@
 // Turns a LogFilter into a time window (the log is sorted by start time) and a per-record predicate.
 import type { LogFilter } from '../../../shared/ipc/contract';
+import { matchesResultFilter } from '../../../shared/call-outcome';
 import { numberMatchKey, querySearchKeys } from '../../../shared/phone';
 import type { LogEntry } from './entry';
 
@@ -52,7 +53,7 @@ export function compileFilter(filter: LogFilter, opts: FilterOptions): CompiledF
   }
   const test = (e: LogEntry): boolean => {
     if (direction && e.direction !== direction) return false;
-    if (result && e.result !== result) return false;
+    if (result && !matchesResultFilter(e, result)) return false;
     if (unseenOnly && e.seen) return false;
     return textTest === null || textTest(e);
   };

@@ -2,6 +2,7 @@
 // one writer per data directory (lock file), any number of read-only readers (`callpop log`).
 // File format and group commit: ./call-log/journal.ts; line layout: ./call-log/entry.ts.
 import { mkdir } from 'node:fs/promises';
+import { isMissedCall } from '../../../shared/call-outcome';
 import { callRecordSchema } from '../../../shared/call-record';
 import type { CallRecord } from '../../../shared/call-record';
 import type { LogFilter } from '../../../shared/ipc/contract';
@@ -37,8 +38,9 @@ export interface CallLogStore {
   query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] };
   /** All matches, newest first (export). */
   iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord>;
-  /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them. */
-  history(number: string, excludeId?: string): { count: number; missed: number; last: CallRecord | null };
+  /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them, `recent`
+   * the newest `recentCount` (default 3). `missed` counts missed calls (not own unanswered ones). */
+  history(number: string, excludeId?: string, recentCount?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
   /** Calls not ended yet (status ringing or talking), newest first. */
   openCalls(): CallRecord[];
   /** Calls that ended at or after sinceMs (tracker restore). */
@@ -71,7 +73,7 @@ const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-lo
 const sameColumns = (columns: unknown): boolean =>
   Array.isArray(columns) && columns.length === recordColumns.length && columns.every((c, i) => c === recordColumns[i]);
 
-const countsAsMissedUnseen = (e: LogEntry): boolean => e.direction === 'incoming' && e.result === 'missed' && !e.seen;
+const countsAsMissedUnseen = (e: LogEntry): boolean => isMissedCall(e) && !e.seen;
 /** Compact when superseded lines outnumber live records (and are more than a few). */
 const needsCompaction = (lines: number, live: number): boolean => lines - live > Math.max(live, 2000);
 /** How many user deletions are remembered (kept as tombstones through compaction). A call id names one
@@ -172,20 +174,21 @@ class FileCallLogStore implements CallLogStore {
     for (const e of matches) yield this.recordOf(e);
   }
 
-  history(number: string, excludeId?: string): { count: number; missed: number; last: CallRecord | null } {
+  history(number: string, excludeId?: string, recentCount = 3): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] } {
     const key = numberMatchKey(number, this.keys.defaultCountry);
     let count = 0;
     let missed = 0;
-    let last: LogEntry | null = null;
+    const recent: LogEntry[] = [];
     if (key !== '') {
       for (const e of this.order.items) {
         if (e.key !== key || e.id === excludeId) continue;
         count++;
-        if (e.result === 'missed') missed++;
-        last ??= e;
+        if (isMissedCall(e)) missed++;
+        if (recent.length < Math.max(1, recentCount)) recent.push(e);
       }
     }
-    return { count, missed, last: last ? this.recordOf(last) : null };
+    const records = recent.map((e) => this.recordOf(e));
+    return { count, missed, last: records[0] ?? null, recent: records.slice(0, recentCount) };
   }
 
   openCalls(): CallRecord[] {

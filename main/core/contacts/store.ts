@@ -14,13 +14,19 @@ export const contactsFileName = 'contacts.json';
 
 const fileSchema = z.object({
   version: z.literal(1),
-  contacts: z.array(z.object({ name: z.string().min(1).max(maxNameLength), numbers: z.array(z.string().max(64)).min(1).max(32) })),
+  contacts: z.array(
+    z.object({ name: z.string().min(1).max(maxNameLength), numbers: z.array(z.string().max(64)).min(1).max(32), company: z.string().max(maxNameLength).optional() }),
+  ),
 });
 
 export interface ContactsStore {
   readonly size: number;
   /** The contact name for a number in any format (exact national number), or null. */
   lookup(number: string): string | null;
+  /** The contact (name and company) for a number in any format, or null. */
+  lookupContact(number: string): { name: string; company: string | null } | null;
+  /** Adds one contact by hand ("Add contact" on an unknown number); throws a one-line reason. */
+  add(name: string, number: string, company?: string): Promise<void>;
   /** Numbers of the contacts whose name contains `text` (case- and accent-insensitive). */
   numbersMatchingName(text: string): string[];
   /** Parses and adds a contacts file; contacts with the same name are replaced. Throws a one-line reason. */
@@ -40,7 +46,7 @@ export const foldName = (text: string): string =>
     .toLowerCase();
 
 class FileContactsStore implements ContactsStore {
-  private byKey = new Map<string, string>();
+  private byKey = new Map<string, Contact>();
   private folded: { name: string; contact: Contact }[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -58,7 +64,30 @@ class FileContactsStore implements ContactsStore {
 
   lookup(number: string): string | null {
     const key = numberMatchKey(number, this.country);
-    return key === '' ? null : (this.byKey.get(key) ?? null);
+    return key === '' ? null : (this.byKey.get(key)?.name ?? null);
+  }
+
+  lookupContact(number: string): { name: string; company: string | null } | null {
+    const key = numberMatchKey(number, this.country);
+    const c = key === '' ? undefined : this.byKey.get(key);
+    return c ? { name: c.name, company: c.company ?? null } : null;
+  }
+
+  add(name: string, number: string, company = ''): Promise<void> {
+    const cleaned = cleanName(name);
+    if (cleaned === '') return Promise.reject(new Error('Type a name for the contact.'));
+    const n = number.replace(/[\p{Cc}\p{Cf}]+/gu, '').trim();
+    if (n.replace(/\D/g, '').length < 2 || n.length > 64) return Promise.reject(new Error('That is not a phone number.'));
+    const org = cleanName(company);
+    const added: Contact = org ? { name: cleaned, numbers: [n], company: org } : { name: cleaned, numbers: [n] };
+    return this.serially(async () => {
+      // Same name: the number joins that contact (like an import, the name is the identity).
+      const same = this.contacts.find((c) => foldName(c.name) === foldName(cleaned));
+      const merged = same
+        ? this.contacts.map((c) => (c === same ? { ...c, numbers: [...new Set([...c.numbers, n])].slice(0, 32), company: c.company ?? added.company } : c))
+        : [...this.contacts, added];
+      await this.save(merged);
+    });
   }
 
   numbersMatchingName(text: string): string[] {
@@ -95,7 +124,7 @@ class FileContactsStore implements ContactsStore {
   }
 
   all(): Contact[] {
-    return this.contacts.map((c) => ({ name: c.name, numbers: [...c.numbers] }));
+    return this.contacts.map((c) => ({ ...c, numbers: [...c.numbers] }));
   }
 
   private async save(contacts: Contact[]): Promise<void> {
@@ -110,7 +139,7 @@ class FileContactsStore implements ContactsStore {
       for (const n of c.numbers) {
         const key = numberMatchKey(n, this.country);
         // The first contact with a number keeps it (a shared switchboard number is not "someone").
-        if (key !== '' && !this.byKey.has(key)) this.byKey.set(key, c.name);
+        if (key !== '' && !this.byKey.has(key)) this.byKey.set(key, c);
       }
     }
     this.folded = this.contacts.map((contact) => ({ name: foldName(contact.name), contact }));

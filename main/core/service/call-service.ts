@@ -84,6 +84,10 @@ export class CallpopService {
   private pruneTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private settingsQueue: Promise<void> = Promise.resolve();
+  /** When the last webhook was accepted (any extension's), for "last event 2 min ago"; null = none yet. */
+  private lastEventMs: number | null = null;
+  /** A status push for a new last-event time, coalesced: a busy PBX must not cause a push per webhook. */
+  private eventStatusTimer: NodeJS.Timeout | null = null;
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -127,7 +131,24 @@ export class CallpopService {
   }
 
   status(): ServiceStatus {
-    return { state: this.state, urls: this.urls, notice: this.current.extension ? null : setExtensionNotice };
+    const lastEventAt = this.lastEventMs === null ? null : new Date(this.lastEventMs).toISOString();
+    const state: ServiceState = this.state.state === 'listening' ? { ...this.state, lastEventAt } : this.state;
+    return { state, urls: this.urls, notice: this.current.extension ? null : setExtensionNotice };
+  }
+
+  /** Notes an accepted webhook's time; status listeners hear of it at once the first time, then at most every 5 s. */
+  private noteEvent(): void {
+    const first = this.lastEventMs === null;
+    this.lastEventMs = this.now();
+    if (this.eventStatusTimer || this.closed) return;
+    this.eventStatusTimer = setTimeout(
+      () => {
+        this.eventStatusTimer = null;
+        if (!this.closed) this.emitStatus();
+      },
+      first ? 0 : 5000,
+    );
+    this.eventStatusTimer.unref();
   }
 
   /** Changes as soon as the tracker makes them, in order, before they are written (pops, live views). */
@@ -198,6 +219,7 @@ export class CallpopService {
   }
 
   private async applySettings(settings: Settings): Promise<void> {
+    this.noteEvent();
     if (this.closed) return;
     if (!settings.webhookSecret) settings = { ...settings, webhookSecret: this.current.webhookSecret };
     const before = this.current;
@@ -264,6 +286,7 @@ export class CallpopService {
     // Issue the write now (the store batches concurrent writes into one fsync).
     const written = this.store.put(records).then(
       () => {
+    if (this.eventStatusTimer) clearTimeout(this.eventStatusTimer);
         for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
         return null;
       },

@@ -1,11 +1,14 @@
 // Details of one logged call: times, duration, routing, transfer, recordings, and actions.
 import { useEffect, useRef, useState } from 'react';
+import { isTestCallId } from '../../../shared/test-call-id';
 import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
 import { displayNumber, useNumberHistory } from '../common/CallCard';
 import { findDownload } from '../common/hooks';
-import { formatClockSec, formatDay, formatDuration, resultLabel } from '../common/format';
+import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from '../common/CallContext';
+import { colleague, formatClockSec, formatDay, formatDuration, lineLabel, resultLabel } from '../common/format';
+import { useNow } from '../common/hooks';
 import { Recording } from '../common/Recording';
 
 interface Props {
@@ -22,6 +25,8 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
   const history = useNumberHistory(call.number, call.id);
   const headingRef = useRef<HTMLHeadingElement>(null);
   const number = displayNumber(call, settings.defaultCountry);
+  const now = useNow(call.status === 'talking');
+  const withheld = call.number === '';
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -43,14 +48,14 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
     ['Started', formatClockSec(call.startedAt)],
     ['Answered', formatClockSec(call.answeredAt)],
     ['Ended', formatClockSec(call.endedAt)],
-    ['Duration', formatDuration(call.durationSec)],
-    ['Queue', call.queue ?? '–'],
-    ['DID', call.did ?? '–'],
+    ['Duration', formatDuration(call.status === 'talking' ? Math.max(0, (now - Date.parse(call.answeredAt)) / 1000) : call.durationSec)],
+    ['Queue', lineLabel(call.queue, call.queueName) ?? '–'],
+    ['DID', lineLabel(call.did, call.didName) ?? '–'],
   ];
-  if (call.answeredBy) rows.push(['Answered by', call.answeredBy]);
-  if (call.transferredFrom) rows.push(['Transferred from', call.transferredFrom]);
-  if (call.transferredTo) rows.push(['Transferred to', `${call.transferredTo}${call.transferType ? ` (${call.transferType})` : ''}`]);
-  if (history && history.count > 0) rows.push(['This number', `${history.count} other call${history.count === 1 ? '' : 's'}, ${history.missed} missed`]);
+  if (call.contactCompany) rows.splice(0, 0, ['Company', call.contactCompany]);
+  if (call.answeredBy) rows.push(['Answered by', colleague(call, call.answeredBy)]);
+  if (call.transferredFrom) rows.push(['Transferred from', colleague(call, call.transferredFrom)]);
+  if (call.transferredTo) rows.push(['Transferred to', `${colleague(call, call.transferredTo)}${call.transferType ? ` (${call.transferType})` : ''}`]);
 
   return (
     <aside
@@ -66,6 +71,7 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
             {call.contactName ?? number}
           </h2>
           {call.contactName && <p className="number">{number}</p>}
+          {isTestCallId(call.id) && <p className="test-badge">TEST</p>}
         </div>
         <button type="button" className="icon" onClick={onClose} aria-label="Close details">
           ✕
@@ -79,6 +85,16 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
           </div>
         ))}
       </dl>
+      <section aria-labelledby="note-heading">
+        <h3 id="note-heading">Note</h3>
+        <NoteField key={call.id} call={call} />
+      </section>
+      {history && history.count > 0 && (
+        <section aria-labelledby="history-heading">
+          <h3 id="history-heading">This number</h3>
+          <HistoryList h={history} />
+        </section>
+      )}
       <section aria-labelledby="rec-heading">
         <h3 id="rec-heading">Recordings</h3>
         {call.recordings.length === 0 ? (
@@ -88,17 +104,18 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
         )}
       </section>
       <div className="actions">
-        {call.number !== '' && (
-          <button type="button" className="primary" onClick={() => void act(api().callBack(call.number), 'Calling…')}>
+        {!withheld && (
+          <button type="button" className="primary" onClick={() => void act(callBackAndMarkSeen(call), 'Calling…')}>
             Call back
           </button>
         )}
-        {settings.crmUrlTemplate !== '' && (
+        {settings.crmUrlTemplate !== '' && !withheld && (
           <button type="button" onClick={() => void act(api().openInCrm(call.id), 'Opened in CRM')}>
             Open in CRM
           </button>
         )}
-        {call.number !== '' && (
+        {canAddContact(call) && <AddContact number={call.number} />}
+        {!withheld && (
           <button
             type="button"
             onClick={() =>

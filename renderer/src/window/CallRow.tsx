@@ -1,11 +1,38 @@
-// One line of a call list (today's calls, the log).
+// One line of a call list (today's calls, the log): time, direction, caller (name, number, company),
+// queue, result with transfer / answered-by, talk time (live while talking), recording, and row actions
+// (Call back) that show on hover and on keyboard focus. The column headers line up with it.
+import type { KeyboardEvent, Ref } from 'react';
 import type { CallView } from '../../../shared/ipc/contract';
 import { displayNumber } from '../common/CallCard';
-import { formatClock, formatDuration, resultLabel } from '../common/format';
+import { isTestCallId } from '../../../shared/test-call-id';
+import { callBackAndMarkSeen } from '../common/CallContext';
+import { formatClock, formatDuration, handoverText, isMissedCall, resultLabel } from '../common/format';
+import { useNow } from '../common/hooks';
 
-export function CallRowContent({ call, country }: { call: CallView; country: string }) {
+export function CallListHeader() {
+  return (
+    <div className="call-row-wrap list-head" aria-hidden="true">
+      <div className="call-row-head">
+        <span className="col-time">Time</span>
+        <span className="col-dir" />
+        <span className="col-who">Caller</span>
+        <span className="col-queue">Queue</span>
+        <span className="col-result">Result</span>
+        <span className="col-dur">Talk</span>
+        <span className="col-rec">Rec</span>
+      </div>
+      <span className="row-actions" />
+    </div>
+  );
+}
+
+function CallRowContent({ call, country }: { call: CallView; country: string }) {
+  const now = useNow(call.status === 'talking');
   const number = displayNumber(call, country);
-  const missed = call.status === 'ended' && call.result === 'missed' && call.direction === 'incoming';
+  const missed = call.status === 'ended' && isMissedCall(call);
+  const talkSec = call.status === 'talking' ? Math.max(0, (now - Date.parse(call.answeredAt)) / 1000) : call.durationSec;
+  const handover = handoverText(call);
+  const sub = [call.contactName ? number : null, call.contactCompany].filter(Boolean).join(' · ');
   return (
     <>
       <span className="col-time">{formatClock(call.startedAt)}</span>
@@ -14,17 +41,71 @@ export function CallRowContent({ call, country }: { call: CallView; country: str
         <span className="sr-only">{call.direction === 'incoming' ? 'Incoming' : 'Outgoing'}</span>
       </span>
       <span className="col-who">
-        <span className="who-main">{call.contactName ?? number}</span>
-        {call.contactName && <span className="who-sub">{number}</span>}
+        <span className="who-main">
+          {call.contactName ?? number}
+          {isTestCallId(call.id) && <span className="test-badge"> TEST</span>}
+        </span>
+        {sub && <span className="who-sub">{sub}</span>}
       </span>
-      <span className={`col-result ${missed ? 'is-missed' : ''}`}>
-        {resultLabel(call)}
-        {missed && !call.seen && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
+      <span className="col-queue" title={call.queue ?? undefined}>
+        {call.queue ? (call.queueName ?? call.queue) : ''}
+        {call.queue && <span className="sr-only"> queue</span>}
       </span>
-      <span className="col-dur">{formatDuration(call.durationSec)}</span>
-      <span className="col-rec" title={call.recordings.length ? 'Has recording' : undefined}>
-        {call.recordings.length ? <span aria-label="has recording">●</span> : null}
+      <span className={`col-result ${missed ? 'is-missed' : ''} status-${call.status}`}>
+        <span className="result-main">
+          {resultLabel(call)}
+          {missed && !call.seen && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
+        </span>
+        {handover && <span className="who-sub">{handover}</span>}
+      </span>
+      <span className={`col-dur ${call.status === 'talking' ? 'live' : ''}`}>{formatDuration(talkSec)}</span>
+      <span className="col-rec">
+        {call.recordings.length > 0 && (
+          <span className="rec-badge" title="Recording available">
+            <span aria-hidden="true">●</span> Rec<span className="sr-only">ording</span>
+          </span>
+        )}
       </span>
     </>
+  );
+}
+
+interface RowProps {
+  call: CallView;
+  country: string;
+  selected?: boolean;
+  onOpen: () => void;
+  onKeyDown?: (e: KeyboardEvent<HTMLButtonElement>) => void;
+  buttonRef?: Ref<HTMLButtonElement>;
+  onMessage?: (text: string, error: boolean) => void;
+}
+
+export function CallRow({ call, country, selected = false, onOpen, onKeyDown, buttonRef, onMessage }: RowProps) {
+  const who = call.contactName ?? displayNumber(call, country);
+  const missed = call.status === 'ended' && isMissedCall(call);
+  const callBack = async () => {
+    const r = await callBackAndMarkSeen(call);
+    onMessage?.(r.ok ? `Calling ${who}…` : r.error, !r.ok);
+  };
+  return (
+    <div className={`call-row-wrap ${selected ? 'selected' : ''} ${missed ? 'missed' : ''}`}>
+      <button
+        type="button"
+        ref={buttonRef}
+        className={`call-row ${selected ? 'selected' : ''}`}
+        aria-current={selected ? 'true' : undefined}
+        onClick={onOpen}
+        onKeyDown={onKeyDown}
+      >
+        <CallRowContent call={call} country={country} />
+      </button>
+      <span className="row-actions">
+        {call.number !== '' && (
+          <button type="button" className={missed ? 'primary' : undefined} onClick={() => void callBack()} aria-label={`Call back ${who}`}>
+            Call back
+          </button>
+        )}
+      </span>
+    </div>
   );
 }

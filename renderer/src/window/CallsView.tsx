@@ -5,7 +5,7 @@ import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
 import { CallCard } from '../common/CallCard';
 import { startOfToday } from '../common/format';
-import { CallRowContent } from './CallRow';
+import { CallListHeader, CallRow } from './CallRow';
 
 interface Props {
   settings: Settings;
@@ -16,6 +16,7 @@ interface Props {
 export function CallsView({ settings, downloads, onOpenCall }: Props) {
   const [active, setActive] = useState<CallView[]>([]);
   const [today, setToday] = useState<{ total: number; records: CallView[] } | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
@@ -66,7 +67,15 @@ export function CallsView({ settings, downloads, onOpenCall }: Props) {
         ) : (
           <div className="active-cards">
             {active.map((c) => (
-              <CallCard key={c.id} call={c} country={settings.defaultCountry} crmEnabled={crmEnabled} downloads={downloads} headingLevel={3} />
+              <CallCard
+                key={c.id}
+                call={c}
+                country={settings.defaultCountry}
+                crmEnabled={crmEnabled}
+                downloads={downloads}
+                headingLevel={3}
+                onClear={() => void api().clearCall(c.id)}
+              />
             ))}
           </div>
         )}
@@ -76,16 +85,22 @@ export function CallsView({ settings, downloads, onOpenCall }: Props) {
           Today{today ? <span className="count"> · {today.total} call{today.total === 1 ? '' : 's'}</span> : null}
         </h2>
         {today && today.records.length === 0 && <p className="muted">No calls yet today.</p>}
+        {message && (
+          <p className={message.error ? 'banner error' : 'banner'} role={message.error ? 'alert' : 'status'}>
+            {message.text}
+          </p>
+        )}
         {today && today.records.length > 0 && (
-          <ul className="call-list" aria-label="Today's calls">
-            {today.records.map((c) => (
-              <li key={c.id}>
-                <button type="button" className="call-row" onClick={() => onOpenCall(c.id)} aria-label={undefined}>
-                  <CallRowContent call={c} country={settings.defaultCountry} />
-                </button>
-              </li>
-            ))}
-          </ul>
+          <div className="call-list">
+            <CallListHeader />
+            <ul aria-label="Today's calls">
+              {today.records.map((c) => (
+                <li key={c.id}>
+                  <CallRow call={c} country={settings.defaultCountry} onOpen={() => onOpenCall(c.id)} onMessage={(text, error) => setMessage({ text, error })} />
+                </li>
+              ))}
+            </ul>
+          </div>
         )}
       </section>
     </div>

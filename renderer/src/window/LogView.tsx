@@ -1,14 +1,16 @@
-// The personal call log: filters, a virtualized day-grouped list over the whole log (pages fetched on
-// demand), missed-call handling, export, and a details panel for the selected call.
+// The personal call log: filters (one row; a Filters popover when narrow), column headers, a virtualized
+// day-grouped list over the whole log (pages fetched on demand), missed-call handling, export, and the
+// selected call's details (beside the list when wide, over it as an overlay when narrow).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CallView, DownloadProgress, ExportFormat, LogFilter } from '../../../shared/ipc/contract';
-import type { CallResult, Direction } from '../../../shared/call-record';
+import type { Direction } from '../../../shared/call-record';
+import { isMissedCall, type ResultFilter } from '../../../shared/call-outcome';
 import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
 import { formatDay } from '../common/format';
 import { useDebounced } from '../common/hooks';
-import { CallRowContent } from './CallRow';
+import { CallListHeader, CallRow } from './CallRow';
 import { CallDetails } from './CallDetails';
 import { useLogPages } from './useLogPages';
 
@@ -28,7 +30,8 @@ const dayEnd = (d: string) => (d ? new Date(`${d}T23:59:59.999`).toISOString() :
 
 export function LogView({ settings, downloads, missedUnseen, openCallId }: Props) {
   const [direction, setDirection] = useState<Direction | ''>('');
-  const [result, setResult] = useState<CallResult | ''>('');
+  const [result, setResult] = useState<ResultFilter | ''>('');
+  const [filtersOpen, setFiltersOpen] = useState(false);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
@@ -106,7 +109,12 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
     let live = true;
     void api()
       .getCall(selectedId)
-      .then((c) => live && setSelected(c));
+      .then((c) => {
+        if (!live) return;
+        setSelected(c);
+        // Opening a missed call is looking at it: it no longer counts as unseen.
+        if (c && c.status === 'ended' && isMissedCall(c) && !c.seen) void api().markSeen([c.id]);
+      });
     const off = api().onCallUpdate(({ record }) => record.id === selectedId && setSelected(record));
     return () => {
       live = false;
@@ -134,8 +142,19 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
     virtualizer.scrollToIndex(index, { align: 'auto' });
     requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-index="${index}"] .call-row`)?.focus());
   };
+  // Esc in the details returns the focus to the row it was opened from.
+  const closeDetails = () => {
+    const id = selectedId;
+    setSelectedId(null);
+    setSelected(null);
+    requestAnimationFrame(() => {
+      const row = [...(scrollRef.current?.querySelectorAll<HTMLElement>('[data-call-id]') ?? [])].find((el) => el.dataset.callId === id);
+      row?.querySelector<HTMLElement>('.call-row')?.focus();
+    });
+  };
 
   const anyFilter = direction || result || from || to || text || unseenOnly;
+  const fieldFilters = [direction, result, from, to].filter(Boolean).length;
 
   return (
     <div className={`log-view ${selected ? 'with-details' : ''}`}>
@@ -145,6 +164,25 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             <span className="sr-only">Search number or name</span>
             <input type="search" placeholder="Number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
           </label>
+          <button
+            type="button"
+            className="filters-toggle"
+            aria-expanded={filtersOpen}
+            aria-controls="filter-fields"
+            onClick={() => setFiltersOpen((o) => !o)}
+          >
+            Filters{fieldFilters > 0 ? ` (${fieldFilters})` : ''}
+          </button>
+          <div
+            id="filter-fields"
+            className={`filter-fields ${filtersOpen ? 'open' : ''}`}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && filtersOpen) {
+                e.stopPropagation();
+                setFiltersOpen(false);
+              }
+            }}
+          >
           <label>
             <span className="lbl">Direction</span>
             <select value={direction} onChange={(e) => setDirection(e.target.value as Direction | '')}>
@@ -155,10 +193,11 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
           </label>
           <label>
             <span className="lbl">Result</span>
-            <select value={result} onChange={(e) => setResult(e.target.value as CallResult | '')}>
+            <select value={result} onChange={(e) => setResult(e.target.value as ResultFilter | '')}>
               <option value="">All</option>
               <option value="answered">Answered</option>
               <option value="missed">Missed</option>
+              <option value="not-answered">Not answered</option>
               <option value="answered-elsewhere">Answered elsewhere</option>
             </select>
           </label>
@@ -170,6 +209,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             <span className="lbl">To</span>
             <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
           </label>
+          </div>
           {anyFilter && (
             <button
               type="button"
@@ -219,6 +259,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             Could not load the log: {log.error}
           </p>
         )}
+        <CallListHeader />
         <div ref={scrollRef} className="log-scroll" role="list" aria-label="Calls, newest first">
           {log.total === 0 && <p className="muted pad">{anyFilter ? 'No calls match these filters.' : 'No calls yet.'}</p>}
           <div className="log-inner" style={{ height: virtualizer.getTotalSize() }}>
@@ -232,25 +273,25 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                   aria-setsize={total}
                   aria-posinset={it.index + 1}
                   data-index={it.index}
+                  data-call-id={r?.id}
                   className="log-item"
                   style={{ transform: `translateY(${it.start}px)`, height: it.size }}
                 >
                   {header && r && <div className="day-header">{formatDay(r.startedAt)}</div>}
                   {r ? (
-                    <button
-                      type="button"
-                      className={`call-row ${r.id === selectedId ? 'selected' : ''}`}
-                      aria-current={r.id === selectedId ? 'true' : undefined}
-                      onClick={() => setSelectedId(r.id)}
+                    <CallRow
+                      call={r}
+                      country={settings.defaultCountry}
+                      selected={r.id === selectedId}
+                      onOpen={() => setSelectedId(r.id)}
+                      onMessage={(t, error) => setMessage({ text: t, error })}
                       onKeyDown={(e) => {
                         if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
                           e.preventDefault();
                           focusRow(it.index + (e.key === 'ArrowDown' ? 1 : -1));
                         }
                       }}
-                    >
-                      <CallRowContent call={r} country={settings.defaultCountry} />
-                    </button>
+                    />
                   ) : (
                     <div className="call-row placeholder" aria-hidden="true" />
                   )}
@@ -266,10 +307,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
           call={selected}
           settings={settings}
           downloads={downloads}
-          onClose={() => {
-            setSelectedId(null);
-            setSelected(null);
-          }}
+          onClose={closeDetails}
           onDeleted={onDeleted}
         />
       )}

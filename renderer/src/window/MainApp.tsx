@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { NavigateTarget } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
-import { useDownloads, useSettingsView, useStatus, useTheme } from '../common/hooks';
+import { useDownloads, useNow, useSettingsView, useStatus, useTheme } from '../common/hooks';
+import { formatAgo, pbxSilent } from './pbx-activity';
 import { CallsView } from './CallsView';
 import { LogView } from './LogView';
 import { SettingsPage } from './SettingsPage';
@@ -39,6 +40,14 @@ export function MainApp() {
             ? `Restarting (attempt ${service.attempt}): ${service.message}`
             : 'Stopped';
   const missed = status?.missedUnseen ?? 0;
+  const now = useNow(true, 15_000);
+  // When this window first saw the service listening: the quiet time counts from here until an event comes.
+  const listening = service?.state === 'listening';
+  const [since, setSince] = useState<{ listening: boolean; at: number | null }>({ listening: false, at: null });
+  if (since.listening !== listening) setSince({ listening, at: listening ? now : null });
+  const lastEventMs = service?.state === 'listening' && service.lastEventAt ? Date.parse(service.lastEventAt) : null;
+  const extension = view?.settings.extension ?? '';
+  const quiet = service?.state === 'listening' && extension !== '' && pbxSilent(lastEventMs ?? since.at, now);
 
   return (
     <div className="app">
@@ -68,11 +77,32 @@ export function MainApp() {
             ))}
           </ul>
         </nav>
+        <span className="tracking" data-testid="tracking">
+          {extension !== '' && <span className="tracking-ext">Ext {extension}</span>}
+          {service?.state === 'listening' && (
+            <span className={`last-event ${quiet ? 'is-quiet' : ''}`} title={service.lastEventAt ?? undefined}>
+              {lastEventMs !== null ? `last event ${formatAgo(lastEventMs, now)}` : 'no events yet'}
+            </span>
+          )}
+        </span>
         <span className={`service service-${service?.state ?? 'starting'}`} role="status">
           {serviceText}
           {status?.popupsPaused ? ' · popups paused' : ''}
         </span>
       </header>
+      {quiet && (
+        <p className="banner warning-banner" role="alert">
+          <span>
+            Nothing from the PBX {lastEventMs !== null ? `since ${formatAgo(lastEventMs, now)}` : 'since Callpop started'} during office hours. Check that the
+            3CX WebAPI add-on is running and that WEBHOOK_URL in WebhooksApi.ini points here.
+          </span>
+          {target.view !== 'settings' && (
+            <button type="button" onClick={() => setTarget({ view: 'settings' })}>
+              Open Settings
+            </button>
+          )}
+        </p>
+      )}
       {service?.state === 'listening' && service.notice && (
         <p className="banner notice-banner" role="status">
           <span>{service.notice}</span>

@@ -13,7 +13,8 @@ interface Props {
   onView: (v: SettingsView) => void;
 }
 
-type Kind = 'text' | 'int' | 'bool' | 'lines' | { options: readonly { value: string; label: string }[] };
+/** 'lines': a list split on new lines and commas; 'rows': on new lines only (names may hold commas). */
+type Kind = 'text' | 'int' | 'bool' | 'lines' | 'rows' | { options: readonly { value: string; label: string }[] };
 
 interface FieldDef {
   path: string;
@@ -35,11 +36,16 @@ function patchFor(path: string, value: unknown): SettingsPatch {
   return (b ? { [a!]: { [b]: value } } : { [a!]: value }) as SettingsPatch;
 }
 const toText = (kind: Kind, v: unknown): string | boolean =>
-  kind === 'bool' ? Boolean(v) : kind === 'lines' ? (v as string[]).join('\n') : String(v ?? '');
+  kind === 'bool' ? Boolean(v) : kind === 'lines' || kind === 'rows' ? (v as string[]).join('\n') : String(v ?? '');
 /** Raw input → the value the schema checks; NaN marks "not a number" so we can say so plainly. */
 function fromText(kind: Kind, raw: string | boolean): unknown {
   if (kind === 'bool') return raw;
   if (kind === 'int') return /^\s*-?\d+\s*$/.test(String(raw)) ? Number(raw) : Number.NaN;
+  if (kind === 'rows')
+    return String(raw)
+      .split(/\n+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (kind === 'lines')
     return String(raw)
       .split(/[\n,]+/)
@@ -140,7 +146,7 @@ export function SettingsPage({ view, status, onView }: Props) {
           ))}
         </select>
       );
-    } else if (f.kind === 'lines') {
+    } else if (f.kind === 'lines' || f.kind === 'rows') {
       control = <textarea {...common} rows={3} value={String(value)} placeholder={f.placeholder} onChange={(e) => change(f, e.target.value)} />;
     } else {
       control = (
@@ -321,6 +327,12 @@ export function SettingsPage({ view, status, onView }: Props) {
         {field({ path: 'popup.externalOnly', label: 'Only for callers from outside', kind: 'bool' })}
         {field({ path: 'popup.autoCloseSec', label: 'Close a finished call after (seconds)', kind: 'int', help: '0 keeps it until dismissed.' })}
         {field({
+          path: 'popup.autoCloseMissed',
+          label: 'Close missed calls too',
+          kind: 'bool',
+          help: 'Off: a missed call stays until you dismiss it, so you find it when you are back at your desk.',
+        })}
+        {field({
           path: 'popup.position',
           label: 'Position',
           kind: opts(popupPositions, { 'bottom-right': 'Bottom right', 'top-right': 'Top right', 'bottom-left': 'Bottom left', 'top-left': 'Top left' }),
@@ -332,6 +344,17 @@ export function SettingsPage({ view, status, onView }: Props) {
         <legend>Notifications</legend>
         {field({ path: 'notifications.ringing', label: 'Notify when the phone rings', kind: 'bool' })}
         {field({ path: 'notifications.missed', label: 'Notify about missed calls', kind: 'bool' })}
+      </fieldset>
+
+      <fieldset>
+        <legend>Queue and DID names</legend>
+        {field({
+          path: 'lineNames',
+          label: 'Names of queues, ring groups and DIDs',
+          kind: 'rows',
+          placeholder: '820 = Sales\n0212555000 = Support line',
+          help: 'One "number = name" per line. The popup and the log show the name instead of the number.',
+        })}
       </fieldset>
 
       <fieldset>

@@ -267,6 +267,8 @@ export class Bridge {
 
   push<P extends PushChannel>(channel: P, payload: PushMap[P]): void {
     if (channel === 'push:logChanged') this.missedUnseen = (payload as PushMap['push:logChanged']).missedUnseen;
+    // Like main's supervisor: the core knows only its service state; the rest of AppStatus is main's.
+    if (channel === 'push:status') return this.hub.push('push:status', this.status());
     if (channel === 'push:callUpdate') {
       // Like main: the popup pages get what the PopupController sends, the other pages everything.
       const u = payload as PushMap['push:callUpdate'];
