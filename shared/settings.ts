@@ -2,6 +2,7 @@
 // messages shown in Settings. Stored by electron-store in the app and by a JSON file for
 // `callpop serve`; both sit behind SettingsStore so the core never sees Electron.
 import { z } from 'zod';
+import { lineNamePattern } from './line-names';
 import { urlTemplateProblem } from './crm-url';
 
 export const popupPositions = ['bottom-right', 'top-right', 'bottom-left', 'top-left'] as const;
@@ -82,6 +83,8 @@ export const settingsSchema = z.object({
       externalOnly: z.boolean().default(false),
       /** Seconds a finished call's card stays; 0 = until dismissed. */
       autoCloseSec: z.number().int().min(0).max(3600).default(8),
+      /** Missed calls' cards close after autoCloseSec too; by default they stay until dismissed. */
+      autoCloseMissed: z.boolean().default(false),
       position: z.enum(popupPositions).default('bottom-right'),
     })
     .prefault({}),
@@ -95,6 +98,8 @@ export const settingsSchema = z.object({
   crmUrlTemplate: urlTemplate.default(''),
   /** Call back: "" = tel:{number}, else e.g. the WebAPI's makecall URL. */
   clickToCallTemplate: urlTemplate.default(''),
+  /** Names of queues, ring groups and DIDs: one "820 = Sales" per line. */
+  lineNames: z.array(z.string().regex(lineNamePattern, 'Write one "number = name" per line, e.g. 820 = Sales.')).max(500).default([]),
   /** ISO 3166 country used to read and format national numbers. */
   defaultCountry: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Use a two-letter country code, e.g. US, GB, TR.').default('US'),
   startAtLogin: z.boolean().default(false),
@@ -145,12 +150,14 @@ const patchFields = {
       enabled: popupS.enabled.unwrap(),
       externalOnly: popupS.externalOnly.unwrap(),
       autoCloseSec: popupS.autoCloseSec.unwrap(),
+      autoCloseMissed: popupS.autoCloseMissed.unwrap(),
       position: popupS.position.unwrap(),
     })
     .partial(),
   notifications: z.strictObject({ ringing: notificationsS.ringing.unwrap(), missed: notificationsS.missed.unwrap() }).partial(),
   crmUrlTemplate: S.crmUrlTemplate.unwrap(),
   clickToCallTemplate: S.clickToCallTemplate.unwrap(),
+  lineNames: S.lineNames.unwrap(),
   defaultCountry: S.defaultCountry.unwrap(),
   startAtLogin: S.startAtLogin.unwrap(),
   theme: S.theme.unwrap(),

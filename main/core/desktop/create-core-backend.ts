@@ -3,10 +3,13 @@
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
+import { lineNameMap } from '../../../shared/line-names';
 import { silentLogger } from '../../../shared/log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';
+import { openNotesStore, type NotesStore } from '../call-log/notes';
+import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
 import { CallpopService } from '../service/call-service';
@@ -51,14 +54,53 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     logger,
   });
 
-  const view = (record: CallRecord): CallView => {
-    let contactName: string | null = null;
+  let notes: NotesStore;
+  try {
+    notes = await openNotesStore(callLogDir(opts.dataDir), { logger, defaultCountry: initial.defaultCountry, now: opts.now });
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
+
+  /**
+   * The one lookup of a colleague's name by extension the UI gets names from. Contacts for now; the
+   * hub's directory plugs in here (in hub mode) so every view and the popup follow.
+   */
+  const nameOfExtension = (ext: string): string | null => {
     try {
-      contactName = record.number ? contacts.lookup(record.number) : null;
+      return /^\d{1,10}$/.test(ext) ? contacts.lookup(ext) : null;
+    } catch {
+      return null;
+    }
+  };
+  let lineNames = { source: initial.lineNames, map: lineNameMap(initial.lineNames) };
+  const nameOfLine = (id: string | null): string | null => {
+    if (id === null) return null;
+    if (lineNames.source !== service.settings.lineNames) lineNames = { source: service.settings.lineNames, map: lineNameMap(service.settings.lineNames) };
+    return lineNames.map.get(id) ?? null;
+  };
+
+  const view = (record: CallRecord): CallView => {
+    let contact: { name: string; company: string | null } | null = null;
+    try {
+      contact = record.number ? contacts.lookupContact(record.number) : null;
     } catch (e) {
       logger.warn(`Contact lookup failed: ${(e as Error).message}`);
     }
-    return { ...record, contactName };
+    const extensionNames: Record<string, string> = {};
+    for (const ext of [record.answeredBy, record.transferredTo, record.transferredFrom]) {
+      const name = ext ? nameOfExtension(ext) : null;
+      if (ext && name) extensionNames[ext] = name;
+    }
+    return {
+      ...record,
+      contactName: contact?.name ?? null,
+      contactCompany: contact?.company ?? null,
+      queueName: nameOfLine(record.queue),
+      didName: nameOfLine(record.did),
+      extensionNames,
+      note: notes.get(record.id),
+    };
   };
   const findCall = (callId: string): CallRecord | null => service.openCalls().find((c) => c.id === callId) ?? store.get(callId) ?? null;
   const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: store.missedUnseen() });
@@ -78,6 +120,12 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   });
   // The badge counts what the log holds: recount once the changes are written.
   service.onDurable(() => logChanged());
+  // State changes and the time of the last accepted webhook (main merges `service` into its AppStatus).
+  service.onStatus(() => opts.push('push:status', { service: status(), popupsPaused: false, missedUnseen: store.missedUnseen(), policyError: null }));
+  const status = () => {
+    const { state, notice } = service.status();
+    return state.state === 'listening' && notice ? { ...state, notice } : state;
+  };
 
   const handlers: Handlers = {
     'calls:active': () => service.openCalls().map(view),
@@ -87,7 +135,15 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     },
     'calls:history': ({ number, excludeCallId }) => {
       const h = store.history(number, excludeCallId);
-      return { number, count: h.count, missed: h.missed, last: h.last ? view(h.last) : null };
+      const lastNote = notes.lastFor(number, excludeCallId);
+      return {
+        number,
+        count: h.count,
+        missed: h.missed,
+        last: h.last ? view(h.last) : null,
+        recent: h.recent.map(view),
+        lastNote: lastNote ? { text: lastNote.text, at: lastNote.at, callId: lastNote.callId } : null,
+      };
     },
     'log:query': ({ offset, limit, ...filter }) => {
       const page = store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
@@ -100,8 +156,22 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     },
     'log:delete': async ({ ids }) => {
       const deleted = await store.delete(ids);
+      await notes.delete(ids).catch((e: unknown) => logger.warn((e as Error).message));
       logChanged();
       return { deleted };
+    },
+    'log:setNote': async ({ callId, text }) => {
+      const call = findCall(callId);
+      if (!call) return { ok: false, error: 'There is no such call in your log.' };
+      try {
+        await notes.set(callId, call.number, text);
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+      const updated = findCall(callId);
+      if (updated) opts.push('push:callUpdate', { change: 'updated', record: view(updated) });
+      logChanged();
+      return { ok: true };
     },
     'recording:download': ({ callId, url }) => {
       const call = findCall(callId);
@@ -120,6 +190,15 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     },
     'contacts:clear': () => contacts.clear(),
     'contacts:summary': () => ({ count: contacts.size }),
+    'contacts:add': async ({ name, number, company }) => {
+      try {
+        await contacts.add(name, number, company);
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+      logChanged();
+      return { ok: true };
+    },
     'test:sendTestCall': () => {
       const state = service.status().state;
       if (state.state !== 'listening') return { ok: false, error: 'Callpop is not listening for webhooks; fix the connection settings first.' };
@@ -136,13 +215,13 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       return handler(args);
     },
     async updateSettings(settings: Settings): Promise<void> {
-      if (settings.defaultCountry !== service.settings.defaultCountry) contacts.setDefaultCountry(settings.defaultCountry);
+      if (settings.defaultCountry !== service.settings.defaultCountry) {
+        contacts.setDefaultCountry(settings.defaultCountry);
+        notes.setDefaultCountry(settings.defaultCountry);
+      }
       await service.updateSettings(settings.webhookSecret ? settings : { ...settings, webhookSecret: service.settings.webhookSecret });
     },
-    status: () => {
-      const { state, notice } = service.status();
-      return state.state === 'listening' && notice ? { ...state, notice } : state;
-    },
+    status,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
