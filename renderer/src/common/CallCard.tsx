@@ -6,8 +6,9 @@ import type { CallView, DownloadProgress, NumberHistory } from '../../../shared/
 import { formatPhone } from '../../../shared/phone';
 import { api } from './api';
 import { findDownload, useNow } from './hooks';
-import { callState, formatWhen } from './format';
+import { callState, colleague, isMissedCall, lineLabel } from './format';
 import { Recording } from './Recording';
+import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
 
 interface Props {
   call: CallView;
@@ -38,19 +39,6 @@ export function useNumberHistory(number: string, callId: string): NumberHistory 
   return h;
 }
 
-function HistoryLine({ h }: { h: NumberHistory | null }) {
-  if (!h) return null;
-  if (h.count === 0) return <p className="history">First call from this number</p>;
-  const last = h.last;
-  const lastText = last ? `last ${formatWhen(last.startedAt)}${last.status === 'ended' && last.result === 'missed' ? ' (missed)' : ''}` : '';
-  return (
-    <p className="history">
-      {h.count} earlier call{h.count === 1 ? '' : 's'}
-      {h.missed > 0 ? `, ${h.missed} missed` : ''}
-      {lastText ? ` · ${lastText}` : ''}
-    </p>
-  );
-}
 
 export function CallCard({ call, country, crmEnabled, downloads, onDismiss, headingLevel = 2 }: Props) {
   const now = useNow(call.status === 'talking');
@@ -59,7 +47,11 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
   const state = callState(call, now);
   const number = displayNumber(call, country);
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
-  const via = [call.queue ? `Queue ${call.queue}` : null, call.did ? `DID ${call.did}` : null, call.transferredFrom ? `Transferred from ${call.transferredFrom}` : null]
+  const via = [
+    call.queue ? `Queue ${lineLabel(call.queue, call.queueName)}` : null,
+    call.did ? `DID ${lineLabel(call.did, call.didName)}` : null,
+    call.transferredFrom ? `Transferred from ${colleague(call, call.transferredFrom)}` : null,
+  ]
     .filter(Boolean)
     .join(' · ');
 
@@ -71,6 +63,12 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
     const r = await api().openInCrm(call.id);
     setNote(r.ok ? 'Opened in CRM' : r.error);
   };
+  const callBack = async () => {
+    const r = await callBackAndMarkSeen(call);
+    setNote(r.ok ? 'Calling…' : r.error);
+  };
+  const withheld = call.number === '';
+  const missed = call.status === 'ended' && isMissedCall(call);
 
   return (
     <article
@@ -93,6 +91,7 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
         <div className="who">
           <Heading className="name">{call.contactName ?? number}</Heading>
           {call.contactName && <p className="number">{number}</p>}
+          {call.contactCompany && <p className="company">{call.contactCompany}</p>}
         </div>
         {onDismiss && (
           <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (Esc)">
@@ -105,7 +104,8 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
         <span className="state-label">{state.label}</span>
       </p>
       {via && <p className="via">{via}</p>}
-      <HistoryLine h={history} />
+      <HistoryList h={history} />
+      <NoteField key={call.id} call={call} />
       {call.recordings.length > 0 && (
         <div className="recordings" aria-label="Recordings">
           {call.recordings.map((url) => (
@@ -114,16 +114,23 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
         </div>
       )}
       <div className="actions">
-        {crmEnabled && (
-          <button type="button" className="primary" onClick={() => void crm()}>
+        {!withheld && call.status === 'ended' && (
+          <button type="button" className={missed ? 'primary' : undefined} onClick={() => void callBack()}>
+            Call back
+          </button>
+        )}
+        {/* A withheld number has nothing to look up or copy. */}
+        {crmEnabled && !withheld && (
+          <button type="button" className={missed ? undefined : 'primary'} onClick={() => void crm()}>
             Open in CRM
           </button>
         )}
-        {call.number !== '' && (
+        {!withheld && (
           <button type="button" onClick={() => void copy()}>
             Copy number
           </button>
         )}
+        {canAddContact(call) && <AddContact number={call.number} />}
         {note && (
           <span className="note" role="status">
             {note}

@@ -1,4 +1,5 @@
 // Display helpers for times, durations and call states. Pure; no DOM.
+import { callOutcome, isMissedCall, outcomeLabels } from '../../../shared/call-outcome';
 import type { CallView } from '../../../shared/ipc/contract';
 
 export function formatDuration(totalSec: number | null): string {
@@ -56,8 +57,30 @@ export function formatBytes(n: number): string {
 export type Tone = 'ringing' | 'talking' | 'ok' | 'missed' | 'elsewhere';
 
 /** The one-line state an agent reads at a glance, with a tone for colour. */
+/** A colleague's extension as the UI says it: "Ada Lovelace (204)" when the view names it, else "204". */
+export function colleague(c: Pick<CallView, 'extensionNames'>, ext: string): string {
+  const name = c.extensionNames?.[ext];
+  return name ? `${name} (${ext})` : ext;
+}
+
+/** The queue / DID with its name from Settings: "Sales (820)", else the bare id. */
+export function lineLabel(id: string | null, name: string | null | undefined): string | null {
+  if (id === null) return null;
+  return name ? `${name} (${id})` : id;
+}
+
+/** Transfer / answered-by as one short phrase for a row, or null. */
+export function handoverText(c: CallView): string | null {
+  if (c.transferredTo) return `→ ${colleague(c, c.transferredTo)}${c.transferType ? ` (${c.transferType})` : ''}`;
+  if (c.answeredBy && c.status === 'ended' && c.result === 'answered-elsewhere') return `by ${colleague(c, c.answeredBy)}`;
+  if (c.transferredFrom) return `from ${colleague(c, c.transferredFrom)}`;
+  return null;
+}
+
+export { isMissedCall };
+
 export function callState(c: CallView, nowMs: number): { label: string; tone: Tone } {
-  const transfer = c.transferredTo ? ` · transferred to ${c.transferredTo}${c.transferType ? ` (${c.transferType})` : ''}` : '';
+  const transfer = c.transferredTo ? ` · transferred to ${colleague(c, c.transferredTo)}${c.transferType ? ` (${c.transferType})` : ''}` : '';
   switch (c.status) {
     case 'ringing':
       return { label: c.direction === 'incoming' ? 'Ringing' : 'Dialing', tone: 'ringing' };
@@ -66,16 +89,14 @@ export function callState(c: CallView, nowMs: number): { label: string; tone: To
       return { label: `Talking ${formatDuration(secs)}${transfer}`, tone: 'talking' };
     }
     case 'ended':
-      if (c.result === 'missed') return { label: c.direction === 'incoming' ? 'Missed' : 'Not answered', tone: 'missed' };
-      if (c.result === 'answered-elsewhere') return { label: c.answeredBy ? `Answered by ${c.answeredBy}` : 'Answered elsewhere', tone: 'elsewhere' };
+      if (c.result === 'missed') return isMissedCall(c) ? { label: 'Missed', tone: 'missed' } : { label: outcomeLabels['not-answered'], tone: 'elsewhere' };
+      if (c.result === 'answered-elsewhere') return { label: c.answeredBy ? `Answered by ${colleague(c, c.answeredBy)}` : 'Answered elsewhere', tone: 'elsewhere' };
       return { label: `Ended · ${formatDuration(c.durationSec)}${transfer}`, tone: 'ok' };
   }
 }
 
 export function resultLabel(c: CallView): string {
-  if (c.status !== 'ended') return c.status === 'ringing' ? (c.direction === 'incoming' ? 'Ringing' : 'Dialing') : 'Talking';
-  if (c.result === 'missed') return c.direction === 'incoming' ? 'Missed' : 'Not answered';
-  return c.result === 'answered-elsewhere' ? 'Answered elsewhere' : 'Answered';
+  return outcomeLabels[callOutcome(c)];
 }
 
 /** Short file name from a URL or path, for labels. */
