@@ -269,11 +269,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         site,
         will: { topic: topics.hubStatus(site), payload: status('offline', onlineSince) },
         logger,
-        onConnect: () => publishRetained(),
+        onConnect: () => {
+          if (transport) publishRetained();
+        },
         onClientPublish,
       });
       transport = { url: b.url, wsUrl: null, publish: (t, p, o) => b.publish(t, p, o), disconnectAgents: () => {}, close: () => b.close() };
       cleanups.push(() => b.close());
+      // The first connect came before the transport was set (onConnect published nothing then).
+      if (b.connected) publishRetained();
     }
   } catch (e) {
     return fail(e);

@@ -1,0 +1,110 @@
+// The hub against a REAL Mosquitto (Debian's, started on a free loopback port with the files that
+// `callpop hub mosquitto-files` writes): Mosquitto accepts the generated password_file, its acl_file
+// lets agents read only their own extensions (no delivery through "#", another site or another
+// extension) and publish only their own sync requests, a wrong password is refused, and the hub
+// publishes through it as its own user (sync requests answered, "offline" on close).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
+import { callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
+import { sendWebhook } from '../../main/core/listener/test-call';
+import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
+import { mosquittoAvailable, startMosquitto, type RunningMosquitto } from '../support/mosquitto';
+import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
+
+const h = new HubHarness();
+let broker: RunningMosquitto | null = null;
+let outDir = '';
+beforeEach(async () => {
+  await h.init();
+  outDir = await mkdtemp(join(tmpdir(), 'callpop-mosq-files-'));
+});
+afterEach(async () => {
+  await h.cleanup();
+  await broker?.stop();
+  broker = null;
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
+  it('enforces the generated password_file and acl_file, and the hub publishes and answers sync requests through it', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'acme');
+    expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$101\$/);
+    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/ext/117/#\ntopic write callpop/v1/acme/ext/117/sync/req');
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+
+    const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
+    await h.start({ site: 'acme', broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword } });
+    expect(h.hub!.brokerUrl).toBe(broker.url);
+
+    const conn = (user: string, password: string, clientId: string) => mqtt.connectAsync(broker!.url, { username: user, password, clientId, reconnectPeriod: 0 });
+    const a = await conn('anna', anna.password, 'anna-1');
+    const b = await conn('bob', bob.password, 'bob-1');
+    h.clients.push(a, b);
+    const annaGot = collect(a);
+    const bobGot = collect(b);
+    // Mosquitto may grant a wide filter; its ACL still filters what is delivered.
+    for (const f of ['#', 'callpop/#', 'callpop/v1/other/ext/117/#', topics.extensionTree('acme', '204'), topics.extensionTree('acme', '117'), topics.hubStatus('acme'), topics.directory('acme')]) await grantedQos(a, f).catch(() => 128);
+    await grantedQos(b, topics.extensionTree('acme', '204'));
+
+    const flow = findSeedFlow('incoming-answered')!;
+    for (const [stamp, ext] of [
+      ['261201150001', '204'],
+      ['261201150002', '117'],
+    ] as const) {
+      for (const raw of flowRequests(flow, { freshIds: { stamp }, extension: ext })) expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
+    }
+    const ended = (got: typeof annaGot, ext: string) => got.some((m) => m.topic === topics.calls('acme', ext) && callChangeMessageSchema.parse(m.json).record.status === 'ended');
+    await until(() => ended(annaGot, '117') && ended(bobGot, '204'), 'both calls through Mosquitto');
+    await sleep(200);
+    expect(annaGot.filter((m) => m.topic.includes('/ext/204/') || !m.topic.startsWith('callpop/v1/acme/'))).toEqual([]);
+    expect(bobGot.every((m) => m.topic.startsWith('callpop/v1/acme/ext/204/'))).toBe(true);
+    expect(annaGot.some((m) => m.topic === topics.hubStatus('acme') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
+    expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna', '204': 'bob' } });
+
+    // Anna cannot write into bob's topics (Mosquitto drops it) …
+    bobGot.length = 0;
+    await a.publishAsync(topics.calls('acme', '204'), '{"forged":true}', { qos: 1 });
+    await a.publishAsync(topics.syncRequest('acme', '204'), JSON.stringify({ v: 1, since: 0, clientId: 'anna-1', requestId: 'steal' }), { qos: 1 });
+    // … but her own sync request is answered through the broker.
+    await a.publishAsync(topics.syncRequest('acme', '117'), JSON.stringify({ v: 1, since: 0, clientId: 'anna-1', requestId: 'mine' }), { qos: 1 });
+    await until(() => annaGot.some((m) => m.topic === topics.syncResponse('acme', '117', 'anna-1') && (m.json as SyncResponse).done), 'sync answer');
+    const answer = syncResponseSchema.parse(annaGot.find((m) => m.topic === topics.syncResponse('acme', '117', 'anna-1'))!.json);
+    expect(answer.records.map((r) => [r.record.id, r.record.extension])).toEqual([['261201150002_10', '117']]);
+    await sleep(200);
+    expect(bobGot).toEqual([]);
+    expect(annaGot.some((m) => m.json && (m.json as SyncResponse).requestId === 'steal')).toBe(false);
+
+    // A wrong password is refused by Mosquitto (3.1.1 CONNACK 5, not authorised).
+    const err = await conn('anna', 'wrong-password', 'anna-2').then(
+      () => null,
+      (e: Error & { code?: number }) => e,
+    );
+    expect(err?.code).toBe(5);
+
+    // The hub's clean stop leaves "offline" retained.
+    await h.hub!.close();
+    h.hub = null;
+    const late = await conn('anna', anna.password, 'anna-3');
+    h.clients.push(late);
+    const lateGot = collect(late);
+    await late.subscribeAsync(topics.hubStatus('acme'), { qos: 1 });
+    await until(() => lateGot.length > 0, 'retained status');
+    expect(hubStatusMessageSchema.parse(lateGot[0]!.json).state).toBe('offline');
+  }, 30_000);
+
+  it("writes a password_file that Mosquitto's own mosquitto_passwd tool reads (it can add to it)", async () => {
+    await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
+    execFileSync('mosquitto_passwd', ['-b', files.passwordFile, 'extra', 'extra-password']);
+    const text = await readFile(files.passwordFile, 'utf8');
+    expect(text.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['callpop-hub', 'anna', 'extra']);
+  });
+});
