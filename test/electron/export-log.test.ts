@@ -25,7 +25,7 @@ describe('exportLog (CSV)', () => {
     expect(await exportLog({ path, format: 'csv', filter: {}, query })).toBe(records.length);
     const text = await readFile(path, 'utf8');
     const rows = Papa.parse<string[]>(text.trimEnd(), { delimiter: ',', newline: '\r\n' }).data;
-    expect(rows[0]).toEqual([...callRecordColumns]);
+    expect(rows[0]).toEqual([...callRecordColumns, 'note']);
     expect(rows).toHaveLength(records.length + 1);
     const numberCol = callRecordColumns.indexOf('number');
     expect(rows.slice(1, 6).map((r) => r[numberCol])).toEqual(["x;'=cmd|x!A0", "'+1-1", "a,'=1+1", "a\t'=1", "'@SUM(A1)"]);

@@ -132,7 +132,7 @@ describe('main channel handlers', () => {
     expect(queries.map((q) => q.offset)).toEqual([0, 1000, 2000]);
     expect(queries.every((q) => q.direction === 'incoming')).toBe(true);
     const parsed = Papa.parse<string[]>(await readFile(join(dir, 'calls.csv'), 'utf8'), { skipEmptyLines: true });
-    expect(parsed.data[0]).toEqual([...callRecordColumns]);
+    expect(parsed.data[0]).toEqual([...callRecordColumns, 'note']);
     expect(parsed.data).toHaveLength(2501);
     expect(parsed.data[1]![callRecordColumns.indexOf('id')]).toBe('c0');
     expect(parsed.data[1]![callRecordColumns.indexOf('number')]).toBe('+905551239988');

@@ -25,7 +25,7 @@ describe('PopupController', () => {
   afterEach(() => vi.useRealTimers());
 
   it('pops a ringing call, follows it, and closes after the delay once it ended', () => {
-    const { pc, win } = setup({ autoCloseSec: 8 });
+    const { pc, win } = setup({ autoCloseSec: 8, autoCloseMissed: true });
     const r = ringing('c1');
     pc.onCallUpdate({ change: 'ringing', record: r });
     expect(win.shown).toBe(1);
@@ -36,6 +36,19 @@ describe('PopupController', () => {
     vi.advanceTimersByTime(1);
     expect(win.hidden).toBe(1);
     expect(pc.openCards).toEqual([]);
+  });
+
+  it('keeps the card of a missed call until dismissed by default (the agent may be away); other ended cards close', () => {
+    const { pc, win } = setup({ autoCloseSec: 8 });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('m') });
+    pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
+    pc.onCallUpdate({ change: 'missed', record: ended(ringing('m')) });
+    pc.onCallUpdate({ change: 'ended', record: ended(ringing('a'), 'answered-elsewhere') });
+    vi.advanceTimersByTime(60_000);
+    expect(pc.openCards).toEqual(['m']);
+    expect(win.hidden).toBe(0);
+    pc.dismiss('m');
+    expect(win.hidden).toBe(1);
   });
 
   it('stacks cards and hides only when the last one goes', () => {
@@ -128,7 +141,7 @@ describe('PopupController.restore (popup page loaded, e.g. after an app restart)
   it('a reloaded page gets every open card again, ended ones included (they keep their close timer)', async () => {
     vi.useFakeTimers();
     onTestFinished(() => void vi.useRealTimers());
-    const { pc, win } = setup({ autoCloseSec: 8 });
+    const { pc, win } = setup({ autoCloseSec: 8, autoCloseMissed: true });
     pc.onCallUpdate({ change: 'ringing', record: ringing('a') });
     pc.onCallUpdate({ change: 'ringing', record: ringing('b') });
     pc.onCallUpdate({ change: 'missed', record: ended(ringing('b')) });

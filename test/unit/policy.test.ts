@@ -21,7 +21,7 @@ describe('resolveSettings precedence', () => {
     expect(settings.listenPort).toBe(9100); // locked beats the user's 7000 and the policy default 9000
     expect(settings.pbxHost).toBe('mine.example.com'); // user beats the policy default
     expect(settings.theme).toBe('dark'); // policy default beats built-in 'system'
-    expect(settings.popup).toEqual({ enabled: true, externalOnly: false, autoCloseSec: 20, position: 'top-left' });
+    expect(settings.popup).toEqual({ ...defaultSettings().popup, enabled: true, externalOnly: false, autoCloseSec: 20, position: 'top-left' });
     expect(settings.updates).toEqual({ enabled: true, url: 'https://updates.example.com/callpop/' });
     expect(settings.defaultCountry).toBe(defaultSettings().defaultCountry); // built-in
     expect(locked).toEqual({ listenPort: DEFAULT_LOCK_REASON, 'popup.enabled': DEFAULT_LOCK_REASON, 'updates.url': DEFAULT_LOCK_REASON });
