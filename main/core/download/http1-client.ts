@@ -5,7 +5,7 @@
 // and anything malformed fails the try with a one-line DownloadError (never a crash).
 // A hostile or broken PBX cannot hold a download (or the event loop) either: interim 1xx answers
 // are capped in number and bytes, the head has an overall deadline, the body a minimum rate, and
-// after every MiB handled in one turn the socket pauses until the event loop has run once.
+// after every MiB read the socket pauses until the event loop has run once (setImmediate).
 import net from 'node:net';
 import tls from 'node:tls';
 import { DownloadError, canceledError, certMismatchMessage, networkError } from './errors';
@@ -17,7 +17,7 @@ const maxChunkLine = 1024;
 /** Interim answers (100 Continue, 103 Early Hints) before the real one: a real server sends one or two. */
 export const maxInterimResponses = 10;
 export const maxInterimBytes = 16 * 1024;
-/** Bytes handled in one event-loop turn before the socket pauses until setImmediate (other work runs first). */
+/** Bytes read before the socket pauses until setImmediate, so other work (timers, webhooks) runs first. */
 const yieldEveryBytes = 1024 * 1024;
 
 export interface Http1Response {
@@ -215,7 +215,7 @@ export class Http1Exchange {
   }
 
   /**
-   * Give the event loop a turn after every MiB handled: the socket pauses and resumes on
+   * Give the event loop a turn after every MiB read: the socket pauses and resumes on
    * setImmediate, so timers, webhooks and other sockets run between big bursts.
    */
   #countTurn(n: number): void {
