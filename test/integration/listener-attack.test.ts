@@ -125,6 +125,13 @@ describe('listener under a slowloris', () => {
     expect(await settledOpen(attack)).toBe(8);
   });
 
+  it('caps an allow-listed source too, at four times the per-source cap', async () => {
+    const l = await start({ allowedSources: ['127.0.0.0/8'], allowLoopback: false, maxConnectionsPerSource: 4 });
+    attack = slowloris({ port: l.port, sources: ['127.0.0.9'], perSource: 40 });
+    expect(await steady(attack)).toBe(16);
+    expect(await postFrom({ port: l.port, path, body: webhook(1), localAddress: pbx })).toBe(200);
+  });
+
   it('never drops a connection whose webhook is being handled to make room', async () => {
     let handled = 0;
     const l = await start({

@@ -3,7 +3,8 @@
 // header line a second hold every slot and the PBX's webhooks go unanswered (a "slowloris").
 //
 //   - outside the allow-list: refused at once;
-//   - per source (an IPv4 address, an IPv6 /64): a cap, so one host cannot take every slot;
+//   - per source (an IPv4 address, an IPv6 /64): a cap, so one host cannot take every slot (a
+//     trusted one may hold four times as many);
 //   - room for the PBX: the last `reserved` slots are only for trusted sources (in the explicit
 //     allow-list, or recently posted a valid webhook with the secret);
 //   - when the slots a newcomer may use are full, the oldest idle connection of an untrusted source
@@ -14,7 +15,7 @@ import { isIP, type Socket } from 'node:net';
 export interface ConnectionLimits {
   /** Open connections in all. */
   max: number;
-  /** Open connections per untrusted source (IPv4 address or IPv6 /64). */
+  /** Open connections per untrusted source (IPv4 address or IPv6 /64); trusted ones: 4 times as many. */
   perSource: number;
   /** Slots (of max) only trusted sources may use. */
   reserved: number;
@@ -25,6 +26,8 @@ export const defaultConnectionLimits: ConnectionLimits = { max: 512, perSource: 
 /** How long a source that posted a valid webhook stays trusted, and how many such sources are kept. */
 const trustMs = 24 * 3_600_000;
 const maxTrustedSources = 256;
+/** A trusted source may hold this many times the per-source cap (a relay with a connection pool). */
+const trustedSourceFactor = 4;
 
 export type Admission = { ok: true } | { ok: false; reason: string };
 
@@ -77,7 +80,9 @@ export class ConnectionGate {
     if (!this.admitted(address)) return { ok: false, reason: 'source address not allowed' };
     const trusted = this.isTrusted(address);
     const source = sourceKey(address);
-    if (!trusted && (this.perSource.get(source) ?? 0) >= this.limits.perSource) return { ok: false, reason: `more than ${this.limits.perSource} connections from this source` };
+    // A trusted source (say, a whole allow-listed subnet's worth of hosts) gets more room, never all of it.
+    const cap = trusted ? this.limits.perSource * trustedSourceFactor : this.limits.perSource;
+    if ((this.perSource.get(source) ?? 0) >= cap) return { ok: false, reason: `more than ${cap} connections from this source` };
     const full = trusted ? this.open.size >= this.limits.max : this.untrustedCount >= this.limits.max - this.limits.reserved || this.open.size >= this.limits.max;
     if (full && !this.evictOldestIdleUntrusted()) return { ok: false, reason: 'every connection slot is in use' };
     const peer = `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;

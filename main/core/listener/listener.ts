@@ -43,7 +43,7 @@ export interface ListenerOptions {
   timeouts?: Partial<ListenerTimeouts>;
   /** Open connections in all (default 512). */
   maxConnections?: number;
-  /** Open connections per untrusted source address (IPv6: per /64). Default 16. */
+  /** Open connections per untrusted source address (IPv6: per /64); trusted sources 4 times as many. Default 16. */
   maxConnectionsPerSource?: number;
   /**
    * Slots (of maxConnections) only trusted sources may use: those in allowedSources, and those that
