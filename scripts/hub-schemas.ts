@@ -1,0 +1,46 @@
+// JSON Schema files for the hub protocol's payloads (docs/hub-protocol/*.schema.json), generated from
+// the zod schemas in shared/hub-protocol.ts with zod 4's z.toJSONSchema, so the public contract and
+// the code cannot drift (test/unit/hub-schemas.test.ts compares the committed files with this).
+//   npm run hub-schemas        rewrite the files
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import {
+  callChangeMessageSchema,
+  directoryMessageSchema,
+  hubStatusMessageSchema,
+  openCallsMessageSchema,
+  syncRequestSchema,
+  syncResponseSchema,
+} from '../shared/hub-protocol';
+
+export const hubSchemaDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'docs', 'hub-protocol');
+
+const payloads = {
+  calls: { schema: callChangeMessageSchema, title: 'Call change', topic: 'callpop/v1/{site}/ext/{ext}/calls' },
+  open: { schema: openCallsMessageSchema, title: 'Open calls (retained)', topic: 'callpop/v1/{site}/ext/{ext}/open' },
+  'hub-status': { schema: hubStatusMessageSchema, title: 'Hub status (retained, last will)', topic: 'callpop/v1/{site}/hub/status' },
+  directory: { schema: directoryMessageSchema, title: 'Directory (retained)', topic: 'callpop/v1/{site}/directory' },
+  'sync-request': { schema: syncRequestSchema, title: 'Sync request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/sync/req' },
+  'sync-response': { schema: syncResponseSchema, title: 'Sync response chunk', topic: 'callpop/v1/{site}/ext/{ext}/sync/res/{clientId}' },
+} as const;
+
+/** File name → file text. */
+export function hubSchemaFiles(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries(payloads)) {
+    // "input": what a reader must accept (the wire format), not zod's output after defaults.
+    const json = z.toJSONSchema(p.schema as z.ZodType, { io: 'input', target: 'draft-2020-12' });
+    const doc = { title: p.title, description: `Payload of ${p.topic} (hub protocol v1, JSON, UTF-8).`, ...json };
+    out[`${name}.schema.json`] = `${JSON.stringify(doc, null, 2)}\n`;
+  }
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const [file, text] of Object.entries(hubSchemaFiles())) {
+    writeFileSync(join(hubSchemaDir, file), text);
+    console.log(`wrote docs/hub-protocol/${file}`);
+  }
+}
