@@ -133,7 +133,9 @@ export class SettingsService {
 /** One webhook URL per non-internal IPv4 address when listening on all interfaces. */
 export function webhookUrls(settings: Settings, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string[] {
   const { listenHost, listenPort, webhookSecret } = settings;
-  if (listenHost !== '0.0.0.0' && listenHost !== '::') return [webhookUrl(listenHost, listenPort, webhookSecret)];
+  // The core serves HTTPS when both PEM files are set (it reports a half-set pair as its error state).
+  const scheme = settings.tlsCertFile && settings.tlsKeyFile ? 'https' : 'http';
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return [webhookUrl(listenHost, listenPort, webhookSecret, scheme)];
   const addresses: string[] = [];
   for (const list of Object.values(interfaces)) {
     for (const info of list ?? []) {
@@ -141,5 +143,5 @@ export function webhookUrls(settings: Settings, interfaces: NodeJS.Dict<NetworkI
     }
   }
   if (addresses.length === 0) addresses.push('127.0.0.1');
-  return addresses.map((a) => webhookUrl(a, listenPort, webhookSecret));
+  return addresses.map((a) => webhookUrl(a, listenPort, webhookSecret, scheme));
 }

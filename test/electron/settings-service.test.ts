@@ -133,4 +133,11 @@ describe('webhookUrls', () => {
     expect(webhookUrls({ ...s, listenHost: '10.1.2.3' }, nics())).toEqual(['http://10.1.2.3:8765/webhook/sec']);
     expect(webhookUrls(s, {})).toEqual(['http://127.0.0.1:8765/webhook/sec']);
   });
+
+  it('shows https:// when the listener has a certificate and key (and http while only one is set)', () => {
+    const s = { ...defaultSettings(), webhookSecret: 'sec', listenHost: '127.0.0.1', tlsCertFile: '/etc/callpop/cert.pem' };
+    expect(webhookUrls(s, nics())).toEqual(['http://127.0.0.1:8765/webhook/sec']);
+    expect(webhookUrls({ ...s, tlsKeyFile: '/etc/callpop/key.pem' }, nics())).toEqual(['https://127.0.0.1:8765/webhook/sec']);
+    expect(webhookUrls({ ...s, listenHost: '0.0.0.0', tlsKeyFile: '/etc/callpop/key.pem' }, nics())).toEqual(['https://192.0.2.10:8765/webhook/sec', 'https://198.51.100.7:8765/webhook/sec']);
+  });
 });
