@@ -283,7 +283,6 @@ describe.skipIf(!mosquittoAvailable)('HubClient on a real Mosquitto', () => {
     const s = await startClient({ url: m.url, dataDir: await tempDir(), password: 'wrong' });
     await until('refused', () => s.client.currentStatus().state === 'refused');
     expect(s.client.currentStatus()).toMatchObject({ state: 'refused', reason: expect.stringMatching(/^the hub refused the (user|agent) name or password/) });
-    expect(s.logs.join('\n')).toContain('not retrying');
     // With 100 ms backoff a retry loop would have made several attempts by now.
     await new Promise((r) => setTimeout(r, 700));
     expect(s.statuses.filter((x) => x.state === 'reconnecting')).toEqual([]);

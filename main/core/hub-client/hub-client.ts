@@ -273,8 +273,8 @@ export class HubClient {
     client.on('error', (e: Error & { code?: unknown }) => {
       const reason = typeof e.code === 'number' ? refusals[e.code] : undefined;
       if (reason) {
+        // Not retried: a password does not get right by itself. (Logged by whoever shows the status.)
         this.refused = true;
-        this.logger.error(`Hub ${o.url}: ${reason}; not retrying`);
         this.setStatus({ state: 'refused', url: o.url, reason });
       } else this.lastError = e.message;
     });
