@@ -212,4 +212,26 @@ describe('hub: client messages', () => {
     expect(first!.records).toHaveLength(1);
     expect(h.hub!.headSeq).toBe(head);
   });
+
+  it('answers a flood of sync requests from one client at most one at a time with one waiting (the rest ignored with a log line)', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    await h.start();
+    const flow = findSeedFlow('incoming-missed')!;
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 1200; i++) for (const raw of flowRequests(flow, { freshIds: { stamp: String(261201160000 + i) } })) pending.push(h.hub!.ingest(raw));
+    await Promise.all(pending);
+    const c = await h.connect('anna', anna.password, { clientId: 'flood' });
+    const got = collect(c);
+    await grantedQos(c, topics.syncResponse('default', '202', 'flood'));
+    const req = topics.syncRequest('default', '202');
+    for (let i = 0; i < 20; i++) c.publish(req, JSON.stringify({ v: 1, since: 0, clientId: 'flood', requestId: `r${i}` }), { qos: 1 });
+    await until(() => h.logs.some((l) => l.includes('one is already waiting for client flood')), 'ignored requests');
+    await sleep(1500);
+    const answers = new Set(got.map((m) => syncResponseSchema.parse(m.json)).filter((r) => r.done).map((r) => r.requestId));
+    expect(answers.size).toBeGreaterThanOrEqual(2);
+    expect(answers.size).toBeLessThan(20);
+    expect(answers.has('r0')).toBe(true);
+    // Every answer that was started is complete: 1200 records in 3 chunks.
+    for (const id of answers) expect(got.map((m) => syncResponseSchema.parse(m.json)).filter((r) => r.requestId === id).reduce((n, r) => n + r.records.length, 0)).toBe(1200);
+  });
 });

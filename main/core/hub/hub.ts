@@ -187,8 +187,29 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       bad.note(`Ignored a sync request on ${topic}: ${req.error}`);
       return;
     }
-    void answerSync(t.ext, req.value.since, req.value.clientId, req.value.requestId).catch((e: unknown) => logger.error(`Sync answer failed: ${(e as Error).message}`));
+    // One answer at a time per client and extension, and at most one waiting: a client repeating its
+    // request (QoS-1 redelivery, a reconnect) is answered again, a flood of requests is not.
+    const key = `${t.ext}/${req.value.clientId}`;
+    const queued = syncQueues.get(key);
+    if (queued && queued.waiting) {
+      bad.note(`Ignored a sync request on ${topic}: one is already waiting for client ${req.value.clientId}`);
+      return;
+    }
+    const { since, clientId, requestId } = req.value;
+    const entry = queued ?? { tail: Promise.resolve(), waiting: false };
+    if (queued) entry.waiting = true;
+    entry.tail = entry.tail
+      .then(() => {
+        entry.waiting = false;
+        return answerSync(t.ext, since, clientId, requestId);
+      })
+      .catch((e: unknown) => logger.error(`Sync answer failed: ${(e as Error).message}`))
+      .finally(() => {
+        if (!entry.waiting && syncQueues.get(key) === entry) syncQueues.delete(key);
+      });
+    syncQueues.set(key, entry);
   };
+  const syncQueues = new Map<string, { tail: Promise<void>; waiting: boolean }>();
   const answerSync = async (ext: string, since: number, clientId: string, requestId: string): Promise<void> => {
     const topic = topics.syncResponse(site, ext, clientId);
     let cursor = since;
