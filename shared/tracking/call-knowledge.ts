@@ -11,10 +11,10 @@ export interface CallFacts {
   number: string;
   queue: string | null;
   did: string | null;
-  /** leg → extension that answered it (from "started" events). */
-  legAnswerers: Map<number, string>;
+  /** leg → extension that answered it (from "started" events). null until one did (most ids never get one: saves memory). */
+  legAnswerers: Map<number, string> | null;
   /** leg → extension whose end of that leg was "Ok" (a recording's owner when no started event named the leg). */
-  legEnders: Map<number, string>;
+  legEnders: Map<number, string> | null;
   lastAnswerer: string | null;
   /** Highest leg someone answered: a ringing of an older leg arriving later is stale. */
   maxAnsweredLeg: number;
@@ -39,8 +39,8 @@ export class CallKnowledge {
         number: '',
         queue: null,
         did: null,
-        legAnswerers: new Map(),
-        legEnders: new Map(),
+        legAnswerers: null,
+        legEnders: null,
         lastAnswerer: null,
         maxAnsweredLeg: -1,
         endedMissed: false,
@@ -60,7 +60,7 @@ export class CallKnowledge {
   recordingOwner(ref: CallRef): string | null {
     if (ref.leg === null) return null;
     const info = this.calls.get(ref.callId);
-    return info?.legAnswerers.get(ref.leg) ?? info?.legEnders.get(ref.leg) ?? null;
+    return info?.legAnswerers?.get(ref.leg) ?? info?.legEnders?.get(ref.leg) ?? null;
   }
 
   /** A ringing event says what kind of user it rings; an extension named a queue once may ring as an extension later. */

@@ -1,7 +1,8 @@
 // The calls of each tracked extension, as records, with the indexes the rules need so that no
-// event ever walks all extensions or all calls: by 3CX call id (each id → the extensions holding a
-// record under it), by extension + number (the fallback for ids that do not line up), and by
-// status in time order (timeouts and forgetting walk only what expired).
+// event ever walks all extensions or all calls: by 3CX call id (each id → the calls held under it,
+// one per extension), by number (the fallback for ids that do not line up), by extension, and by
+// status in time order (timeouts and forgetting walk only what expired). Arrays where a list is
+// almost always one or two long: a Map or Set per call id or number would cost far more memory.
 import type { CallRecord } from '../call-record';
 
 /** One call of one extension while the tracker still needs it. */
@@ -9,49 +10,60 @@ export interface ExtensionCall {
   readonly extension: string;
   record: CallRecord;
   /** Every 3CX call id that turned out to be this call (the record id first). */
-  readonly aliases: Set<string>;
+  readonly aliases: string[];
   /** Last time any event concerned the call (for the ring/talk timeouts). */
   lastEventAt: number;
   /** When the record ended (for forgetting it after the recording window). */
   endedAtMs: number | null;
+  /** The digits of the number it is indexed under (the record's number may be filled in later); null once forgotten. */
+  numberKey: string | null;
 }
 
 const digits = (s: string): string => s.replace(/\D+/g, '');
 
+function pull<T>(m: Map<string, T[]>, key: string, item: T): void {
+  const list = m.get(key);
+  if (!list) return;
+  const i = list.indexOf(item);
+  if (i < 0) return;
+  list.splice(i, 1);
+  if (list.length === 0) m.delete(key);
+}
+
 export class ExtensionCalls {
   // Insertion order = time order: ringing/talking by last event, ended by end time. A touched call
   // is moved to the end, so the expired ones are always at the front.
-  private readonly ringing = new Map<ExtensionCall, true>();
-  private readonly talking = new Map<ExtensionCall, true>();
-  private readonly ended = new Map<ExtensionCall, true>();
-  /** 3CX call id → extension → call. */
-  private readonly byCallId = new Map<string, Map<string, ExtensionCall>>();
-  /** digits of the number → extension → calls. */
-  private readonly byNumber = new Map<string, Map<string, Set<ExtensionCall>>>();
+  private readonly ringing = new Set<ExtensionCall>();
+  private readonly talking = new Set<ExtensionCall>();
+  private readonly ended = new Set<ExtensionCall>();
+  /** 3CX call id → the calls held under it (at most one per extension). */
+  private readonly byCallId = new Map<string, ExtensionCall[]>();
+  /** digits of the number → calls (any extension). */
+  private readonly byNumber = new Map<string, ExtensionCall[]>();
   private readonly byExtension = new Map<string, Set<ExtensionCall>>();
-  /** The number each call is indexed under (its record's number changes when enriched). */
-  private readonly numberKey = new Map<ExtensionCall, string>();
+  private count = 0;
 
   get size(): number {
-    return this.numberKey.size;
+    return this.count;
   }
 
   get openCount(): number {
     return this.ringing.size + this.talking.size;
   }
 
-  /** Extension → call for every extension holding a record under this call id. */
-  holders(callId: string): ReadonlyMap<string, ExtensionCall> | undefined {
+  /** The calls held under this call id, one per extension. */
+  holders(callId: string): readonly ExtensionCall[] | undefined {
     return this.byCallId.get(callId);
   }
 
   of(extension: string, callId: string): ExtensionCall | undefined {
-    return this.byCallId.get(callId)?.get(extension);
+    return this.byCallId.get(callId)?.find((c) => c.extension === extension);
   }
 
   add(record: CallRecord, lastEventAt: number, endedAtMs: number | null): ExtensionCall {
-    const call: ExtensionCall = { extension: record.extension, record, aliases: new Set(), lastEventAt, endedAtMs };
-    this.statusMap(record).set(call, true);
+    const call: ExtensionCall = { extension: record.extension, record, aliases: [], lastEventAt, endedAtMs, numberKey: null };
+    this.count++;
+    this.statusSet(record).add(call);
     this.link(call, record.id);
     this.index(call);
     let own = this.byExtension.get(call.extension);
@@ -60,20 +72,26 @@ export class ExtensionCalls {
     return call;
   }
 
+  /** From now on `callId` names this call for its extension. */
   link(call: ExtensionCall, callId: string): void {
-    call.aliases.add(callId);
-    let exts = this.byCallId.get(callId);
-    if (!exts) this.byCallId.set(callId, (exts = new Map()));
-    exts.set(call.extension, call);
+    if (!call.aliases.includes(callId)) call.aliases.push(callId);
+    const list = this.byCallId.get(callId);
+    if (!list) {
+      this.byCallId.set(callId, [call]);
+      return;
+    }
+    const i = list.findIndex((c) => c.extension === call.extension);
+    if (i < 0) list.push(call);
+    else list[i] = call;
   }
 
   /** An event concerned the call: it lives on. */
   touch(call: ExtensionCall, now: number): void {
     call.lastEventAt = now;
     if (call.record.status === 'ended') return;
-    const m = this.statusMap(call.record);
-    m.delete(call);
-    m.set(call, true);
+    const set = this.statusSet(call.record);
+    set.delete(call);
+    set.add(call);
   }
 
   /** Replace the call's record (endedAtMs: when it ended, if it just did). */
@@ -81,9 +99,10 @@ export class ExtensionCalls {
     const before = call.record;
     call.record = record;
     if (endedAtMs !== undefined) call.endedAtMs = endedAtMs;
+    if (call.numberKey === null) return; // forgotten already
     if (before.status !== record.status) {
-      this.statusMap(before).delete(call);
-      this.statusMap(record).set(call, true);
+      this.statusSet(before).delete(call);
+      this.statusSet(record).add(call);
     }
     if (before.number !== record.number) {
       this.unindex(call);
@@ -92,15 +111,12 @@ export class ExtensionCalls {
   }
 
   forget(call: ExtensionCall): void {
-    if (!this.numberKey.has(call)) return;
-    this.statusMap(call.record).delete(call);
-    for (const id of call.aliases) {
-      const exts = this.byCallId.get(id);
-      if (exts?.get(call.extension) !== call) continue;
-      exts.delete(call.extension);
-      if (exts.size === 0) this.byCallId.delete(id);
-    }
+    if (call.numberKey === null) return;
+    this.count--;
+    this.statusSet(call.record).delete(call);
+    for (const id of call.aliases) pull(this.byCallId, id, call);
     this.unindex(call);
+    call.numberKey = null;
     const own = this.byExtension.get(call.extension);
     own?.delete(call);
     if (own?.size === 0) this.byExtension.delete(call.extension);
@@ -108,18 +124,29 @@ export class ExtensionCalls {
 
   /** The extension's latest call (by start) with this number (any number when null) that `accept`s. */
   latestByNumber(extension: string, number: string | null, accept: (c: ExtensionCall) => boolean): ExtensionCall | undefined {
-    const pool = number === null ? this.byExtension.get(extension) : this.byNumber.get(digits(number))?.get(extension);
-    return pool ? latestOf(pool, accept) : undefined;
+    const mine = this.byExtension.get(extension);
+    if (!mine) return undefined;
+    // Whichever list is shorter: the extension's calls, or every call with the number (e.g. withheld).
+    const want = number === null ? null : digits(number);
+    const same = want === null ? undefined : this.byNumber.get(want);
+    if (want !== null && !same) return undefined;
+    const pool = same && same.length < mine.size ? same : mine;
+    let best: ExtensionCall | undefined;
+    for (const c of pool) {
+      if (c.extension !== extension || (want !== null && c.numberKey !== want) || !accept(c)) continue;
+      if (!best || c.record.startedAt > best.record.startedAt) best = c;
+    }
+    return best;
   }
 
-  /** Extension → its calls with this number (digits compared). */
-  extensionsWithNumber(number: string): ReadonlyMap<string, ReadonlySet<ExtensionCall>> | undefined {
-    return this.byNumber.get(digits(number));
+  /** Every held call with this number (digits compared), of any extension. */
+  withNumber(number: string): readonly ExtensionCall[] {
+    return this.byNumber.get(digits(number)) ?? [];
   }
 
   /** Ringing or talking calls, of one extension or all, newest first. */
   open(extension?: string): CallRecord[] {
-    const pool = extension === undefined ? [...this.ringing.keys(), ...this.talking.keys()] : [...(this.byExtension.get(extension) ?? [])];
+    const pool = extension === undefined ? [...this.ringing, ...this.talking] : [...(this.byExtension.get(extension) ?? [])];
     return pool
       .map((c) => c.record)
       .filter((r) => r.status !== 'ended')
@@ -138,47 +165,30 @@ export class ExtensionCalls {
 
   /** The call to give up first when there are too many: the oldest ended, else the most silent ringing, else talking. */
   oldest(): ExtensionCall | undefined {
-    for (const m of [this.ended, this.ringing, this.talking]) for (const c of m.keys()) return c;
+    for (const set of [this.ended, this.ringing, this.talking]) for (const c of set) return c;
     return undefined;
   }
 
-  private statusMap(r: CallRecord): Map<ExtensionCall, true> {
+  private statusSet(r: CallRecord): Set<ExtensionCall> {
     return r.status === 'ringing' ? this.ringing : r.status === 'talking' ? this.talking : this.ended;
   }
 
   private index(call: ExtensionCall): void {
     const key = digits(call.record.number);
-    this.numberKey.set(call, key);
-    let exts = this.byNumber.get(key);
-    if (!exts) this.byNumber.set(key, (exts = new Map()));
-    let set = exts.get(call.extension);
-    if (!set) exts.set(call.extension, (set = new Set()));
-    set.add(call);
+    call.numberKey = key;
+    const list = this.byNumber.get(key);
+    if (list) list.push(call);
+    else this.byNumber.set(key, [call]);
   }
 
   private unindex(call: ExtensionCall): void {
-    const key = this.numberKey.get(call);
-    if (key === undefined) return;
-    this.numberKey.delete(call);
-    const exts = this.byNumber.get(key);
-    const set = exts?.get(call.extension);
-    if (!exts || !set) return;
-    set.delete(call);
-    if (set.size === 0) exts.delete(call.extension);
-    if (exts.size === 0) this.byNumber.delete(key);
+    if (call.numberKey !== null) pull(this.byNumber, call.numberKey, call);
   }
 }
 
-/** The latest call (by start) of `pool` that `accept`s. */
-export function latestOf(pool: Iterable<ExtensionCall>, accept: (c: ExtensionCall) => boolean): ExtensionCall | undefined {
-  let best: ExtensionCall | undefined;
-  for (const c of pool) if (accept(c) && (!best || c.record.startedAt > best.record.startedAt)) best = c;
-  return best;
-}
-
-function takeWhile(m: Map<ExtensionCall, true>, ok: (c: ExtensionCall) => boolean): ExtensionCall[] {
+function takeWhile(set: Set<ExtensionCall>, ok: (c: ExtensionCall) => boolean): ExtensionCall[] {
   const out: ExtensionCall[] = [];
-  for (const c of m.keys()) {
+  for (const c of set) {
     if (!ok(c)) break;
     out.push(c);
   }

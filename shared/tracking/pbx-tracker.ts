@@ -13,7 +13,7 @@ import type { CallChange, CallRecord, CallResult, CallUpdate, Direction, EndedCa
 import type { DialingEvent, EndedEvent, RecordingEvent, RingingEvent, StartedEvent, WebhookEvent } from '../webhook/event';
 import { CallKnowledge, MAKECALL, type CallFacts } from './call-knowledge';
 import { DUPLICATE_WINDOW_MS, DuplicateFilter } from './duplicates';
-import { ExtensionCalls, latestOf, type ExtensionCall } from './extension-calls';
+import { ExtensionCalls, type ExtensionCall } from './extension-calls';
 
 export interface PbxTrackerOptions {
   /** Milliseconds since the epoch. */
@@ -27,7 +27,7 @@ export interface PbxTrackerOptions {
   /**
    * Bound on remembered call ids PBX-wide (LRU), and on records held (all extensions). Past it the
    * oldest ended record is forgotten first; an open one is closed (missed / ended) and forgotten
-   * only when nothing else is left. Default 100,000.
+   * only when nothing else is left. Default 50,000.
    */
   maxCalls?: number;
   /** Which extensions get records: omitted = every extension (the hub). Queues and IVRs never do. */
@@ -35,9 +35,9 @@ export interface PbxTrackerOptions {
 }
 
 const MAX_RECORDINGS = 16;
-const DEFAULT_MAX_CALLS = 100_000;
-/** Duplicate keys remembered at least (more when maxCalls is larger: a busy PBX sends more per window). */
-const MIN_DUPLICATE_KEYS = 4096;
+const DEFAULT_MAX_CALLS = 50_000;
+/** Events remembered for the duplicate check: a re-delivery comes within seconds, and 16k events are minutes of a busy PBX. */
+const DUPLICATE_KEYS = 16_384;
 
 const digits = (s: string) => s.replace(/\D+/g, '');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,7 +62,7 @@ export class PbxTracker {
     this.maxCalls = Math.max(1, options.maxCalls ?? DEFAULT_MAX_CALLS);
     this.tracks = options.tracks ?? (() => true);
     this.knowledge = new CallKnowledge(this.maxCalls);
-    this.duplicates = new DuplicateFilter(DUPLICATE_WINDOW_MS, Math.max(MIN_DUPLICATE_KEYS, this.maxCalls));
+    this.duplicates = new DuplicateFilter(DUPLICATE_WINDOW_MS, DUPLICATE_KEYS);
   }
 
   /** Apply one webhook; returns the records that changed, of every tracked extension concerned (record.extension says whose). */
@@ -135,10 +135,10 @@ export class PbxTracker {
     if (e.userType === 'queue') info.queue = e.user;
     this.knowledge.noteUserType(e.user, e.userType);
     const holders = this.calls.holders(e.ref.callId);
-    if (holders) for (const c of holders.values()) this.enrich(c, info, out);
+    if (holders) for (const c of holders) this.enrich(c, info, out);
     const ext = e.user;
     // Already known (e.g. the consult ring after an attended transfer was taken).
-    if (!this.tracked(ext) || holders?.has(ext)) return;
+    if (!this.tracked(ext) || holders?.some((c) => c.extension === ext)) return;
 
     const call = this.create(ext, e.ref.callId, {
       direction: 'incoming',
@@ -159,8 +159,8 @@ export class PbxTracker {
   private onDialing(e: DialingEvent, out: Updates): void {
     const info = this.knowledge.touch(e.ref.callId, e.callerId, e.did);
     const holders = this.calls.holders(e.ref.callId);
-    if (holders) for (const c of holders.values()) this.enrich(c, info, out);
-    if (!this.tracked(e.user) || holders?.has(e.user)) return;
+    if (holders) for (const c of holders) this.enrich(c, info, out);
+    if (!this.tracked(e.user) || holders?.some((c) => c.extension === e.user)) return;
     const call = this.create(e.user, e.ref.callId, { direction: 'outgoing', number: cleanNumber(e.callerId, info), info, transferredFrom: null });
     out.add(call, 'dialing');
   }
@@ -170,7 +170,7 @@ export class PbxTracker {
     // Whoever answered the previous leg hands the call over in a transfer.
     const transferrer = e.transferType ? answererOf(info, e.ref.leg === null ? null : e.ref.leg - 1, e.user) : null;
     if (e.ref.leg !== null) {
-      info.legAnswerers.set(e.ref.leg, e.user);
+      (info.legAnswerers ??= new Map()).set(e.ref.leg, e.user);
       info.maxAnsweredLeg = Math.max(info.maxAnsweredLeg, e.ref.leg);
     }
     info.lastAnswerer = e.user;
@@ -226,7 +226,7 @@ export class PbxTracker {
     const info = this.knowledge.touch(e.ref.callId, e.callerId, e.did);
     if (e.finish === 'missed' && info.lastAnswerer === null) info.endedMissed = true;
     // Who was on a leg that ended "Ok": a recording of that leg is theirs (when no started event named the leg).
-    if (e.finish === 'ok' && e.ref.leg !== null && !info.legEnders.has(e.ref.leg)) info.legEnders.set(e.ref.leg, e.user);
+    if (e.finish === 'ok' && e.ref.leg !== null && !info.legEnders?.has(e.ref.leg)) (info.legEnders ??= new Map()).set(e.ref.leg, e.user);
 
     const concerned = this.resolve(e, info, out);
     if (this.tracked(e.user)) this.endedHere(e.user, concerned.get(e.user), e, info, out);
@@ -288,7 +288,8 @@ export class PbxTracker {
    * extensions only by a real number. Each found call is enriched (and kept alive).
    */
   private resolve(e: StartedEvent | EndedEvent, info: CallFacts, out: Updates): Map<string, ExtensionCall> {
-    const found = new Map<string, ExtensionCall>(this.calls.holders(e.ref.callId) ?? []);
+    const found = new Map<string, ExtensionCall>();
+    for (const c of this.calls.holders(e.ref.callId) ?? []) found.set(c.extension, c);
     const openSameWay = (c: ExtensionCall) => c.record.status !== 'ended' && c.record.direction === e.direction;
     if (!found.has(e.user) && this.tracked(e.user)) {
       const anyOutgoing = e.callerId === MAKECALL && e.direction === 'outgoing';
@@ -299,18 +300,16 @@ export class PbxTracker {
       }
     }
     if (e.callerId !== MAKECALL && digits(e.callerId) !== '') {
-      const byExt = this.calls.extensionsWithNumber(e.callerId);
-      if (byExt) {
-        const linked: ExtensionCall[] = [];
-        for (const [ext, pool] of byExt) {
-          if (ext === e.user || found.has(ext)) continue;
-          const best = latestOf(pool, openSameWay);
-          if (best) {
-            linked.push(best);
-            found.set(ext, best);
-          }
-        }
-        for (const c of linked) this.calls.link(c, e.ref.callId);
+      // Each other extension's latest open call with this number, in one pass over the calls with it.
+      const best = new Map<string, ExtensionCall>();
+      for (const c of this.calls.withNumber(e.callerId)) {
+        if (c.extension === e.user || found.has(c.extension) || !openSameWay(c)) continue;
+        const b = best.get(c.extension);
+        if (!b || c.record.startedAt > b.record.startedAt) best.set(c.extension, c);
+      }
+      for (const [ext, c] of best) {
+        this.calls.link(c, e.ref.callId);
+        found.set(ext, c);
       }
     }
     for (const c of found.values()) this.enrich(c, info, out);
@@ -389,7 +388,7 @@ export class PbxTracker {
 }
 
 function answererOf(info: CallFacts, leg: number | null, notThis: string): string | null {
-  const a = (leg !== null ? info.legAnswerers.get(leg) : undefined) ?? info.lastAnswerer;
+  const a = (leg !== null ? info.legAnswerers?.get(leg) : undefined) ?? info.lastAnswerer;
   return a && a !== notThis ? a : null;
 }
 
