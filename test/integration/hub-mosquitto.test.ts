@@ -4,7 +4,7 @@
 // extension) and publish only their own sync requests, a wrong password is refused, and the hub
 // publishes through it as its own user (sync requests answered, "offline" on close).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,4 +107,53 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const text = await readFile(files.passwordFile, 'utf8');
     expect(text.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['callpop-hub', 'anna', 'extra']);
   });
+
+  it('keeps acknowledging webhooks while Mosquitto is down, reconnects, and a client catches up with everything', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+    const port = broker.port;
+    const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
+    await h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword } });
+    await broker.kill();
+    await broker.stop();
+    const flow = findSeedFlow('incoming-answered')!;
+    for (const raw of flowRequests(flow, { freshIds: { stamp: '261201170001' } })) expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile, port });
+    await until(() => h.logs.filter((l) => l.startsWith('Connected to the broker')).length >= 2, 'the hub reconnecting', 15_000);
+    const c = await mqtt.connectAsync(broker.url, { username: 'anna', password: anna.password, clientId: 'after', reconnectPeriod: 0 });
+    h.clients.push(c);
+    const got = collect(c);
+    await c.subscribeAsync([topics.syncResponse('default', '202', 'after'), topics.hubStatus('default')], { qos: 1 });
+    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: 'after', requestId: 'catch-up' }), { qos: 1 });
+    await until(() => got.some((m) => (m.json as SyncResponse).done), 'sync answer');
+    const records = got.filter((m) => m.topic.includes('/sync/res/')).flatMap((m) => syncResponseSchema.parse(m.json).records);
+    expect(records.map((r) => [r.record.id, r.record.status])).toEqual([['261201170001_10', 'ended']]);
+    // The retained status came back with the reconnect.
+    expect(got.some((m) => m.topic === topics.hubStatus('default') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
+  }, 30_000);
+
+  it("publishes the hub's last will (offline, retained) when the hub process dies", async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+    const cli = join(__dirname, '../../main/cli/index.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'hub', '--data-dir', h.dataDir, '--host', '127.0.0.1', '--port', '0', '--broker', broker.url, '--broker-user', hubUserName, '--broker-password-file', files.hubPasswordFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await until(() => out.includes('Publishing to'), 'hub start', 20_000);
+      expect(out).toContain(`Publishing to ${broker.url}`);
+      const c = await mqtt.connectAsync(broker.url, { username: 'anna', password: anna.password, clientId: 'watch', reconnectPeriod: 0 });
+      h.clients.push(c);
+      const got = collect(c);
+      await c.subscribeAsync(topics.hubStatus('default'), { qos: 1 });
+      await until(() => got.some((m) => hubStatusMessageSchema.parse(m.json).state === 'online'), 'online');
+      child.kill('SIGKILL');
+      await until(() => got.some((m) => hubStatusMessageSchema.parse(m.json).state === 'offline'), 'the last will');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
