@@ -2,6 +2,7 @@
 // messages shown in Settings. Stored by electron-store in the app and by a JSON file for
 // `callpop serve`; both sit behind SettingsStore so the core never sees Electron.
 import { z } from 'zod';
+import { acceleratorProblem } from './accelerator';
 import { lineNamePattern } from './line-names';
 import { urlTemplateProblem } from './crm-url';
 
@@ -86,6 +87,18 @@ export const settingsSchema = z.object({
       /** Missed calls' cards close after autoCloseSec too; by default they stay until dismissed. */
       autoCloseMissed: z.boolean().default(false),
       position: z.enum(popupPositions).default('bottom-right'),
+      /** The monitor: "primary", "pointer" (the one with the mouse pointer when the call pops) or a display's name. */
+      display: z.string().trim().min(1).max(200).default('primary'),
+      /** Global shortcut that focuses the newest card (Electron accelerator); "" = none. */
+      shortcut: z
+        .string()
+        .trim()
+        .max(100)
+        .superRefine((s, ctx) => {
+          const problem = acceleratorProblem(s);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .default('CommandOrControl+Alt+P'),
     })
     .prefault({}),
   notifications: z
@@ -152,6 +165,8 @@ const patchFields = {
       autoCloseSec: popupS.autoCloseSec.unwrap(),
       autoCloseMissed: popupS.autoCloseMissed.unwrap(),
       position: popupS.position.unwrap(),
+      display: popupS.display.unwrap(),
+      shortcut: popupS.shortcut.unwrap(),
     })
     .partial(),
   notifications: z.strictObject({ ringing: notificationsS.ringing.unwrap(), missed: notificationsS.missed.unwrap() }).partial(),

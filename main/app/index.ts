@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, clipboard, dialog, ipcMain, Menu, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
@@ -25,6 +25,7 @@ import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './securi
 import type { HardenableContents } from './security';
 import { SettingsService } from './settings-service';
 import { createSettingsStore } from './settings-store';
+import { GlobalShortcut } from './shortcut';
 import { Supervisor } from './supervisor';
 import type { ServiceChild } from './supervisor';
 import { TrayController } from './tray';
@@ -139,7 +140,23 @@ async function start(): Promise<void> {
   });
   const downloads = new DownloadedFiles(async () => (await supervisor.invoke('recording:list', {})) as PushMap['push:download'][]);
 
-  const status = (): AppStatus => ({ service: supervisor.state, popupsPaused: popups.paused, missedUnseen, policyError: settings.policyError });
+  // The global shortcut focuses the popup's newest card; with no card it opens the Calls view.
+  const shortcut = new GlobalShortcut(globalShortcut, () => {
+    if (!windows.focusPopup()) windows.showMain({ view: 'calls' });
+  });
+  const applyShortcut = () => {
+    const problem = shortcut.apply(settings.settings.popup.shortcut);
+    if (problem) logger.warn(`shortcut: ${problem}`);
+  };
+  applyShortcut();
+
+  const status = (): AppStatus => ({
+    service: supervisor.state,
+    popupsPaused: popups.paused,
+    missedUnseen,
+    policyError: settings.policyError,
+    shortcutError: shortcut.error,
+  });
   function pushStatus(): void {
     const s = status();
     hub.push('push:status', s);
@@ -195,6 +212,7 @@ async function start(): Promise<void> {
     fileLogger.setDebug(view.settings.debugLogging);
     if (previous.startAtLogin !== view.settings.startAtLogin) applyLoginItem();
     popups.settingsChanged();
+    if (previous.popup.shortcut !== view.settings.popup.shortcut) applyShortcut();
     pushStatus();
   });
 
@@ -222,6 +240,8 @@ async function start(): Promise<void> {
         }
       },
       dismissPopup: (callId) => popups.dismiss(callId),
+      returnPopupFocus: () => windows.returnPopupFocus(),
+      displays: () => windows.displays(),
       resizePopup: (id, height) => {
         if (id === windows.popupId) windows.resizePopup(height);
       },
@@ -286,6 +306,7 @@ async function start(): Promise<void> {
     logger.info('quitting: flushing the core service');
     stopUpdates();
     stopPolicyWatch();
+    shortcut.release();
     void supervisor.stop(3000).finally(() => {
       tray?.destroy();
       logger.info('bye');

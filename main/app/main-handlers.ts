@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, basename } from 'node:path';
 import { buildCallBackUrl, buildCrmUrl } from '../../shared/crm-url';
-import type { ActionResult, AppStatus, CallView, CoreChannel, ExportResult, ImportResult, LogPage, LogQuery, NavigateTarget, View } from '../../shared/ipc/contract';
+import type { ActionResult, AppStatus, CallView, CoreChannel, DisplayInfo, ExportResult, ImportResult, LogPage, LogQuery, NavigateTarget, View } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { toE164 } from '../../shared/phone';
 import type { SettingsService } from './settings-service';
@@ -24,6 +24,9 @@ export interface MainDeps {
   resizePopup: (webContentsId: number, height: number) => void;
   credentials: RecordingCredentialsService;
   setPopupsPaused: (paused: boolean) => void;
+  /** Esc in the popup the global shortcut focused: the focus goes back where it was. */
+  returnPopupFocus: () => void;
+  displays: () => DisplayInfo[];
   openMain: (target: NavigateTarget) => void;
   openLogsFolder: () => Promise<void>;
   core: (channel: CoreChannel, args: unknown) => Promise<unknown>;
@@ -63,6 +66,8 @@ export function createMainHandlers(d: MainDeps): MainHandlers {
     'popup:dismiss': ({ callId }) => d.dismissPopup(callId),
     'popup:resize': ({ height }, caller) => d.resizePopup(caller.webContentsId, height),
     'popups:setPaused': ({ paused }) => d.setPopupsPaused(paused),
+    'popup:returnFocus': () => d.returnPopupFocus(),
+    'popup:displays': () => d.displays(),
     'clipboard:writeText': ({ text }) => d.writeClipboard(text),
 
     'call:openCrm': async ({ callId }) => {

@@ -1,9 +1,9 @@
 // The two windows: the main window (hidden to the tray on close) and the popup (frameless, on top,
 // never focused, in a screen corner). Both are hardened the same way and registered with the push
 // hub, which queues pushes until the page says it is ready.
-import { BrowserWindow, screen } from 'electron';
-import type { WebContents } from 'electron';
-import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
+import { app, BrowserWindow, screen } from 'electron';
+import type { Display, Point, WebContents } from 'electron';
+import type { CallView, DisplayInfo, NavigateTarget } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
 import type { Logger } from '../../shared/log';
@@ -26,12 +26,50 @@ export interface WindowManagerOptions {
 }
 
 
+type TopLevel = 'screen-saver' | 'pop-up-menu' | 'floating';
+
+/**
+ * The always-on-top level that keeps the popup above full-screen windows. macOS: only 'screen-saver'
+ * sits above a full-screen app's space (with visibleOnFullScreen). Windows: 'pop-up-menu' and up are
+ * topmost above the taskbar, which a full-screen window covers. Linux: window managers take only
+ * "above" (_NET_WM_STATE_ABOVE) and ignore the level, so the default 'floating'.
+ */
+export function popupTopLevel(platform: NodeJS.Platform): TopLevel {
+  return platform === 'darwin' ? 'screen-saver' : platform === 'win32' ? 'pop-up-menu' : 'floating';
+}
+
+/** The name Settings shows and stores for a display (Linux often reports no label). */
+export function displayName(d: Pick<Display, 'label' | 'bounds'>): string {
+  return d.label?.trim() || `${d.bounds.width}×${d.bounds.height} at ${d.bounds.x},${d.bounds.y}`;
+}
+
+const contains = (d: Display, p: Point) => p.x >= d.bounds.x && p.x < d.bounds.x + d.bounds.width && p.y >= d.bounds.y && p.y < d.bounds.y + d.bounds.height;
+
+/**
+ * The display the popup goes on: "primary", "pointer" (the one under the mouse pointer), or a display
+ * by name. A named display that is not connected any more, or a pointer outside every display, falls
+ * back to the primary one.
+ */
+export function choosePopupDisplay(choice: string, displays: readonly Display[], primary: Display, pointer: () => Point): Display {
+  if (choice === 'primary') return primary;
+  if (choice === 'pointer') {
+    const p = pointer();
+    return displays.find((d) => contains(d, p)) ?? primary;
+  }
+  return displays.find((d) => displayName(d) === choice) ?? primary;
+}
+
 export class WindowManager {
   private mainWin: BrowserWindow | null = null;
   private popupWin: BrowserWindow | null = null;
   private readonly own = new Set<number>();
   /** The popup page's last reported content height (it sizes the window to its cards). */
   private popupHeight = POPUP_HEIGHT;
+  /** The display the popup was placed on when it appeared: it stays there while it shows cards. */
+  private popupDisplayId: number | null = null;
+  /** The window that had the focus when the shortcut focused the popup (null: another app). */
+  private focusBefore: BrowserWindow | null = null;
+  private watchingDisplays = false;
   /** Set when the user really quits: closing the main window then closes it instead of hiding. */
   quitting = false;
 
@@ -71,9 +109,17 @@ export class WindowManager {
   createPopup(): BrowserWindow {
     if (this.popupWin && !this.popupWin.isDestroyed()) return this.popupWin;
     const win = new BrowserWindow(popupWindowOptions(this.o.preload));
-    win.setAlwaysOnTop(true, process.platform === 'darwin' ? 'screen-saver' : 'pop-up-menu');
-    if (process.platform === 'darwin') win.setVisibleOnAllWorkspaces(true, { visibleOnFullScreen: true });
+    this.keepOnTop(win);
     this.secure(win);
+    // Focusable only between the global shortcut and Esc (or a click elsewhere).
+    win.on('blur', () => win.setFocusable(false));
+    if (!this.watchingDisplays) {
+      this.watchingDisplays = true;
+      // Its display was unplugged: move the popup to the chosen (or primary) display now.
+      screen.on('display-removed', () => {
+        if (this.popupWin && !this.popupWin.isDestroyed() && this.popupWin.isVisible()) this.popupWin.setBounds(this.popupPlace());
+      });
+    }
     // The popup is never closed by the user (it has no frame); if it is, recreate on next call.
     win.on('closed', () => (this.popupWin = null));
     void win.loadURL(`${this.o.pageBase ?? APP_ORIGIN}/popup.html`).catch((e: unknown) => this.o.logger.error(`window: popup page failed to load: ${String(e)}`));
@@ -81,11 +127,64 @@ export class WindowManager {
     return win;
   }
 
-  /** Show the popup in its corner of the primary display's work area, without taking focus. */
+  /** Show the popup in its corner of the chosen display's work area, without taking focus. */
   showPopup(): void {
     const win = this.createPopup();
+    // The display is chosen when the popup appears ("pointer": where the agent is now), not per card.
+    if (!win.isVisible()) this.popupDisplayId = null;
     win.setBounds(this.popupPlace());
     if (!win.isVisible()) win.showInactive();
+    // Some window managers drop "above" while a window is hidden: assert it on every show.
+    this.keepOnTop(win);
+  }
+
+  private keepOnTop(win: BrowserWindow): void {
+    win.setAlwaysOnTop(true, popupTopLevel(process.platform));
+    win.setVisibleOnAllWorkspaces(true, { visibleOnFullScreen: true });
+  }
+
+  /**
+   * The global shortcut: focus the popup (its page then focuses the newest card). False when it shows
+   * no cards. Remembers which of our windows had the focus, for returnPopupFocus().
+   */
+  focusPopup(): boolean {
+    const win = this.popupWin;
+    if (!win || win.isDestroyed() || !win.isVisible()) return false;
+    const before = BrowserWindow.getFocusedWindow();
+    this.focusBefore = before && before !== win ? before : null;
+    win.setFocusable(true);
+    win.show();
+    win.focus();
+    this.o.hub.pushTo(win.webContents.id, 'push:focusCard', {});
+    return true;
+  }
+
+  /**
+   * Esc in the focused popup: the focus goes back where it was. Our main window gets it back directly;
+   * another app's window gets it by the popup giving it up (blur on Windows and Linux; on macOS the
+   * app hides, which re-activates the previous app, and the popup is shown again without focus).
+   */
+  returnPopupFocus(): void {
+    const win = this.popupWin;
+    if (!win || win.isDestroyed()) return;
+    const before = this.focusBefore;
+    this.focusBefore = null;
+    win.setFocusable(false);
+    if (before && !before.isDestroyed()) {
+      before.focus();
+      return;
+    }
+    if (process.platform === 'darwin') {
+      const visible = win.isVisible();
+      app.hide();
+      if (visible) win.showInactive();
+    } else win.blur();
+  }
+
+  /** The monitors, for Settings → Popup → Display. */
+  displays(): DisplayInfo[] {
+    const primary = screen.getPrimaryDisplay();
+    return screen.getAllDisplays().map((d) => ({ label: displayName(d), primary: d.id === primary.id, width: d.size.width, height: d.size.height }));
   }
 
   /**
@@ -98,7 +197,15 @@ export class WindowManager {
   }
 
   private popupPlace() {
-    return popupBounds(screen.getPrimaryDisplay().workArea, this.o.settings().popup.position, { width: POPUP_WIDTH, height: this.popupHeight });
+    const displays = screen.getAllDisplays();
+    // Still connected: stay on it; else (first show, or it was unplugged) choose again.
+    let display = displays.find((d) => d.id === this.popupDisplayId);
+    if (!display) {
+      const { popup } = this.o.settings();
+      display = choosePopupDisplay(popup.display, displays, screen.getPrimaryDisplay(), () => screen.getCursorScreenPoint());
+      this.popupDisplayId = display.id;
+    }
+    return popupBounds(display.workArea, this.o.settings().popup.position, { width: POPUP_WIDTH, height: this.popupHeight });
   }
 
   hidePopup(): void {

@@ -21,6 +21,8 @@ export function createCallpopApi(t: IpcTransport) {
     dismissPopup: (callId: string) => call('popup:dismiss', { callId }),
     resizePopup: (height: number) => call('popup:resize', { height }),
     setPopupsPaused: (paused: boolean) => call('popups:setPaused', { paused }),
+    returnPopupFocus: () => call('popup:returnFocus', {}),
+    listDisplays: () => call('popup:displays', {}),
     openInCrm: (callId: string) => call('call:openCrm', { callId }),
     callBack: (number: string) => call('call:callBack', { number }),
     copyText: (text: string) => call('clipboard:writeText', { text }),
@@ -33,6 +35,7 @@ export function createCallpopApi(t: IpcTransport) {
     contactsSummary: () => call('contacts:summary', {}),
     activeCalls: () => call('calls:active', {}),
     getCall: (callId: string) => call('calls:get', { callId }),
+    clearCall: (callId: string) => call('calls:clear', { callId }),
     numberHistory: (args: InvokeArgs<'calls:history'>) => call('calls:history', args),
     queryLog: (query: InvokeArgs<'log:query'>) => call('log:query', query),
     markSeen: (ids?: string[]) => call('log:markSeen', { ids }),
@@ -50,6 +53,7 @@ export function createCallpopApi(t: IpcTransport) {
     onDownload: on('push:download'),
     onLogChanged: on('push:logChanged'),
     onNavigate: on('push:navigate'),
+    onFocusCard: on('push:focusCard'),
   };
 }
 

@@ -44,6 +44,8 @@ export interface AppStatus {
   missedUnseen: number;
   /** Set while a machine policy file is present but invalid (it is then ignored). */
   policyError: string | null;
+  /** Set while the global shortcut (settings.popup.shortcut) could not be registered (e.g. taken by another app). */
+  shortcutError?: string | null | undefined;
 }
 
 export interface SettingsView {
@@ -85,12 +87,12 @@ export interface NumberHistory {
   missed: number;
   /** The latest earlier call with this number (not the current one). */
   last: CallView | null;
-}
-
   /** The latest three earlier calls, newest first. */
   recent?: CallView[] | undefined;
   /** The newest note on an earlier call with this number (shown on the next pop). */
   lastNote?: { text: string; at: string; callId: string } | null | undefined;
+}
+
 export type DownloadState = 'running' | 'done' | 'failed' | 'canceled';
 
 export interface DownloadProgress {
@@ -125,6 +127,13 @@ export const POPUP_MIN_HEIGHT = 60;
 export const POPUP_MAX_HEIGHT = 1200;
 
 export type View = 'main' | 'popup';
+/** A monitor the popup can be shown on (Settings → Popup → Display). */
+export interface DisplayInfo {
+  label: string;
+  primary: boolean;
+  width: number;
+  height: number;
+}
 export type NavigateTarget = { view: 'calls' | 'log' | 'settings'; callId?: string | undefined };
 
 interface Req<A, R, O extends 'core' | 'main'> {
@@ -148,6 +157,10 @@ export interface InvokeMap {
   /** The popup page's content height: main resizes the window, anchored to its corner. */
   'popup:resize': Req<{ height: number }, void, 'main'>;
   'popups:setPaused': Req<{ paused: boolean }, void, 'main'>;
+  /** Esc in the popup after the global shortcut focused it: give the focus back to where it was. */
+  'popup:returnFocus': Req<Empty, void, 'main'>;
+  /** The monitors the popup can be placed on. */
+  'popup:displays': Req<Empty, DisplayInfo[], 'main'>;
   'call:openCrm': Req<{ callId: string }, ActionResult, 'main'>;
   'call:callBack': Req<{ number: string }, ActionResult, 'main'>;
   'clipboard:writeText': Req<{ text: string }, void, 'main'>;
@@ -159,6 +172,8 @@ export interface InvokeMap {
 
   'calls:active': Req<Empty, CallView[], 'core'>;
   'calls:get': Req<{ callId: string }, CallView | null, 'core'>;
+  /** End a call the PBX never ended (a ghost still "Talking"), as the tracker's silence timeout would. */
+  'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
   'log:query': Req<LogQuery, LogPage, 'core'>;
   'log:markSeen': Req<{ ids?: string[] | undefined }, { missedUnseen: number }, 'core'>;
@@ -189,6 +204,8 @@ export interface PushMap {
   /** "Add contact" on an unknown number: saved in the contacts file. */
   'contacts:add': Req<{ name: string; number: string; company?: string | undefined }, ActionResult, 'core'>;
   'push:navigate': NavigateTarget;
+  /** The global shortcut was pressed: the popup focuses its newest card. */
+  'push:focusCard': Record<string, never>;
 }
 export type PushChannel = keyof PushMap;
 
@@ -206,6 +223,8 @@ export const invokeOwners = {
   'popup:dismiss': 'main',
   'popup:resize': 'main',
   'popups:setPaused': 'main',
+  'popup:returnFocus': 'main',
+  'popup:displays': 'main',
   'call:openCrm': 'main',
   'call:callBack': 'main',
   'clipboard:writeText': 'main',
@@ -215,6 +234,7 @@ export const invokeOwners = {
   'contacts:import': 'main',
   'calls:active': 'core',
   'calls:get': 'core',
+  'calls:clear': 'core',
   'calls:history': 'core',
   'log:query': 'core',
   'log:markSeen': 'core',
@@ -235,6 +255,7 @@ export const pushChannels = [
   'push:download',
   'push:logChanged',
   'push:navigate',
+  'push:focusCard',
 ] as const satisfies readonly PushChannel[];
 
 /** How the API reaches main: ipcRenderer in the preload, a WebSocket in the browser-test bridge. */

@@ -50,6 +50,8 @@ export const invokeArgSchemas = {
   'popup:dismiss': z.object({ callId: id }).strict(),
   'popup:resize': z.object({ height: z.number().int().min(POPUP_MIN_HEIGHT).max(POPUP_MAX_HEIGHT) }).strict(),
   'popups:setPaused': z.object({ paused: z.boolean() }).strict(),
+  'popup:returnFocus': empty,
+  'popup:displays': empty,
   'call:openCrm': z.object({ callId: id }).strict(),
   'call:callBack': z.object({ number: z.string().min(1).max(64) }).strict(),
   'clipboard:writeText': z.object({ text: z.string().max(4096) }).strict(),
@@ -59,6 +61,7 @@ export const invokeArgSchemas = {
   'contacts:import': empty,
   'calls:active': empty,
   'calls:get': z.object({ callId: id }).strict(),
+  'calls:clear': z.object({ callId: id }).strict(),
   'calls:history': z.object({ number: z.string().max(64), excludeCallId: id.optional() }).strict(),
   'log:query': logFilterSchema.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
   'log:markSeen': z.object({ ids: z.array(id).max(100_000).optional() }).strict(),
@@ -70,10 +73,10 @@ export const invokeArgSchemas = {
   'contacts:importText': z.object({ text: z.string().max(20_000_000), fileName: z.string().max(260) }).strict(),
   'contacts:clear': empty,
   'contacts:summary': empty,
+  'contacts:add': z.object({ name: z.string().max(200), number: z.string().min(1).max(64), company: z.string().max(200).optional() }).strict(),
   'test:sendTestCall': empty,
 } satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
 
-  'contacts:add': z.object({ name: z.string().max(200), number: z.string().min(1).max(64), company: z.string().max(200).optional() }).strict(),
 export type ArgCheck<C extends InvokeChannel> = { ok: true; args: InvokeArgs<C> } | { ok: false; error: string };
 
 /** Validate a request's arguments; the error is one line naming the channel and the field. */

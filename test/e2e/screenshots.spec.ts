@@ -1,6 +1,7 @@
 // Popup screenshots in both themes with cards in every live state (saved under test/artifacts/).
 import { expect, openView, test } from './fixtures';
-import { incomingCall, play } from './support/flows';
+import { findSeedFlow } from '../../shared/webhook/seed-flows';
+import { incomingCall, outgoingCall, play, replay } from './support/flows';
 import { shot } from './support/shots';
 
 test.use({ bridgeOptions: { settings: { extension: '117', popup: { autoCloseSec: 0 }, crmUrlTemplate: 'https://crm.example.com/?q={e164}' } }, viewport: { width: 380, height: 640 } });
@@ -19,3 +20,73 @@ for (const theme of ['light', 'dark'] as const) {
     await shot(popup, `popup-${theme}`);
   });
 }
+
+// Missed calls, caller context and notes (engineer log-ux): the popup's missed card with Call back, a
+// colleague and the queue by name, a withheld number, a note on the next pop; the log at the window's
+// minimum size with the details over it; Settings with the queue names.
+test.describe('caller context and the log', () => {
+  const contacts = 'Name,Company,Phone\nAda Lovelace,Analytical Engines Ltd,0555 123 99 88\nBob Builder,,204\n';
+
+  test('popup: missed with Call back, colleague by name, withheld, note', async ({ bridge, context }) => {
+    await bridge.updateSettings({ defaultCountry: 'TR', lineNames: ['820 = Sales'] });
+    await bridge.backend.handle('contacts:importText', { text: contacts, fileName: 'contacts.csv' });
+    const earlier = incomingCall({ number: '05551239988', extension: '117', result: 'missed' });
+    await play(bridge.webhookUrl, earlier.requests);
+    await bridge.backend.handle('log:setNote', { callId: earlier.id, text: 'Wants a quote for 40 seats by Friday' });
+    const popup = await openView(context, bridge, 'popup');
+    await play(bridge.webhookUrl, incomingCall({ number: '', extension: '117', result: 'missed' }).requests);
+    await play(bridge.webhookUrl, replay(findSeedFlow('incoming-attended-transfer')!, '117').requests);
+    await play(bridge.webhookUrl, incomingCall({ number: '05324440000', extension: '117', result: 'missed' }).requests);
+    // The earlier missed call's card is still there too: missed cards stay until dismissed.
+    await expect(popup.locator('article.card')).toHaveCount(4);
+    await expect(popup.locator('article.card', { hasText: 'Bob Builder (204)' })).toBeVisible();
+    await popup.setViewportSize({ width: 380, height: 1150 });
+    await shot(popup, 'popup-missed-colleague-withheld');
+
+    await popup.reload();
+    await bridge.backend.handle('log:markSeen', {});
+    await play(bridge.webhookUrl, incomingCall({ number: '+90 555 123 99 88', extension: '117', result: 'answered', queue: '820', stopAfter: 'ringing' }).requests);
+    const ringing = popup.locator('article.card[data-status="ringing"]');
+    await expect(ringing.locator('.history-list')).toContainText('Wants a quote');
+    await shot(ringing, 'popup-note-on-next-pop');
+  });
+
+  test.describe('main window', () => {
+    test.use({ viewport: { width: 720, height: 480 } });
+
+    test('log at 720×480 with the details over the list; settings', async ({ bridge, context }) => {
+      await bridge.updateSettings({ defaultCountry: 'TR', lineNames: ['820 = Sales', '0212555000 = Support line'] });
+      await bridge.backend.handle('contacts:importText', { text: contacts, fileName: 'contacts.csv' });
+      await play(bridge.webhookUrl, replay(findSeedFlow('incoming-attended-transfer')!, '117').requests);
+      await play(bridge.webhookUrl, incomingCall({ number: '02125550000', extension: '117', result: 'missed' }).requests);
+      await play(bridge.webhookUrl, outgoingCall('05324440000', '117', false).requests);
+      await play(bridge.webhookUrl, incomingCall({ number: '442079460958', extension: '117', result: 'answered', queue: '820', recordings: ['https://127.0.0.1/webapi/recording/r.mp3'] }).requests);
+      await play(bridge.webhookUrl, incomingCall({ number: '05551239988', extension: '117', result: 'answered', stopAfter: 'talking' }).requests);
+      const main = await openView(context, bridge, 'main');
+      await main.getByRole('tab', { name: /^Log/ }).click();
+      await expect(main.locator('.log-toolbar .total')).toHaveText('5 calls');
+      await shot(main, 'log-720x480');
+      await main.locator('.log-item', { hasText: 'Bob Builder' }).locator('.call-row').click();
+      const details = main.getByRole('complementary');
+      await details.getByRole('button', { name: 'Add note' }).click();
+      await details.getByLabel('Note on this call').fill('Transferred to Bob for the contract');
+      await details.getByRole('button', { name: 'Save note' }).click();
+      await expect(details.locator('.note-text')).toBeVisible();
+      await shot(main, 'log-720x480-details');
+      await main.keyboard.press('Escape');
+      await main.getByRole('button', { name: /^Filters/ }).click();
+      await shot(main, 'log-720x480-filters');
+      await main.getByRole('tab', { name: 'Calls' }).click();
+      await expect(main.locator('.call-list li')).toHaveCount(5);
+      await shot(main, 'calls-720x480');
+      await main.setViewportSize({ width: 1100, height: 720 });
+      await main.getByRole('tab', { name: /^Log/ }).click();
+      await expect(main.locator('.log-toolbar .total')).toHaveText('5 calls');
+      await main.locator('.log-item', { hasText: 'Bob Builder' }).locator('.call-row').click();
+      await shot(main, 'log-1100x720-details');
+      await main.getByRole('tab', { name: 'Settings' }).click();
+      await main.getByRole('group', { name: 'Queue and DID names' }).scrollIntoViewIfNeeded();
+      await shot(main, 'settings-queue-names');
+    });
+  });
+});

@@ -61,6 +61,8 @@ function setup(over: Partial<MainDeps> = {}, settingsPatch: Record<string, unkno
     resizePopup: vi.fn(),
     credentials: new RecordingCredentialsService(memoryCredentials(), vi.fn()),
     setPopupsPaused: vi.fn(),
+    returnPopupFocus: vi.fn(),
+    displays: vi.fn(() => []),
     openMain: vi.fn(),
     openLogsFolder: vi.fn(async () => {}),
     core: core as MainDeps['core'],

@@ -92,6 +92,7 @@ describe('core backend', () => {
     const args: { [C in CoreChannel]: unknown } = {
       'calls:active': {},
       'calls:get': { callId: 'nope' },
+      'calls:clear': { callId: 'nope' },
       'calls:history': { number: '05551239988' },
       'log:query': { offset: 0, limit: 10 },
       'log:markSeen': {},

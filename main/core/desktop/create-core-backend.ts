@@ -13,7 +13,10 @@ import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
 import { CallpopService } from '../service/call-service';
-import { sendTestCall, type TestCallPacing } from '../listener/test-call';
+import { sendTestCall, testCallFlow, type TestCallPacing } from '../listener/test-call';
+import { isTestCallId, testCallStamp } from '../../../shared/test-call-id';
+import { numberMatchKey } from '../../../shared/phone';
+import { findSeedFlow, flowSteps } from '../../../shared/webhook/seed-flows';
 
 export interface BackendExtras {
   /** Test-call pacing (tests use a fast one). */
@@ -127,14 +130,30 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     return state.state === 'listening' && notice ? { ...state, notice } : state;
   };
 
+  // Test calls stay in the log (marked by their id, shown as TEST) but are nobody's history. They all
+  // come from the seed flow's caller, so only that number's history is counted again without them.
+  const seed = findSeedFlow(testCallFlow);
+  const testCaller = seed ? String(flowSteps(seed)[0]?.fields?.Callerid ?? '') : '';
+  const historyOf = (number: string, excludeId: string | undefined) => {
+    const h = store.history(number, excludeId);
+    const country = service.settings.defaultCountry;
+    const key = numberMatchKey(number, country);
+    if (h.count === 0 || key === '' || key !== numberMatchKey(testCaller, country)) return h;
+    const calls = [...store.iterate({ text: number })].filter((r) => r.id !== excludeId && !isTestCallId(r.id) && numberMatchKey(r.number, country) === key);
+    const missed = calls.filter((r) => r.status === 'ended' && r.result === 'missed' && r.direction === 'incoming').length;
+    return { ...h, count: calls.length, missed, last: calls[0] ?? null, recent: calls.slice(0, 3) };
+  };
+
   const handlers: Handlers = {
     'calls:active': () => service.openCalls().map(view),
     'calls:get': ({ callId }) => {
       const call = findCall(callId);
       return call ? view(call) : null;
     },
+    'calls:clear': async ({ callId }) =>
+      (await service.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
     'calls:history': ({ number, excludeCallId }) => {
-      const h = store.history(number, excludeCallId);
+      const h = historyOf(number, excludeCallId);
       const lastNote = notes.lastFor(number, excludeCallId);
       return {
         number,
@@ -202,7 +221,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     'test:sendTestCall': () => {
       const state = service.status().state;
       if (state.state !== 'listening') return { ok: false, error: 'Callpop is not listening for webhooks; fix the connection settings first.' };
-      return sendTestCall({ url: loopbackUrl(service.settings, state.port), extension: service.settings.extension, pacing: opts.testCallPacing, logger });
+      return sendTestCall({ url: loopbackUrl(service.settings, state.port), extension: service.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp() });
     },
   };
 

@@ -6,6 +6,7 @@ import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } fr
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
+import { isTestCallId } from '../../../shared/test-call-id';
 import { CallTracker } from '../../../shared/tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
@@ -80,14 +81,16 @@ export class CallpopService {
   private readonly lastCommit = new Map<string, number>();
   /** Records whose write failed: written with the next commit (the PBX's retry is a duplicate the tracker ignores). */
   private readonly dirty = new Map<string, CallRecord>();
+  /** Calls the agent cleared (clearCall) that the tracker still holds open: id → when (ms). */
+  private readonly cleared = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
-  private pruneTimer: NodeJS.Timeout | null = null;
-  private closed = false;
-  private settingsQueue: Promise<void> = Promise.resolve();
   /** When the last webhook was accepted (any extension's), for "last event 2 min ago"; null = none yet. */
   private lastEventMs: number | null = null;
   /** A status push for a new last-event time, coalesced: a busy PBX must not cause a push per webhook. */
   private eventStatusTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private settingsQueue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -170,7 +173,43 @@ export class CallpopService {
 
   /** This extension's ringing and talking calls, newest first. */
   openCalls(): CallRecord[] {
-    return (this.tracker?.openCalls() ?? []).filter((r) => !this.store.isDeleted(r.id));
+    return (this.tracker?.openCalls() ?? []).filter((r) => !this.store.isDeleted(r.id) && !this.cleared.has(r.id));
+  }
+
+  /**
+   * The agent clears a call the PBX never ended (a ghost "Talking"): ended as the silence timeout
+   * would, live listeners hear it at once; resolves once written. False when the call is not open.
+   */
+  async clearCall(callId: string): Promise<boolean> {
+    const open = this.openCalls().find((r) => r.id === callId);
+    const update = open ? endAbandoned(open, this.now()) : null;
+    if (!update) return false;
+    this.cleared.set(callId, Date.parse(update.record.endedAt ?? '') || this.now());
+    this.logger.info(`Call ${callId} cleared by hand`);
+    await this.commit([update]);
+    return true;
+  }
+
+  /**
+   * The tracker still holds a cleared call open. Its later news keeps the call ended: a recording or
+   * another change is applied to the cleared record; the PBX's own end (late) replaces the clear's,
+   * with the real duration; the tracker's silence timeout (fromTimer) is dropped, the clear stands.
+   */
+  private keepCleared(updates: CallUpdate[], fromTimer: boolean): CallUpdate[] {
+    if (this.cleared.size === 0) return updates;
+    const out: CallUpdate[] = [];
+    for (const u of updates) {
+      const clearedAt = this.cleared.get(u.record.id);
+      if (clearedAt === undefined) out.push(u);
+      else if (u.record.status === 'ended') {
+        this.cleared.delete(u.record.id);
+        if (!fromTimer) out.push(u);
+      } else {
+        const ended = endAbandoned(u.record, clearedAt);
+        if (ended) out.push({ change: u.change === 'recording' ? 'recording' : 'updated', record: ended.record });
+      }
+    }
+    return out;
   }
 
   /**
@@ -180,10 +219,11 @@ export class CallpopService {
   ingest(raw: RawWebhook): Promise<WebhookOutcome> {
     const parsed = parseWebhook(raw);
     if (!parsed.ok) return Promise.resolve({ status: 'invalid', reason: parsed.error });
+    this.noteEvent();
     if (!this.tracker) return Promise.resolve(ok);
     let updates: CallUpdate[];
     try {
-      updates = this.tracker.apply(parsed.event);
+      updates = this.keepCleared(this.tracker.apply(parsed.event), false);
     } catch (e) {
       // A tracker bug must not take the listener down or make the PBX retry forever.
       this.logger.error(`Tracker failed on a ${parsed.event.type} event: ${(e as Error).message}`);
@@ -219,7 +259,6 @@ export class CallpopService {
   }
 
   private async applySettings(settings: Settings): Promise<void> {
-    this.noteEvent();
     if (this.closed) return;
     if (!settings.webhookSecret) settings = { ...settings, webhookSecret: this.current.webhookSecret };
     const before = this.current;
@@ -247,6 +286,7 @@ export class CallpopService {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.eventStatusTimer) clearTimeout(this.eventStatusTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.settingsQueue;
     await this.listener?.close();
@@ -262,7 +302,7 @@ export class CallpopService {
   private tick(): void {
     if (!this.tracker || this.closed) return;
     try {
-      const updates = this.tracker.tick();
+      const updates = this.keepCleared(this.tracker.tick(), true);
       if (updates.length > 0 || this.dirty.size > 0) this.commit(updates).catch(() => {});
     } catch (e) {
       this.logger.error(`Tracker tick failed: ${(e as Error).message}`);
@@ -278,7 +318,8 @@ export class CallpopService {
     const seq = ++this.commitSeq;
     const byId = new Map<string, CallRecord>(this.dirty);
     this.dirty.clear();
-    for (const u of updates) byId.set(u.record.id, u.record);
+    // A test call never counts as an unseen missed call (the badge), whatever became of it.
+    for (const u of updates) byId.set(u.record.id, isTestCallId(u.record.id) && !u.record.seen ? { ...u.record, seen: true } : u.record);
     for (const id of byId.keys()) this.lastCommit.set(id, seq);
     const records = [...byId.values()];
     // Live listeners hear of the changes now, in tracker order; durable ones after the write.
@@ -286,7 +327,6 @@ export class CallpopService {
     // Issue the write now (the store batches concurrent writes into one fsync).
     const written = this.store.put(records).then(
       () => {
-    if (this.eventStatusTimer) clearTimeout(this.eventStatusTimer);
         for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
         return null;
       },
@@ -341,6 +381,7 @@ export class CallpopService {
       this.logger.warn(setExtensionNotice);
       return abandoned;
     }
+    this.cleared.clear(); // the new tracker restores them from the log, where they are ended
     const tracker = new CallTracker({ extension: s.extension, now: this.now, ringTimeoutMs: s.ringTimeoutSec * 1000, recordingWindowMs });
     const mine = (r: CallRecord): boolean => r.extension === s.extension;
     const open = this.store.openCalls().filter(mine);

@@ -6,8 +6,9 @@ import type { CallView, DownloadProgress, NumberHistory } from '../../../shared/
 import { formatPhone } from '../../../shared/phone';
 import { api } from './api';
 import { findDownload, useNow } from './hooks';
-import { callState, colleague, isMissedCall, lineLabel } from './format';
+import { callState, stoppedRinging, colleague, isMissedCall, lineLabel } from './format';
 import { Recording } from './Recording';
+import { isTestCallId } from '../../../shared/test-call-id';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
 
 interface Props {
@@ -16,6 +17,10 @@ interface Props {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   onDismiss?: (() => void) | undefined;
+  /** End a live call the PBX never ended (a ghost): shows "Clear" on ringing/talking cards. */
+  onClear?: (() => void) | undefined;
+  /** The popup saw no news of this ringing call for the ring timeout: "Stopped ringing?". */
+  stale?: boolean | undefined;
   headingLevel?: 2 | 3;
 }
 
@@ -40,11 +45,12 @@ export function useNumberHistory(number: string, callId: string): NumberHistory 
 }
 
 
-export function CallCard({ call, country, crmEnabled, downloads, onDismiss, headingLevel = 2 }: Props) {
-  const now = useNow(call.status === 'talking');
+export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onClear, stale = false, headingLevel = 2 }: Props) {
+  // Live cards tick: how long it has rung, how long the talk lasts.
+  const now = useNow(call.status !== 'ended' && !stale);
   const history = useNumberHistory(call.number, call.id);
   const [note, setNote] = useState<string | null>(null);
-  const state = callState(call, now);
+  const state = stale ? stoppedRinging : callState(call, now);
   const number = displayNumber(call, country);
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   const via = [
@@ -77,12 +83,6 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
       data-status={call.status}
       aria-label={`${call.direction === 'incoming' ? 'Call from' : 'Call to'} ${call.contactName ?? number}: ${state.label}`}
       tabIndex={0}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape' && onDismiss) {
-          e.stopPropagation();
-          onDismiss();
-        }
-      }}
     >
       <header className="card-head">
         <span className={`dir dir-${call.direction}`} aria-hidden="true">
@@ -91,10 +91,15 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
         <div className="who">
           <Heading className="name">{call.contactName ?? number}</Heading>
           {call.contactName && <p className="number">{number}</p>}
+          {isTestCallId(call.id) && (
+            <p className="test-badge" title="A test call (Settings → Send test call): not counted in history or missed calls">
+              TEST
+            </p>
+          )}
           {call.contactCompany && <p className="company">{call.contactCompany}</p>}
         </div>
         {onDismiss && (
-          <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (Esc)">
+          <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (D)">
             ✕
           </button>
         )}
@@ -131,6 +136,11 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, head
           </button>
         )}
         {canAddContact(call) && <AddContact number={call.number} />}
+        {onClear && call.status !== 'ended' && (
+          <button type="button" onClick={onClear} title="The call is over but the phone system never said so: end it here">
+            Clear
+          </button>
+        )}
         {note && (
           <span className="note" role="status">
             {note}

@@ -56,6 +56,9 @@ export function formatBytes(n: number): string {
 
 export type Tone = 'ringing' | 'talking' | 'ok' | 'missed' | 'elsewhere';
 
+/** A ringing call with no news for the ring timeout: the PBX never says a caller gave up. */
+export const stoppedRinging: { label: string; tone: Tone } = { label: 'Stopped ringing?', tone: 'elsewhere' };
+
 /** The one-line state an agent reads at a glance, with a tone for colour. */
 /** A colleague's extension as the UI says it: "Ada Lovelace (204)" when the view names it, else "204". */
 export function colleague(c: Pick<CallView, 'extensionNames'>, ext: string): string {
@@ -82,8 +85,11 @@ export { isMissedCall };
 export function callState(c: CallView, nowMs: number): { label: string; tone: Tone } {
   const transfer = c.transferredTo ? ` · transferred to ${colleague(c, c.transferredTo)}${c.transferType ? ` (${c.transferType})` : ''}` : '';
   switch (c.status) {
-    case 'ringing':
-      return { label: c.direction === 'incoming' ? 'Ringing' : 'Dialing', tone: 'ringing' };
+    case 'ringing': {
+      // How long it has rung: an agent sees at once a pop that is not fresh.
+      const rang = formatDuration(Math.max(0, (nowMs - Date.parse(c.startedAt)) / 1000));
+      return { label: `${c.direction === 'incoming' ? 'Ringing' : 'Dialing'} ${rang}`, tone: 'ringing' };
+    }
     case 'talking': {
       const secs = Math.max(0, (nowMs - Date.parse(c.answeredAt)) / 1000);
       return { label: `Talking ${formatDuration(secs)}${transfer}`, tone: 'talking' };

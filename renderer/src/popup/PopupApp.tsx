@@ -1,20 +1,23 @@
-// The popup window: one card per ringing/live call, newest on top. A card follows its call and goes away
-// when dismissed, or settings.popup.autoCloseSec after the call ended, was answered elsewhere or missed.
+// The popup window: one card per ringing/live call. Live cards (ringing, talking) sit above ended ones,
+// newest first. A card follows its call and goes away when dismissed, or settings.popup.autoCloseSec
+// after the call ended (a missed call's card stays unless autoCloseMissed). A ringing call with no
+// news for the ring timeout shows "Stopped ringing?" and leaves (the PBX never says a caller gave up).
 // Main decides which calls get a card (it sends only those, and the live ones again when this page
 // loads), so the page never shows a card main does not know. The page reports its content height so
 // main can size the window to the cards.
+// Keyboard: the global shortcut focuses the newest card (push:focusCard); keys.ts maps the keys.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CallView } from '../../../shared/ipc/contract';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
+import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from '../common/api';
 import { CallCard, displayNumber } from '../common/CallCard';
 import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
+import { applyUpdate, markStale, nextStaleAt, ordered, type Card } from './cards';
+import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
-interface Card {
-  call: CallView;
-  /** When this page learnt the call was over (ms since epoch); it closes autoCloseSec later. */
-  endedAt: number | null;
-}
+/** A stale card leaves this long after it went stale when cards stay until dismissed (autoCloseSec 0). */
+const STALE_LEAVE_SEC = 8;
 
 /** Reports the element's height (plus the popup's padding) to main whenever it changes. */
 function useReportHeight() {
@@ -39,6 +42,8 @@ function useReportHeight() {
   return ref;
 }
 
+const buttonOf = (card: Element, label: string) => [...card.querySelectorAll('button')].find((b) => b.textContent?.trim() === label) ?? null;
+
 export function PopupApp() {
   const [view] = useSettingsView();
   const downloads = useDownloads();
@@ -46,9 +51,13 @@ export function PopupApp() {
   const [cards, setCards] = useState<Card[]>([]);
   // Announced at render time, so the number is formatted with the settings even if they load later.
   const [announced, setAnnounced] = useState<CallView | null>(null);
+  /** The key hint of the card the keyboard is on (the labels of the buttons it shows), or null. */
+  const [hint, setHint] = useState<string[] | null>(null);
   useTheme(view?.settings.theme);
   // Unknown until the settings have loaded: no card closes by itself before then.
   const autoCloseSec = view?.settings.popup.autoCloseSec ?? null;
+  const autoCloseMissed = view?.settings.popup.autoCloseMissed ?? false;
+  const ringTimeoutMs = view ? view.settings.ringTimeoutSec * 1000 : null;
 
   // Main closes every card when popups are paused or turned off: so does the page.
   useEffect(() => {
@@ -67,17 +76,7 @@ export function PopupApp() {
 
   useEffect(() => {
     const off = api().onCallUpdate(({ change, record: call }) => {
-      setCards((cs) => {
-        const i = cs.findIndex((c) => c.call.id === call.id);
-        if (i >= 0) {
-          const next = cs.slice();
-          const was = cs[i]!;
-          next[i] = { call, endedAt: call.status !== 'ended' ? null : (was.endedAt ?? Date.now()) };
-          return next;
-        }
-        // Main sends only the calls it shows a card for (an ended one too, when this page reloaded).
-        return [{ call, endedAt: call.status === 'ended' ? Date.now() : null }, ...cs];
-      });
+      setCards((cs) => applyUpdate(cs, call, Date.now()));
       if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
     });
     // Main then sends the live cards (and, after a restart, the core's live calls).
@@ -85,10 +84,24 @@ export function PopupApp() {
     return off;
   }, []);
 
-  // One timer for the soonest auto-close (0 = until dismissed).
+  // A ringing call silent for the ring timeout: "Stopped ringing?" (one timer for the soonest).
   useEffect(() => {
-    if (!autoCloseSec) return;
-    const closeAt = (c: Card) => (c.endedAt === null ? null : c.endedAt + autoCloseSec * 1000);
+    if (ringTimeoutMs === null) return;
+    const due = nextStaleAt(cards, ringTimeoutMs);
+    if (due === null) return;
+    const t = setTimeout(() => setCards((cs) => markStale(cs, ringTimeoutMs, Date.now())), Math.max(0, due - Date.now()));
+    return () => clearTimeout(t);
+  }, [cards, ringTimeoutMs]);
+
+  // One timer for the soonest close: ended cards after autoCloseSec (0 = until dismissed; a missed
+  // call's stays for the agent away from the desk unless Settings says otherwise), stale ones always.
+  useEffect(() => {
+    if (autoCloseSec === null) return;
+    const closeAt = (c: Card): number | null => {
+      if (c.staleAt !== null) return c.staleAt + (autoCloseSec || STALE_LEAVE_SEC) * 1000;
+      if (!autoCloseSec || c.endedAt === null || (isMissedCall(c.call) && !autoCloseMissed)) return null;
+      return c.endedAt + autoCloseSec * 1000;
+    };
     const due = cards.map(closeAt).filter((t): t is number => t !== null);
     if (due.length === 0) return;
     const t = setTimeout(
@@ -102,18 +115,87 @@ export function PopupApp() {
       Math.max(0, Math.min(...due) - Date.now()),
     );
     return () => clearTimeout(t);
-  }, [cards, autoCloseSec]);
+  }, [cards, autoCloseSec, autoCloseMissed]);
 
-  // Esc dismisses the focused card, else the newest one.
+  const shown = ordered(cards);
+  const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
+
+  // The global shortcut: the newest card (the top one) takes the focus.
+  useEffect(
+    () =>
+      api().onFocusCard(() => {
+        window.focus();
+        cardEls()[0]?.focus();
+      }),
+    [cardEls],
+  );
+
+  // Keys on the focused card; Esc gives the focus back to where it was (main returns it).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented) return;
-      const top = cards[0];
-      if (top) dismiss(top.call.id);
+      if (e.defaultPrevented) return;
+      const active = document.activeElement;
+      if (e.key !== 'Escape' && isTyping(active)) return;
+      const card = active instanceof HTMLElement ? active.closest<HTMLElement>('article.card') : null;
+      const action = cardKeyAction(e, card !== null && active === card);
+      if (!action) return;
+      if (action.kind === 'back') {
+        e.preventDefault();
+        if (active instanceof HTMLElement) active.blur();
+        void api().returnPopupFocus();
+        return;
+      }
+      if (!card) return;
+      const id = card.dataset.callId ?? '';
+      const call = cards.find((c) => c.call.id === id)?.call;
+      if (!call) return;
+      e.preventDefault();
+      switch (action.kind) {
+        case 'open':
+          void api().openMain({ view: call.status === 'ended' ? 'log' : 'calls', callId: call.id });
+          return;
+        case 'button':
+          buttonOf(card, action.label)?.click();
+          return;
+        case 'dismiss': {
+          // The keyboard stays in the stack: on the next card, else the one before.
+          const els = cardEls();
+          const i = els.indexOf(card);
+          const next = els[i + 1] ?? els[i - 1];
+          dismiss(id);
+          next?.focus();
+          return;
+        }
+        case 'move': {
+          const els = cardEls();
+          const i = els.indexOf(card);
+          const to = action.by === 'first' ? 0 : action.by === 'last' ? els.length - 1 : Math.min(els.length - 1, Math.max(0, i + action.by));
+          els[to]?.focus();
+          return;
+        }
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [cards, dismiss]);
+  }, [cards, dismiss, cardEls]);
+
+  // Which card the keyboard is on and which of the keyed buttons it shows, for the hint line.
+  useEffect(() => {
+    const el = stackRef.current;
+    if (!el) return;
+    const update = () => {
+      const card = document.activeElement instanceof HTMLElement ? document.activeElement.closest<HTMLElement>('article.card') : null;
+      setHint(card && el.contains(card) ? buttonKeys.filter((k) => buttonOf(card, k.label)).map((k) => k.label) : null);
+    };
+    const later = () => setTimeout(update, 0);
+    update();
+    el.addEventListener('focusin', update);
+    el.addEventListener('focusout', later);
+    return () => {
+      el.removeEventListener('focusin', update);
+      el.removeEventListener('focusout', later);
+    };
+  }, [stackRef, cards]);
 
   const s = view?.settings;
   const country = s?.defaultCountry ?? 'US';
@@ -126,17 +208,38 @@ export function PopupApp() {
         {announcement}
       </div>
       <div className="stack" ref={stackRef}>
-        {cards.map(({ call }) => (
+        {shown.map(({ call, staleAt }) => (
           <CallCard
             key={call.id}
             call={call}
             country={country}
             crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
             downloads={downloads}
+            stale={staleAt !== null}
             onDismiss={() => dismiss(call.id)}
+            onClear={() => void api().clearCall(call.id)}
           />
         ))}
+        {hint !== null && <KeyHint labels={hint} />}
       </div>
     </main>
+  );
+}
+
+/** The keys for the focused card, only those whose button it shows. */
+function KeyHint({ labels }: { labels: string[] }) {
+  const keys = buttonKeys.filter((k) => labels.includes(k.label));
+  return (
+    <p className="key-hint" aria-label="Keyboard shortcuts">
+      <kbd>Enter</kbd> open
+      {keys.map((k) => (
+        <span key={k.key}>
+          {' · '}
+          <kbd>{k.key}</kbd> {k.label.toLowerCase()}
+        </span>
+      ))}
+      {' · '}
+      <kbd>D</kbd> dismiss · <kbd>↑↓</kbd> next · <kbd>Esc</kbd> back
+    </p>
   );
 }

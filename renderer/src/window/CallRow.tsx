@@ -43,7 +43,12 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       <span className="col-who">
         <span className="who-main">
           {call.contactName ?? number}
-          {isTestCallId(call.id) && <span className="test-badge"> TEST</span>}
+          {isTestCallId(call.id) && (
+            <>
+              {' '}
+              <span className="test-badge">TEST</span>
+            </>
+          )}
         </span>
         {sub && <span className="who-sub">{sub}</span>}
       </span>

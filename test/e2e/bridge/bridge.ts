@@ -56,6 +56,8 @@ export interface Recorded {
   exports: string[];
   /** Heights the popup page reported (popup:resize). */
   popupHeights: number[];
+  /** How often a page asked main to give the focus back (Esc in the popup). */
+  focusReturns: number;
 }
 
 let clientBundle: string | null = null;
@@ -113,7 +115,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string,
 }
 
 export class Bridge {
-  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [], popupHeights: [] };
+  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [], popupHeights: [], focusReturns: 0 };
   /** Whether main would show the popup window now (the PopupController decides, as in the app). */
   popupVisible = false;
   /** File that "Import contacts…" reads (stands in for the open-file dialog). */
@@ -181,6 +183,11 @@ export class Bridge {
         send: (u) => this.hub.push('push:callUpdate', u, (id) => this.popupIds.has(id)),
       },
     });
+  }
+
+  /** The global shortcut as main handles it while the popup shows cards: the popup page focuses its newest card. */
+  pressShortcut(): void {
+    this.hub.push('push:focusCard', {}, (id) => this.popupIds.has(id));
   }
 
   /** Main restarted while the core kept its live calls: main knows no cards, the popup is hidden. */
@@ -409,6 +416,12 @@ export class Bridge {
       case 'popup:resize':
         if (this.popupIds.has(this.client(key).id)) this.recorded.popupHeights.push(Number(a.height));
         return undefined;
+      case 'popup:returnFocus':
+        this.recorded.focusReturns++;
+        return undefined;
+      case 'popup:displays':
+        // One browser "monitor"; main lists the real ones (windows.ts).
+        return [{ label: 'Browser display', primary: true, width: 1920, height: 1080 }];
       case 'popups:setPaused':
         this.popups.setPaused(Boolean(a.paused));
         this.push('push:status', this.status());
