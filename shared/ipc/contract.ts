@@ -178,12 +178,16 @@ export interface InvokeMap {
   'log:query': Req<LogQuery, LogPage, 'core'>;
   'log:markSeen': Req<{ ids?: string[] | undefined }, { missedUnseen: number }, 'core'>;
   'log:delete': Req<{ ids: string[] }, { deleted: number }, 'core'>;
+  /** The agent's note on a call ("" removes it). */
+  'log:setNote': Req<{ callId: string; text: string }, ActionResult, 'core'>;
   'recording:download': Req<{ callId: string; url: string }, { downloadId: string } | { error: string }, 'core'>;
   'recording:cancel': Req<{ downloadId: string }, void, 'core'>;
   'recording:list': Req<Empty, DownloadProgress[], 'core'>;
   'contacts:importText': Req<{ text: string; fileName: string }, ImportResult, 'core'>;
   'contacts:clear': Req<Empty, void, 'core'>;
   'contacts:summary': Req<Empty, { count: number }, 'core'>;
+  /** "Add contact" on an unknown number: saved in the contacts file. */
+  'contacts:add': Req<{ name: string; number: string; company?: string | undefined }, ActionResult, 'core'>;
   'test:sendTestCall': Req<Empty, ActionResult, 'core'>;
 }
 
@@ -193,16 +197,12 @@ export type InvokeResult<C extends InvokeChannel> = InvokeMap[C]['result'];
 export type CoreChannel = { [C in InvokeChannel]: InvokeMap[C]['owner'] extends 'core' ? C : never }[InvokeChannel];
 export type MainChannel = Exclude<InvokeChannel, CoreChannel>;
 
-  /** The agent's note on a call ("" removes it). */
-  'log:setNote': Req<{ callId: string; text: string }, ActionResult, 'core'>;
 export interface PushMap {
   'push:callUpdate': { change: CallChange; record: CallView };
   'push:status': AppStatus;
   'push:settings': SettingsView;
   'push:download': DownloadProgress;
   'push:logChanged': { missedUnseen: number };
-  /** "Add contact" on an unknown number: saved in the contacts file. */
-  'contacts:add': Req<{ name: string; number: string; company?: string | undefined }, ActionResult, 'core'>;
   'push:navigate': NavigateTarget;
   /** The global shortcut was pressed: the popup focuses its newest card. */
   'push:focusCard': Record<string, never>;
@@ -239,12 +239,14 @@ export const invokeOwners = {
   'log:query': 'core',
   'log:markSeen': 'core',
   'log:delete': 'core',
+  'log:setNote': 'core',
   'recording:download': 'core',
   'recording:cancel': 'core',
   'recording:list': 'core',
   'contacts:importText': 'core',
   'contacts:clear': 'core',
   'contacts:summary': 'core',
+  'contacts:add': 'core',
   'test:sendTestCall': 'core',
 } as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
 
@@ -260,9 +262,7 @@ export const pushChannels = [
 
 /** How the API reaches main: ipcRenderer in the preload, a WebSocket in the browser-test bridge. */
 export interface IpcTransport {
-  'log:setNote': 'core',
   invoke(channel: string, args: unknown): Promise<unknown>;
   /** Subscribe; the listener gets the payload only. Returns an unsubscribe. */
   on(channel: string, listener: (payload: unknown) => void): () => void;
 }
-  'contacts:add': 'core',
