@@ -15,21 +15,18 @@ let release: () => void = () => {};
 
 vi.mock('../../main/core/hub/hub-log', async (importOriginal) => {
   const real = await importOriginal<typeof HubLogModuleNs>();
-  class HeldHubLog extends real.HubLog {
-    override append(records: Parameters<HubLogModuleNs.HubLog['append']>[0]): ReturnType<HubLogModuleNs.HubLog['append']> {
-      const r = super.append(records);
+  const open = async (...a: Parameters<typeof real.HubLog.open>) => {
+    const log = await real.HubLog.open(...a);
+    const append = log.append.bind(log);
+    log.append = (records) => {
+      const r = append(records);
       const held = hold;
       return { seqs: r.seqs, durable: held ? held.then(() => r.durable) : r.durable };
-    }
-  }
-  Object.defineProperty(HeldHubLog, 'open', {
-    value: async (...a: Parameters<typeof real.HubLog.open>) => {
-      const log = await real.HubLog.open(...a);
-      Object.setPrototypeOf(log, HeldHubLog.prototype);
-      return log;
-    },
-  });
-  return { ...real, HubLog: HeldHubLog };
+    };
+    return log;
+  };
+  const HubLog = new Proxy(real.HubLog, { get: (target, key, receiver) => (key === 'open' ? open : Reflect.get(target, key, receiver)) });
+  return { ...real, HubLog };
 });
 
 const h = new HubHarness();
