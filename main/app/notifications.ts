@@ -1,6 +1,7 @@
 // OS notifications for ringing (optional) and missed calls. A click opens the call in the main
 // window. The text shows the caller (it is the user's own screen); the log never does.
 import type { CallChange } from '../../shared/call-record';
+import { isMissedCall } from '../../shared/call-outcome';
 import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
 import { formatPhone } from '../../shared/phone';
 import type { Settings } from '../../shared/settings';
@@ -47,7 +48,8 @@ export class CallNotifier {
     let title: string | null = null;
     let target: NavigateTarget = { view: 'calls', callId: record.id };
     if (change === 'ringing' && record.direction === 'incoming' && s.notifications.ringing) title = 'Incoming call';
-    if (change === 'missed' && s.notifications.missed) {
+    // The change "missed" of an own outgoing call is "Not answered", not a missed call (shared/call-outcome.ts).
+    if (change === 'missed' && isMissedCall(record) && s.notifications.missed) {
       title = 'Missed call';
       target = { view: 'log', callId: record.id };
     }

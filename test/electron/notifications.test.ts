@@ -21,7 +21,7 @@ const { CallNotifier, escapeNotificationMarkup } = await import('../../main/app/
 const { defaultSettings } = await import('../../shared/settings');
 import type { CallView } from '../../shared/ipc/contract';
 
-const hostile = { id: 'c1', direction: 'incoming', number: '<a href="https://evil.example">call me</a>', queue: '<b>820</b>', did: null, contactName: '<img src="https://evil.example/t.png"> Ann & Co' } as CallView;
+const hostile = { id: 'c1', direction: 'incoming', result: 'missed', number: '<a href="https://evil.example">call me</a>', queue: '<b>820</b>', did: null, contactName: '<img src="https://evil.example/t.png"> Ann & Co' } as CallView;
 
 function notify(platform: NodeJS.Platform): { title: string; body: string } {
   shown.length = 0;
@@ -48,6 +48,21 @@ describe('notification markup', () => {
     for (const p of ['win32', 'darwin'] as const) {
       expect(notify(p).body).toBe('<img src="https://evil.example/t.png"> Ann & Co (<a href="https://evil.example">call me</a>) via queue <b>820</b>');
     }
+  });
+
+  it('an own unanswered outgoing call is not a missed call: no notification', () => {
+    shown.length = 0;
+    const notifier = new CallNotifier({
+      isSupported: () => true,
+      create: (o) => new Notification(o),
+      settings: () => ({ ...defaultSettings(), notifications: { ringing: true, missed: true } }),
+      openCall: () => {},
+      platform: 'linux',
+    });
+    notifier.onCallUpdate('missed', { ...hostile, direction: 'outgoing' });
+    expect(shown).toHaveLength(0);
+    notifier.onCallUpdate('missed', hostile);
+    expect(shown).toHaveLength(1);
   });
 
   it('escapes an ampersand first, so existing entities show literally', () => {
