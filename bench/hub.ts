@@ -1,0 +1,331 @@
+// The hub end to end on loopback: webhooks per second with 1,000 agent clients connected, the popup
+// latency (webhook POST → the ringing record in that agent's HubClient) under 1,000 webhooks/s of
+// other extensions' noise, the hub's RSS after a million calls that never end, and how long a client
+// takes to catch up on 10,000 records. Each part runs in its own process (hub, clients, load), so the
+// figures are not one event loop's queueing.
+//
+//   node --import tsx bench/hub.ts                      all figures
+//   (internal) bench/hub.ts hub DIR                      the hub child (embedded broker)
+//   (internal) bench/hub.ts clients URL N PASSWORD       N simulated agent clients
+//   (internal) bench/hub.ts load URL N C RATE [EXT]      N calls (ringing + missed end) at RATE calls/s (0 = flat out)
+//   (internal) bench/hub.ts rss N                        the 1M-calls memory child
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { topics } from '../shared/hub-protocol';
+import { addAgent, agentsFilePath } from '../main/core/hub/agents';
+import { startHub } from '../main/core/hub/hub';
+import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
+import { sendWebhook } from '../main/core/listener/test-call';
+
+const self = fileURLToPath(import.meta.url);
+const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
+const throughputCalls = Number(process.env.BENCH_HUB_CALLS_PER_SEC_RUN ?? 10_000);
+const noiseWebhooksPerSec = 1000;
+const latencySamples = Number(process.env.BENCH_HUB_LATENCY_SAMPLES ?? 300);
+const rssCalls = Number(process.env.BENCH_HUB_RSS_CALLS ?? 1_000_000);
+const backfillRecords = Number(process.env.BENCH_HUB_BACKFILL ?? 10_000);
+const password = 'bench-password-0123456789';
+const extOf = (i: number): string => String(1000 + (i % agentCount));
+const probeExt = '5000';
+const backfillExt = '5001';
+
+const ringing = (ext: string, id: string, caller: string): string => JSON.stringify({ Event: 'ringing', Callerid: caller, User: ext, Usertype: 'ext', Did: '', Id: id });
+const missedEnd = (ext: string, id: string, caller: string): string =>
+  JSON.stringify({ Event: 'incoming', Callerid: caller, User: ext, Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: id });
+const runTag = (): string => String(Date.now()).slice(-12);
+
+// ---- child: the hub ----
+async function hubChild(dir: string): Promise<void> {
+  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, agentsPollMs: 60_000 });
+  process.stdout.write(`${JSON.stringify({ webhookUrl: hub.webhookUrl, brokerUrl: hub.brokerUrl })}\n`);
+  // Runs until the parent closes stdin.
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once('end', r));
+  await hub.close();
+}
+
+// ---- child: simulated agent clients (what a HubClient subscribes to, without a call log each) ----
+async function clientsChild(url: string, n: number, pass: string): Promise<void> {
+  const clients: MqttClient[] = [];
+  let received = 0;
+  const connectOne = async (i: number): Promise<void> => {
+    const ext = extOf(i);
+    const clientId = `bench-agent${i}`;
+    const c = await connectAsync(url, { protocolVersion: 4, clientId, username: `agent${i}`, password: pass, clean: true, reconnectPeriod: 0, keepalive: 60 });
+    c.on('message', () => received++);
+    await c.subscribeAsync([topics.calls('default', ext), topics.open('default', ext), topics.syncResponse('default', ext, clientId), topics.hubStatus('default'), topics.directory('default')], { qos: 1 });
+    clients.push(c);
+  };
+  // A few at a time: the hub checks each password with scrypt.
+  for (let i = 0; i < n; i += 20) await Promise.all(Array.from({ length: Math.min(20, n - i) }, (_, k) => connectOne(i + k)));
+  process.stdout.write(`${JSON.stringify({ ready: clients.length })}\n`);
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line === 'count') process.stdout.write(`${JSON.stringify({ received, connected: clients.filter((c) => c.connected).length })}\n`);
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+}
+
+// ---- child: load generator (each call = ringing then missed end) ----
+async function loadChild(url: string, calls: number, parallel: number, ratePerSec: number, fixedExt?: string): Promise<void> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: parallel });
+  const target = new URL(url);
+  const tag = runTag();
+  const post = (body: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  let ok = 0;
+  const t0 = performance.now();
+  const deadline = Date.now() + 120_000;
+  const worker = async (): Promise<void> => {
+    while (next < calls && Date.now() < deadline) {
+      const i = next++;
+      if (ratePerSec > 0) {
+        // Paced: call i is due at i / rate seconds.
+        const due = t0 + (i * 1000) / ratePerSec;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const ext = fixedExt ?? extOf(i);
+      const id = `${tag}_${i}-0`;
+      const caller = `0555${String(i).padStart(7, '0')}`;
+      if ((await post(ringing(ext, id, caller))) === 200) ok++;
+      if ((await post(missedEnd(ext, id, caller))) === 200) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  agent.destroy();
+  process.stdout.write(`${JSON.stringify({ ok, ms: performance.now() - t0 })}\n`);
+}
+
+// ---- child: RSS after a million never-ending calls (fed to the hub's ingest directly) ----
+async function rssChild(n: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-rss-'));
+  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, agentsPollMs: 60_000, tickMs: 3_600_000 });
+  try {
+    const tag = runTag();
+    for (let i = 0; i < n; i += 10_000) {
+      const batch: Promise<{ status: string }>[] = [];
+      for (let j = i; j < Math.min(n, i + 10_000); j++) batch.push(hub.ingest({ method: 'POST', query: '', body: ringing(extOf(j), `${tag}_${j}-0`, `0666${String(j).padStart(7, '0')}`), contentType: 'application/json' }));
+      const outcomes = await Promise.all(batch);
+      if (i === 0 && outcomes.some((o) => o.status !== 'ok')) throw new Error(`ingest refused a webhook: ${JSON.stringify(outcomes[0])}`);
+    }
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    gc();
+    process.stdout.write(`${JSON.stringify({ rssMb: process.memoryUsage().rss / 1024 ** 2 })}\n`);
+  } finally {
+    await hub.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- parent ----
+interface Child {
+  p: ChildProcess;
+  /** The next JSON line the child prints. */
+  next(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+function startChild(args: string[], capMs = 300_000): Child {
+  const p = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const queue: Record<string, unknown>[] = [];
+  const waiting: ((v: Record<string, unknown>) => void)[] = [];
+  const failures: ((e: Error) => void)[] = [];
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  const timer = setTimeout(() => p.kill('SIGKILL'), capMs);
+  p.once('exit', (code) => {
+    clearTimeout(timer);
+    for (const f of failures.splice(0)) f(new Error(`bench child ${args[0]} exited ${code}`));
+  });
+  createInterface({ input: p.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const v = JSON.parse(line) as Record<string, unknown>;
+    const w = waiting.shift();
+    failures.shift();
+    if (w) w(v);
+    else queue.push(v);
+  });
+  return {
+    p,
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift()!)
+        : new Promise((resolve, reject) => {
+            waiting.push(resolve);
+            failures.push(reject);
+          }),
+    async stop() {
+      p.stdin?.end();
+      const force = setTimeout(() => p.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** agents.json with `agentCount` agents (agentI → extension 1000+I) and the probes, one scrypt hash for all. */
+async function writeAgents(dir: string): Promise<void> {
+  await addAgent(dir, { name: 'probe', extensions: [probeExt], password });
+  await addAgent(dir, { name: 'backfill', extensions: [backfillExt], password });
+  const file = JSON.parse(await readFile(agentsFilePath(dir), 'utf8')) as { agents: Record<string, unknown>[] };
+  const template = file.agents[0]!;
+  for (let i = 0; i < agentCount; i++) file.agents.push({ ...template, name: `agent${i}`, extensions: [extOf(i)], displayName: `Agent ${i}` });
+  await writeFile(agentsFilePath(dir), JSON.stringify(file));
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+async function popupLatency(webhookUrl: string, brokerUrl: string): Promise<number[]> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-probe-'));
+  const client = await HubClient.start({ dataDir, url: brokerUrl, user: 'probe', password, extension: probeExt, ...(process.env.BENCH_HUB_DEBUG && { logger: { debug: (m: string) => console.error(m), info: (m: string) => console.error(m), warn: (m: string) => console.error(m), error: (m: string) => console.error(m) } }) });
+  if (process.env.BENCH_HUB_DEBUG) client.onStatus((st) => console.error(JSON.stringify(st)));
+  const waiting = new Map<string, (t: number) => void>();
+  client.onUpdates((updates: HubCallUpdate[]) => {
+    const t = performance.now();
+    for (const u of updates) if (u.change === 'ringing') waiting.get(u.record.id)?.(t);
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(client.currentStatus().state === 'connected' && (client.currentStatus() as { synced: boolean }).synced)) {
+      if (Date.now() > deadline) throw new Error('the probe client did not connect');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Noise: other extensions' calls at 1,000 webhooks/s (500 calls/s, two webhooks each) for the whole run.
+    const noiseCalls = Math.ceil(latencySamples * 0.1 * (noiseWebhooksPerSec / 2)) + 5000;
+    const noise = startChild(['load', webhookUrl, String(noiseCalls), '16', String(noiseWebhooksPerSec / 2)]);
+    await new Promise((r) => setTimeout(r, 1000));
+    const latencies: number[] = [];
+    const tag = runTag();
+    for (let i = 0; i < latencySamples; i++) {
+      // The record id is the call id without the leg ("-0").
+      const id = `${tag}_${i}`;
+      let timer: NodeJS.Timeout | undefined;
+      const arrival = new Promise<number>((resolve, reject) => {
+        waiting.set(id, resolve);
+        timer = setTimeout(() => reject(new Error(`probe ${id} did not arrive within 5 s`)), 5000);
+      });
+      const t0 = performance.now();
+      const res = await sendWebhook(webhookUrl, { method: 'POST', query: '', body: ringing(probeExt, `${id}-0`, `0777${String(i).padStart(7, '0')}`), contentType: 'application/json' });
+      if (res.status !== 200) throw new Error(`probe webhook answered ${res.status}`);
+      const t1 = await arrival;
+      clearTimeout(timer);
+      waiting.delete(id);
+      latencies.push(t1 - t0);
+      await sendWebhook(webhookUrl, { method: 'POST', query: '', body: missedEnd(probeExt, `${id}-0`, `0777${String(i).padStart(7, '0')}`), contentType: 'application/json' });
+      // About 17 probes a second, spread over the noise.
+      await new Promise((r) => setTimeout(r, 40 + Math.random() * 40));
+    }
+    noise.p.kill('SIGTERM');
+    await noise.stop();
+    return latencies.sort((a, b) => a - b);
+  } finally {
+    await client.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function backfillSeconds(webhookUrl: string, brokerUrl: string): Promise<number> {
+  const load = startChild(['load', webhookUrl, String(backfillRecords), '16', '0', backfillExt]);
+  const r = await load.next();
+  await load.stop();
+  if ((r.ok as number) < backfillRecords * 2) throw new Error(`only ${String(r.ok)} of ${backfillRecords * 2} backfill webhooks were acknowledged`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-backfill-'));
+  try {
+    const t0 = performance.now();
+    const client = await HubClient.start({ dataDir, url: brokerUrl, user: 'backfill', password, extension: backfillExt });
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const s = client.currentStatus();
+        if (s.state === 'connected' && s.synced) break;
+        if (Date.now() > deadline) throw new Error(`backfill not done within 60 s (${client.store.size} records)`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await client.flush();
+      const seconds = (performance.now() - t0) / 1000;
+      if (client.store.size !== backfillRecords) throw new Error(`the backfill brought ${client.store.size} records, not ${backfillRecords}`);
+      return seconds;
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-'));
+  let hub: Child | null = null;
+  let clients: Child | null = null;
+  try {
+    await writeAgents(dir);
+    hub = startChild(['hub', dir], 550_000);
+    const { webhookUrl, brokerUrl } = (await hub.next()) as { webhookUrl: string; brokerUrl: string };
+    clients = startChild(['clients', brokerUrl, String(agentCount), password], 550_000);
+    const ready = await clients.next();
+    if (ready.ready !== agentCount) throw new Error(`only ${String(ready.ready)} clients connected`);
+
+    // Throughput with every agent connected (each call fans out to its extension's client).
+    const warm = startChild(['load', webhookUrl, '1000', '16', '0']);
+    await warm.next();
+    await warm.stop();
+    const load = startChild(['load', webhookUrl, String(throughputCalls), '16', '0']);
+    const r = (await load.next()) as { ok: number; ms: number };
+    await load.stop();
+    if (r.ok < throughputCalls * 2 * 0.99) throw new Error(`only ${r.ok} of ${throughputCalls * 2} webhooks were acknowledged`);
+    console.log(`hub-webhooks-per-sec: ${Math.round((r.ok / r.ms) * 1000)} webhooks/s`);
+
+    const latencies = await popupLatency(webhookUrl, brokerUrl);
+    console.log(`hub-popup-latency-p50: ${quantile(latencies, 0.5).toFixed(1)} ms`);
+    console.log(`hub-popup-latency-p99: ${quantile(latencies, 0.99).toFixed(1)} ms`);
+
+    clients.p.stdin?.write('count\n');
+    const count = await clients.next();
+    if (count.connected !== agentCount) throw new Error(`clients lost their connection: ${JSON.stringify(count)}`);
+
+    console.log(`hub-backfill-10k-sec: ${(await backfillSeconds(webhookUrl, brokerUrl)).toFixed(2)} s`);
+  } finally {
+    await clients?.stop();
+    await hub?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const mem = startChild(['rss', String(rssCalls)], 550_000);
+  const m = await mem.next();
+  await mem.stop();
+  console.log(`hub-rss-after-1m-calls: ${Math.round(m.rssMb as number)} MB`);
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+const done =
+  mode === 'hub'
+    ? hubChild(rest[0]!)
+    : mode === 'clients'
+      ? clientsChild(rest[0]!, Number(rest[1]), rest[2]!)
+      : mode === 'load'
+        ? loadChild(rest[0]!, Number(rest[1]), Number(rest[2]), Number(rest[3]), rest[4])
+        : mode === 'rss'
+          ? rssChild(Number(rest[0]))
+          : main();
+done.catch((e: unknown) => {
+  console.error(`bench/hub: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+});
