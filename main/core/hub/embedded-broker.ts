@@ -15,6 +15,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from '../../../shared/log';
+import { reachableAddresses } from '../listener/listener';
 import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from './agents';
 import { verifyPassword } from './agents';
@@ -54,7 +55,11 @@ export interface EmbeddedBroker {
 
 const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
 
-const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+/** The address to print for a broker bound to `host`: for a wildcard, this machine's first network address (as the webhook URL). */
+function hostForUrl(host: string): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? (reachableAddresses(host === '0.0.0.0')[0] ?? '127.0.0.1') : host;
+  return h.includes(':') ? `[${h}]` : h;
+}
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { site, logger } = options;
