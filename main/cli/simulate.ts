@@ -1,5 +1,6 @@
 // `callpop simulate FLOW --to URL`: replays a seed call flow against a listener (Callpop's or any
 // other), for IT to check a setup and for demos. Fresh ids each run, so nothing is deduplicated.
+import { randomInt } from 'node:crypto';
 import { findSeedFlow, flowGetRequests, flowRequests, seedFlows, type FlowOptions, type SeedFlow } from '../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { freshStamp, sendWebhook } from '../core/listener/test-call';
@@ -61,7 +62,8 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
   const delay = values.delay === undefined ? 0 : Number(values.delay);
   if (!/^\d{1,6}$/.test(values.delay ?? '0')) throw new UsageError(`--delay must be milliseconds (0 to 999999), got "${printable(values.delay ?? '')}".`);
 
-  const opts = { extension, freshIds: { stamp: freshStamp() } };
+  // The serial keeps two runs started in the same second (two processes) apart.
+  const opts = { extension, freshIds: { stamp: freshStamp(), serial: randomInt(0, 100_000) } };
   let requests: RawWebhook[];
   try {
     requests = values.get ? asGetRequests(flow, opts) : flowRequests(flow, opts);

@@ -477,15 +477,23 @@ export interface FlowOptions {
   /** Play the flow as this extension: the flow's agent is renamed everywhere it is a user. */
   extension?: string;
   /** Replace the 12-digit timestamp prefix of every id and recording file name with this stamp (the seed's truncated 11-digit one with the stamp minus its first digit). */
-  freshIds?: { stamp: string };
+  freshIds?: {
+    stamp: string;
+    /**
+     * Added to every id's call counter (the "_40" of "230307142318_40"), so two replays stamped in
+     * the same second (two `callpop simulate` processes) still get different ids. Default 0.
+     */
+    serial?: number;
+  };
   /** Send well-formed JSON instead of the seed's two malformed POST bodies. */
   validJson?: boolean;
 }
 
 const EXTENSION_RE = /^\d{1,10}$/;
 const STAMP_RE = /^\d{12}$/;
-/** A seed id's timestamp: 12 digits before the "_"; 11 in the seed's truncated "30307135611_31-1". */
-const STAMP_PREFIX_RE = /^\d{11,12}(?=_)/;
+/** A seed id's timestamp (12 digits; 11 in the seed's truncated "30307135611_31-1") and call counter. */
+const STAMP_PREFIX_RE = /^(\d{11,12})_(\d{1,6})(?=-|$)/;
+const MAX_SERIAL = 999_999;
 
 /** Renames for the options; throws RangeError on bad options (they come from a command line). */
 function rewriter(flow: SeedFlow, opts: FlowOptions) {
@@ -498,13 +506,18 @@ function rewriter(flow: SeedFlow, opts: FlowOptions) {
   }
   const stamp = opts.freshIds?.stamp;
   if (stamp !== undefined && !STAMP_RE.test(stamp)) throw new RangeError(`id stamp must be 12 digits, got "${stamp}"`);
+  const serial = opts.freshIds?.serial ?? 0;
+  if (!Number.isSafeInteger(serial) || serial < 0 || serial > MAX_SERIAL) throw new RangeError(`id serial must be 0 to ${MAX_SERIAL}, got ${serial}`);
 
   const user = (u: string): string => (ext !== undefined && u === flow.agent ? ext : u);
   // The truncated id lost the first digit of its stamp: restamped the same way (the fresh stamp
   // minus its first digit), so it still names the same call as its siblings and still does not
   // line up with them, keeping the tracker's number fallback exercised, yet differs on every run
   // (a constant id would be a duplicate of the previous run's end and leave the call "talking").
-  const id = (raw: string): string => (stamp === undefined ? raw : raw.replace(STAMP_PREFIX_RE, (old) => (old.length === 12 ? stamp : stamp.slice(1))));
+  const id = (raw: string): string =>
+    stamp === undefined
+      ? raw
+      : raw.replace(STAMP_PREFIX_RE, (_m, old: string, counter: string) => `${old.length === 12 ? stamp : stamp.slice(1)}_${serial === 0 ? counter : Number(counter) + serial}`);
   const url = (raw: string): string => {
     if (stamp === undefined) return raw;
     const cut = raw.lastIndexOf('/') + 1;

@@ -238,4 +238,18 @@ describe('freshIds across runs', () => {
     for (const id of a) expect(b).not.toContain(id);
     expect(a[2]).toBe('61124203000_31-1');
   });
+
+  it('a serial moves every call counter by the same amount: same stamp, different ids, relations kept', () => {
+    const stamp = '261124203000';
+    for (const f of seedFlows) {
+      const plain = idsOf(events(f, { freshIds: { stamp } }));
+      const moved = idsOf(events(f, { freshIds: { stamp, serial: 1000 } }));
+      expect(moved).toEqual(plain.map((id) => id.replace(/_(\d+)/, (_m, n: string) => `_${Number(n) + 1000}`)));
+      for (const id of moved) expect(plain).not.toContain(id);
+      for (const [ext, r] of Object.entries(flowExpectations(f, { freshIds: { stamp, serial: 1000 } }))) expect(r.id).toBe(`${stamp}_${Number(f.expected[ext]!.id.split('_')[1]) + 1000}`);
+    }
+    expect(flowRequests(flow('get-outgoing-answered'), { freshIds: { stamp, serial: 7 } })[3]!.query).toBe(`https://pbx.example.com:5001/webapi/recording/${stamp}_25-1-1.mp3`);
+    expect(() => flowRequests(flow('incoming-answered'), { freshIds: { stamp, serial: -1 } })).toThrow(/serial/);
+    expect(() => flowRequests(flow('incoming-answered'), { freshIds: { stamp, serial: 1.5 } })).toThrow(/serial/);
+  });
 });
