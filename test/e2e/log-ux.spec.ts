@@ -193,6 +193,9 @@ test.describe('main window at its minimum size', () => {
     await main.getByLabel('Result').selectOption('missed');
     await expect(main.locator('.log-toolbar .total')).toHaveText('0 calls');
     await expect(main.getByRole('button', { name: 'Filters (1)' })).toBeVisible();
+    // A click elsewhere closes the popover.
+    await main.locator('.brand').click();
+    await expect(main.getByLabel('Result')).toBeHidden();
 
     // Input borders against their background: WCAG 1.4.11 asks 3:1, in both themes.
     for (const theme of ['light', 'dark'] as const) {

@@ -87,6 +87,12 @@ test.describe('caller context and the log', () => {
       await main.getByRole('tab', { name: 'Settings' }).click();
       await main.getByRole('group', { name: 'Queue and DID names' }).scrollIntoViewIfNeeded();
       await shot(main, 'settings-queue-names');
+      await bridge.updateSettings({ theme: 'dark' });
+      await main.setViewportSize({ width: 720, height: 480 });
+      await main.getByRole('tab', { name: /^Log/ }).click();
+      await main.locator('.log-item', { hasText: 'Bob Builder' }).locator('.call-row').click();
+      await expect(main.locator('html')).toHaveAttribute('data-theme', 'dark');
+      await shot(main, 'log-720x480-details-dark');
     });
   });
 });

@@ -53,6 +53,16 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
     [direction, result, from, to, debouncedText, unseenOnly],
   );
   const log = useLogPages(filter);
+  const filtersRef = useRef<HTMLFormElement>(null);
+  // The Filters popover closes on a click anywhere else.
+  useEffect(() => {
+    if (!filtersOpen) return;
+    const onDown = (e: MouseEvent) => {
+      if (!filtersRef.current?.contains(e.target as Node)) setFiltersOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [filtersOpen]);
   const scrollRef = useRef<HTMLDivElement>(null);
   // A new filter starts at the top of its results.
   useEffect(() => {
@@ -159,7 +169,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   return (
     <div className={`log-view ${selected ? 'with-details' : ''}`}>
       <section className="log-main" aria-label="Call log">
-        <form className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
+        <form ref={filtersRef} className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
           <label className="search">
             <span className="sr-only">Search number or name</span>
             <input type="search" placeholder="Number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
@@ -183,32 +193,32 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
               }
             }}
           >
-          <label>
-            <span className="lbl">Direction</span>
-            <select value={direction} onChange={(e) => setDirection(e.target.value as Direction | '')}>
-              <option value="">All</option>
-              <option value="incoming">Incoming</option>
-              <option value="outgoing">Outgoing</option>
-            </select>
-          </label>
-          <label>
-            <span className="lbl">Result</span>
-            <select value={result} onChange={(e) => setResult(e.target.value as ResultFilter | '')}>
-              <option value="">All</option>
-              <option value="answered">Answered</option>
-              <option value="missed">Missed</option>
-              <option value="not-answered">Not answered</option>
-              <option value="answered-elsewhere">Answered elsewhere</option>
-            </select>
-          </label>
-          <label>
-            <span className="lbl">From</span>
-            <input type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          <label>
-            <span className="lbl">To</span>
-            <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
-          </label>
+            <label>
+              <span className="lbl">Direction</span>
+              <select value={direction} onChange={(e) => setDirection(e.target.value as Direction | '')}>
+                <option value="">All</option>
+                <option value="incoming">Incoming</option>
+                <option value="outgoing">Outgoing</option>
+              </select>
+            </label>
+            <label>
+              <span className="lbl">Result</span>
+              <select value={result} onChange={(e) => setResult(e.target.value as ResultFilter | '')}>
+                <option value="">All</option>
+                <option value="answered">Answered</option>
+                <option value="missed">Missed</option>
+                <option value="not-answered">Not answered</option>
+                <option value="answered-elsewhere">Answered elsewhere</option>
+              </select>
+            </label>
+            <label>
+              <span className="lbl">From</span>
+              <input type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
+            </label>
+            <label>
+              <span className="lbl">To</span>
+              <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
+            </label>
           </div>
           {anyFilter && (
             <button
