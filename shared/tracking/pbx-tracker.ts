@@ -106,8 +106,9 @@ export class PbxTracker {
   /** Re-adopt calls still open in the log after a restart, and recently ended ones for late recordings. */
   restore(records: readonly CallRecord[]): void {
     const at = (r: CallRecord) => Date.parse(r.answeredAt ?? r.startedAt);
-    // Oldest first, so the time-ordered status lists stay in order.
-    const fresh = records.filter((r) => this.tracks(r.extension) && !this.calls.of(r.extension, r.id)).sort((a, b) => at(a) - at(b));
+    // The time each status list is ordered by (last event; end), oldest first, so they stay in order.
+    const order = (r: CallRecord) => (r.endedAt === null ? at(r) : Date.parse(r.endedAt));
+    const fresh = records.filter((r) => this.tracks(r.extension) && !this.calls.of(r.extension, r.id)).sort((a, b) => order(a) - order(b));
     for (const record of fresh) {
       if (this.calls.of(record.extension, record.id)) continue;
       this.calls.add(record, at(record), record.endedAt === null ? null : Date.parse(record.endedAt));

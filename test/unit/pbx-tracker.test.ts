@@ -99,6 +99,17 @@ describe('PbxTracker', () => {
     ]);
   });
 
+  it('a queue’s missed end naming the queue ends the call for every extension the queue rang, and makes no record for the queue', () => {
+    const flow = seedFlows.find((f) => f.name === 'incoming-missed')!;
+    const events = parse(flowRequests(flow));
+    // The queue also rings 203 (same event as 202's, another user).
+    const ring203 = { ...(events[2] as Extract<WebhookEvent, { type: 'ringing' }>), user: '203' };
+    const { records, updates } = feed([...events.slice(0, 3), ring203, events[3]!]);
+    expect([...records.keys()].sort()).toEqual(['202/230307115339_12', '203/230307115339_12']);
+    for (const r of records.values()) expect(r).toMatchObject({ status: 'ended', result: 'missed', queue: '820', seen: false });
+    expect(updates.filter((u) => u.change === 'missed')).toHaveLength(2);
+  });
+
   it('tracks only the extensions it is told to', () => {
     const flow = seedFlows.find((f) => f.name === 'incoming-attended-transfer')!;
     const { records } = feed(parse(flowRequests(flow)), { tracks: (x) => x === '204' });
