@@ -90,6 +90,7 @@ describe('hub: webhooks → embedded broker → agents', () => {
     await until(() => callsOf(annaGot, '117').some((m) => m.record.status === 'ended' && m.record.recordings.length === 1), "117's recording");
     await until(() => callsOf(bobGot, '204').some((m) => m.record.status === 'ended' && m.record.recordings.length === 1), "204's recording");
     const last117 = callsOf(annaGot, '117').at(-1)!.record;
+    const last117Seq = () => callsOf(annaGot, '117').at(-1)!.seq;
     const last204 = callsOf(bobGot, '204').at(-1)!.record;
     expect(last117).toMatchObject({ id: flow.expected['117']!.id, extension: '117', transferredTo: '204', durationSec: 14 });
     expect(last204).toMatchObject({ id: flow.expected['204']!.id, extension: '204', transferredFrom: '117', durationSec: 6 });
@@ -106,9 +107,27 @@ describe('hub: webhooks → embedded broker → agents', () => {
     expect(status?.retain).toBe(true);
     const dir = annaGot.find((m) => m.topic === topics.directory('default'));
     expect(directoryMessageSchema.parse(dir?.json).agents).toEqual({ '117': 'Anna', '204': 'bob' });
-    const open = annaGot.filter((m) => m.topic === topics.open('default', '117')).map((m) => openCallsMessageSchema.parse(m.json));
-    expect(open.some((o) => o.calls.length === 1 && o.calls[0]!.status === 'ringing')).toBe(true);
-    expect(open.at(-1)!.calls).toEqual([]);
+    // The retained open list follows (throttled): empty once the call ended.
+    const open = () => annaGot.filter((m) => m.topic === topics.open('default', '117')).map((m) => openCallsMessageSchema.parse(m.json));
+    await until(() => open().length > 0 && open().at(-1)!.calls.length === 0 && open().at(-1)!.seq >= last117Seq(), 'the empty open list');
+  });
+
+  it('keeps a retained open list per extension: a client connecting while a call rings gets it at once, and it empties when the call ends', async () => {
+    const a = await addAgent(dataDir, { name: 'anna', extensions: ['202'] });
+    await start();
+    const steps = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261201180001' } });
+    for (const raw of steps.slice(0, 3)) expect((await sendWebhook(hub!.webhookUrl, raw)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    const late = await connect('anna', a.password);
+    const got = collect(late);
+    await sub(late, topics.open('default', '202'));
+    await until(() => got.length > 0, 'the retained open list');
+    expect(got[0]!.retain).toBe(true);
+    const ringing = openCallsMessageSchema.parse(got[0]!.json);
+    expect(ringing.calls.map((c) => [c.id, c.status])).toEqual([['261201180001_10', 'ringing']]);
+    for (const raw of steps.slice(3)) expect((await sendWebhook(hub!.webhookUrl, raw)).status).toBe(200);
+    await until(() => got.length > 1 && openCallsMessageSchema.parse(got.at(-1)!.json).calls.length === 0, 'the open list emptied');
+    expect(openCallsMessageSchema.parse(got.at(-1)!.json).seq).toBeGreaterThan(ringing.seq);
   });
 
   it('answers a sync request with every record of that extension changed after `since`, chunked, in seq order', async () => {

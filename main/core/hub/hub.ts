@@ -75,6 +75,8 @@ export interface HubOptions {
   retentionDays?: number;
   /** Version string put in the hub's status message. */
   hubVersion?: string;
+  /** Open lists are republished at most this often per extension. Default OPEN_LIST_MS. */
+  openListMs?: number;
 }
 
 /** A record change as the hub published it. */
@@ -109,6 +111,8 @@ export interface Hub {
 }
 
 const recordingWindowMs = 10 * 60_000;
+/** Longest delay of a retained open list behind the change that made it (see openChanged). */
+export const OPEN_LIST_MS = 100;
 const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 export const hubSettingsFileName = 'hub.json';
@@ -166,6 +170,22 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     knownExtensions.add(ext);
     const message: OpenCallsMessage = { v: HUB_PROTOCOL_VERSION, seq: log.head, calls: tracker.openCalls(ext).slice(0, 1000) };
     publish(topics.open(site, ext), JSON.stringify(message), true);
+  };
+  // The open list of an extension whose calls change is republished at most every OPEN_LIST_MS: each
+  // change already goes out on `calls` at once; the retained list is for clients that connect later,
+  // and re-serialising a long list (up to 1,000 calls) on every change would cost O(list) per webhook.
+  const openDirty = new Set<string>();
+  let openTimer: NodeJS.Timeout | null = null;
+  const flushOpen = (): void => {
+    if (openTimer) clearTimeout(openTimer);
+    openTimer = null;
+    const exts = [...openDirty];
+    openDirty.clear();
+    for (const ext of exts) publishOpen(ext);
+  };
+  const openChanged = (ext: string): void => {
+    openDirty.add(ext);
+    openTimer ??= setTimeout(flushOpen, options.openListMs ?? OPEN_LIST_MS);
   };
   const publishDirectory = (): void => {
     const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
@@ -323,7 +343,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
       exts.add(c.update.record.extension);
     }
-    for (const ext of exts) publishOpen(ext);
+    for (const ext of exts) openChanged(ext);
     if (changes.length > 0) {
       for (const fn of changeListeners) {
         try {
@@ -419,6 +439,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       await tail;
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
+      flushOpen();
       await t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {});
       await t.close().catch((e: unknown) => logger.error(`Closing the broker: ${(e as Error).message}`));
       await log.close();
