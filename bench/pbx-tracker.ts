@@ -9,7 +9,7 @@ import type { WebhookEvent } from '../shared/webhook/event';
 
 const extensions = 1000;
 const neverEndingCalls = Number(process.env.BENCH_PBX_CALLS ?? 1_000_000);
-const flowCalls = Number(process.env.BENCH_PBX_FLOW_CALLS ?? 200_000);
+const flowCalls = Number(process.env.BENCH_PBX_FLOW_CALLS ?? 100_000);
 
 const ref = (callId: string, leg: number) => ({ raw: `${callId}-${leg}`, callId, leg });
 const extOf = (i: number, n: number) => String(1000 + (i % n));
