@@ -139,8 +139,8 @@ test.describe('keyboard after the global shortcut', () => {
     bridge.pressShortcut();
     await expect(card(popup, newest)).toBeFocused();
     await expect(popup.locator('.key-hint')).toContainText('Enter open');
-    await expect(popup.locator('.key-hint')).toContainText('C copy number');
-    await expect(popup.locator('.key-hint')).toContainText('O open in crm');
+    await expect(popup.locator('.key-hint')).toContainText('C copy');
+    await expect(popup.locator('.key-hint')).toContainText('O CRM');
     await expect(popup.locator('.key-hint')).not.toContainText('call back'); // a ringing call has no Call back
 
     await popup.keyboard.press('Enter');

@@ -96,3 +96,53 @@ test.describe('caller context and the log', () => {
     });
   });
 });
+
+// The pop (engineer pop): a ringing card with its timer above an ended one, a card gone quiet
+// ("Stopped ringing?"), the TEST card of "Send test call", and the keyboard hint after the shortcut.
+test.describe('the pop', () => {
+  test('popup: ringing with its timer above an ended call, keyboard hint', async ({ bridge, context }) => {
+    const popup = await context.newPage();
+    await popup.clock.install();
+    await popup.addInitScript(bridge.initScript);
+    await popup.goto(bridge.url('popup.html'));
+    await play(bridge.webhookUrl, incomingCall({ number: '+442079460958', extension: '117', result: 'answered', queue: '820' }).requests);
+    await play(bridge.webhookUrl, incomingCall({ number: '05551239988', extension: '117', result: 'answered', queue: '820', stopAfter: 'ringing' }).requests);
+    await expect(popup.locator('article.card')).toHaveCount(2);
+    await popup.clock.fastForward(23_000);
+    await expect(popup.locator('article.card').first().locator('.state-label')).toHaveText('Ringing 0:23');
+    await shot(popup, 'popup-ringing-timer');
+    bridge.pressShortcut();
+    await expect(popup.locator('.key-hint')).toBeVisible();
+    await shot(popup, 'popup-keyboard');
+  });
+
+  test('popup: stopped ringing?', async ({ bridge, context }) => {
+    await bridge.updateSettings({ ringTimeoutSec: 30 });
+    const popup = await context.newPage();
+    await popup.clock.install();
+    await popup.addInitScript(bridge.initScript);
+    await popup.goto(bridge.url('popup.html'));
+    await play(bridge.webhookUrl, incomingCall({ number: '02125550000', extension: '117', result: 'answered', stopAfter: 'ringing' }).requests);
+    await expect(popup.locator('article.card')).toHaveCount(1);
+    await popup.clock.fastForward(20_000);
+    await play(bridge.webhookUrl, incomingCall({ number: '05551239988', extension: '117', result: 'answered', stopAfter: 'ringing' }).requests);
+    await expect(popup.locator('article.card')).toHaveCount(2);
+    await popup.clock.fastForward(11_000);
+    await expect(popup.locator('article.card .state-label').filter({ hasText: 'Stopped ringing?' })).toHaveCount(1);
+    await shot(popup, 'popup-stopped-ringing');
+  });
+
+  test('popup and log: TEST call', async ({ bridge, context }) => {
+    const popup = await openView(context, bridge, 'popup');
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    await main.getByRole('button', { name: 'Send test call' }).click();
+    await expect(popup.locator('article.card .test-badge')).toBeVisible();
+    await expect(popup.locator('article.card .state-label')).toHaveText(/^Talking/, { timeout: 15_000 });
+    await shot(popup, 'popup-test-call');
+    await main.setViewportSize({ width: 1000, height: 420 });
+    await main.getByRole('tab', { name: /^Log/ }).click();
+    await expect(main.locator('.call-row .test-badge').first()).toBeVisible({ timeout: 15_000 });
+    await shot(main, 'log-test-call');
+  });
+});

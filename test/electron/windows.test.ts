@@ -1,7 +1,7 @@
 // The window wiring with `electron` mocked at the module boundary (never the real binary).
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const created: FakeWindow[] = [];
 
@@ -28,8 +28,12 @@ class FakeWindow extends EventEmitter {
   focused = false;
   bounds: unknown = null;
   alwaysOnTop: unknown[] = [];
+  allWorkspaces: unknown[] = [];
+  focusable: boolean;
+  blurred = 0;
   constructor(readonly options: Record<string, unknown>) {
     super();
+    this.focusable = options.focusable !== false;
     created.push(this);
   }
   loadURL(url: string) {
@@ -65,18 +69,55 @@ class FakeWindow extends EventEmitter {
   setAlwaysOnTop(...a: unknown[]) {
     this.alwaysOnTop = a;
   }
-  setVisibleOnAllWorkspaces() {}
+  setVisibleOnAllWorkspaces(...a: unknown[]) {
+    this.allWorkspaces = a;
+  }
+  setFocusable(f: boolean) {
+    this.focusable = f;
+  }
+  blur() {
+    this.blurred++;
+    this.focused = false;
+  }
   static getAllWindows() {
     return created;
   }
+  static getFocusedWindow() {
+    return created.find((w) => w.focused) ?? null;
+  }
 }
+
+interface FakeDisplay {
+  id: number;
+  label: string;
+  bounds: { x: number; y: number; width: number; height: number };
+  workArea: { x: number; y: number; width: number; height: number };
+  size: { width: number; height: number };
+}
+const display = (id: number, label: string, x: number, width: number, height: number): FakeDisplay => ({
+  id,
+  label,
+  bounds: { x, y: 0, width, height },
+  workArea: { x, y: 0, width, height },
+  size: { width, height },
+});
+const primaryDisplay = display(1, 'Built-in', 0, 1600, 900);
+/** The monitors and the pointer as the tests set them (primary first). */
+const screenState = { displays: [primaryDisplay] as FakeDisplay[], cursor: { x: 10, y: 10 }, removed: [] as (() => void)[] };
+const appHide = vi.fn();
 
 vi.mock('electron', () => ({
   BrowserWindow: FakeWindow,
-  screen: { getPrimaryDisplay: () => ({ workArea: { x: 0, y: 0, width: 1600, height: 900 } }) },
+  app: { hide: () => appHide() },
+  screen: {
+    getPrimaryDisplay: () => screenState.displays[0],
+    getAllDisplays: () => screenState.displays,
+    getCursorScreenPoint: () => screenState.cursor,
+    on: (event: string, fn: () => void) => event === 'display-removed' && screenState.removed.push(fn),
+  },
 }));
 
-const { WindowManager } = await import('../../main/app/windows');
+const { choosePopupDisplay, popupTopLevel, WindowManager } = await import('../../main/app/windows');
 const { PushHub } = await import('../../main/app/push-hub');
 const { denyAllPermissions } = await import('../../main/app/security');
 const { defaultSettings } = await import('../../shared/settings');
@@ -84,12 +125,12 @@ const { silentLogger } = await import('../../shared/log');
 
 const preload = join('/app', 'out', 'preload', 'index.cjs');
 
-function manager(position: 'bottom-right' | 'top-right' | 'bottom-left' | 'top-left' = 'bottom-right') {
+function manager(position: 'bottom-right' | 'top-right' | 'bottom-left' | 'top-left' = 'bottom-right', displayChoice = 'primary') {
   const hub = new PushHub();
   const opened: string[] = [];
   const settings = () => {
     const s = defaultSettings();
-    return { ...s, popup: { ...s.popup, position } };
+    return { ...s, popup: { ...s.popup, position, display: displayChoice } };
   };
   const wm = new WindowManager({ preload, hub, openExternal: (u) => opened.push(u), settings, logger: silentLogger });
   return { wm, hub, opened };
@@ -98,6 +139,9 @@ function manager(position: 'bottom-right' | 'top-right' | 'bottom-left' | 'top-l
 describe('windows', () => {
   beforeEach(() => {
     created.length = 0;
+    screenState.displays = [primaryDisplay];
+    screenState.cursor = { x: 10, y: 10 };
+    appHide.mockClear();
   });
 
   it('every window is sandboxed and isolated, without node, with our preload, on app://callpop', () => {
@@ -208,6 +252,139 @@ describe('windows', () => {
     expect(win.webContents.sent).toHaveLength(2);
     win.emit('closed');
     expect(wm.isOwn(id)).toBe(false);
+  });
+});
+
+describe('popup above full-screen windows, on the chosen display', () => {
+  const left = display(2, 'DELL U2720Q', -2560, 2560, 1440);
+  const right = display(3, '', 1600, 1920, 1080);
+  const setPlatform = (p: NodeJS.Platform) => Object.defineProperty(process, 'platform', { value: p, configurable: true });
+  const realPlatform = process.platform;
+
+  beforeEach(() => {
+    created.length = 0;
+    screenState.displays = [primaryDisplay, left, right];
+    screenState.cursor = { x: 10, y: 10 };
+    appHide.mockClear();
+  });
+  afterEach(() => setPlatform(realPlatform));
+
+  it('uses the level that sits above full-screen windows on each platform', () => {
+    expect(popupTopLevel('darwin')).toBe('screen-saver');
+    expect(popupTopLevel('win32')).toBe('pop-up-menu');
+    expect(popupTopLevel('linux')).toBe('floating');
+    for (const platform of ['darwin', 'win32', 'linux'] as const) {
+      setPlatform(platform);
+      created.length = 0;
+      const { wm } = manager();
+      const popup = wm.createPopup() as unknown as FakeWindow;
+      expect(popup.alwaysOnTop).toEqual([true, popupTopLevel(platform)]);
+      expect(popup.allWorkspaces).toEqual([true, { visibleOnFullScreen: true }]);
+      // Asserted again on every show (some window managers drop "above" while hidden).
+      popup.alwaysOnTop = [];
+      wm.showPopup();
+      expect(popup.alwaysOnTop).toEqual([true, popupTopLevel(platform)]);
+    }
+  });
+
+  it('chooses primary, the display under the pointer, or a display by name; a missing one falls back to primary', () => {
+    const all = screenState.displays as never[];
+    const at = (x: number, y: number) => () => ({ x, y });
+    expect(choosePopupDisplay('primary', all, primaryDisplay as never, at(-100, 10))).toBe(primaryDisplay);
+    expect(choosePopupDisplay('pointer', all, primaryDisplay as never, at(-100, 10))).toBe(left);
+    expect(choosePopupDisplay('pointer', all, primaryDisplay as never, at(2000, 500))).toBe(right);
+    expect(choosePopupDisplay('pointer', all, primaryDisplay as never, at(99999, 0))).toBe(primaryDisplay);
+    expect(choosePopupDisplay('DELL U2720Q', all, primaryDisplay as never, at(0, 0))).toBe(left);
+    // No label (Linux): named by size and place.
+    expect(choosePopupDisplay('1920×1080 at 1600,0', all, primaryDisplay as never, at(0, 0))).toBe(right);
+    expect(choosePopupDisplay('Unplugged TV', all, primaryDisplay as never, at(0, 0))).toBe(primaryDisplay);
+  });
+
+  it('shows the popup in the corner of the display under the pointer, and stays there while it shows', () => {
+    const { wm } = manager('bottom-right', 'pointer');
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    screenState.cursor = { x: 1700, y: 100 };
+    wm.showPopup();
+    expect(popup.bounds).toEqual({ x: 1600 + 1920 - 380 - 12, y: 1080 - 540 - 12, width: 380, height: 540 });
+    // The pointer moves on; a second card or a resize does not make the popup jump.
+    screenState.cursor = { x: -100, y: 100 };
+    wm.showPopup();
+    wm.resizePopup(200);
+    expect(popup.bounds).toEqual({ x: 1600 + 1920 - 380 - 12, y: 1080 - 200 - 12, width: 380, height: 200 });
+    // Hidden, then a new call: chosen again, where the pointer is now.
+    popup.hide();
+    wm.showPopup();
+    expect(popup.bounds).toEqual({ x: -2560 + 2560 - 380 - 12, y: 1440 - 200 - 12, width: 380, height: 200 });
+  });
+
+  it('a named display that is unplugged while the popup shows: the popup moves to the primary one', () => {
+    const { wm } = manager('top-left', 'DELL U2720Q');
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    wm.showPopup();
+    expect(popup.bounds).toMatchObject({ x: -2560 + 12, y: 12 });
+    screenState.displays = [primaryDisplay, right];
+    for (const fn of screenState.removed) fn();
+    expect(popup.bounds).toMatchObject({ x: 12, y: 12 });
+  });
+
+  it('the shortcut focuses the popup and pushes focusCard; Esc gives the focus back to our window, or away (blur / app.hide)', () => {
+    const { wm, hub } = manager();
+    const main = wm.createMain() as unknown as FakeWindow;
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    hub.ready(popup.webContents.id);
+    expect(wm.focusPopup()).toBe(false); // hidden: no cards
+    wm.showPopup();
+    expect(popup.focused).toBe(false);
+
+    // From our main window: Esc focuses it again.
+    main.focus();
+    expect(wm.focusPopup()).toBe(true);
+    main.focused = false;
+    expect(popup.focusable).toBe(true);
+    expect(popup.focused).toBe(true);
+    expect(popup.webContents.sent).toContainEqual(['push:focusCard', {}]);
+    wm.returnPopupFocus();
+    expect(main.focused).toBe(true);
+    expect(popup.focusable).toBe(false);
+    main.focused = false;
+    popup.focused = false;
+
+    // From another app (Windows, Linux): the popup gives the focus up.
+    setPlatform('win32');
+    wm.focusPopup();
+    wm.returnPopupFocus();
+    expect(popup.blurred).toBe(1);
+    expect(popup.focusable).toBe(false);
+    expect(appHide).not.toHaveBeenCalled();
+
+    // macOS: the app hides (the previous app gets the focus back) and the popup shows again without focus.
+    setPlatform('darwin');
+    popup.focused = false;
+    wm.focusPopup();
+    popup.visible = true;
+    wm.returnPopupFocus();
+    expect(appHide).toHaveBeenCalledTimes(1);
+    expect(popup.visible).toBe(true);
+    expect(popup.focusable).toBe(false);
+  });
+
+  it('a click elsewhere (blur) makes the popup unfocusable again', () => {
+    const { wm } = manager();
+    const popup = wm.createPopup() as unknown as FakeWindow;
+    wm.showPopup();
+    wm.focusPopup();
+    expect(popup.focusable).toBe(true);
+    popup.emit('blur');
+    expect(popup.focusable).toBe(false);
+  });
+
+  it('lists the displays for Settings', () => {
+    const { wm } = manager();
+    expect(wm.displays()).toEqual([
+      { label: 'Built-in', primary: true, width: 1600, height: 900 },
+      { label: 'DELL U2720Q', primary: false, width: 2560, height: 1440 },
+      { label: '1920×1080 at 1600,0', primary: false, width: 1920, height: 1080 },
+    ]);
   });
 });
 

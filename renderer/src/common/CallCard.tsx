@@ -17,7 +17,7 @@ interface Props {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   onDismiss?: (() => void) | undefined;
-  /** End a live call the PBX never ended (a ghost): shows "Clear" on ringing/talking cards. */
+  /** End a live call the PBX never ended (a ghost): shows "Clear" on talking cards. */
   onClear?: (() => void) | undefined;
   /** The popup saw no news of this ringing call for the ring timeout: "Stopped ringing?". */
   stale?: boolean | undefined;
@@ -136,7 +136,8 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           </button>
         )}
         {canAddContact(call) && <AddContact number={call.number} />}
-        {onClear && call.status !== 'ended' && (
+        {/* A ringing call that goes quiet ends by the ring timeout; a talking one could hang on for hours. */}
+        {onClear && call.status === 'talking' && (
           <button type="button" onClick={onClear} title="The call is over but the phone system never said so: end it here">
             Clear
           </button>

@@ -235,7 +235,7 @@ function KeyHint({ labels }: { labels: string[] }) {
       {keys.map((k) => (
         <span key={k.key}>
           {' · '}
-          <kbd>{k.key}</kbd> {k.label.toLowerCase()}
+          <kbd>{k.key}</kbd> {k.hint}
         </span>
       ))}
       {' · '}

@@ -5,9 +5,9 @@ export type CardKeyAction = { kind: 'open' } | { kind: 'button'; label: string }
 
 /** Keys with a button: shown in the hint line when the focused card has that button. */
 export const buttonKeys = [
-  { key: 'B', label: 'Call back' },
-  { key: 'C', label: 'Copy number' },
-  { key: 'O', label: 'Open in CRM' },
+  { key: 'B', label: 'Call back', hint: 'call back' },
+  { key: 'C', label: 'Copy number', hint: 'copy' },
+  { key: 'O', label: 'Open in CRM', hint: 'CRM' },
 ] as const;
 
 /** The action for a key pressed on a card, or null. `onCard`: the card itself has the focus (not one of its buttons). */
