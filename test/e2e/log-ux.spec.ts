@@ -235,4 +235,20 @@ test.describe('header', () => {
     await expect(tracking).toContainText('last event just now');
     await expect(main.locator('.warning-banner')).toHaveCount(0);
   });
+
+  test('warns when nothing came from the PBX for 45 minutes on a working day, until an event arrives', async ({ bridge, context }) => {
+    const main = await context.newPage();
+    // Monday 10:00 local time in the page (the core keeps real time).
+    await main.clock.install({ time: new Date(2026, 10, 30, 10, 0) });
+    await main.addInitScript(bridge.initScript);
+    await main.goto(bridge.url('index.html'));
+    await expect(main.getByTestId('tracking')).toContainText('no events yet');
+    await main.clock.fastForward('30:00');
+    await expect(main.locator('.warning-banner')).toHaveCount(0);
+    await main.clock.fastForward('16:00');
+    await expect(main.locator('.warning-banner')).toContainText('Nothing from the PBX since Callpop started');
+    await play(bridge.webhookUrl, [post({ Event: 'ringing', Callerid: '05551239988', User: '333', Usertype: 'ext', Did: '', Id: `${stamp()}_1-0` })]);
+    await main.clock.fastForward('00:20');
+    await expect(main.locator('.warning-banner')).toHaveCount(0);
+  });
 });

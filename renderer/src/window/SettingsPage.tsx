@@ -2,7 +2,7 @@
 // (applySettingsPatch), saved as soon as valid (updateSettings), with the server's field errors shown too.
 // Keys locked by the machine policy are read-only with the reason.
 import { useEffect, useRef, useState } from 'react';
-import type { AppStatus, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
+import type { AppStatus, DisplayInfo, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
 import { applySettingsPatch, popupPositions, themes } from '../../../shared/settings';
 import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
 import { api } from '../common/api';
@@ -27,6 +27,13 @@ interface FieldDef {
 const opts = (values: readonly string[], labels: Record<string, string> = {}) => ({
   options: values.map((v) => ({ value: v, label: labels[v] ?? v })),
 });
+
+/** popup.display: primary, the pointer's, each connected display by name, and the saved one if it is gone. */
+function displayOptions(displays: readonly DisplayInfo[], current: string) {
+  const named = displays.map((d) => ({ value: d.label, label: `${d.label} (${d.width}×${d.height}${d.primary ? ', primary' : ''})` }));
+  const gone = current !== 'primary' && current !== 'pointer' && !displays.some((d) => d.label === current) ? [{ value: current, label: `${current} (not connected: the primary display is used)` }] : [];
+  return { options: [{ value: 'primary', label: 'Primary display' }, { value: 'pointer', label: 'The display with the mouse pointer' }, ...named, ...gone] };
+}
 
 function getPath(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
@@ -63,6 +70,14 @@ export function SettingsPage({ view, status, onView }: Props) {
   const [confirmRegen, setConfirmRegen] = useState(false);
   const [confirmClear, setConfirmClear] = useState(false);
   const [contactCount, setContactCount] = useState<number | null>(null);
+  // The monitors the popup can go on (popup.display), as main sees them now.
+  const [displays, setDisplays] = useState<DisplayInfo[]>([]);
+  useEffect(() => {
+    void api()
+      .listDisplays()
+      .then(setDisplays)
+      .catch(() => undefined);
+  }, []);
   const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
 
   useEffect(() => {
@@ -337,6 +352,24 @@ export function SettingsPage({ view, status, onView }: Props) {
           label: 'Position',
           kind: opts(popupPositions, { 'bottom-right': 'Bottom right', 'top-right': 'Top right', 'bottom-left': 'Bottom left', 'top-left': 'Top left' }),
         })}
+        {field({
+          path: 'popup.display',
+          label: 'Display',
+          kind: displayOptions(displays, view.settings.popup.display),
+          help: 'A display that is not connected falls back to the primary one.',
+        })}
+        {field({
+          path: 'popup.shortcut',
+          label: 'Keyboard shortcut to the newest card',
+          kind: 'text',
+          placeholder: 'CommandOrControl+Alt+P',
+          help: 'Works from any app. On the card: Enter opens it, B calls back, C copies, O opens the CRM, D dismisses, Esc goes back. Empty: none.',
+        })}
+        {status?.shortcutError && (
+          <p className="help error" role="alert" data-testid="shortcut-error">
+            {status.shortcutError}
+          </p>
+        )}
         {field({ path: 'ringTimeoutSec', label: 'Treat a ringing call as missed after (seconds)', kind: 'int', help: '3CX does not report when ringing stops.' })}
       </fieldset>
 
