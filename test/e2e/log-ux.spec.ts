@@ -252,3 +252,24 @@ test.describe('header', () => {
     await expect(main.locator('.warning-banner')).toHaveCount(0);
   });
 });
+
+test.describe('settings', () => {
+  test.use({ bridgeOptions: { settings: { extension: '117', defaultCountry: 'TR' } } });
+
+  test('queue and DID names are typed one per line (names may hold commas); missed cards may close too', async ({ bridge, context }) => {
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    const names = main.getByLabel('Names of queues, ring groups and DIDs');
+    await names.fill('820 = Sales\nSupport');
+    await expect(main.locator('#set-lineNames-err')).toContainText('number = name');
+    await names.fill('820 = Sales, EMEA\n0212555000 = Support line');
+    await expect.poll(() => bridge.settingsService.settings.lineNames).toEqual(['820 = Sales, EMEA', '0212555000 = Support line']);
+    await play(bridge.webhookUrl, incomingCall({ number: '05551239988', extension: '117', result: 'missed', queue: '820' }).requests);
+    await expect.poll(async () => (await bridge.backend.handle('log:query', { offset: 0, limit: 1 })).records[0]?.queueName).toBe('Sales, EMEA');
+
+    const missedToo = main.getByLabel('Close missed calls too');
+    await expect(missedToo).not.toBeChecked();
+    await missedToo.check();
+    await expect.poll(() => bridge.settingsService.settings.popup.autoCloseMissed).toBe(true);
+  });
+});
