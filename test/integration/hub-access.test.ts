@@ -3,6 +3,7 @@
 // sync requests; wrong passwords are refused with CONNACK 4; removed agents are cut off; malformed
 // and duplicate client messages change nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
@@ -169,6 +170,30 @@ describe('hub access: connecting', () => {
     await until(() => h.logs.some((l) => l.includes('added carl')), 'reload');
     const cc = await h.connect('carl', carl.password);
     expect(await grantedQos(cc, topics.calls('default', '300'))).toBe(1);
+  });
+});
+
+describe('hub: oversized packets', () => {
+  it('cuts a connection (even before login) whose packet announces more than 64 KiB, and keeps serving others', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    await h.start();
+    const port = Number(new URL(h.hub!.brokerUrl).port);
+    // A CONNECT announcing 100 MB: aedes alone would buffer it all.
+    const sock = tcpConnect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.on('error', () => {});
+    sock.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x30]));
+    sock.write(Buffer.alloc(1024, 0x61));
+    await closed;
+    await until(() => h.logs.some((l) => /Broker cut a connection from 127\.0\.0\.1: it announced a 100663296-byte packet/.test(l)), 'the log line');
+    // A logged-in agent sending a big publish is cut too; a normal one still works afterwards.
+    const big = await h.connect('anna', anna.password);
+    const bigClosed = new Promise<void>((resolve) => big.once('close', () => resolve()));
+    big.publish(topics.syncRequest('default', '202'), 'x'.repeat(100_000), { qos: 0 });
+    await bigClosed;
+    const ok = await h.connect('anna', anna.password);
+    expect(await grantedQos(ok, topics.calls('default', '202'))).toBe(1);
   });
 });
 

@@ -53,7 +53,7 @@ describe('hub with TLS', () => {
     await overTls.subscribeAsync(topics.calls('default', '202'), { qos: 1 });
     await overWss.subscribeAsync(topics.calls('default', '202'), { qos: 1 });
     for (const raw of flowRequests(findSeedFlow('incoming-answered')!, { validJson: true })) expect(await postHttps(h.hub!.webhookUrl, raw.body)).toBe(200);
-    const ended = (got: typeof a) => got.some((m) => callChangeMessageSchema.parse(m.json).record.status === 'ended');
+    const ended = (got: typeof a) => got.some((m) => callChangeMessageSchema.parse(m.json).change === 'recording');
     await until(() => ended(a) && ended(b), 'the call over mqtts and wss');
     expect(a.map((m) => m.text)).toEqual(b.map((m) => m.text));
     // A client that does not trust the certificate is refused by TLS itself.

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -19,6 +20,7 @@ import { reachableAddresses } from '../listener/listener';
 import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from './agents';
 import { verifyPassword } from './agents';
+import { MAX_CLIENT_PACKET_BYTES, withPacketLimit } from './packet-limit';
 import { RateLimitedLog } from './rate-limited-log';
 
 export interface BrokerTls {
@@ -79,7 +81,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
   const who = (client: Client | null): string => {
     const name = client ? agentOf.get(client) : undefined;
-    const addr = (client?.conn as Socket | undefined)?.remoteAddress;
+    const addr = (client?.conn as Socket | undefined)?.remoteAddress ?? client?.req?.socket.remoteAddress;
     return `${name ? `agent ${name}` : 'client'} ${JSON.stringify(client?.id ?? '?')}${addr ? ` from ${addr}` : ''}`;
   };
 
@@ -152,7 +154,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
   broker.on('connectionError', (c, e) => refusals.note(`Broker connection error (${who(c)}): ${e.message}`));
 
-  const tcp: NetServer = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (s) => broker.handle(s)) : createNetServer((s) => broker.handle(s));
+  const guard = <S extends Duplex & { remoteAddress?: string }>(s: S, from: string | undefined): Duplex =>
+    withPacketLimit(s, MAX_CLIENT_PACKET_BYTES, (n) => refusals.note(`Broker cut a connection${from ? ` from ${from}` : ''}: it announced a ${n}-byte packet (limit ${MAX_CLIENT_PACKET_BYTES})`));
+  const tcp: NetServer = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (s) => broker.handle(guard(s, s.remoteAddress)))
+    : createNetServer((s) => broker.handle(guard(s, s.remoteAddress)));
   const closers: (() => Promise<void>)[] = [];
   let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
   try {
@@ -168,7 +174,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       wss.on('connection', (socket, req) => {
         const stream = createWebSocketStream(socket);
         stream.on('error', () => socket.terminate());
-        broker.handle(stream, req);
+        broker.handle(guard(stream, req.socket.remoteAddress), req);
       });
       wsPort = await listen(server, options.host, options.wsPort, 'broker WebSocket');
       ws = { server, wss };
