@@ -6,7 +6,7 @@
 // The user store should hold only what the user changed (SettingsOverrides), never a full
 // Settings object: otherwise stored built-in defaults would hide the policy's defaults.
 import { z } from 'zod';
-import { settingsPatchSchema, settingsSchema, zodFieldErrors } from './settings';
+import { hubAgentPattern, settingsPatchSchema, settingsSchema, zodFieldErrors } from './settings';
 import type { FieldErrors, Settings, SettingsPatch } from './settings';
 
 /** What the user changed, sparse: absent keys follow the policy defaults / built-in defaults. */
@@ -46,6 +46,8 @@ export const policySchema = z
     defaults: policySettingsSchema.optional(),
     locked: policySettingsSchema.optional(),
     extensionByLogin: z.record(z.string().trim().min(1, 'A login name cannot be empty.').max(256), policyExtension).optional(),
+    /** The hub agent name of each login (same login forms as extensionByLogin): a preset PC asks only for the password. */
+    hubAgentByLogin: z.record(z.string().trim().min(1, 'A login name cannot be empty.').max(256), z.string().trim().regex(hubAgentPattern, 'An agent name is 1 to 64 letters, digits, . _ @ or -.')).optional(),
     /**
      * Only read from the machine-wide file: lets a packaged app honour --config, CALLPOP_CONFIG and
      * CALLPOP_USER_DATA_DIR (main/core/config/local-overrides.ts). Default false.
@@ -63,6 +65,16 @@ export const policySchema = z
       }
       seen.set(key, { login, ext });
     }
+    const agents = new Map<string, { login: string; agent: string }>();
+    for (const [login, agent] of Object.entries(p.hubAgentByLogin ?? {})) {
+      const key = normalizeLogin(login);
+      if (key === '') ctx.addIssue({ code: 'custom', path: ['hubAgentByLogin', login], message: 'The login name has no user part.' });
+      const prev = agents.get(key);
+      if (prev && prev.agent !== agent) {
+        ctx.addIssue({ code: 'custom', path: ['hubAgentByLogin', login], message: `Same user as "${prev.login}" but a different agent (${prev.agent} vs ${agent}).` });
+      }
+      agents.set(key, { login, agent });
+    }
   })
   .transform((p) => ({
     lockReason: p.lockReason ?? DEFAULT_LOCK_REASON,
@@ -70,6 +82,8 @@ export const policySchema = z
     locked: p.locked ?? {},
     /** Keys normalised with normalizeLogin. */
     extensionByLogin: Object.fromEntries(Object.entries(p.extensionByLogin ?? {}).map(([l, e]) => [normalizeLogin(l), e])) as Record<string, string>,
+    /** Keys normalised with normalizeLogin. */
+    hubAgentByLogin: Object.fromEntries(Object.entries(p.hubAgentByLogin ?? {}).map(([l, a]) => [normalizeLogin(l), a])) as Record<string, string>,
     allowLocalOverrides: p.allowLocalOverrides ?? false,
   }));
 export type Policy = z.output<typeof policySchema>;
@@ -251,6 +265,11 @@ export function resolveSettings({ user, policy, loginName }: ResolveInput): Reso
     if (mapped !== undefined) {
       forced.extension = mapped;
       locked.extension = `${policy.lockReason} (extension assigned to ${normalizeLogin(loginName)})`;
+    }
+    const agent = policy.hubAgentByLogin[normalizeLogin(loginName)];
+    if (agent !== undefined) {
+      forced.hubAgent = agent;
+      locked.hubAgent = `${policy.lockReason} (hub agent of ${normalizeLogin(loginName)})`;
     }
   }
   const merged = overlay(overlay(overlay(builtIn, policy?.defaults ?? {}), overrides), forced);

@@ -3,17 +3,19 @@
 import type { CoreChannel, PushChannel, PushMap } from './ipc/contract';
 import type { Settings } from './settings';
 
-/** Basic credentials for recording URLs; decrypted by main (safeStorage), never written by the core. */
+/** Basic credentials for recording URLs; decrypted by main (safeStorage), never written by the core (nor the hub password). */
 export interface RecordingCredentials {
   username: string;
   password: string;
 }
 
 export type ToService =
-  | { type: 'init'; settings: Settings; dataDir: string; downloadDir: string; recordingCredentials?: RecordingCredentials | null }
-  /** `recordingCredentials` absent = unchanged; null = cleared. */
-  | { type: 'settings'; settings: Settings; recordingCredentials?: RecordingCredentials | null }
+  | { type: 'init'; settings: Settings; dataDir: string; downloadDir: string; recordingCredentials?: RecordingCredentials | null; hubPassword?: string | null }
+  /** `recordingCredentials` / `hubPassword` absent = unchanged; null = cleared. */
+  | { type: 'settings'; settings: Settings; recordingCredentials?: RecordingCredentials | null; hubPassword?: string | null }
   | { type: 'invoke'; id: number; channel: CoreChannel; args: unknown }
+  /** The OS resumed from sleep or the network changed: reconnect to the hub now, not after a keep-alive timeout. */
+  | { type: 'reconnect'; reason: string }
   | { type: 'shutdown' };
 
 export type FromService =

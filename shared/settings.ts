@@ -52,9 +52,46 @@ const isHttpsUrl = (s: string): boolean => {
   }
 };
 
+/** Where the calls come from: this PC's own webhook listener, or a Callpop hub (MQTT). */
+export const callSources = ['listener', 'hub'] as const;
+export type CallSource = (typeof callSources)[number];
+
+/** A hub's broker URL: mqtt(s):// or ws(s)://, a host, no credentials (the password is kept apart). */
+export function hubUrlProblem(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'Enter the hub address, e.g. mqtts://hub.example.com:8883 or wss://hub.example.com/mqtt.';
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(u.protocol)) return 'The hub address starts with mqtt://, mqtts://, ws:// or wss://.';
+  if (u.hostname === '') return 'The hub address needs a host name.';
+  if (u.username !== '' || u.password !== '') return 'Put no user name or password in the address: set them in the fields below.';
+  if (u.search !== '' || u.hash !== '') return 'The hub address takes no ?query or #fragment.';
+  return null;
+}
+
+/** An agent name as the hub knows it (`callpop hub agent add NAME`). */
+export const hubAgentPattern = /^[A-Za-z0-9._@-]{1,64}$/;
+
 export const settingsSchema = z.object({
   /** This user's 3CX extension; "" until set up. */
   extension: extension.default(''),
+  source: z.enum(callSources).default('listener'),
+  /** The Callpop hub's broker (source "hub"). */
+  hubUrl: z
+    .string()
+    .trim()
+    .max(2048)
+    .superRefine((s, ctx) => {
+      const problem = s === '' ? null : hubUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default(''),
+  /** The agent name this PC signs in to the hub with. */
+  hubAgent: z.string().trim().regex(hubAgentPattern, 'An agent name is 1 to 64 letters, digits, . _ @ or -.').or(z.literal('')).default(''),
+  /** Trust exactly this self-signed hub certificate (mqtts:// or wss://). */
+  hubFingerprint: z.string().trim().regex(fingerprintPattern, 'A SHA-256 fingerprint is 64 hex digits (colons optional).').or(z.literal('')).default(''),
   listenHost: z.string().trim().min(1).max(255).default('0.0.0.0'),
   listenPort: z.number().int('The port is a whole number.').min(0).max(65535, 'Ports go up to 65535.').default(8765),
   /** Random secret in the webhook URL path (>= 128 bits, base64url). Generated on first run. */
@@ -147,6 +184,10 @@ const updatesS = S.updates.unwrap().shape;
 // fields would fill absent keys with built-in defaults and so overwrite the user's real values.
 const patchFields = {
   extension: S.extension.unwrap(),
+  source: S.source.unwrap(),
+  hubUrl: S.hubUrl.unwrap(),
+  hubAgent: S.hubAgent.unwrap(),
+  hubFingerprint: S.hubFingerprint.unwrap(),
   listenHost: S.listenHost.unwrap(),
   listenPort: S.listenPort.unwrap(),
   webhookSecret: S.webhookSecret.unwrap(),

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, powerMonitor, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
@@ -13,12 +13,13 @@ import { startupPaths } from '../core/config/local-overrides';
 import { loadPolicySync, watchPolicy } from '../core/config/policy-file';
 import { generateWebhookSecret } from '../core/listener/secret';
 import { CallNotifier } from './notifications';
-import { CredentialStore, CREDENTIALS_FILE, RecordingCredentialsService } from './credentials';
+import { CredentialStore, CREDENTIALS_FILE, HUB_PASSWORD_FILE, HubPasswordService, HubPasswordStore, RecordingCredentialsService } from './credentials';
 import { DownloadedFiles } from './downloads';
 import { registerIpc } from './ipc';
 import { createMainHandlers } from './main-handlers';
 import { applyAppMenu } from './menu';
 import { PopupController } from './popup-controller';
+import { watchPowerEvents } from './power-events';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
 import { PushHub } from './push-hub';
 import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './security';
@@ -99,6 +100,13 @@ async function start(): Promise<void> {
   });
   const credentialsProblem = await credentials.load();
   if (credentialsProblem) logger.warn(`credentials: ${credentialsProblem}`);
+  // Settings → Connection → Callpop hub: the password goes to the core in memory only (never logged).
+  const hubPassword = new HubPasswordService(new HubPasswordStore(join(userData, HUB_PASSWORD_FILE), safeStorage), (password) => {
+    supervisor.sendSettings({ settings: settings.settings, hubPassword: password });
+    logger.info(password ? 'credentials: hub password saved' : 'credentials: hub password cleared');
+  });
+  const hubPasswordProblem = await hubPassword.load();
+  if (hubPasswordProblem) logger.warn(`credentials: ${hubPasswordProblem}`);
 
   const hub = new PushHub();
   const openExternal = (url: string) => {
@@ -113,7 +121,7 @@ async function start(): Promise<void> {
 
   const supervisor: Supervisor = new Supervisor({
     fork: () => utilityProcess.fork(paths.serviceHost, [], { serviceName: 'Callpop core', stdio: 'inherit' }) as unknown as ServiceChild,
-    init: () => ({ type: 'init', settings: settings.settings, dataDir: userData, downloadDir: app.getPath('downloads'), recordingCredentials: credentials.value }),
+    init: () => ({ type: 'init', settings: settings.settings, dataDir: userData, downloadDir: app.getPath('downloads'), recordingCredentials: credentials.value, hubPassword: hubPassword.value }),
     onPush: ({ channel, payload }) => route(channel, payload),
     onState: (s) => {
       if (s.state === 'listening') {
@@ -184,7 +192,7 @@ async function start(): Promise<void> {
         // The popup only receives the calls it shows (the popup controller sends them).
         hub.push('push:callUpdate', u, (id) => id !== popupId());
         popups.onCallUpdate(u);
-        notifier.onCallUpdate(u.change, u.record);
+        notifier.onCallUpdate(u.change, u.record, u.backfill === true);
         return;
       }
       case 'push:download':
@@ -246,6 +254,7 @@ async function start(): Promise<void> {
         if (id === windows.popupId) windows.resizePopup(height);
       },
       credentials,
+      hubPassword,
       setPopupsPaused: (paused) => {
         popups.setPaused(paused);
         pushStatus();
@@ -293,6 +302,8 @@ async function start(): Promise<void> {
   pushStatus();
 
   const stopUpdates = startUpdateChecks({ settings: () => settings.settings, isPackaged: app.isPackaged, logger });
+  // Resume, unlock and network changes: the core reconnects to the hub at once (no-op for the listener).
+  const stopPowerEvents = watchPowerEvents({ powerMonitor, interfaces: () => os.networkInterfaces(), reconnect: (reason) => supervisor.reconnect(reason) });
 
   app.on('second-instance', () => windows.showMain());
   app.on('activate', () => windows.showMain());
@@ -305,6 +316,7 @@ async function start(): Promise<void> {
     e.preventDefault();
     logger.info('quitting: flushing the core service');
     stopUpdates();
+    stopPowerEvents();
     stopPolicyWatch();
     shortcut.release();
     void supervisor.stop(3000).finally(() => {

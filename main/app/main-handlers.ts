@@ -9,7 +9,7 @@ import { toE164 } from '../../shared/phone';
 import type { SettingsService } from './settings-service';
 import type { MainHandlers } from './ipc';
 import type { DownloadedFiles } from './downloads';
-import type { RecordingCredentialsService } from './credentials';
+import type { HubPasswordService, RecordingCredentialsService } from './credentials';
 import { exportLog } from './export-log';
 import { mediaUrl } from './protocols';
 
@@ -23,6 +23,7 @@ export interface MainDeps {
   /** The popup page's content height; only the popup window's own report is acted on. */
   resizePopup: (webContentsId: number, height: number) => void;
   credentials: RecordingCredentialsService;
+  hubPassword: HubPasswordService;
   setPopupsPaused: (paused: boolean) => void;
   /** Esc in the popup the global shortcut focused: the focus goes back where it was. */
   returnPopupFocus: () => void;
@@ -63,6 +64,8 @@ export function createMainHandlers(d: MainDeps): MainHandlers {
     'settings:regenerateSecret': () => d.settings.regenerateSecret(),
     'settings:getRecordingCredentials': () => d.credentials.view(),
     'settings:setRecordingCredentials': (args) => d.credentials.set(args),
+    'settings:getHubPassword': () => d.hubPassword.view(),
+    'settings:setHubPassword': (args) => d.hubPassword.set(args),
     'popup:dismiss': ({ callId }) => d.dismissPopup(callId),
     'popup:resize': ({ height }, caller) => d.resizePopup(caller.webContentsId, height),
     'popups:setPaused': ({ paused }) => d.setPopupsPaused(paused),

@@ -1,7 +1,8 @@
-// OS notifications for ringing (optional) and missed calls. A click opens the call in the main
-// window. The text shows the caller (it is the user's own screen); the log never does.
-import type { CallChange } from '../../shared/call-record';
+// OS notifications for ringing (optional) and missed calls (those a hub backfill brings as one summary).
+// A click opens the call in the main window. The text shows the caller (it is the user's own screen);
+// the log never does.
 import { isMissedCall } from '../../shared/call-outcome';
+import type { CallChange } from '../../shared/call-record';
 import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
 import { formatPhone } from '../../shared/phone';
 import type { Settings } from '../../shared/settings';
@@ -19,6 +20,8 @@ export interface NotifierDeps {
   openCall: (target: NavigateTarget) => void;
   /** Default process.platform: on Linux the body is markup (see escapeNotificationMarkup). */
   platform?: NodeJS.Platform;
+  /** Tests: how long backfilled missed calls are gathered before the summary. */
+  awaySummaryDelayMs?: number;
 }
 
 /**
@@ -37,13 +40,31 @@ export function callerText(record: CallView, country: string): string {
   return `${record.contactName ? `${record.contactName} (${number})` : number}${via}`;
 }
 
+/** Backfilled missed calls this close together make one summary (a sync arrives in chunks). */
+export const AWAY_SUMMARY_DELAY_MS = 1500;
+
 export class CallNotifier {
   // Keep references until closed, or the notification may be garbage-collected and its click lost.
   private readonly live = new Set<NotificationLike>();
+  /** Missed calls a hub backfill brought (ids: a call counts once), summed up in one notification. */
+  private readonly away = new Map<string, CallView>();
+  private awayTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly d: NotifierDeps) {}
 
-  onCallUpdate(change: CallChange, record: CallView): void {
+  /**
+   * `backfill`: the change came from a hub catch-up after the PC was off or offline. Missed calls then
+   * make ONE "3 missed calls while you were away" notification, not one per call.
+   */
+  onCallUpdate(change: CallChange, record: CallView, backfill = false): void {
+    if (backfill) {
+      if (change === 'missed' && isMissedCall(record) && this.d.settings().notifications.missed) {
+        this.away.set(record.id, record);
+        if (this.awayTimer) clearTimeout(this.awayTimer);
+        this.awayTimer = setTimeout(() => this.showAwaySummary(), this.d.awaySummaryDelayMs ?? AWAY_SUMMARY_DELAY_MS);
+      }
+      if (change !== 'ringing') return;
+    }
     const s = this.d.settings();
     let title: string | null = null;
     let target: NavigateTarget = { view: 'calls', callId: record.id };
@@ -59,6 +80,22 @@ export class CallNotifier {
     const n = this.d.create({ title, body, silent: change === 'ringing' });
     this.live.add(n);
     n.on('click', () => this.d.openCall(target));
+    n.on('close', () => this.live.delete(n));
+    n.show();
+  }
+
+  private showAwaySummary(): void {
+    this.awayTimer = null;
+    const calls = [...this.away.values()];
+    this.away.clear();
+    if (calls.length === 0 || !this.d.isSupported()) return;
+    const s = this.d.settings();
+    const title = calls.length === 1 ? 'Missed call while you were away' : `${calls.length} missed calls while you were away`;
+    const text = calls.length === 1 ? callerText(calls[0]!, s.defaultCountry) : calls.slice(0, 3).map((c) => callerText(c, s.defaultCountry)).join(', ') + (calls.length > 3 ? ', …' : '');
+    const body = (this.d.platform ?? process.platform) === 'linux' ? escapeNotificationMarkup(text) : text;
+    const n = this.d.create({ title, body });
+    this.live.add(n);
+    n.on('click', () => this.d.openCall(calls.length === 1 ? { view: 'log', callId: calls[0]!.id } : { view: 'log' }));
     n.on('close', () => this.live.delete(n));
     n.show();
   }

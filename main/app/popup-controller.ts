@@ -15,7 +15,7 @@ export interface PopupWindowOps {
   show(): void;
   hide(): void;
   /** Send one call update to the popup page; the page opens a card for any live call it is sent. */
-  send(update: { change: CallChange; record: CallView }): void;
+  send(update: { change: CallChange; record: CallView; backfill?: boolean | undefined }): void;
 }
 
 /**
@@ -31,7 +31,8 @@ export interface PopupControllerOptions {
   window: PopupWindowOps;
 }
 
-type Update = { change: CallChange; record: CallView };
+/** `backfill`: a hub (re)connect caught up on this change; it was not live. */
+type Update = { change: CallChange; record: CallView; backfill?: boolean | undefined };
 
 interface Card {
   /** The last update sent for this call (re-sent when the page reloads). */
@@ -73,6 +74,9 @@ export class PopupController {
     const card = this.cards.get(record.id);
     if (!card) {
       if (!opensCard.has(update.change) || !this.shouldPop(record)) return;
+      // Caught up after a (re)connect: only a call still ringing (the hub client marks a ring older than a
+      // minute as a plain update) pops; one answered meanwhile stopped ringing long ago for the agent.
+      if (update.backfill && update.change !== 'ringing') return;
       this.cards.set(record.id, { last: update, timer: null });
       this.o.window.send(update);
       this.o.window.show();

@@ -99,6 +99,11 @@ export class Supervisor {
     this.child?.postMessage({ type: 'settings', ...message });
   }
 
+  /** Reconnect to the hub now (resume from sleep, network change); a core that is not running reconnects when it starts. */
+  reconnect(reason: string): void {
+    this.child?.postMessage({ type: 'reconnect', reason });
+  }
+
   /** Ask the core to flush and exit; kill it if it has not exited within `timeoutMs`. */
   stop(timeoutMs = 3000): Promise<void> {
     if (this.stopping) return this.stopping;

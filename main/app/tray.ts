@@ -1,9 +1,10 @@
-// The tray icon: state at a glance (listening / error / paused / missed calls), the same text in
-// the tooltip, and the menu: Open, Pause popups, Settings, Open logs folder, Quit.
+// The tray icon: state at a glance (listening or connected to the hub / error / paused / missed calls),
+// the same text in the tooltip, and the menu: Open, Pause popups, Settings, Open logs folder, Quit.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Menu, Tray, nativeImage } from 'electron';
 import type { NativeImage } from 'electron';
+import { hubNeedsAttention, hubStatusText } from '../../shared/hub-status';
 import type { AppStatus } from '../../shared/ipc/contract';
 
 export type TrayVariant = 'listening' | 'error' | 'paused' | 'missed';
@@ -32,6 +33,16 @@ export function trayLook(status: AppStatus): { variant: TrayVariant; tooltip: st
     case 'error':
       lines.push(`Callpop — ${s.message}`);
       variant = 'error';
+      break;
+    // Source "hub": connected looks like listening; anything that keeps calls from coming is an error.
+    case 'hub-connecting':
+    case 'hub-connected':
+    case 'hub-reconnecting':
+    case 'hub-refused':
+    case 'hub-offline':
+    case 'hub-setup':
+      lines.push(`Callpop — ${hubStatusText(s)}`);
+      if (hubNeedsAttention(s)) variant = 'error';
       break;
   }
   if (status.policyError) {

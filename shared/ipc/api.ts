@@ -18,6 +18,8 @@ export function createCallpopApi(t: IpcTransport) {
     regenerateSecret: () => call('settings:regenerateSecret', {}),
     getRecordingCredentials: () => call('settings:getRecordingCredentials', {}),
     setRecordingCredentials: (args: InvokeArgs<'settings:setRecordingCredentials'>) => call('settings:setRecordingCredentials', args),
+    getHubPassword: () => call('settings:getHubPassword', {}),
+    setHubPassword: (args: InvokeArgs<'settings:setHubPassword'>) => call('settings:setHubPassword', args),
     dismissPopup: (callId: string) => call('popup:dismiss', { callId }),
     resizePopup: (height: number) => call('popup:resize', { height }),
     setPopupsPaused: (paused: boolean) => call('popups:setPaused', { paused }),

@@ -36,7 +36,33 @@ export type ServiceState =
     }
   | { state: 'error'; message: string }
   | { state: 'restarting'; attempt: number; message: string }
-  | { state: 'stopped' };
+  | { state: 'stopped' }
+  | HubState;
+
+/**
+ * Source "hub" (settings.source): the core's connection to a Callpop hub's broker. `since` is an ISO
+ * time: when the connection was made (connected), lost (reconnecting) or the hub went away (offline).
+ */
+export type HubState =
+  | { state: 'hub-connecting'; url: string }
+  /** `synced`: the backfill since the connect is complete. */
+  | { state: 'hub-connected'; url: string; extension: string; since: string; synced: boolean }
+  | { state: 'hub-reconnecting'; url: string; since: string; error: string | null }
+  /** The broker refused the agent name or password: not retried until the settings or the password change. */
+  | { state: 'hub-refused'; url: string; reason: string }
+  /** The broker is up but the hub's last will says the hub is gone. */
+  | { state: 'hub-offline'; url: string; since: string }
+  /** Hub mode without what it needs (address, agent name, password, extension): the message says what. */
+  | { state: 'hub-setup'; message: string };
+
+export const isHubState = (s: ServiceState): s is HubState => s.state.startsWith('hub-');
+
+/** What Settings may know of the hub password: never the password itself. */
+export interface HubPasswordView {
+  hasPassword: boolean;
+  /** False where the OS offers no secure storage (safeStorage): no password can be saved. */
+  available: boolean;
+}
 
 export interface AppStatus {
   service: ServiceState;
@@ -153,6 +179,9 @@ export interface InvokeMap {
   'settings:regenerateSecret': Req<Empty, SettingsView, 'main'>;
   'settings:getRecordingCredentials': Req<Empty, RecordingCredentialsView, 'main'>;
   'settings:setRecordingCredentials': Req<SetRecordingCredentials, ActionResult, 'main'>;
+  'settings:getHubPassword': Req<Empty, HubPasswordView, 'main'>;
+  /** Saved encrypted by main and handed to the core; never sent back to a renderer. */
+  'settings:setHubPassword': Req<{ password: string } | { clear: true }, ActionResult, 'main'>;
   'popup:dismiss': Req<{ callId: string }, void, 'main'>;
   /** The popup page's content height: main resizes the window, anchored to its corner. */
   'popup:resize': Req<{ height: number }, void, 'main'>;
@@ -198,7 +227,8 @@ export type CoreChannel = { [C in InvokeChannel]: InvokeMap[C]['owner'] extends 
 export type MainChannel = Exclude<InvokeChannel, CoreChannel>;
 
 export interface PushMap {
-  'push:callUpdate': { change: CallChange; record: CallView };
+  /** `backfill`: caught up after a hub (re)connect, not live (missed ones are summed up in one notification). */
+  'push:callUpdate': { change: CallChange; record: CallView; backfill?: boolean | undefined };
   'push:status': AppStatus;
   'push:settings': SettingsView;
   'push:download': DownloadProgress;
@@ -220,6 +250,8 @@ export const invokeOwners = {
   'settings:regenerateSecret': 'main',
   'settings:getRecordingCredentials': 'main',
   'settings:setRecordingCredentials': 'main',
+  'settings:getHubPassword': 'main',
+  'settings:setHubPassword': 'main',
   'popup:dismiss': 'main',
   'popup:resize': 'main',
   'popups:setPaused': 'main',

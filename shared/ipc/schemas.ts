@@ -47,6 +47,8 @@ export const invokeArgSchemas = {
   'settings:regenerateSecret': empty,
   'settings:getRecordingCredentials': empty,
   'settings:setRecordingCredentials': setRecordingCredentialsSchema,
+  'settings:getHubPassword': empty,
+  'settings:setHubPassword': z.union([z.object({ password: z.string().min(1, 'Enter the password.').max(1024).refine(noControl, 'No control characters.') }).strict(), z.object({ clear: z.literal(true) }).strict()]),
   'popup:dismiss': z.object({ callId: id }).strict(),
   'popup:resize': z.object({ height: z.number().int().min(POPUP_MIN_HEIGHT).max(POPUP_MAX_HEIGHT) }).strict(),
   'popups:setPaused': z.object({ paused: z.boolean() }).strict(),

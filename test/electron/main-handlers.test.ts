@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RecordingCredentialsService } from '../../main/app/credentials';
+import { HubPasswordService, RecordingCredentialsService } from '../../main/app/credentials';
 import type { CredentialsPersistence } from '../../main/app/credentials';
 import { DownloadedFiles } from '../../main/app/downloads';
 import { createMainHandlers } from '../../main/app/main-handlers';
@@ -60,6 +60,7 @@ function setup(over: Partial<MainDeps> = {}, settingsPatch: Record<string, unkno
     dismissPopup: vi.fn(),
     resizePopup: vi.fn(),
     credentials: new RecordingCredentialsService(memoryCredentials(), vi.fn()),
+    hubPassword: new HubPasswordService({ available: () => true, load: async () => null, save: async () => {} }, vi.fn()),
     setPopupsPaused: vi.fn(),
     returnPopupFocus: vi.fn(),
     displays: vi.fn(() => []),

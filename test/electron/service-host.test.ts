@@ -19,6 +19,7 @@ function host(createImpl?: (o: CoreBackendOptions) => Promise<CoreBackend>) {
       return [`answer:${channel}`];
     }) as unknown as CoreBackend['handle'],
     updateSettings: vi.fn(async () => {}),
+    reconnectNow: vi.fn(),
     status: () => ({ state: 'listening', port: 8765, url: 'http://h:8765/webhook/s' }),
     close: vi.fn(async () => {}),
   };
@@ -53,8 +54,22 @@ describe('service host (utility process side)', () => {
     const s = { ...defaultSettings(), listenPort: 9999 };
     h.send({ type: 'settings', settings: s, recordingCredentials: null });
     await h.flush();
-    expect(h.backend.updateSettings).toHaveBeenCalledWith(s);
+    expect(h.backend.updateSettings).toHaveBeenCalledWith(s, undefined);
     expect(h.opts()!.recordingCredentials!()).toBeNull();
+  });
+
+  it('hands the hub password to the core (init, then a change) and passes reconnect requests on', async () => {
+    const h = host();
+    h.send({ ...init, hubPassword: 'pw-at-start' } as ToService);
+    await h.flush();
+    expect(h.opts()!.hubPassword).toBe('pw-at-start');
+    const s = { ...defaultSettings(), source: 'hub' as const };
+    h.send({ type: 'settings', settings: s, hubPassword: 'new-pw' });
+    await h.flush();
+    expect(h.backend.updateSettings).toHaveBeenLastCalledWith(s, 'new-pw');
+    h.send({ type: 'reconnect', reason: 'resumed from sleep' });
+    await h.flush();
+    expect(h.backend.reconnectNow).toHaveBeenCalledWith('resumed from sleep');
   });
 
   it('passes the service notice on with the listening state, and drops it once settings fix it', async () => {

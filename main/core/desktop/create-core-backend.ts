@@ -1,7 +1,8 @@
 // The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
-import type { CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { CallRecord } from '../../../shared/call-record';
+import type { SourceUpdate } from './call-source';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import { lineNameMap } from '../../../shared/line-names';
 import { silentLogger } from '../../../shared/log';
@@ -12,7 +13,7 @@ import { openNotesStore, type NotesStore } from '../call-log/notes';
 import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
-import { CallpopService } from '../service/call-service';
+import { CallSource, type CallSourceOptions } from './call-source';
 import { sendTestCall, testCallFlow, type TestCallPacing } from '../listener/test-call';
 import { isTestCallId, testCallStamp } from '../../../shared/test-call-id';
 import { numberMatchKey } from '../../../shared/phone';
@@ -23,6 +24,8 @@ export interface BackendExtras {
   testCallPacing?: TestCallPacing;
   /** Service timer period (tests). */
   tickMs?: number;
+  /** HubClient tuning (tests: short reconnect and sync delays). */
+  hub?: CallSourceOptions['hub'];
 }
 
 type Handlers = { [C in CoreChannel]: (args: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C> };
@@ -40,17 +43,17 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   // The app generates and persists the secret before init; one made here lasts only this session.
   if (generated) logger.warn('No webhook secret in settings: using a temporary one for this session.');
 
-  const service = await CallpopService.start({ dataDir: opts.dataDir, settings: initial, logger, now: opts.now, tickMs: opts.tickMs });
-  const store = service.store;
+  // The listener or a hub client (settings.source), over the data folder's one call log.
+  const source = await CallSource.start({ dataDir: opts.dataDir, settings: initial, hubPassword: opts.hubPassword ?? null, logger, now: opts.now, tickMs: opts.tickMs, hub: opts.hub });
   let contacts: Awaited<ReturnType<typeof openContactsStore>>;
   try {
     contacts = await openContactsStore(opts.dataDir, { logger, defaultCountry: initial.defaultCountry });
   } catch (e) {
-    await service.close();
+    await source.close();
     throw e;
   }
   const downloads = createDownloadManager({
-    settings: () => service.settings,
+    settings: () => source.settings,
     defaultDownloadDir: opts.defaultDownloadDir,
     credentials: opts.recordingCredentials ? () => opts.recordingCredentials?.() ?? null : undefined,
     onProgress: (p) => opts.push('push:download', p),
@@ -61,17 +64,20 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   try {
     notes = await openNotesStore(callLogDir(opts.dataDir), { logger, defaultCountry: initial.defaultCountry, now: opts.now });
   } catch (e) {
-    await service.close();
+    await source.close();
     throw e;
   }
 
   /**
-   * The one lookup of a colleague's name by extension the UI gets names from. Contacts for now; the
-   * hub's directory plugs in here (in hub mode) so every view and the popup follow.
+   * The one lookup of a colleague's name by extension the UI gets names from: the hub's directory (in
+   * hub mode: "Anna" for 117), else the contacts; every view and the popup follow.
    */
   const nameOfExtension = (ext: string): string | null => {
+    if (!/^\d{1,10}$/.test(ext)) return null;
+    const fromHub = Object.hasOwn(source.directory(), ext) ? source.directory()[ext] : undefined;
+    if (fromHub) return fromHub;
     try {
-      return /^\d{1,10}$/.test(ext) ? contacts.lookup(ext) : null;
+      return contacts.lookup(ext);
     } catch {
       return null;
     }
@@ -79,7 +85,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   let lineNames = { source: initial.lineNames, map: lineNameMap(initial.lineNames) };
   const nameOfLine = (id: string | null): string | null => {
     if (id === null) return null;
-    if (lineNames.source !== service.settings.lineNames) lineNames = { source: service.settings.lineNames, map: lineNameMap(service.settings.lineNames) };
+    if (lineNames.source !== source.settings.lineNames) lineNames = { source: source.settings.lineNames, map: lineNameMap(source.settings.lineNames) };
     return lineNames.map.get(id) ?? null;
   };
 
@@ -105,8 +111,8 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       note: notes.get(record.id),
     };
   };
-  const findCall = (callId: string): CallRecord | null => service.openCalls().find((c) => c.id === callId) ?? store.get(callId) ?? null;
-  const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: store.missedUnseen() });
+  const findCall = (callId: string): CallRecord | null => source.openCalls().find((c) => c.id === callId) ?? source.store.get(callId) ?? null;
+  const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: source.store.missedUnseen() });
 
   const autoDownload = (record: CallRecord): void => {
     for (const url of record.recordings) {
@@ -115,43 +121,44 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
   };
 
-  service.onUpdates((updates: CallUpdate[]) => {
+  source.onUpdates((updates: SourceUpdate[]) => {
     for (const u of updates) {
-      opts.push('push:callUpdate', { change: u.change, record: view(u.record) });
-      if (u.change === 'recording' && service.settings.autoDownloadRecordings) autoDownload(u.record);
+      opts.push('push:callUpdate', { change: u.change, record: view(u.record), ...(u.backfill ? { backfill: true } : {}) });
+      if (u.change === 'recording' && source.settings.autoDownloadRecordings) autoDownload(u.record);
     }
   });
   // The badge counts what the log holds: recount once the changes are written.
-  service.onDurable(() => logChanged());
+  source.onDurable(() => logChanged());
   // State changes and the time of the last accepted webhook (main merges `service` into its AppStatus).
-  service.onStatus(() => opts.push('push:status', { service: status(), popupsPaused: false, missedUnseen: store.missedUnseen(), policyError: null }));
-  const status = () => {
-    const { state, notice } = service.status();
-    return state.state === 'listening' && notice ? { ...state, notice } : state;
-  };
+  source.onStatus(() => opts.push('push:status', { service: status(), popupsPaused: false, missedUnseen: source.store.missedUnseen(), policyError: null }));
+  const status = () => source.status();
+  // New colleague names from the hub: the live calls are shown again with them (the log view asks anew).
+  source.onDirectory(() => {
+    for (const call of source.openCalls()) opts.push('push:callUpdate', { change: 'updated', record: view(call) });
+  });
 
   // Test calls stay in the log (marked by their id, shown as TEST) but are nobody's history. They all
   // come from the seed flow's caller, so only that number's history is counted again without them.
   const seed = findSeedFlow(testCallFlow);
   const testCaller = seed ? String(flowSteps(seed)[0]?.fields?.Callerid ?? '') : '';
   const historyOf = (number: string, excludeId: string | undefined) => {
-    const h = store.history(number, excludeId);
-    const country = service.settings.defaultCountry;
+    const h = source.store.history(number, excludeId);
+    const country = source.settings.defaultCountry;
     const key = numberMatchKey(number, country);
     if (h.count === 0 || key === '' || key !== numberMatchKey(testCaller, country)) return h;
-    const calls = [...store.iterate({ text: number })].filter((r) => r.id !== excludeId && !isTestCallId(r.id) && numberMatchKey(r.number, country) === key);
+    const calls = [...source.store.iterate({ text: number })].filter((r) => r.id !== excludeId && !isTestCallId(r.id) && numberMatchKey(r.number, country) === key);
     const missed = calls.filter((r) => r.status === 'ended' && r.result === 'missed' && r.direction === 'incoming').length;
     return { ...h, count: calls.length, missed, last: calls[0] ?? null, recent: calls.slice(0, 3) };
   };
 
   const handlers: Handlers = {
-    'calls:active': () => service.openCalls().map(view),
+    'calls:active': () => source.openCalls().map(view),
     'calls:get': ({ callId }) => {
       const call = findCall(callId);
       return call ? view(call) : null;
     },
     'calls:clear': async ({ callId }) =>
-      (await service.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
+      (await source.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
     'calls:history': ({ number, excludeCallId }) => {
       const h = historyOf(number, excludeCallId);
       const lastNote = notes.lastFor(number, excludeCallId);
@@ -165,16 +172,16 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       };
     },
     'log:query': ({ offset, limit, ...filter }) => {
-      const page = store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
+      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
       return { total: page.total, offset, records: page.records.map(view) };
     },
     'log:markSeen': async ({ ids }) => {
-      await store.markSeen(ids);
+      await source.store.markSeen(ids);
       logChanged();
-      return { missedUnseen: store.missedUnseen() };
+      return { missedUnseen: source.store.missedUnseen() };
     },
     'log:delete': async ({ ids }) => {
-      const deleted = await store.delete(ids);
+      const deleted = await source.store.delete(ids);
       await notes.delete(ids).catch((e: unknown) => logger.warn((e as Error).message));
       logChanged();
       return { deleted };
@@ -219,9 +226,12 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       return { ok: true };
     },
     'test:sendTestCall': () => {
-      const state = service.status().state;
-      if (state.state !== 'listening') return { ok: false, error: 'Callpop is not listening for webhooks; fix the connection settings first.' };
-      return sendTestCall({ url: loopbackUrl(service.settings, state.port), extension: service.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp() });
+      const state = source.status();
+      if (state.state !== 'listening') {
+        const error = source.settings.source === 'hub' ? 'A test call needs "This PC receives the webhooks"; with a hub, call your extension instead.' : 'Callpop is not listening for webhooks; fix the connection settings first.';
+        return { ok: false, error };
+      }
+      return sendTestCall({ url: loopbackUrl(source.settings, state.port), extension: source.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp() });
     },
   };
 
@@ -233,19 +243,20 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       if (!handler) throw new Error(`Unknown core channel ${String(channel)}`);
       return handler(args);
     },
-    async updateSettings(settings: Settings): Promise<void> {
-      if (settings.defaultCountry !== service.settings.defaultCountry) {
+    async updateSettings(settings: Settings, hubPassword?: string | null): Promise<void> {
+      if (settings.defaultCountry !== source.settings.defaultCountry) {
         contacts.setDefaultCountry(settings.defaultCountry);
         notes.setDefaultCountry(settings.defaultCountry);
       }
-      await service.updateSettings(settings.webhookSecret ? settings : { ...settings, webhookSecret: service.settings.webhookSecret });
+      await source.update(settings.webhookSecret ? settings : { ...settings, webhookSecret: source.settings.webhookSecret }, hubPassword);
     },
     status,
+    reconnectNow: (reason) => source.reconnectNow(reason),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       await downloads.close();
-      await service.close();
+      await source.close();
     },
   };
 }

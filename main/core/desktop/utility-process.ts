@@ -29,6 +29,8 @@ export function runServiceHost({ port, create = createCoreBackend, exit = (c) =>
     error: (message) => send({ type: 'log', level: 'error', message }),
   };
   let credentials: RecordingCredentials | null = null;
+  // Serialises settings changes (each may switch the source) so they apply in the order main sent them.
+  let applying: Promise<void> = Promise.resolve();
   let backend: Promise<CoreBackend> | null = null;
   let closing = false;
   // Main merges the service state into its AppStatus; only `service` is read from this push.
@@ -47,6 +49,7 @@ export function runServiceHost({ port, create = createCoreBackend, exit = (c) =>
           push: (channel, payload) => send({ type: 'push', channel, payload } as FromService),
           logger,
           recordingCredentials: () => credentials,
+          hubPassword: msg.hubPassword ?? null,
         });
         backend = starting;
         try {
@@ -63,11 +66,17 @@ export function runServiceHost({ port, create = createCoreBackend, exit = (c) =>
         if (msg.recordingCredentials !== undefined) credentials = msg.recordingCredentials;
         if (!backend) return;
         const b = await backend;
+        const run = applying.then(() => b.updateSettings(msg.settings, msg.hubPassword));
+        applying = run.catch(() => undefined);
         try {
-          await b.updateSettings(msg.settings);
+          await run;
         } finally {
           pushStatus(b);
         }
+        return;
+      }
+      case 'reconnect': {
+        if (backend) (await backend).reconnectNow(msg.reason);
         return;
       }
       case 'invoke': {

@@ -68,6 +68,8 @@ export interface HubClientOptions {
   mqtt?: Partial<IClientOptions>;
   /** Use this call log instead of opening the data folder's (the desktop core shares its own). */
   store?: CallLogStore;
+  /** Replaces MQTT.js's connect (the desktop's certificate pinning hands its own TLS stream to the client). */
+  connect?: (url: string, opts: IClientOptions) => MqttClient;
 }
 
 type UpdateListener = (updates: HubCallUpdate[]) => void;
@@ -254,7 +256,7 @@ export class HubClient {
 
   private open(): void {
     const o = this.options;
-    const client = connect(o.url, {
+    const client = (o.connect ?? connect)(o.url, {
       ...o.mqtt,
       clientId: this.clientId,
       username: o.user,

@@ -1,5 +1,7 @@
 // The main window: Calls (live + today), Log, Settings. push:navigate switches the view.
 import { useEffect, useState } from 'react';
+import { hubNeedsAttention, hubStatusText } from '../../../shared/hub-status';
+import { isHubState } from '../../../shared/ipc/contract';
 import type { NavigateTarget } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
 import { useDownloads, useNow, useSettingsView, useStatus, useTheme } from '../common/hooks';
@@ -29,10 +31,13 @@ export function MainApp() {
   }, []);
 
   const service = status?.service;
+  const hub = service && isHubState(service) ? service : null;
   const serviceText =
     !service || service.state === 'starting'
       ? 'Starting…'
-      : service.state === 'listening'
+      : hub
+        ? hubStatusText(hub)
+        : service.state === 'listening'
         ? `Listening on port ${service.port}`
         : service.state === 'error'
           ? `Error: ${service.message}`
@@ -85,7 +90,7 @@ export function MainApp() {
             </span>
           )}
         </span>
-        <span className={`service service-${service?.state ?? 'starting'}`} role="status">
+        <span className={`service service-${hub ? (hubNeedsAttention(hub) ? 'error' : 'listening') : (service?.state ?? 'starting')}`} role="status" data-testid="service-status">
           {serviceText}
           {status?.popupsPaused ? ' · popups paused' : ''}
         </span>
@@ -106,6 +111,16 @@ export function MainApp() {
       {service?.state === 'listening' && service.notice && (
         <p className="banner notice-banner" role="status">
           <span>{service.notice}</span>
+          {target.view !== 'settings' && (
+            <button type="button" onClick={() => setTarget({ view: 'settings' })}>
+              Open Settings
+            </button>
+          )}
+        </p>
+      )}
+      {hub && (hub.state === 'hub-refused' || hub.state === 'hub-setup') && (
+        <p className="banner error" role="alert" data-testid="hub-banner">
+          <span>{hub.state === 'hub-refused' ? `Hub refused the password (${hub.reason}). Enter it again in Settings → Connection; Callpop does not retry a refused password.` : hub.message}</span>
           {target.view !== 'settings' && (
             <button type="button" onClick={() => setTarget({ view: 'settings' })}>
               Open Settings

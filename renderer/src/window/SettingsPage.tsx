@@ -1,9 +1,12 @@
 // Settings: every field of shared/settings.ts, validated while typing with the same zod schema main uses
 // (applySettingsPatch), saved as soon as valid (updateSettings), with the server's field errors shown too.
-// Keys locked by the machine policy are read-only with the reason.
+// Keys locked by the machine policy are read-only with the reason. The agent's own settings (popups,
+// notifications, theme) come first; Connection (this PC's listener or a Callpop hub) after them.
 import { useEffect, useRef, useState } from 'react';
-import type { AppStatus, DisplayInfo, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
-import { applySettingsPatch, popupPositions, themes } from '../../../shared/settings';
+import { hubStatusText } from '../../../shared/hub-status';
+import { isHubState } from '../../../shared/ipc/contract';
+import type { AppStatus, DisplayInfo, HubPasswordView, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
+import { applySettingsPatch, callSources, popupPositions, themes } from '../../../shared/settings';
 import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
 import { api } from '../common/api';
 
@@ -249,79 +252,6 @@ export function SettingsPage({ view, status, onView }: Props) {
       )}
 
       <fieldset>
-        <legend>Connection</legend>
-        {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: '117', help: 'Popups and the log follow the calls of this extension.' })}
-        {field({ path: 'listenPort', label: 'Port', kind: 'int', help: 'The PBX posts webhooks to this port. 0 picks a free one.' })}
-        {field({ path: 'listenHost', label: 'Listen address', kind: 'text', help: '0.0.0.0 listens on every network interface.' })}
-        {field({
-          path: 'allowedSources',
-          label: 'Allowed sources',
-          kind: 'lines',
-          placeholder: '192.0.2.10',
-          help: 'One IP address or range per line; empty lets anyone who knows the URL post.',
-        })}
-        {field({ path: 'tlsCertFile', label: 'HTTPS certificate file', kind: 'text', placeholder: 'C:\\certs\\callpop.pem', help: 'Full path of a PEM certificate. With its key file, the PBX posts over https (the secret in the URL is not sent in clear).' })}
-        {field({ path: 'tlsKeyFile', label: 'HTTPS key file', kind: 'text', placeholder: 'C:\\certs\\callpop-key.pem', help: 'Full path of the certificate’s PEM private key. Set both files, or neither.' })}
-        <div className="field webhook" aria-label="Webhook URL">
-          <span className="label-like">Webhook URL</span>
-          <p className="help">
-            {service?.state === 'listening'
-              ? `Listening on port ${service.port}.`
-              : service?.state === 'error'
-                ? `Not listening: ${service.message}`
-                : 'Starting the listener…'}{' '}
-            Paste one of these into WebhooksApi.ini on the PBX.
-          </p>
-          {urls.length === 0 && <p className="muted">No URL yet.</p>}
-          {urls.map((u, i) => (
-            <div key={u} className="url-row">
-              <code className="url" data-testid={i === 0 ? 'webhook-url' : undefined}>
-                {u}
-              </code>
-              <button type="button" onClick={() => void copy(u, 'URL')} aria-label={`Copy URL ${u}`}>
-                Copy
-              </button>
-            </div>
-          ))}
-          {urls[0] && (
-            <div className="ini">
-              <div className="ini-block">
-                <span className="ini-title">POST (JSON)</span>
-                <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`}</pre>
-                <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`, 'POST lines')}>
-                  Copy POST lines
-                </button>
-              </div>
-              <div className="ini-block">
-                <span className="ini-title">GET (query string)</span>
-                <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`}</pre>
-                <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`, 'GET lines')}>
-                  Copy GET lines
-                </button>
-              </div>
-            </div>
-          )}
-          <div className="url-row">
-            {!confirmRegen ? (
-              <button type="button" onClick={() => setConfirmRegen(true)} disabled={Boolean(view.locked.webhookSecret)}>
-                Regenerate secret…
-              </button>
-            ) : (
-              <span className="confirm" role="group" aria-label="Confirm new secret">
-                <span>The old URL stops working. Continue?</span>
-                <button type="button" className="danger" onClick={() => void regenerate()} autoFocus>
-                  Regenerate
-                </button>
-                <button type="button" onClick={() => setConfirmRegen(false)}>
-                  Cancel
-                </button>
-              </span>
-            )}
-          </div>
-        </div>
-      </fieldset>
-
-      <fieldset>
         <legend>Recordings</legend>
         {field({ path: 'pbxHost', label: 'PBX address', kind: 'text', placeholder: 'pbx.example.com:5001', help: 'Recordings are only downloaded from this host.' })}
         {field({
@@ -441,6 +371,127 @@ export function SettingsPage({ view, status, onView }: Props) {
           </button>
         </div>
       </fieldset>
+
+      <fieldset data-testid="connection">
+        <legend>Connection</legend>
+        {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: '117', help: 'Popups and the log follow the calls of this extension.' })}
+        <div className="field webhook source-choice" role="radiogroup" aria-labelledby="source-title" data-field="source">
+          <span id="source-title" className="label-like">
+            Calls come from
+          </span>
+          {callSources.map((v) => (
+            <label key={v} className="radio">
+              <input
+                type="radio"
+                name="source"
+                value={v}
+                checked={s.source === v}
+                disabled={Boolean(view.locked.source)}
+                onChange={() => void save('source', { source: v })}
+              />{' '}
+              {v === 'listener' ? 'This PC receives the webhooks' : 'Callpop hub'}
+            </label>
+          ))}
+          <p className="help">
+            {s.source === 'listener'
+              ? 'The PBX posts to this PC: for one agent whose PC the PBX can reach.'
+              : 'A Callpop hub receives the PBX’s webhooks for everyone; this PC connects to it (works at home and behind NAT). Your call log stays as it is.'}
+          </p>
+          {view.locked.source && <p className="help locked">Set by your administrator: {view.locked.source}</p>}
+        </div>
+        {s.source === 'hub' ? (
+          <>
+            {field({ path: 'hubUrl', label: 'Hub address', kind: 'text', placeholder: 'mqtts://hub.example.com:8883', help: 'mqtt://, mqtts://, ws:// or wss:// — from your IT department.' })}
+            {field({ path: 'hubAgent', label: 'Agent name', kind: 'text', placeholder: 'anna', help: 'Your name on the hub (callpop hub agent add).' })}
+            <HubPassword />
+            {field({
+              path: 'hubFingerprint',
+              label: 'Hub certificate fingerprint (SHA-256)',
+              kind: 'text',
+              help: 'Only for a hub with a self-signed certificate (mqtts:// or wss://): trust exactly that certificate. Checked before the password is sent.',
+            })}
+            <div className="field webhook" aria-label="Hub connection">
+              <span className="label-like">Status</span>
+              <p className={`help ${service && isHubState(service) && service.state === 'hub-refused' ? 'error' : ''}`} data-testid="hub-status" role="status">
+                {service && isHubState(service) ? hubStatusText(service) : 'Starting…'}
+                {service?.state === 'hub-refused' ? ` (${service.reason}). Enter the password again; Callpop does not retry a refused one.` : ''}
+                {service?.state === 'hub-reconnecting' && service.error ? ` (${service.error})` : ''}
+              </p>
+            </div>
+          </>
+        ) : (
+          <>
+            {field({ path: 'listenPort', label: 'Port', kind: 'int', help: 'The PBX posts webhooks to this port. 0 picks a free one.' })}
+            {field({ path: 'listenHost', label: 'Listen address', kind: 'text', help: '0.0.0.0 listens on every network interface.' })}
+            {field({
+              path: 'allowedSources',
+              label: 'Allowed sources',
+              kind: 'lines',
+              placeholder: '192.0.2.10',
+              help: 'One IP address or range per line; empty lets anyone who knows the URL post.',
+            })}
+            {field({ path: 'tlsCertFile', label: 'HTTPS certificate file', kind: 'text', placeholder: 'C:\\certs\\callpop.pem', help: 'Full path of a PEM certificate. With its key file, the PBX posts over https (the secret in the URL is not sent in clear).' })}
+            {field({ path: 'tlsKeyFile', label: 'HTTPS key file', kind: 'text', placeholder: 'C:\\certs\\callpop-key.pem', help: 'Full path of the certificate’s PEM private key. Set both files, or neither.' })}
+            <div className="field webhook" aria-label="Webhook URL">
+              <span className="label-like">Webhook URL</span>
+              <p className="help">
+                {service?.state === 'listening'
+                  ? `Listening on port ${service.port}.`
+                  : service?.state === 'error'
+                    ? `Not listening: ${service.message}`
+                    : 'Starting the listener…'}{' '}
+                Paste one of these into WebhooksApi.ini on the PBX.
+              </p>
+              {urls.length === 0 && <p className="muted">No URL yet.</p>}
+              {urls.map((u, i) => (
+                <div key={u} className="url-row">
+                  <code className="url" data-testid={i === 0 ? 'webhook-url' : undefined}>
+                    {u}
+                  </code>
+                  <button type="button" onClick={() => void copy(u, 'URL')} aria-label={`Copy URL ${u}`}>
+                    Copy
+                  </button>
+                </div>
+              ))}
+              {urls[0] && (
+                <div className="ini">
+                  <div className="ini-block">
+                    <span className="ini-title">POST (JSON)</span>
+                    <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`}</pre>
+                    <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 1`, 'POST lines')}>
+                      Copy POST lines
+                    </button>
+                  </div>
+                  <div className="ini-block">
+                    <span className="ini-title">GET (query string)</span>
+                    <pre>{`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`}</pre>
+                    <button type="button" onClick={() => void copy(`WEBHOOK_URL = ${urls[0]}\nHTTP_REQUEST_METHOD_POST = 0`, 'GET lines')}>
+                      Copy GET lines
+                    </button>
+                  </div>
+                </div>
+              )}
+              <div className="url-row">
+                {!confirmRegen ? (
+                  <button type="button" onClick={() => setConfirmRegen(true)} disabled={Boolean(view.locked.webhookSecret)}>
+                    Regenerate secret…
+                  </button>
+                ) : (
+                  <span className="confirm" role="group" aria-label="Confirm new secret">
+                    <span>The old URL stops working. Continue?</span>
+                    <button type="button" className="danger" onClick={() => void regenerate()} autoFocus>
+                      Regenerate
+                    </button>
+                    <button type="button" onClick={() => setConfirmRegen(false)}>
+                      Cancel
+                    </button>
+                  </span>
+                )}
+              </div>
+            </div>
+          </>
+        )}
+      </fieldset>
     </div>
   );
 }
@@ -524,6 +575,90 @@ function RecordingCredentials() {
           </button>
           <button type="button" onClick={clear} disabled={disabled || (saved.username === '' && !saved.hasPassword)}>
             Clear credentials
+          </button>
+          {saved.hasPassword && <span className="muted">Password saved</span>}
+        </div>
+      </form>
+      {note && (
+        <p className={note.error ? 'error' : 'saved'} role={note.error ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The hub password: kept encrypted by the OS (main, safeStorage), never sent back here; the field only
+ * says whether one is saved. A PC IT preset (address and agent by policy) asks for this alone, once.
+ */
+function HubPassword() {
+  const [saved, setSaved] = useState<HubPasswordView | null>(null);
+  const [password, setPassword] = useState('');
+  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    void api()
+      .getHubPassword()
+      .then((v) => live && setSaved(v));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (!saved) return null;
+  const disabled = !saved.available || busy;
+  const run = async (args: { password: string } | { clear: true }, done: string) => {
+    setBusy(true);
+    try {
+      const r = await api().setHubPassword(args);
+      if (r.ok) {
+        setSaved(await api().getHubPassword());
+        setPassword('');
+        setNote({ text: done, error: false });
+      } else setNote({ text: r.error, error: true });
+    } catch (e) {
+      setNote({ text: e instanceof Error ? e.message : String(e), error: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="field credentials" role="group" aria-labelledby="hub-pass-title" aria-describedby="hub-pass-help">
+      <span id="hub-pass-title" className="label-like">
+        Hub password
+      </span>
+      <p id="hub-pass-help" className="help">
+        {saved.available
+          ? 'Stored encrypted by the system and never shown again.'
+          : 'This system offers no secure password storage (no keyring), so Callpop cannot save the hub password here.'}
+      </p>
+      <form
+        className="cred-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (password !== '') void run({ password }, 'Hub password saved.');
+        }}
+      >
+        <label htmlFor="hub-pass">Password</label>
+        <input
+          id="hub-pass"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          disabled={disabled}
+          placeholder={saved.hasPassword ? 'Saved (type a new one to replace it)' : ''}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <div className="url-row">
+          <button type="submit" disabled={disabled || password === ''}>
+            Save password
+          </button>
+          <button type="button" onClick={() => void run({ clear: true }, 'Hub password cleared.')} disabled={disabled || !saved.hasPassword}>
+            Clear password
           </button>
           {saved.hasPassword && <span className="muted">Password saved</span>}
         </div>

@@ -1,7 +1,8 @@
 // The e2e bridge: the REAL core backend (listener, tracker, call log, downloads) in the test process,
 // an HTTP server that serves the built renderer, and the IPC contract over HTTP (requests) and SSE
 // (pushes). "main" channels get a faithful test implementation built from main/app's own pieces
-// (SettingsService, PushHub, PopupController, RecordingCredentialsService, exportLog);
+// (SettingsService, PushHub, PopupController, CallNotifier, RecordingCredentialsService, HubPasswordService,
+// exportLog); with settings.source "hub" the core is a real hub client (test/e2e/hub*.spec.ts);
 // clipboard/openExternal/showInFolder and the popup window's visibility and size are recorded for asserts.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -22,7 +23,8 @@ import { webhookUrl } from '../../../shared/settings';
 import type { SettingsPatch } from '../../../shared/settings';
 import type { RecordingCredentials } from '../../../shared/service-protocol';
 import { silentLogger } from '../../../shared/log';
-import { RecordingCredentialsService } from '../../../main/app/credentials';
+import { HubPasswordService, RecordingCredentialsService } from '../../../main/app/credentials';
+import { CallNotifier } from '../../../main/app/notifications';
 import { exportLog } from '../../../main/app/export-log';
 import { PopupController } from '../../../main/app/popup-controller';
 import { PushHub } from '../../../main/app/push-hub';
@@ -46,6 +48,10 @@ export interface BridgeOptions {
   injectClient?: boolean;
   /** Port for the pages (default 0 = any free one). */
   port?: number;
+  /** A hub password saved before start (Settings → Connection → Callpop hub; the app keeps it with safeStorage). */
+  hubPassword?: string;
+  /** How long the notifier gathers backfilled missed calls into one summary (default: the app's). */
+  awaySummaryDelayMs?: number;
 }
 
 export interface Recorded {
@@ -58,6 +64,8 @@ export interface Recorded {
   popupHeights: number[];
   /** How often a page asked main to give the focus back (Esc in the popup). */
   focusReturns: number;
+  /** OS notifications main's CallNotifier would have shown. */
+  notifications: { title: string; body: string }[];
 }
 
 let clientBundle: string | null = null;
@@ -115,7 +123,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string,
 }
 
 export class Bridge {
-  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [], popupHeights: [], focusReturns: 0 };
+  readonly recorded: Recorded = { clipboard: [], opened: [], shownInFolder: [], dismissed: [], exports: [], popupHeights: [], focusReturns: 0, notifications: [] };
   /** Whether main would show the popup window now (the PopupController decides, as in the app). */
   popupVisible = false;
   /** File that "Import contacts…" reads (stands in for the open-file dialog). */
@@ -139,6 +147,22 @@ export class Bridge {
     },
     () => undefined, // the backend reads credentials.value on every download, like the core after main's message
   );
+  /** The hub password kept in memory (the app encrypts it with safeStorage); handed to the core like main does. */
+  private savedHubPassword: string | null = null;
+  readonly hubPassword = new HubPasswordService(
+    {
+      available: () => this.credentialsAvailable,
+      load: async () => this.savedHubPassword,
+      save: async (p) => {
+        if (p && !this.credentialsAvailable) throw new Error('This system offers no secure storage for passwords; the hub password was not saved.');
+        this.savedHubPassword = p;
+      },
+    },
+    (password) => {
+      this.applying = this.applying.then(() => this.settingsChanged(password));
+    },
+  );
+  private notifier: CallNotifier | null = null;
   private readonly media = new Map<string, string>();
   private missedUnseen = 0;
   private exportCount = 0;
@@ -222,6 +246,19 @@ export class Bridge {
       },
     });
     this.settingsService.ensureSecret();
+    this.notifier = new CallNotifier({
+      isSupported: () => true,
+      create: (o) => {
+        this.recorded.notifications.push({ title: o.title, body: o.body });
+        return { on: () => undefined, show: () => undefined };
+      },
+      settings: () => this.settingsService.settings,
+      openCall: (target) => this.push('push:navigate', target),
+      platform: 'win32',
+      awaySummaryDelayMs: opts.awaySummaryDelayMs,
+    });
+    this.savedHubPassword = opts.hubPassword ?? null;
+    await this.hubPassword.load();
     await opts.prepareDataDir?.(this.dataDir);
     this.backend = await createCoreBackend({
       dataDir: this.dataDir,
@@ -230,6 +267,7 @@ export class Bridge {
       push: (channel, payload) => this.push(channel, payload),
       logger: silentLogger,
       recordingCredentials: () => this.credentials.value,
+      hubPassword: this.hubPassword.value,
       ...opts.backend,
     });
     this.missedUnseen = (await this.backend.handle('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 1 })).total;
@@ -247,8 +285,13 @@ export class Bridge {
   /** Settings changes reach the core one after another, like main's service messages. */
   private applying: Promise<void> = Promise.resolve();
 
-  private async settingsChanged(): Promise<void> {
-    await this.backend.updateSettings(this.settingsService.settings).catch(() => undefined);
+  /** The OS resumed or the network changed: main tells the core to reconnect (power-events.ts). */
+  reconnect(reason = 'test'): void {
+    this.backend.reconnectNow(reason);
+  }
+
+  private async settingsChanged(hubPassword?: string | null): Promise<void> {
+    await this.backend.updateSettings(this.settingsService.settings, hubPassword).catch(() => undefined);
     this.popups.settingsChanged();
     this.push('push:settings', this.settingsService.view());
     this.push('push:status', this.status());
@@ -281,6 +324,7 @@ export class Bridge {
       const u = payload as PushMap['push:callUpdate'];
       this.hub.push('push:callUpdate', u, (id) => !this.popupIds.has(id));
       this.popups.onCallUpdate(u);
+      this.notifier?.onCallUpdate(u.change, u.record, u.backfill === true);
       return;
     }
     if (channel === 'push:download') {
@@ -409,6 +453,13 @@ export class Bridge {
         return this.credentials.view();
       case 'settings:setRecordingCredentials':
         return this.credentials.set(a as never);
+      case 'settings:getHubPassword':
+        return this.hubPassword.view();
+      case 'settings:setHubPassword': {
+        const r = await this.hubPassword.set(a as never);
+        await this.applying;
+        return r;
+      }
       case 'popup:dismiss':
         this.recorded.dismissed.push(String(a.callId));
         this.popups.dismiss(String(a.callId));
