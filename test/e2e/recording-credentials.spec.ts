@@ -13,7 +13,9 @@ test('a recording behind Basic auth downloads once the credentials are saved; cl
   const basic = { username: 'recorder', password: 'pä55 wörd' };
   const pbx = await startFakePbx(200_000, 4, 10, { basic });
   try {
-    await bridge.updateSettings({ pbxHost: pbx.host });
+    // The fake PBX speaks plain http: credentials go there only because the admin allowed it
+    // (recordingAllowHttpCredentials; over https they need no such setting).
+    await bridge.updateSettings({ pbxHost: pbx.host, recordingAllowHttpCredentials: true });
     const popup = await openView(context, bridge, 'popup');
     const main = await openView(context, bridge, 'main');
     const { id, requests } = incomingCall({ number: '05551239988', extension: '117', result: 'answered', recordings: [pbx.url('locked.mp3')] });
