@@ -126,6 +126,25 @@ describe('hub access: connecting', () => {
     expect(h.logs.some((l) => /unknown agent "nobody"/.test(l))).toBe(true);
   });
 
+  it('refuses logins beyond the bound of password checks in progress with CONNACK 3 (server unavailable), and logs it', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start({ broker: { kind: 'embedded', host: '127.0.0.1', port: 0, maxPendingLogins: 2 } });
+    const codes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: `wrong-${i}-password`, reconnectPeriod: 0 }).then(
+          () => 0,
+          (e: Error & { code?: number }) => e.code,
+        ),
+      ),
+    );
+    expect(codes.filter((c) => c === 3).length).toBeGreaterThan(0);
+    expect(codes.filter((c) => c === 4).length).toBeGreaterThanOrEqual(2);
+    expect(h.logs.some((l) => /too many logins being checked at once/.test(l))).toBe(true);
+    // Once the checks are done, the right password gets in.
+    const c = await h.connect('anna', anna.password);
+    expect(c.connected).toBe(true);
+  });
+
   it('refuses MQTT 5 clients with CONNACK 1 (aedes speaks MQTT 3.1.1)', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
     await h.start();

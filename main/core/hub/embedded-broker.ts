@@ -39,6 +39,8 @@ export interface EmbeddedBrokerOptions {
   /** The current agent of a name (agents can change while the broker runs). */
   agent: (name: string) => Agent | undefined;
   logger: Logger;
+  /** Password checks waiting or running at once before logins are refused with 3 (default 256). */
+  maxPendingLogins?: number;
   /** Messages published by clients that the hub handles (sync requests), after authorizePublish. */
   onClientPublish: (topic: string, payload: Buffer, clientId: string) => void;
 }
@@ -54,6 +56,11 @@ export interface EmbeddedBroker {
   readonly connectedClients: number;
   close(): Promise<void>;
 }
+
+/** Password checks (scrypt) waiting or running at once; more logins at the same time are refused with 3. */
+const MAX_PENDING_PASSWORD_CHECKS = 256;
+/** Open connections the broker accepts (the rest are refused at once). */
+const MAX_CONNECTIONS = 20_000;
 
 const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
 
@@ -71,6 +78,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   /** Successful checks by (agent, password hash, password): reconnects skip scrypt (~60 ms each). */
   const verified = new Set<string>();
   const clients = new Set<Client>();
+  let checking = 0;
 
   const broker = await Aedes.createBroker({
     // A frozen subscriber must not stall delivery to everyone (see aedes' drainTimeout).
@@ -98,7 +106,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       done(null, true);
     };
     if (verified.has(key)) return accept();
-    verifyPassword(password, agent.passwordHash).then(
+    // Each check costs ~60 ms of scrypt: bound how many wait, so a flood of logins cannot queue up
+    // minutes of work (the excess is told "server unavailable" and retries later).
+    if (checking >= (options.maxPendingLogins ?? MAX_PENDING_PASSWORD_CHECKS)) {
+      refusals.note(`Broker refused ${who(client)}: too many logins being checked at once`);
+      return done(Object.assign(new Error('Server unavailable'), { returnCode: 3 as const }), false);
+    }
+    checking++;
+    verifyPassword(password, agent.passwordHash).finally(() => checking--).then(
       (ok) => {
         // The agent may have been removed or changed while scrypt ran.
         if (!ok || options.agent(name)?.passwordHash !== agent.passwordHash) {
@@ -159,6 +174,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const tcp: NetServer = options.tls
     ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (s) => broker.handle(guard(s, s.remoteAddress)))
     : createNetServer((s) => broker.handle(guard(s, s.remoteAddress)));
+  tcp.maxConnections = MAX_CONNECTIONS;
   const closers: (() => Promise<void>)[] = [];
   let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
   try {
@@ -167,6 +183,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     let wsPort: number | null = null;
     if (options.wsPort !== undefined && options.wsPort !== null) {
       const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+      server.maxConnections = MAX_CONNECTIONS;
       server.on('request', (_req, res) => {
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });

@@ -45,7 +45,7 @@ import { HubLog } from './hub-log';
 import { RateLimitedLog } from './rate-limited-log';
 
 export type BrokerConfig =
-  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null }
+  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }
   | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer };
 
 export interface HubOptions {
@@ -293,6 +293,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         host: brokerConfig.host ?? options.host ?? '0.0.0.0',
         port: brokerConfig.port,
         wsPort: brokerConfig.wsPort ?? null,
+        maxPendingLogins: brokerConfig.maxPendingLogins,
         tls: options.tls ?? null,
         agent: (name) => byName.get(name),
         logger,
