@@ -2,6 +2,7 @@
 // ringing?" (the page's clock fast-forwarded past the ring timeout), clearing a ghost call, test calls
 // marked TEST, and the keyboard after the global shortcut (main's part is in windows/shortcut tests).
 import type { BrowserContext, Page } from '@playwright/test';
+import { parsePolicy } from '../../shared/policy';
 import { isTestCallId } from '../../shared/test-call-id';
 import type { Bridge } from './bridge/bridge';
 import { expect, openView, test } from './fixtures';
@@ -180,5 +181,41 @@ test.describe('keyboard after the global shortcut', () => {
     await expect(card(popup, newest)).not.toBeFocused();
     await expect(popup.locator('.key-hint')).toHaveCount(0);
     await expect(cards(popup)).toHaveCount(2);
+  });
+});
+
+test.describe('Settings: the popup display and the shortcut', () => {
+  test.use({ bridgeOptions: { settings: { extension: '555' } } });
+
+  test('a bad shortcut gets an inline error and changes nothing; a good one and a display are saved', async ({ bridge, context }) => {
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    const shortcut = main.getByLabel('Keyboard shortcut to the newest card');
+    await expect(shortcut).toHaveValue('CommandOrControl+Alt+P');
+    await shortcut.fill('Q');
+    await expect(main.locator('[data-field="popup.shortcut"] .field-error')).toContainText('needs a modifier');
+    expect(bridge.settingsService.settings.popup.shortcut).toBe('CommandOrControl+Alt+P');
+    await shortcut.fill('Ctrl+Shift+F9');
+    await expect.poll(() => bridge.settingsService.settings.popup.shortcut).toBe('Ctrl+Shift+F9');
+
+    const display = main.getByLabel('Display', { exact: true });
+    await expect(display.locator('option')).toHaveText(['Primary display', 'The display with the mouse pointer', 'Browser display (1920×1080, primary)']);
+    await display.selectOption('pointer');
+    await expect.poll(() => bridge.settingsService.settings.popup.display).toBe('pointer');
+  });
+});
+
+test.describe('Settings: a shortcut locked by policy', () => {
+  const policy = parsePolicy({ lockReason: 'Set by IT', locked: { popup: { shortcut: 'Ctrl+Alt+F12' } } });
+  if (!policy.ok) throw new Error(policy.error);
+  test.use({ bridgeOptions: { settings: { extension: '555' }, policy: policy.policy } });
+
+  test('shows the locked value read-only', async ({ bridge, context }) => {
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    const shortcut = main.getByLabel('Keyboard shortcut to the newest card');
+    await expect(shortcut).toHaveValue('Ctrl+Alt+F12');
+    await expect(shortcut).toBeDisabled();
+    expect(bridge.settingsService.settings.popup.shortcut).toBe('Ctrl+Alt+F12');
   });
 });
