@@ -1,6 +1,7 @@
 // The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
+import { readFileSync } from 'node:fs';
 import type { CallRecord } from '../../../shared/call-record';
 import type { SourceUpdate } from './call-source';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
@@ -31,10 +32,10 @@ export interface BackendExtras {
 type Handlers = { [C in CoreChannel]: (args: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C> };
 
 /** Where our own listener is reachable from this PC (the test call posts there). */
-function loopbackUrl(settings: Settings, port: number): string {
+function loopbackUrl(settings: Settings, port: number, scheme: 'http' | 'https'): string {
   const h = settings.listenHost;
   const host = h === '0.0.0.0' || h === '' ? '127.0.0.1' : h === '::' ? '::1' : h;
-  return webhookUrl(host, port, settings.webhookSecret);
+  return webhookUrl(host, port, settings.webhookSecret, scheme);
 }
 
 export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras): Promise<CoreBackend> {
@@ -231,7 +232,18 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
         const error = source.settings.source === 'hub' ? 'A test call needs "This PC receives the webhooks"; with a hub, call your extension instead.' : 'Callpop is not listening for webhooks; fix the connection settings first.';
         return { ok: false, error };
       }
-      return sendTestCall({ url: loopbackUrl(source.settings, state.port), extension: source.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp() });
+      // Over HTTPS the test call trusts exactly the listener's own certificate (it reaches it by a loopback address).
+      const https = state.url.startsWith('https:');
+      let trustedCertPem: string | undefined;
+      if (https) {
+        try {
+          trustedCertPem = readFileSync(source.settings.tlsCertFile, 'utf8');
+        } catch (e) {
+          return { ok: false, error: `Cannot read the listener's certificate for the test call: ${(e as Error).message}` };
+        }
+      }
+      const url = loopbackUrl(source.settings, state.port, https ? 'https' : 'http');
+      return sendTestCall({ url, extension: source.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp(), trustedCertPem });
     },
   };
 

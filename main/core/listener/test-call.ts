@@ -2,7 +2,9 @@
 // Callpop's own listener over loopback HTTP, so the whole path (listener → parser → tracker → log →
 // popup) runs exactly as for a real call, at a human pace.
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import type { ActionResult } from '../../../shared/ipc/contract';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { findSeedFlow, flowRequests, flowSteps } from '../../../shared/webhook/seed-flows';
@@ -31,6 +33,8 @@ export interface TestCallOptions {
   stamp?: string;
   /** Resolves when the whole flow has been sent (or failed); for tests and shutdown. */
   onDone?: (result: ActionResult) => void;
+  /** PEM of our own listener's certificate when it serves HTTPS: the only certificate the test call accepts. */
+  trustedCertPem?: string;
 }
 
 let lastStamp = 0;
@@ -53,7 +57,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
  * a listener may be bound to any port. Network errors reject with the Node error (its `code`, e.g.
  * ECONNREFUSED).
  */
-export function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+export function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal, trustedCertPem?: string): Promise<{ status: number; body: string }> {
   // Parsed as fetch did: the URL is normalised (e.g. a space in the query percent-encoded).
   const target = new URL(raw.method === 'GET' ? `${url}${raw.query ? `?${raw.query}` : ''}` : url);
   const body = raw.method === 'POST' ? Buffer.from(raw.body) : null;
@@ -65,6 +69,7 @@ export function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal):
         method: raw.method,
         headers: body ? { 'Content-Type': raw.contentType ?? 'application/json', 'Content-Length': body.length } : {},
         signal: signal ?? AbortSignal.timeout(10_000),
+        ...(trustedCertPem && target.protocol === 'https:' ? pinnedTo(trustedCertPem) : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -80,6 +85,19 @@ export function sendWebhook(url: string, raw: RawWebhook, signal?: AbortSignal):
     req.on('error', reject);
     req.end(body ?? undefined);
   });
+}
+
+/**
+ * TLS options that accept exactly one certificate: our own listener's (self-signed or issued by a CA),
+ * whatever name it carries, since the test call reaches it by a loopback address. The chain must still
+ * verify (the certificate itself is a trusted root here); then the peer must BE that certificate.
+ */
+function pinnedTo(certPem: string): HttpsRequestOptions {
+  const own = new X509Certificate(certPem);
+  return {
+    ca: [...rootCertificates, certPem],
+    checkServerIdentity: (_host, peer) => (peer.fingerprint256 === own.fingerprint256 ? undefined : new Error(`the listener presented another certificate (${peer.fingerprint256})`)),
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -106,7 +124,7 @@ export async function sendTestCall(options: TestCallOptions): Promise<ActionResu
 
   const send = async (i: number): Promise<ActionResult> => {
     try {
-      const r = await sendWebhook(options.url, requests[i]!);
+      const r = await sendWebhook(options.url, requests[i]!, undefined, options.trustedCertPem);
       return r.status === 200 ? { ok: true } : { ok: false, error: `Callpop's listener answered ${r.status}: ${r.body.slice(0, 200)}` };
     } catch (e) {
       return { ok: false, error: `Could not reach Callpop's listener at ${options.url.replace(/\/webhook\/.*/, '/webhook/…')}: ${(e as Error).message}` };
