@@ -114,11 +114,19 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
     const port = broker.port;
     const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
-    await h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword } });
+    await h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword, maxOfflineQueue: 3 } });
+    const before = await mqtt.connectAsync(broker.url, { username: 'anna', password: anna.password, clientId: 'before', reconnectPeriod: 0 });
+    const beforeGot = collect(before);
+    await before.subscribeAsync(topics.hubStatus('default'), { qos: 1 });
+    await until(() => beforeGot.length > 0, 'status');
+    const firstSince = hubStatusMessageSchema.parse(beforeGot[0]!.json).since;
+    await before.endAsync(true);
     await broker.kill();
     await broker.stop();
     const flow = findSeedFlow('incoming-answered')!;
     for (const raw of flowRequests(flow, { freshIds: { stamp: '261201170001' } })) expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
+    // More changes than the offline queue holds: the rest are dropped (they are in the log), with one line.
+    await until(() => h.logs.some((l) => /3 messages queued, dropping the rest/.test(l)), 'the queue bound');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile, port });
     await until(() => h.logs.filter((l) => l.startsWith('Connected to the broker')).length >= 2, 'the hub reconnecting', 15_000);
     const c = await mqtt.connectAsync(broker.url, { username: 'anna', password: anna.password, clientId: 'after', reconnectPeriod: 0 });
@@ -129,8 +137,11 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     await until(() => got.some((m) => (m.json as SyncResponse).done), 'sync answer');
     const records = got.filter((m) => m.topic.includes('/sync/res/')).flatMap((m) => syncResponseSchema.parse(m.json).records);
     expect(records.map((r) => [r.record.id, r.record.status])).toEqual([['261201170001_10', 'ended']]);
-    // The retained status came back with the reconnect.
-    expect(got.some((m) => m.topic === topics.hubStatus('default') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
+    // The retained status came back with the reconnect, online since the reconnect.
+    const status = got.find((m) => m.topic === topics.hubStatus('default'));
+    expect(hubStatusMessageSchema.parse(status?.json)).toMatchObject({ state: 'online' });
+    expect(Date.parse(hubStatusMessageSchema.parse(status?.json).since)).toBeGreaterThan(Date.parse(firstSince));
+    expect(h.logs.some((l) => /back: \d+ message\(s\) were dropped meanwhile/.test(l))).toBe(true);
   }, 30_000);
 
   it("publishes the hub's last will (offline, retained) when the hub process dies", async () => {

@@ -20,6 +20,8 @@ export interface ExternalBrokerOptions {
   onClientPublish: (topic: string, payload: Buffer) => void;
   /** CA certificate(s) for mqtts:// with a private CA. */
   ca?: string | Buffer;
+  /** Messages kept in memory while the broker is unreachable (default MAX_OFFLINE_QUEUE). */
+  maxOfflineQueue?: number;
   /** How long start waits for the first connection before going on (it keeps retrying). Default 10 s. */
   firstConnectMs?: number;
 }
@@ -30,6 +32,9 @@ export interface ExternalBroker {
   publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Messages queued in memory while the broker is unreachable; beyond, they are dropped (see publish). */
+export const MAX_OFFLINE_QUEUE = 10_000;
 
 /** CONNACK codes that retrying cannot fix (3.1.1: 4 bad user name or password, 5 not authorized; 5.0: 134, 135). */
 const fatalCodes = new Set([4, 5, 134, 135]);
@@ -54,10 +59,16 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   };
   const client: MqttClient = mqtt.connect(options.url, clientOptions);
   let backoff = 1000;
+  let offlineQueued = 0;
+  const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
+  let offlineDropped = 0;
   let lastError = '';
   const syncFilter = `${TOPIC_ROOT}/${options.site}/ext/+/sync/req`;
 
   client.on('connect', () => {
+    if (offlineDropped > 0) logger.info(`Broker ${shown} back: ${offlineDropped} message(s) were dropped meanwhile`);
+    offlineQueued = 0;
+    offlineDropped = 0;
     backoff = 1000;
     client.options.reconnectPeriod = backoff;
     logger.info(`Connected to the broker ${shown}`);
@@ -110,7 +121,16 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
       return client.connected;
     },
     publish(topic, payload, opts) {
-      // While disconnected MQTT.js queues the message and sends it on reconnect.
+      // While disconnected MQTT.js queues the message (in memory) and sends it on reconnect. A long
+      // outage on a busy PBX must not grow that without bound: past MAX_OFFLINE_QUEUE messages the
+      // rest are dropped; they are in the hub's log, and clients sync when the hub is back online.
+      if (!client.connected) {
+        if (offlineQueued >= maxQueue) {
+          if (offlineDropped++ === 0) logger.warn(`Broker ${shown} unreachable: ${maxQueue} messages queued, dropping the rest until it is back (clients catch up from the hub's log)`);
+          return Promise.resolve();
+        }
+        offlineQueued++;
+      }
       return new Promise((resolve, reject) => client.publish(topic, payload, opts, (e) => (e ? reject(e) : resolve())));
     },
     async close() {

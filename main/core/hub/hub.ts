@@ -46,7 +46,7 @@ import { RateLimitedLog } from './rate-limited-log';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }
-  | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer };
+  | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number };
 
 export interface HubOptions {
   /** The hub's folder: agents.json, hub.json (webhook secret), hub-log/ (the PBX-wide call log). */
@@ -156,7 +156,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   const changeListeners = new Set<(changes: HubChange[]) => void>();
-  const onlineSince = new Date(now()).toISOString();
+  let onlineSince = new Date(now()).toISOString();
   const status = (state: 'online' | 'offline', since: string): string =>
     JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
 
@@ -303,16 +303,26 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       cleanups.push(() => b.close());
       publishRetained();
     } else {
+      let connects = 0;
       const b: ExternalBroker = await connectExternalBroker({
         url: brokerConfig.url,
         username: brokerConfig.username,
         password: brokerConfig.password,
         ca: brokerConfig.ca,
+        maxOfflineQueue: brokerConfig.maxOfflineQueue,
         site,
         will: { topic: topics.hubStatus(site), payload: status('offline', onlineSince) },
         logger,
         onConnect: () => {
-          if (transport) publishRetained();
+          connects++;
+          if (!transport) return;
+          if (connects > 1) {
+            // Back after losing the broker: what was published meanwhile may be lost (and the will may
+            // not have fired). "offline" then "online" tells clients to ask for a sync.
+            publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), true);
+            onlineSince = new Date(now()).toISOString();
+          }
+          publishRetained();
         },
         onClientPublish,
       });
