@@ -31,6 +31,8 @@ vi.mock('electron-store', () => ({
 }));
 vi.mock('electron-updater', () => ({ default: { autoUpdater: {} } }));
 
+const primaryDisplay = { id: 1, label: 'Built-in', bounds: { x: 0, y: 0, width: 1600, height: 900 }, workArea: { x: 0, y: 0, width: 1600, height: 900 }, size: { width: 1600, height: 900 } };
+
 vi.mock('electron', async () => {
   const { EventEmitter: EE } = await import('node:events');
   const { runServiceHost } = await import('../../main/core/desktop/utility-process');
@@ -86,6 +88,7 @@ vi.mock('electron', async () => {
     }
     setAlwaysOnTop() {}
     setVisibleOnAllWorkspaces() {}
+    setFocusable() {}
     static getAllWindows() {
       return h.windows;
     }
@@ -123,7 +126,13 @@ vi.mock('electron', async () => {
     BrowserWindow,
     protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
     ipcMain: { handle: (c: string, l: (e: unknown, a: unknown) => unknown) => h.handlers.set(c, l) },
-    screen: { getPrimaryDisplay: () => ({ workArea: { x: 0, y: 0, width: 1600, height: 900 } }) },
+    screen: {
+      getPrimaryDisplay: () => primaryDisplay,
+      getAllDisplays: () => [primaryDisplay],
+      getCursorScreenPoint: () => ({ x: 10, y: 10 }),
+      on: () => undefined,
+    },
+    globalShortcut: { register: () => true, unregister: () => undefined },
     Menu: { buildFromTemplate: (t: unknown) => t },
     Tray: class {
       on() {}

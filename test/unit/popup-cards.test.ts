@@ -1,0 +1,48 @@
+// The popup's card state (renderer/src/popup/cards.ts): order, ring timeout, sticky "stopped ringing?".
+import { describe, expect, it } from 'vitest';
+import type { CallView } from '../../shared/ipc/contract';
+import { applyUpdate, markStale, nextStaleAt, ordered } from '../../renderer/src/popup/cards';
+
+const base = { direction: 'incoming', number: '05551230000', extension: '117', queue: null, did: null, startedAt: '2026-12-01T09:00:00.000Z', durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: false, contactName: null } as const;
+const ringing = (id: string): CallView => ({ ...base, id, status: 'ringing', result: null, answeredAt: null, endedAt: null });
+const talking = (id: string): CallView => ({ ...base, id, status: 'talking', result: 'answered', answeredAt: '2026-12-01T09:00:05.000Z', endedAt: null });
+const missed = (id: string): CallView => ({ ...base, id, status: 'ended', result: 'missed', answeredAt: null, endedAt: '2026-12-01T09:03:00.000Z', seen: false });
+const ended = (id: string): CallView => ({ ...base, id, status: 'ended', result: 'answered', answeredAt: '2026-12-01T09:00:05.000Z', endedAt: '2026-12-01T09:01:00.000Z' });
+
+describe('popup cards', () => {
+  it('live cards above ended and stale ones, newest first in each group', () => {
+    let cs = applyUpdate([], ringing('a'), 0);
+    cs = applyUpdate(cs, talking('b'), 1);
+    cs = applyUpdate(cs, ended('c'), 2);
+    cs = applyUpdate(cs, ringing('d'), 3);
+    expect(ordered(cs).map((c) => c.call.id)).toEqual(['d', 'b', 'a', 'c']);
+    cs = markStale(cs, 10, 10.5); // a (news at 0) and nothing else... d rang at 3: 13 > 10.5
+    expect(ordered(cs).map((c) => c.call.id)).toEqual(['d', 'b', 'c', 'a']);
+  });
+
+  it('a ringing call goes stale after the ring timeout without news; news resets the clock', () => {
+    let cs = applyUpdate([], ringing('a'), 0);
+    expect(nextStaleAt(cs, 30_000)).toBe(30_000);
+    cs = applyUpdate(cs, { ...ringing('a'), queue: '820' }, 20_000);
+    expect(nextStaleAt(cs, 30_000)).toBe(50_000);
+    expect(markStale(cs, 30_000, 49_999)[0]!.staleAt).toBeNull();
+    cs = markStale(cs, 30_000, 50_000);
+    expect(cs[0]!.staleAt).toBe(50_000);
+    expect(nextStaleAt(cs, 30_000)).toBeNull();
+  });
+
+  it('the ring timeout ending a stale call as missed keeps it stale; a real event brings it back', () => {
+    let cs = markStale(applyUpdate([], ringing('a'), 0), 10, 10);
+    cs = applyUpdate(cs, missed('a'), 20);
+    expect(cs[0]).toMatchObject({ staleAt: 10, endedAt: 20 });
+    let cs2 = markStale(applyUpdate([], ringing('b'), 0), 10, 10);
+    cs2 = applyUpdate(cs2, talking('b'), 20);
+    expect(cs2[0]).toMatchObject({ staleAt: null, endedAt: null, newsAt: 20 });
+  });
+
+  it('talking calls never go stale', () => {
+    const cs = markStale(applyUpdate([], talking('a'), 0), 10, 1_000_000);
+    expect(cs[0]!.staleAt).toBeNull();
+    expect(nextStaleAt(cs, 10)).toBeNull();
+  });
+});
