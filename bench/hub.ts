@@ -29,6 +29,12 @@ const self = fileURLToPath(import.meta.url);
 const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
 const throughputCalls = Number(process.env.BENCH_HUB_CALLS_PER_SEC_RUN ?? 10_000);
 const noiseWebhooksPerSec = 1000;
+/**
+ * Webhooks in flight at once for the throughput run. Every hub webhook changes some extension's record,
+ * so each waits for an fsync of the hub log (group commit: all in flight share one); the rate is then
+ * about concurrency / fsync time. (The serve bench's webhooks are other extensions' and need no write.)
+ */
+const throughputConcurrency = Number(process.env.BENCH_HUB_CONCURRENCY ?? 64);
 const latencySamples = Number(process.env.BENCH_HUB_LATENCY_SAMPLES ?? 300);
 const rssCalls = Number(process.env.BENCH_HUB_RSS_CALLS ?? 1_000_000);
 const backfillRecords = Number(process.env.BENCH_HUB_BACKFILL ?? 10_000);
@@ -130,7 +136,8 @@ async function rssChild(n: number): Promise<void> {
     const gc = runInNewContext('gc') as () => void;
     gc();
     gc();
-    process.stdout.write(`${JSON.stringify({ rssMb: process.memoryUsage().rss / 1024 ** 2 })}\n`);
+    const mu = process.memoryUsage();
+    process.stdout.write(`${JSON.stringify({ rssMb: mu.rss / 1024 ** 2, heapMb: mu.heapUsed / 1024 ** 2, externalMb: mu.external / 1024 ** 2 })}\n`);
   } finally {
     await hub.close();
     await rm(dir, { recursive: true, force: true });
@@ -288,7 +295,7 @@ async function main(): Promise<void> {
     const warm = startChild(['load', webhookUrl, '1000', '16', '0']);
     await warm.next();
     await warm.stop();
-    const load = startChild(['load', webhookUrl, String(throughputCalls), '16', '0']);
+    const load = startChild(['load', webhookUrl, String(throughputCalls), String(throughputConcurrency), '0']);
     const r = (await load.next()) as { ok: number; ms: number };
     await load.stop();
     if (r.ok < throughputCalls * 2 * 0.99) throw new Error(`only ${r.ok} of ${throughputCalls * 2} webhooks were acknowledged`);
