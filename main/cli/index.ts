@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import { downloadUsage, runDownloadCommand } from './download-command';
 import { UsageError, type CliIo } from './args';
+import { hubUsage, runHub } from './hub';
 import { logUsage, runLog } from './log';
 import { runServe, serveUsage } from './serve';
 import { runSimulate, simulateUsage } from './simulate';
@@ -13,6 +14,7 @@ Commands:
   log        list your calls (table, --json or --csv)
   simulate   replay a documented 3CX call flow against a webhook URL
   download   download a call recording from the PBX
+  hub        one webhook URL for the whole PBX: every agent's calls through an MQTT broker
 
 Run callpop <command> --help for the options of a command.`;
 
@@ -21,6 +23,7 @@ const commandUsages = new Map<string, string>([
   ['serve', serveUsage],
   ['log', logUsage],
   ['simulate', simulateUsage],
+  ['hub', hubUsage],
 ]);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -33,6 +36,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runLog(rest, io);
       case 'simulate':
         return await runSimulate(rest, io);
+      case 'hub':
+        return await runHub(rest, io);
       case 'download':
         if (rest.includes('--help') || rest.includes('-h')) {
           io.stdout(`${downloadUsage}\n\nDownloads a recording with the same rules as the app: only from the PBX host (--pbx, default the URL's host),\nTLS verified (or pinned with --fingerprint), never overwriting, never leaving a partial file.\nCredentials (--user) go only to the URL's own address and port, and only over https unless --allow-http-credentials.\n`);
@@ -46,7 +51,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout(`${usage}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}". Commands: serve, log, simulate, download.`);
+        throw new UsageError(`Unknown command "${command}". Commands: serve, log, simulate, download, hub.`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
