@@ -46,8 +46,9 @@ let backend: CoreBackend | null = null;
 let pushes: Pushed[] = [];
 let waiters: (() => void)[] = [];
 
-async function start(): Promise<CoreBackend> {
+async function start(extra: { now?: () => number; tickMs?: number } = {}): Promise<CoreBackend> {
   backend = await createCoreBackend({
+    ...extra,
     dataDir,
     defaultDownloadDir: dataDir,
     settings: { ...defaultSettings(), extension: '202', defaultCountry: 'TR', listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret },
@@ -144,6 +145,22 @@ describe('clearing a ghost call by hand', () => {
     expect(await b.handle('calls:active', {})).toEqual([]);
   });
 
+  it("the tracker's own silence timeout later does not end it a second time", async () => {
+    let clock = Date.parse('2026-12-01T09:00:00Z');
+    const b = await start({ now: () => clock, tickMs: 20 });
+    expect(await post(b, ringing('261201090500_6'))).toBe(200);
+    expect(await post(b, answered('261201090500_6'))).toBe(200);
+    clock += 60_000;
+    expect(await b.handle('calls:clear', { callId: '261201090500_6' })).toEqual({ ok: true });
+    const endedAt = '2026-12-01T09:01:00.000Z';
+    expect((await b.handle('log:query', { offset: 0, limit: 10 })).records[0]).toMatchObject({ status: 'ended', endedAt });
+    const before = pushes.length;
+    clock += 13 * 3600_000; // past the 12 h talk timeout: the tracker ends its own copy now
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pushes.slice(before).filter((p) => p.channel === 'push:callUpdate')).toEqual([]);
+    expect((await b.handle('log:query', { offset: 0, limit: 10 })).records[0]).toMatchObject({ status: 'ended', endedAt });
+  });
+
   it('refuses a call that is not active, changing nothing', async () => {
     const b = await start();
     expect(await b.handle('calls:clear', { callId: 'nope_1' })).toMatchObject({ ok: false, error: expect.stringMatching(/not active/) });
@@ -174,6 +191,12 @@ describe('test calls', () => {
     // A real call from the same number does not count the test call in its history.
     expect(await post(b, { ...ringing('261201090300_4'), Callerid: records[0]!.number })).toBe(200);
     expect(await b.handle('calls:history', { number: records[0]!.number, excludeCallId: '261201090300_4' })).toMatchObject({ count: 0, missed: 0, last: null });
+    // …but a real earlier call from it does count (only the test calls are left out).
+    const missedEnd = { Event: 'incoming', Callerid: records[0]!.number, User: '202', Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: '261201090300_4-0' };
+    expect(await post(b, missedEnd)).toBe(200);
+    expect(await post(b, { ...ringing('261201090400_5'), Callerid: records[0]!.number })).toBe(200);
+    expect(await b.handle('calls:history', { number: records[0]!.number, excludeCallId: '261201090400_5' })).toMatchObject({ count: 1, missed: 1, last: { id: '261201090300_4' } });
+    expect((await b.handle('log:query', { offset: 0, limit: 10 })).total).toBe(3);
   });
 });
 
