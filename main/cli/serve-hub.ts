@@ -79,13 +79,16 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
     }
   });
   let printedFor: string | null = null;
+  let lastState: HubClientStatus['state'] | null = null;
   const exit = await new Promise<number>((resolve) => {
     const onStatus = (s: HubClientStatus): void => {
+      const changed = s.state !== lastState;
+      lastState = s.state;
       if (s.state === 'connected' && printedFor !== s.since) {
         // Once per connection (again after each reconnect), not when the backfill completes.
         printedFor = s.since;
         io.stdout(`Connected to ${url}\n`);
-      } else if (s.state === 'hub-offline') io.stderr(`${clock(new Date())} warning: the hub is offline (connected to its broker; waiting for it)\n`);
+      } else if (s.state === 'hub-offline' && changed) io.stderr(`${clock(new Date())} warning: the hub is offline (connected to its broker; waiting for it)\n`);
       else if (s.state === 'refused') {
         io.stderr(`callpop serve: ${s.reason} (${url}, agent ${printable(user)})\n`);
         resolve(1);
