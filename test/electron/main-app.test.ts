@@ -156,6 +156,7 @@ vi.mock('electron', async () => {
     clipboard: { writeText: vi.fn() },
     dialog: {},
     utilityProcess: { fork },
+    powerMonitor: new EE(),
   };
 });
 
