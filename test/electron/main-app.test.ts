@@ -16,6 +16,9 @@ const h = vi.hoisted(() => ({
   exitCode: null as number | null,
   store: {} as Record<string, unknown>,
   children: [] as unknown[],
+  /** Global shortcuts main registered (accelerator → callback); `refused` ones the "OS" declines. */
+  shortcuts: new Map<string, () => void>(),
+  refusedShortcuts: new Set<string>(),
 }));
 
 vi.mock('electron-store', () => ({
@@ -89,6 +92,10 @@ vi.mock('electron', async () => {
     setAlwaysOnTop() {}
     setVisibleOnAllWorkspaces() {}
     setFocusable() {}
+    blur() {}
+    static getFocusedWindow() {
+      return null;
+    }
     static getAllWindows() {
       return h.windows;
     }
@@ -132,7 +139,10 @@ vi.mock('electron', async () => {
       getCursorScreenPoint: () => ({ x: 10, y: 10 }),
       on: () => undefined,
     },
-    globalShortcut: { register: () => true, unregister: () => undefined },
+    globalShortcut: {
+      register: (accel: string, cb: () => void) => !h.refusedShortcuts.has(accel) && !!h.shortcuts.set(accel, cb),
+      unregister: (accel: string) => void h.shortcuts.delete(accel),
+    },
     Menu: { buildFromTemplate: (t: unknown) => t },
     Tray: class {
       on() {}
@@ -242,6 +252,25 @@ describe('main/app/index.ts with the real core', () => {
     expect(again.status).toBe(200);
     await until(() => popup.webContents.sent.some(([c, p]) => c === 'push:callUpdate' && (p as { record: { number: string } }).record.number === '+12125550199'), 'the second call');
     expect(popup.visible).toBe(true);
+
+    // The global shortcut (default) is registered; pressing it focuses the popup, which is told to
+    // focus its newest card; Esc there (popup:returnFocus) makes it unfocusable again.
+    expect([...h.shortcuts.keys()]).toEqual(['CommandOrControl+Alt+P']);
+    popup.webContents.sent.length = 0;
+    h.shortcuts.get('CommandOrControl+Alt+P')!();
+    expect(popup.webContents.sent).toContainEqual(['push:focusCard', {}]);
+    await invoke(popup, 'popup:returnFocus', {});
+    // A shortcut the OS refuses is reported in the status (Settings shows it); the old one is released.
+    h.refusedShortcuts.add('Alt+Shift+K');
+    expect(((await invoke(main, 'settings:update', { popup: { shortcut: 'Alt+Shift+K' } })) as { ok: boolean }).ok).toBe(true);
+    expect(h.shortcuts.size).toBe(0);
+    const refused = await until(() => {
+      const last = main.webContents.sent.filter(([c]) => c === 'push:status').at(-1)?.[1] as { shortcutError?: string | null } | undefined;
+      return last?.shortcutError ?? null;
+    }, 'the shortcut error in the status');
+    expect(refused).toMatch(/refused the shortcut Alt\+Shift\+K/);
+    await invoke(main, 'settings:update', { popup: { shortcut: 'CommandOrControl+Alt+P' } });
+    expect([...h.shortcuts.keys()]).toEqual(['CommandOrControl+Alt+P']);
 
     // The popup page reports its height: the window grows upward from its bottom corner. Only the
     // popup's own report counts.
