@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallView } from '../../shared/ipc/contract';
 import { applyUpdate, markStale, nextStaleAt, ordered } from '../../renderer/src/popup/cards';
 
-const base = { direction: 'incoming', number: '05551230000', extension: '117', queue: null, did: null, startedAt: '2026-12-01T09:00:00.000Z', durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: false, contactName: null } as const;
+const base = { direction: 'incoming' as const, number: '05551230000', extension: '117', queue: null, did: null, startedAt: '2026-12-01T09:00:00.000Z', durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [] as string[], seen: false, contactName: null };
 const ringing = (id: string): CallView => ({ ...base, id, status: 'ringing', result: null, answeredAt: null, endedAt: null });
 const talking = (id: string): CallView => ({ ...base, id, status: 'talking', result: 'answered', answeredAt: '2026-12-01T09:00:05.000Z', endedAt: null });
 const missed = (id: string): CallView => ({ ...base, id, status: 'ended', result: 'missed', answeredAt: null, endedAt: '2026-12-01T09:03:00.000Z', seen: false });
