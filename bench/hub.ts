@@ -40,6 +40,8 @@ const rssCalls = Number(process.env.BENCH_HUB_RSS_CALLS ?? 1_000_000);
 const backfillRecords = Number(process.env.BENCH_HUB_BACKFILL ?? 10_000);
 const password = 'bench-password-0123456789';
 const extOf = (i: number): string => String(1000 + (i % agentCount));
+/** Load over twice as many extensions as there are agents: half of it concerns nobody connected. */
+const loadExtOf = (i: number): string => String(1000 + (i % (2 * agentCount)));
 const probeExt = '5000';
 const backfillExt = '5001';
 
@@ -108,7 +110,7 @@ async function loadChild(url: string, calls: number, parallel: number, ratePerSe
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      const ext = fixedExt ?? extOf(i);
+      const ext = fixedExt ?? loadExtOf(i);
       const id = `${tag}_${i}-0`;
       const caller = `0555${String(i).padStart(7, '0')}`;
       if ((await post(ringing(ext, id, caller))) === 200) ok++;
