@@ -40,6 +40,14 @@ describe('popup cards', () => {
     expect(cs2[0]).toMatchObject({ staleAt: null, endedAt: null, newsAt: 20 });
   });
 
+  it('ended as missed by the tracker\'s ring timeout just before the page\'s own timer: stopped ringing too', () => {
+    const cs = applyUpdate(applyUpdate([], ringing('a'), 0, 30_000), missed('a'), 29_500, 30_000);
+    expect(cs[0]).toMatchObject({ staleAt: 29_500 });
+    // A missed end long before the ring timeout (the PBX said so) is a plain missed call.
+    const cs2 = applyUpdate(applyUpdate([], ringing('b'), 0, 30_000), missed('b'), 5_000, 30_000);
+    expect(cs2[0]).toMatchObject({ staleAt: null, endedAt: 5_000 });
+  });
+
   it('talking calls never go stale', () => {
     const cs = markStale(applyUpdate([], talking('a'), 0), 10, 1_000_000);
     expect(cs[0]!.staleAt).toBeNull();

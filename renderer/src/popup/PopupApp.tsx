@@ -58,6 +58,11 @@ export function PopupApp() {
   const autoCloseSec = view?.settings.popup.autoCloseSec ?? null;
   const autoCloseMissed = view?.settings.popup.autoCloseMissed ?? false;
   const ringTimeoutMs = view ? view.settings.ringTimeoutSec * 1000 : null;
+  // Read by the update listener, which is subscribed once.
+  const ringTimeoutRef = useRef<number | null>(null);
+  useEffect(() => {
+    ringTimeoutRef.current = ringTimeoutMs;
+  }, [ringTimeoutMs]);
 
   // Main closes every card when popups are paused or turned off: so does the page.
   useEffect(() => {
@@ -76,7 +81,7 @@ export function PopupApp() {
 
   useEffect(() => {
     const off = api().onCallUpdate(({ change, record: call }) => {
-      setCards((cs) => applyUpdate(cs, call, Date.now()));
+      setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current));
       if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
     });
     // Main then sends the live cards (and, after a restart, the core's live calls).

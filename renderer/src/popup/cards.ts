@@ -12,6 +12,8 @@ export interface Card {
   staleAt: number | null;
 }
 
+const TIMEOUT_SLACK_MS = 1000;
+
 const live = (c: Card) => c.call.status !== 'ended' && c.staleAt === null;
 
 /** Live cards (ringing, talking) above ended or stale ones; newest first within each group. */
@@ -19,15 +21,21 @@ export function ordered(cards: readonly Card[]): Card[] {
   return [...cards.filter(live), ...cards.filter((c) => !live(c))];
 }
 
-/** One update from main. A stale card stays stale when the tracker's timeout then ends it as missed. */
-export function applyUpdate(cards: readonly Card[], call: CallView, now: number): Card[] {
+/**
+ * One update from main. A ringing card ended as missed by the tracker's ring timeout (no news for that
+ * long; the page may hear of it a moment before its own timer) is, or stays, "stopped ringing?".
+ */
+export function applyUpdate(cards: readonly Card[], call: CallView, now: number, ringTimeoutMs: number | null = null): Card[] {
   const i = cards.findIndex((c) => c.call.id === call.id);
   const endedAt = (was: Card | null) => (call.status !== 'ended' ? null : (was?.endedAt ?? now));
   if (i < 0) return [{ call, endedAt: endedAt(null), newsAt: now, staleAt: null }, ...cards];
   const was = cards[i]!;
-  const timedOut = was.staleAt !== null && call.status === 'ended' && call.result === 'missed';
+  const endedMissed = was.call.status === 'ringing' && call.status === 'ended' && call.result === 'missed';
+  // The tracker counts from its last event, this page from when it heard of it: a second of slack.
+  const silent = ringTimeoutMs !== null && now - was.newsAt >= ringTimeoutMs - TIMEOUT_SLACK_MS;
+  const timedOut = endedMissed && (was.staleAt !== null || silent);
   const next = cards.slice();
-  next[i] = { call, endedAt: endedAt(was), newsAt: now, staleAt: timedOut ? was.staleAt : null };
+  next[i] = { call, endedAt: endedAt(was), newsAt: now, staleAt: timedOut ? (was.staleAt ?? now) : null };
   return next;
 }
 
