@@ -134,8 +134,9 @@ export class WindowManager {
     if (!win.isVisible()) this.popupDisplayId = null;
     win.setBounds(this.popupPlace());
     if (!win.isVisible()) win.showInactive();
-    // Some window managers drop "above" while a window is hidden: assert it on every show.
-    this.keepOnTop(win);
+    // Some window managers drop "above" while a window is hidden: assert it on every show. (Not the
+    // workspaces call: on macOS it briefly turns the app into a UI element, the Dock icon flickers.)
+    win.setAlwaysOnTop(true, popupTopLevel(process.platform));
   }
 
   private keepOnTop(win: BrowserWindow): void {
