@@ -9,7 +9,7 @@ import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { HUB_PROTOCOL_VERSION, SYNC_CHUNK, callChangeMessageSchema, directoryMessageSchema, hubStatusMessageSchema, openCallsMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { addAgent } from '../../main/core/hub/agents';
-import { startHub, type Hub } from '../../main/core/hub/hub';
+import { OPEN_LIST_MS, startHub, type Hub } from '../../main/core/hub/hub';
 
 let dataDir = '';
 let hub: Hub | null = null;
@@ -117,7 +117,8 @@ describe('hub: webhooks → embedded broker → agents', () => {
     await start();
     const steps = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261201180001' } });
     for (const raw of steps.slice(0, 3)) expect((await sendWebhook(hub!.webhookUrl, raw)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    // The retained list follows the change within OPEN_LIST_MS.
+    await new Promise((r) => setTimeout(r, OPEN_LIST_MS + 100));
     const late = await connect('anna', a.password);
     const got = collect(late);
     await sub(late, topics.open('default', '202'));

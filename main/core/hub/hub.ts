@@ -112,7 +112,7 @@ export interface Hub {
 
 const recordingWindowMs = 10 * 60_000;
 /** Longest delay of a retained open list behind the change that made it (see openChanged). */
-export const OPEN_LIST_MS = 100;
+export const OPEN_LIST_MS = 500;
 const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 export const hubSettingsFileName = 'hub.json';
@@ -171,21 +171,31 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const message: OpenCallsMessage = { v: HUB_PROTOCOL_VERSION, seq: log.head, calls: tracker.openCalls(ext).slice(0, 1000) };
     publish(topics.open(site, ext), JSON.stringify(message), true);
   };
-  // The open list of an extension whose calls change is republished at most every OPEN_LIST_MS: each
-  // change already goes out on `calls` at once; the retained list is for clients that connect later,
-  // and re-serialising a long list (up to 1,000 calls) on every change would cost O(list) per webhook.
+  // The open list of an extension whose calls change is republished at once, then at most every
+  // OPEN_LIST_MS while changes keep coming (the last one always goes out): each change already goes
+  // out on `calls` at once, and re-serialising a long list (up to 1,000 calls) on every webhook of a
+  // busy extension would cost O(list) per webhook.
   const openDirty = new Set<string>();
+  const openSentAt = new Map<string, number>();
   let openTimer: NodeJS.Timeout | null = null;
+  const openListMs = options.openListMs ?? OPEN_LIST_MS;
+  const sendOpen = (ext: string): void => {
+    openSentAt.set(ext, Date.now());
+    publishOpen(ext);
+  };
   const flushOpen = (): void => {
     if (openTimer) clearTimeout(openTimer);
     openTimer = null;
     const exts = [...openDirty];
     openDirty.clear();
-    for (const ext of exts) publishOpen(ext);
+    for (const ext of exts) sendOpen(ext);
   };
   const openChanged = (ext: string): void => {
+    if (openDirty.has(ext)) return;
+    const last = openSentAt.get(ext);
+    if (last === undefined || Date.now() - last >= openListMs) return sendOpen(ext);
     openDirty.add(ext);
-    openTimer ??= setTimeout(flushOpen, options.openListMs ?? OPEN_LIST_MS);
+    openTimer ??= setTimeout(flushOpen, openListMs);
   };
   const publishDirectory = (): void => {
     const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
