@@ -5,12 +5,18 @@ import { blockNonLoopback } from './fixtures';
 import { expect, test } from '@playwright/test';
 import { play, post, stamp } from './support/flows';
 
-function startPreview(): { child: ChildProcess; lines: Promise<Record<string, string>> } {
+interface PreviewUrls {
+  ui: string;
+  popup: string;
+  webhook: string;
+}
+
+function startPreview(): { child: ChildProcess; lines: Promise<PreviewUrls> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/preview-browser.ts', '--no-open', '--extension', '204'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: '1' },
   });
-  const lines = new Promise<Record<string, string>>((resolve, reject) => {
+  const lines = new Promise<PreviewUrls>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
