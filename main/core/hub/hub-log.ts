@@ -21,7 +21,7 @@ const formatVersion = 1;
 
 interface Entry {
   readonly id: string;
-  readonly ext: string;
+  ext: string;
   readonly seq: number;
   /** Byte position and length of the record JSON in the file (valid once json is null). */
   pos: number;
@@ -46,6 +46,8 @@ const recordPrefix = (seq: number): string => `{"s":${seq},"r":`;
 export class HubLog {
   /** extension → (call id → entry), each map in ascending seq order (an update moves its entry to the end). */
   private readonly byExt = new Map<string, Map<string, Entry>>();
+  /** One string per extension name, shared by its entries. */
+  private readonly extNames = new Map<string, string>();
   /** Entries whose write failed: written again with the next append. */
   private readonly dirty = new Set<Entry>();
   private headSeq: number;
@@ -62,7 +64,10 @@ export class HubLog {
   ) {
     this.headSeq = head;
     entries.sort((a, b) => a.seq - b.seq);
-    for (const e of entries) this.place(e);
+    for (const e of entries) {
+      e.ext = this.internExt(e.ext);
+      this.place(e);
+    }
   }
 
   /** Opens (creating) the hub log in `dir`, taking its lock; writes this run's start seq before resolving. */
@@ -133,7 +138,8 @@ export class HubLog {
       const json = JSON.stringify(r);
       const e: Entry = {
         id: r.id,
-        ext: r.extension,
+        // One string per extension (the map's key), not one per record.
+        ext: this.internExt(r.extension),
         seq: ++this.headSeq,
         pos: -1,
         len: -1,
@@ -228,6 +234,12 @@ export class HubLog {
 
   private recordOf(e: Entry): CallRecord {
     return JSON.parse(e.json ?? this.reader.read(e.pos, e.len)) as CallRecord;
+  }
+
+  private internExt(ext: string): string {
+    let name = this.extNames.get(ext);
+    if (name === undefined) this.extNames.set(ext, (name = ext));
+    return name;
   }
 
   private current(e: Entry): boolean {
