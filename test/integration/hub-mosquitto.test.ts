@@ -167,4 +167,16 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
       child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it('refuses to start when the external broker refuses the hub credentials (one clear line), and frees its data folder', async () => {
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+    await expect(h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: 'not-the-password' } })).rejects.toThrow(
+      `The broker ${broker.url} refused the hub's credentials (Connection refused: Not authorized). Check --broker-user and --broker-password-file.`,
+    );
+    // The lock on the hub's log was released: a good start works at once.
+    const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
+    await h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword } });
+    expect(h.hub!.brokerUrl).toBe(broker.url);
+  });
 });
