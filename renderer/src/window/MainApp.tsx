@@ -68,8 +68,19 @@ export function MainApp() {
                   id={`tab-${t.id}`}
                   aria-selected={target.view === t.id}
                   aria-controls={`panel-${t.id}`}
+                  // Roving tabindex (WAI-ARIA tabs): Tab reaches the selected tab, arrows move between tabs.
+                  tabIndex={target.view === t.id ? 0 : -1}
                   className="tab"
                   onClick={() => setTarget({ view: t.id })}
+                  onKeyDown={(e) => {
+                    const i = tabs.findIndex((x) => x.id === t.id);
+                    const next = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i - 1 + tabs.length) % tabs.length : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -1;
+                    if (next < 0) return;
+                    e.preventDefault();
+                    const id = tabs[next]!.id;
+                    setTarget({ view: id });
+                    document.getElementById(`tab-${id}`)?.focus();
+                  }}
                 >
                   {t.label}
                   {t.id === 'log' && missed > 0 && (
