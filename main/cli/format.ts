@@ -1,6 +1,7 @@
 // How calls look on a terminal: one line per change for `serve`, a table for `log`.
 import { callChanges, type CallRecord, type CallUpdate } from '../../shared/call-record';
 import { outcomeLabel } from '../../shared/call-outcome';
+import { isTestCallId } from '../../shared/test-call-id';
 import { printable } from './args';
 
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -10,7 +11,8 @@ const dateTime = (iso: string): string => {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 };
 
-export const numberText = (r: Pick<CallRecord, 'number'>): string => (r.number ? printable(r.number) : '(withheld)');
+/** The number as the PBX sent it; "Send test call" calls are marked TEST, as in the app. */
+export const numberText = (r: Pick<CallRecord, 'number' | 'id'>): string => `${r.number ? printable(r.number) : '(withheld)'}${isTestCallId(r.id) ? ' TEST' : ''}`;
 
 function details(u: CallUpdate): string[] {
   const r = u.record;

@@ -70,6 +70,13 @@ describe('callpop log', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('"Send test call" calls say TEST, in the table and in serve lines, as in the app', () => {
+    const test = record('001764547200_35', { status: 'ended', result: 'answered', seen: true });
+    expect(callTable([test, missed]).split('\n').map((l) => l.includes('TEST'))).toEqual([false, true, false]);
+    expect(updateLine({ change: 'ringing', record: test }, new Date())).toContain('05551239988 TEST');
+    expect(updateLine({ change: 'ringing', record: missed }, new Date())).not.toContain('TEST');
+  });
+
   it('the table has a Status column: talking, not answered, missed', () => {
     const [head, ...rows] = callTable([talking, ownUnanswered, missed]).split('\n');
     expect(head).toMatch(/^When +Dir +Status +Number/);
