@@ -145,6 +145,20 @@ describe('hub access: connecting', () => {
     expect(c.connected).toBe(true);
   });
 
+  it('refuses persistent sessions (clean session 0) with CONNACK 2: the in-memory broker would queue an absent agent\'s calls without bound', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await h.start();
+    const err = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, clientId: 'anna-persistent', clean: false, reconnectPeriod: 0 }).then(
+      (c) => {
+        h.clients.push(c);
+        return null;
+      },
+      (e: Error & { code?: number }) => e.code,
+    );
+    expect(err).toBe(2);
+    expect(h.logs.some((l) => /persistent sessions \(clean session 0\) are not accepted/.test(l))).toBe(true);
+  });
+
   it('refuses MQTT 5 clients with CONNACK 1 (aedes speaks MQTT 3.1.1)', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
     await h.start();

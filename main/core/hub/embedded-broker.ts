@@ -100,6 +100,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       refusals.note(`Broker refused ${who(client)}: ${agent ? 'no password' : `unknown agent ${JSON.stringify(name.slice(0, 64))}`}`);
       return done(badCredentials(), false);
     }
+    // Persistent sessions would make the in-memory broker queue every call of an agent that never
+    // comes back (without bound); clients catch up by sync instead. 3.1.1 has no better code than 2.
+    if (!client.clean) {
+      refusals.note(`Broker refused ${who(client)}: persistent sessions (clean session 0) are not accepted; connect with a clean session, the backfill catches up`);
+      return done(Object.assign(new Error('Identifier rejected'), { returnCode: 2 as const }), false);
+    }
     const key = createHash('sha256').update(agent.name).update('\0').update(agent.passwordHash).update('\0').update(password).digest('base64');
     const accept = (): void => {
       agentOf.set(client, agent.name);
