@@ -1,0 +1,180 @@
+// The popup latency as the desktop app sees it on a Callpop hub: webhook POST to the hub → the ringing
+// push:callUpdate out of the app's own core (createCoreBackend with settings.source "hub": HubClient, call
+// log, contact lookup, the CallView the popup gets), under 1,000 webhooks/s of other extensions' noise with
+// 1,000 agent clients connected. The hub, the 1,000 clients and the noise run in their own processes
+// (bench/hub.ts's children), the core in this one, as in the app's utility process.
+//
+// For comparison, the same probe through a bare HubClient (what bench/hub.ts measures), in the same
+// conditions right after: the difference is what the app's core adds.
+//
+//   node --import tsx bench/hub-app-latency.ts        prints hub-app-popup-latency-p50 / -p99 (and the bare client's)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { PushMap } from '../shared/ipc/contract';
+import { defaultSettings } from '../shared/settings';
+import { addAgent, agentsFilePath } from '../main/core/hub/agents';
+import { createCoreBackend } from '../main/core/desktop/create-core-backend';
+import { HubClient } from '../main/core/hub-client/hub-client';
+import { sendWebhook } from '../main/core/listener/test-call';
+
+const hubBench = join(dirname(fileURLToPath(import.meta.url)), 'hub.ts');
+const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
+const samples = Number(process.env.BENCH_HUB_LATENCY_SAMPLES ?? 300);
+const noiseWebhooksPerSec = 1000;
+const password = 'bench-password-0123456789';
+const deskExt = '5002';
+const bareExt = '5003';
+
+interface Child {
+  p: ChildProcess;
+  next(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** One of bench/hub.ts's child processes (hub, clients, load), speaking JSON lines. */
+function child(args: string[], capMs = 300_000): Child {
+  const p = spawn(process.execPath, ['--import', 'tsx', hubBench, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_HUB_AGENTS: String(agentCount) } });
+  const queue: Record<string, unknown>[] = [];
+  const waiting: { ok: (v: Record<string, unknown>) => void; fail: (e: Error) => void }[] = [];
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  const timer = setTimeout(() => p.kill('SIGKILL'), capMs);
+  p.once('exit', (code) => {
+    clearTimeout(timer);
+    for (const w of waiting.splice(0)) w.fail(new Error(`bench child ${args[0]} exited ${code}`));
+  });
+  createInterface({ input: p.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const v = JSON.parse(line) as Record<string, unknown>;
+    const w = waiting.shift();
+    if (w) w.ok(v);
+    else queue.push(v);
+  });
+  return {
+    p,
+    next: () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise((ok, fail) => waiting.push({ ok, fail }))),
+    async stop() {
+      p.stdin?.end();
+      const force = setTimeout(() => p.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** agents.json as bench/hub.ts's clients expect it (agentI → extension 1000+I), plus this PC's agent. */
+async function writeAgents(dir: string): Promise<void> {
+  await addAgent(dir, { name: 'desk', extensions: [deskExt], displayName: 'Desk', password });
+  await addAgent(dir, { name: 'bare', extensions: [bareExt], password });
+  const file = JSON.parse(await readFile(agentsFilePath(dir), 'utf8')) as { agents: Record<string, unknown>[] };
+  const template = file.agents[0]!;
+  for (let i = 0; i < agentCount; i++) file.agents.push({ ...template, name: `agent${i}`, extensions: [String(1000 + (i % agentCount))], displayName: `Agent ${i}` });
+  await writeFile(agentsFilePath(dir), JSON.stringify(file));
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const post = (body: Record<string, string>) => ({ method: 'POST' as const, query: '', body: JSON.stringify(body), contentType: 'application/json' });
+
+/** POST → ringing update, `samples` times, about 17 a second; sorted milliseconds. */
+async function measure(webhookUrl: string, ext: string, waiting: Map<string, (t: number) => void>): Promise<number[]> {
+  const tag = String(Date.now()).slice(-9);
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const id = `${tag}_${i}`;
+    const caller = `0777${String(i).padStart(7, '0')}`;
+    let timer: NodeJS.Timeout | undefined;
+    const arrival = new Promise<number>((ok, fail) => {
+      waiting.set(id, ok);
+      timer = setTimeout(() => fail(new Error(`ring ${id} did not reach the app's core within 5 s`)), 5000);
+    });
+    const t0 = performance.now();
+    const res = await sendWebhook(webhookUrl, post({ Event: 'ringing', Callerid: caller, User: ext, Usertype: 'ext', Did: '', Id: `${id}-0` }));
+    if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+    const t1 = await arrival;
+    clearTimeout(timer);
+    waiting.delete(id);
+    latencies.push(t1 - t0);
+    await sendWebhook(webhookUrl, post({ Event: 'incoming', Callerid: caller, User: ext, Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: `${id}-0` }));
+    await new Promise((r) => setTimeout(r, 40 + Math.random() * 40));
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const hubDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-'));
+  const pcDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-pc-'));
+  let hub: Child | null = null;
+  let clients: Child | null = null;
+  let noise: Child | null = null;
+  let backend: Awaited<ReturnType<typeof createCoreBackend>> | null = null;
+  let bare: HubClient | null = null;
+  const bareDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-bare-'));
+  try {
+    await writeAgents(hubDir);
+    hub = child(['hub', hubDir], 550_000);
+    const { webhookUrl, brokerUrl } = (await hub.next()) as { webhookUrl: string; brokerUrl: string };
+    clients = child(['clients', brokerUrl, String(agentCount), password], 550_000);
+    const ready = await clients.next();
+    if (ready.ready !== agentCount) throw new Error(`only ${String(ready.ready)} clients connected`);
+
+    const waiting = new Map<string, (t: number) => void>();
+    backend = await createCoreBackend({
+      dataDir: pcDir,
+      defaultDownloadDir: pcDir,
+      settings: { ...defaultSettings(), extension: deskExt, source: 'hub', hubUrl: brokerUrl, hubAgent: 'desk', webhookSecret: 'benchhubappsecret_012345678' },
+      hubPassword: password,
+      push: (channel, payload) => {
+        if (channel !== 'push:callUpdate') return;
+        const u = payload as PushMap['push:callUpdate'];
+        if (u.change === 'ringing') waiting.get(u.record.id)?.(performance.now());
+      },
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const s = backend.status();
+      if (s.state === 'hub-connected' && s.synced) break;
+      if (Date.now() > deadline) throw new Error(`the app's core did not connect: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+
+    // Other extensions' calls at 1,000 webhooks/s (500 calls/s, ringing + end) for the whole run.
+    noise = child(['load', webhookUrl, String(Math.ceil(2 * samples * 0.1 * (noiseWebhooksPerSec / 2)) + 10_000), '16', String(noiseWebhooksPerSec / 2)]);
+    await new Promise((r) => setTimeout(r, 1000));
+    const app = await measure(webhookUrl, deskExt, waiting);
+    console.log(`hub-app-popup-latency-p50: ${quantile(app, 0.5).toFixed(1)} ms`);
+    console.log(`hub-app-popup-latency-p99: ${quantile(app, 0.99).toFixed(1)} ms`);
+
+    bare = await HubClient.start({ dataDir: bareDir, url: brokerUrl, user: 'bare', password, extension: bareExt });
+    bare.onUpdates((updates) => {
+      const t = performance.now();
+      for (const u of updates) if (u.change === 'ringing') waiting.get(u.record.id)?.(t);
+    });
+    for (;;) {
+      const s = bare.currentStatus();
+      if (s.state === 'connected' && s.synced) break;
+      if (Date.now() > deadline + 60_000) throw new Error('the bare client did not connect');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const plain = await measure(webhookUrl, bareExt, waiting);
+    console.log(`hub-client-popup-latency-p50: ${quantile(plain, 0.5).toFixed(1)} ms`);
+    console.log(`hub-client-popup-latency-p99: ${quantile(plain, 0.99).toFixed(1)} ms`);
+  } finally {
+    noise?.p.kill('SIGTERM');
+    await noise?.stop();
+    await backend?.close();
+    await bare?.close();
+    await clients?.stop();
+    await hub?.stop();
+    await rm(hubDir, { recursive: true, force: true });
+    await rm(pcDir, { recursive: true, force: true });
+    await rm(bareDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench/hub-app-latency: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+});
