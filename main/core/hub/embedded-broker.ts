@@ -176,7 +176,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   broker.on('connectionError', (c, e) => refusals.note(`Broker connection error (${who(c)}): ${e.message}`));
 
   const guard = <S extends Duplex & { remoteAddress?: string }>(s: S, from: string | undefined): Duplex =>
-    withPacketLimit(s, MAX_CLIENT_PACKET_BYTES, (n) => refusals.note(`Broker cut a connection${from ? ` from ${from}` : ''}: it announced a ${n}-byte packet (limit ${MAX_CLIENT_PACKET_BYTES})`));
+    withPacketLimit(s, MAX_CLIENT_PACKET_BYTES, (n) => refusals.note(`Broker cut a connection${from ? ` from ${from}` : ''}: it announced a packet of at least ${n} bytes (limit ${MAX_CLIENT_PACKET_BYTES})`));
   const tcp: NetServer = options.tls
     ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (s) => broker.handle(guard(s, s.remoteAddress)))
     : createNetServer((s) => broker.handle(guard(s, s.remoteAddress)));

@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 /** Far above anything a Callpop client sends (a sync request is < 1 KiB). */
 export const MAX_CLIENT_PACKET_BYTES = 64 * 1024;
 
-/** Follows packet boundaries through a byte stream; returns the announced length of a packet over `max`, else null. */
+/** Follows packet boundaries through a byte stream; returns the length announced so far once a packet's exceeds `max`, else null. */
 export function packetSizeChecker(max: number): (chunk: Uint8Array) => number | null {
   /** Bytes of the current packet's body still to skip. */
   let body = 0;
