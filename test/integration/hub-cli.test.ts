@@ -3,6 +3,7 @@
 // and a running hub printing its URLs and a line per record change.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +144,28 @@ describe('callpop hub (running)', () => {
     }
     expect(await done).toBe(0);
     expect(err).toMatch(/stopped\n$/);
+  });
+
+  it('exits 1 with one line when the webhook port or the broker port is taken, and leaves the data folder usable', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      const web = await run(['hub', '--data-dir', dir, '--host', '127.0.0.1', '--port', port, '--broker-port', '0']);
+      expect(web.code).toBe(1);
+      expect(web.err).toMatch(new RegExp(`^callpop hub: Port ${port} is already in use`));
+      const mqttPort = await run(['hub', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--broker-port', port]);
+      expect(mqttPort.code).toBe(1);
+      expect(mqttPort.err).toMatch(new RegExp(`^callpop hub: The broker port ${port} is already in use`));
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+    // Nothing left locked: a normal start works.
+    const controller = new AbortController();
+    let out = '';
+    const done = main(['hub', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--broker-port', '0'], { stdout: (s) => (out += s), stderr: () => {}, signal: controller.signal });
+    await until(() => out.includes('Broker on'), 'start');
+    controller.abort();
+    expect(await done).toBe(0);
   });
 });
