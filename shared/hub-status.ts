@@ -29,3 +29,9 @@ export function hubStatusText(s: HubState): string {
 
 /** Whether the hub connection needs the agent (or IT): every state but connected and connecting. */
 export const hubNeedsAttention = (s: HubState): boolean => s.state !== 'hub-connected' && s.state !== 'hub-connecting';
+
+/** The broker's reason for a refusal as a sentence: "The hub refused the user name or password." */
+export function refusalText(reason: string): string {
+  const t = reason.trim().replace(/\.$/, '');
+  return t === '' ? 'The hub refused the connection.' : `${t[0]!.toUpperCase()}${t.slice(1)}.`;
+}

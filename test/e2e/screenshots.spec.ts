@@ -3,6 +3,8 @@ import { expect, openView, test } from './fixtures';
 import { findSeedFlow } from '../../shared/webhook/seed-flows';
 import { incomingCall, outgoingCall, play, replay } from './support/flows';
 import { shot } from './support/shots';
+import { HubRig } from './support/hub';
+import type { Page } from '@playwright/test';
 
 test.use({ bridgeOptions: { settings: { extension: '117', popup: { autoCloseSec: 0 }, crmUrlTemplate: 'https://crm.example.com/?q={e164}' } }, viewport: { width: 380, height: 640 } });
 
@@ -144,5 +146,80 @@ test.describe('the pop', () => {
     await main.getByRole('tab', { name: /^Log/ }).click();
     await expect(main.locator('.call-row .test-badge').first()).toBeVisible({ timeout: 15_000 });
     await shot(main, 'log-test-call');
+  });
+});
+
+// Team mode (issue 9): Settings → Connection in both modes, and each state of the hub connection in the
+// header (with its banner) and in Settings, against a real `callpop hub` (test/e2e/support/hub.ts).
+test.describe('hub connection', () => {
+  test.use({ viewport: { width: 1000, height: 720 } });
+  let rig: HubRig | null = null;
+  test.afterEach(async () => {
+    await rig?.stop();
+    rig = null;
+  });
+
+  const connectionShot = async (main: Page, name: string) => {
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    const connection = main.getByTestId('connection');
+    await connection.scrollIntoViewIfNeeded();
+    await shot(connection, name);
+  };
+  const headerShot = async (main: Page, name: string) => {
+    await shot(main.locator('.app'), name);
+  };
+
+  test('Connection: this PC receives the webhooks', async ({ context }) => {
+    rig = await HubRig.start();
+    const bridge = await rig.bridge(context, { settings: { source: 'listener' } });
+    const main = await openView(context, bridge, 'main');
+    await expect(main.getByTestId('service-status')).toHaveText(/^Listening on port \d+/);
+    await main.setViewportSize({ width: 1000, height: 1500 }); // the listener's fields and URLs fit whole
+    await connectionShot(main, 'settings-connection-listener');
+  });
+
+  test('Connection: Callpop hub, connected', async ({ context }) => {
+    rig = await HubRig.start();
+    const bridge = await rig.bridge(context);
+    const main = await openView(context, bridge, 'main');
+    await expect(main.getByTestId('service-status')).toHaveText('Connected to hub · extension 117');
+    await headerShot(main, 'hub-state-connected');
+    await connectionShot(main, 'settings-connection-hub');
+  });
+
+  test('hub states: reconnecting, refused, setup, offline', async ({ context }) => {
+    rig = await HubRig.start();
+    const bridge = await rig.bridge(context);
+    const main = await openView(context, bridge, 'main');
+    await expect(main.getByTestId('service-status')).toHaveText('Connected to hub · extension 117');
+    rig.relay.setOffline(true);
+    await expect(main.getByTestId('service-status')).toHaveText(/^Reconnecting since/);
+    await headerShot(main, 'hub-state-reconnecting');
+    await main.close();
+    await rig.stop();
+
+    rig = await HubRig.start();
+    const refused = await rig.bridge(context, { hubPassword: 'wrong-password-1' });
+    const page = await openView(context, refused, 'main');
+    await expect(page.getByTestId('service-status')).toHaveText('Hub refused the password');
+    await headerShot(page, 'hub-state-refused');
+    await connectionShot(page, 'settings-connection-hub-refused');
+    await page.close();
+
+    const setup = await rig.bridge(context, { hubPassword: undefined });
+    const asks = await openView(context, setup, 'main');
+    await expect(asks.getByTestId('hub-banner')).toContainText('Enter the hub password');
+    await headerShot(asks, 'hub-state-password-needed');
+    await asks.close();
+    await rig.stop();
+
+    // "Hub offline" needs a broker that outlives the hub: a real Mosquitto the hub publishes to.
+    rig = await HubRig.start({ external: true });
+    const withBroker = await rig.bridge(context);
+    const off = await openView(context, withBroker, 'main');
+    await expect(off.getByTestId('service-status')).toHaveText('Connected to hub · extension 117');
+    await rig.hub.close();
+    await expect(off.getByTestId('service-status')).toHaveText(/^Hub offline since \d\d:\d\d$/);
+    await headerShot(off, 'hub-state-offline');
   });
 });

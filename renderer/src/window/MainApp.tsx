@@ -1,6 +1,6 @@
 // The main window: Calls (live + today), Log, Settings. push:navigate switches the view.
 import { useEffect, useState } from 'react';
-import { hubNeedsAttention, hubStatusText } from '../../../shared/hub-status';
+import { hubNeedsAttention, hubStatusText, refusalText } from '../../../shared/hub-status';
 import { isHubState } from '../../../shared/ipc/contract';
 import type { NavigateTarget } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
@@ -130,8 +130,8 @@ export function MainApp() {
         </p>
       )}
       {hub && (hub.state === 'hub-refused' || hub.state === 'hub-setup') && (
-        <p className="banner error" role="alert" data-testid="hub-banner">
-          <span>{hub.state === 'hub-refused' ? `Hub refused the password (${hub.reason}). Enter it again in Settings → Connection; Callpop does not retry a refused password.` : hub.message}</span>
+        <p className="banner error notice-banner" role="alert" data-testid="hub-banner">
+          <span>{hub.state === 'hub-refused' ? `${refusalText(hub.reason)} Enter the password again in Settings → Connection; Callpop does not retry until then.` : hub.message}</span>
           {target.view !== 'settings' && (
             <button type="button" onClick={() => setTarget({ view: 'settings' })}>
               Open Settings

@@ -3,7 +3,7 @@
 // Keys locked by the machine policy are read-only with the reason. The agent's own settings (popups,
 // notifications, theme) come first; Connection (this PC's listener or a Callpop hub) after them.
 import { useEffect, useRef, useState } from 'react';
-import { hubStatusText } from '../../../shared/hub-status';
+import { hubStatusText, refusalText } from '../../../shared/hub-status';
 import { isHubState } from '../../../shared/ipc/contract';
 import type { AppStatus, DisplayInfo, HubPasswordView, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
 import { applySettingsPatch, callSources, popupPositions, themes } from '../../../shared/settings';
@@ -414,7 +414,7 @@ export function SettingsPage({ view, status, onView }: Props) {
               <span className="label-like">Status</span>
               <p className={`help ${service && isHubState(service) && service.state === 'hub-refused' ? 'error' : ''}`} data-testid="hub-status" role="status">
                 {service && isHubState(service) ? hubStatusText(service) : 'Starting…'}
-                {service?.state === 'hub-refused' ? ` (${service.reason}). Enter the password again; Callpop does not retry a refused one.` : ''}
+                {service?.state === 'hub-refused' ? `: ${refusalText(service.reason)} Enter it again above; Callpop does not retry until then.` : ''}
                 {service?.state === 'hub-reconnecting' && service.error ? ` (${service.error})` : ''}
               </p>
             </div>
