@@ -305,6 +305,9 @@ export class HubClient {
   private connected(): void {
     const client = this.client;
     if (!client) return;
+    // No Nagle: a PUBACK held back waiting for the hub's delayed ACK stalls the next PUBLISH (~40 ms
+    // per pop). TCP and TLS sockets have setNoDelay; a WebSocket stream does not.
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.backoff.reset();
     this.lostAt = null;
     this.lastError = null;
