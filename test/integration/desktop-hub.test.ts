@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { PushChannel, PushMap, ServiceState } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
@@ -17,6 +18,9 @@ import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { addAgent } from '../../main/core/hub/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
+import { openCallLogStore } from '../../main/core/call-log/store';
+import { callLogDir } from '../../main/core/config/paths';
+import type { CallRecord } from '../../shared/call-record';
 import type { CoreBackend } from '../../main/core/desktop/core-backend';
 import { HubHarness, until } from './hub-helpers';
 
@@ -91,6 +95,8 @@ describe('desktop core on a Callpop hub', () => {
     const last = updates(c).filter((u) => u.record.id === id).at(-1)!;
     expect(last.record.extensionNames).toEqual({ '204': 'Ben' });
     expect(updates(c).every((u) => u.backfill !== true)).toBe(true);
+    // Pushed live before the write (a pop never waits for the disk); in the log once written.
+    await until(() => c.pushes.some((p) => p.channel === 'push:logChanged'), 'a write');
     expect((await c.backend.handle('log:query', { offset: 0, limit: 10 })).records.map((r) => r.id)).toEqual([id]);
   });
 
@@ -117,6 +123,9 @@ describe('desktop core on a Callpop hub', () => {
     await until(() => c.backend.status().state === 'hub-connected' && (c.backend.status() as { synced?: boolean }).synced === true, 'connected and synced');
     const onlyHub = await play(h.hub!.webhookUrl, 'hunt-missed', '117');
     await until(() => updates(c).some((u) => u.record.id === onlyHub && u.record.status === 'ended'), 'a hub call');
+    // Pushed live before the write: wait for the log to hold it (and nothing more arrives later).
+    for (let i = 0; i < 100 && (await c.backend.handle('log:query', { offset: 0, limit: 10 })).total < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
     const inHub = await c.backend.handle('log:query', { offset: 0, limit: 10 });
     expect(inHub.total).toBe(3);
     const ids = inHub.records.map((r) => r.id).sort();
@@ -169,7 +178,46 @@ describe('desktop core on a Callpop hub', () => {
     const mine = updates(c).filter((u) => u.record.id === a || u.record.id === b);
     expect(mine.every((u) => u.backfill === true)).toBe(true);
     expect(mine.some((u) => u.change === 'ringing')).toBe(false);
+    // Pushed live before the write; the badge counts once both are in the log.
+    await until(() => c.pushes.some((p) => p.channel === 'push:logChanged' && (p.payload as PushMap['push:logChanged']).missedUnseen === 2), 'the badge at 2');
     expect((await c.backend.handle('log:query', { result: 'missed', unseenOnly: true, offset: 0, limit: 10 })).total).toBe(2);
+  });
+
+  it('keeps settings.retentionDays in hub mode too', async () => {
+    const pw = await agents();
+    await h.start();
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-desktop-hub-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const store = await openCallLogStore(callLogDir(dir));
+    const day = 86_400_000;
+    const old = (id: string, daysAgo: number): CallRecord => {
+      const at = new Date(Date.now() - daysAgo * day).toISOString();
+      return { id, direction: 'incoming', number: '05551239988', extension: '117', queue: null, did: null, startedAt: at, durationSec: 5, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: true, status: 'ended', result: 'answered', answeredAt: at, endedAt: at };
+    };
+    await store.put([old('261101000000_1', 30), old('261129000000_2', 2)]);
+    await store.close();
+    const c = await core({ ...hubSettings(), retentionDays: 7 }, pw.anna, dir);
+    expect((await c.backend.handle('log:query', { offset: 0, limit: 10 })).records.map((r) => r.id)).toEqual(['261129000000_2']);
+  });
+
+  it('a switch while still connecting leaves no half-open connection behind', async () => {
+    // A broker that accepts TCP and never answers: the core stays "connecting".
+    const sockets = new Set<Socket>();
+    const silent = createServer((sock) => {
+      sock.resume(); // read to the end, so a client's close is seen
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => silent.close(() => r())));
+    const c = await core({ source: 'hub', hubUrl: `mqtt://127.0.0.1:${(silent.address() as AddressInfo).port}`, hubAgent: 'anna' }, 'pw-123456789');
+    await until(() => sockets.size === 1, 'the connection attempt');
+    expect(c.backend.status().state).toBe('hub-connecting');
+    const switching = c.backend.updateSettings({ ...c.settings, source: 'listener' });
+    await until(() => sockets.size === 0, 'the attempt closed', 3000);
+    await switching;
+    expect(c.backend.status().state).toBe('listening');
   });
 
   it('two PCs of one agent both get every call and do not kick each other off', async () => {

@@ -45,6 +45,7 @@ export function hubSetupProblem(s: Settings, password: string | null): string | 
   return null;
 }
 
+const dayMs = 86_400_000;
 const hubKey = (s: Settings, password: string | null): string => JSON.stringify([s.source, s.hubUrl, s.hubAgent, s.hubFingerprint, s.extension, password]);
 
 export class CallSource {
@@ -56,6 +57,8 @@ export class CallSource {
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private closed = false;
+  /** Retention for the hub's log copy (the listener's service prunes its own). */
+  private readonly pruneTimer: NodeJS.Timeout;
 
   private constructor(
     private readonly o: CallSourceOptions,
@@ -64,11 +67,14 @@ export class CallSource {
     private password: string | null,
   ) {
     this.logger = o.logger ?? silentLogger;
+    this.pruneTimer = setInterval(() => void this.prune(), dayMs);
+    this.pruneTimer.unref();
   }
 
   static async start(o: CallSourceOptions): Promise<CallSource> {
     const source = new CallSource(o, await startSource(o, o.settings, o.hubPassword, null), o.settings, o.hubPassword);
     source.attach();
+    await source.prune();
     return source;
   }
 
@@ -158,6 +164,7 @@ export class CallSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.pruneTimer);
     await this.queue;
     await this.stop(this.running);
   }
@@ -172,7 +179,7 @@ export class CallSource {
       await (this.running as Extract<Running, { kind: 'listener' }>).service.updateSettings(settings);
       return;
     }
-    if (settings.source === 'hub' && !wasListener && before === hubKey(settings, password)) return;
+    if (settings.source === 'hub' && !wasListener && before === hubKey(settings, password)) return this.prune();
     // A switch, or another hub connection: stop what runs (its store is flushed and closed) and start anew.
     this.unattach();
     const keepStore = settings.source === 'hub' && !wasListener ? this.store : null;
@@ -181,6 +188,19 @@ export class CallSource {
     this.attach();
     this.emitStatus();
     this.emitDirectory();
+    await this.prune();
+  }
+
+  /** settings.retentionDays in hub mode, as CallpopService does it for the listener. */
+  private async prune(): Promise<void> {
+    const days = this.current.retentionDays;
+    if (days <= 0 || this.closed || this.running.kind === 'listener') return;
+    try {
+      const n = await this.store.prune((this.o.now ?? Date.now)() - days * dayMs);
+      if (n > 0) this.logger.info(`Retention: deleted ${n} call(s) older than ${days} days`);
+    } catch (e) {
+      this.logger.error(`Retention prune failed: ${(e as Error).message}`);
+    }
   }
 
   private async stop(r: Running, keepStore = false): Promise<void> {

@@ -235,7 +235,9 @@ export class HubClient {
     for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
-    if (client) await client.endAsync(false).catch(() => client.end(true));
+    // Not connected yet (or between reconnects): nothing to flush to the broker, and a graceful end
+    // would leave the half-open socket for the broker's connect timeout (a quick settings change).
+    if (client) await client.endAsync(!client.connected).catch(() => client.end(true));
     await this.mirror.flush();
     this.saveWatermark();
     if (this.ownsStore) await this.store.close();
