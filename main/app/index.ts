@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, powerMonitor, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
+import { isHubState } from '../../shared/ipc/contract';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { createFileLogger } from '../core/log-file';
@@ -129,6 +130,8 @@ async function start(): Promise<void> {
         // The URLs in Settings show the bound port (listenPort 0).
         hub.push('push:settings', settings.view());
       }
+      // On a hub the core never listens: the badge is counted once its log is open (any hub state).
+      if (isHubState(s)) void refreshMissed();
       if (s.state === 'restarting') logger.warn(`core: ${s.message}`);
       pushStatus();
     },

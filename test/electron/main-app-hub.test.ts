@@ -211,6 +211,13 @@ describe('main/app/index.ts on a Callpop hub', () => {
     process.env.CALLPOP_CONFIG = join(dir, 'no-policy.json');
     h.interfaces = { eth0: [{ address: '192.0.2.10', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: '192.0.2.10/24' }] };
     h.store = { extension: '117', source: 'hub', hubUrl: hub.brokerUrl, hubAgent: 'anna', popup: { autoCloseSec: 0 } };
+    // A missed call already in this PC's log: the badge counts it on a hub too (the core never "listens").
+    const { openCallLogStore } = await import('../../main/core/call-log/store');
+    const { callLogDir } = await import('../../main/core/config/paths');
+    const log = await openCallLogStore(callLogDir(dir));
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    await log.put([{ id: '261201090000_7', direction: 'incoming', number: '05551239988', extension: '117', queue: null, did: null, startedAt: at, durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: false, status: 'ended', result: 'missed', answeredAt: null, endedAt: at }]);
+    await log.close();
     await import('../../main/app/index');
 
     const wins = () => h.windows as FakeWin[];
@@ -225,6 +232,7 @@ describe('main/app/index.ts on a Callpop hub', () => {
     // A PC preset for the hub asks only for the password.
     await until(() => lastService()?.state === 'hub-setup', 'the setup state');
     expect(lastService()).toEqual({ state: 'hub-setup', message: 'Enter the hub password (Settings → Connection).' });
+    await until(() => (main.webContents.sent.filter(([c]) => c === 'push:status').at(-1)?.[1] as { missedUnseen: number }).missedUnseen === 1, 'the badge counting the earlier missed call');
     expect(await invoke(main, 'settings:getHubPassword', {})).toEqual({ hasPassword: false, available: true });
     expect(await invoke(main, 'settings:setHubPassword', { password })).toEqual({ ok: true });
     expect(await invoke(main, 'settings:getHubPassword', {})).toEqual({ hasPassword: true, available: true });
