@@ -200,6 +200,20 @@ describe('desktop core on a Callpop hub', () => {
     expect((await c.backend.handle('log:query', { offset: 0, limit: 10 })).records.map((r) => r.id)).toEqual(['261129000000_2']);
   });
 
+  it('a ring left in the log from before the PC was off is not an active call (the popup never restores it)', async () => {
+    await agents();
+    await h.start();
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-desktop-hub-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const store = await openCallLogStore(callLogDir(dir));
+    const ring = (id: string, agoMs: number): CallRecord => ({ id, direction: 'incoming', number: '05551239988', extension: '117', queue: null, did: null, startedAt: new Date(Date.now() - agoMs).toISOString(), durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [], seen: false, status: 'ringing', result: null, answeredAt: null, endedAt: null });
+    await store.put([ring('261201080000_1', 5 * 60_000), ring('261201080000_2', 10_000)]);
+    await store.close();
+    // Not connected (no password yet is the same as offline here): the log is all the core has.
+    const c = await core({ ...hubSettings(), hubUrl: 'mqtt://127.0.0.1:1' }, 'pw-123456789', dir);
+    expect((await c.backend.handle('calls:active', {})).map((r) => r.id)).toEqual(['261201080000_2']);
+  });
+
   it('a switch while still connecting leaves no half-open connection behind', async () => {
     // A broker that accepts TCP and never answers: the core stays "connecting".
     const sockets = new Set<Socket>();

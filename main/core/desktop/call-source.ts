@@ -10,6 +10,7 @@ import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { HubClient, type HubClientOptions, type HubClientStatus } from '../hub-client/hub-client';
+import { staleRingMs } from '../hub-client/mirror';
 import { CallpopService } from '../service/call-service';
 import { pinnedConnect, pinProblem } from './hub-tls-pin';
 
@@ -121,8 +122,12 @@ export class CallSource {
     switch (this.running.kind) {
       case 'listener':
         return this.running.service.openCalls();
-      case 'hub':
-        return this.running.client.openCalls();
+      case 'hub': {
+        // A ring left in the log from before the PC was off is not live: the popup's restore (and the
+        // Calls view) must not bring it back; the backfill ends it. Same rule as the hub client's.
+        const now = (this.o.now ?? Date.now)();
+        return this.running.client.openCalls().filter((r) => r.status !== 'ringing' || now - Date.parse(r.startedAt) <= staleRingMs);
+      }
       case 'hub-setup':
         return [];
     }
