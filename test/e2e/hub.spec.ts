@@ -38,6 +38,8 @@ test('a wrong password shows the refusal in the header and Settings; a new one c
   await banner.getByRole('button', { name: 'Open Settings' }).click();
   await expect(main.getByRole('tab', { name: 'Settings' })).toHaveAttribute('aria-selected', 'true');
   await expect(main.getByTestId('hub-status')).toContainText('Hub refused the password');
+  // The test call needs this PC's own listener: not offered on a hub.
+  await expect(main.getByRole('button', { name: 'Send test call' })).toHaveCount(0);
   // Not retried in a loop: still refused a while later, no reconnecting in between.
   await main.waitForTimeout(500);
   expect(bridge.status().service.state).toBe('hub-refused');

@@ -241,9 +241,12 @@ export function SettingsPage({ view, status, onView }: Props) {
     <div className="settings pad">
       <div className="settings-top">
         <h2>Settings</h2>
-        <button type="button" className="primary" onClick={() => void testCall()}>
-          Send test call
-        </button>
+        {/* The test call posts to this PC's own listener; on a hub, calling the extension is the test. */}
+        {s.source === 'listener' && (
+          <button type="button" className="primary" onClick={() => void testCall()}>
+            Send test call
+          </button>
+        )}
       </div>
       {note && (
         <p className={note.error ? 'banner error' : 'banner'} role={note.error ? 'alert' : 'status'}>
