@@ -57,6 +57,8 @@ const mismatch = (pin: string) =>
 function pinnedTls(u: URL, pin: string): Duplex {
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const socket = tls.connect({ host, port: Number(u.port || 8883), servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false });
+  // No Nagle, as HubClient sets on its own sockets (a held-back PUBACK stalls the next pop ~40 ms).
+  socket.setNoDelay(true);
   const gate = new PinGate(socket);
   socket.once('secureConnect', () => (peerMatchesPin(socket, pin) ? gate.open() : gate.destroy(mismatch(pin))));
   return gate;
@@ -69,6 +71,7 @@ function pinnedWs(u: URL, pin: string): Duplex {
   const gate = new PinGate(createWebSocketStream(ws));
   ws.once('upgrade', (res) => {
     const socket = res.socket as tls.TLSSocket;
+    socket.setNoDelay?.(true);
     if (typeof socket.getPeerCertificate === 'function' && peerMatchesPin(socket, pin)) gate.open();
     else {
       ws.terminate();
