@@ -42,11 +42,11 @@ export function createCallpopApi(t: IpcTransport) {
     queryLog: (query: InvokeArgs<'log:query'>) => call('log:query', query),
     markSeen: (ids?: string[]) => call('log:markSeen', { ids }),
     deleteCalls: (ids: string[]) => call('log:delete', { ids }),
+    setNote: (callId: string, text: string) => call('log:setNote', { callId, text }),
+    addContact: (args: InvokeArgs<'contacts:add'>) => call('contacts:add', args),
     downloadRecording: (callId: string, url: string) => call('recording:download', { callId, url }),
     cancelDownload: (downloadId: string) => call('recording:cancel', { downloadId }),
     listDownloads: () => call('recording:list', {}),
-    setNote: (callId: string, text: string) => call('log:setNote', { callId, text }),
-    addContact: (args: InvokeArgs<'contacts:add'>) => call('contacts:add', args),
     sendTestCall: () => call('test:sendTestCall', {}),
 
     onCallUpdate: on('push:callUpdate'),
