@@ -34,7 +34,9 @@ describe('tray look', () => {
 });
 
 describe('notifications', () => {
-  const rec = { id: 'c1', direction: 'incoming', number: '+442079460958', queue: '820', did: null, contactName: 'Ann' } as CallView;
+  const rec = { id: 'c1', direction: 'incoming', number: '+442079460958', queue: '820', did: null, contactName: 'Ann', status: 'ringing', result: null } as CallView;
+  // What the tracker sends with the change "missed": the call ended, nobody took it.
+  const missedRec = { ...rec, status: 'ended', result: 'missed' } as CallView;
   const make = (n: { ringing: boolean; missed: boolean }, supported = true) => {
     const created: { title: string; body: string; handlers: Record<string, () => void>; shown: boolean }[] = [];
     const opened: unknown[] = [];
@@ -54,7 +56,7 @@ describe('notifications', () => {
   it('notifies missed calls and opens the call on click', () => {
     const { notifier, created, opened } = make({ ringing: false, missed: true });
     notifier.onCallUpdate('ringing', rec);
-    notifier.onCallUpdate('missed', rec);
+    notifier.onCallUpdate('missed', missedRec);
     expect(created.map((c) => c.title)).toEqual(['Missed call']);
     expect(created[0]!.body).toBe('Ann (+44 20 7946 0958) via queue 820');
     created[0]!.handlers.click!();
@@ -66,7 +68,7 @@ describe('notifications', () => {
     a.notifier.onCallUpdate('ringing', rec);
     expect(a.created.map((c) => c.title)).toEqual(['Incoming call']);
     const b = make({ ringing: true, missed: true }, false);
-    b.notifier.onCallUpdate('missed', rec);
+    b.notifier.onCallUpdate('missed', missedRec);
     expect(b.created).toEqual([]);
   });
 });
