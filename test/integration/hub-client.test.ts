@@ -217,10 +217,10 @@ describe.skipIf(!mosquittoAvailable)('HubClient on a real Mosquitto', () => {
     expect(s.live.map((u) => u.record.id)).toEqual([marker.id]);
     expect(s.client.currentStatus().state).toBe('connected');
     expect(s.client.directory()).toEqual({});
-    // One line per kind of trouble in 10 s, not one per message.
+    // A few lines per 10 s (then one count), not one per message: 9 bad ones on this topic alone.
     const warnings = s.logs.filter((l) => l.startsWith('warn ') && l.includes('calls'));
     expect(warnings.length).toBeGreaterThanOrEqual(1);
-    expect(warnings.length).toBeLessThanOrEqual(2);
+    expect(warnings.length).toBeLessThanOrEqual(3);
     expect(s.logs.join('\n')).toMatch(/extension "204"|malformed hub message/);
   });
 

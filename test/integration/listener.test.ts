@@ -2,10 +2,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
-import { startListener, RejectLog, buildAllowList, normalizeAddress, type Listener, type ListenerOptions } from '../../main/core/listener/listener';
+import { startListener, buildAllowList, normalizeAddress, type Listener, type ListenerOptions } from '../../main/core/listener/listener';
 import { parseWebhook } from '../../shared/webhook/parse';
 import type { RawWebhook } from '../../shared/webhook/event';
 import type { Logger } from '../../shared/log';
+import { RateLimitedLog } from '../../main/core/rate-limited-log';
 
 const secret = 'abcdefghijklmnopqrstuvwx';
 const ringing = JSON.stringify({ Event: 'ringing', Callerid: '05551239988', User: '202', Usertype: 'ext', Did: '', Id: '230307114903_10-0' });
@@ -239,12 +240,12 @@ describe('listener', () => {
   });
 });
 
-describe('RejectLog', () => {
+describe('RateLimitedLog (rejected webhook requests)', () => {
   it('logs at most N lines per window, then how many more', () => {
     const lines: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn: (m) => lines.push(m), error() {} };
     let t = 0;
-    const log = new RejectLog(logger, 5, 10_000, () => t);
+    const log = new RateLimitedLog(logger, 'rejected webhook requests', 5, 10_000, () => t);
     for (let i = 0; i < 50; i++) log.note(`rejected ${i}`);
     expect(lines).toHaveLength(5);
     t = 10_000;

@@ -32,7 +32,7 @@ import { callLogDir } from '../config/paths';
 import { endAbandoned } from '../service/call-service';
 import { backoff, type Backoff } from './backoff';
 import { LogMirror, type HubCallUpdate } from './mirror';
-import { RateLimitedLog } from './rate-limited-log';
+import { RateLimitedLog } from '../rate-limited-log';
 import { hubKey, openHubClientState, type HubClientState } from './state-file';
 
 export type { HubCallUpdate } from './mirror';
@@ -133,7 +133,7 @@ export class HubClient {
     this.clientId = state.clientIdFor(options.user);
     this.watermark = state.syncedSeq(this.key);
     this.backoff = backoff(options.reconnect);
-    this.badMessages = new RateLimitedLog(this.logger, 10_000, this.now);
+    this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
     this.status = { state: 'connecting', url: options.url };
   }
 
@@ -360,7 +360,7 @@ export class HubClient {
       this.handle(topic, payload);
     } catch (e) {
       // Nothing from the network may take the client down.
-      this.badMessages.warn('handler', `Hub message on ${topic} failed: ${(e as Error).message}`);
+      this.badMessages.note(`Hub message on ${topic} failed: ${(e as Error).message}`);
     }
   }
 
@@ -368,10 +368,10 @@ export class HubClient {
     const t = parseTopic(topic);
     const ext = this.options.extension;
     if (!t || t.site !== this.site || ('ext' in t && t.ext !== ext)) {
-      this.badMessages.warn('topic', `Ignored a message on an unexpected topic ${JSON.stringify(topic.slice(0, 200))}`);
+      this.badMessages.note(`Ignored a message on an unexpected topic ${JSON.stringify(topic.slice(0, 200))}`);
       return;
     }
-    const bad = (error: string): void => this.badMessages.warn(t.kind, `Ignored a malformed hub message on ${topic}: ${error}`);
+    const bad = (error: string): void => this.badMessages.note(`Ignored a malformed hub message on ${topic}: ${error}`);
     switch (t.kind) {
       case 'calls': {
         const m = decodePayload(callChangeMessageSchema, payload);
@@ -424,7 +424,7 @@ export class HubClient {
         const wasOffline = this.hubOnline !== null && !this.hubOnline.online;
         this.hubOnline = { online, since: m.value.since };
         if (online && !m.value.protocols.includes(HUB_PROTOCOL_VERSION)) {
-          this.badMessages.warn('protocol', `The hub speaks protocol v${m.value.protocols.join(', v')} only; this Callpop speaks v${HUB_PROTOCOL_VERSION}: update Callpop`);
+          this.badMessages.note(`The hub speaks protocol v${m.value.protocols.join(', v')} only; this Callpop speaks v${HUB_PROTOCOL_VERSION}: update Callpop`);
         }
         // A hub that came back may have taken webhooks while it could not answer: catch up again.
         if (online && wasOffline) this.requestSync(this.watermark);
@@ -445,7 +445,7 @@ export class HubClient {
         return;
       }
       default:
-        this.badMessages.warn('topic', `Ignored a message on ${topic}`);
+        this.badMessages.note(`Ignored a message on ${topic}`);
     }
   }
 

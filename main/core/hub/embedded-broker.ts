@@ -21,7 +21,7 @@ import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from './agents';
 import { verifyPassword } from './agents';
 import { MAX_CLIENT_PACKET_BYTES, withPacketLimit } from './packet-limit';
-import { RateLimitedLog } from './rate-limited-log';
+import { RateLimitedLog } from '../rate-limited-log';
 
 export interface BrokerTls {
   cert: string | Buffer;

@@ -42,7 +42,7 @@ import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
-import { RateLimitedLog } from './rate-limited-log';
+import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }

@@ -14,6 +14,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { webhookUrl } from '../../../shared/settings';
 import { ConnectionGate, defaultConnectionLimits } from './connection-gate';
+import { RateLimitedLog } from '../rate-limited-log';
 
 /** What the handler made of a webhook. A rejected promise means "not durable": 503, the PBX retries. */
 export type WebhookOutcome = { status: 'ok' } | { status: 'invalid'; reason: string };
@@ -72,32 +73,6 @@ export const defaultBodyLimit = 64 * 1024;
 const defaultTimeouts: ListenerTimeouts = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 };
 const allowedMethods = 'GET, POST';
 
-/** Logs rejected requests without letting a flood fill the log: a few lines per window, then a count. */
-export class RejectLog {
-  private windowStart = 0;
-  private logged = 0;
-  private suppressed = 0;
-  constructor(
-    private readonly logger: Logger,
-    private readonly perWindow = 5,
-    private readonly windowMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  note(line: string): void {
-    const t = this.now();
-    if (t - this.windowStart >= this.windowMs) {
-      if (this.suppressed > 0) this.logger.warn(`${this.suppressed} more rejected webhook requests in the last ${Math.round(this.windowMs / 1000)} s`);
-      this.windowStart = t;
-      this.logged = 0;
-      this.suppressed = 0;
-    }
-    if (this.logged < this.perWindow) {
-      this.logged++;
-      this.logger.warn(line);
-    } else this.suppressed++;
-  }
-}
 
 /** "::ffff:192.0.2.1" → "192.0.2.1", so IPv4 sources match IPv4 allow-list entries on dual-stack sockets. */
 export function normalizeAddress(address: string): string {
@@ -211,7 +186,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     (addr) => sourceAllowed(allowList, allowLoopback, addr),
   );
   const secretBytes = Buffer.from(options.secret);
-  const rejects = new RejectLog(logger);
+  const rejects = new RateLimitedLog(logger, 'rejected webhook requests');
   const prefix = '/webhook/';
   let closing: Promise<void> | null = null;
   // Once closing, an answered keep-alive connection is closed at once: close() need not wait for the
