@@ -1,11 +1,12 @@
 // The hub's PBX-wide log on real files: records keyed by (extension, call id), seqs per change,
 // "since" queries, restarts (seqs jump past anything a crashed run may have published), retention.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '../../shared/call-record';
 import { HubLog, SEQ_START_GAP } from '../../main/core/hub/hub-log';
+import { encodeLine } from '../../main/core/call-log/journal';
 
 let dir = '';
 let log: HubLog | null = null;
@@ -90,5 +91,109 @@ describe('HubLog', () => {
     log = await HubLog.open(dir);
     expect(log.since('117', 0, 10).records.map((r) => r.record.id).sort()).toEqual(['NEW', 'OPEN']);
     expect(log.head).toBeGreaterThanOrEqual(head + SEQ_START_GAP);
+  });
+
+  /** Every record of `ext` changed after `since`, chunk by chunk as the hub answers a sync. */
+  const syncAll = (l: HubLog, ext: string, since: number, chunk: number): { id: string; seq: number; status: string }[] => {
+    const out: { id: string; seq: number; status: string }[] = [];
+    for (let cursor = since; ; ) {
+      const { records, more } = l.since(ext, cursor, chunk);
+      out.push(...records.map((r) => ({ id: r.record.id, seq: r.seq, status: r.record.status })));
+      cursor = records.at(-1)?.seq ?? cursor;
+      if (!more) return out;
+    }
+  };
+
+  it('compacts the file to the newest line per (extension, id) while appends go on, and answers sync from 0 the same before and after a restart', async () => {
+    log = await HubLog.open(dir);
+    const start = log.head;
+    // 1,500 calls on 3 extensions, each rung, re-rung and ended: 4,500 changes, enough superseded lines to compact.
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 1500; i += 50) {
+      const ids = Array.from({ length: 50 }, (_, k) => `C${i + k}`);
+      pending.push(log.append(ids.map((id, k) => rec(id, String(100 + ((i + k) % 3))))).durable);
+      pending.push(log.append(ids.map((id, k) => rec(id, String(100 + ((i + k) % 3)), { number: '0888' }))).durable);
+      // Let the writer run (and compact) between batches, as webhooks would.
+      await new Promise((r) => setImmediate(r));
+      pending.push(log.append(ids.map((id, k) => ended(id, String(100 + ((i + k) % 3))))).durable);
+    }
+    // A second ring of the same ids on one extension, not awaited before reading.
+    pending.push(log.append([rec('C0', '100', { number: '0999' })]).durable);
+    expect(log.get('100', 'C0')?.record.number).toBe('0999');
+    await Promise.all(pending);
+    const before = syncAll(log, '100', 0, 97);
+    expect(before).toHaveLength(500);
+    expect(new Set(before.map((r) => r.id)).size).toBe(500);
+    expect(before.map((r) => r.seq)).toEqual([...before.map((r) => r.seq)].sort((a, b) => a - b));
+    expect(before.at(-1)).toEqual({ id: 'C0', seq: log.head, status: 'ringing' });
+    expect(before.filter((r) => r.status !== 'ended').map((r) => r.id)).toEqual(['C0']);
+    expect(log.size).toBe(1500);
+    await log.close();
+
+    const text = await readFile(join(dir, 'calls.jsonl'), 'utf8');
+    const recordLines = text.split('\n').filter((l) => l.includes('{"s":'));
+    // Compacted at least once: far fewer lines than the 4,501 changes, every key still there.
+    expect(recordLines.length).toBeLessThan(3000);
+    const newest = new Map<string, number>();
+    for (const l of recordLines) {
+      const seq = Number(/"s":(\d+)/.exec(l)![1]);
+      const r = JSON.parse(l.slice(l.indexOf(',"r":') + 5, -1)) as CallRecord;
+      newest.set(`${r.extension}/${r.id}`, Math.max(seq, newest.get(`${r.extension}/${r.id}`) ?? 0));
+    }
+    expect(newest.size).toBe(1500);
+
+    log = await HubLog.open(dir);
+    expect(log.size).toBe(1500);
+    expect(syncAll(log, '100', 0, 500)).toEqual(before);
+    expect(syncAll(log, '101', 0, 500)).toHaveLength(500);
+    // Since a seq in the middle: exactly the records whose latest change came after it.
+    const mid = before[250]!.seq;
+    expect(syncAll(log, '100', mid, 40)).toEqual(before.slice(251));
+    expect(log.openCalls().map((r) => r.id)).toEqual(['C0']);
+    expect(start).toBeGreaterThan(0);
+  });
+
+  it('answers "since" in seq order when the file has lines out of seq order (a retried write lands after newer ones)', async () => {
+    const line = (seq: number, r: CallRecord): string => encodeLine(`{"s":${seq},"r":${JSON.stringify(r)}}`);
+    await writeFile(
+      join(dir, 'calls.jsonl'),
+      encodeLine('{"callpop":"hub-log","version":1,"head":0}') +
+        line(10, rec('A', '117')) +
+        line(12, ended('A', '117')) +
+        line(11, rec('B', '117')) +
+        line(9, rec('C', '117')) +
+        line(8, ended('C', '117')),
+    );
+    log = await HubLog.open(dir);
+    expect(syncAll(log, '117', 0, 10).map((r) => [r.id, r.seq, r.status])).toEqual([
+      ['C', 9, 'ringing'],
+      ['B', 11, 'ringing'],
+      ['A', 12, 'ended'],
+    ]);
+    expect(syncAll(log, '117', 9, 1).map((r) => r.id)).toEqual(['B', 'A']);
+    expect(syncAll(log, '117', 11, 10).map((r) => r.id)).toEqual(['A']);
+  });
+
+  it('keeps answering from the right file positions across many compactions and prunes', async () => {
+    log = await HubLog.open(dir);
+    // One record changed 6,000 times among 10 quiet ones: the file is compacted again and again.
+    await log.append(Array.from({ length: 10 }, (_, i) => ended(`Q${i}`, '117', '2025-01-01T00:00:00.000Z'))).durable;
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 6000; i++) {
+      writes.push(log.append([rec('HOT', '117', { number: String(i) })]).durable);
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(writes);
+    expect(log.get('117', 'HOT')?.record.number).toBe('5999');
+    expect(log.get('117', 'Q3')?.record.id).toBe('Q3');
+    expect(await log.prune(Date.parse('2026-01-01T00:00:00.000Z'))).toBe(10);
+    expect(syncAll(log, '117', 0, 5).map((r) => r.id)).toEqual(['HOT']);
+    await log.append([rec('NEW', '204')]).durable;
+    await log.close();
+    log = await HubLog.open(dir);
+    expect(log.size).toBe(2);
+    expect(log.get('117', 'HOT')?.record.number).toBe('5999');
+    expect(log.get('204', 'NEW')?.record.status).toBe('ringing');
+    expect((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n').length).toBeLessThan(10);
   });
 });

@@ -15,24 +15,25 @@ import { silentLogger, type Logger } from '../../../shared/log';
 import { mkdir } from 'node:fs/promises';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from '../call-log/journal';
 import { acquireLock } from '../call-log/lock';
+import { ExtIndex, type SlotFacts } from './ext-index';
 
 export const SEQ_START_GAP = 1_000_000;
 const formatVersion = 1;
 
-interface Entry {
-  readonly id: string;
+/** A record line read from the file. */
+interface Loaded extends SlotFacts {
+  id: string;
   ext: string;
-  readonly seq: number;
-  /** Byte position and length of the record JSON in the file (valid once json is null). */
   pos: number;
   len: number;
-  /** The record JSON until it is on disk (then read back by position). */
-  json: string | null;
-  readonly open: boolean;
-  /** startedAt in ms (retention). */
-  readonly startMs: number;
-  /** endedAt in ms, or null while open (tracker restore of recent calls). */
-  readonly endMs: number | null;
+}
+
+/** A change handed to the writer: which version of which record (its JSON is the slot's pending one). */
+interface Change {
+  x: ExtIndex;
+  id: string;
+  seq: number;
+  json: string;
 }
 
 export interface SeqRecord {
@@ -44,12 +45,15 @@ const headerOf = (head: number): string => JSON.stringify({ callpop: 'hub-log', 
 const recordPrefix = (seq: number): string => `{"s":${seq},"r":`;
 
 export class HubLog {
-  /** extension → (call id → entry), each map in ascending seq order (an update moves its entry to the end). */
-  private readonly byExt = new Map<string, Map<string, Entry>>();
-  /** One string per extension name, shared by its entries. */
-  private readonly extNames = new Map<string, string>();
-  /** Entries whose write failed: written again with the next append. */
-  private readonly dirty = new Set<Entry>();
+  /** extension → its records (see ExtIndex). */
+  private readonly byExt = new Map<string, ExtIndex>();
+  /** Changes whose write failed: written again with the next append. */
+  private dirty: Change[] = [];
+  /** Indexes a compaction of the file is recording positions in (released by the next write). */
+  private pinned: ExtIndex[] = [];
+  /** What a compaction replaced, to put back should the new file not take the log's place. */
+  private undo: { x: ExtIndex; pos: Float64Array; len: Int32Array; pending: Map<number, string> }[] = [];
+  private undoDirty: Change[] = [];
   private headSeq: number;
   private count = 0;
   private closed = false;
@@ -60,13 +64,13 @@ export class HubLog {
     private readonly reader: LogReader,
     private readonly release: () => Promise<void>,
     head: number,
-    entries: Entry[],
+    byExt: Map<string, ExtIndex>,
   ) {
     this.headSeq = head;
-    entries.sort((a, b) => a.seq - b.seq);
-    for (const e of entries) {
-      e.ext = this.internExt(e.ext);
-      this.place(e);
+    for (const [ext, x] of byExt) {
+      x.sortBySeq();
+      this.byExt.set(ext, x);
+      this.count += x.live;
     }
   }
 
@@ -82,7 +86,8 @@ export class HubLog {
     let reader: LogReader | null = null;
     try {
       reader = await LogReader.open(dir);
-      const latest = new Map<string, Entry>();
+      // Straight into the columnar indexes (no object per line kept): the newest line per (extension, id) wins.
+      const byExt = new Map<string, ExtIndex>();
       let head = 0;
       let undecodable = 0;
       const loaded = await readLog(dir, reader, logger, (content, pos, ascii) => {
@@ -91,9 +96,10 @@ export class HubLog {
         else if (typeof e === 'number') head = Math.max(head, e);
         else {
           head = Math.max(head, e.seq);
-          const key = `${e.ext}\u0000${e.id}`;
-          const old = latest.get(key);
-          if (!old || old.seq < e.seq) latest.set(key, e);
+          let x = byExt.get(e.ext);
+          if (!x) byExt.set(e.ext, (x = new ExtIndex()));
+          const old = x.slotOf(e.id);
+          if (old === undefined || x.seq[old]! < e.seq) x.add(e.id, e, null, e.pos, e.len);
         }
       });
       if (undecodable > 0) logger.warn(`Hub log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
@@ -102,7 +108,7 @@ export class HubLog {
       const start = head + SEQ_START_GAP;
       if (start > Number.MAX_SAFE_INTEGER) throw new Error(`Hub log in ${dir}: sequence numbers exhausted`);
       await writer.append(encodeLine(JSON.stringify({ b: start })), 1, () => {});
-      return new HubLog(dir, writer, reader, release, start, [...latest.values()]);
+      return new HubLog(dir, writer, reader, release, start, byExt);
     } catch (err) {
       reader?.close();
       await release();
@@ -124,8 +130,9 @@ export class HubLog {
   }
 
   get(ext: string, id: string): SeqRecord | undefined {
-    const e = this.byExt.get(ext)?.get(id);
-    return e ? { seq: e.seq, record: this.recordOf(e) } : undefined;
+    const x = this.byExt.get(ext);
+    const s = x?.slotOf(id);
+    return x && s !== undefined ? { seq: x.seq[s]!, record: this.recordOf(x, s) } : undefined;
   }
 
   /**
@@ -134,37 +141,27 @@ export class HubLog {
    */
   append(records: readonly CallRecord[]): { seqs: number[]; durable: Promise<void> } {
     if (this.closed) return { seqs: [], durable: Promise.reject(new Error(`The hub log in ${this.dir} is closed`)) };
-    const fresh: Entry[] = records.map((r) => {
+    const fresh: Change[] = records.map((r) => {
+      let x = this.byExt.get(r.extension);
+      if (!x) this.byExt.set(r.extension, (x = new ExtIndex()));
+      const seq = ++this.headSeq;
+      const had = x.live;
       const json = JSON.stringify(r);
-      const e: Entry = {
-        id: r.id,
-        // One string per extension (the map's key), not one per record.
-        ext: this.internExt(r.extension),
-        seq: ++this.headSeq,
-        pos: -1,
-        len: -1,
-        json,
-        open: r.status !== 'ended',
-        startMs: Date.parse(r.startedAt),
-        endMs: r.endedAt ? Date.parse(r.endedAt) : null,
-      };
-      this.place(e);
-      return e;
+      x.add(ownCopy(r.id), { seq, open: r.status !== 'ended', startMs: Date.parse(r.startedAt), endMs: r.endedAt ? Date.parse(r.endedAt) : null }, json);
+      this.count += x.live - had;
+      return { x, id: r.id, seq, json };
     });
-    const retry = [...this.dirty].filter((e) => this.current(e));
-    this.dirty.clear();
-    return { seqs: fresh.map((e) => e.seq), durable: this.write([...retry, ...fresh]) };
+    const retry = this.takeDirty();
+    return { seqs: fresh.map((c) => c.seq), durable: this.write([...retry, ...fresh]) };
   }
 
   /** Writes what earlier failed writes left (resolves at once when nothing is left). */
   retryDirty(): Promise<void> {
-    const retry = [...this.dirty].filter((e) => this.current(e));
-    this.dirty.clear();
-    return this.write(retry);
+    return this.write(this.takeDirty());
   }
 
   get hasDirty(): boolean {
-    return this.dirty.size > 0;
+    return this.dirty.length > 0;
   }
 
   /**
@@ -172,13 +169,13 @@ export class HubLog {
    * `more` when there were more.
    */
   since(ext: string, after: number, limit: number): { records: SeqRecord[]; more: boolean } {
-    const map = this.byExt.get(ext);
+    const x = this.byExt.get(ext);
     const out: SeqRecord[] = [];
-    if (!map || after >= this.headSeq) return { records: out, more: false };
-    for (const e of map.values()) {
-      if (e.seq <= after) continue;
+    if (!x || after >= this.headSeq) return { records: out, more: false };
+    for (let s = x.firstAfter(after); s < x.n; s++) {
+      if (!x.isLive(s)) continue;
       if (out.length === limit) return { records: out, more: true };
-      out.push({ seq: e.seq, record: this.recordOf(e) });
+      out.push({ seq: x.seq[s]!, record: this.recordOf(x, s) });
     }
     return { records: out, more: false };
   }
@@ -186,14 +183,14 @@ export class HubLog {
   /** Calls not ended, every extension (tracker restore). */
   openCalls(): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const map of this.byExt.values()) for (const e of map.values()) if (e.open) out.push(this.recordOf(e));
+    for (const x of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.isOpen(s)) out.push(this.recordOf(x, s));
     return out;
   }
 
   /** Calls that ended at or after sinceMs (tracker restore: late recordings). */
   recent(sinceMs: number): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const map of this.byExt.values()) for (const e of map.values()) if (e.endMs !== null && e.endMs >= sinceMs) out.push(this.recordOf(e));
+    for (const x of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.endMs[s]! >= sinceMs) out.push(this.recordOf(x, s));
     return out;
   }
 
@@ -203,20 +200,21 @@ export class HubLog {
    */
   async prune(olderThanMs: number): Promise<number> {
     let n = 0;
-    for (const [ext, map] of this.byExt) {
-      for (const [id, e] of map) {
-        if (!e.open && e.startMs < olderThanMs && e.json === null) {
-          map.delete(id);
+    for (const [ext, x] of this.byExt) {
+      for (const [id, s] of x.ids) {
+        if (!x.isOpen(s) && x.startMs[s]! < olderThanMs && !x.pending.has(s)) {
+          x.remove(id);
           n++;
         }
       }
-      if (map.size === 0) this.byExt.delete(ext);
+      if (x.live === 0 && !x.pinned) this.byExt.delete(ext);
+      else x.squeeze();
     }
     this.count -= n;
     if (n > 0 && !this.closed) {
       this.compact(true);
       // The writer runs a requested compaction before the next batch: this empty one ends after it.
-      await this.writer.append('', 0, () => {});
+      await this.writer.append('', 0, () => this.unpin());
     }
     return n;
   }
@@ -232,100 +230,152 @@ export class HubLog {
     }
   }
 
-  private recordOf(e: Entry): CallRecord {
-    return JSON.parse(e.json ?? this.reader.read(e.pos, e.len)) as CallRecord;
+  private recordOf(x: ExtIndex, s: number): CallRecord {
+    return JSON.parse(x.pending.get(s) ?? this.reader.read(x.pos[s]!, x.len[s]!)) as CallRecord;
   }
 
-  private internExt(ext: string): string {
-    let name = this.extNames.get(ext);
-    if (name === undefined) this.extNames.set(ext, (name = ext));
-    return name;
+  /** The slot holding this change if it is still its record's latest and not yet on disk. */
+  private unwritten(c: Change): number | undefined {
+    const s = c.x.slotOf(c.id);
+    return s !== undefined && c.x.seq[s] === c.seq && c.x.pending.has(s) ? s : undefined;
   }
 
-  private current(e: Entry): boolean {
-    return this.byExt.get(e.ext)?.get(e.id) === e;
+  private takeDirty(): Change[] {
+    const retry = this.dirty.filter((c) => this.unwritten(c) !== undefined);
+    this.dirty = [];
+    return retry;
   }
 
-  private place(e: Entry): void {
-    let map = this.byExt.get(e.ext);
-    if (!map) this.byExt.set(e.ext, (map = new Map()));
-    const had = map.delete(e.id);
-    map.set(e.id, e);
-    if (!had) this.count++;
-  }
-
-  private write(entries: Entry[]): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
-    const jsons = entries.map((e) => e.json ?? this.reader.read(e.pos, e.len));
-    const lines = entries.map((e, i) => encodeLine(`${recordPrefix(e.seq)}${jsons[i]}}`));
+  private write(changes: Change[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
+    const lines = changes.map((c) => encodeLine(`${recordPrefix(c.seq)}${c.json}}`));
     return this.writer
       .append(lines.join(''), lines.length, (at) => {
+        this.unpin();
         let offset = at;
-        entries.forEach((e, i) => {
+        changes.forEach((c, i) => {
           const lineBytes = Buffer.byteLength(lines[i]!);
-          const prefix = 9 + recordPrefix(e.seq).length;
-          // On disk now: read it back from the file from here on (only if no newer change replaced it).
-          if (e.json !== null) {
-            const len = Buffer.byteLength(e.json);
-            Object.assign(e, { pos: offset + prefix, len, json: null });
+          // On disk now: read it back from the file from here on (unless a newer change replaced it,
+          // or a compaction already put it in the new file).
+          const s = this.unwritten(c);
+          if (s !== undefined) {
+            c.x.pos[s] = offset + 9 + recordPrefix(c.seq).length;
+            c.x.len[s] = Buffer.byteLength(c.json);
+            c.x.pending.delete(s);
           }
           offset += lineBytes;
         });
+        for (const c of changes) c.x.squeeze();
         this.compact(false);
       })
       .catch((err: unknown) => {
-        for (const e of entries) if (this.current(e)) this.dirty.add(e);
+        for (const c of changes) if (this.unwritten(c) !== undefined) this.dirty.push(c);
         throw err;
       });
   }
 
+  /** Ends a compaction's hold on slot numbers (the writer has moved on to a write). */
+  private unpin(): void {
+    for (const x of this.pinned) {
+      x.pinned = false;
+      x.next = null;
+    }
+    this.pinned = [];
+    this.undo = [];
+    this.undoDirty = [];
+  }
+
   /** Rewrites the file with only live records when superseded lines dominate (or when forced). */
   private compact(force: boolean): void {
-    const writer = this.writer;
-    if (!force && !(writer.lines - this.count > Math.max(this.count, 2000))) return;
-    let moved: { e: Entry; pos: number; len: number }[] = [];
-    let previous: { e: Entry; pos: number; len: number; json: string | null }[] = [];
-    const byExt = this.byExt;
-    const reader = this.reader;
-    const dirty = this.dirty;
+    if (!force && !(this.writer.lines - this.count > Math.max(this.count, 2000))) return;
     const head = this.headSeq;
-    writer.requestCompaction({
-      *lines() {
-        moved = [];
-        const header = encodeLine(headerOf(head));
-        let offset = Buffer.byteLength(header);
-        yield header;
-        // The writer runs this between writes: no entry changes meanwhile.
-        for (const map of byExt.values()) {
-          for (const e of map.values()) {
-            const json = e.json ?? reader.read(e.pos, e.len);
-            const line = encodeLine(`${recordPrefix(e.seq)}${json}}`);
-            moved.push({ e, pos: offset + 9 + recordPrefix(e.seq).length, len: Buffer.byteLength(json) });
-            offset += Buffer.byteLength(line);
-            yield line;
+    this.writer.requestCompaction({
+      lines: () => this.compactedLines(head),
+      switchTo: (path) => this.switchTo(path),
+      revert: () => this.revert(),
+    });
+  }
+
+  /** The compacted file's lines, noting where each slot's JSON lands in it. */
+  private *compactedLines(head: number): Generator<string> {
+    this.unpin();
+    const header = encodeLine(headerOf(head));
+    let offset = Buffer.byteLength(header);
+    yield header;
+    // The writer runs this between writes: no position changes meanwhile, but appends may add slots
+    // (visited too: x.n is read each time) and free visited ones (their new slot comes later).
+    for (const x of this.byExt.values()) {
+      const c = x.seq.length;
+      const next = { pos: new Float64Array(c).fill(NaN), len: new Int32Array(c).fill(-1) };
+      x.next = next;
+      x.pinned = true;
+      this.pinned.push(x);
+      for (let s = 0; s < x.n; s++) {
+        if (!x.isLive(s)) continue;
+        const json = x.pending.get(s) ?? this.reader.read(x.pos[s]!, x.len[s]!);
+        const prefix = recordPrefix(x.seq[s]!);
+        const line = encodeLine(`${prefix}${json}}`);
+        // x.next, not next: growing the arrays replaces it.
+        x.next!.pos[s] = offset + 9 + prefix.length;
+        x.next!.len[s] = Buffer.byteLength(json);
+        offset += Buffer.byteLength(line);
+        yield line;
+      }
+    }
+  }
+
+  /** The compacted file is complete and about to become the log: positions from it, its records no longer pending. */
+  private switchTo(path: string): void {
+    this.reader.switchTo(path);
+    for (const x of this.pinned) {
+      const next = x.next!;
+      const pending = new Map<number, string>();
+      for (let s = 0; s < x.n; s++) {
+        if (Number.isNaN(next.pos[s])) {
+          next.pos[s] = x.pos[s]!;
+          next.len[s] = x.len[s]!;
+        } else {
+          const json = x.pending.get(s);
+          if (json !== undefined) {
+            pending.set(s, json);
+            x.pending.delete(s);
           }
         }
-      },
-      switchTo(path) {
-        reader.switchTo(path);
-        previous = moved.map(({ e }) => ({ e, pos: e.pos, len: e.len, json: e.json }));
-        for (const m of moved) {
-          Object.assign(m.e, { pos: m.pos, len: m.len, json: null });
-          dirty.delete(m.e);
-        }
-        moved = [];
-      },
-      revert() {
-        reader.switchTo();
-        for (const p of previous) Object.assign(p.e, { pos: p.pos, len: p.len, json: p.json });
-        previous = [];
-      },
-    });
+      }
+      this.undo.push({ x, pos: x.pos, len: x.len, pending });
+      x.pos = next.pos;
+      x.len = next.len;
+      x.next = null;
+    }
+    this.undoDirty = this.dirty;
+    this.dirty = this.dirty.filter((c) => this.unwritten(c) !== undefined);
+  }
+
+  /** The compacted file did not replace the log: back to the log's positions (slots are still pinned). */
+  private revert(): void {
+    this.reader.switchTo();
+    for (const { x, pos, len, pending } of this.undo) {
+      const n = Math.min(pos.length, x.n);
+      x.pos.set(pos.subarray(0, n));
+      x.len.set(len.subarray(0, n));
+      for (const [s, json] of pending) if (x.isLive(s)) x.pending.set(s, json);
+    }
+    this.dirty = [...this.undoDirty];
+    this.undo = [];
+    this.undoDirty = [];
   }
 }
 
+/**
+ * A flat copy of a call id: the tracker cuts it out of the webhook's Id ("…-0"), and V8 keeps such a
+ * slice as a view holding the whole original string; an index kept for months should not.
+ */
+function ownCopy(id: string): string {
+  return id.length < 13 ? id : Buffer.from(id, 'utf8').toString('utf8');
+}
+
 /** A line's content: a record entry, a seq mark (header head / start base), or null when unknown. */
-function decodeLine(content: string, pos: number, ascii: boolean): Entry | number | null {
+function decodeLine(content: string, pos: number, ascii: boolean): Loaded | number | null {
   if (content.startsWith('{"s":')) {
     const at = content.indexOf(',"r":');
     const seq = Number(content.slice(5, at));
@@ -344,7 +394,6 @@ function decodeLine(content: string, pos: number, ascii: boolean): Entry | numbe
       seq,
       pos: pos + at + 5,
       len: ascii ? json.length : Buffer.byteLength(json),
-      json: null,
       open: r.status !== 'ended',
       startMs: Date.parse(r.startedAt),
       endMs: typeof r.endedAt === 'string' ? Date.parse(r.endedAt) : null,
