@@ -6,28 +6,9 @@ import { AWAY_SUMMARY_DELAY_MS, CallNotifier } from '../../main/app/notification
 import { PopupController } from '../../main/app/popup-controller';
 import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
+import { ringingRecord } from '../support/call-records';
 
-const ringing = (id: string, number = '+905551239988'): CallView => ({
-  id,
-  direction: 'incoming',
-  number,
-  extension: '117',
-  queue: null,
-  did: null,
-  startedAt: '2026-12-01T10:00:00.000Z',
-  durationSec: null,
-  transferType: null,
-  transferredTo: null,
-  transferredFrom: null,
-  answeredBy: null,
-  recordings: [],
-  seen: false,
-  status: 'ringing',
-  result: null,
-  answeredAt: null,
-  endedAt: null,
-  contactName: null,
-});
+const ringing = (id: string, number = '+905551239988'): CallView => ({ ...ringingRecord({ id, number, startedAt: '2026-12-01T10:00:00.000Z' }), contactName: null });
 const missed = (id: string, number?: string): CallView => ({ ...ringing(id, number), status: 'ended', result: 'missed', endedAt: '2026-12-01T10:01:00.000Z' }) as CallView;
 const talking = (id: string): CallView => ({ ...ringing(id), status: 'talking', result: 'answered', answeredAt: '2026-12-01T10:00:05.000Z' }) as CallView;
 

@@ -10,32 +10,11 @@ import { callChanges, type CallRecord } from '../../shared/call-record';
 import { callTable, updateLine } from '../../main/cli/format';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
+import { callRecord } from '../support/call-records';
 
 const root = resolve(__dirname, '../..');
 
-function record(id: string, over: Partial<CallRecord>): CallRecord {
-  return {
-    id,
-    direction: 'incoming',
-    number: '05551239988',
-    extension: '202',
-    queue: null,
-    did: null,
-    startedAt: '2026-11-24T10:00:00.000Z',
-    durationSec: null,
-    transferType: null,
-    transferredTo: null,
-    transferredFrom: null,
-    answeredBy: null,
-    recordings: [],
-    seen: false,
-    status: 'ended',
-    result: 'missed',
-    answeredAt: null,
-    endedAt: '2026-11-24T10:00:30.000Z',
-    ...over,
-  } as CallRecord;
-}
+const record = (id: string, over: Partial<CallRecord>): CallRecord => callRecord({ id, extension: '202', ...over });
 
 const talking = record('t', { status: 'talking', result: 'answered', answeredAt: '2026-11-24T10:00:05.000Z', endedAt: null, startedAt: '2026-11-24T10:03:00.000Z' });
 const ownUnanswered = record('o', { direction: 'outgoing', startedAt: '2026-11-24T10:02:00.000Z', seen: true });

@@ -14,6 +14,7 @@ import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
 import { HubClient, type HubCallUpdate, type HubClientStatus } from '../../main/core/hub-client/hub-client';
 import { mosquittoAvailable, startMosquitto, type RunningMosquitto } from '../support/mosquitto';
+import { ringingRecord } from '../support/call-records';
 
 const site = 'default';
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,26 +36,7 @@ async function mosquitto(opts: Parameters<typeof startMosquitto>[0] = {}): Promi
 }
 
 function ringing(id: string, ext = '117', startedAt = new Date().toISOString()): CallRecord {
-  return {
-    id,
-    direction: 'incoming',
-    number: '05551239988',
-    extension: ext,
-    queue: '820',
-    did: null,
-    startedAt,
-    durationSec: null,
-    transferType: null,
-    transferredTo: null,
-    transferredFrom: null,
-    answeredBy: null,
-    recordings: [],
-    seen: false,
-    status: 'ringing',
-    result: null,
-    answeredAt: null,
-    endedAt: null,
-  };
+  return ringingRecord({ id, extension: ext, queue: '820', startedAt });
 }
 
 function ended(r: CallRecord, result: 'answered' | 'missed' = 'missed'): CallRecord {
