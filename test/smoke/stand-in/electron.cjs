@@ -293,10 +293,20 @@ class Page {
     const src = readFileSync(preload, 'utf8');
     const mod = { exports: {} };
     // Runs the built preload as Electron's sandboxed loader would: a function of require/module/exports.
-    new Function('require', 'module', 'exports', src)((id) => {
-      if (id === 'electron') return electron;
-      throw new Error(`the sandboxed preload may not require '${id}'`);
-    }, mod, mod.exports);
+    // From Electron 45 a sandboxed preload has no Buffer, setImmediate or clearImmediate (nor the events,
+    // timers and url shims): they are undefined here too, so a bundle that needs them fails this test.
+    new Function('require', 'module', 'exports', 'Buffer', 'setImmediate', 'clearImmediate', 'global', src)(
+      (id) => {
+        if (id === 'electron') return electron;
+        throw new Error(`the sandboxed preload may not require '${id}'`);
+      },
+      mod,
+      mod.exports,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    );
     if (!api) throw new Error('the preload exposed nothing');
     this.exposed = api;
   }
