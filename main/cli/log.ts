@@ -6,6 +6,7 @@ import { callRecordsCsv } from '../../shared/call-csv';
 import type { LogFilter } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { openCallLogStore, parseFilterDate } from '../core/call-log/store';
+import { openNotesStore } from '../core/call-log/notes';
 import { callLogDir, defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
 import { parseFlags, printable, UsageError, type CliIo } from './args';
@@ -14,8 +15,8 @@ import { callTable } from './format';
 export const logUsage = `Usage: callpop log [--data-dir DIR] [--json | --csv] [--missed] [--number DIGITS] [--since DATE]
 
 Lists this user's calls, newest first.
-  --json            one JSON array of call records
-  --csv             CSV with a header row (the call record fields)
+  --json            one JSON array of call records (each with its note, or null)
+  --csv             CSV with a header row (the call record fields, then the note)
   --missed          missed calls only (calls to you nobody took; not your own unanswered calls)
   --number DIGITS   calls with this number, in any format ("0555 123 99 88", "+90 555...")
   --since DATE      calls since DATE (YYYY-MM-DD, local day, or an ISO date-time)
@@ -31,9 +32,13 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** CSV with a header row; formula injection is neutralised in shared/call-csv.ts (shared with the app's export). */
-export function callsToCsv(records: readonly CallRecord[]): string {
-  return callRecordsCsv(records, { header: true, newline: '\n' });
+/** A call with the agent's note on it (kept beside the log, in notes.json), as the app's export has it. */
+export type NotedCall = CallRecord & { note: string | null };
+
+/** CSV with a header row and the note last, like the app's export; formula injection is neutralised in
+ * shared/call-csv.ts (shared with the app's export). */
+export function callsToCsv(records: readonly (CallRecord & { note?: string | null })[]): string {
+  return callRecordsCsv(records, { header: true, newline: '\n', extra: [{ name: 'note', value: (r) => r.note ?? null }] });
 }
 
 export async function runLog(argv: string[], io: CliIo): Promise<number> {
@@ -69,11 +74,12 @@ export async function runLog(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const settings = openSettingsFile(dataDir, { logger: quiet }).get();
-  let records: CallRecord[] = [];
+  let records: NotedCall[] = [];
   if (existsSync(dir)) {
     const store = await openCallLogStore(dir, { readOnly: true, logger: quiet, defaultCountry: settings.defaultCountry });
     try {
-      records = [...store.iterate(filter)];
+      const notes = await openNotesStore(dir, { logger: quiet, defaultCountry: settings.defaultCountry });
+      records = [...store.iterate(filter)].map((r) => ({ ...r, note: notes.get(r.id) }));
     } finally {
       await store.close();
     }

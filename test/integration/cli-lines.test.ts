@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { callChanges, type CallRecord } from '../../shared/call-record';
 import { callTable, updateLine } from '../../main/cli/format';
 import { openCallLogStore } from '../../main/core/call-log/store';
+import { openNotesStore } from '../../main/core/call-log/notes';
 import { callLogDir } from '../../main/core/config/paths';
 import { callRecord } from '../support/call-records';
 
@@ -44,6 +45,8 @@ describe('callpop log', () => {
     const store = await openCallLogStore(callLogDir(dataDir), { defaultCountry: 'TR' });
     await store.put([missed, ownUnanswered, talking]);
     await store.close();
+    const notes = await openNotesStore(callLogDir(dataDir), { defaultCountry: 'TR' });
+    await notes.set('m', missed.number, 'Call back after 3; =not a formula');
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -63,6 +66,40 @@ describe('callpop log', () => {
     expect(rows[1]).toMatch(/ out +not answered +05551239988/);
     expect(rows[2]).toMatch(/ in +missed +05551239988/);
 
+  });
+
+  const runLog = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'main/cli/index.ts'), 'log', '--data-dir', dataDir, ...args], {
+        cwd: root,
+        env: { ...process.env, XDG_CONFIG_HOME: dataDir },
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+      p.on('error', rej);
+      p.on('exit', (code) => {
+        clearTimeout(timer);
+        res({ code, stdout, stderr });
+      });
+    });
+
+  it('--json and --csv carry the agent\'s notes, as the app\'s export does', async () => {
+    const json = await runLog('--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { id: string; note: string | null }[]).map((r) => [r.id, r.note])).toEqual([
+      ['t', null],
+      ['o', null],
+      ['m', 'Call back after 3; =not a formula'],
+    ]);
+    const csv = await runLog('--csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    const [head, ...rows] = csv.stdout.trim().split('\n');
+    expect(head!.split(',').at(-1)).toBe('note');
+    // The note is a cell like any other: quoted, and its formula lead after ";" neutralised.
+    expect(rows.find((r) => r.startsWith('m,'))).toMatch(/,"Call back after 3;' =not a formula"$/);
   });
 
   it('--missed lists only calls to the agent nobody took, not the agent’s own unanswered ones', async () => {

@@ -72,9 +72,10 @@ describe('CSV cells are neutralised against formula injection', () => {
   it('read back with the comma, every hostile value is one cell, shown with its quotes', () => {
     const csv = callsToCsv(hostile.map((h) => record({ number: h })));
     const rows = Papa.parse<string[]>(csv, { delimiter: ',' }).data;
-    expect(rows[0]).toEqual([...callRecordColumns]);
+    // `callpop log --csv` ends with the agent's note, as the app's export does.
+    expect(rows[0]).toEqual([...callRecordColumns, 'note']);
     expect(rows.slice(1).map((r) => r[callRecordColumns.indexOf('number')])).toEqual(hostile.map(csvSafeCell));
-    expect(rows.slice(1).every((r) => r.length === callRecordColumns.length)).toBe(true);
+    expect(rows.slice(1).every((r) => r.length === callRecordColumns.length + 1)).toBe(true);
   });
 
   it('cells holding ; or a tab are quoted; a ;-locale spreadsheet that splits the cell gets text', () => {
