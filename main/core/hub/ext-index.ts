@@ -1,10 +1,12 @@
 // One extension's records in the hub log, columnar: a slot per kept change (typed arrays grown by
-// doubling) and one Map from call id to its live slot. No object per record: a hub keeps every call
+// doubling) and an off-heap table from call id to its live slot (./id-table.ts). No object per record: a hub keeps every call
 // of the PBX for 90 days, and an object per record (~250 bytes) made its memory grow past 1 GB.
 //
 // Slots are in ascending seq order (a change takes the next slot and frees its id's previous one), so
 // "what changed since N" is a binary search then a scan. Freed slots are squeezed out when the arrays
 // are full, unless a compaction of the file is recording positions by slot number (`pinned`).
+
+import { IdTable } from './id-table';
 
 const LIVE = 1;
 const OPEN = 2;
@@ -20,7 +22,9 @@ export interface SlotFacts {
 
 export class ExtIndex {
   /** call id → its live slot */
-  readonly ids = new Map<string, number>();
+  private ids = new IdTable();
+  /** slot → its id's record in `ids` */
+  private rec: Int32Array;
   /** The record JSON of slots not yet on disk (then read back by position). */
   pending = new Map<number, string>();
   seq: Float64Array;
@@ -47,6 +51,7 @@ export class ExtIndex {
     this.startMs = new Float64Array(c);
     this.endMs = new Float64Array(c);
     this.flags = new Uint8Array(c);
+    this.rec = new Int32Array(c);
   }
 
   get live(): number {
@@ -71,10 +76,13 @@ export class ExtIndex {
    * position; returns the slot. Its seq must be above every slot's (appends; open() sorts afterwards).
    */
   add(id: string, facts: SlotFacts, json: string | null, pos = -1, len = -1): number {
-    const old = this.ids.get(id);
-    if (old !== undefined) this.free(old);
+    let r = this.ids.find(id);
+    if (r >= 0) this.free(this.ids.value[r]!);
     if (this.n === this.seq.length) this.makeRoom();
     const s = this.n++;
+    if (r >= 0) this.ids.value[r] = s;
+    else r = this.ids.insert(id, s);
+    this.rec[s] = r;
     this.seq[s] = facts.seq;
     this.pos[s] = pos;
     this.len[s] = len;
@@ -86,15 +94,13 @@ export class ExtIndex {
       this.next.len[s] = -1;
     }
     if (json !== null) this.pending.set(s, json);
-    this.ids.set(id, s);
     return s;
   }
 
-  /** Forgets `id` (retention). */
-  remove(id: string): void {
-    const s = this.ids.get(id);
-    if (s === undefined) return;
-    this.ids.delete(id);
+  /** Forgets the record in live slot `s` (retention). */
+  remove(s: number): void {
+    if (!this.isLive(s)) return;
+    this.ids.delete(this.rec[s]!);
     this.free(s);
   }
 
@@ -112,7 +118,9 @@ export class ExtIndex {
 
   /** Drops freed slots and puts the live ones in ascending seq order (after loading a file, whose lines need not be). */
   sortBySeq(): void {
-    const order = Uint32Array.from(this.ids.values());
+    const order = new Uint32Array(this.live);
+    let k = 0;
+    for (let s = 0; s < this.n; s++) if (this.flags[s]! & LIVE) order[k++] = s;
     const seq = this.seq;
     order.sort((a, b) => seq[a]! - seq[b]!);
     this.rebuild(order);
@@ -139,6 +147,7 @@ export class ExtIndex {
     this.startMs = grow(this.startMs, new Float64Array(c));
     this.endMs = grow(this.endMs, new Float64Array(c));
     this.flags = grow(this.flags, new Uint8Array(c));
+    this.rec = grow(this.rec, new Int32Array(c));
     if (this.next) this.next = { pos: grow(this.next.pos, new Float64Array(c)), len: grow(this.next.len, new Int32Array(c)) };
   }
 
@@ -152,6 +161,7 @@ export class ExtIndex {
     const startMs = new Float64Array(c);
     const endMs = new Float64Array(c);
     const flags = new Uint8Array(c);
+    const rec = new Int32Array(c);
     const to = new Int32Array(this.n).fill(-1);
     let w = 0;
     const take = (s: number): void => {
@@ -161,12 +171,17 @@ export class ExtIndex {
       startMs[w] = this.startMs[s]!;
       endMs[w] = this.endMs[s]!;
       flags[w] = this.flags[s]!;
+      rec[w] = this.rec[s]!;
       to[s] = w++;
     };
     if (order) for (const s of order) take(s);
     else for (let s = 0; s < this.n; s++) if (this.flags[s]! & LIVE) take(s);
-    // Setting an existing key keeps the map's order and size.
-    for (const [id, s] of this.ids) this.ids.set(id, to[s]!);
+    const ids = this.ids;
+    for (let r = 0; r < ids.records; r++) if (ids.value[r]! >= 0) ids.value[r] = to[ids.value[r]!]!;
+    if (ids.sparse) {
+      const moved = ids.pack();
+      for (let s = 0; s < w; s++) rec[s] = moved[rec[s]!]!;
+    }
     const pending = new Map<number, string>();
     for (const [s, json] of this.pending) if (to[s]! >= 0) pending.set(to[s]!, json);
     this.seq = seq;
@@ -175,6 +190,7 @@ export class ExtIndex {
     this.startMs = startMs;
     this.endMs = endMs;
     this.flags = flags;
+    this.rec = rec;
     this.n = w;
     this.pending = pending;
   }

@@ -147,7 +147,7 @@ export class HubLog {
       const seq = ++this.headSeq;
       const had = x.live;
       const json = JSON.stringify(r);
-      x.add(ownCopy(r.id), { seq, open: r.status !== 'ended', startMs: Date.parse(r.startedAt), endMs: r.endedAt ? Date.parse(r.endedAt) : null }, json);
+      x.add(r.id, { seq, open: r.status !== 'ended', startMs: Date.parse(r.startedAt), endMs: r.endedAt ? Date.parse(r.endedAt) : null }, json);
       this.count += x.live - had;
       return { x, id: r.id, seq, json };
     });
@@ -201,9 +201,9 @@ export class HubLog {
   async prune(olderThanMs: number): Promise<number> {
     let n = 0;
     for (const [ext, x] of this.byExt) {
-      for (const [id, s] of x.ids) {
-        if (!x.isOpen(s) && x.startMs[s]! < olderThanMs && !x.pending.has(s)) {
-          x.remove(id);
+      for (let s = 0; s < x.n; s++) {
+        if (x.isLive(s) && !x.isOpen(s) && x.startMs[s]! < olderThanMs && !x.pending.has(s)) {
+          x.remove(s);
           n++;
         }
       }
@@ -249,12 +249,13 @@ export class HubLog {
   private write(changes: Change[]): Promise<void> {
     if (changes.length === 0) return Promise.resolve();
     const lines = changes.map((c) => encodeLine(`${recordPrefix(c.seq)}${c.json}}`));
+    // Byte lengths only: the line strings need not stay alive until the fsync (thousands may be in flight).
+    const lineBytes = lines.map((l) => Buffer.byteLength(l));
     return this.writer
       .append(lines.join(''), lines.length, (at) => {
         this.unpin();
         let offset = at;
         changes.forEach((c, i) => {
-          const lineBytes = Buffer.byteLength(lines[i]!);
           // On disk now: read it back from the file from here on (unless a newer change replaced it,
           // or a compaction already put it in the new file).
           const s = this.unwritten(c);
@@ -263,7 +264,7 @@ export class HubLog {
             c.x.len[s] = Buffer.byteLength(c.json);
             c.x.pending.delete(s);
           }
-          offset += lineBytes;
+          offset += lineBytes[i]!;
         });
         for (const c of changes) c.x.squeeze();
         this.compact(false);
@@ -364,14 +365,6 @@ export class HubLog {
     this.undo = [];
     this.undoDirty = [];
   }
-}
-
-/**
- * A flat copy of a call id: the tracker cuts it out of the webhook's Id ("…-0"), and V8 keeps such a
- * slice as a view holding the whole original string; an index kept for months should not.
- */
-function ownCopy(id: string): string {
-  return id.length < 13 ? id : Buffer.from(id, 'utf8').toString('utf8');
 }
 
 /** A line's content: a record entry, a seq mark (header head / start base), or null when unknown. */
