@@ -1,5 +1,5 @@
 // One extension's records in the hub log, columnar: a slot per kept change (typed arrays grown by
-// doubling) and an off-heap table from call id to its live slot (./id-table.ts). No object per record: a hub keeps every call
+// half) and an off-heap table from call id to its live slot (./id-table.ts). No object per record: a hub keeps every call
 // of the PBX for 90 days, and an object per record (~250 bytes) made its memory grow past 1 GB.
 //
 // Slots are in ascending seq order (a change takes the next slot and frees its id's previous one), so
@@ -140,7 +140,7 @@ export class ExtIndex {
   private makeRoom(): void {
     // Squeezing rather than growing when at least a quarter of the slots are freed.
     if (!this.pinned && this.n - this.live >= this.n / 4) return this.rebuild(null);
-    const c = this.seq.length * 2;
+    const c = Math.ceil(this.seq.length * 1.5);
     this.seq = grow(this.seq, new Float64Array(c));
     this.pos = grow(this.pos, new Float64Array(c));
     this.len = grow(this.len, new Int32Array(c));
@@ -154,7 +154,8 @@ export class ExtIndex {
   /** Rewrites the arrays with only the live slots, in `order` (ascending slot order when null). */
   private rebuild(order: Uint32Array | null): void {
     const live = this.live;
-    const c = Math.max(minCapacity, live * 2);
+    // Room for half as many again: the next squeeze comes after live/2 changes (amortised O(1) each).
+    const c = Math.max(minCapacity, live + (live >> 1));
     const seq = new Float64Array(c);
     const pos = new Float64Array(c);
     const len = new Int32Array(c);
