@@ -361,7 +361,10 @@ for (const kind of brokerKinds) {
       const io = { out: '', err: '' };
       const code = await cliMain(['log', '--data-dir', dataDir, '--json'], { stdout: (s) => (io.out += s), stderr: (s) => (io.err += s) });
       expect(code, io.err).toBe(0);
-      const logged = withStamp(JSON.parse(io.out) as CallRecord[], stamp);
+      // Each logged call carries the agent's note (none here) beside the record fields.
+      const noted = JSON.parse(io.out) as (CallRecord & { note: string | null })[];
+      expect(noted.map((r) => r.note)).toEqual(noted.map(() => null));
+      const logged = withStamp(noted.map(({ note: _note, ...r }) => r as CallRecord), stamp);
       expect(logged).toEqual(withStamp(references.get(ext)!.store.iterate({}), stamp));
 
       const badPw = join(dataDir, '..', `badpw-${Date.now()}`);
