@@ -103,22 +103,7 @@ describe('callpop log', () => {
   });
 
   it('--missed lists only calls to the agent nobody took, not the agent’s own unanswered ones', async () => {
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'main/cli/index.ts'), 'log', '--data-dir', dataDir, '--json', '--missed'], {
-        cwd: root,
-        env: { ...process.env, XDG_CONFIG_HOME: dataDir },
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-      p.on('error', rej);
-      p.on('exit', (code) => {
-        clearTimeout(timer);
-        res({ code, stdout, stderr });
-      });
-    });
+    const out = await runLog('--json', '--missed');
     expect(out.code, out.stderr).toBe(0);
     expect((JSON.parse(out.stdout) as CallRecord[]).map((r) => r.id)).toEqual(['m']);
   });
