@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { hubStatusText, refusalText } from '../../../shared/hub-status';
 import { isHubState } from '../../../shared/ipc/contract';
-import type { AppStatus, DisplayInfo, HubPasswordView, RecordingCredentialsView, SettingsView } from '../../../shared/ipc/contract';
+import type { ActionResult, AppStatus, DisplayInfo, SettingsView } from '../../../shared/ipc/contract';
 import { applySettingsPatch, callSources, popupPositions, themes } from '../../../shared/settings';
 import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
 import { api } from '../common/api';
@@ -500,38 +500,33 @@ export function SettingsPage({ view, status, onView }: Props) {
 }
 
 /**
- * User name and password for a PBX that protects recording URLs with Basic authentication. The
- * password is kept encrypted by the OS (main, safeStorage) and never read back: the field only says
- * whether one is saved; leaving it empty keeps the saved one.
+ * A secret kept by main (safeStorage) as a Settings section edits it: what is saved (never the secret
+ * itself), one change at a time, and the line saying how the last one went. `saved` is null until loaded.
  */
-function RecordingCredentials() {
-  const [saved, setSaved] = useState<RecordingCredentialsView | null>(null);
-  const [username, setUsername] = useState<string | null>(null);
-  const [password, setPassword] = useState('');
+function useSavedSecret<V, A>(load: () => Promise<V>, store: (args: A) => Promise<ActionResult>, onSaved: () => void) {
+  const [saved, setSaved] = useState<V | null>(null);
   const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  const loadRef = useRef(load);
 
   useEffect(() => {
     let live = true;
-    void api()
-      .getRecordingCredentials()
-      .then((v) => live && setSaved(v));
+    void loadRef
+      .current()
+      .then((v) => live && setSaved(v))
+      .catch(() => undefined);
     return () => {
       live = false;
     };
   }, []);
 
-  if (!saved) return null;
-  const disabled = !saved.available || busy;
-  const user = username ?? saved.username;
-  const run = async (args: Parameters<ReturnType<typeof api>['setRecordingCredentials']>[0], done: string) => {
+  const run = async (args: A, done: string): Promise<void> => {
     setBusy(true);
     try {
-      const r = await api().setRecordingCredentials(args);
+      const r = await store(args);
       if (r.ok) {
-        setSaved(await api().getRecordingCredentials());
-        setUsername(null);
-        setPassword('');
+        setSaved(await load());
+        onSaved();
         setNote({ text: done, error: false });
       } else setNote({ text: r.error, error: true });
     } catch (e) {
@@ -540,6 +535,29 @@ function RecordingCredentials() {
       setBusy(false);
     }
   };
+  return { saved, note, busy, run };
+}
+
+/**
+ * User name and password for a PBX that protects recording URLs with Basic authentication. The
+ * password is kept encrypted by the OS (main, safeStorage) and never read back: the field only says
+ * whether one is saved; leaving it empty keeps the saved one.
+ */
+function RecordingCredentials() {
+  const [username, setUsername] = useState<string | null>(null);
+  const [password, setPassword] = useState('');
+  const { saved, note, busy, run } = useSavedSecret(
+    () => api().getRecordingCredentials(),
+    (args: Parameters<ReturnType<typeof api>['setRecordingCredentials']>[0]) => api().setRecordingCredentials(args),
+    () => {
+      setUsername(null);
+      setPassword('');
+    },
+  );
+
+  if (!saved) return null;
+  const disabled = !saved.available || busy;
+  const user = username ?? saved.username;
   const save = () => void run(password === '' ? { username: user } : { username: user, password }, 'Recording credentials saved.');
   const clear = () => void run({ clear: true }, 'Recording credentials cleared.');
 
@@ -596,38 +614,15 @@ function RecordingCredentials() {
  * says whether one is saved. A PC IT preset (address and agent by policy) asks for this alone, once.
  */
 function HubPassword() {
-  const [saved, setSaved] = useState<HubPasswordView | null>(null);
   const [password, setPassword] = useState('');
-  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    void api()
-      .getHubPassword()
-      .then((v) => live && setSaved(v));
-    return () => {
-      live = false;
-    };
-  }, []);
+  const { saved, note, busy, run } = useSavedSecret(
+    () => api().getHubPassword(),
+    (args: { password: string } | { clear: true }) => api().setHubPassword(args),
+    () => setPassword(''),
+  );
 
   if (!saved) return null;
   const disabled = !saved.available || busy;
-  const run = async (args: { password: string } | { clear: true }, done: string) => {
-    setBusy(true);
-    try {
-      const r = await api().setHubPassword(args);
-      if (r.ok) {
-        setSaved(await api().getHubPassword());
-        setPassword('');
-        setNote({ text: done, error: false });
-      } else setNote({ text: r.error, error: true });
-    } catch (e) {
-      setNote({ text: e instanceof Error ? e.message : String(e), error: true });
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <div className="field credentials" role="group" aria-labelledby="hub-pass-title" aria-describedby="hub-pass-help">
