@@ -237,7 +237,7 @@ export class HubClient {
     this.client = null;
     // Not connected yet (or between reconnects): nothing to flush to the broker, and a graceful end
     // would leave the half-open socket for the broker's connect timeout (a quick settings change).
-    if (client) await client.endAsync(!client.connected).catch(() => client.end(true));
+    if (client) await endWithin(client, 2000);
     await this.mirror.flush();
     this.saveWatermark();
     if (this.ownsStore) await this.store.close();
@@ -487,4 +487,21 @@ export class HubClient {
       }
     }
   }
+}
+
+/**
+ * Ends the MQTT connection: gracefully when connected (a DISCONNECT, so the broker drops no will), at once
+ * when not. A broker that never answers the graceful end (a half-dead socket after sleep) gets `ms`, then
+ * the socket is destroyed: closing Callpop or switching the source must not hang on it.
+ */
+async function endWithin(client: MqttClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      client.stream?.destroy();
+      resolve();
+    }, ms);
+  });
+  await Promise.race([client.endAsync(!client.connected).catch(() => client.end(true)), late]);
+  clearTimeout(timer);
 }

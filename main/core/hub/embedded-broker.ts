@@ -183,6 +183,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, noDelay: true }, (s) => broker.handle(guard(s, s.remoteAddress)))
     : createNetServer({ noDelay: true }, (s) => broker.handle(guard(s, s.remoteAddress)));
   tcp.maxConnections = MAX_CONNECTIONS;
+  trackSockets(tcp);
   const closers: (() => Promise<void>)[] = [];
   let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
   try {
@@ -192,6 +193,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (options.wsPort !== undefined && options.wsPort !== null) {
       const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
       server.maxConnections = MAX_CONNECTIONS;
+      trackSockets(server);
       server.on('request', (_req, res) => {
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
@@ -268,9 +270,31 @@ function listen(server: NetServer, host: string, port: number, what: string): Pr
   });
 }
 
+/** Every socket a server accepted and that is still open, so closing the server can end them all. */
+const openSockets = new WeakMap<NetServer, Set<Socket>>();
+
+function trackSockets(server: NetServer): void {
+  const sockets = new Set<Socket>();
+  openSockets.set(server, sockets);
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+}
+
+/**
+ * Stops accepting and waits for the server to close. Sockets aedes does not know as clients yet (a
+ * CONNECT still being authenticated, a WebSocket upgrade under way) would otherwise keep it open for ever:
+ * what is left a moment after aedes closed its clients is destroyed.
+ */
 function closeServer(server: NetServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     (server as HttpServer).closeAllConnections?.();
+    const left = setTimeout(() => {
+      for (const s of openSockets.get(server) ?? []) s.destroy();
+    }, 500);
+    left.unref();
+    server.once('close', () => clearTimeout(left));
   });
 }
