@@ -8,11 +8,9 @@
 // conditions right after: the difference is what the app's core adds.
 //
 //   node --import tsx bench/hub-app-latency.ts        prints hub-app-popup-latency-p50 / -p99 (and the bare client's)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PushMap } from '../shared/ipc/contract';
 import { defaultSettings } from '../shared/settings';
@@ -20,6 +18,7 @@ import { addAgent, agentsFilePath } from '../main/core/hub/agents';
 import { createCoreBackend } from '../main/core/desktop/create-core-backend';
 import { HubClient } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';
+import { startJsonChild, type JsonChild } from './support/json-child';
 
 const hubBench = join(dirname(fileURLToPath(import.meta.url)), 'hub.ts');
 const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
@@ -29,40 +28,9 @@ const password = 'bench-password-0123456789';
 const deskExt = '5002';
 const bareExt = '5003';
 
-interface Child {
-  p: ChildProcess;
-  next(): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
 /** One of bench/hub.ts's child processes (hub, clients, load), speaking JSON lines. */
-function child(args: string[], capMs = 300_000): Child {
-  const p = spawn(process.execPath, ['--import', 'tsx', hubBench, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_HUB_AGENTS: String(agentCount) } });
-  const queue: Record<string, unknown>[] = [];
-  const waiting: { ok: (v: Record<string, unknown>) => void; fail: (e: Error) => void }[] = [];
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  const timer = setTimeout(() => p.kill('SIGKILL'), capMs);
-  p.once('exit', (code) => {
-    clearTimeout(timer);
-    for (const w of waiting.splice(0)) w.fail(new Error(`bench child ${args[0]} exited ${code}`));
-  });
-  createInterface({ input: p.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    const v = JSON.parse(line) as Record<string, unknown>;
-    const w = waiting.shift();
-    if (w) w.ok(v);
-    else queue.push(v);
-  });
-  return {
-    p,
-    next: () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise((ok, fail) => waiting.push({ ok, fail }))),
-    async stop() {
-      p.stdin?.end();
-      const force = setTimeout(() => p.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
+function child(args: string[], capMs = 300_000): JsonChild {
+  return startJsonChild(hubBench, args, { capMs, env: { ...process.env, BENCH_HUB_AGENTS: String(agentCount) } });
 }
 
 /** agents.json as bench/hub.ts's clients expect it (agentI → extension 1000+I), plus this PC's agent. */
@@ -106,9 +74,9 @@ async function measure(webhookUrl: string, ext: string, waiting: Map<string, (t:
 async function main(): Promise<void> {
   const hubDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-'));
   const pcDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-pc-'));
-  let hub: Child | null = null;
-  let clients: Child | null = null;
-  let noise: Child | null = null;
+  let hub: JsonChild | null = null;
+  let clients: JsonChild | null = null;
+  let noise: JsonChild | null = null;
   let backend: Awaited<ReturnType<typeof createCoreBackend>> | null = null;
   let bare: HubClient | null = null;
   const bareDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-bare-'));

@@ -9,7 +9,6 @@
 //   (internal) bench/hub.ts clients URL N PASSWORD       N simulated agent clients
 //   (internal) bench/hub.ts load URL N C RATE [EXT]      N calls (ringing + missed end) at RATE calls/s (0 = flat out)
 //   (internal) bench/hub.ts rss N                        the 1M-calls memory child
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import { addAgent, agentsFilePath } from '../main/core/hub/agents';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';
+import { startJsonChild, type JsonChild } from './support/json-child';
 
 const self = fileURLToPath(import.meta.url);
 const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
@@ -151,48 +151,8 @@ async function rssChild(n: number): Promise<void> {
 }
 
 // ---- parent ----
-interface Child {
-  p: ChildProcess;
-  /** The next JSON line the child prints. */
-  next(): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
-function startChild(args: string[], capMs = 300_000): Child {
-  const p = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const queue: Record<string, unknown>[] = [];
-  const waiting: ((v: Record<string, unknown>) => void)[] = [];
-  const failures: ((e: Error) => void)[] = [];
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  const timer = setTimeout(() => p.kill('SIGKILL'), capMs);
-  p.once('exit', (code) => {
-    clearTimeout(timer);
-    for (const f of failures.splice(0)) f(new Error(`bench child ${args[0]} exited ${code}`));
-  });
-  createInterface({ input: p.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    const v = JSON.parse(line) as Record<string, unknown>;
-    const w = waiting.shift();
-    failures.shift();
-    if (w) w(v);
-    else queue.push(v);
-  });
-  return {
-    p,
-    next: () =>
-      queue.length > 0
-        ? Promise.resolve(queue.shift()!)
-        : new Promise((resolve, reject) => {
-            waiting.push(resolve);
-            failures.push(reject);
-          }),
-    async stop() {
-      p.stdin?.end();
-      const force = setTimeout(() => p.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
+function startChild(args: string[], capMs = 300_000): JsonChild {
+  return startJsonChild(self, args, { capMs });
 }
 
 /** agents.json with `agentCount` agents (agentI → extension 1000+I) and the probes, one scrypt hash for all. */
@@ -287,8 +247,8 @@ async function backfillSeconds(webhookUrl: string, brokerUrl: string): Promise<n
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-'));
-  let hub: Child | null = null;
-  let clients: Child | null = null;
+  let hub: JsonChild | null = null;
+  let clients: JsonChild | null = null;
   try {
     await writeAgents(dir);
     hub = startChild(['hub', dir], 550_000);
