@@ -11,6 +11,7 @@ import { openCallLogStore } from '../../main/core/call-log/store';
 import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
 import { LogReader, encodeLine, readLog } from '../../main/core/call-log/journal';
 import type { CallLogStore } from '../../main/core/call-log/store';
+import { callRecord } from '../support/call-records';
 
 let dir: string;
 const opened: CallLogStore[] = [];
@@ -39,27 +40,7 @@ const local = (y: number, mo: number, d: number, h = 12, mi = 0): string => new 
 
 function call(id: string, over: Partial<CallRecord> = {}): CallRecord {
   const startedAt = over.startedAt ?? local(2026, 11, 24, 10);
-  const base = {
-    id,
-    direction: 'incoming',
-    number: '05551239988',
-    extension: '202',
-    queue: null,
-    did: null,
-    startedAt,
-    durationSec: null,
-    transferType: null,
-    transferredTo: null,
-    transferredFrom: null,
-    answeredBy: null,
-    recordings: [],
-    seen: false,
-    status: 'ended',
-    result: 'missed',
-    answeredAt: null,
-    endedAt: new Date(Date.parse(startedAt) + 30_000).toISOString(),
-  } as const;
-  return { ...base, ...over } as CallRecord;
+  return callRecord({ id, extension: '202', startedAt, endedAt: new Date(Date.parse(startedAt) + 30_000).toISOString(), ...over });
 }
 
 const ids = (records: readonly CallRecord[]): string[] => records.map((r) => r.id);
