@@ -76,9 +76,10 @@ export class ExtIndex {
    * position; returns the slot. Its seq must be above every slot's (appends; open() sorts afterwards).
    */
   add(id: string, facts: SlotFacts, json: string | null, pos = -1, len = -1): number {
+    // Room first: squeezing may pack the id table, which renumbers its records.
+    if (this.n === this.seq.length) this.makeRoom();
     let r = this.ids.find(id);
     if (r >= 0) this.free(this.ids.value[r]!);
-    if (this.n === this.seq.length) this.makeRoom();
     const s = this.n++;
     if (r >= 0) this.ids.value[r] = s;
     else r = this.ids.insert(id, s);
