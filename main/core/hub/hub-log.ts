@@ -10,14 +10,23 @@
 // writes that down before accepting anything. A change is published before it is durable, so a
 // crash can lose a seq a client has already seen; the gap guarantees no later change reuses it (a
 // client asking "since" that seq would otherwise never get the change that took its number).
+//
+// Memory: open calls and the most recent ended ones (`hotEnded`, default 50,000) are hot: a full
+// slot with an id lookup (./ext-index.ts), as the tracker and most backfills need. Older ended
+// records are cold (./cold-list.ts): seq, position, length and start only, read from the file when
+// a client asks. So the hub's memory follows its recent traffic, not the 90 days it keeps.
 import type { CallRecord } from '../../../shared/call-record';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { mkdir } from 'node:fs/promises';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from '../call-log/journal';
 import { acquireLock } from '../call-log/lock';
+import { ColdList } from './cold-list';
+import { EndedQueue } from './ended-queue';
 import { ExtIndex, type SlotFacts } from './ext-index';
 
 export const SEQ_START_GAP = 1_000_000;
+/** Ended records kept hot by default: more than the tracker holds (50,000), so a restore never reads the file. */
+export const DEFAULT_HOT_ENDED = 50_000;
 const formatVersion = 1;
 
 /** A record line read from the file. */
@@ -41,18 +50,30 @@ export interface SeqRecord {
   record: CallRecord;
 }
 
+/** One extension's records: the hot slots and the cold entries (older, ended, on disk only). */
+interface ExtLog {
+  /** Its number in the ended queue. */
+  no: number;
+  hot: ExtIndex;
+  cold: ColdList;
+}
+
 const headerOf = (head: number): string => JSON.stringify({ callpop: 'hub-log', version: formatVersion, head });
 const recordPrefix = (seq: number): string => `{"s":${seq},"r":`;
 
 export class HubLog {
-  /** extension → its records (see ExtIndex). */
-  private readonly byExt = new Map<string, ExtIndex>();
+  /** extension → its records. */
+  private readonly byExt = new Map<string, ExtLog>();
+  /** ExtLog by number (undefined once dropped), for the ended queue. */
+  private readonly extByNo: (ExtLog | undefined)[] = [];
+  private readonly ended = new EndedQueue();
   /** Changes whose write failed: written again with the next append. */
   private dirty: Change[] = [];
   /** Indexes a compaction of the file is recording positions in (released by the next write). */
-  private pinned: ExtIndex[] = [];
+  private pinned: ExtLog[] = [];
   /** What a compaction replaced, to put back should the new file not take the log's place. */
   private undo: { x: ExtIndex; pos: Float64Array; len: Int32Array; pending: Map<number, string> }[] = [];
+  private coldUndo: { c: ColdList; pos: Float64Array; len: Int32Array; dropped: number }[] = [];
   private undoDirty: Change[] = [];
   private headSeq: number;
   private count = 0;
@@ -64,18 +85,36 @@ export class HubLog {
     private readonly reader: LogReader,
     private readonly release: () => Promise<void>,
     head: number,
-    byExt: Map<string, ExtIndex>,
+    loaded: Map<string, ExtIndex>,
+    private readonly hotEnded: number,
   ) {
     this.headSeq = head;
-    for (const [ext, x] of byExt) {
+    // Everything loaded is hot at first; the oldest ended records beyond hotEnded go cold.
+    const endedSeqs: number[] = [];
+    for (const [ext, x] of loaded) {
       x.sortBySeq();
-      this.byExt.set(ext, x);
+      this.extLog(ext, x);
       this.count += x.live;
+      for (let s = 0; s < x.n; s++) if (x.isLive(s) && !x.isOpen(s)) endedSeqs.push(x.seq[s]!);
     }
+    const cut = endedSeqs.length > hotEnded ? endedSeqs.sort((a, b) => a - b)[endedSeqs.length - hotEnded - 1]! : -Infinity;
+    const queued: { no: number; seq: number }[] = [];
+    for (const e of this.byExt.values()) {
+      const x = e.hot;
+      for (let s = 0; s < x.n; s++) {
+        if (!x.isLive(s) || x.isOpen(s)) continue;
+        if (x.seq[s]! <= cut) {
+          e.cold.push(x.seq[s]!, x.pos[s]!, x.len[s]!, x.startMs[s]!);
+          x.remove(s);
+        } else queued.push({ no: e.no, seq: x.seq[s]! });
+      }
+      x.squeeze();
+    }
+    for (const q of queued.sort((a, b) => a.seq - b.seq)) this.ended.push(q.no, q.seq);
   }
 
   /** Opens (creating) the hub log in `dir`, taking its lock; writes this run's start seq before resolving. */
-  static async open(dir: string, opts: { logger?: Logger } = {}): Promise<HubLog> {
+  static async open(dir: string, opts: { logger?: Logger; hotEnded?: number } = {}): Promise<HubLog> {
     const logger = opts.logger ?? silentLogger;
     try {
       await mkdir(dir, { recursive: true });
@@ -108,7 +147,7 @@ export class HubLog {
       const start = head + SEQ_START_GAP;
       if (start > Number.MAX_SAFE_INTEGER) throw new Error(`Hub log in ${dir}: sequence numbers exhausted`);
       await writer.append(encodeLine(JSON.stringify({ b: start })), 1, () => {});
-      return new HubLog(dir, writer, reader, release, start, byExt);
+      return new HubLog(dir, writer, reader, release, start, byExt, Math.max(0, opts.hotEnded ?? DEFAULT_HOT_ENDED));
     } catch (err) {
       reader?.close();
       await release();
@@ -129,10 +168,26 @@ export class HubLog {
     return [...this.byExt.keys()];
   }
 
+  /** Records held cold (tests, figures). */
+  get coldSize(): number {
+    let n = 0;
+    for (const e of this.byExt.values()) n += e.cold.live;
+    return n;
+  }
+
+  /** The latest change of (ext, id); a cold record is searched for in the file (tests and tools, not the hot path). */
   get(ext: string, id: string): SeqRecord | undefined {
-    const x = this.byExt.get(ext);
-    const s = x?.slotOf(id);
-    return x && s !== undefined ? { seq: x.seq[s]!, record: this.recordOf(x, s) } : undefined;
+    const e = this.byExt.get(ext);
+    if (!e) return undefined;
+    const s = e.hot.slotOf(id);
+    if (s !== undefined) return { seq: e.hot.seq[s]!, record: this.recordOf(e.hot, s) };
+    const c = e.cold;
+    for (let i = c.n - 1; i >= 0; i--) {
+      if (!c.isLive(i)) continue;
+      const json = this.reader.read(c.pos[i]!, c.len[i]!);
+      if (idOf(json) === id) return { seq: c.seq[i]!, record: JSON.parse(json) as CallRecord };
+    }
+    return undefined;
   }
 
   /**
@@ -142,12 +197,15 @@ export class HubLog {
   append(records: readonly CallRecord[]): { seqs: number[]; durable: Promise<void> } {
     if (this.closed) return { seqs: [], durable: Promise.reject(new Error(`The hub log in ${this.dir} is closed`)) };
     const fresh: Change[] = records.map((r) => {
-      let x = this.byExt.get(r.extension);
-      if (!x) this.byExt.set(r.extension, (x = new ExtIndex()));
+      const e = this.byExt.get(r.extension) ?? this.extLog(r.extension, new ExtIndex());
+      const x = e.hot;
       const seq = ++this.headSeq;
       const had = x.live;
       const json = JSON.stringify(r);
-      x.add(r.id, { seq, open: r.status !== 'ended', startMs: Date.parse(r.startedAt), endMs: r.endedAt ? Date.parse(r.endedAt) : null }, json);
+      const open = r.status !== 'ended';
+      // A record that was cold gets a hot slot here too: its cold entry is superseded (readers skip it).
+      x.add(r.id, { seq, open, startMs: Date.parse(r.startedAt), endMs: r.endedAt ? Date.parse(r.endedAt) : null }, json);
+      if (!open) this.ended.push(e.no, seq);
       this.count += x.live - had;
       return { x, id: r.id, seq, json };
     });
@@ -169,28 +227,41 @@ export class HubLog {
    * `more` when there were more.
    */
   since(ext: string, after: number, limit: number): { records: SeqRecord[]; more: boolean } {
-    const x = this.byExt.get(ext);
+    const e = this.byExt.get(ext);
     const out: SeqRecord[] = [];
-    if (!x || after >= this.headSeq) return { records: out, more: false };
-    for (let s = x.firstAfter(after); s < x.n; s++) {
-      if (!x.isLive(s)) continue;
+    if (!e || after >= this.headSeq) return { records: out, more: false };
+    const { hot: x, cold: c } = e;
+    // Two runs ascending by seq, merged: cold entries (older) and hot slots.
+    let i = c.firstAfter(after);
+    let s = x.firstAfter(after);
+    for (;;) {
+      while (i < c.n && !c.isLive(i)) i++;
+      while (s < x.n && !x.isLive(s)) s++;
+      if (i >= c.n && s >= x.n) return { records: out, more: false };
       if (out.length === limit) return { records: out, more: true };
-      out.push({ seq: x.seq[s]!, record: this.recordOf(x, s) });
+      if (i < c.n && (s >= x.n || c.seq[i]! < x.seq[s]!)) {
+        const record = JSON.parse(this.reader.read(c.pos[i]!, c.len[i]!)) as CallRecord;
+        // Changed again since it went cold: its hot slot is the newer change (sent in its turn, or already had).
+        if (x.slotOf(record.id) === undefined) out.push({ seq: c.seq[i]!, record });
+        i++;
+      } else {
+        out.push({ seq: x.seq[s]!, record: this.recordOf(x, s) });
+        s++;
+      }
     }
-    return { records: out, more: false };
   }
 
-  /** Calls not ended, every extension (tracker restore). */
+  /** Calls not ended, every extension (tracker restore). Never cold. */
   openCalls(): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const x of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.isOpen(s)) out.push(this.recordOf(x, s));
+    for (const { hot: x } of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.isOpen(s)) out.push(this.recordOf(x, s));
     return out;
   }
 
-  /** Calls that ended at or after sinceMs (tracker restore: late recordings). */
+  /** Hot calls that ended at or after sinceMs (tracker restore: late recordings; the tracker holds fewer than hotEnded). */
   recent(sinceMs: number): CallRecord[] {
     const out: CallRecord[] = [];
-    for (const x of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.endMs[s]! >= sinceMs) out.push(this.recordOf(x, s));
+    for (const { hot: x } of this.byExt.values()) for (let s = 0; s < x.n; s++) if (x.isLive(s) && x.endMs[s]! >= sinceMs) out.push(this.recordOf(x, s));
     return out;
   }
 
@@ -200,15 +271,19 @@ export class HubLog {
    */
   async prune(olderThanMs: number): Promise<number> {
     let n = 0;
-    for (const [ext, x] of this.byExt) {
+    for (const [ext, e] of this.byExt) {
+      const x = e.hot;
       for (let s = 0; s < x.n; s++) {
         if (x.isLive(s) && !x.isOpen(s) && x.startMs[s]! < olderThanMs && !x.pending.has(s)) {
           x.remove(s);
           n++;
         }
       }
-      if (x.live === 0 && !x.pinned) this.byExt.delete(ext);
-      else x.squeeze();
+      n += e.cold.removeStartedBefore(olderThanMs);
+      if (x.live === 0 && e.cold.live === 0 && !x.pinned) {
+        this.byExt.delete(ext);
+        this.extByNo[e.no] = undefined;
+      } else x.squeeze();
     }
     this.count -= n;
     if (n > 0 && !this.closed) {
@@ -227,6 +302,33 @@ export class HubLog {
     } finally {
       this.reader.close();
       await this.release();
+    }
+  }
+
+  private extLog(ext: string, hot: ExtIndex): ExtLog {
+    const e: ExtLog = { no: this.extByNo.length, hot, cold: new ColdList() };
+    this.extByNo.push(e);
+    this.byExt.set(ext, e);
+    return e;
+  }
+
+  /** Moves the oldest ended hot records past hotEnded to cold (only once on disk: a pending one waits for its write). */
+  private demote(): void {
+    const q = this.ended;
+    while (q.length > this.hotEnded) {
+      const e = this.extByNo[q.peekExt()];
+      const seq = q.peekSeq();
+      if (e) {
+        const x = e.hot;
+        const s = x.firstAfter(seq - 1);
+        if (s < x.n && x.seq[s] === seq && x.isLive(s) && !x.isOpen(s)) {
+          if (x.pending.has(s)) return;
+          e.cold.push(seq, x.pos[s]!, x.len[s]!, x.startMs[s]!);
+          x.remove(s);
+          x.squeeze();
+        }
+      }
+      q.shift();
     }
   }
 
@@ -267,6 +369,7 @@ export class HubLog {
           offset += lineBytes[i]!;
         });
         for (const c of changes) c.x.squeeze();
+        this.demote();
         this.compact(false);
       })
       .catch((err: unknown) => {
@@ -277,12 +380,16 @@ export class HubLog {
 
   /** Ends a compaction's hold on slot numbers (the writer has moved on to a write). */
   private unpin(): void {
-    for (const x of this.pinned) {
-      x.pinned = false;
-      x.next = null;
+    for (const { hot, cold } of this.pinned) {
+      hot.pinned = false;
+      hot.next = null;
+      cold.pinned = false;
+      cold.next = null;
+      cold.squeeze();
     }
     this.pinned = [];
     this.undo = [];
+    this.coldUndo = [];
     this.undoDirty = [];
   }
 
@@ -305,12 +412,29 @@ export class HubLog {
     yield header;
     // The writer runs this between writes: no position changes meanwhile, but appends may add slots
     // (visited too: x.n is read each time) and free visited ones (their new slot comes later).
-    for (const x of this.byExt.values()) {
-      const c = x.seq.length;
-      const next = { pos: new Float64Array(c).fill(NaN), len: new Int32Array(c).fill(-1) };
-      x.next = next;
+    for (const e of this.byExt.values()) {
+      const x = e.hot;
+      x.next = { pos: new Float64Array(x.seq.length).fill(NaN), len: new Int32Array(x.seq.length).fill(-1) };
       x.pinned = true;
-      this.pinned.push(x);
+      const cold = e.cold;
+      cold.next = { pos: new Float64Array(cold.seq.length).fill(NaN), len: new Int32Array(cold.seq.length).fill(-1) };
+      cold.pinned = true;
+      this.pinned.push(e);
+      // Cold entries newest first: an older one of the same id, or one the hot slots supersede, is left out.
+      const seen = new Set<string>();
+      for (let i = cold.n - 1; i >= 0; i--) {
+        if (!cold.isLive(i)) continue;
+        const json = this.reader.read(cold.pos[i]!, cold.len[i]!);
+        const id = idOf(json);
+        if (seen.has(id) || x.slotOf(id) !== undefined) continue;
+        seen.add(id);
+        const prefix = recordPrefix(cold.seq[i]!);
+        const line = encodeLine(`${prefix}${json}}`);
+        cold.next!.pos[i] = offset + 9 + prefix.length;
+        cold.next!.len[i] = Buffer.byteLength(json);
+        offset += Buffer.byteLength(line);
+        yield line;
+      }
       for (let s = 0; s < x.n; s++) {
         if (!x.isLive(s)) continue;
         const json = x.pending.get(s) ?? this.reader.read(x.pos[s]!, x.len[s]!);
@@ -328,7 +452,23 @@ export class HubLog {
   /** The compacted file is complete and about to become the log: positions from it, its records no longer pending. */
   private switchTo(path: string): void {
     this.reader.switchTo(path);
-    for (const x of this.pinned) {
+    for (const { hot: x, cold } of this.pinned) {
+      // Cold entries left out of the new file (superseded) are removed; revert() brings them back.
+      const cn = cold.next!;
+      let dropped = 0;
+      for (let i = 0; i < cold.n; i++) {
+        if (!cold.isLive(i)) cn.len[i] = -1;
+        else if (Number.isNaN(cn.pos[i])) {
+          cn.len[i] = -1;
+          dropped++;
+        }
+      }
+      cold.live -= dropped;
+      this.count -= dropped;
+      this.coldUndo.push({ c: cold, pos: cold.pos, len: cold.len, dropped });
+      cold.pos = cn.pos;
+      cold.len = cn.len;
+      cold.next = null;
       const next = x.next!;
       const pending = new Map<number, string>();
       for (let s = 0; s < x.n; s++) {
@@ -355,6 +495,13 @@ export class HubLog {
   /** The compacted file did not replace the log: back to the log's positions (slots are still pinned). */
   private revert(): void {
     this.reader.switchTo();
+    for (const { c, pos, len, dropped } of this.coldUndo) {
+      c.pos = pos;
+      c.len = len;
+      c.live += dropped;
+      this.count += dropped;
+    }
+    this.coldUndo = [];
     for (const { x, pos, len, pending } of this.undo) {
       const n = Math.min(pos.length, x.n);
       x.pos.set(pos.subarray(0, n));
@@ -365,6 +512,15 @@ export class HubLog {
     this.undo = [];
     this.undoDirty = [];
   }
+}
+
+/** A record JSON's id (JSON.stringify of a CallRecord starts with it; parsed in full otherwise). */
+function idOf(json: string): string {
+  if (json.startsWith('{"id":"')) {
+    const end = json.indexOf('"', 7);
+    if (end > 0 && json.lastIndexOf('\\', end) < 7) return json.slice(7, end);
+  }
+  return String((JSON.parse(json) as { id?: unknown }).id);
 }
 
 /** A line's content: a record entry, a seq mark (header head / start base), or null when unknown. */
