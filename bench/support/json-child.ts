@@ -1,5 +1,5 @@
-// A bench child process (node + tsx running `script args…`) that reports by printing JSON lines on
-// stdout; killed if it outlives its cap. Used by bench/hub.ts for its own children and by
+// A bench child process (node + tsx running `script args…`, or plain node running a bundle) that
+// reports by printing JSON lines on stdout; killed if it outlives its cap. Used by bench/hub.ts for its own children and by
 // bench/hub-app-latency.ts for bench/hub.ts's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,8 +12,8 @@ export interface JsonChild {
   stop(): Promise<void>;
 }
 
-export function startJsonChild(script: string, args: string[], opts: { capMs?: number; env?: NodeJS.ProcessEnv } = {}): JsonChild {
-  const p = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], ...(opts.env ? { env: opts.env } : {}) });
+export function startJsonChild(script: string, args: string[], opts: { capMs?: number; env?: NodeJS.ProcessEnv; bundled?: boolean } = {}): JsonChild {
+  const p = spawn(process.execPath, [...(opts.bundled ? [] : ['--import', 'tsx']), script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], ...(opts.env ? { env: opts.env } : {}) });
   const queue: Record<string, unknown>[] = [];
   const waiting: { ok: (v: Record<string, unknown>) => void; fail: (e: Error) => void }[] = [];
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
