@@ -33,12 +33,17 @@ export function useNumberHistory(number: string, callId: string): NumberHistory 
   useEffect(() => {
     if (number === '') return;
     let live = true;
-    void api()
-      .numberHistory({ number, excludeCallId: callId })
-      .then((r) => live && setH(r))
-      .catch(() => undefined);
+    // Asked in a task of its own: the popup commits a new card in the push's task (flushSync, which also
+    // runs this effect there), and starting an IPC request must not hold up the card's first paint.
+    const t = setTimeout(() => {
+      void api()
+        .numberHistory({ number, excludeCallId: callId })
+        .then((r) => live && setH(r))
+        .catch(() => undefined);
+    }, 0);
     return () => {
       live = false;
+      clearTimeout(t);
     };
   }, [number, callId]);
   return h;

@@ -7,6 +7,7 @@
 // main can size the window to the cards.
 // Keyboard: the global shortcut focuses the newest card (push:focusCard); keys.ts maps the keys.
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { CallView } from '../../../shared/ipc/contract';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
 import { isMissedCall } from '../../../shared/call-outcome';
@@ -81,8 +82,12 @@ export function PopupApp() {
 
   useEffect(() => {
     const off = api().onCallUpdate(({ change, record: call }) => {
-      setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current));
-      if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
+      // Committed in this message's task: a push is not an input event, so React would otherwise render
+      // it in a later scheduler task, behind whatever else (frames, IPC replies) is queued by then.
+      flushSync(() => {
+        setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current));
+        if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
+      });
     });
     // Main then sends the live cards (and, after a restart, the core's live calls).
     void api().rendererReady('popup');
