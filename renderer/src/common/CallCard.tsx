@@ -3,6 +3,7 @@
 // All caller data is rendered as text nodes: it is untrusted.
 import { useEffect, useState } from 'react';
 import type { CallView, DownloadProgress, NumberHistory } from '../../../shared/ipc/contract';
+import { LruMap } from '../../../shared/lru';
 import { formatPhone } from '../../../shared/phone';
 import { api } from './api';
 import { findDownload, useNow } from './hooks';
@@ -24,8 +25,16 @@ interface Props {
   headingLevel?: 2 | 3;
 }
 
+// Formatted numbers by country + number: libphonenumber's parse is the costliest part of rendering a
+// card, and the popup renders every open card again on each call update.
+const formatted = new LruMap<string, string>(512);
+
 export function displayNumber(c: Pick<CallView, 'number'>, country: string): string {
-  return c.number === '' ? 'Withheld number' : formatPhone(c.number, country);
+  if (c.number === '') return 'Withheld number';
+  const key = `${country}\n${c.number}`;
+  let text = formatted.get(key);
+  if (text === undefined) formatted.set(key, (text = formatPhone(c.number, country)));
+  return text;
 }
 
 export function useNumberHistory(number: string, callId: string): NumberHistory | null {

@@ -72,7 +72,10 @@ export function useDownloads(): Map<string, DownloadProgress> {
 }
 export const findDownload = (m: Map<string, DownloadProgress>, callId: string, url: string) => m.get(downloadKey(callId, url));
 
-const darkQuery = () => window.matchMedia('(prefers-color-scheme: dark)');
+// One MediaQueryList, not a new one per render: useSyncExternalStore reads it on every render of a
+// window's root (in the popup, every call update).
+let darkList: MediaQueryList | null = null;
+const darkQuery = () => (darkList ??= window.matchMedia('(prefers-color-scheme: dark)'));
 function subscribeDark(cb: () => void) {
   const q = darkQuery();
   q.addEventListener('change', cb);
