@@ -1,8 +1,13 @@
 // popup-latency-p50 / -p99: ms from just before a ringing webhook is POSTed to the real listener until
 // its card is in the popup's DOM (built renderer in Chromium, window.callpop over the e2e bridge, the
-// real core in this process). 200 calls for the own extension while a child process posts 1,000
-// webhooks/s of other extensions' calls to the same listener. Both ends use Date.now() on this machine:
-// the POST time here, the card time in the page (MutationObserver). Target p99 <= 16.7 ms (one frame).
+// real core in a child process of its own, as the app runs it in a utility process: Playwright's client
+// work for the page, e.g. its CDP traffic, no longer runs in the core's event loop). 200 calls for the
+// own extension while a child process posts 1,000 webhooks/s of other extensions' calls to the same
+// listener. Both ends use Date.now() on this machine, in this process: the POST time here, the card time
+// in the page (MutationObserver, reported through a binding). Target p99 <= 16.7 ms (one frame).
+// Other hosts are refused by Chromium's resolver (--host-resolver-rules; the page's CSP allows only its
+// own origin anyway), not by a Playwright route: a route pauses every request of the page (each IPC
+// invoke over the bridge) until the Playwright client answers it, which the app's IPC never waits for.
 // popup-latency-disk-busy-p50 / -p99: the same 200 calls again while a second child process writes and
 // fsyncs 16 KiB blocks as fast as it can to a file on the same disk as the call log (at most 16 MiB,
 // rewritten from the start; at most 300 s; deleted at the end). The pop must not wait for the disk:
@@ -103,6 +108,28 @@ async function noise(target: string): Promise<void> {
   process.send?.('started');
 }
 
+interface CoreInfo {
+  webhookUrl: string;
+  popupUrl: string;
+  initScript: string;
+  dataDir: string;
+}
+
+/** Child process: the core and the bridge (as the app's utility process runs the core apart from the renderer's driver). */
+async function coreChild(): Promise<void> {
+  const bridge = await Bridge.start({ settings: { extension: '117', popup: { autoCloseSec: 1, autoCloseMissed: true } } });
+  const info: CoreInfo = { webhookUrl: bridge.webhookUrl, popupUrl: bridge.url('popup.html'), initScript: bridge.initScript, dataDir: bridge.dataDir };
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void bridge.close().finally(() => process.exit(0));
+  };
+  process.on('message', (m) => m === 'stop' && stop());
+  process.on('disconnect', stop);
+  process.send?.(info);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -110,20 +137,23 @@ function percentile(sorted: number[], p: number): number {
 export async function main(): Promise<void> {
   await ensureRendererBuilt();
   const executablePath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  const bridge = await Bridge.start({ settings: { extension: '117', popup: { autoCloseSec: 1, autoCloseMissed: true } } });
+  const core = fork(self, ['core'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const bridge = await new Promise<CoreInfo>((ok, fail) => {
+    core.once('message', (m) => ok(m as CoreInfo));
+    core.once('exit', (code) => fail(new Error(`core child exited (${code})`)));
+  });
   const browser = await chromium.launch({
     ...(executablePath ? { executablePath } : {}),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
   });
   let diskChild: ReturnType<typeof fork> | null = null;
   let diskDir: string | null = null;
   const child = fork(self, ['noise', bridge.webhookUrl], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const context = await browser.newContext({ viewport: { width: 380, height: 640 } });
-    await context.route((u) => u.hostname !== '127.0.0.1', (r) => r.abort());
     const page = await context.newPage();
     await page.addInitScript(bridge.initScript);
-    await page.goto(bridge.url('popup.html'));
+    await page.goto(bridge.popupUrl);
     await page.waitForFunction(() => document.querySelector('main.popup') !== null);
     // The page reports each card's DOM time through a binding: no polling competes with the render.
     const shownAt = new Map<string, number>();
@@ -220,13 +250,17 @@ export async function main(): Promise<void> {
     diskChild?.kill();
     if (diskDir) await rm(diskDir, { recursive: true, force: true });
     await browser.close();
-    await bridge.close();
+    if (core.connected) {
+      const exited = new Promise((ok) => core.once('exit', ok));
+      core.send('stop');
+      await exited;
+    }
   }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === self) {
   const [mode, target] = process.argv.slice(2);
-  (mode === 'noise' ? noise(target!) : mode === 'disk' ? disk(target!) : main()).catch((e: unknown) => {
+  (mode === 'noise' ? noise(target!) : mode === 'disk' ? disk(target!) : mode === 'core' ? coreChild() : main()).catch((e: unknown) => {
     console.error(`bench/popup-latency: ${(e as Error).stack ?? String(e)}`);
     process.exitCode = 1;
   });
