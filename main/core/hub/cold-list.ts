@@ -4,8 +4,11 @@
 // changed again, restored into the tracker or asked for by a client that was briefly away.
 //
 // Entries are in ascending seq order (records go cold oldest change first). There is no id lookup:
-// a cold record changed again gets a hot slot with a higher seq and its cold entry is superseded;
-// readers skip it (the hot slot wins) and the next compaction drops it.
+// a cold record changed again gets a hot slot with a higher seq and its cold entry is superseded.
+// Readers skip it while that hot slot exists; should the newer change go cold too, a backfill sends
+// both (ascending seq: a client keeps the highest) until the next compaction or start drops the older.
+
+import { grown } from './typed-arrays';
 
 const minCapacity = 16;
 /** Start seconds of a record whose start is unknown: never old enough to prune. */
@@ -94,11 +97,11 @@ export class ColdList {
   private makeRoom(): void {
     if (!this.pinned && this.n - this.live >= this.n / 4) return this.rebuild();
     const c = Math.ceil(this.seq.length * 1.5);
-    this.seq = grow(this.seq, new Float64Array(c));
-    this.pos = grow(this.pos, new Float64Array(c));
-    this.len = grow(this.len, new Int32Array(c));
-    this.start = grow(this.start, new Uint32Array(c));
-    if (this.next) this.next = { pos: grow(this.next.pos, new Float64Array(c)), len: grow(this.next.len, new Int32Array(c)) };
+    this.seq = grown(this.seq, c);
+    this.pos = grown(this.pos, c);
+    this.len = grown(this.len, c);
+    this.start = grown(this.start, c);
+    if (this.next) this.next = { pos: grown(this.next.pos, c), len: grown(this.next.len, c) };
   }
 
   private rebuild(): void {
@@ -124,7 +127,3 @@ export class ColdList {
   }
 }
 
-function grow<T extends Float64Array | Int32Array | Uint32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}

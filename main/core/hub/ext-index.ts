@@ -6,6 +6,7 @@
 // "what changed since N" is a binary search then a scan. Freed slots are squeezed out when the arrays
 // are full, unless a compaction of the file is recording positions by slot number (`pinned`).
 
+import { grown } from './typed-arrays';
 import { IdTable } from './id-table';
 
 const LIVE = 1;
@@ -142,14 +143,14 @@ export class ExtIndex {
     // Squeezing rather than growing when at least a quarter of the slots are freed.
     if (!this.pinned && this.n - this.live >= this.n / 4) return this.rebuild(null);
     const c = Math.ceil(this.seq.length * 1.5);
-    this.seq = grow(this.seq, new Float64Array(c));
-    this.pos = grow(this.pos, new Float64Array(c));
-    this.len = grow(this.len, new Int32Array(c));
-    this.startMs = grow(this.startMs, new Float64Array(c));
-    this.endMs = grow(this.endMs, new Float64Array(c));
-    this.flags = grow(this.flags, new Uint8Array(c));
-    this.rec = grow(this.rec, new Int32Array(c));
-    if (this.next) this.next = { pos: grow(this.next.pos, new Float64Array(c)), len: grow(this.next.len, new Int32Array(c)) };
+    this.seq = grown(this.seq, c);
+    this.pos = grown(this.pos, c);
+    this.len = grown(this.len, c);
+    this.startMs = grown(this.startMs, c);
+    this.endMs = grown(this.endMs, c);
+    this.flags = grown(this.flags, c);
+    this.rec = grown(this.rec, c);
+    if (this.next) this.next = { pos: grown(this.next.pos, c), len: grown(this.next.len, c) };
   }
 
   /** Rewrites the arrays with only the live slots, in `order` (ascending slot order when null). */
@@ -198,7 +199,3 @@ export class ExtIndex {
   }
 }
 
-function grow<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}

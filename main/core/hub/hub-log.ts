@@ -410,6 +410,15 @@ export class HubLog {
     const header = encodeLine(headerOf(head));
     let offset = Buffer.byteLength(header);
     yield header;
+    /** The line of a record in the new file, noting where its JSON lands there as entry `i` of `next`. */
+    const place = (seq: number, json: string, next: { pos: Float64Array; len: Int32Array }, i: number): string => {
+      const prefix = recordPrefix(seq);
+      const line = encodeLine(`${prefix}${json}}`);
+      next.pos[i] = offset + 9 + prefix.length;
+      next.len[i] = Buffer.byteLength(json);
+      offset += Buffer.byteLength(line);
+      return line;
+    };
     // The writer runs this between writes: no position changes meanwhile, but appends may add slots
     // (visited too: x.n is read each time) and free visited ones (their new slot comes later).
     for (const e of this.byExt.values()) {
@@ -428,23 +437,12 @@ export class HubLog {
         const id = idOf(json);
         if (seen.has(id) || x.slotOf(id) !== undefined) continue;
         seen.add(id);
-        const prefix = recordPrefix(cold.seq[i]!);
-        const line = encodeLine(`${prefix}${json}}`);
-        cold.next!.pos[i] = offset + 9 + prefix.length;
-        cold.next!.len[i] = Buffer.byteLength(json);
-        offset += Buffer.byteLength(line);
-        yield line;
+        yield place(cold.seq[i]!, json, cold.next!, i);
       }
       for (let s = 0; s < x.n; s++) {
         if (!x.isLive(s)) continue;
-        const json = x.pending.get(s) ?? this.reader.read(x.pos[s]!, x.len[s]!);
-        const prefix = recordPrefix(x.seq[s]!);
-        const line = encodeLine(`${prefix}${json}}`);
-        // x.next, not next: growing the arrays replaces it.
-        x.next!.pos[s] = offset + 9 + prefix.length;
-        x.next!.len[s] = Buffer.byteLength(json);
-        offset += Buffer.byteLength(line);
-        yield line;
+        // x.next, read each time: growing the arrays replaces it.
+        yield place(x.seq[s]!, x.pending.get(s) ?? this.reader.read(x.pos[s]!, x.len[s]!), x.next!, s);
       }
     }
   }

@@ -2,6 +2,8 @@
 // A Map<string, number> costs ~70 bytes of V8 heap per id (the string and its entry); a hub keeps a
 // million ids and more, and every byte of live heap also raises how far V8 lets the heap grow.
 
+import { grown } from './typed-arrays';
+
 const EMPTY = -1;
 const TOMB = -2;
 let scratch = Buffer.allocUnsafe(1024);
@@ -51,7 +53,7 @@ export class IdTable {
     const h = hashOf(b);
     if ((this.size + this.tombs + 1) * 2 > this.table.length) this.rehash(Math.max(32, nextPow2((this.size + 1) * 4)));
     if (this.records === this.off.length) this.growRecords();
-    while (this.used + b.length > this.arena.length) this.arena = copyInto(this.arena, new Uint8Array(this.arena.length * 2));
+    while (this.used + b.length > this.arena.length) this.arena = grown(this.arena, this.arena.length * 2);
     const r = this.records++;
     this.arena.set(b, this.used);
     this.off[r] = this.used;
@@ -147,10 +149,10 @@ export class IdTable {
 
   private growRecords(): void {
     const c = this.off.length * 2;
-    this.off = copyInto(this.off, new Int32Array(c));
-    this.len = copyInto(this.len, new Int32Array(c));
-    this.hash = copyInto(this.hash, new Uint32Array(c));
-    this.value = copyInto(this.value, new Int32Array(c));
+    this.off = grown(this.off, c);
+    this.len = grown(this.len, c);
+    this.hash = grown(this.hash, c);
+    this.value = grown(this.value, c);
   }
 }
 
@@ -160,7 +162,3 @@ function nextPow2(n: number): number {
   return c;
 }
 
-function copyInto<T extends Uint8Array | Int32Array | Uint32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
