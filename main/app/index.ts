@@ -22,7 +22,7 @@ import { applyAppMenu } from './menu';
 import { PopupController } from './popup-controller';
 import { watchPowerEvents } from './power-events';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
-import { PushHub } from './push-hub';
+import { MAIN_WINDOW_ONLY, PushHub } from './push-hub';
 import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './security';
 import type { HardenableContents } from './security';
 import { SettingsService } from './settings-service';
@@ -205,7 +205,7 @@ async function start(): Promise<void> {
         setMissed((payload as PushMap['push:logChanged']).missedUnseen);
         break;
     }
-    hub.push(channel, payload);
+    hub.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => id !== popupId() : undefined);
   }
 
   const applyLoginItem = () => {

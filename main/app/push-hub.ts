@@ -15,6 +15,9 @@ interface Slot {
   queue: { channel: PushChannel; payload: unknown }[];
 }
 
+/** Pushes only the main window listens to: the popup is not sent them (one IPC message less per call each). */
+export const MAIN_WINDOW_ONLY: ReadonlySet<PushChannel> = new Set<PushChannel>(['push:logChanged', 'push:navigate']);
+
 /** Beyond this a window that never becomes ready stops growing memory (oldest dropped). */
 export const MAX_QUEUED = 10_000;
 

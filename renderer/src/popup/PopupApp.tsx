@@ -6,9 +6,9 @@
 // loads), so the page never shows a card main does not know. The page reports its content height so
 // main can size the window to the cards.
 // Keyboard: the global shortcut focuses the newest card (push:focusCard); keys.ts maps the keys.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
-import type { CallView } from '../../../shared/ipc/contract';
+import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from '../common/api';
@@ -118,7 +118,8 @@ export function PopupApp() {
       () => {
         const now = Date.now();
         const over = (c: Card) => (closeAt(c) ?? Infinity) <= now;
-        const gone = cards.filter(over).map((c) => c.call.id);
+        // Main closes ended cards by the same setting on its own timer; only "stopped ringing?" is this page's call.
+        const gone = cards.filter((c) => over(c) && c.staleAt !== null).map((c) => c.call.id);
         setCards((cs) => cs.filter((c) => !over(c)));
         for (const id of gone) void api().dismissPopup(id);
       },
@@ -219,15 +220,14 @@ export function PopupApp() {
       </div>
       <div className="stack" ref={stackRef}>
         {shown.map(({ call, staleAt }) => (
-          <CallCard
+          <PopupCard
             key={call.id}
             call={call}
             country={country}
             crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
             downloads={downloads}
             stale={staleAt !== null}
-            onDismiss={() => dismiss(call.id)}
-            onClear={() => void api().clearCall(call.id)}
+            dismiss={dismiss}
           />
         ))}
         {hint !== null && <KeyHint labels={hint} />}
@@ -235,6 +235,32 @@ export function PopupApp() {
     </main>
   );
 }
+
+/**
+ * A card of the stack, rendered again only when its own call (or the settings, downloads) changed:
+ * each push is committed in its own task (flushSync), so the other open cards must not be redone.
+ */
+const PopupCard = memo(function PopupCard(p: {
+  call: CallView;
+  country: string;
+  crmEnabled: boolean;
+  downloads: Map<string, DownloadProgress>;
+  stale: boolean;
+  dismiss: (callId: string) => void;
+}) {
+  const { call, dismiss } = p;
+  return (
+    <CallCard
+      call={call}
+      country={p.country}
+      crmEnabled={p.crmEnabled}
+      downloads={p.downloads}
+      stale={p.stale}
+      onDismiss={() => dismiss(call.id)}
+      onClear={() => void api().clearCall(call.id)}
+    />
+  );
+});
 
 /** The keys for the focused card, only those whose button it shows. */
 function KeyHint({ labels }: { labels: string[] }) {

@@ -27,7 +27,7 @@ import { HubPasswordService, RecordingCredentialsService } from '../../../main/a
 import { CallNotifier } from '../../../main/app/notifications';
 import { exportLog } from '../../../main/app/export-log';
 import { PopupController } from '../../../main/app/popup-controller';
-import { PushHub } from '../../../main/app/push-hub';
+import { MAIN_WINDOW_ONLY, PushHub } from '../../../main/app/push-hub';
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
 import type { BackendExtras } from '../../../main/core/desktop/create-core-backend';
@@ -331,7 +331,7 @@ export class Bridge {
       const d = payload as PushMap['push:download'];
       if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
     }
-    this.hub.push(channel, payload);
+    this.hub.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => !this.popupIds.has(id) : undefined);
   }
 
   status(): AppStatus {
