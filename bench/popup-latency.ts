@@ -119,6 +119,15 @@ interface CoreInfo {
 async function coreChild(): Promise<void> {
   const bridge = await Bridge.start({ settings: { extension: '117', popup: { autoCloseSec: 1, autoCloseMissed: true } } });
   const info: CoreInfo = { webhookUrl: bridge.webhookUrl, popupUrl: bridge.url('popup.html'), initScript: bridge.initScript, dataDir: bridge.dataDir };
+  // When the core handed each ringing change to the bridge (for the breakdown of where the time goes).
+  const pushedAt: Record<string, number> = {};
+  const push = bridge.push.bind(bridge);
+  bridge.push = (channel, payload) => {
+    const u = payload as { change?: string; record?: { id: string } };
+    if (channel === 'push:callUpdate' && u.change === 'ringing' && u.record) pushedAt[u.record.id] = Date.now();
+    push(channel, payload);
+  };
+  process.on('message', (m) => m === 'pushedAt' && process.send?.({ pushedAt }));
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -152,6 +161,21 @@ export async function main(): Promise<void> {
   try {
     const context = await browser.newContext({ viewport: { width: 380, height: 640 } });
     const page = await context.newPage();
+    // When each ringing change reached the page (its push message, before React sees it).
+    await page.addInitScript(() => {
+      const arrived: Record<string, number> = {};
+      (window as unknown as { __arrived: Record<string, number> }).__arrived = arrived;
+      const Base = window.EventSource;
+      window.EventSource = class extends Base {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          this.addEventListener('message', (e) => {
+            const m = JSON.parse((e as MessageEvent<string>).data) as { channel: string; payload: { change?: string; record?: { id: string } } };
+            if (m.channel === 'push:callUpdate' && m.payload.change === 'ringing' && m.payload.record) arrived[m.payload.record.id] = Date.now();
+          });
+        }
+      };
+    });
     await page.addInitScript(bridge.initScript);
     await page.goto(bridge.popupUrl);
     await page.waitForFunction(() => document.querySelector('main.popup') !== null);
@@ -186,6 +210,32 @@ export async function main(): Promise<void> {
     const url = new URL(bridge.webhookUrl);
     /** The webhooks' acknowledgements (durable: after the call log's fsync), for comparison. */
     let acks: number[] = [];
+    /** POST time per call id of the current run. */
+    const postedAt = new Map<string, number>();
+    /** Where the time went: POST → the core's push, push → message in the page, message → card in the DOM. */
+    const breakdown = async (): Promise<string> => {
+      const pushed = await new Promise<Record<string, number>>((ok) => {
+        core.once('message', (m) => ok((m as { pushedAt: Record<string, number> }).pushedAt));
+        core.send('pushedAt');
+      });
+      const arrived = await page.evaluate(() => (window as unknown as { __arrived: Record<string, number> }).__arrived);
+      const parts = { core: [] as number[], transport: [] as number[], page: [] as number[] };
+      for (const [id, t0] of postedAt) {
+        const p = pushed[id];
+        const a = arrived[id];
+        const c = shownAt.get(id);
+        if (p === undefined || a === undefined || c === undefined) continue;
+        parts.core.push(p - t0);
+        parts.transport.push(a - p);
+        parts.page.push(c - a);
+      }
+      postedAt.clear();
+      const q = (xs: number[]) => {
+        const a = xs.sort((x, y) => x - y);
+        return `p50 ${percentile(a, 50)} / p99 ${percentile(a, 99)} ms`;
+      };
+      return `POST → core's push ${q(parts.core)}; push → message in the page (SSE via Chromium's network process) ${q(parts.transport)}; message → card ${q(parts.page)}`;
+    };
     /** CALLS pops, ids from `base`; latencies sorted. */
     const measure = async (base: number): Promise<number[]> => {
       acks = [];
@@ -202,6 +252,7 @@ export async function main(): Promise<void> {
           });
         });
         const t0 = Date.now();
+        postedAt.set(id, t0);
         const status = await postJson(url, ring, agent);
         if (status >= 300) throw new Error(`listener answered ${status}`);
         acks.push(Date.now() - t0);
@@ -221,6 +272,7 @@ export async function main(): Promise<void> {
     };
     const latencies = await measure(900000000000);
     console.error(`# popup-latency: ${ackLine()}`);
+    console.error(`# popup-latency: ${await breakdown()}`);
     console.error(`# popup-latency: p90 ${percentile(latencies, 90)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms, ${latencies.filter((l) => l > 16.7).length} of ${CALLS} over one frame`);
     console.log(`popup-latency-p50: ${percentile(latencies, 50)} ms`);
     console.log(`popup-latency-p99: ${percentile(latencies, 99)} ms`);
@@ -233,6 +285,7 @@ export async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     const busy = await measure(910000000000);
     console.error(`# popup-latency-disk-busy: ${ackLine()}`);
+    console.error(`# popup-latency-disk-busy: ${await breakdown()}`);
     const diskStats = new Promise<{ fsyncs: number; mib: number; seconds: number }>((ok) => dc.once('message', (m) => ok(m as { fsyncs: number; mib: number; seconds: number })));
     dc.send('stop');
     const d = await diskStats;
