@@ -21,6 +21,7 @@ import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from './agents';
 import { verifyPassword } from './agents';
 import { MAX_CLIENT_PACKET_BYTES, withPacketLimit } from './packet-limit';
+import { memoryPersistenceWithRetainedIndex } from './retained-index';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export interface BrokerTls {
@@ -81,6 +82,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   let checking = 0;
 
   const broker = await Aedes.createBroker({
+    persistence: memoryPersistenceWithRetainedIndex(),
     // A frozen subscriber must not stall delivery to everyone (see aedes' drainTimeout).
     drainTimeout: 10_000,
     connectTimeout: 10_000,
