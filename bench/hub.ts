@@ -11,7 +11,7 @@
 //   (internal) bench/hub.ts load URL N C RATE [EXT]      N calls (ringing + missed end) at RATE calls/s (0 = flat out)
 //   (internal) bench/hub.ts rss N                        the 1M-calls memory child (run bundled, see rssChild)
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent as HttpAgent, request } from 'node:http';
+import { Agent as HttpAgent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,7 @@ import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-clien
 import { sendWebhook } from '../main/core/listener/test-call';
 import { startJsonChild, type JsonChild } from './support/json-child';
 import { bundleForNode } from './support/node-bundle';
+import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);
 const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
@@ -99,18 +100,7 @@ async function loadChild(url: string, calls: number, parallel: number, ratePerSe
   const agent = new HttpAgent({ keepAlive: true, maxSockets: parallel });
   const target = new URL(url);
   const tag = runTag();
-  const post = (body: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (body: string): Promise<number> => postJson(target, body, agent);
   let next = 0;
   let ok = 0;
   const t0 = performance.now();

@@ -16,12 +16,13 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Bridge } from '../test/e2e/bridge/bridge';
 import { ensureRendererBuilt } from '../test/e2e/support/build-renderer';
+import { postJson } from './support/post-json';
 
 const CALLS = 200;
 const NOISE_PER_SEC = 1000;
@@ -57,18 +58,6 @@ async function disk(dir: string): Promise<void> {
   setTimeout(() => process.exit(0), 50);
 }
 
-function postJson(url: URL, body: string, agent: Agent): Promise<number> {
-  return new Promise((ok, fail) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => ok(res.statusCode ?? 0));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 /** Child process: other extensions' calls (ringing, then ended) at NOISE_PER_SEC, bounded in flight and in time. */
 async function noise(target: string): Promise<void> {
   const url = new URL(target);
@@ -90,7 +79,7 @@ async function noise(target: string): Promise<void> {
           : JSON.stringify({ Event: 'incoming', Callerid: `0555${String(call).padStart(7, '0')}`, User: user, Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: id });
       sent++;
       inFlight++;
-      postJson(url, body, agent)
+      postJson(url, body, agent, 10_000)
         .catch(() => undefined)
         .finally(() => inFlight--);
     }
@@ -253,13 +242,13 @@ export async function main(): Promise<void> {
         });
         const t0 = Date.now();
         postedAt.set(id, t0);
-        const status = await postJson(url, ring, agent);
+        const status = await postJson(url, ring, agent, 10_000);
         if (status >= 300) throw new Error(`listener answered ${status}`);
         acks.push(Date.now() - t0);
         latencies.push((shownAt.get(id) ?? (await shown)) - t0);
         waiting.delete(id);
         // End it so cards do not pile up (auto close after 1 s), then a short pause between calls.
-        await postJson(url, JSON.stringify({ Event: 'incoming', Callerid: '0', User: '117', Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: `${id}-0` }), agent);
+        await postJson(url, JSON.stringify({ Event: 'incoming', Callerid: '0', User: '117', Finishtype: 'Missed', Transfer: 'False', Did: '', Duration: '', Id: `${id}-0` }), agent, 10_000);
         await new Promise((r) => setTimeout(r, 20));
       }
       agent.destroy();

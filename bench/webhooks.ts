@@ -6,7 +6,7 @@
 //   (internal) bench/webhooks.ts rss N              the 1M-calls memory child
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultSettings } from '../shared/settings';
 import { CallpopService } from '../main/core/service/call-service';
+import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);
 const secret = 'benchsecret_0123456789abcdef';
@@ -33,19 +34,7 @@ async function load(url: string, count: number, parallel: number): Promise<void>
   const agent = new Agent({ keepAlive: true, maxSockets: parallel });
   const target = new URL(url);
   const runTag = String(Date.now()).slice(-12);
-  const post = (i: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const body = foreignRinging(i, runTag);
-      const req = request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (i: number): Promise<number> => postJson(target, foreignRinging(i, runTag), agent);
   const deadline = Date.now() + 60_000;
   const run = async (from: number, n: number): Promise<{ ok: number; ms: number }> => {
     let next = from;
