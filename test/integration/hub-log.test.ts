@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '../../shared/call-record';
 import { HubLog, SEQ_START_GAP } from '../../main/core/hub/hub-log';
 import { encodeLine } from '../../main/core/call-log/journal';
+import { callRecord } from '../support/call-records';
 
 let dir = '';
 let log: HubLog | null = null;
@@ -20,27 +21,7 @@ afterEach(async () => {
 });
 
 const rec = (id: string, extension: string, more: Partial<CallRecord> = {}): CallRecord =>
-  ({
-    id,
-    direction: 'incoming',
-    number: '05551230000',
-    extension,
-    queue: null,
-    did: null,
-    startedAt: '2026-12-01T10:00:00.000Z',
-    durationSec: null,
-    transferType: null,
-    transferredTo: null,
-    transferredFrom: null,
-    answeredBy: null,
-    recordings: [],
-    seen: false,
-    status: 'ringing',
-    result: null,
-    answeredAt: null,
-    endedAt: null,
-    ...more,
-  }) as CallRecord;
+  callRecord({ id, extension, startedAt: '2026-12-01T10:00:00.000Z', status: 'ringing', result: null, answeredAt: null, endedAt: null, ...more });
 const ended = (id: string, extension: string, startedAt = '2026-12-01T10:00:00.000Z', more: Partial<CallRecord> = {}): CallRecord =>
   rec(id, extension, { status: 'ended', result: 'missed', startedAt, endedAt: '2026-12-01T10:01:00.000Z', ...more } as Partial<CallRecord>);
 
