@@ -6,21 +6,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invokeOwners, type CoreChannel, type PushChannel, type PushMap } from '../../shared/ipc/contract';
+import { invokeOwners, type CoreChannel } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
 import type { CoreBackend } from '../../main/core/desktop/core-backend';
 import { sendWebhook } from '../../main/core/listener/test-call';
+import { PushRecorder } from '../support/push-recorder';
 
 const secret = 'backendsecret_0123456789ab';
-type Pushed = { [P in PushChannel]: { channel: P; payload: PushMap[P] } }[PushChannel];
 
 let dataDir = '';
 let downloadDir = '';
 let backend: CoreBackend | null = null;
-let pushes: Pushed[] = [];
-let waiters: (() => void)[] = [];
+let recorder = new PushRecorder(15_000);
 let recordingServer: Server | null = null;
 
 function settingsFor(more: Partial<Settings> = {}): Settings {
@@ -32,28 +31,10 @@ async function start(more: Partial<Settings> = {}): Promise<CoreBackend> {
     dataDir,
     defaultDownloadDir: downloadDir,
     settings: settingsFor(more),
-    push: (channel, payload) => {
-      pushes.push({ channel, payload } as Pushed);
-      for (const w of waiters.splice(0)) w();
-    },
+    push: (channel, payload) => recorder.push(channel, payload),
     testCallPacing: { answerAfterMs: 20, endAfterMs: 20, recordingAfterMs: 20 },
   });
   return backend;
-}
-
-/** Resolves with the first push (past or future) that matches. */
-function waitForPush<P extends PushChannel>(channel: P, test: (p: PushMap[P]) => boolean = () => true): Promise<PushMap[P]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${channel} push matched; got ${JSON.stringify(pushes)}`)), 15_000);
-    const check = (): void => {
-      const hit = pushes.find((p) => p.channel === channel && test(p.payload as PushMap[P]));
-      if (hit) {
-        clearTimeout(timer);
-        resolve(hit.payload as PushMap[P]);
-      } else waiters.push(check);
-    };
-    check();
-  });
 }
 
 const url = (b: CoreBackend): string => {
@@ -72,8 +53,7 @@ const missedEnd = (id: string, number: string) => ({ Event: 'incoming', Callerid
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'callpop-backend-'));
   downloadDir = await mkdtemp(join(tmpdir(), 'callpop-backend-dl-'));
-  pushes = [];
-  waiters = [];
+  recorder = new PushRecorder(15_000);
 });
 
 afterEach(async () => {
@@ -120,7 +100,7 @@ describe('core backend', () => {
     expect(await b.handle('contacts:summary', {})).toEqual({ count: 1 });
 
     expect(await post(b, ringing('261124130000_1', '05551239988'))).toBe(200);
-    const update = await waitForPush('push:callUpdate', (p) => p.change === 'ringing');
+    const update = await recorder.waitFor('push:callUpdate', (p) => p.change === 'ringing');
     expect(update.record).toMatchObject({ id: '261124130000_1', status: 'ringing', number: '05551239988', contactName: 'Ada Lovelace' });
 
     const active = await b.handle('calls:active', {});
@@ -129,8 +109,8 @@ describe('core backend', () => {
     expect(await b.handle('calls:get', { callId: 'unknown_1' })).toBeNull();
 
     expect(await post(b, missedEnd('261124130000_1', '05551239988'))).toBe(200);
-    await waitForPush('push:callUpdate', (p) => p.change === 'missed');
-    expect(await waitForPush('push:logChanged', (p) => p.missedUnseen === 1)).toEqual({ missedUnseen: 1 });
+    await recorder.waitFor('push:callUpdate', (p) => p.change === 'missed');
+    expect(await recorder.waitFor('push:logChanged', (p) => p.missedUnseen === 1)).toEqual({ missedUnseen: 1 });
     expect(await b.handle('calls:active', {})).toEqual([]);
 
     expect(await post(b, ringing('261124130100_2', '0555 123 99 88'))).toBe(200);
@@ -145,7 +125,7 @@ describe('core backend', () => {
 
     expect(await b.handle('log:markSeen', {})).toEqual({ missedUnseen: 0 });
     // (status pushes with the last event time may come in between)
-    expect(pushes.filter((p) => p.channel !== 'push:status').at(-1)).toEqual({ channel: 'push:logChanged', payload: { missedUnseen: 0 } });
+    expect(recorder.pushes.filter((p) => p.channel !== 'push:status').at(-1)).toEqual({ channel: 'push:logChanged', payload: { missedUnseen: 0 } });
 
     await b.handle('contacts:clear', {});
     expect((await b.handle('calls:get', { callId: '261124130000_1' }))?.contactName).toBeNull();
@@ -176,20 +156,20 @@ describe('core backend', () => {
     expect(await b.handle('log:delete', { ids: ['261124130200_3', 'unknown_9'] })).toEqual({ deleted: 1 });
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).total).toBe(0);
     // (status pushes with the last event time may come in between)
-    expect(pushes.filter((p) => p.channel !== 'push:status').at(-1)).toEqual({ channel: 'push:logChanged', payload: { missedUnseen: 0 } });
+    expect(recorder.pushes.filter((p) => p.channel !== 'push:status').at(-1)).toEqual({ channel: 'push:logChanged', payload: { missedUnseen: 0 } });
   });
 
   it('sends a test call through its own listener: ringing, answered, ended, recording', async () => {
     const b = await start();
     expect(await b.handle('test:sendTestCall', {})).toEqual({ ok: true });
     const changes = ['ringing', 'answered', 'ended', 'recording'];
-    for (const change of changes) await waitForPush('push:callUpdate', (p) => p.change === change);
+    for (const change of changes) await recorder.waitFor('push:callUpdate', (p) => p.change === change);
     const records = (await b.handle('log:query', { offset: 0, limit: 10 })).records;
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ extension: '202', result: 'answered', queue: '820', durationSec: 6 });
     // A second test call gets fresh ids: a second record, not a duplicate.
     expect(await b.handle('test:sendTestCall', {})).toEqual({ ok: true });
-    await waitForPush('push:callUpdate', (p) => p.change === 'recording' && p.record.id !== records[0]!.id);
+    await recorder.waitFor('push:callUpdate', (p) => p.change === 'recording' && p.record.id !== records[0]!.id);
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).total).toBe(2);
   });
 
@@ -219,7 +199,7 @@ describe('core backend', () => {
     ])
       expect(await post(b, body)).toBe(200);
 
-    const done = await waitForPush('push:download', (p) => p.state === 'done');
+    const done = await recorder.waitFor('push:download', (p) => p.state === 'done');
     expect(done).toMatchObject({ callId: id, url: recUrl, receivedBytes: audio.length });
     expect(done.path && existsSync(done.path)).toBe(true);
     expect(readFileSync(done.path!).equals(audio)).toBe(true);

@@ -6,12 +6,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PushChannel, PushMap } from '../../shared/ipc/contract';
 import { defaultSettings } from '../../shared/settings';
 import { isTestCallId } from '../../shared/test-call-id';
 import type { CoreBackend } from '../../main/core/desktop/core-backend';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import type * as StoreModuleNs from '../../main/core/call-log/store';
+import { PushRecorder } from '../support/push-recorder';
 
 type StoreModule = typeof StoreModuleNs;
 
@@ -39,12 +39,10 @@ vi.mock('../../main/core/call-log/store', async (importOriginal) => {
 const { createCoreBackend } = await import('../../main/core/desktop/create-core-backend');
 
 const secret = 'popbeforedisk_0123456789ab';
-type Pushed = { [P in PushChannel]: { channel: P; payload: PushMap[P] } }[PushChannel];
 
 let dataDir = '';
 let backend: CoreBackend | null = null;
-let pushes: Pushed[] = [];
-let waiters: (() => void)[] = [];
+let recorder = new PushRecorder(10_000);
 
 async function start(extra: { now?: () => number; tickMs?: number } = {}): Promise<CoreBackend> {
   backend = await createCoreBackend({
@@ -52,27 +50,10 @@ async function start(extra: { now?: () => number; tickMs?: number } = {}): Promi
     dataDir,
     defaultDownloadDir: dataDir,
     settings: { ...defaultSettings(), extension: '202', defaultCountry: 'TR', listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret },
-    push: (channel, payload) => {
-      pushes.push({ channel, payload } as Pushed);
-      for (const w of waiters.splice(0)) w();
-    },
+    push: (channel, payload) => recorder.push(channel, payload),
     testCallPacing: { answerAfterMs: 10, endAfterMs: 10, recordingAfterMs: 10 },
   });
   return backend;
-}
-
-function waitForPush<P extends PushChannel>(channel: P, test: (p: PushMap[P]) => boolean = () => true): Promise<PushMap[P]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${channel} push matched; got ${JSON.stringify(pushes)}`)), 10_000);
-    const check = (): void => {
-      const hit = pushes.find((p) => p.channel === channel && test(p.payload as PushMap[P]));
-      if (hit) {
-        clearTimeout(timer);
-        resolve(hit.payload as PushMap[P]);
-      } else waiters.push(check);
-    };
-    check();
-  });
 }
 
 function post(b: CoreBackend, body: object): Promise<number> {
@@ -87,8 +68,7 @@ const recording = (id: string) => ({ Event: 'recording', FileUrls: [`https://127
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'callpop-popdisk-'));
-  pushes = [];
-  waiters = [];
+  recorder = new PushRecorder(10_000);
   hold = null;
   putCalls = 0;
 });
@@ -108,19 +88,19 @@ describe('a pop is never held up by the disk', () => {
     let acked: number | null = null;
     const ack = post(b, ringing('261201090000_1')).then((status) => (acked = status));
 
-    const update = await waitForPush('push:callUpdate', (p) => p.change === 'ringing');
+    const update = await recorder.waitFor('push:callUpdate', (p) => p.change === 'ringing');
     expect(update.record).toMatchObject({ id: '261201090000_1', status: 'ringing' });
     // The write was issued and is still held: nothing in the log, no ack, no badge recount yet.
     await vi.waitFor(() => expect(putCalls).toBeGreaterThan(0));
     await new Promise((r) => setTimeout(r, 150));
     expect(acked).toBeNull();
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).total).toBe(0);
-    expect(pushes.some((p) => p.channel === 'push:logChanged')).toBe(false);
+    expect(recorder.pushes.some((p) => p.channel === 'push:logChanged')).toBe(false);
 
     release();
     expect(await ack).toBe(200);
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).records).toMatchObject([{ id: '261201090000_1', status: 'ringing' }]);
-    await waitForPush('push:logChanged');
+    await recorder.waitFor('push:logChanged');
   });
 });
 
@@ -132,14 +112,14 @@ describe('clearing a ghost call by hand', () => {
     expect(await b.handle('calls:active', {})).toMatchObject([{ id: '261201090100_2', status: 'talking' }]);
 
     expect(await b.handle('calls:clear', { callId: '261201090100_2' })).toEqual({ ok: true });
-    const ended = await waitForPush('push:callUpdate', (p) => p.record.id === '261201090100_2' && p.change === 'ended');
+    const ended = await recorder.waitFor('push:callUpdate', (p) => p.record.id === '261201090100_2' && p.change === 'ended');
     expect(ended.record).toMatchObject({ status: 'ended', result: 'answered', durationSec: null });
     expect(await b.handle('calls:active', {})).toEqual([]);
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).records).toMatchObject([{ id: '261201090100_2', status: 'ended', result: 'answered' }]);
 
     // Later news of it (a recording) does not bring it back to "Talking".
     expect(await post(b, recording('261201090100_2'))).toBe(200);
-    const rec = await waitForPush('push:callUpdate', (p) => p.record.id === '261201090100_2' && p.change === 'recording');
+    const rec = await recorder.waitFor('push:callUpdate', (p) => p.record.id === '261201090100_2' && p.change === 'recording');
     expect(rec.record).toMatchObject({ status: 'ended', recordings: ['https://127.0.0.1/rec/261201090100_2.wav'] });
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).records[0]).toMatchObject({ status: 'ended', recordings: [expect.any(String)] });
     expect(await b.handle('calls:active', {})).toEqual([]);
@@ -154,10 +134,10 @@ describe('clearing a ghost call by hand', () => {
     expect(await b.handle('calls:clear', { callId: '261201090500_6' })).toEqual({ ok: true });
     const endedAt = '2026-12-01T09:01:00.000Z';
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).records[0]).toMatchObject({ status: 'ended', endedAt });
-    const before = pushes.length;
+    const before = recorder.pushes.length;
     clock += 13 * 3600_000; // past the 12 h talk timeout: the tracker ends its own copy now
     await new Promise((r) => setTimeout(r, 200));
-    expect(pushes.slice(before).filter((p) => p.channel === 'push:callUpdate')).toEqual([]);
+    expect(recorder.pushes.slice(before).filter((p) => p.channel === 'push:callUpdate')).toEqual([]);
     expect((await b.handle('log:query', { offset: 0, limit: 10 })).records[0]).toMatchObject({ status: 'ended', endedAt });
   });
 
@@ -171,7 +151,7 @@ describe('clearing a ghost call by hand', () => {
     const b = await start();
     expect(await post(b, ringing('261201090200_3'))).toBe(200);
     expect(await b.handle('calls:clear', { callId: '261201090200_3' })).toEqual({ ok: true });
-    const u = await waitForPush('push:callUpdate', (p) => p.record.id === '261201090200_3' && p.change === 'missed');
+    const u = await recorder.waitFor('push:callUpdate', (p) => p.record.id === '261201090200_3' && p.change === 'missed');
     expect(u.record).toMatchObject({ status: 'ended', result: 'missed' });
   });
 });
@@ -180,9 +160,9 @@ describe('test calls', () => {
   it('"Send test call" uses ids marked as test, kept in the log and never on the missed badge', async () => {
     const b = await start();
     expect(await b.handle('test:sendTestCall', {})).toEqual({ ok: true });
-    const ring = await waitForPush('push:callUpdate', (p) => p.change === 'ringing');
+    const ring = await recorder.waitFor('push:callUpdate', (p) => p.change === 'ringing');
     expect(isTestCallId(ring.record.id)).toBe(true);
-    await waitForPush('push:callUpdate', (p) => p.change === 'recording');
+    await recorder.waitFor('push:callUpdate', (p) => p.change === 'recording');
     await b.handle('calls:active', {}); // let the last write settle
     const records = (await b.handle('log:query', { offset: 0, limit: 10 })).records;
     expect(records).toHaveLength(1);
