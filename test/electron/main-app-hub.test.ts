@@ -46,7 +46,7 @@ vi.mock('electron-updater', () => ({ default: { autoUpdater: {} } }));
 
 vi.mock('electron', async () => {
   const { EventEmitter: EE } = await import('node:events');
-  const { runServiceHost } = await import('../../main/core/desktop/utility-process');
+  const { fakeApp, inProcessUtility } = await import('../support/electron-stand-ins');
   let nextId = 1;
   const noop = () => undefined;
   class Contents extends EE {
@@ -97,38 +97,12 @@ vi.mock('electron', async () => {
       return h.windows;
     }
   }
-  const fork = () => {
-    const child = new EE() as InstanceType<typeof EE> & { postMessage(m: unknown): void; kill(): boolean };
-    const port = new EE() as InstanceType<typeof EE> & { postMessage(m: unknown): void };
-    port.postMessage = (m) => setImmediate(() => child.emit('message', structuredClone(m)));
-    child.postMessage = (m) => {
-      h.toCore.push(structuredClone(m) as never);
-      setImmediate(() => port.emit('message', { data: structuredClone(m) }));
-    };
-    child.kill = () => true;
-    runServiceHost({ port, exit: (code) => setImmediate(() => child.emit('exit', code)) });
-    return child;
-  };
+  const fork = () => inProcessUtility((m) => h.toCore.push(m as never));
   const display = { id: 1, label: 'Test', workArea: { x: 0, y: 0, width: 1600, height: 900 }, bounds: { x: 0, y: 0, width: 1600, height: 900 }, size: { width: 1600, height: 900 } };
   const screen = Object.assign(new EE(), { getPrimaryDisplay: () => display, getAllDisplays: () => [display], getCursorScreenPoint: () => ({ x: 0, y: 0 }) });
   const powerMonitor = new EE();
   h.power = powerMonitor;
-  const app = {
-    setPath: (_n: string, p: string) => (h.dir = p),
-    getPath: (n: string) => join(h.dir, n === 'userData' ? '' : n),
-    getVersion: () => '0.1.0',
-    getAppPath: () => h.dir,
-    isPackaged: false,
-    enableSandbox: vi.fn(),
-    setAppUserModelId: vi.fn(),
-    requestSingleInstanceLock: () => true,
-    whenReady: () => Promise.resolve(),
-    on: (e: string, l: (...a: unknown[]) => void) => h.appEvents.set(e, [...(h.appEvents.get(e) ?? []), l]),
-    quit: vi.fn(),
-    exit: (code: number) => (h.exitCode = code),
-    setBadgeCount: vi.fn(),
-    setLoginItemSettings: vi.fn(),
-  };
+  const app = fakeApp(h);
   const image = { isEmpty: () => true, setTemplateImage() {} };
   // A reversible stand-in for the OS keychain: what it "encrypts" is recorded, and the file holds no clear text.
   const safeStorage = {

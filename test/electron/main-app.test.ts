@@ -38,7 +38,7 @@ const primaryDisplay = { id: 1, label: 'Built-in', bounds: { x: 0, y: 0, width: 
 
 vi.mock('electron', async () => {
   const { EventEmitter: EE } = await import('node:events');
-  const { runServiceHost } = await import('../../main/core/desktop/utility-process');
+  const { fakeApp, inProcessUtility } = await import('../support/electron-stand-ins');
   let nextId = 1;
   class Contents extends EE {
     id = nextId++;
@@ -101,32 +101,11 @@ vi.mock('electron', async () => {
     }
   }
   const fork = () => {
-    // An in-process stand-in for utilityProcess: structured-clone messages both ways, async like IPC.
-    const child = new EE() as InstanceType<typeof EE> & { postMessage(m: unknown): void; kill(): boolean };
-    const port = new EE() as InstanceType<typeof EE> & { postMessage(m: unknown): void };
-    port.postMessage = (m) => setImmediate(() => child.emit('message', structuredClone(m)));
-    child.postMessage = (m) => setImmediate(() => port.emit('message', { data: structuredClone(m) }));
-    child.kill = () => true;
-    runServiceHost({ port, exit: (code) => setImmediate(() => child.emit('exit', code)) });
+    const child = inProcessUtility();
     h.children.push(child);
     return child;
   };
-  const app = {
-    setPath: (_n: string, p: string) => (h.dir = p),
-    getPath: (n: string) => join(h.dir, n === 'userData' ? '' : n),
-    getVersion: () => '0.1.0',
-    getAppPath: () => h.dir,
-    isPackaged: false,
-    enableSandbox: vi.fn(),
-    setAppUserModelId: vi.fn(),
-    requestSingleInstanceLock: () => true,
-    whenReady: () => Promise.resolve(),
-    on: (e: string, l: (...a: unknown[]) => void) => h.appEvents.set(e, [...(h.appEvents.get(e) ?? []), l]),
-    quit: vi.fn(),
-    exit: (code: number) => (h.exitCode = code),
-    setBadgeCount: vi.fn(),
-    setLoginItemSettings: vi.fn(),
-  };
+  const app = fakeApp(h);
   const image = { isEmpty: () => true, setTemplateImage() {} };
   return {
     app,
