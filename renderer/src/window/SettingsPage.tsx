@@ -2,7 +2,7 @@
 // (applySettingsPatch), saved as soon as valid (updateSettings), with the server's field errors shown too.
 // Keys locked by the machine policy are read-only with the reason. The agent's own settings (popups,
 // notifications, theme) come first; Connection (this PC's listener or a Callpop hub) after them.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { hubStatusText, refusalText } from '../../../shared/hub-status';
 import { isHubState } from '../../../shared/ipc/contract';
 import type { ActionResult, AppStatus, DisplayInfo, SettingsView } from '../../../shared/ipc/contract';
@@ -562,50 +562,39 @@ function RecordingCredentials() {
   const clear = () => void run({ clear: true }, 'Recording credentials cleared.');
 
   return (
-    <div className="field credentials" role="group" aria-labelledby="rec-cred-title" aria-describedby="rec-cred-help">
-      <span id="rec-cred-title" className="label-like">
-        Recording credentials
-      </span>
-      <p id="rec-cred-help" className="help">
-        {saved.available
+    <SecretSection
+      id="rec-cred"
+      title="Recording credentials"
+      help={
+        saved.available
           ? 'Only if the PBX asks for a user name and password for recording links (HTTP 401). The password is stored encrypted by the system and never shown again.'
-          : 'This system offers no secure password storage (no keyring), so Callpop cannot save recording credentials here.'}
-      </p>
-      <form
-        className="cred-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          save();
-        }}
-      >
-        <label htmlFor="rec-cred-user">User name</label>
-        <input id="rec-cred-user" type="text" autoComplete="off" spellCheck={false} value={user} disabled={disabled} onChange={(e) => setUsername(e.target.value)} />
-        <label htmlFor="rec-cred-pass">Password</label>
-        <input
-          id="rec-cred-pass"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          disabled={disabled}
-          placeholder={saved.hasPassword ? 'Saved (leave empty to keep)' : ''}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <div className="url-row">
-          <button type="submit" disabled={disabled || (user === saved.username && password === '')}>
-            Save credentials
-          </button>
-          <button type="button" onClick={clear} disabled={disabled || (saved.username === '' && !saved.hasPassword)}>
-            Clear credentials
-          </button>
-          {saved.hasPassword && <span className="muted">Password saved</span>}
-        </div>
-      </form>
-      {note && (
-        <p className={note.error ? 'error' : 'saved'} role={note.error ? 'alert' : 'status'}>
-          {note.text}
-        </p>
-      )}
-    </div>
+          : 'This system offers no secure password storage (no keyring), so Callpop cannot save recording credentials here.'
+      }
+      note={note}
+      onSubmit={save}
+    >
+      <label htmlFor="rec-cred-user">User name</label>
+      <input id="rec-cred-user" type="text" autoComplete="off" spellCheck={false} value={user} disabled={disabled} onChange={(e) => setUsername(e.target.value)} />
+      <label htmlFor="rec-cred-pass">Password</label>
+      <input
+        id="rec-cred-pass"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        disabled={disabled}
+        placeholder={saved.hasPassword ? 'Saved (leave empty to keep)' : ''}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <div className="url-row">
+        <button type="submit" disabled={disabled || (user === saved.username && password === '')}>
+          Save credentials
+        </button>
+        <button type="button" onClick={clear} disabled={disabled || (saved.username === '' && !saved.hasPassword)}>
+          Clear credentials
+        </button>
+        {saved.hasPassword && <span className="muted">Password saved</span>}
+      </div>
+    </SecretSection>
   );
 }
 
@@ -625,45 +614,60 @@ function HubPassword() {
   const disabled = !saved.available || busy;
 
   return (
-    <div className="field credentials" role="group" aria-labelledby="hub-pass-title" aria-describedby="hub-pass-help">
-      <span id="hub-pass-title" className="label-like">
-        Hub password
+    <SecretSection
+      id="hub-pass"
+      title="Hub password"
+      help={saved.available ? 'Stored encrypted by the system and never shown again.' : 'This system offers no secure password storage (no keyring), so Callpop cannot save the hub password here.'}
+      note={note}
+      onSubmit={() => {
+        if (password !== '') void run({ password }, 'Hub password saved.');
+      }}
+    >
+      <label htmlFor="hub-pass">Password</label>
+      <input
+        id="hub-pass"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        disabled={disabled}
+        placeholder={saved.hasPassword ? 'Saved (type a new one to replace it)' : ''}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <div className="url-row">
+        <button type="submit" disabled={disabled || password === ''}>
+          Save password
+        </button>
+        <button type="button" onClick={() => void run({ clear: true }, 'Hub password cleared.')} disabled={disabled || !saved.hasPassword}>
+          Clear password
+        </button>
+        {saved.hasPassword && <span className="muted">Password saved</span>}
+      </div>
+    </SecretSection>
+  );
+}
+
+/** A secret's section of Settings: title, help, its form (the fields), and the outcome line of the last change. */
+function SecretSection(p: { id: string; title: string; help: string; note: { text: string; error: boolean } | null; onSubmit: () => void; children: ReactNode }) {
+  return (
+    <div className="field credentials" role="group" aria-labelledby={`${p.id}-title`} aria-describedby={`${p.id}-help`}>
+      <span id={`${p.id}-title`} className="label-like">
+        {p.title}
       </span>
-      <p id="hub-pass-help" className="help">
-        {saved.available
-          ? 'Stored encrypted by the system and never shown again.'
-          : 'This system offers no secure password storage (no keyring), so Callpop cannot save the hub password here.'}
+      <p id={`${p.id}-help`} className="help">
+        {p.help}
       </p>
       <form
         className="cred-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (password !== '') void run({ password }, 'Hub password saved.');
+          p.onSubmit();
         }}
       >
-        <label htmlFor="hub-pass">Password</label>
-        <input
-          id="hub-pass"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          disabled={disabled}
-          placeholder={saved.hasPassword ? 'Saved (type a new one to replace it)' : ''}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <div className="url-row">
-          <button type="submit" disabled={disabled || password === ''}>
-            Save password
-          </button>
-          <button type="button" onClick={() => void run({ clear: true }, 'Hub password cleared.')} disabled={disabled || !saved.hasPassword}>
-            Clear password
-          </button>
-          {saved.hasPassword && <span className="muted">Password saved</span>}
-        </div>
+        {p.children}
       </form>
-      {note && (
-        <p className={note.error ? 'error' : 'saved'} role={note.error ? 'alert' : 'status'}>
-          {note.text}
+      {p.note && (
+        <p className={p.note.error ? 'error' : 'saved'} role={p.note.error ? 'alert' : 'status'}>
+          {p.note.text}
         </p>
       )}
     </div>
