@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { callLogDir } from '../../main/core/config/paths';
 import type { CallRecord } from '../../shared/call-record';
 import type { CoreBackend } from '../../main/core/desktop/core-backend';
 import { HubHarness, until } from './hub-helpers';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 const h = new HubHarness();
 const cleanups: (() => Promise<void>)[] = [];
@@ -269,9 +270,7 @@ describe('desktop core on a hub with a self-signed certificate', () => {
   let fingerprint = '';
   beforeAll(() => {
     certDir = mkdtempSync(join(tmpdir(), 'callpop-desktop-hub-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: certDir, stdio: 'pipe' });
-    cert = readFileSync(join(certDir, 'cert.pem'), 'utf8');
-    key = readFileSync(join(certDir, 'key.pem'), 'utf8');
+    ({ cert, key } = selfSignedCert(certDir));
     fingerprint = new X509Certificate(cert).fingerprint256;
   });
   afterAll(() => rmSync(certDir, { recursive: true, force: true }));

@@ -1,8 +1,7 @@
 // The hub with --tls-*: HTTPS webhooks, MQTT over TLS and MQTT over secure WebSocket on the embedded
 // broker, with a real certificate made by openssl; and plain MQTT over WebSocket without TLS.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { callChangeMessageSchema, topics } from '../../shared/hub-protocol';
 import { addAgent } from '../../main/core/hub/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { HubHarness, collect, until } from './hub-helpers';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 const h = new HubHarness();
 let certDir = '';
@@ -19,9 +19,7 @@ let cert = '';
 let key = '';
 beforeAll(() => {
   certDir = mkdtempSync(join(tmpdir(), 'callpop-hub-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: certDir, stdio: 'pipe' });
-  cert = readFileSync(join(certDir, 'cert.pem'), 'utf8');
-  key = readFileSync(join(certDir, 'key.pem'), 'utf8');
+  ({ cert, key } = selfSignedCert(certDir));
 });
 afterAll(() => rmSync(certDir, { recursive: true, force: true }));
 beforeEach(() => h.init());

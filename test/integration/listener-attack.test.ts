@@ -2,13 +2,13 @@
 // sockets come from 127.0.0.2 and up, the PBX from 127.0.0.1, so allow-lists and per-source caps
 // apply as they would on a LAN. Bounded: at most 600 sockets, each attack stopped in afterEach.
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startListener, type Listener, type ListenerOptions } from '../../main/core/listener/listener';
 import { sourceKey } from '../../main/core/listener/connection-gate';
 import { loopbackSources, postFrom, slowloris, type Slowloris } from '../support/slowloris';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 const secret = 'attackSecret_0123456789abc';
 const path = `/webhook/${secret}`;
@@ -155,9 +155,8 @@ describe('listener under a slowloris', () => {
   it('applies before the TLS handshake: stalled handshakes cannot lock the PBX out of an HTTPS listener', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callpop-attack-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'pipe' });
-      const cert = readFileSync(join(dir, 'cert.pem'));
-      const l = await start({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) }, maxConnections: 64, maxConnectionsPerSource: 8 });
+      const { cert, key } = selfSignedCert(dir);
+      const l = await start({ tls: { cert, key }, maxConnections: 64, maxConnectionsPerSource: 8 });
       attack = slowloris({ port: l.port, sources: loopbackSources(2, 10), perSource: 8, mode: 'silent' });
       // 64 slots, 8 reserved: the stalled handshakes hold 56.
       expect(await steady(attack)).toBe(56);

@@ -11,6 +11,7 @@ import { parsePolicy, resolveSettings } from '../../shared/policy';
 import { CallpopService } from '../../main/core/service/call-service';
 import { runServe } from '../../main/cli/serve';
 import { UsageError } from '../../main/cli/args';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 const secret = 'tlsServiceSecret_0123456789';
 const ringing = JSON.stringify({ Event: 'ringing', Callerid: '05551239988', User: '202', Usertype: 'ext', Did: '', Id: '230307114903_10-0' });
@@ -25,7 +26,7 @@ const aborts: AbortController[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'callpop-tls-service-'));
   const openssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  selfSignedCert(dir);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'other.pem']);
   certFile = join(dir, 'cert.pem');
   keyFile = join(dir, 'key.pem');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startListener, webhookUrlsFor, type Listener } from '../../main/core/listener/listener';
 import type { RawWebhook } from '../../shared/webhook/event';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 const secret = 'tlsSecretAbcdefghijklmnop';
 const ringing = JSON.stringify({ Event: 'ringing', Callerid: '05551239988', User: '202', Usertype: 'ext', Did: '', Id: '230307114903_10-0' });
@@ -28,7 +29,7 @@ function openssl(args: string[]): void {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'callpop-tls-'));
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=callpop-test', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  selfSignedCert(dir);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'other.pem']);
   openssl(['pkey', '-in', 'key.pem', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.pem']);
   encryptedKey = readFileSync(join(dir, 'encrypted.pem'), 'utf8');

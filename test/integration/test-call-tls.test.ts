@@ -1,7 +1,6 @@
 // "Send test call" when the listener serves HTTPS: the test call reaches our own listener by a loopback
 // address and trusts exactly the listener's own certificate (whatever name it carries); a listener that
 // presents any other certificate gets nothing, not even the secret path.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,17 +9,15 @@ import { defaultSettings } from '../../shared/settings';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
 import { startListener } from '../../main/core/listener/listener';
 import { sendWebhook } from '../../main/core/listener/test-call';
+import { selfSignedCert } from '../support/self-signed-cert';
 
 let dir = '';
 const pem = (name: string) => join(dir, name);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'callpop-testcall-tls-'));
-  const openssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   // Names that do not match 127.0.0.1: the pin, not the name, decides.
-  for (const n of ['own', 'other']) {
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${n}-key.pem`, '-out', `${n}-cert.pem`, '-days', '2', '-subj', `/CN=${n}.callpop.invalid`]);
-  }
+  for (const n of ['own', 'other']) selfSignedCert(dir, { name: n, cn: `${n}.callpop.invalid`, san: null });
 });
 
 afterAll(() => {
