@@ -7,29 +7,10 @@ import type { CallRecord } from '../../shared/call-record';
 import { callRecordColumns } from '../../shared/call-record';
 import { callRecordsCsv, csvSafeCell } from '../../shared/call-csv';
 import { callsToCsv } from '../../main/cli/log';
+import { callRecord } from '../support/call-records';
 
 const record = (over: Partial<CallRecord>): CallRecord =>
-  ({
-    id: '261124101500_42',
-    direction: 'incoming',
-    result: 'answered',
-    status: 'ended',
-    number: '05551239988',
-    extension: '117',
-    queue: null,
-    did: null,
-    startedAt: '2026-11-24T10:15:00.000Z',
-    answeredAt: null,
-    endedAt: null,
-    durationSec: null,
-    transferType: null,
-    transferredTo: null,
-    transferredFrom: null,
-    answeredBy: null,
-    recordings: [],
-    seen: true,
-    ...over,
-  }) as CallRecord;
+  callRecord({ id: '261124101500_42', result: 'answered', startedAt: '2026-11-24T10:15:00.000Z', endedAt: null, seen: true, ...over });
 
 const hostile = ['x;=cmd|x!A0', '+1-1', '=HYPERLINK("http://evil.example","x")', 'a,=1+1', 'a\t=1', 'x; -2+3', '@SUM(A1)', '\r=1', ' =1', 'a;;+1', 'x,@y;-z\t=w'];
 const LEADS = /^ *[=+\-@\t\r]/;
