@@ -47,11 +47,39 @@ export function hubSetupProblem(s: Settings, password: string | null): string | 
 }
 
 const dayMs = 86_400_000;
+/** Update batches held for a first listener at most (start-up is seconds of webhooks at worst). */
+const MAX_HELD = 10_000;
+
+/**
+ * The listeners of one kind of update. The source starts (the listener binds, the hub client
+ * connects and catches up) before its owner has opened what it needs to forward updates (contacts,
+ * notes): what comes until the first listener is added is held for it, not dropped. A backfill that
+ * landed then used to reach the call log but never the UI.
+ */
+class UpdateFanout {
+  private readonly listeners = new Set<UpdateListener>();
+  private held: SourceUpdate[][] | null = [];
+
+  add(fn: UpdateListener): void {
+    this.listeners.add(fn);
+    const held = this.held ?? [];
+    this.held = null;
+    for (const u of held) fn(u);
+  }
+
+  readonly emit = (updates: SourceUpdate[]): void => {
+    if (this.held) {
+      if (this.held.length < MAX_HELD) this.held.push(updates);
+      return;
+    }
+    for (const fn of this.listeners) fn(updates);
+  };
+}
 const hubKey = (s: Settings, password: string | null): string => JSON.stringify([s.source, s.hubUrl, s.hubAgent, s.hubFingerprint, s.extension, password]);
 
 export class CallSource {
-  private readonly updateListeners = new Set<UpdateListener>();
-  private readonly durableListeners = new Set<UpdateListener>();
+  private readonly updateListeners = new UpdateFanout();
+  private readonly durableListeners = new UpdateFanout();
   private readonly statusListeners = new Set<() => void>();
   private readonly directoryListeners = new Set<() => void>();
   private detach: (() => void)[] = [];
@@ -216,16 +244,13 @@ export class CallSource {
 
   private attach(): void {
     const r = this.running;
-    const fwd = (set: Set<UpdateListener>) => (u: SourceUpdate[]) => {
-      for (const fn of set) fn(u);
-    };
     if (r.kind === 'listener') {
-      this.detach = [r.service.onUpdates(fwd(this.updateListeners)), r.service.onDurable(fwd(this.durableListeners)), r.service.onStatus(() => this.emitStatus())];
+      this.detach = [r.service.onUpdates(this.updateListeners.emit), r.service.onDurable(this.durableListeners.emit), r.service.onStatus(() => this.emitStatus())];
     } else if (r.kind === 'hub') {
       let refused = false;
       this.detach = [
-        r.client.onUpdates(fwd(this.updateListeners)),
-        r.client.onDurable(fwd(this.durableListeners)),
+        r.client.onUpdates(this.updateListeners.emit),
+        r.client.onDurable(this.durableListeners.emit),
         r.client.onStatus((s) => {
           // Logged once here: the client does not retry a refusal (a password does not get right by itself).
           if (s.state === 'refused' && !refused) this.logger.error(`Hub ${s.url}: ${s.reason}; not retrying until the settings or the password change`);
