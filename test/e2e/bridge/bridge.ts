@@ -351,6 +351,8 @@ export class Bridge {
         isDestroyed: () => false,
         send: (channel, payload) => {
           const line = `data: ${JSON.stringify({ channel, payload })}\n\n`;
+          // Ended by close(): the core still reports its own shutdown, to nobody.
+          if (entry.res?.writableEnded) return;
           if (entry.res) entry.res.write(line);
           else entry.buffer.push(line);
         },
