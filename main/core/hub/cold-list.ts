@@ -8,7 +8,7 @@
 // Readers skip it while that hot slot exists; should the newer change go cold too, a backfill sends
 // both (ascending seq: a client keeps the highest) until the next compaction or start drops the older.
 
-import { grown } from './typed-arrays';
+import { grown, grownNext, type NextPositions } from './typed-arrays';
 
 const minCapacity = 16;
 /** Start seconds of a record whose start is unknown: never old enough to prune. */
@@ -27,7 +27,7 @@ export class ColdList {
   /** A compaction of the file is recording positions by entry number: never packed until unpinned. */
   pinned = false;
   /** Where that compaction put each entry's JSON in the new file (NaN: not there). */
-  next: { pos: Float64Array; len: Int32Array } | null = null;
+  next: NextPositions | null = null;
 
   constructor(capacity = minCapacity) {
     const c = Math.max(minCapacity, capacity);
@@ -49,10 +49,6 @@ export class ColdList {
     this.pos[i] = pos;
     this.len[i] = len;
     this.start[i] = Number.isFinite(startMs) ? Math.min(NEVER - 1, Math.max(0, Math.floor(startMs / 1000))) : NEVER;
-    if (this.next) {
-      this.next.pos[i] = NaN;
-      this.next.len[i] = -1;
-    }
     this.live++;
   }
 
@@ -101,7 +97,7 @@ export class ColdList {
     this.pos = grown(this.pos, c);
     this.len = grown(this.len, c);
     this.start = grown(this.start, c);
-    if (this.next) this.next = { pos: grown(this.next.pos, c), len: grown(this.next.len, c) };
+    if (this.next) this.next = grownNext(this.next, c);
   }
 
   private rebuild(): void {

@@ -6,7 +6,7 @@
 // "what changed since N" is a binary search then a scan. Freed slots are squeezed out when the arrays
 // are full, unless a compaction of the file is recording positions by slot number (`pinned`).
 
-import { grown } from './typed-arrays';
+import { grown, grownNext, type NextPositions } from './typed-arrays';
 import { IdTable } from './id-table';
 
 const LIVE = 1;
@@ -42,7 +42,7 @@ export class ExtIndex {
   /** A compaction of the file is under way: slots keep their number (never squeezed) until unpinned. */
   pinned = false;
   /** Where that compaction put each slot's JSON in the new file (NaN: not there). */
-  next: { pos: Float64Array; len: Int32Array } | null = null;
+  next: NextPositions | null = null;
 
   constructor(capacity = minCapacity) {
     const c = Math.max(minCapacity, capacity);
@@ -91,10 +91,6 @@ export class ExtIndex {
     this.startMs[s] = facts.startMs;
     this.endMs[s] = facts.endMs ?? NaN;
     this.flags[s] = LIVE | (facts.open ? OPEN : 0);
-    if (this.next) {
-      this.next.pos[s] = NaN;
-      this.next.len[s] = -1;
-    }
     if (json !== null) this.pending.set(s, json);
     return s;
   }
@@ -150,7 +146,7 @@ export class ExtIndex {
     this.endMs = grown(this.endMs, c);
     this.flags = grown(this.flags, c);
     this.rec = grown(this.rec, c);
-    if (this.next) this.next = { pos: grown(this.next.pos, c), len: grown(this.next.len, c) };
+    if (this.next) this.next = grownNext(this.next, c);
   }
 
   /** Rewrites the arrays with only the live slots, in `order` (ascending slot order when null). */

@@ -23,6 +23,7 @@ import { acquireLock } from '../call-log/lock';
 import { ColdList } from './cold-list';
 import { EndedQueue } from './ended-queue';
 import { ExtIndex, type SlotFacts } from './ext-index';
+import { nextPositions, type NextPositions } from './typed-arrays';
 
 export const SEQ_START_GAP = 1_000_000;
 /** Ended records kept hot by default: more than the tracker holds (50,000), so a restore never reads the file. */
@@ -411,7 +412,7 @@ export class HubLog {
     let offset = Buffer.byteLength(header);
     yield header;
     /** The line of a record in the new file, noting where its JSON lands there as entry `i` of `next`. */
-    const place = (seq: number, json: string, next: { pos: Float64Array; len: Int32Array }, i: number): string => {
+    const place = (seq: number, json: string, next: NextPositions, i: number): string => {
       const prefix = recordPrefix(seq);
       const line = encodeLine(`${prefix}${json}}`);
       next.pos[i] = offset + 9 + prefix.length;
@@ -423,10 +424,10 @@ export class HubLog {
     // (visited too: x.n is read each time) and free visited ones (their new slot comes later).
     for (const e of this.byExt.values()) {
       const x = e.hot;
-      x.next = { pos: new Float64Array(x.seq.length).fill(NaN), len: new Int32Array(x.seq.length).fill(-1) };
+      x.next = nextPositions(x.seq.length);
       x.pinned = true;
       const cold = e.cold;
-      cold.next = { pos: new Float64Array(cold.seq.length).fill(NaN), len: new Int32Array(cold.seq.length).fill(-1) };
+      cold.next = nextPositions(cold.seq.length);
       cold.pinned = true;
       this.pinned.push(e);
       // Cold entries newest first: an older one of the same id, or one the hot slots supersede, is left out.
