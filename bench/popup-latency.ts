@@ -2,15 +2,15 @@
 // its card is in the popup's DOM (built renderer in Chromium, window.callpop over the e2e bridge, the
 // real core in a child process of its own, as the app runs it in a utility process: Playwright's client
 // work for the page, e.g. its CDP traffic, no longer runs in the core's event loop). 200 calls for the
-// own extension, after 20 not counted (warm-up), while a child process posts 1,000 webhooks/s of other extensions' calls to the same
-// listener. Both ends use Date.now() on this machine, in this process: the POST time here, the card time
+// own extension, after 20 not counted (warm-up), while a child process posts 1,000 webhooks/s of other
+// extensions' calls to the same listener. Both ends use Date.now() on this machine, in this process: the POST time here, the card time
 // in the page (MutationObserver, reported through a binding). Target p99 <= 16.7 ms (one frame).
 // Other hosts are refused by Chromium's resolver (--host-resolver-rules; the page's CSP allows only its
 // own origin anyway), not by a Playwright route: a route pauses every request of the page (each IPC
 // invoke over the bridge) until the Playwright client answers it, which the app's IPC never waits for.
 // popup-latency-disk-busy-p50 / -p99: the same 200 calls again while a second child process writes and
-// fsyncs 16 KiB blocks back to back (synchronous calls) to a file on the same disk as the call log (at most 16 MiB,
-// rewritten from the start; at most 300 s; deleted at the end). The pop must not wait for the disk:
+// fsyncs 16 KiB blocks back to back (synchronous calls) to a file on the same disk as the call log (at
+// most 16 MiB, rewritten from the start; at most 300 s; deleted at the end). The pop must not wait for the disk:
 // changes reach the UI before the call log's fsync (CallpopService.onUpdates). Target p99 <= 16.7 ms.
 //   node --import tsx bench/popup-latency.ts
 import { fork } from 'node:child_process';
@@ -32,6 +32,15 @@ const DISK_BLOCK = 16 * 1024;
 const DISK_MAX_BYTES = 16 * 1024 * 1024;
 const DISK_MAX_SEC = 300;
 const self = fileURLToPath(import.meta.url);
+
+/** What the disk child reports when it stops. */
+interface DiskStats {
+  fsyncs: number;
+  mib: number;
+  seconds: number;
+  /** CPU time it used (user + system). */
+  cpuSec: number;
+}
 
 /**
  * Child process: fsync-heavy writes to dir (same disk as the call log), bounded in size and time.
@@ -66,7 +75,8 @@ async function disk(dir: string): Promise<void> {
   closeSync(fd);
   await rm(file, { force: true });
   const cpu = process.cpuUsage();
-  process.send?.({ fsyncs, mib: written / 2 ** 20, seconds: (Date.now() - started) / 1000, cpuSec: (cpu.user + cpu.system) / 1e6 });
+  const stats: DiskStats = { fsyncs, mib: written / 2 ** 20, seconds: (Date.now() - started) / 1000, cpuSec: (cpu.user + cpu.system) / 1e6 };
+  process.send?.(stats);
   setTimeout(() => process.exit(0), 50);
 }
 
@@ -304,7 +314,7 @@ export async function main(): Promise<void> {
     const busy = (await measure(910000000000)).sort((a, b) => a - b);
     console.error(`# popup-latency-disk-busy: ${ackLine()}`);
     console.error(`# popup-latency-disk-busy: ${await breakdown()}`);
-    const diskStats = new Promise<{ fsyncs: number; mib: number; seconds: number; cpuSec: number }>((ok) => dc.once('message', (m) => ok(m as { fsyncs: number; mib: number; seconds: number; cpuSec: number })));
+    const diskStats = new Promise<DiskStats>((ok) => dc.once('message', (m) => ok(m as DiskStats)));
     dc.send('stop');
     const d = await diskStats;
     console.error(`# popup-latency-disk-busy: a child wrote ${Math.round(d.mib)} MiB with ${Math.round(d.fsyncs / d.seconds)} fsyncs/s on the same disk meanwhile (${Math.round((d.cpuSec / d.seconds) * 100)}% of a core): p90 ${percentile(busy, 90)} ms, p95 ${percentile(busy, 95)} ms, max ${busy.at(-1)} ms, ${busy.filter((l) => l > 16.7).length} of ${CALLS} over one frame`);
