@@ -4,42 +4,37 @@
 import { describe, expect, it } from 'vitest';
 import { ColdList } from '../../main/core/hub/cold-list';
 import { ExtIndex } from '../../main/core/hub/ext-index';
-import { nextPositions } from '../../main/core/hub/typed-arrays';
+import { nextPositions, type NextPositions } from '../../main/core/hub/typed-arrays';
 
-const facts = (seq: number) => ({ seq, open: false, startMs: 0, endMs: 0 });
+interface Columns {
+  seq: Float64Array;
+  n: number;
+  pinned: boolean;
+  next: NextPositions | null;
+}
 
-describe('positions recorded by a compaction', () => {
-  it('mark hot slots added during it as not in the new file, across a growth of the columns', () => {
-    const x = new ExtIndex();
-    for (let s = 0; s < 10; s++) x.add(`id${s}`, facts(s + 1), null, s * 100, 50);
+describe.each([
+  {
+    kind: 'hot slots (ExtIndex)',
+    make: () => new ExtIndex(),
+    add: (x: Columns, i: number): void => void (x as ExtIndex).add(`id${i}`, { seq: i + 1, open: false, startMs: 0, endMs: 0 }, `{"id":"id${i}"}`),
+  },
+  { kind: 'cold entries (ColdList)', make: () => new ColdList(), add: (c: Columns, i: number): void => (c as ColdList).push(i + 1, i * 100, 50, 0) },
+])('positions recorded by a compaction: $kind', ({ make, add }) => {
+  it('mark those added during it as not in the new file, across a growth of the columns', () => {
+    const x: Columns = make();
+    for (let i = 0; i < 10; i++) add(x, i);
     x.pinned = true;
-    x.next = nextPositions(x.seq.length);
+    const next = (x.next = nextPositions(x.seq.length));
     const capacity = x.seq.length;
-    for (let s = 0; s < 10; s++) {
-      x.next.pos[s] = s * 60;
-      x.next.len[s] = 50;
-    }
-    for (let s = 10; s < capacity * 3; s++) x.add(`id${s}`, facts(s + 1), `{"id":"id${s}"}`);
-    expect(x.seq.length).toBeGreaterThan(capacity);
-    expect(x.next.pos.length).toBe(x.seq.length);
-    for (let s = 0; s < 10; s++) expect([x.next.pos[s], x.next.len[s]]).toEqual([s * 60, 50]);
-    for (let s = 10; s < x.n; s++) expect([x.next.pos[s], x.next.len[s]]).toEqual([NaN, -1]);
-  });
-
-  it('mark cold entries added during it as not in the new file, across a growth of the columns', () => {
-    const c = new ColdList();
-    for (let i = 0; i < 10; i++) c.push(i + 1, i * 100, 50, 0);
-    c.pinned = true;
-    c.next = nextPositions(c.seq.length);
-    const capacity = c.seq.length;
     for (let i = 0; i < 10; i++) {
-      c.next.pos[i] = i * 60;
-      c.next.len[i] = 50;
+      next.pos[i] = i * 60;
+      next.len[i] = 50;
     }
-    for (let i = 10; i < capacity * 3; i++) c.push(i + 1, i * 100, 50, 0);
-    expect(c.seq.length).toBeGreaterThan(capacity);
-    expect(c.next.pos.length).toBe(c.seq.length);
-    for (let i = 0; i < 10; i++) expect([c.next.pos[i], c.next.len[i]]).toEqual([i * 60, 50]);
-    for (let i = 10; i < c.n; i++) expect([c.next.pos[i], c.next.len[i]]).toEqual([NaN, -1]);
+    for (let i = 10; i < capacity * 3; i++) add(x, i);
+    expect(x.seq.length).toBeGreaterThan(capacity);
+    expect(x.next!.pos.length).toBe(x.seq.length);
+    for (let i = 0; i < 10; i++) expect([x.next!.pos[i], x.next!.len[i]]).toEqual([i * 60, 50]);
+    for (let i = 10; i < x.n; i++) expect([x.next!.pos[i], x.next!.len[i]]).toEqual([NaN, -1]);
   });
 });
