@@ -3,6 +3,7 @@
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
+import { Emitter } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
@@ -22,6 +23,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** How often timed-out calls are closed. Default 5 s. */
   tickMs?: number;
+  /** Use this open call log instead of opening the data folder's (closed by close() all the same). */
+  store?: CallLogStore;
   /** Run without the HTTP listener (benchmarks feeding ingest() directly). Default true. */
   listen?: boolean;
   /** Let loopback post even with an allow-list (the test call). Default true. */
@@ -36,8 +39,6 @@ export interface ServiceStatus {
   notice: string | null;
 }
 
-type UpdateListener = (updates: CallUpdate[]) => void;
-type StatusListener = (status: ServiceStatus) => void;
 
 export const setExtensionNotice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
@@ -71,9 +72,9 @@ export class CallpopService {
   private listener: Listener | null = null;
   private state: ServiceState = { state: 'starting' };
   private urls: string[] = [];
-  private readonly updateListeners = new Set<UpdateListener>();
-  private readonly durableListeners = new Set<UpdateListener>();
-  private readonly statusListeners = new Set<StatusListener>();
+  private readonly updateListeners = new Emitter<CallUpdate[]>((e) => this.logger.error(`Call update listener failed: ${(e as Error).message}`));
+  private readonly durableListeners = new Emitter<CallUpdate[]>((e) => this.logger.error(`Call update listener failed: ${(e as Error).message}`));
+  private readonly statusListeners = new Emitter<ServiceStatus>((e) => this.logger.error(`Status listener failed: ${(e as Error).message}`));
   /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
   private tail: Promise<void> = Promise.resolve();
   private commitSeq = 0;
@@ -105,7 +106,7 @@ export class CallpopService {
 
   static async start(options: ServiceOptions): Promise<CallpopService> {
     if (!options.settings.webhookSecret) throw new Error('CallpopService needs settings.webhookSecret (generate one with withWebhookSecret).');
-    const store = await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry });
+    const store = options.store ?? (await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry }));
     const service = new CallpopService(options, store, options.settings);
     try {
       await service.commitQuietly(service.makeTracker(), 'ending the calls of another extension');
@@ -113,7 +114,7 @@ export class CallpopService {
       if (options.listen !== false) await service.bind();
       else service.setState({ state: 'stopped' });
     } catch (e) {
-      await store.close();
+      if (!options.store) await store.close();
       throw e;
     }
     const tickMs = options.tickMs ?? 5000;
@@ -155,21 +156,12 @@ export class CallpopService {
   }
 
   /** Changes as soon as the tracker makes them, in order, before they are written (pops, live views). */
-  onUpdates(fn: UpdateListener): () => void {
-    this.updateListeners.add(fn);
-    return () => this.updateListeners.delete(fn);
-  }
+  readonly onUpdates = this.updateListeners.on;
 
   /** The same changes once they are on disk, in order (what reads the log back: badge counts, log views). */
-  onDurable(fn: UpdateListener): () => void {
-    this.durableListeners.add(fn);
-    return () => this.durableListeners.delete(fn);
-  }
+  readonly onDurable = this.durableListeners.on;
 
-  onStatus(fn: StatusListener): () => void {
-    this.statusListeners.add(fn);
-    return () => this.statusListeners.delete(fn);
-  }
+  readonly onStatus = this.statusListeners.on;
 
   /** This extension's ringing and talking calls, newest first. */
   openCalls(): CallRecord[] {
@@ -281,8 +273,8 @@ export class CallpopService {
     } else this.emitStatus();
   }
 
-  /** Stop accepting, let requests in flight finish, write everything, close the log. */
-  async close(): Promise<void> {
+  /** Stop accepting, let requests in flight finish, write everything, close the log (unless `keepStore`). */
+  async close(options: { keepStore?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
@@ -295,7 +287,7 @@ export class CallpopService {
     if (this.dirty.size > 0) {
       await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.dirty.size} call(s) on shutdown: ${(e as Error).message}`));
     }
-    await this.store.close();
+    if (!options.keepStore) await this.store.close();
     this.setState({ state: 'stopped' });
   }
 
@@ -353,18 +345,12 @@ export class CallpopService {
     return parsed.success;
   }
 
-  private emit(listeners: ReadonlySet<UpdateListener>, updates: CallUpdate[]): void {
+  private emit(listeners: Emitter<CallUpdate[]>, updates: CallUpdate[]): void {
     if (updates.length === 0) return;
     if (listeners === this.updateListeners) {
       for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
     }
-    for (const fn of listeners) {
-      try {
-        fn(updates);
-      } catch (e) {
-        this.logger.error(`Call update listener failed: ${(e as Error).message}`);
-      }
-    }
+    listeners.emit(updates);
   }
 
   /** Builds the tracker for the current settings; returns the updates ending other extensions' open calls. */
@@ -434,13 +420,6 @@ export class CallpopService {
   }
 
   private emitStatus(): void {
-    const status = this.status();
-    for (const fn of this.statusListeners) {
-      try {
-        fn(status);
-      } catch (e) {
-        this.logger.error(`Status listener failed: ${(e as Error).message}`);
-      }
-    }
+    this.statusListeners.emit(this.status());
   }
 }
