@@ -3,7 +3,7 @@
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
-import { Emitter } from '../../../shared/emitter';
+import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
@@ -14,6 +14,7 @@ import { parseWebhook } from '../../../shared/webhook/parse';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { readTlsFiles, startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
 import { callLogDir } from '../config/paths';
+import { RecordCommitter } from '../feed/commit-pipeline';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -72,16 +73,9 @@ export class CallpopService {
   private listener: Listener | null = null;
   private state: ServiceState = { state: 'starting' };
   private urls: string[] = [];
-  private readonly updateListeners = new Emitter<CallUpdate[]>((e) => this.logger.error(`Call update listener failed: ${(e as Error).message}`));
-  private readonly durableListeners = new Emitter<CallUpdate[]>((e) => this.logger.error(`Call update listener failed: ${(e as Error).message}`));
+  /** Tells listeners before the disk, acknowledges once durable, re-queues failed writes, keeps order. */
+  private readonly committer: RecordCommitter<CallUpdate>;
   private readonly statusListeners = new Emitter<ServiceStatus>((e) => this.logger.error(`Status listener failed: ${(e as Error).message}`));
-  /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
-  private tail: Promise<void> = Promise.resolve();
-  private commitSeq = 0;
-  /** id → seq of the newest commit that carries it; a failed commit re-queues only records no later commit carries. */
-  private readonly lastCommit = new Map<string, number>();
-  /** Records whose write failed: written with the next commit (the PBX's retry is a duplicate the tracker ignores). */
-  private readonly dirty = new Map<string, CallRecord>();
   /** Calls the agent cleared (clearCall) that the tracker still holds open: id → when (ms). */
   private readonly cleared = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -102,6 +96,9 @@ export class CallpopService {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    this.committer = new RecordCommitter(store, this.logger);
+    this.onUpdates = this.committer.pipeline.changes.on;
+    this.onDurable = this.committer.pipeline.durable.on;
   }
 
   static async start(options: ServiceOptions): Promise<CallpopService> {
@@ -156,10 +153,10 @@ export class CallpopService {
   }
 
   /** Changes as soon as the tracker makes them, in order, before they are written (pops, live views). */
-  readonly onUpdates = this.updateListeners.on;
+  readonly onUpdates: Event<CallUpdate[]>;
 
   /** The same changes once they are on disk, in order (what reads the log back: badge counts, log views). */
-  readonly onDurable = this.durableListeners.on;
+  readonly onDurable: Event<CallUpdate[]>;
 
   readonly onStatus = this.statusListeners.on;
 
@@ -225,14 +222,14 @@ export class CallpopService {
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
-      return this.tail.then(() => (this.dirty.size > 0 ? this.commit([]) : undefined)).then(() => ok);
+      return this.committer.flush().then(() => (this.committer.clean ? undefined : this.commit([]))).then(() => ok);
     }
     return this.commit(updates).then(() => ok);
   }
 
   /** Wait until everything accepted so far is written. */
   flush(): Promise<void> {
-    return this.tail;
+    return this.committer.flush();
   }
 
   private async commitQuietly(updates: CallUpdate[], what: string): Promise<void> {
@@ -259,9 +256,9 @@ export class CallpopService {
       // Webhooks keep arriving meanwhile and go to the old tracker: wait until no commit is in flight,
       // then swap with no await in between, so the new tracker restores every call they touched.
       for (;;) {
-        const tail = this.tail;
+        const tail = this.committer.flush();
         await tail;
-        if (tail === this.tail) break;
+        if (tail === this.committer.flush()) break;
       }
       await this.commitQuietly(this.makeTracker(), 'ending the calls of the previous extension');
     }
@@ -284,8 +281,8 @@ export class CallpopService {
     await this.listener?.close();
     this.listener = null;
     await this.flush();
-    if (this.dirty.size > 0) {
-      await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.dirty.size} call(s) on shutdown: ${(e as Error).message}`));
+    if (!this.committer.clean) {
+      await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.committer.dirtyCount} call(s) on shutdown: ${(e as Error).message}`));
     }
     if (!options.keepStore) await this.store.close();
     this.setState({ state: 'stopped' });
@@ -295,7 +292,7 @@ export class CallpopService {
     if (!this.tracker || this.closed) return;
     try {
       const updates = this.keepCleared(this.tracker.tick(), true);
-      if (updates.length > 0 || this.dirty.size > 0) this.commit(updates).catch(() => {});
+      if (updates.length > 0 || !this.committer.clean) this.commit(updates).catch(() => {});
     } catch (e) {
       this.logger.error(`Tracker tick failed: ${(e as Error).message}`);
     }
@@ -307,33 +304,10 @@ export class CallpopService {
     // A record the log would refuse (a tracker bug) is dropped here, with a log line: re-queued as
     // dirty it would fail every later write, and every webhook after it would get 503 for ever.
     const updates = all.filter((u) => !this.store.isDeleted(u.record.id) && this.valid(u.record));
-    const seq = ++this.commitSeq;
-    const byId = new Map<string, CallRecord>(this.dirty);
-    this.dirty.clear();
     // A test call never counts as an unseen missed call (the badge), whatever became of it.
-    for (const u of updates) byId.set(u.record.id, isTestCallId(u.record.id) && !u.record.seen ? { ...u.record, seen: true } : u.record);
-    for (const id of byId.keys()) this.lastCommit.set(id, seq);
-    const records = [...byId.values()];
-    // Live listeners hear of the changes now, in tracker order; durable ones after the write.
-    this.emit(this.updateListeners, updates);
-    // Issue the write now (the store batches concurrent writes into one fsync).
-    const written = this.store.put(records).then(
-      () => {
-        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
-        return null;
-      },
-      (e: unknown) => {
-        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.dirty.set(r.id, r);
-        this.logger.error(`Call log write failed: ${(e as Error).message}`);
-        return e instanceof Error ? e : new Error(String(e));
-      },
-    );
-    const done = Promise.all([this.tail, written]).then(([, error]) => {
-      if (!error) this.emit(this.durableListeners, updates);
-      if (error) throw error;
-    });
-    this.tail = done.catch(() => {});
-    return done;
+    const records = updates.map((u) => (isTestCallId(u.record.id) && !u.record.seen ? { ...u.record, seen: true } : u.record));
+    for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
+    return this.committer.commit(updates, records);
   }
 
   private valid(r: CallRecord): boolean {
@@ -343,14 +317,6 @@ export class CallpopService {
       this.logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}); not saved`);
     }
     return parsed.success;
-  }
-
-  private emit(listeners: Emitter<CallUpdate[]>, updates: CallUpdate[]): void {
-    if (updates.length === 0) return;
-    if (listeners === this.updateListeners) {
-      for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
-    }
-    listeners.emit(updates);
   }
 
   /** Builds the tracker for the current settings; returns the updates ending other extensions' open calls. */
