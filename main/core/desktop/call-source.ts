@@ -14,7 +14,7 @@ import { callLogDir } from '../config/paths';
 import { keepRetention, type Retention } from '../call-log/retention';
 import type { CallFeed, FeedContext } from '../feed/call-feed';
 import { feedKinds } from '../feed/kinds';
-import { IdleFeed } from '../hub-client/hub-feed';
+import { IdleFeed } from '../feed/idle-feed';
 import type { HubClientOptions } from '../hub-client/hub-client';
 import { ListenerFeed } from '../service/listener-feed';
 import type { CallpopService } from '../service/call-service';

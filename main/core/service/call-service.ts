@@ -2,13 +2,14 @@
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps two promises: a change
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
+import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { CallTracker } from '../../../shared/tracker';
+import { endAbandoned } from '../../../shared/tracking/what-changed';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
@@ -51,25 +52,6 @@ const ok: WebhookOutcome = { status: 'ok' };
 
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
-
-/**
- * A call of another extension still open in the log when the tracker is (re)built for a new extension
- * (or none): nothing will ever end it, so it is ended now, as the tracker's silence timeout would
- * (ringing → missed, talking → answered with an unknown duration). It stays in the log; the switch is
- * the last moment it was known to be going on.
- */
-export function endAbandoned(r: CallRecord, nowMs: number): CallUpdate | null {
-  if (r.status === 'ended') return null;
-  const missed = r.status === 'ringing';
-  const record: EndedCall = {
-    ...r,
-    status: 'ended',
-    result: missed ? 'missed' : 'answered',
-    endedAt: new Date(Math.max(nowMs, Date.parse(r.answeredAt ?? r.startedAt))).toISOString(),
-    seen: r.seen || !(missed && r.direction === 'incoming'),
-  };
-  return { change: missed ? 'missed' : 'ended', record };
-}
 
 export class CallpopService {
   private tracker: CallTracker | null = null;
