@@ -7,10 +7,13 @@ import { readAgents } from '../hub/agents';
 import type { Hub } from '../hub/hub';
 import { startCallControlClient, type CallControlClient, type CallControlClientOptions } from './client';
 import { toRawWebhook } from './to-webhook';
+import { openTrafficRecorder } from './traffic-recorder';
 
 export interface HubCallControlOptions extends Omit<CallControlClientOptions, 'onWebhooks' | 'agentExtensions' | 'logger'> {
   dataDir: string;
   logger: Logger;
+  /** Append what the PBX sends to this file (--record-traffic). */
+  recordTraffic?: string | undefined;
 }
 
 export async function attachCallControl(hub: Hub, o: HubCallControlOptions): Promise<CallControlClient> {
@@ -25,8 +28,10 @@ export async function attachCallControl(hub: Hub, o: HubCallControlOptions): Pro
   await refresh();
   const timer = setInterval(() => void refresh(), 30_000);
   timer.unref();
+  const recorder = o.recordTraffic ? openTrafficRecorder(o.recordTraffic, o.logger) : null;
   const client = startCallControlClient({
     ...o,
+    ...(recorder ? { onTraffic: recorder.record } : {}),
     agentExtensions: () => extensions,
     onWebhooks: (list) => {
       for (const fields of list) {
@@ -45,6 +50,7 @@ export async function attachCallControl(hub: Hub, o: HubCallControlOptions): Pro
     async close() {
       clearInterval(timer);
       await close();
+      await recorder?.close();
     },
   });
 }
