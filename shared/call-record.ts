@@ -73,9 +73,19 @@ export const callChanges = [
 ] as const;
 export type CallChange = (typeof callChanges)[number];
 
+/**
+ * A call change: the one name it has from the tracker (or a hub, or any call feed) to the popup card.
+ * Where it crosses a process it gains fields (the hub's `seq`, a view's contact name), never a new name.
+ */
 export interface CallUpdate {
   change: CallChange;
   record: CallRecord;
+  /**
+   * Came from a catch-up after a (re)connect, not as it happened. A caught-up call never has the
+   * change `ringing`/`dialing` unless it is still ringing and fresh, so whatever pops on `ringing`
+   * pops nothing stale; missed calls that arrive with it are the "missed while you were away" ones.
+   */
+  backfill?: boolean;
 }
 
 /** The column order used by CSV export and `callpop log --csv`. */

@@ -1,17 +1,17 @@
-// `callpop serve --hub URL`: the headless hub client. Instead of listening for webhooks, connects to a
+// `callpop serve --hub URL`: serve over a hub feed. Instead of listening for webhooks, connects to a
 // Callpop hub's MQTT broker as one agent, mirrors that agent's extension into the local call log (so
-// `callpop log` shows the same as with a listener) and prints the same change lines. A refused
-// password ends it (exit 1, one line); losing the network only retries.
+// `callpop log` shows the same as with a listener) and prints the same change lines (serve.ts runs
+// the feed). A refused password ends it (exit 1, one line); losing the network only retries.
 import { readFileSync } from 'node:fs';
-import type { CallUpdate } from '../../shared/call-record';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
+import type { ServiceState } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
-import { CallLogInUseError } from '../core/call-log/lock';
+import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
-import { HubClient, type HubClientStatus } from '../core/hub-client/hub-client';
 import { parseExtension, printable, UsageError, type CliIo } from './args';
-import { clock, updateLine } from './format';
+import { clock } from './format';
+import type { ServePlan } from './serve';
 
 export interface ServeHubFlags {
   hub: string;
@@ -49,7 +49,8 @@ function readPassword(file: string): string {
   return password;
 }
 
-export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logger, onUpdate: (u: CallUpdate) => void = () => {}): Promise<number> {
+/** `serve --hub`: the settings of a hub feed from the flags, and its lines (Connected, offline, refused). */
+export function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger): ServePlan {
   const url = parseHubUrl(flags.hub);
   const user = flags.user?.trim();
   if (!user) throw new UsageError('--hub needs --user NAME (the agent name the hub gave you).');
@@ -58,48 +59,35 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
   const site = flags.site ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -, got "${site}".`);
   const dataDir = flags['data-dir'] ?? defaultDataDir(io.env ?? process.env);
-  const extension = flags.extension !== undefined ? parseExtension(flags.extension) : openSettingsFile(dataDir, { logger }).get().extension;
+  const saved = flags.extension !== undefined ? settingsSchema.parse({}) : openSettingsFile(dataDir, { logger }).get();
+  const extension = flags.extension !== undefined ? parseExtension(flags.extension) : saved.extension;
   if (!extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
 
-  let client: HubClient;
-  try {
-    client = await HubClient.start({ dataDir, url, user, password, extension, site, logger });
-  } catch (e) {
-    const advice =
-      e instanceof CallLogInUseError ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.` : '';
-    io.stderr(`callpop serve: ${printable((e as Error).message)}${advice}\n`);
-    return 1;
-  }
-  io.stdout(`Following extension ${extension} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
-
-  client.onUpdates((updates) => {
-    for (const u of updates) {
-      io.stdout(`${updateLine(u, new Date())}\n`);
-      onUpdate(u);
-    }
-  });
   let printedFor: string | null = null;
-  let lastState: HubClientStatus['state'] | null = null;
-  const exit = await new Promise<number>((resolve) => {
-    const onStatus = (s: HubClientStatus): void => {
+  let lastState: ServiceState['state'] | null = null;
+  return {
+    dataDir,
+    settings: { ...saved, source: 'hub', hubUrl: url, hubAgent: user, hubFingerprint: '', extension },
+    password,
+    extra: { hub: { site } },
+    started() {
+      io.stdout(`Following extension ${extension} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
+      return null;
+    },
+    status(feed) {
+      const s = feed.status();
       const changed = s.state !== lastState;
       lastState = s.state;
-      if (s.state === 'connected' && printedFor !== s.since) {
+      if (s.state === 'hub-connected' && printedFor !== s.since) {
         // Once per connection (again after each reconnect), not when the backfill completes.
         printedFor = s.since;
         io.stdout(`Connected to ${url}\n`);
       } else if (s.state === 'hub-offline' && changed) io.stderr(`${clock(new Date())} warning: the hub is offline (connected to its broker; waiting for it)\n`);
-      else if (s.state === 'refused') {
+      else if (s.state === 'hub-refused') {
         io.stderr(`callpop serve: ${s.reason} (${url}, agent ${printable(user)})\n`);
-        resolve(1);
+        return 1;
       }
-    };
-    client.onStatus(onStatus);
-    onStatus(client.currentStatus());
-    if (io.signal?.aborted) return resolve(0);
-    io.signal?.addEventListener('abort', () => resolve(0), { once: true });
-  });
-  await client.close();
-  if (exit === 0) io.stderr(`${clock(new Date())} stopped\n`);
-  return exit;
+      return null;
+    },
+  };
 }

@@ -1,21 +1,23 @@
-// `callpop serve`: the core service without a window. Prints the webhook URL, then one line per
-// change to this extension's calls; --notify pops OS notifications. SIGINT/SIGTERM: stop
-// accepting, write what was accepted, exit 0.
+// `callpop serve`: the core without a window, over any kind of call feed (the table in
+// core/feed/kinds.ts: this PC's listener, or a hub with --hub). Prints where the feed is reached
+// (the webhook URL) or what it connected to, then one line per change to this extension's calls;
+// --notify pops OS notifications. SIGINT/SIGTERM: stop accepting, write what was accepted, exit 0.
 import { resolve } from 'node:path';
 import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
-import { settingsSchema, zodFieldErrors } from '../../shared/settings';
+import { settingsSchema, zodFieldErrors, type Settings } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { buildAllowList } from '../core/listener/listener';
 import { defaultDataDir } from '../core/config/paths';
 import { withWebhookSecret } from '../core/listener/secret';
-import { CallpopService } from '../core/service/call-service';
 import { openSettingsFile } from '../core/config/settings-file';
+import type { CallFeed, FeedContext } from '../core/feed/call-feed';
+import { startFeed } from '../core/feed/kinds';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
-import { runServeHub } from './serve-hub';
+import { serveFromHubPlan } from './serve-hub';
 import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
-import { runServeCallControl } from './serve-call-control';
+import { serveFromCallControlPlan } from './serve-call-control';
 
 export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--tls-cert FILE --tls-key FILE] [--notify]
 
@@ -87,6 +89,58 @@ async function loadNotifier(logger: Logger): Promise<Notify> {
   }
 }
 
+/** How `serve` runs one kind of feed: what to start it with and what to print about it. */
+export interface ServePlan {
+  dataDir: string;
+  settings: Settings;
+  password: string | null;
+  extra?: FeedContext['extra'];
+  /** Once started: print the first lines; a number ends serve with that exit code. */
+  started(feed: CallFeed): number | null;
+  /** The feed's status changed (and once after start): print what it means; a number ends serve. */
+  status(feed: CallFeed): number | null;
+}
+
+/** Starts the plan's feed from the table, prints its changes until a signal (exit 0) or the plan says stop. */
+async function serveFeed(plan: ServePlan, io: CliIo, logger: Logger, notify: Notify | null): Promise<number> {
+  let feed: CallFeed;
+  try {
+    feed = await startFeed({ dataDir: plan.dataDir, settings: plan.settings, password: plan.password, logger, extra: plan.extra, allowLoopback: true });
+  } catch (e) {
+    const advice =
+      e instanceof CallLogInUseError
+        ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.`
+        : '';
+    io.stderr(`callpop serve: ${printable((e as Error).message)}${advice}\n`);
+    return 1;
+  }
+  const early = plan.started(feed);
+  if (early !== null) {
+    await feed.close();
+    return early;
+  }
+  feed.changes((updates) => {
+    for (const u of updates) {
+      io.stdout(`${updateLine(u, new Date())}\n`);
+      const n = notify && notificationFor(u);
+      if (notify && n) notify(n[0], n[1]);
+    }
+  });
+  const exit = await new Promise<number>((resolve) => {
+    const onStatus = (): void => {
+      const code = plan.status(feed);
+      if (code !== null) resolve(code);
+    };
+    feed.statusChanged(onStatus);
+    onStatus();
+    if (io.signal?.aborted) return resolve(0);
+    io.signal?.addEventListener('abort', () => resolve(0), { once: true });
+  });
+  await feed.close();
+  if (exit === 0) io.stderr(`${clock(new Date())} stopped\n`);
+  return exit;
+}
+
 function notificationFor(u: CallUpdate): [string, string] | null {
   const who = numberText(u.record);
   if (u.change === 'ringing') return ['Incoming call', `${who}${u.record.queue ? ` via queue ${printable(u.record.queue)}` : ''}`];
@@ -105,21 +159,14 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     const other = (['hub', 'port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
     if (other) throw new UsageError(`--${other} does not apply with --source call-control.`);
     const logger = stderrLogger(io);
-    const notify = values.notify ? await loadNotifier(logger) : null;
-    return runServeCallControl(callControl, values, io, logger, (u) => {
-      const n = notify && notificationFor(u);
-      if (notify && n) notify(n[0], n[1]);
-    });
+    return serveFeed(serveFromCallControlPlan(callControl, values, io, logger), io, logger, values.notify ? await loadNotifier(logger) : null);
   }
   if (values.hub !== undefined) {
     const local = (['port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
     if (local) throw new UsageError(`--${local} is for receiving webhooks on this PC; it does not apply with --hub.`);
     const logger = stderrLogger(io);
-    const notify = values.notify ? await loadNotifier(logger) : null;
-    return runServeHub({ ...values, hub: values.hub }, io, logger, (u) => {
-      const n = notify && notificationFor(u);
-      if (notify && n) notify(n[0], n[1]);
-    });
+    const plan = serveFromHubPlan({ ...values, hub: values.hub }, io, logger);
+    return serveFeed(plan, io, logger, values.notify ? await loadNotifier(logger) : null);
   }
   for (const k of ['user', 'password-file', 'site'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
   const extension = values.extension !== undefined ? parseExtension(values.extension) : undefined;
@@ -161,43 +208,29 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const settings = merged.data;
   if (!settings.extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
 
-  let service: CallpopService;
-  try {
-    service = await CallpopService.start({ dataDir, settings, logger, allowLoopback: true });
-  } catch (e) {
-    const advice =
-      e instanceof CallLogInUseError
-        ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.`
-        : '';
-    io.stderr(`callpop serve: ${printable((e as Error).message)}${advice}\n`);
-    return 1;
-  }
-  const state = service.status();
-  if (state.state.state !== 'listening') {
-    // The service has already logged why (e.g. the port is in use) on stderr.
-    if (state.state.state !== 'error') io.stderr('callpop serve: not listening\n');
-    await service.close();
-    return 1;
-  }
-  const [url, ...others] = state.urls;
-  io.stdout(`Listening on ${url}\n`);
-  for (const other of others) io.stdout(`  also reachable as ${other}\n`);
-  io.stdout(`Tracking extension ${settings.extension}. Press Ctrl+C to stop.\n`);
-
-  const notify = values.notify ? await loadNotifier(logger) : null;
-  service.onUpdates((updates) => {
-    for (const u of updates) {
-      io.stdout(`${updateLine(u, new Date())}\n`);
-      const n = notify && notificationFor(u);
-      if (notify && n) notify(n[0], n[1]);
-    }
-  });
-
-  await new Promise<void>((resolve) => {
-    if (io.signal?.aborted) return resolve();
-    io.signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await service.close();
-  io.stderr(`${clock(new Date())} stopped\n`);
-  return 0;
+  return serveFeed(
+    {
+      dataDir,
+      // The app's settings file may say "hub": serve without --hub receives the webhooks itself.
+      settings: { ...settings, source: 'listener' },
+      password: null,
+      started(feed) {
+        const state = feed.status();
+        if (state.state !== 'listening') {
+          // The service has already logged why (e.g. the port is in use) on stderr.
+          if (state.state !== 'error') io.stderr('callpop serve: not listening\n');
+          return 1;
+        }
+        const [url, ...others] = feed.addresses();
+        io.stdout(`Listening on ${url}\n`);
+        for (const other of others) io.stdout(`  also reachable as ${other}\n`);
+        io.stdout(`Tracking extension ${settings.extension}. Press Ctrl+C to stop.\n`);
+        return null;
+      },
+      status: () => null,
+    },
+    io,
+    logger,
+    values.notify ? await loadNotifier(logger) : null,
+  );
 }

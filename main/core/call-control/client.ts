@@ -9,6 +9,7 @@
 //     logger, onWebhooks: (list) => { for (const f of list) hub.ingest(toRawWebhook(f)); } });
 //   await cc.close();
 import WebSocket from 'ws';
+import { Emitter, type Event } from '../../../shared/emitter';
 import type { Logger } from '../../../shared/log';
 import { backoff as makeBackoff, type Backoff } from '../hub-client/backoff';
 import { pbxRequest, type PbxAnswer } from './pbx-http';
@@ -38,6 +39,13 @@ export type CallControlState = 'connecting' | 'connected' | 'reconnecting' | 're
 
 export interface CallControlClient {
   readonly state: CallControlState;
+  /** The last problem (reconnecting, refused), in words; null when connected. */
+  readonly problem: string | null;
+  /** When the state last changed (ms). */
+  readonly since: number;
+  readonly stateChanged: Event<CallControlState>;
+  /** Drop the WebSocket and reconnect now (OS resume, network change): reconciles from the snapshot. */
+  reconnectNow(): void;
   /** Monitored DNs in the last snapshot. */
   readonly monitored: ReadonlySet<string>;
   /** Resolves after the first successful reconcile (tests, the CLI's first status line). */
@@ -66,6 +74,16 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
   const where = o.pbx.origin;
 
   let state: CallControlState = 'connecting';
+  let problem: string | null = null;
+  let since = now();
+  const states = new Emitter<CallControlState>((e) => logger.error(`Call Control state listener failed: ${(e as Error).message}`));
+  const setState = (next: CallControlState, why: string | null) => {
+    problem = why;
+    if (next === state) return;
+    state = next;
+    since = now();
+    states.emit(next);
+  };
   let closed = false;
   let ws: WebSocket | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
@@ -219,7 +237,7 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
     live = true;
     for (const t of buffered.splice(0)) onEvent(t);
     bo.reset();
-    state = 'connected';
+    setState('connected', null);
     logger.info(`Connected to 3CX Call Control at ${where}, monitoring ${n} extension${n === 1 ? '' : 's'}`);
     warnUnmonitored();
     resolveReady();
@@ -233,18 +251,19 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
         await connect();
         if (closed) break;
         logger.warn(`Lost the 3CX Call Control WebSocket at ${where}; reconnecting`);
+        setState('reconnecting', 'the WebSocket closed');
       } catch (e) {
         ws?.terminate();
         if (closed) break;
         if (e instanceof TokenRefusedError) {
-          state = 'refused';
+          setState('refused', e.message);
           logger.error(e.message);
         } else {
+          setState('reconnecting', (e as Error).message);
           logger.warn(`3CX Call Control at ${where}: ${(e as Error).message}; retrying`);
         }
       }
       if (closed) break;
-      if (state !== 'refused') state = 'reconnecting';
       const delay = bo.next();
       await new Promise<void>((resolve) => {
         retryTimer = setTimeout(resolve, delay);
@@ -260,6 +279,16 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
     get monitored() {
       return monitored;
     },
+    get problem() {
+      return problem;
+    },
+    get since() {
+      return since;
+    },
+    stateChanged: states.on,
+    reconnectNow() {
+      ws?.terminate();
+    },
     ready,
     request,
     participant: (dn, id) => byDn.get(dn)?.get(id),
@@ -267,7 +296,7 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
     async close() {
       if (closed) return;
       closed = true;
-      state = 'closed';
+      setState('closed', null);
       clearInterval(tickTimer);
       if (retryTimer) clearTimeout(retryTimer);
       ws?.close();

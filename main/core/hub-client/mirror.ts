@@ -4,8 +4,10 @@
 // promises as CallpopService: live listeners hear of a change at once (pops), durable ones after the
 // local fsync (badge counts, log views).
 import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { Event } from '../../../shared/emitter';
 import { redactNumber, type Logger } from '../../../shared/log';
 import type { CallLogStore } from '../call-log/store';
+import { RecordCommitter } from '../feed/commit-pipeline';
 
 export interface HubCallUpdate extends CallUpdate {
   /** The hub's sequence number of this change. */
@@ -18,8 +20,6 @@ export interface HubCallUpdate extends CallUpdate {
    */
   backfill: boolean;
 }
-
-type UpdateListener = (updates: HubCallUpdate[]) => void;
 
 /** A backfilled ring older than this is not popped (issue 9: "began ringing more than a minute ago"). */
 export const staleRingMs = 60_000;
@@ -41,30 +41,24 @@ export function backfillChange(prev: CallRecord | undefined, r: CallRecord, nowM
 }
 
 export class LogMirror {
-  private readonly updateListeners = new Set<UpdateListener>();
-  private readonly durableListeners = new Set<UpdateListener>();
+  /** Tells listeners before the disk, durable ones after, re-queues failed writes, keeps order. */
+  private readonly committer: RecordCommitter<HubCallUpdate>;
+  /** Changes as they arrive (before the disk), in order. */
+  readonly onUpdates: Event<HubCallUpdate[]>;
+  /** The same changes once on disk. */
+  readonly onDurable: Event<HubCallUpdate[]>;
   /** record id → the seq of the newest change applied (insertion order = age, for the bound). */
   private readonly seqs = new Map<string, number>();
-  /** Records whose write failed: written again with the next commit. */
-  private readonly dirty = new Map<string, CallRecord>();
-  /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
-  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly store: CallLogStore,
     private readonly extension: string,
     private readonly logger: Logger,
     private readonly now: () => number,
-  ) {}
-
-  onUpdates(fn: UpdateListener): () => void {
-    this.updateListeners.add(fn);
-    return () => this.updateListeners.delete(fn);
-  }
-
-  onDurable(fn: UpdateListener): () => void {
-    this.durableListeners.add(fn);
-    return () => this.durableListeners.delete(fn);
+  ) {
+    this.committer = new RecordCommitter(store, logger);
+    this.onUpdates = this.committer.pipeline.changes.on;
+    this.onDurable = this.committer.pipeline.durable.on;
   }
 
   /**
@@ -91,13 +85,13 @@ export class LogMirror {
       byId.set(r.id, r);
       updates.push({ change, record: prev?.seen && !r.seen ? { ...r, seen: true } : r, seq: c.seq, backfill });
     }
-    if (updates.length === 0 && this.dirty.size === 0) return this.tail;
+    if (updates.length === 0 && this.committer.clean) return this.committer.flush();
     return this.commit(updates, byId);
   }
 
   /** Resolves once everything applied so far is durable. */
   flush(): Promise<void> {
-    return this.dirty.size > 0 ? this.commit([], new Map()) : this.tail;
+    return this.committer.clean ? this.committer.flush() : this.commit([], new Map());
   }
 
   private remember(id: string, seq: number): void {
@@ -106,43 +100,14 @@ export class LogMirror {
     if (this.seqs.size > rememberedSeqs) this.seqs.delete(this.seqs.keys().next().value!);
   }
 
+  /** Never rejects: a failed write stays dirty and is written with the next commit. */
   private commit(updates: HubCallUpdate[], byId: Map<string, CallRecord>): Promise<void> {
-    const records = new Map<string, CallRecord>(this.dirty);
-    this.dirty.clear();
-    for (const [id, r] of byId) records.set(id, r);
-    this.emit(this.updateListeners, updates);
-    const batch = [...records.values()];
-    const written = this.store.put(batch).then(
-      () => null,
-      (e: unknown) => {
-        for (const r of batch) if (!this.dirty.has(r.id)) this.dirty.set(r.id, r);
-        this.logger.error(`Call log write failed: ${(e as Error).message}`);
-        return e;
-      },
-    );
-    const done = Promise.all([this.tail, written]).then(([, error]) => {
-      if (!error) this.emit(this.durableListeners, updates);
-    });
-    this.tail = done;
-    return done;
+    for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change}${u.backfill ? ' (backfill)' : ''} (${u.record.direction} ${redactNumber(u.record.number)})`);
+    return this.committer.commit(updates, byId.values()).catch(() => {});
   }
 
   /** True when every change applied so far was written (a watermark may move past them). */
   get clean(): boolean {
-    return this.dirty.size === 0;
-  }
-
-  private emit(listeners: ReadonlySet<UpdateListener>, updates: HubCallUpdate[]): void {
-    if (updates.length === 0) return;
-    if (listeners === this.updateListeners) {
-      for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change}${u.backfill ? ' (backfill)' : ''} (${u.record.direction} ${redactNumber(u.record.number)})`);
-    }
-    for (const fn of listeners) {
-      try {
-        fn(updates);
-      } catch (e) {
-        this.logger.error(`Call update listener failed: ${(e as Error).message}`);
-      }
-    }
+    return this.committer.clean;
   }
 }

@@ -42,6 +42,7 @@ import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
+import { CommitPipeline } from '../feed/commit-pipeline';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
@@ -155,7 +156,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
-  const changeListeners = new Set<(changes: HubChange[]) => void>();
+  // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
+  const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
   let onlineSince = new Date(now()).toISOString();
   const status = (state: 'online' | 'offline', since: string): string =>
     JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
@@ -346,7 +348,6 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   }
 
   // --- webhooks ----------------------------------------------------------------------------------
-  let tail: Promise<void> = Promise.resolve();
   let closed = false;
   const valid = (r: CallRecord): boolean => {
     const parsed = callRecordSchema.safeParse(r);
@@ -355,7 +356,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   const commit = (all: CallUpdate[]): Promise<void> => {
     const updates = all.filter((u) => valid(u.record));
-    if (updates.length === 0 && !log.hasDirty) return tail;
+    if (updates.length === 0 && !log.hasDirty) return pipeline.flush();
     const { seqs, durable } = updates.length > 0 ? log.append(updates.map((u) => u.record)) : { seqs: [], durable: log.retryDirty() };
     const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
     const exts = new Set<string>();
@@ -365,18 +366,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       exts.add(c.update.record.extension);
     }
     for (const ext of exts) openChanged(ext);
-    if (changes.length > 0) {
-      for (const fn of changeListeners) {
-        try {
-          fn(changes);
-        } catch (e) {
-          logger.error(`Hub change listener failed: ${(e as Error).message}`);
-        }
-      }
-    }
-    const done = Promise.all([tail, durable]).then(() => {});
-    tail = done.catch(() => {});
-    return done;
+    return pipeline.run(changes, () => durable);
   };
   const ingest = (raw: RawWebhook): Promise<WebhookOutcome> => {
     const parsed = parseWebhook(raw);
@@ -443,13 +433,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     get headSeq() {
       return log.head;
     },
-    onChange(fn) {
-      changeListeners.add(fn);
-      return () => changeListeners.delete(fn);
-    },
+    onChange: pipeline.changes.on,
     ingest,
     reloadAgents,
-    flush: () => tail,
+    flush: () => pipeline.flush(),
     async close() {
       if (closed) return;
       closed = true;
@@ -457,7 +444,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       clearInterval(pruneTimer);
       unwatchFile(agentsPath);
       await listener.close();
-      await tail;
+      await pipeline.flush();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
       flushOpen();

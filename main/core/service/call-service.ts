@@ -3,6 +3,7 @@
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
+import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
@@ -13,6 +14,7 @@ import { parseWebhook } from '../../../shared/webhook/parse';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { readTlsFiles, startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
 import { callLogDir } from '../config/paths';
+import { RecordCommitter } from '../feed/commit-pipeline';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -22,6 +24,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** How often timed-out calls are closed. Default 5 s. */
   tickMs?: number;
+  /** Use this open call log instead of opening the data folder's (closed by close() all the same). */
+  store?: CallLogStore;
   /** Run without the HTTP listener (benchmarks feeding ingest() directly). Default true. */
   listen?: boolean;
   /** Let loopback post even with an allow-list (the test call). Default true. */
@@ -36,8 +40,6 @@ export interface ServiceStatus {
   notice: string | null;
 }
 
-type UpdateListener = (updates: CallUpdate[]) => void;
-type StatusListener = (status: ServiceStatus) => void;
 
 export const setExtensionNotice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
@@ -71,16 +73,9 @@ export class CallpopService {
   private listener: Listener | null = null;
   private state: ServiceState = { state: 'starting' };
   private urls: string[] = [];
-  private readonly updateListeners = new Set<UpdateListener>();
-  private readonly durableListeners = new Set<UpdateListener>();
-  private readonly statusListeners = new Set<StatusListener>();
-  /** Ends when every earlier commit has been written and its updates emitted (keeps them in order). */
-  private tail: Promise<void> = Promise.resolve();
-  private commitSeq = 0;
-  /** id → seq of the newest commit that carries it; a failed commit re-queues only records no later commit carries. */
-  private readonly lastCommit = new Map<string, number>();
-  /** Records whose write failed: written with the next commit (the PBX's retry is a duplicate the tracker ignores). */
-  private readonly dirty = new Map<string, CallRecord>();
+  /** Tells listeners before the disk, acknowledges once durable, re-queues failed writes, keeps order. */
+  private readonly committer: RecordCommitter<CallUpdate>;
+  private readonly statusListeners = new Emitter<ServiceStatus>((e) => this.logger.error(`Status listener failed: ${(e as Error).message}`));
   /** Calls the agent cleared (clearCall) that the tracker still holds open: id → when (ms). */
   private readonly cleared = new Map<string, number>();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -101,11 +96,14 @@ export class CallpopService {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    this.committer = new RecordCommitter(store, this.logger);
+    this.onUpdates = this.committer.pipeline.changes.on;
+    this.onDurable = this.committer.pipeline.durable.on;
   }
 
   static async start(options: ServiceOptions): Promise<CallpopService> {
     if (!options.settings.webhookSecret) throw new Error('CallpopService needs settings.webhookSecret (generate one with withWebhookSecret).');
-    const store = await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry });
+    const store = options.store ?? (await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry }));
     const service = new CallpopService(options, store, options.settings);
     try {
       await service.commitQuietly(service.makeTracker(), 'ending the calls of another extension');
@@ -113,7 +111,7 @@ export class CallpopService {
       if (options.listen !== false) await service.bind();
       else service.setState({ state: 'stopped' });
     } catch (e) {
-      await store.close();
+      if (!options.store) await store.close();
       throw e;
     }
     const tickMs = options.tickMs ?? 5000;
@@ -155,21 +153,12 @@ export class CallpopService {
   }
 
   /** Changes as soon as the tracker makes them, in order, before they are written (pops, live views). */
-  onUpdates(fn: UpdateListener): () => void {
-    this.updateListeners.add(fn);
-    return () => this.updateListeners.delete(fn);
-  }
+  readonly onUpdates: Event<CallUpdate[]>;
 
   /** The same changes once they are on disk, in order (what reads the log back: badge counts, log views). */
-  onDurable(fn: UpdateListener): () => void {
-    this.durableListeners.add(fn);
-    return () => this.durableListeners.delete(fn);
-  }
+  readonly onDurable: Event<CallUpdate[]>;
 
-  onStatus(fn: StatusListener): () => void {
-    this.statusListeners.add(fn);
-    return () => this.statusListeners.delete(fn);
-  }
+  readonly onStatus = this.statusListeners.on;
 
   /** This extension's ringing and talking calls, newest first. */
   openCalls(): CallRecord[] {
@@ -233,14 +222,14 @@ export class CallpopService {
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
-      return this.tail.then(() => (this.dirty.size > 0 ? this.commit([]) : undefined)).then(() => ok);
+      return this.committer.flush().then(() => (this.committer.clean ? undefined : this.commit([]))).then(() => ok);
     }
     return this.commit(updates).then(() => ok);
   }
 
   /** Wait until everything accepted so far is written. */
   flush(): Promise<void> {
-    return this.tail;
+    return this.committer.flush();
   }
 
   private async commitQuietly(updates: CallUpdate[], what: string): Promise<void> {
@@ -267,9 +256,9 @@ export class CallpopService {
       // Webhooks keep arriving meanwhile and go to the old tracker: wait until no commit is in flight,
       // then swap with no await in between, so the new tracker restores every call they touched.
       for (;;) {
-        const tail = this.tail;
+        const tail = this.committer.flush();
         await tail;
-        if (tail === this.tail) break;
+        if (tail === this.committer.flush()) break;
       }
       await this.commitQuietly(this.makeTracker(), 'ending the calls of the previous extension');
     }
@@ -281,8 +270,8 @@ export class CallpopService {
     } else this.emitStatus();
   }
 
-  /** Stop accepting, let requests in flight finish, write everything, close the log. */
-  async close(): Promise<void> {
+  /** Stop accepting, let requests in flight finish, write everything, close the log (unless `keepStore`). */
+  async close(options: { keepStore?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
@@ -292,10 +281,10 @@ export class CallpopService {
     await this.listener?.close();
     this.listener = null;
     await this.flush();
-    if (this.dirty.size > 0) {
-      await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.dirty.size} call(s) on shutdown: ${(e as Error).message}`));
+    if (!this.committer.clean) {
+      await this.commit([]).catch((e: unknown) => this.logger.error(`Could not write ${this.committer.dirtyCount} call(s) on shutdown: ${(e as Error).message}`));
     }
-    await this.store.close();
+    if (!options.keepStore) await this.store.close();
     this.setState({ state: 'stopped' });
   }
 
@@ -303,7 +292,7 @@ export class CallpopService {
     if (!this.tracker || this.closed) return;
     try {
       const updates = this.keepCleared(this.tracker.tick(), true);
-      if (updates.length > 0 || this.dirty.size > 0) this.commit(updates).catch(() => {});
+      if (updates.length > 0 || !this.committer.clean) this.commit(updates).catch(() => {});
     } catch (e) {
       this.logger.error(`Tracker tick failed: ${(e as Error).message}`);
     }
@@ -315,33 +304,10 @@ export class CallpopService {
     // A record the log would refuse (a tracker bug) is dropped here, with a log line: re-queued as
     // dirty it would fail every later write, and every webhook after it would get 503 for ever.
     const updates = all.filter((u) => !this.store.isDeleted(u.record.id) && this.valid(u.record));
-    const seq = ++this.commitSeq;
-    const byId = new Map<string, CallRecord>(this.dirty);
-    this.dirty.clear();
     // A test call never counts as an unseen missed call (the badge), whatever became of it.
-    for (const u of updates) byId.set(u.record.id, isTestCallId(u.record.id) && !u.record.seen ? { ...u.record, seen: true } : u.record);
-    for (const id of byId.keys()) this.lastCommit.set(id, seq);
-    const records = [...byId.values()];
-    // Live listeners hear of the changes now, in tracker order; durable ones after the write.
-    this.emit(this.updateListeners, updates);
-    // Issue the write now (the store batches concurrent writes into one fsync).
-    const written = this.store.put(records).then(
-      () => {
-        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.lastCommit.delete(r.id);
-        return null;
-      },
-      (e: unknown) => {
-        for (const r of records) if (this.lastCommit.get(r.id) === seq) this.dirty.set(r.id, r);
-        this.logger.error(`Call log write failed: ${(e as Error).message}`);
-        return e instanceof Error ? e : new Error(String(e));
-      },
-    );
-    const done = Promise.all([this.tail, written]).then(([, error]) => {
-      if (!error) this.emit(this.durableListeners, updates);
-      if (error) throw error;
-    });
-    this.tail = done.catch(() => {});
-    return done;
+    const records = updates.map((u) => (isTestCallId(u.record.id) && !u.record.seen ? { ...u.record, seen: true } : u.record));
+    for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
+    return this.committer.commit(updates, records);
   }
 
   private valid(r: CallRecord): boolean {
@@ -351,20 +317,6 @@ export class CallpopService {
       this.logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}); not saved`);
     }
     return parsed.success;
-  }
-
-  private emit(listeners: ReadonlySet<UpdateListener>, updates: CallUpdate[]): void {
-    if (updates.length === 0) return;
-    if (listeners === this.updateListeners) {
-      for (const u of updates) this.logger.debug(`Call ${u.record.id} ${u.change} (${u.record.direction} ${redactNumber(u.record.number, this.current.debugLogging)})`);
-    }
-    for (const fn of listeners) {
-      try {
-        fn(updates);
-      } catch (e) {
-        this.logger.error(`Call update listener failed: ${(e as Error).message}`);
-      }
-    }
   }
 
   /** Builds the tracker for the current settings; returns the updates ending other extensions' open calls. */
@@ -434,13 +386,6 @@ export class CallpopService {
   }
 
   private emitStatus(): void {
-    const status = this.status();
-    for (const fn of this.statusListeners) {
-      try {
-        fn(status);
-      } catch (e) {
-        this.logger.error(`Status listener failed: ${(e as Error).message}`);
-      }
-    }
+    this.statusListeners.emit(this.status());
   }
 }
