@@ -3,6 +3,7 @@
 // --pbx-ca FILE, --record-traffic FILE. Parsed here once for both commands; the secret is read from a
 // file (never a flag: flags show in `ps`) and is never printed.
 import { readFile } from 'node:fs/promises';
+import { parseDialAllow } from '../core/call-control/hub-actions';
 import { PbxUrlError, parsePbxUrl } from '../core/call-control/pbx-http';
 import { UsageError } from './args';
 
@@ -14,6 +15,52 @@ export const callControlOptions = {
   'pbx-ca': { type: 'string' },
   'record-traffic': { type: 'string' },
 } as const;
+
+/** Actions on agents' calls (hub only). */
+export const actionOptions = {
+  'dial-allow': { type: 'string' },
+  'webapi-url': { type: 'string' },
+  'webapi-key-file': { type: 'string' },
+} as const;
+
+export const actionUsage = `Actions on agents' own calls (Call back, Hang up, Transfer, Answer; hub only):
+  --dial-allow PATTERN    only destinations matching this regular expression (whole number) may be dialled
+  --webapi-url URL        with --source webapi: the WebAPI add-on (https://pbx.example.com:5001), for Call back
+  --webapi-key-file FILE  a file holding the add-on's access key (MakeCall is the only action it offers)`;
+
+export interface ActionFlags {
+  'dial-allow'?: string | undefined;
+  'webapi-url'?: string | undefined;
+  'webapi-key-file'?: string | undefined;
+}
+
+export interface ActionConfig {
+  dialAllow: RegExp | null;
+  webApi: { url: URL; key: string } | null;
+}
+
+export async function parseActionFlags(v: ActionFlags, callControl: boolean): Promise<ActionConfig> {
+  let dialAllow: RegExp | null = null;
+  if (v['dial-allow'] !== undefined) {
+    try {
+      dialAllow = parseDialAllow(v['dial-allow']);
+    } catch (e) {
+      throw new UsageError(`--dial-allow: ${(e as Error).message}`);
+    }
+  }
+  if ((v['webapi-url'] === undefined) !== (v['webapi-key-file'] === undefined)) throw new UsageError('--webapi-url and --webapi-key-file go together.');
+  if (v['webapi-url'] === undefined) return { dialAllow, webApi: null };
+  if (callControl) throw new UsageError('--webapi-url is for --source webapi (Call Control places calls itself).');
+  let url: URL;
+  try {
+    url = parsePbxUrl(v['webapi-url']);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^--pbx/, '--webapi-url'));
+  }
+  const key = (await readFlagFile('webapi-key-file', v['webapi-key-file']!)).toString('utf8').replace(/\r?\n$/, '');
+  if (!/^[A-Za-z0-9_.~-]{1,256}$/.test(key)) throw new UsageError('--webapi-key-file must hold the access key on one line (letters, digits, _ . ~ -).');
+  return { dialAllow, webApi: { url, key } };
+}
 
 export const callControlUsage = `Without the WebAPI add-on (3CX v20 Call Control API, Enterprise licence):
   --source call-control   take calls from 3CX's Call Control API instead of webhooks (default: webapi)

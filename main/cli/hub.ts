@@ -14,8 +14,9 @@ import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
-import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
+import { actionOptions, actionUsage, callControlOptions, callControlUsage, parseActionFlags, parseCallControlFlags } from './call-control-flags';
 import { attachCallControl } from '../core/call-control/hub-source';
+import { callControlExecutor, startHubActions, webApiExecutor } from '../core/call-control/hub-actions';
 import { clock, updateLine } from './format';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
@@ -40,7 +41,8 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
   agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
-${callControlUsage}`;
+${callControlUsage}
+${actionUsage}`;
 
 const runOptions = {
   site: { type: 'string' },
@@ -58,6 +60,7 @@ const runOptions = {
   'broker-password-file': { type: 'string' },
   'broker-ca': { type: 'string' },
   ...callControlOptions,
+  ...actionOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -142,6 +145,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     };
   }
   const callControl = await parseCallControlFlags(values);
+  const actions = await parseActionFlags(values, callControl !== null);
   const tls = values['tls-cert'] !== undefined ? { cert: await readFileFlag('tls-cert', values['tls-cert']), key: await readFileFlag('tls-key', values['tls-key']!) } : null;
 
   const logger = stderrLogger(io);
@@ -165,6 +169,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
   const cc = callControl && (await attachCallControl(hub, { ...callControl, dataDir: hubDataDir(io, values['data-dir']), logger }));
+  const executor = cc ? callControlExecutor(cc) : actions.webApi && webApiExecutor(actions.webApi);
+  startHubActions(hub, { site, executor, logger, dialAllow: actions.dialAllow });
 
   await new Promise<void>((resolve) => {
     if (io.signal?.aborted) return resolve();
