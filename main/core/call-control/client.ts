@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { Logger } from '../../../shared/log';
 import { backoff as makeBackoff, type Backoff } from '../hub-client/backoff';
-import { pbxRequest, type PbxAnswer } from './pbx-http';
+import { pbxAgent, pbxRequest, type PbxAnswer } from './pbx-http';
 import { EVENT_REMOVE, EVENT_UPSERT, participantEntity, participantSchema, snapshotSchema, wsEventSchema, type DnInfo, type Participant } from './schema';
 import { TokenRefusedError, tokenOwner, type TokenOwner } from './token';
 import { CallControlTranslator, type WebhookFields } from './translate';
@@ -65,7 +65,8 @@ const MAX_WS_MESSAGE = 64 * 1024;
 export function startCallControlClient(o: CallControlClientOptions): CallControlClient {
   const now = o.now ?? Date.now;
   const logger = o.logger;
-  const http = { base: o.pbx, ca: o.ca };
+  const agent = pbxAgent(o.pbx, o.ca);
+  const http = { base: o.pbx, ca: o.ca, agent };
   const tokens: TokenOwner = tokenOwner({ ...http, clientId: o.clientId, clientSecret: o.clientSecret, now });
   const translator = new CallControlTranslator({ now, ringEndGraceMs: o.ringEndGraceMs });
   const bo: Backoff = makeBackoff({ initialMs: o.backoff?.initialMs ?? 1000, maxMs: o.backoff?.maxMs ?? 60_000 });
@@ -302,6 +303,7 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
       ws?.close();
       ws?.terminate();
       await chain;
+      agent.destroy();
     },
   };
 }

@@ -1,8 +1,8 @@
 // The PBX's address and one bounded HTTP(S) request to it, for the Call Control client: TLS verified
 // (optionally against a given CA), plain http only to a loopback address (tests, a local proxy),
 // answers capped in size and time, so a misbehaving PBX cannot stall or swell the process.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 
 export class PbxUrlError extends Error {}
@@ -34,6 +34,13 @@ export interface PbxHttpOptions {
   /** PEM CA to trust for the PBX (self-signed or private CA). */
   ca?: string | Buffer | undefined;
   timeoutMs?: number;
+  /** Keep-alive connections (pbxAgent): an entity GET per event must not pay a TLS handshake each. */
+  agent?: HttpAgent | HttpsAgent | undefined;
+}
+
+/** One keep-alive agent per PBX client (a few sockets: events are fetched in parallel). */
+export function pbxAgent(base: URL, ca?: string | Buffer): HttpAgent | HttpsAgent {
+  return base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: 8 });
 }
 
 export interface PbxAnswer {
@@ -66,7 +73,7 @@ export function pbxRequest(
   const max = opts.maxBytes ?? MAX_ANSWER_BYTES;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method, headers, ...(url.protocol === 'https:' && o.ca ? { ca: o.ca } : {}), timeout: o.timeoutMs ?? 10_000 }, (res: IncomingMessage) => {
+    const req = send(url, { method, headers, ...(url.protocol === 'https:' && o.ca ? { ca: o.ca } : {}), ...(o.agent ? { agent: o.agent } : {}), timeout: o.timeoutMs ?? 10_000 }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
