@@ -43,14 +43,18 @@ export const topics = {
     `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/res/${check(clientIdPattern, 'client id', clientId)}`,
   hubStatus: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/hub/status`,
   directory: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/directory`,
+  /** An agent asks the hub to act on its own calls (call back, hang up, transfer, answer). */
+  actionsRequest: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/actions/req`,
+  actionsResponse: (site: string, ext: string, clientId: string) =>
+    `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/actions/res/${check(clientIdPattern, 'client id', clientId)}`,
   /** Everything of one extension (a client's subscription). */
   extensionTree: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/#`,
 };
 
 /** What a topic is, parsed back (the hub routes sync requests with it); null for anything else. */
 export type ParsedTopic =
-  | { kind: 'calls' | 'open' | 'syncRequest'; site: string; ext: string }
-  | { kind: 'syncResponse'; site: string; ext: string; clientId: string }
+  | { kind: 'calls' | 'open' | 'syncRequest' | 'actionsRequest'; site: string; ext: string }
+  | { kind: 'syncResponse' | 'actionsResponse'; site: string; ext: string; clientId: string }
   | { kind: 'hubStatus' | 'directory'; site: string };
 
 export function parseTopic(topic: string): ParsedTopic | null {
@@ -66,6 +70,8 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (p.length === 6 && p[5] === 'open') return { kind: 'open', site, ext };
   if (p.length === 7 && p[5] === 'sync' && p[6] === 'req') return { kind: 'syncRequest', site, ext };
   if (p.length === 8 && p[5] === 'sync' && p[6] === 'res' && clientIdPattern.test(p[7]!)) return { kind: 'syncResponse', site, ext, clientId: p[7]! };
+  if (p.length === 7 && p[5] === 'actions' && p[6] === 'req') return { kind: 'actionsRequest', site, ext };
+  if (p.length === 8 && p[5] === 'actions' && p[6] === 'res' && clientIdPattern.test(p[7]!)) return { kind: 'actionsResponse', site, ext, clientId: p[7]! };
   return null;
 }
 
@@ -129,6 +135,33 @@ export const syncResponseSchema = z.object({
   more: z.boolean(),
 });
 export type SyncResponse = z.infer<typeof syncResponseSchema>;
+
+/** What an agent may ask the hub to do on its own calls (issue 18 §2). */
+export const callActions = ['call', 'hangup', 'transfer', 'answer'] as const;
+export type CallAction = (typeof callActions)[number];
+
+/** `.../ext/{ext}/actions/req`, QoS 1, published by a client: act on this extension's call (or dial from it). */
+export const actionRequestSchema = z.object({
+  v,
+  /** Where to answer: the client's own MQTT client id (`.../actions/res/{clientId}`). */
+  clientId: z.string().regex(clientIdPattern),
+  requestId: z.string().min(1).max(64),
+  action: z.enum(callActions),
+  /** The call record's id (hangup, transfer, answer). */
+  callId: z.string().min(1).max(64).optional(),
+  /** A number or an extension (call, transfer): digits with an optional leading +, * and #. */
+  destination: z.string().regex(/^\+?[0-9*#]{1,32}$/).optional(),
+});
+export type ActionRequest = z.infer<typeof actionRequestSchema>;
+
+/** `.../ext/{ext}/actions/res/{clientId}`, QoS 1: the outcome, in words the agent can read when not ok. */
+export const actionResponseSchema = z.object({
+  v,
+  requestId: z.string().min(1).max(64),
+  ok: z.boolean(),
+  error: z.string().max(512).optional(),
+});
+export type ActionResponse = z.infer<typeof actionResponseSchema>;
 
 /** Parse a JSON payload with a schema; never throws. */
 export function decodePayload<T>(schema: z.ZodType<T>, payload: Uint8Array | string): { ok: true; value: T } | { ok: false; error: string } {

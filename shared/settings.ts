@@ -52,8 +52,8 @@ const isHttpsUrl = (s: string): boolean => {
   }
 };
 
-/** Where the calls come from: this PC's own webhook listener, or a Callpop hub (MQTT). */
-export const callSources = ['listener', 'hub'] as const;
+/** Where the calls come from: this PC's own webhook listener, a Callpop hub (MQTT), or 3CX's Call Control API. */
+export const callSources = ['listener', 'hub', 'call-control'] as const;
 export type CallSource = (typeof callSources)[number];
 
 /** A hub's broker URL: mqtt(s):// or ws(s)://, a host, no credentials (the password is kept apart). */
@@ -92,6 +92,10 @@ export const settingsSchema = z.object({
   hubAgent: z.string().trim().regex(hubAgentPattern, 'An agent name is 1 to 64 letters, digits, . _ @ or -.').or(z.literal('')).default(''),
   /** Trust exactly this self-signed hub certificate (mqtts:// or wss://). */
   hubFingerprint: z.string().trim().regex(fingerprintPattern, 'A SHA-256 fingerprint is 64 hex digits (colons optional).').or(z.literal('')).default(''),
+  /** 3CX's Call Control API (source "call-control"): the PBX (https://, http:// only to loopback), the API client, a CA file; the secret is kept apart. */
+  callControlPbx: z.string().trim().max(2048).default(''),
+  callControlClientId: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'A client ID is 1 to 64 letters, digits, _ . or -.').or(z.literal('')).default(''),
+  callControlCaFile: absoluteFile.default(''),
   listenHost: z.string().trim().min(1).max(255).default('0.0.0.0'),
   listenPort: z.number().int('The port is a whole number.').min(0).max(65535, 'Ports go up to 65535.').default(8765),
   /** Random secret in the webhook URL path (>= 128 bits, base64url). Generated on first run. */
@@ -188,6 +192,9 @@ const patchFields = {
   hubUrl: S.hubUrl.unwrap(),
   hubAgent: S.hubAgent.unwrap(),
   hubFingerprint: S.hubFingerprint.unwrap(),
+  callControlPbx: S.callControlPbx.unwrap(),
+  callControlClientId: S.callControlClientId.unwrap(),
+  callControlCaFile: S.callControlCaFile.unwrap(),
   listenHost: S.listenHost.unwrap(),
   listenPort: S.listenPort.unwrap(),
   webhookSecret: S.webhookSecret.unwrap(),

@@ -14,6 +14,9 @@ import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { actionOptions, actionUsage, callControlOptions, callControlUsage, parseActionFlags, parseCallControlFlags } from './call-control-flags';
+import { attachCallControl } from '../core/call-control/hub-source';
+import { callControlExecutor, startHubActions, webApiExecutor } from '../core/call-control/hub-actions';
 import { clock, updateLine } from './format';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
@@ -37,7 +40,9 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
   agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
-Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
+Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
+${callControlUsage}
+${actionUsage}`;
 
 const runOptions = {
   site: { type: 'string' },
@@ -54,6 +59,8 @@ const runOptions = {
   'broker-user': { type: 'string' },
   'broker-password-file': { type: 'string' },
   'broker-ca': { type: 'string' },
+  ...callControlOptions,
+  ...actionOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -137,6 +144,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
       wsPort: values['broker-ws-port'] !== undefined ? flagPort('broker-ws-port', values['broker-ws-port']) : null,
     };
   }
+  const callControl = await parseCallControlFlags(values);
+  const actions = await parseActionFlags(values, callControl !== null);
   const tls = values['tls-cert'] !== undefined ? { cert: await readFileFlag('tls-cert', values['tls-cert']), key: await readFileFlag('tls-key', values['tls-key']!) } : null;
 
   const logger = stderrLogger(io);
@@ -159,11 +168,15 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
+  const cc = callControl && (await attachCallControl(hub, { ...callControl, dataDir: hubDataDir(io, values['data-dir']), logger }));
+  const executor = cc ? callControlExecutor(cc) : actions.webApi && webApiExecutor(actions.webApi);
+  startHubActions(hub, { site, executor, logger, dialAllow: actions.dialAllow });
 
   await new Promise<void>((resolve) => {
     if (io.signal?.aborted) return resolve();
     io.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
+  await cc?.close();
   await hub.close();
   io.stderr(`${clock(new Date())} stopped\n`);
   return 0;

@@ -16,6 +16,8 @@ import { startFeed } from '../core/feed/kinds';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
 import { serveFromHubPlan } from './serve-hub';
+import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
+import { serveFromCallControlPlan } from './serve-call-control';
 
 export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--tls-cert FILE --tls-key FILE] [--notify]
 
@@ -33,7 +35,10 @@ Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 callpop serve --hub URL --user NAME --password-file FILE [--extension EXT] [--site SITE] [--data-dir DIR] [--notify]
 Follows your calls through a Callpop hub instead (no listener on this PC): connects to the hub's broker
 (mqtt://, mqtts://, ws://, wss://) as agent NAME, prints "Connected to URL", keeps the same call log.
-  --site SITE       the hub's site (default: default)`;
+  --site SITE       the hub's site (default: default)
+
+callpop serve --source call-control --pbx URL --client-id ID --client-secret-file FILE [--extension EXT] [--data-dir DIR] [--notify]
+${callControlUsage}`;
 
 const options = {
   extension: { type: 'string' },
@@ -48,6 +53,7 @@ const options = {
   user: { type: 'string' },
   'password-file': { type: 'string' },
   site: { type: 'string' },
+  ...callControlOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -147,6 +153,13 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.stdout(`${serveUsage}\n`);
     return 0;
+  }
+  const callControl = await parseCallControlFlags(values);
+  if (callControl) {
+    const other = (['hub', 'port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
+    if (other) throw new UsageError(`--${other} does not apply with --source call-control.`);
+    const logger = stderrLogger(io);
+    return serveFeed(serveFromCallControlPlan(callControl, values, io, logger), io, logger, values.notify ? await loadNotifier(logger) : null);
   }
   if (values.hub !== undefined) {
     const local = (['port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);

@@ -2,6 +2,7 @@
 // (desktop/call-source.ts) and `callpop serve` (cli/serve.ts) look kinds up here and nowhere else; a
 // new kind is one folder and one line below (see ./call-feed.ts, "HOW TO ADD A KIND").
 import type { CallSource } from '../../../shared/settings';
+import { callControlKind } from '../call-control/call-control-feed';
 import { hubKind } from '../hub-client/hub-feed';
 import { listenerKind } from '../service/listener-feed';
 import type { CallFeed, FeedContext, FeedKind } from './call-feed';
@@ -9,6 +10,7 @@ import type { CallFeed, FeedContext, FeedKind } from './call-feed';
 export const feedKinds: Record<CallSource, FeedKind> = {
   listener: listenerKind,
   hub: hubKind,
+  'call-control': callControlKind,
 };
 
 /** Starts the kind `ctx.settings.source` names (throws as its start does). */

@@ -22,6 +22,9 @@ import {
   openCallsMessageSchema,
   parseTopic,
   syncResponseSchema,
+  actionResponseSchema,
+  type ActionResponse,
+  type CallAction,
   topics,
   type OpenCallsMessage,
   type SyncRequest,
@@ -215,6 +218,34 @@ export class HubClient {
    * Reconnect at once (resume from sleep, network change): after OS sleep the old connection may be
    * dead without any close event, and waiting for the keep-alive to notice takes a minute.
    */
+  private readonly actionWaits = new Map<string, (r: ActionResponse) => void>();
+
+  /**
+   * Asks the hub to act on one of this extension's calls (or to dial from it): resolves with the hub's
+   * answer, or a not-ok one when the hub is not reachable or does not answer in time. Never retried.
+   */
+  requestAction(action: CallAction, o: { callId?: string; destination?: string } = {}, timeoutMs = 15_000): Promise<ActionResponse> {
+    const client = this.client;
+    const requestId = randomBytes(8).toString('hex');
+    const fail = (error: string): ActionResponse => ({ v: HUB_PROTOCOL_VERSION, requestId, ok: false, error });
+    if (!client?.connected) return Promise.resolve(fail('Not connected to the hub.'));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.actionWaits.delete(requestId);
+        resolve(fail('The hub did not answer.'));
+      }, timeoutMs);
+      this.actionWaits.set(requestId, (r) => {
+        clearTimeout(timer);
+        this.actionWaits.delete(requestId);
+        resolve(r);
+      });
+      const payload = { v: HUB_PROTOCOL_VERSION, clientId: this.clientId, requestId, action, ...o };
+      client.publish(topics.actionsRequest(this.site, this.options.extension), JSON.stringify(payload), { qos: 1 }, (err) => {
+        if (err) this.actionWaits.get(requestId)?.(fail(`The request was not sent: ${err.message}`));
+      });
+    });
+  }
+
   reconnectNow(): void {
     if (this.closed || this.refused || !this.client) return;
     this.backoff.reset();
@@ -317,7 +348,14 @@ export class HubClient {
     this.hubOnline = null;
     const { site } = this;
     const ext = this.options.extension;
-    const subscriptions = [topics.calls(site, ext), topics.open(site, ext), topics.syncResponse(site, ext, this.clientId), topics.hubStatus(site), topics.directory(site)];
+    const subscriptions = [
+      topics.calls(site, ext),
+      topics.open(site, ext),
+      topics.syncResponse(site, ext, this.clientId),
+      topics.actionsResponse(site, ext, this.clientId),
+      topics.hubStatus(site),
+      topics.directory(site),
+    ];
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
     // live, what it published before is in the answer.
@@ -415,6 +453,13 @@ export class HubClient {
         const m = decodePayload(openCallsMessageSchema, payload);
         if (!m.ok) return bad(m.error);
         this.hubOpen = m.value;
+        return;
+      }
+      case 'actionsResponse': {
+        if (t.clientId !== this.clientId) return;
+        const m = decodePayload(actionResponseSchema, payload);
+        if (!m.ok) return bad(m.error);
+        this.actionWaits.get(m.value.requestId)?.(m.value);
         return;
       }
       case 'hubStatus': {

@@ -20,17 +20,17 @@ export function subscribeDenied(agent: AgentAccess, site: string, filter: string
   if (p[3] !== 'ext' || !extensionPattern.test(p[4] ?? '')) return 'not an allowed topic';
   if (!agent.extensions.includes(p[4]!)) return `extension ${p[4]} is not ${agent.name}'s`;
   const rest = p.slice(5).join('/');
-  if (rest === '#' || rest === 'calls' || rest === 'open' || rest === 'sync/res/+') return null;
-  if (p.length === 8 && p[5] === 'sync' && p[6] === 'res' && clientIdPattern.test(p[7]!)) return null;
+  if (rest === '#' || rest === 'calls' || rest === 'open' || rest === 'sync/res/+' || rest === 'actions/res/+') return null;
+  if (p.length === 8 && (p[5] === 'sync' || p[5] === 'actions') && p[6] === 'res' && clientIdPattern.test(p[7]!)) return null;
   return 'not an allowed topic';
 }
 
-/** Why a publish was refused, or null: an agent publishes only sync requests of its own extensions, never retained. */
+/** Why a publish was refused, or null: an agent publishes only sync and action requests of its own extensions, never retained. */
 export function publishDenied(agent: AgentAccess, site: string, topic: string, retain: boolean): string | null {
   const t = parseTopic(topic);
-  if (!t || t.site !== site || t.kind !== 'syncRequest') return 'agents may only publish sync requests';
+  if (!t || t.site !== site || (t.kind !== 'syncRequest' && t.kind !== 'actionsRequest')) return 'agents may only publish sync and action requests';
   if (!agent.extensions.includes(t.ext)) return `extension ${t.ext} is not ${agent.name}'s`;
-  if (retain) return 'sync requests must not be retained';
+  if (retain) return 'requests must not be retained';
   return null;
 }
 

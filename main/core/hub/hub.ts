@@ -32,6 +32,7 @@ import {
   type OpenCallsMessage,
   type SyncResponse,
 } from '../../../shared/hub-protocol';
+import { Emitter } from '../../../shared/emitter';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { PbxTracker } from '../../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
@@ -101,6 +102,10 @@ export interface Hub {
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
   onChange(fn: (changes: HubChange[]) => void): () => void;
+  /** Every message an agent published that the broker let through (the actions of ../call-control/hub-actions.ts). */
+  onClientPublish(fn: (topic: string, payload: Buffer) => void): () => void;
+  /** Publish to agents (QoS 1, not retained): answers to their requests. */
+  publishToAgent(topic: string, payload: string): void;
   /** One webhook (what the listener calls); resolves when durable. */
   ingest(raw: RawWebhook): Promise<WebhookOutcome>;
   /** Re-read agents.json now (it is also watched). */
@@ -211,7 +216,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
 
   // --- sync requests -------------------------------------------------------------------------
+  const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
   const onClientPublish = (topic: string, payload: Buffer): void => {
+    clientPublishes.emit([topic, payload]);
     const t = parseTopic(topic);
     if (!t || t.site !== site || t.kind !== 'syncRequest') return;
     const req = decodePayload(syncRequestSchema, payload);
@@ -434,6 +441,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       return log.head;
     },
     onChange: pipeline.changes.on,
+    onClientPublish: (fn) => clientPublishes.on(([t, p]) => fn(t, p)),
+    publishToAgent: (topic, payload) => publish(topic, payload, false),
     ingest,
     reloadAgents,
     flush: () => pipeline.flush(),

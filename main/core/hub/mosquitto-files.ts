@@ -52,7 +52,7 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
   ];
   for (const a of agents) {
     lines.push('', `user ${a.name}`, `topic read ${root}/hub/status`, `topic read ${root}/directory`);
-    for (const ext of a.extensions) lines.push(`topic read ${root}/ext/${ext}/#`, `topic write ${root}/ext/${ext}/sync/req`);
+    for (const ext of a.extensions) lines.push(`topic read ${root}/ext/${ext}/#`, `topic write ${root}/ext/${ext}/sync/req`, `topic write ${root}/ext/${ext}/actions/req`);
   }
   return `${lines.join('\n')}\n`;
 }

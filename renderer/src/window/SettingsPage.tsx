@@ -382,7 +382,7 @@ export function SettingsPage({ view, status, onView }: Props) {
           <span id="source-title" className="label-like">
             Calls come from
           </span>
-          {callSources.map((v) => (
+          {callSources.filter((v) => v !== 'call-control' /* set up with callpop serve/hub for now */).map((v) => (
             <label key={v} className="radio">
               <input
                 type="radio"

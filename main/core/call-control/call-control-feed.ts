@@ -1,0 +1,168 @@
+// Feed kind `call-control`: this PC takes its extension's calls from 3CX's Call Control API (v20)
+// instead of receiving webhooks. The entry of the feed table (../feed/kinds.ts): a CallpopService
+// without its listener (tracker, call log, the durable-commit pipeline) fed by the Call Control
+// client's translated transitions, so the two promises of a CallFeed hold as for the listener.
+//
+// Status: the ServiceState union has no Call Control states yet (the desktop's Settings and wording
+// for this kind are not built); it reports `starting` while connecting, `listening` (url = the PBX,
+// port 0) once connected, `restarting` while reconnecting and `error` when the PBX refused the client.
+import { readFileSync } from 'node:fs';
+import type { CallRecord, CallUpdate } from '../../../shared/call-record';
+import { Emitter, type Event } from '../../../shared/emitter';
+import type { ServiceState } from '../../../shared/ipc/contract';
+import type { Settings } from '../../../shared/settings';
+import type { CallFeed, FeedKind } from '../feed/call-feed';
+import { withWebhookSecret } from '../listener/secret';
+import { CallpopService } from '../service/call-service';
+import { startCallControlClient, type CallControlClient } from './client';
+import { PbxUrlError, parsePbxUrl } from './pbx-http';
+import { toRawWebhook } from './to-webhook';
+import { openTrafficRecorder, type TrafficRecorder } from './traffic-recorder';
+
+/** Options that are not settings (the CLI's --record-traffic, tests' short delays), as `extra['call-control']`. */
+export interface CallControlExtra {
+  /**
+   * The API key. Taken from here only, never from `ctx.password`: that is the desktop's hub password,
+   * which must not be sent to the PBX (the desktop's own Call Control settings are not built yet).
+   */
+  clientSecret?: string;
+  recordTraffic?: string;
+  backoff?: { initialMs?: number; maxMs?: number };
+  ringEndGraceMs?: number;
+}
+
+export class CallControlFeed implements CallFeed {
+  readonly kind = 'call-control' as const;
+  readonly changes: Event<CallUpdate[]>;
+  readonly durable: Event<CallUpdate[]>;
+  readonly statusChanged: Event<void>;
+  /** The PBX's directory is not read: never fires. */
+  readonly directoryChanged: Event<void> = new Emitter<void>().on;
+  private attempts = 0;
+
+  constructor(
+    readonly service: CallpopService,
+    readonly client: CallControlClient,
+    private readonly pbx: URL,
+    private readonly recorder: TrafficRecorder | null,
+  ) {
+    this.changes = service.onUpdates;
+    this.durable = service.onDurable;
+    this.statusChanged = (fn) => client.stateChanged(() => fn());
+    client.stateChanged((s) => {
+      if (s === 'connected') this.attempts = 0;
+      else if (s === 'reconnecting') this.attempts++;
+    });
+  }
+
+  get store() {
+    return this.service.store;
+  }
+
+  status(): ServiceState {
+    const c = this.client;
+    switch (c.state) {
+      case 'connecting':
+        return { state: 'starting' };
+      case 'connected':
+        return { state: 'listening', port: 0, url: `3CX Call Control at ${this.pbx.origin}`, lastEventAt: null };
+      case 'reconnecting':
+        return { state: 'restarting', attempt: Math.max(1, this.attempts), message: c.problem ?? 'reconnecting' };
+      case 'refused':
+        return { state: 'error', message: c.problem ?? '3CX refused the API client' };
+      case 'closed':
+        return { state: 'stopped' };
+    }
+  }
+
+  openCalls(): CallRecord[] {
+    return this.service.openCalls();
+  }
+
+  addresses(): string[] {
+    return [];
+  }
+
+  directory(): Record<string, string> {
+    return {};
+  }
+
+  clearCall(callId: string): Promise<boolean> {
+    return this.service.clearCall(callId);
+  }
+
+  reconnectNow(): void {
+    this.client.reconnectNow();
+  }
+
+  update(settings: Settings): Promise<void> {
+    return this.service.updateSettings(settings);
+  }
+
+  async close(options?: { keepStore?: boolean }): Promise<void> {
+    await this.client.close();
+    await this.recorder?.close();
+    await this.service.close(options);
+  }
+}
+
+/** What the settings lack for this kind, in words; null when it can start. */
+function setupProblem(s: Settings, secret: string | null | undefined): string | null {
+  if (!s.extension) return 'Set your extension first.';
+  if (!s.callControlPbx) return 'Enter the PBX address for 3CX Call Control (https://pbx.example.com).';
+  try {
+    parsePbxUrl(s.callControlPbx);
+  } catch (e) {
+    if (e instanceof PbxUrlError) return e.message.replace(/^--pbx/, 'The PBX address');
+    throw e;
+  }
+  if (!s.callControlClientId) return 'Enter the Client ID of the 3CX API client (Admin Console → Integrations → API).';
+  if (!secret) return 'Enter the API key of the 3CX API client.';
+  return null;
+}
+
+export const callControlKind: FeedKind = {
+  async start(ctx) {
+    const extra = (ctx.extra?.['call-control'] ?? {}) as CallControlExtra;
+    const problem = setupProblem(ctx.settings, extra.clientSecret);
+    if (problem) throw new Error(problem);
+    const pbx = parsePbxUrl(ctx.settings.callControlPbx);
+    const ca = ctx.settings.callControlCaFile ? readFileSync(ctx.settings.callControlCaFile) : undefined;
+    const service = await CallpopService.start({
+      dataDir: ctx.dataDir,
+      // The service insists on a webhook secret; with no listener it is never used.
+      settings: withWebhookSecret(ctx.settings).settings,
+      logger: ctx.logger,
+      now: ctx.now,
+      tickMs: ctx.tickMs,
+      store: ctx.store,
+      listen: false,
+    });
+    const recorder = extra.recordTraffic ? openTrafficRecorder(extra.recordTraffic, ctx.logger) : null;
+    const extension = ctx.settings.extension;
+    const client = startCallControlClient({
+      pbx,
+      clientId: ctx.settings.callControlClientId,
+      clientSecret: extra.clientSecret as string,
+      ca,
+      logger: ctx.logger,
+      now: ctx.now,
+      agentExtensions: () => [extension],
+      ...(extra.backoff ? { backoff: extra.backoff } : {}),
+      ...(extra.ringEndGraceMs !== undefined ? { ringEndGraceMs: extra.ringEndGraceMs } : {}),
+      ...(recorder ? { onTraffic: recorder.record } : {}),
+      onWebhooks: (list) => {
+        for (const f of list) service.ingest(toRawWebhook(f)).catch((e: unknown) => ctx.logger.error(`Call Control: saving a change failed: ${(e as Error).message}`));
+      },
+    });
+    return new CallControlFeed(service, client, pbx, recorder);
+  },
+  startedLine: (s) => `Following extension ${s.extension} through 3CX Call Control at ${s.callControlPbx}`,
+  restartKey: (s) => JSON.stringify([s.callControlPbx, s.callControlClientId, s.callControlCaFile, s.extension]),
+  // The secret is checked at start (it comes with the start's extra options, not the settings).
+  notReady(s) {
+    const problem = setupProblem(s, 'given at start');
+    return problem ? { state: 'error', message: problem } : null;
+  },
+  failedState: (e) => ({ state: 'error', message: e.message }),
+};
