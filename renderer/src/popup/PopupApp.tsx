@@ -1,24 +1,32 @@
 // The popup window: one card per ringing/live call. Live cards (ringing, talking) sit above ended ones,
 // newest first. A card follows its call and goes away when dismissed, or settings.popup.autoCloseSec
-// after the call ended (a missed call's card stays unless autoCloseMissed). A ringing call with no
-// news for the ring timeout shows "Stopped ringing?" and leaves (the PBX never says a caller gave up).
+// after the call ended (a missed call's card stays unless autoCloseMissed), never while the agent is
+// using it (cards.ts closeDue: the one place that decides; main hears it as a dismissal). A ringing
+// call with no news for the ring timeout shows "Stopped ringing?" (the PBX never says a caller gave up).
 // Main decides which calls get a card (it sends only those, and the live ones again when this page
 // loads), so the page never shows a card main does not know. The page reports its content height so
 // main can size the window to the cards.
 // Keyboard: the global shortcut focuses the newest card (push:focusCard); keys.ts maps the keys.
-import { memo, useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
-import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from '../common/api';
 import { CallCard, displayNumber } from '../common/CallCard';
 import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
-import { applyUpdate, markStale, nextStaleAt, ordered, type Card } from './cards';
+import { applyUpdate, closeAt, closeDue, markStale, nextStaleAt, ordered, type Card, type CloseRule } from './cards';
 import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
-/** A stale card leaves this long after it went stale when cards stay until dismissed (autoCloseSec 0). */
-const STALE_LEAVE_SEC = 8;
+/**
+ * Whether the agent is using a card: the focus is in it (while this window has the focus), or it shows
+ * an open form (a note, a contact), unsaved text or an error. Such a card does not close by itself.
+ */
+function inUse(stack: HTMLElement | null, callId: string): boolean {
+  const card = [...(stack?.querySelectorAll<HTMLElement>('article.card') ?? [])].find((el) => el.dataset.callId === callId);
+  if (!card) return false;
+  if (document.hasFocus() && card.contains(document.activeElement)) return true;
+  return card.querySelector('form, [data-unsaved], [role="alert"]') !== null;
+}
 
 /** Reports the element's height (plus the popup's padding) to main whenever it changes. */
 function useReportHeight() {
@@ -58,6 +66,7 @@ export function PopupApp() {
   // Unknown until the settings have loaded: no card closes by itself before then.
   const autoCloseSec = view?.settings.popup.autoCloseSec ?? null;
   const autoCloseMissed = view?.settings.popup.autoCloseMissed ?? false;
+  const closeRule = useMemo<CloseRule | null>(() => (autoCloseSec === null ? null : { autoCloseSec, autoCloseMissed }), [autoCloseSec, autoCloseMissed]);
   const ringTimeoutMs = view ? view.settings.ringTimeoutSec * 1000 : null;
   // Read by the update listener, which is subscribed once.
   const ringTimeoutRef = useRef<number | null>(null);
@@ -103,30 +112,21 @@ export function PopupApp() {
     return () => clearTimeout(t);
   }, [cards, ringTimeoutMs]);
 
-  // One timer for the soonest close: ended cards after autoCloseSec (0 = until dismissed; a missed
-  // call's stays for the agent away from the desk unless Settings says otherwise), stale ones always.
+  // One timer for the soonest close (cards.ts decides when; nowhere else does). A card in use stays.
   useEffect(() => {
-    if (autoCloseSec === null) return;
-    const closeAt = (c: Card): number | null => {
-      if (c.staleAt !== null) return c.staleAt + (autoCloseSec || STALE_LEAVE_SEC) * 1000;
-      if (!autoCloseSec || c.endedAt === null || (isMissedCall(c.call) && !autoCloseMissed)) return null;
-      return c.endedAt + autoCloseSec * 1000;
-    };
-    const due = cards.map(closeAt).filter((t): t is number => t !== null);
+    if (closeRule === null) return;
+    const due = cards.map((c) => closeAt(c, closeRule)).filter((t): t is number => t !== null);
     if (due.length === 0) return;
     const t = setTimeout(
       () => {
-        const now = Date.now();
-        const over = (c: Card) => (closeAt(c) ?? Infinity) <= now;
-        // Main closes ended cards by the same setting on its own timer; only "stopped ringing?" is this page's call.
-        const gone = cards.filter((c) => over(c) && c.staleAt !== null).map((c) => c.call.id);
-        setCards((cs) => cs.filter((c) => !over(c)));
-        for (const id of gone) void api().dismissPopup(id);
+        const { close, next } = closeDue(cards, closeRule, Date.now(), (id) => inUse(stackRef.current, id));
+        setCards(next);
+        for (const id of close) void api().dismissPopup(id);
       },
       Math.max(0, Math.min(...due) - Date.now()),
     );
     return () => clearTimeout(t);
-  }, [cards, autoCloseSec, autoCloseMissed]);
+  }, [cards, closeRule, stackRef]);
 
   const shown = ordered(cards);
   const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
