@@ -205,7 +205,8 @@ export interface InvokeMap {
   'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
   'log:query': Req<LogQuery, LogPage, 'core'>;
-  'log:markSeen': Req<{ ids?: string[] | undefined }, { missedUnseen: number }, 'core'>;
+  /** `number`: also every unseen missed call from that number (any format); neither: all unseen calls. */
+  'log:markSeen': Req<{ ids?: string[] | undefined; number?: string | undefined }, { missedUnseen: number }, 'core'>;
   'log:delete': Req<{ ids: string[] }, { deleted: number }, 'core'>;
   /** The agent's note on a call ("" removes it). */
   'log:setNote': Req<{ callId: string; text: string }, ActionResult, 'core'>;

@@ -11,6 +11,7 @@ import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';
 import { openNotesStore, type NotesStore } from '../call-log/notes';
+import { settlesNumber, unseenMissedFrom } from '../call-log/settle-missed';
 import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
@@ -114,6 +115,17 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   };
   const findCall = (callId: string): CallRecord | null => source.openCalls().find((c) => c.id === callId) ?? source.store.get(callId) ?? null;
   const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: source.store.missedUnseen() });
+  /** Marks calls seen and pushes each as updated: the popup closes settled missed cards (settle-missed.ts). */
+  const settle = async (records: readonly CallRecord[]): Promise<void> => {
+    const unseen = records.filter((r) => !r.seen);
+    if (unseen.length === 0) return;
+    await source.store.markSeen(unseen.map((r) => r.id));
+    for (const r of unseen) {
+      const now = source.store.get(r.id);
+      if (now) opts.push('push:callUpdate', { change: 'updated', record: view(now) });
+    }
+    logChanged();
+  };
 
   const autoDownload = (record: CallRecord): void => {
     for (const url of record.recordings) {
@@ -126,6 +138,10 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     for (const u of updates) {
       opts.push('push:callUpdate', { change: u.change, record: view(u.record), ...(u.backfill ? { backfill: true } : {}) });
       if (u.change === 'recording' && source.settings.autoDownloadRecordings) autoDownload(u.record);
+      // The agent called the number or talked with it: its missed calls are dealt with.
+      if ((u.change === 'dialing' || u.change === 'answered') && settlesNumber(u.record)) {
+        settle(unseenMissedFrom(source.store, u.record.number, source.settings.defaultCountry)).catch((e: unknown) => logger.warn(`Cannot mark missed calls seen: ${(e as Error).message}`));
+      }
     }
   });
   // The badge counts what the log holds: recount once the changes are written.
@@ -176,8 +192,11 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
       return { total: page.total, offset, records: page.records.map(view) };
     },
-    'log:markSeen': async ({ ids }) => {
-      await source.store.markSeen(ids);
+    'log:markSeen': async ({ ids, number }) => {
+      // By number: every unseen missed call from it (Call back settles them all); none given: all of them.
+      const byId = (ids ?? []).map((id) => source.store.get(id)).filter((r): r is CallRecord => r !== undefined);
+      const byNumber = number !== undefined ? unseenMissedFrom(source.store, number, source.settings.defaultCountry) : [];
+      await settle(ids === undefined && number === undefined ? [...source.store.iterate({ unseenOnly: true })] : [...byId, ...byNumber]);
       logChanged();
       return { missedUnseen: source.store.missedUnseen() };
     },

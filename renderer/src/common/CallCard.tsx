@@ -22,6 +22,8 @@ interface Props {
   onClear?: (() => void) | undefined;
   /** The popup saw no news of this ringing call for the ring timeout: "Stopped ringing?". */
   stale?: boolean | undefined;
+  /** Shown instead of the state, e.g. "5 missed calls, last 10:42" for the popup's card of a caller's missed calls. */
+  summary?: string | undefined;
   headingLevel?: 2 | 3;
 }
 
@@ -59,12 +61,13 @@ export function useNumberHistory(number: string, callId: string): NumberHistory 
 }
 
 
-export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onClear, stale = false, headingLevel = 2 }: Props) {
+export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onClear, stale = false, summary, headingLevel = 2 }: Props) {
   // Live cards tick: how long it has rung, how long the talk lasts.
   const now = useNow(call.status !== 'ended' && !stale);
   const history = useNumberHistory(call.number, call.id);
   const [note, setNote] = useState<string | null>(null);
-  const state = stale ? stoppedRinging : callState(call, now);
+  const base = stale ? stoppedRinging : callState(call, now);
+  const state = summary ? { ...base, label: summary } : base;
   const number = displayNumber(call, country);
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   const via = [

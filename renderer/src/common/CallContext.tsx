@@ -11,10 +11,10 @@ import { formatDuration, formatWhen, resultLabel } from './format';
 
 type Result = { ok: true } | { ok: false; error: string };
 
-/** Call back, then mark the call seen: the agent dealt with it (the badge drops). */
+/** Call back, then mark the call and every other missed call from that number seen: the agent dealt with them. */
 export async function callBackAndMarkSeen(call: Pick<CallView, 'id' | 'number' | 'seen'>): Promise<Result> {
   const r = await api().callBack(call.number);
-  if (r.ok && !call.seen) await api().markSeen([call.id]);
+  if (r.ok) await api().markSeen([call.id], call.number);
   return r;
 }
 

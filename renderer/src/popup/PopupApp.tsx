@@ -14,7 +14,10 @@ import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract
 import { api } from '../common/api';
 import { CallCard, displayNumber } from '../common/CallCard';
 import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
-import { applyUpdate, closeAt, closeDue, markStale, nextStaleAt, ordered, type Card, type CloseRule } from './cards';
+import { applyUpdate, closeAt, closeDue, groupMissed, isMissedCard, markStale, nextStaleAt, ordered, settled, type Card, type CloseRule } from './cards';
+import { isMissedCall } from '../../../shared/call-outcome';
+import { numberMatchKey } from '../../../shared/phone';
+import { formatClock } from '../common/format';
 import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
 /**
@@ -84,9 +87,9 @@ export function PopupApp() {
     };
   }, []);
 
-  const dismiss = useCallback((callId: string) => {
-    setCards((cs) => cs.filter((c) => c.call.id !== callId));
-    void api().dismissPopup(callId);
+  const dismiss = useCallback((callIds: readonly string[]) => {
+    setCards((cs) => cs.filter((c) => !callIds.includes(c.call.id)));
+    for (const id of callIds) void api().dismissPopup(id);
   }, []);
 
   useEffect(() => {
@@ -94,9 +97,11 @@ export function PopupApp() {
       // Committed in this message's task: a push is not an input event, so React would otherwise render
       // it in a later scheduler task, behind whatever else (frames, IPC replies) is queued by then.
       flushSync(() => {
-        setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current));
+        setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current).filter((c) => !settled(c)));
         if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
       });
+      // A missed call the agent dealt with elsewhere (Mark all seen, Call back, talked with the number) leaves.
+      if (call.status === 'ended' && call.seen && isMissedCall(call)) void api().dismissPopup(call.id);
     });
     // Main then sends the live cards (and, after a restart, the core's live calls).
     void api().rendererReady('popup');
@@ -128,7 +133,12 @@ export function PopupApp() {
     return () => clearTimeout(t);
   }, [cards, closeRule, stackRef]);
 
-  const shown = ordered(cards);
+  const s = view?.settings;
+  const country = s?.defaultCountry ?? 'US';
+  // Missed calls from one caller are one card (its newest); dismissing it dismisses them all.
+  const shown = groupMissed(ordered(cards), (c) => numberMatchKey(c.call.number, country));
+  const groupOf = (callId: string): string[] => shown.find((e) => e.card.call.id === callId)?.group.map((c) => c.call.id) ?? [callId];
+  const missedIds = cards.filter(isMissedCard).map((c) => c.call.id);
   const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
 
   // The global shortcut: the newest card (the top one) takes the focus.
@@ -173,7 +183,7 @@ export function PopupApp() {
           const els = cardEls();
           const i = els.indexOf(card);
           const next = els[i + 1] ?? els[i - 1];
-          dismiss(id);
+          dismiss(groupOf(id));
           next?.focus();
           return;
         }
@@ -188,6 +198,7 @@ export function PopupApp() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- groupOf reads `shown`, which follows `cards`
   }, [cards, dismiss, cardEls]);
 
   // Which card the keyboard is on and which of the keyed buttons it shows, for the hint line.
@@ -208,8 +219,6 @@ export function PopupApp() {
     };
   }, [stackRef, cards]);
 
-  const s = view?.settings;
-  const country = s?.defaultCountry ?? 'US';
   const announcement = announced
     ? `Incoming call from ${announced.contactName ? `${announced.contactName}, ` : ''}${displayNumber(announced, country)}${announced.queue ? ` via queue ${announced.queue}` : ''}`
     : '';
@@ -219,7 +228,7 @@ export function PopupApp() {
         {announcement}
       </div>
       <div className="stack" ref={stackRef}>
-        {shown.map(({ call, staleAt }) => (
+        {shown.map(({ card: { call, staleAt }, group }) => (
           <PopupCard
             key={call.id}
             call={call}
@@ -227,9 +236,15 @@ export function PopupApp() {
             crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
             downloads={downloads}
             stale={staleAt !== null}
+            group={group.length > 1 ? group.map((c) => c.call.id) : null}
             dismiss={dismiss}
           />
         ))}
+        {missedIds.length > 1 && (
+          <button type="button" className="dismiss-all" onClick={() => dismiss(missedIds)}>
+            Dismiss all missed ({missedIds.length})
+          </button>
+        )}
         {hint !== null && <KeyHint labels={hint} />}
       </div>
     </main>
@@ -246,9 +261,11 @@ const PopupCard = memo(function PopupCard(p: {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   stale: boolean;
-  dismiss: (callId: string) => void;
+  /** The missed calls from this caller this card stands for (newest first), or null for a card of its own. */
+  group: string[] | null;
+  dismiss: (callIds: readonly string[]) => void;
 }) {
-  const { call, dismiss } = p;
+  const { call, dismiss, group } = p;
   return (
     <CallCard
       call={call}
@@ -256,7 +273,8 @@ const PopupCard = memo(function PopupCard(p: {
       crmEnabled={p.crmEnabled}
       downloads={p.downloads}
       stale={p.stale}
-      onDismiss={() => dismiss(call.id)}
+      summary={group ? `${group.length} missed calls, last ${formatClock(call.startedAt)}` : undefined}
+      onDismiss={() => dismiss(group ?? [call.id])}
       onClear={() => void api().clearCall(call.id)}
     />
   );

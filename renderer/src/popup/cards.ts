@@ -87,3 +87,31 @@ export function closeDue(cards: readonly Card[], rule: CloseRule, now: number, i
   });
   return { close, next };
 }
+
+/** A missed call the agent dealt with (marked seen, called back, talked with the number): its card goes. */
+export const settled = (c: Card): boolean => c.call.status === 'ended' && isMissedCall(c.call) && c.call.seen;
+
+/** Missed or taken for "stopped ringing?": the cards grouped by caller and cleared by "Dismiss all missed". */
+export const isMissedCard = (c: Card): boolean => c.staleAt !== null || (c.call.status === 'ended' && isMissedCall(c.call));
+
+/**
+ * One entry per card to show, missed calls from one caller gathered into one (issue #20: 13 cards, one
+ * number five times). `key` gives a caller's key ("" = cannot be matched, e.g. withheld: never grouped).
+ * Each entry is shown as its newest card; `group` is every card it stands for, newest first.
+ */
+export function groupMissed(shown: readonly Card[], key: (c: Card) => string): { card: Card; group: Card[] }[] {
+  const out: { card: Card; group: Card[] }[] = [];
+  const byKey = new Map<string, Card[]>();
+  for (const c of shown) {
+    const k = isMissedCard(c) ? key(c) : '';
+    const group = k !== '' ? byKey.get(k) : undefined;
+    if (group) {
+      group.push(c);
+      continue;
+    }
+    const g = [c];
+    if (k !== '') byKey.set(k, g);
+    out.push({ card: c, group: g });
+  }
+  return out;
+}
