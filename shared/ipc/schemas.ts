@@ -65,7 +65,7 @@ export const invokeArgSchemas = {
   'calls:get': z.object({ callId: id }).strict(),
   'calls:clear': z.object({ callId: id }).strict(),
   'calls:history': z.object({ number: z.string().max(64), excludeCallId: id.optional() }).strict(),
-  'log:query': logFilterSchema.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
+  'log:query': logFilterSchema.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), groupMissed: z.boolean().optional() }).strict(),
   'log:markSeen': z.object({ ids: z.array(id).max(100_000).optional(), number: z.string().max(256).optional() }).strict(),
   'log:delete': z.object({ ids: z.array(id).min(1).max(100_000) }).strict(),
   'log:setNote': z.object({ callId: id, text: z.string().max(noteMaxLength) }).strict(),

@@ -62,3 +62,23 @@ test.describe('missed calls during a break', () => {
     await expect(cards(popup)).toHaveCount(0);
   });
 });
+
+test.describe('missed calls in the log', () => {
+  test.use({ bridgeOptions: { settings: { extension: '117' } }, viewport: { width: 1366, height: 768 } });
+
+  test('one row per caller and day: "3 missed calls, last HH:MM"; opening it sees them all', async ({ bridge, context }) => {
+    for (const n of ['05051234567', '02125550101', '05051234567', '+905051234567']) await missed(bridge.webhookUrl, n);
+    await play(bridge.webhookUrl, incomingCall({ number: '05059998877', extension: '117', result: 'answered' }).requests);
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: /Log/ }).click();
+    const rows = main.locator('.log-item .call-row');
+    await expect(rows).toHaveCount(3);
+    await expect(main.locator('.log-toolbar .total')).toHaveText('5 calls');
+    const group = main.locator('.call-row-wrap').filter({ hasText: '0505 123 45 67' });
+    await expect(group.locator('.col-result')).toHaveText(/^3 missed calls.*last \d\d:\d\d/);
+    await expect(main.locator('.missed-unseen')).toHaveText('4 missed not seen');
+    await shotThemes(main, 'shift-missed-log', (theme) => bridge.updateSettings({ theme }));
+    await group.locator('.call-row').click();
+    await expect(main.locator('.missed-unseen')).toHaveText('1 missed not seen');
+  });
+});

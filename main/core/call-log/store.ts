@@ -13,6 +13,7 @@ import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowT
 import type { LogEntry } from './entry';
 import { compileFilter } from './filter';
 import { HayIndex } from './hay-index';
+import { groupMissedEntries, type MissedGroup } from './missed-groups';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
@@ -23,6 +24,8 @@ export { parseFilterDate } from './filter';
 export interface QueryOptions {
   /** Numbers of contacts whose NAME matches the text (adds them to a text search). */
   numbersForText?: ((text: string) => string[]) | undefined;
+  /** Missed calls from one number on one day are one row (missed-groups.ts); `groups` says which. */
+  groupMissed?: boolean | undefined;
 }
 
 export interface CallLogStore {
@@ -35,7 +38,7 @@ export interface CallLogStore {
   isDeleted(id: string): boolean;
   get(id: string): CallRecord | undefined;
   /** Newest first. */
-  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] };
+  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[]; groups?: (MissedGroup | null)[]; calls?: number };
   /** All matches, newest first (export). */
   iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord>;
   /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them, `recent`
@@ -156,9 +159,14 @@ class FileCallLogStore implements CallLogStore {
     return e ? this.recordOf(e) : undefined;
   }
 
-  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] } {
+  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[]; groups?: (MissedGroup | null)[]; calls?: number } {
     const offset = Math.max(0, Math.floor(page.offset));
     const end = offset + Math.max(0, Math.floor(page.limit));
+    if (opts?.groupMissed) {
+      const all = [...this.matching(filter, opts)];
+      const { rows, groups } = groupMissedEntries(all);
+      return { total: rows.length, calls: all.length, records: rows.slice(offset, end).map((e) => this.recordOf(e)), groups: groups.slice(offset, end) };
+    }
     const records: CallRecord[] = [];
     let total = 0;
     for (const e of this.matching(filter, opts)) {

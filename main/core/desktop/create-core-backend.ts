@@ -188,9 +188,13 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
         lastNote: lastNote ? { text: lastNote.text, at: lastNote.at, callId: lastNote.callId } : null,
       };
     },
-    'log:query': ({ offset, limit, ...filter }) => {
-      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
-      return { total: page.total, offset, records: page.records.map(view) };
+    'log:query': ({ offset, limit, groupMissed, ...filter }) => {
+      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text), groupMissed });
+      const records = page.records.map((r, i) => {
+        const group = page.groups?.[i];
+        return group ? { ...view(r), missedGroup: group } : view(r);
+      });
+      return { total: page.total, offset, records, ...(page.calls !== undefined ? { calls: page.calls } : {}) };
     },
     'log:markSeen': async ({ ids, number }) => {
       // By number: every unseen missed call from it (Call back settles them all); none given: all of them.

@@ -36,6 +36,8 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
   const missed = call.status === 'ended' && isMissedCall(call);
   const talkSec = call.status === 'talking' ? Math.max(0, (now - Date.parse(call.answeredAt)) / 1000) : call.durationSec;
   const handover = handoverText(call);
+  // Several missed calls from this number that day, shown as one row (the log's groupMissed).
+  const group = call.missedGroup && call.missedGroup.count > 1 ? call.missedGroup : null;
   const sub = [call.contactName ? number : null, call.contactCompany].filter(Boolean).join(' · ');
   return (
     <>
@@ -62,9 +64,10 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       </span>
       <span className={`col-result ${missed ? 'is-missed' : ''} status-${call.status}`}>
         <span className="result-main">
-          {resultLabel(call)}
-          {missed && !call.seen && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
+          {group ? `${group.count} missed calls` : resultLabel(call)}
+          {missed && (group ? group.unseen > 0 : !call.seen) && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
         </span>
+        {group && <span className="who-sub">last {formatClock(call.startedAt)}</span>}
         {handover && <span className="who-sub">{handover}</span>}
       </span>
       <span className={`col-dur ${call.status === 'talking' ? 'live' : ''}`}>{formatDuration(talkSec)}</span>

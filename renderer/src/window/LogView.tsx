@@ -241,7 +241,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
         </form>
         <div className="log-toolbar">
           <span className="total" role="status" aria-live="polite">
-            {log.total === null ? 'Loading…' : `${log.total.toLocaleString()} call${log.total === 1 ? '' : 's'}`}
+            {log.calls === null ? 'Loading…' : `${log.calls.toLocaleString()} call${log.calls === 1 ? '' : 's'}`}
           </span>
           <span className="missed-unseen">
             {missedUnseen > 0 ? `${missedUnseen} missed not seen` : 'No unseen missed calls'}
@@ -290,7 +290,11 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                       call={r}
                       country={settings.defaultCountry}
                       selected={r.id === selectedId}
-                      onOpen={() => setSelectedId(r.id)}
+                      onOpen={() => {
+                        setSelectedId(r.id);
+                        // Opening a row of several missed calls is looking at all of them.
+                        if (r.missedGroup && r.missedGroup.unseen > 0) void api().markSeen(r.missedGroup.ids);
+                      }}
                       onMessage={(t, error) => error && showMessage(t, true)}
                       onKeyDown={(e) => {
                         if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
