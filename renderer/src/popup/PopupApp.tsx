@@ -228,7 +228,7 @@ export function PopupApp() {
         {announcement}
       </div>
       <div className="stack" ref={stackRef}>
-        {shown.map(({ card: { call, staleAt }, group }) => (
+        {shown.map(({ card: { call, staleAt, newsAt }, group }) => (
           <PopupCard
             key={call.id}
             call={call}
@@ -236,6 +236,7 @@ export function PopupApp() {
             crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
             downloads={downloads}
             stale={staleAt !== null}
+            newsAt={newsAt}
             group={group.length > 1 ? group.map((c) => c.call.id) : null}
             dismiss={dismiss}
           />
@@ -261,6 +262,7 @@ const PopupCard = memo(function PopupCard(p: {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   stale: boolean;
+  newsAt: number;
   /** The missed calls from this caller this card stands for (newest first), or null for a card of its own. */
   group: string[] | null;
   dismiss: (callIds: readonly string[]) => void;
@@ -273,6 +275,7 @@ const PopupCard = memo(function PopupCard(p: {
       crmEnabled={p.crmEnabled}
       downloads={p.downloads}
       stale={p.stale}
+      newsAt={p.newsAt}
       summary={group ? `${group.length} missed calls, last ${formatClock(call.startedAt)}` : undefined}
       onDismiss={() => dismiss(group ?? [call.id])}
       onClear={() => void api().clearCall(call.id)}
