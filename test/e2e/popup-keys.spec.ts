@@ -59,7 +59,7 @@ test.describe('popup states', () => {
     await expect(label).toHaveText(/^Ringing 0:1\d$/);
   });
 
-  test('a ringing call with no news for the ring timeout shows "Stopped ringing?" and stays like a missed call', async ({ bridge, context }) => {
+  test('a ringing call with no news for the ring timeout is "Missed (rang out, no end seen)" and stays like a missed call', async ({ bridge, context }) => {
     const popup = await popupWithClock(context, bridge);
     const quiet = `${stamp()}_25`;
     const fresh = `${stamp()}_26`;
@@ -70,7 +70,8 @@ test.describe('popup states', () => {
     await expect(card(popup, fresh)).toBeVisible();
     // 31 s after its last news the first one is taken for gone; the second (20 s younger) still rings.
     await popup.clock.fastForward(11_000);
-    await expect(card(popup, quiet).locator('.state-label')).toHaveText('Stopped ringing?');
+    // One name for it everywhere (issue #20): missed, as the log and the badge count it, and why.
+    await expect(card(popup, quiet).locator('.state-label')).toHaveText('Missed (rang out, no end seen)');
     await expect(card(popup, fresh).locator('.state-label')).toHaveText(/^Ringing/);
     await expect(cards(popup).first()).toHaveAttribute('data-call-id', fresh);
     // It stays like any missed call (issue #20: it used to leave by itself 8 s later) until dismissed.
@@ -80,6 +81,9 @@ test.describe('popup states', () => {
     await card(popup, quiet).getByRole('button', { name: 'Dismiss' }).click();
     await expect.poll(() => bridge.recorded.dismissed).toEqual([quiet]);
     await expect(card(popup, fresh)).toBeVisible();
+    const main = await openView(context, bridge, 'main');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    await expect(main.getByLabel('Missed after ringing with no news for (seconds)')).toHaveValue('30');
   });
 
   test('Clear is offered only after long silence about a talking call, and asks first; in the popup and in the main window', async ({ bridge, context }) => {

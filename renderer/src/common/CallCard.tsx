@@ -22,7 +22,7 @@ interface Props {
   onClear?: (() => void) | undefined;
   /** When this page last had news of the call (ms); the call's answer time when not given. */
   newsAt?: number | undefined;
-  /** The popup saw no news of this ringing call for the ring timeout: "Stopped ringing?". */
+  /** The popup saw no news of this ringing call for the ring timeout: "Missed (rang out, no end seen)". */
   stale?: boolean | undefined;
   /** Shown instead of the state, e.g. "5 missed calls, last 10:42" for the popup's card of a caller's missed calls. */
   summary?: string | undefined;

@@ -2,7 +2,8 @@
 // newest first. A card follows its call and goes away when dismissed, or settings.popup.autoCloseSec
 // after the call ended (a missed call's card stays unless autoCloseMissed), never while the agent is
 // using it (cards.ts closeDue: the one place that decides; main hears it as a dismissal). A ringing
-// call with no news for the ring timeout shows "Stopped ringing?" (the PBX never says a caller gave up).
+// call with no news for the ring timeout is "Missed (rang out, no end seen)" (the PBX never says a
+// caller gave up; the tracker ends it as missed) and stays like any missed call.
 // Main decides which calls get a card (it sends only those, and the live ones again when this page
 // loads), so the page never shows a card main does not know. The page reports its content height so
 // main can size the window to the cards.
@@ -108,7 +109,7 @@ export function PopupApp() {
     return off;
   }, []);
 
-  // A ringing call silent for the ring timeout: "Stopped ringing?" (one timer for the soonest).
+  // A ringing call silent for the ring timeout: rang out (one timer for the soonest).
   useEffect(() => {
     if (ringTimeoutMs === null) return;
     const due = nextStaleAt(cards, ringTimeoutMs);
