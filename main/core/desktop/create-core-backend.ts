@@ -10,7 +10,7 @@ import { silentLogger } from '../../../shared/log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';
-import { openNotesStore, type NotesStore } from '../call-log/notes';
+import { foldText, openNotesStore, type NotesStore } from '../call-log/notes';
 import { settlesNumber, unseenMissedFrom } from '../call-log/settle-missed';
 import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
@@ -85,10 +85,19 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
   };
   let lineNames = { source: initial.lineNames, map: lineNameMap(initial.lineNames) };
-  const nameOfLine = (id: string | null): string | null => {
-    if (id === null) return null;
+  const lineMap = (): Map<string, string> => {
     if (lineNames.source !== source.settings.lineNames) lineNames = { source: source.settings.lineNames, map: lineNameMap(source.settings.lineNames) };
-    return lineNames.map.get(id) ?? null;
+    return lineNames.map;
+  };
+  const nameOfLine = (id: string | null): string | null => (id === null ? null : (lineMap().get(id) ?? null));
+
+  /** The log's search by words: calls whose note has them, and calls through a queue or DID so named. */
+  const idsForText = (text: string): Set<string> => {
+    const q = foldText(text.trim());
+    const lines = [...lineMap()].filter(([, name]) => foldText(name).includes(q)).map(([id]) => id);
+    const ids = notes.idsMatching(text);
+    for (const id of source.store.idsOnLines(lines)) ids.add(id);
+    return ids;
   };
 
   const view = (record: CallRecord): CallView => {
@@ -189,7 +198,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       };
     },
     'log:query': ({ offset, limit, groupMissed, ...filter }) => {
-      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text), groupMissed });
+      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text), idsForText, groupMissed });
       const records = page.records.map((r, i) => {
         const group = page.groups?.[i];
         return group ? { ...view(r), missedGroup: group } : view(r);

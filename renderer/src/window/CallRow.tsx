@@ -49,6 +49,13 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       <span className="col-who">
         <span className="who-main">
           {call.contactName ?? number}
+          {call.note && (
+            <span className="note-mark" title={`Note: ${call.note}`}>
+              {' '}
+              <span aria-hidden="true">✎</span>
+              <span className="sr-only">has a note</span>
+            </span>
+          )}
           {isTestCallId(call.id) && (
             <>
               {' '}

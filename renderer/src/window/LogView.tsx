@@ -173,8 +173,8 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
       <section className="log-main" aria-label="Call log">
         <form ref={filtersRef} className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
           <label className="search">
-            <span className="sr-only">Search number or name</span>
-            <input type="search" placeholder="Number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
+            <span className="sr-only">Search number, name, company, note or queue</span>
+            <input type="search" placeholder="Number, name, note, queue…" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
           </label>
           <button
             type="button"
