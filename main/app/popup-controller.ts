@@ -1,12 +1,13 @@
 // Which calls get a card in the popup window, and when the window is shown or hidden. Main decides
 // (so the popup renderer just shows the calls it is sent): a card opens when a call of this
-// extension starts ringing (the core only pushes those) or is transferred to it, follows the call, and closes on dismiss or
-// `autoCloseSec` after the call ended (answered elsewhere, missed, hung up). No cards → hidden.
+// extension starts ringing (the core only pushes those) or is transferred to it, follows the call, and
+// closes when the page dismisses it: by the agent, or by itself `autoCloseSec` after the call ended.
+// That delay is decided by the page alone (renderer/src/popup/cards.ts), the only one that knows
+// whether the agent is using the card (typing a note, reading an error). No cards → hidden.
 // When the popup page (re)loads, restore() re-sends every open card and adds the core's live calls
 // (after an app restart), so the page and the window's visibility never disagree.
 import type { CallView } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
-import { isMissedCall } from '../../shared/call-outcome';
 import type { Settings } from '../../shared/settings';
 import { isInternalNumber } from './window-options';
 
@@ -37,8 +38,6 @@ type Update = { change: CallChange; record: CallView; backfill?: boolean | undef
 interface Card {
   /** The last update sent for this call (re-sent when the page reloads). */
   last: Update;
-  /** Auto-close timer, once the call ended. */
-  timer: ReturnType<typeof setTimeout> | null;
 }
 
 export class PopupController {
@@ -77,19 +76,13 @@ export class PopupController {
       // Caught up after a (re)connect: only a call still ringing (the hub client marks a ring older than a
       // minute as a plain update) pops; one answered meanwhile stopped ringing long ago for the agent.
       if (update.backfill && update.change !== 'ringing') return;
-      this.cards.set(record.id, { last: update, timer: null });
+      this.cards.set(record.id, { last: update });
       this.o.window.send(update);
       this.o.window.show();
       return;
     }
     card.last = update;
     this.o.window.send(update);
-    if (record.status === 'ended' && card.timer === null) {
-      const { autoCloseSec, autoCloseMissed } = this.o.settings().popup;
-      // A missed call's card waits for the agent (away from the desk) unless they chose otherwise.
-      const sec = isMissedCall(record) && !autoCloseMissed ? 0 : autoCloseSec;
-      if (sec > 0) card.timer = setTimeout(() => this.close(record.id), sec * 1000);
-    }
   }
 
   /**
@@ -110,14 +103,14 @@ export class PopupController {
       if (this.cards.has(call.id) || this.closed.has(call.id)) continue;
       const record = seen.get(call.id)?.record ?? call;
       if (!this.shouldPop(record)) continue;
-      this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record }, timer: null });
+      this.cards.set(call.id, { last: { change: record.status === 'ringing' ? 'ringing' : 'answered', record } });
     }
     for (const [id, card] of [...this.cards]) {
       // Updated while the snapshot was in flight: the page was already sent that update live.
       if (seen.has(id)) continue;
       // Every open card again, ended ones included: pushes queued before the page was ready reach
       // it anyway (the page keeps one card per call), and an ended card may still be wanted (its
-      // recording's Download button) until it closes by its own timer or is dismissed.
+      // recording's Download button, a note) until the page closes it.
       this.o.window.send(card.last);
     }
     if (this.cards.size > 0) this.o.window.show();
@@ -142,9 +135,7 @@ export class PopupController {
   }
 
   private close(callId: string): void {
-    const card = this.cards.get(callId);
-    if (!card) return;
-    if (card.timer) clearTimeout(card.timer);
+    if (!this.cards.has(callId)) return;
     this.cards.delete(callId);
     this.closed.add(callId);
     if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.values().next().value!);

@@ -40,7 +40,7 @@ export function createCallpopApi(t: IpcTransport) {
     clearCall: (callId: string) => call('calls:clear', { callId }),
     numberHistory: (args: InvokeArgs<'calls:history'>) => call('calls:history', args),
     queryLog: (query: InvokeArgs<'log:query'>) => call('log:query', query),
-    markSeen: (ids?: string[]) => call('log:markSeen', { ids }),
+    markSeen: (ids?: string[], number?: string) => call('log:markSeen', { ids, number }),
     deleteCalls: (ids: string[]) => call('log:delete', { ids }),
     setNote: (callId: string, text: string) => call('log:setNote', { callId, text }),
     addContact: (args: InvokeArgs<'contacts:add'>) => call('contacts:add', args),

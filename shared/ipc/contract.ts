@@ -21,6 +21,8 @@ export type CallView = CallRecord & {
   extensionNames?: Record<string, string> | undefined;
   /** The agent's note on this call (kept by the call log beside the record, not in it). */
   note?: string | null | undefined;
+  /** A log row standing for several missed calls from this number that day (log:query groupMissed): this is the newest. */
+  missedGroup?: { count: number; unseen: number; ids: string[] } | undefined;
 };
 
 export type ServiceState =
@@ -99,12 +101,17 @@ export interface LogFilter {
 export interface LogQuery extends LogFilter {
   offset: number;
   limit: number;
+  /** The log view's rows: missed calls from one number on one day are one row (CallView.missedGroup). */
+  groupMissed?: boolean | undefined;
 }
 
 export interface LogPage {
+  /** Rows (with groupMissed, a group of missed calls is one). */
   total: number;
   offset: number;
   records: CallView[];
+  /** Calls the rows stand for (with groupMissed; else the same as total). */
+  calls?: number | undefined;
 }
 
 export interface NumberHistory {
@@ -205,7 +212,8 @@ export interface InvokeMap {
   'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
   'log:query': Req<LogQuery, LogPage, 'core'>;
-  'log:markSeen': Req<{ ids?: string[] | undefined }, { missedUnseen: number }, 'core'>;
+  /** `number`: also every unseen missed call from that number (any format); neither: all unseen calls. */
+  'log:markSeen': Req<{ ids?: string[] | undefined; number?: string | undefined }, { missedUnseen: number }, 'core'>;
   'log:delete': Req<{ ids: string[] }, { deleted: number }, 'core'>;
   /** The agent's note on a call ("" removes it). */
   'log:setNote': Req<{ callId: string; text: string }, ActionResult, 'core'>;

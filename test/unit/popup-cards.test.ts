@@ -1,7 +1,7 @@
 // The popup's card state (renderer/src/popup/cards.ts): order, ring timeout, sticky "stopped ringing?".
 import { describe, expect, it } from 'vitest';
 import type { CallView } from '../../shared/ipc/contract';
-import { applyUpdate, markStale, nextStaleAt, ordered } from '../../renderer/src/popup/cards';
+import { applyUpdate, closeAt, closeDue, markStale, nextStaleAt, ordered } from '../../renderer/src/popup/cards';
 
 const base = { direction: 'incoming' as const, number: '05551230000', extension: '117', queue: null, did: null, startedAt: '2026-12-01T09:00:00.000Z', durationSec: null, transferType: null, transferredTo: null, transferredFrom: null, answeredBy: null, recordings: [] as string[], seen: false, contactName: null };
 const ringing = (id: string): CallView => ({ ...base, id, status: 'ringing', result: null, answeredAt: null, endedAt: null });
@@ -52,5 +52,25 @@ describe('popup cards', () => {
     const cs = markStale(applyUpdate([], talking('a'), 0), 10, 1_000_000);
     expect(cs[0]!.staleAt).toBeNull();
     expect(nextStaleAt(cs, 10)).toBeNull();
+  });
+
+  it('closing by itself: ended cards after autoCloseSec, missed and stopped-ringing ones only with autoCloseMissed, none with 0', () => {
+    const rule = { autoCloseSec: 8, autoCloseMissed: false };
+    const cs = applyUpdate(applyUpdate(applyUpdate([], ended('e'), 1000), missed('m'), 1000), talking('t'), 1000);
+    expect(cs.map((c) => closeAt(c, rule))).toEqual([null, null, 9000]);
+    const stale = applyUpdate(markStale(applyUpdate([], ringing('s'), 0), 10, 10), missed('s'), 20);
+    expect(closeAt(stale[0]!, rule)).toBeNull();
+    expect(closeAt(stale[0]!, { ...rule, autoCloseMissed: true })).toBe(8020);
+    expect(cs.map((c) => closeAt(c, { autoCloseSec: 0, autoCloseMissed: true }))).toEqual([null, null, null]);
+  });
+
+  it('a due card in use stays and counts its whole delay again; the others close', () => {
+    const rule = { autoCloseSec: 8, autoCloseMissed: true };
+    const cs = applyUpdate(applyUpdate([], ended('a'), 0), ended('b'), 0);
+    expect(closeDue(cs, rule, 7999, () => false)).toEqual({ close: [], next: cs });
+    const { close, next } = closeDue(cs, rule, 8000, (id) => id === 'a');
+    expect(close).toEqual(['b']);
+    expect(next.map((c) => [c.call.id, c.endedAt])).toEqual([['a', 8000]]);
+    expect(closeAt(next[0]!, rule)).toBe(16_000);
   });
 });

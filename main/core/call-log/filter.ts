@@ -31,6 +31,8 @@ export interface FilterOptions {
   defaultCountry: string;
   /** Numbers of contacts whose name matches the text. */
   numbersForText?: ((text: string) => string[]) | undefined;
+  /** Ids of calls the text finds by other words (their note, their queue's or DID's name). */
+  idsForText?: ((text: string) => ReadonlySet<string>) | undefined;
   /** A test for "the record's number contains one of these query keys". */
   numberMatcher: (queryKeys: readonly string[]) => (e: LogEntry) => boolean;
 }
@@ -48,8 +50,9 @@ export function compileFilter(filter: LogFilter, opts: FilterOptions): CompiledF
       (opts.numbersForText?.(text) ?? []).map((n) => numberMatchKey(n, opts.defaultCountry)).filter((k) => k !== ''),
     );
     const byNumber = keys.length > 0 ? opts.numberMatcher(keys) : null;
-    if (nameKeys.size === 0) textTest = byNumber ?? (() => false);
-    else textTest = (e) => byNumber?.(e) === true || nameKeys.has(e.key);
+    const ids = hasLetters ? (opts.idsForText?.(text) ?? new Set<string>()) : new Set<string>();
+    if (nameKeys.size === 0 && ids.size === 0) textTest = byNumber ?? (() => false);
+    else textTest = (e) => byNumber?.(e) === true || nameKeys.has(e.key) || ids.has(e.id);
   }
   const test = (e: LogEntry): boolean => {
     if (direction && e.direction !== direction) return false;

@@ -27,6 +27,14 @@ export function cleanNote(text: string): string {
   return [...flat].slice(0, noteMaxLength).join('').trim();
 }
 
+/** Folds case and accents for searching ("mehmet" finds "Mehmet", "cagri" finds "Çağrı"). */
+export const foldText = (text: string): string =>
+  text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/ı/g, 'i')
+    .toLowerCase();
+
 export interface NotesStore {
   get(callId: string): string | null;
   /** Sets (or, with "", removes) the note of a call; `number` is the call's, for the next pop. */
@@ -35,6 +43,8 @@ export interface NotesStore {
   lastFor(number: string, excludeId?: string): ({ callId: string } & CallNote) | null;
   delete(ids: readonly string[]): Promise<void>;
   setDefaultCountry(country: string): void;
+  /** Ids of the calls whose note contains `text` (case and accents folded): the log's search. */
+  idsMatching(text: string): Set<string>;
 }
 
 class FileNotesStore implements NotesStore {
@@ -87,6 +97,14 @@ class FileNotesStore implements NotesStore {
   setDefaultCountry(country: string): void {
     this.country = country;
     this.keys.clear();
+  }
+
+  idsMatching(text: string): Set<string> {
+    const q = foldText(text.trim());
+    const ids = new Set<string>();
+    if (q === '') return ids;
+    for (const [callId, n] of this.notes) if (foldText(n.text).includes(q)) ids.add(callId);
+    return ids;
   }
 
   private keyOf(number: string): string {

@@ -13,6 +13,7 @@ import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowT
 import type { LogEntry } from './entry';
 import { compileFilter } from './filter';
 import { HayIndex } from './hay-index';
+import { groupMissedEntries, type MissedGroup } from './missed-groups';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
@@ -23,6 +24,10 @@ export { parseFilterDate } from './filter';
 export interface QueryOptions {
   /** Numbers of contacts whose NAME matches the text (adds them to a text search). */
   numbersForText?: ((text: string) => string[]) | undefined;
+  /** Missed calls from one number on one day are one row (missed-groups.ts); `groups` says which. */
+  groupMissed?: boolean | undefined;
+  /** Ids of calls the text finds by other words than the number (notes, queue/DID names). */
+  idsForText?: ((text: string) => ReadonlySet<string>) | undefined;
 }
 
 export interface CallLogStore {
@@ -35,12 +40,14 @@ export interface CallLogStore {
   isDeleted(id: string): boolean;
   get(id: string): CallRecord | undefined;
   /** Newest first. */
-  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] };
+  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[]; groups?: (MissedGroup | null)[]; calls?: number };
   /** All matches, newest first (export). */
   iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord>;
   /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them, `recent`
    * the newest `recentCount` (default 3). `missed` counts missed calls (not own unanswered ones). */
   history(number: string, excludeId?: string, recentCount?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
+  /** Ids of the calls that came through one of these queues or DIDs (the log's search by line name). */
+  idsOnLines(lines: readonly string[]): Set<string>;
   /** Calls not ended yet (status ringing or talking), newest first. */
   openCalls(): CallRecord[];
   /** Calls that ended at or after sinceMs (tracker restore). */
@@ -126,6 +133,7 @@ class FileCallLogStore implements CallLogStore {
       let record = parsed.data;
       // Seen is sticky: the tracker's copy of a call does not know the user looked at it.
       if (!record.seen && this.latest(record.id)?.seen) record = { ...record, seen: true };
+      this.indexLines(record);
       changes.push({ id: record.id, value: record });
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
@@ -156,9 +164,14 @@ class FileCallLogStore implements CallLogStore {
     return e ? this.recordOf(e) : undefined;
   }
 
-  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[] } {
+  query(filter: LogFilter, page: { offset: number; limit: number }, opts?: QueryOptions): { total: number; records: CallRecord[]; groups?: (MissedGroup | null)[]; calls?: number } {
     const offset = Math.max(0, Math.floor(page.offset));
     const end = offset + Math.max(0, Math.floor(page.limit));
+    if (opts?.groupMissed) {
+      const all = [...this.matching(filter, opts)];
+      const { rows, groups } = groupMissedEntries(all);
+      return { total: rows.length, calls: all.length, records: rows.slice(offset, end).map((e) => this.recordOf(e)), groups: groups.slice(offset, end) };
+    }
     const records: CallRecord[] = [];
     let total = 0;
     for (const e of this.matching(filter, opts)) {
@@ -189,6 +202,31 @@ class FileCallLogStore implements CallLogStore {
     }
     const records = recent.map((e) => this.recordOf(e));
     return { count, missed, last: records[0] ?? null, recent: records.slice(0, recentCount) };
+  }
+
+  idsOnLines(lines: readonly string[]): Set<string> {
+    const ids = new Set<string>();
+    if (lines.length === 0) return ids;
+    // Queue and DID are not in an entry's meta: read once from the records (a search by a line's name
+    // is rare), then kept up to date by put().
+    if (!this.lineIndex) {
+      this.lineIndex = new Map();
+      for (const e of this.byId.values()) this.indexLines(this.recordOf(e));
+    }
+    for (const line of lines) for (const id of this.lineIndex.get(line) ?? []) if (this.byId.has(id)) ids.add(id);
+    return ids;
+  }
+
+  private lineIndex: Map<string, Set<string>> | null = null;
+
+  private indexLines(r: CallRecord): void {
+    if (!this.lineIndex) return;
+    for (const line of [r.queue, r.did]) {
+      if (line === null) continue;
+      let set = this.lineIndex.get(line);
+      if (!set) this.lineIndex.set(line, (set = new Set()));
+      set.add(r.id);
+    }
   }
 
   openCalls(): CallRecord[] {
@@ -289,6 +327,7 @@ class FileCallLogStore implements CallLogStore {
     const f = compileFilter(filter, {
       defaultCountry: this.keys.defaultCountry,
       numbersForText: opts?.numbersForText,
+      idsForText: opts?.idsForText,
       numberMatcher: (keys) => {
         const matched = this.numberIndex().match(keys);
         return (e) => matched[e.hid] === 1;

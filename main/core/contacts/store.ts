@@ -47,7 +47,7 @@ export const foldName = (text: string): string =>
 
 class FileContactsStore implements ContactsStore {
   private byKey = new Map<string, Contact>();
-  private folded: { name: string; contact: Contact }[] = [];
+  private folded: { name: string; company: string; contact: Contact }[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -93,7 +93,8 @@ class FileContactsStore implements ContactsStore {
   numbersMatchingName(text: string): string[] {
     const q = foldName(cleanName(text));
     if (q === '') return [];
-    return this.folded.filter((f) => f.name.includes(q)).flatMap((f) => f.contact.numbers);
+    // The company too: "analytical" finds everyone at Analytical Engines Ltd.
+    return this.folded.filter((f) => f.name.includes(q) || f.company.includes(q)).flatMap((f) => f.contact.numbers);
   }
 
   async import(text: string, fileName: string): Promise<{ imported: number; total: number }> {
@@ -142,7 +143,7 @@ class FileContactsStore implements ContactsStore {
         if (key !== '' && !this.byKey.has(key)) this.byKey.set(key, c);
       }
     }
-    this.folded = this.contacts.map((contact) => ({ name: foldName(contact.name), contact }));
+    this.folded = this.contacts.map((contact) => ({ name: foldName(contact.name), company: foldName(contact.company ?? ''), contact }));
   }
 }
 

@@ -10,7 +10,8 @@ import { silentLogger } from '../../../shared/log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';
-import { openNotesStore, type NotesStore } from '../call-log/notes';
+import { foldText, openNotesStore, type NotesStore } from '../call-log/notes';
+import { settlesNumber, unseenMissedFrom } from '../call-log/settle-missed';
 import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
@@ -84,10 +85,19 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
   };
   let lineNames = { source: initial.lineNames, map: lineNameMap(initial.lineNames) };
-  const nameOfLine = (id: string | null): string | null => {
-    if (id === null) return null;
+  const lineMap = (): Map<string, string> => {
     if (lineNames.source !== source.settings.lineNames) lineNames = { source: source.settings.lineNames, map: lineNameMap(source.settings.lineNames) };
-    return lineNames.map.get(id) ?? null;
+    return lineNames.map;
+  };
+  const nameOfLine = (id: string | null): string | null => (id === null ? null : (lineMap().get(id) ?? null));
+
+  /** The log's search by words: calls whose note has them, and calls through a queue or DID so named. */
+  const idsForText = (text: string): Set<string> => {
+    const q = foldText(text.trim());
+    const lines = [...lineMap()].filter(([, name]) => foldText(name).includes(q)).map(([id]) => id);
+    const ids = notes.idsMatching(text);
+    for (const id of source.store.idsOnLines(lines)) ids.add(id);
+    return ids;
   };
 
   const view = (record: CallRecord): CallView => {
@@ -114,6 +124,17 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   };
   const findCall = (callId: string): CallRecord | null => source.openCalls().find((c) => c.id === callId) ?? source.store.get(callId) ?? null;
   const logChanged = (): void => opts.push('push:logChanged', { missedUnseen: source.store.missedUnseen() });
+  /** Marks calls seen and pushes each as updated: the popup closes settled missed cards (settle-missed.ts). */
+  const settle = async (records: readonly CallRecord[]): Promise<void> => {
+    const unseen = records.filter((r) => !r.seen);
+    if (unseen.length === 0) return;
+    await source.store.markSeen(unseen.map((r) => r.id));
+    for (const r of unseen) {
+      const now = source.store.get(r.id);
+      if (now) opts.push('push:callUpdate', { change: 'updated', record: view(now) });
+    }
+    logChanged();
+  };
 
   const autoDownload = (record: CallRecord): void => {
     for (const url of record.recordings) {
@@ -126,6 +147,10 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     for (const u of updates) {
       opts.push('push:callUpdate', { change: u.change, record: view(u.record), ...(u.backfill ? { backfill: true } : {}) });
       if (u.change === 'recording' && source.settings.autoDownloadRecordings) autoDownload(u.record);
+      // The agent called the number or talked with it: its missed calls are dealt with.
+      if ((u.change === 'dialing' || u.change === 'answered') && settlesNumber(u.record)) {
+        settle(unseenMissedFrom(source.store, u.record.number, source.settings.defaultCountry)).catch((e: unknown) => logger.warn(`Cannot mark missed calls seen: ${(e as Error).message}`));
+      }
     }
   });
   // The badge counts what the log holds: recount once the changes are written.
@@ -172,12 +197,19 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
         lastNote: lastNote ? { text: lastNote.text, at: lastNote.at, callId: lastNote.callId } : null,
       };
     },
-    'log:query': ({ offset, limit, ...filter }) => {
-      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text) });
-      return { total: page.total, offset, records: page.records.map(view) };
+    'log:query': ({ offset, limit, groupMissed, ...filter }) => {
+      const page = source.store.query(filter, { offset, limit }, { numbersForText: (text) => contacts.numbersMatchingName(text), idsForText, groupMissed });
+      const records = page.records.map((r, i) => {
+        const group = page.groups?.[i];
+        return group ? { ...view(r), missedGroup: group } : view(r);
+      });
+      return { total: page.total, offset, records, ...(page.calls !== undefined ? { calls: page.calls } : {}) };
     },
-    'log:markSeen': async ({ ids }) => {
-      await source.store.markSeen(ids);
+    'log:markSeen': async ({ ids, number }) => {
+      // By number: every unseen missed call from it (Call back settles them all); none given: all of them.
+      const byId = (ids ?? []).map((id) => source.store.get(id)).filter((r): r is CallRecord => r !== undefined);
+      const byNumber = number !== undefined ? unseenMissedFrom(source.store, number, source.settings.defaultCountry) : [];
+      await settle(ids === undefined && number === undefined ? [...source.store.iterate({ unseenOnly: true })] : [...byId, ...byNumber]);
       logChanged();
       return { missedUnseen: source.store.missedUnseen() };
     },

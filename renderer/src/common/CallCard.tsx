@@ -18,12 +18,23 @@ interface Props {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   onDismiss?: (() => void) | undefined;
-  /** End a live call the PBX never ended (a ghost): shows "Clear" on talking cards. */
+  /** End a live call the PBX never ended (a ghost): "Clear…" on a talking card after CLEAR_AFTER_SILENCE_MS without news, confirmed first. */
   onClear?: (() => void) | undefined;
-  /** The popup saw no news of this ringing call for the ring timeout: "Stopped ringing?". */
+  /** When this page last had news of the call (ms); the call's answer time when not given. */
+  newsAt?: number | undefined;
+  /** The popup saw no news of this ringing call for the ring timeout: "Missed (rang out, no end seen)". */
   stale?: boolean | undefined;
+  /** Shown instead of the state, e.g. "5 missed calls, last 10:42" for the popup's card of a caller's missed calls. */
+  summary?: string | undefined;
   headingLevel?: 2 | 3;
 }
+
+/**
+ * Clear is offered on a talking call only after this long without a word from the PBX about it. 3CX
+ * sends nothing while a call is in progress (only its end), so silence alone does not mean a lost end:
+ * a call that has been quiet for 20 minutes is a long call as often as a ghost, hence the question.
+ */
+export const CLEAR_AFTER_SILENCE_MS = 20 * 60_000;
 
 // Formatted numbers by country + number: libphonenumber's parse is the costliest part of rendering a
 // card, and the popup renders every open card again on each call update.
@@ -59,12 +70,16 @@ export function useNumberHistory(number: string, callId: string): NumberHistory 
 }
 
 
-export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onClear, stale = false, headingLevel = 2 }: Props) {
+export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onClear, newsAt, stale = false, summary, headingLevel = 2 }: Props) {
   // Live cards tick: how long it has rung, how long the talk lasts.
   const now = useNow(call.status !== 'ended' && !stale);
   const history = useNumberHistory(call.number, call.id);
   const [note, setNote] = useState<string | null>(null);
-  const state = stale ? stoppedRinging : callState(call, now);
+  const [confirmClear, setConfirmClear] = useState(false);
+  const silentFor = call.status === 'talking' ? now - Math.max(Date.parse(call.answeredAt), newsAt ?? 0) : 0;
+  const canClear = onClear !== undefined && call.status === 'talking' && silentFor >= CLEAR_AFTER_SILENCE_MS;
+  const base = stale ? stoppedRinging : callState(call, now);
+  const state = summary ? { ...base, label: summary } : base;
   const number = displayNumber(call, country);
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   const via = [
@@ -151,10 +166,21 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
         )}
         {canAddContact(call) && <AddContact number={call.number} />}
         {/* A ringing call that goes quiet ends by the ring timeout; a talking one could hang on for hours. */}
-        {onClear && call.status === 'talking' && (
-          <button type="button" onClick={onClear} title="The call is over but the phone system never said so: end it here">
-            Clear
+        {canClear && !confirmClear && (
+          <button type="button" onClick={() => setConfirmClear(true)} title="The phone system has said nothing about this call for a long time: if it is over, end it here">
+            Clear…
           </button>
+        )}
+        {canClear && confirmClear && (
+          <span className="confirm" role="group" aria-label="Confirm clear">
+            <span>Has this call ended? The phone system has said nothing about it for {Math.floor(silentFor / 60_000)} min.</span>
+            <button type="button" className="danger" onClick={onClear}>
+              Yes, clear it
+            </button>
+            <button type="button" onClick={() => setConfirmClear(false)}>
+              Keep
+            </button>
+          </span>
         )}
         {note && (
           <span className="note" role="status">

@@ -6,14 +6,15 @@ import type { CallView, NumberHistory } from '../../../shared/ipc/contract';
 import { noteMaxLength } from '../../../shared/ipc/schemas';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from './api';
+import { useNoteDraft } from './drafts';
 import { formatDuration, formatWhen, resultLabel } from './format';
 
 type Result = { ok: true } | { ok: false; error: string };
 
-/** Call back, then mark the call seen: the agent dealt with it (the badge drops). */
+/** Call back, then mark the call and every other missed call from that number seen: the agent dealt with them. */
 export async function callBackAndMarkSeen(call: Pick<CallView, 'id' | 'number' | 'seen'>): Promise<Result> {
   const r = await api().callBack(call.number);
-  if (r.ok && !call.seen) await api().markSeen([call.id]);
+  if (r.ok) await api().markSeen([call.id], call.number);
   return r;
 }
 
@@ -54,34 +55,44 @@ export function HistoryList({ h }: { h: NumberHistory | null }) {
   );
 }
 
-/** The agent's note on a call: shown when there is one, edited inline. */
+/**
+ * The agent's note on a call: shown when there is one, edited inline. What is typed is kept as a draft
+ * (drafts.ts) on every key until it is saved or discarded, in whichever window the call is open; a
+ * draft reopens the editor. Esc closes the editor and keeps the draft.
+ */
 export function NoteField({ call, onSaved }: { call: Pick<CallView, 'id' | 'note'>; onSaved?: (text: string) => void }) {
-  const [editing, setEditing] = useState(false);
-  const [text, setText] = useState(call.note ?? '');
+  const [draft, setDraft] = useNoteDraft(call.id);
+  const [editing, setEditing] = useState(draft !== null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const current = saved ?? call.note ?? '';
+  const [text, setText] = useState(draft ?? current);
+  const [error, setError] = useState<string | null>(null);
   const save = async () => {
     const r = await api().setNote(call.id, text);
     if (!r.ok) return setError(r.error);
     setError(null);
     setSaved(text.trim());
+    setDraft(null);
     setEditing(false);
     onSaved?.(text.trim());
   };
   if (!editing) {
     return (
-      <div className="call-note">
-        {current !== '' && <p className="note-text">Note: {current}</p>}
+      <div className="call-note" data-unsaved={draft !== null ? '' : undefined}>
+        {draft !== null ? (
+          <p className="note-text note-draft">Unsaved note: {draft}</p>
+        ) : (
+          current !== '' && <p className="note-text">Note: {current}</p>
+        )}
         <button
           type="button"
           className="link"
           onClick={() => {
-            setText(current);
+            setText(draft ?? current);
             setEditing(true);
           }}
         >
-          {current !== '' ? 'Edit note' : 'Add note'}
+          {draft !== null ? 'Continue note' : current !== '' ? 'Edit note' : 'Add note'}
         </button>
       </div>
     );
@@ -89,6 +100,7 @@ export function NoteField({ call, onSaved }: { call: Pick<CallView, 'id' | 'note
   return (
     <form
       className="call-note editing"
+      data-unsaved={draft !== null ? '' : undefined}
       onSubmit={(e) => {
         e.preventDefault();
         void save();
@@ -104,7 +116,10 @@ export function NoteField({ call, onSaved }: { call: Pick<CallView, 'id' | 'note
         maxLength={noteMaxLength}
         placeholder="Short note, e.g. wants a quote by Friday"
         autoFocus
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          setDraft(e.target.value === current ? null : e.target.value);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
             e.stopPropagation();
@@ -115,6 +130,18 @@ export function NoteField({ call, onSaved }: { call: Pick<CallView, 'id' | 'note
       <button type="submit" className="primary">
         Save note
       </button>
+      {draft !== null && (
+        <button
+          type="button"
+          onClick={() => {
+            setDraft(null);
+            setText(current);
+            setEditing(false);
+          }}
+        >
+          Discard
+        </button>
+      )}
       {error && (
         <span className="error" role="alert">
           {error}

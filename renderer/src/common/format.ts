@@ -56,8 +56,11 @@ export function formatBytes(n: number): string {
 
 export type Tone = 'ringing' | 'talking' | 'ok' | 'missed' | 'elsewhere';
 
-/** A ringing call with no news for the ring timeout: the PBX never says a caller gave up. */
-export const stoppedRinging: { label: string; tone: Tone } = { label: 'Stopped ringing?', tone: 'elsewhere' };
+/**
+ * A ringing call with no news for the ring timeout: the PBX never says a caller gave up. The tracker
+ * ends it as missed (the log and the badge count it so), so this is a missed call, with why.
+ */
+export const stoppedRinging: { label: string; tone: Tone } = { label: 'Missed (rang out, no end seen)', tone: 'missed' };
 
 /** The one-line state an agent reads at a glance, with a tone for colour. */
 /** A colleague's extension as the UI says it: "Ada Lovelace (204)" when the view names it, else "204". */

@@ -1,24 +1,36 @@
 // The popup window: one card per ringing/live call. Live cards (ringing, talking) sit above ended ones,
 // newest first. A card follows its call and goes away when dismissed, or settings.popup.autoCloseSec
-// after the call ended (a missed call's card stays unless autoCloseMissed). A ringing call with no
-// news for the ring timeout shows "Stopped ringing?" and leaves (the PBX never says a caller gave up).
+// after the call ended (a missed call's card stays unless autoCloseMissed), never while the agent is
+// using it (cards.ts closeDue: the one place that decides; main hears it as a dismissal). A ringing
+// call with no news for the ring timeout is "Missed (rang out, no end seen)" (the PBX never says a
+// caller gave up; the tracker ends it as missed) and stays like any missed call.
 // Main decides which calls get a card (it sends only those, and the live ones again when this page
 // loads), so the page never shows a card main does not know. The page reports its content height so
 // main can size the window to the cards.
 // Keyboard: the global shortcut focuses the newest card (push:focusCard); keys.ts maps the keys.
-import { memo, useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from '../../../shared/ipc/contract';
-import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from '../common/api';
 import { CallCard, displayNumber } from '../common/CallCard';
 import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
-import { applyUpdate, markStale, nextStaleAt, ordered, type Card } from './cards';
+import { applyUpdate, closeAt, closeDue, groupMissed, isMissedCard, markStale, nextStaleAt, ordered, settled, type Card, type CloseRule } from './cards';
+import { isMissedCall } from '../../../shared/call-outcome';
+import { numberMatchKey } from '../../../shared/phone';
+import { formatClock } from '../common/format';
 import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
-/** A stale card leaves this long after it went stale when cards stay until dismissed (autoCloseSec 0). */
-const STALE_LEAVE_SEC = 8;
+/**
+ * Whether the agent is using a card: the focus is in it (while this window has the focus), or it shows
+ * an open form (a note, a contact), unsaved text or an error. Such a card does not close by itself.
+ */
+function inUse(stack: HTMLElement | null, callId: string): boolean {
+  const card = [...(stack?.querySelectorAll<HTMLElement>('article.card') ?? [])].find((el) => el.dataset.callId === callId);
+  if (!card) return false;
+  if (document.hasFocus() && card.contains(document.activeElement)) return true;
+  return card.querySelector('form, [data-unsaved], [role="alert"]') !== null;
+}
 
 /** Reports the element's height (plus the popup's padding) to main whenever it changes. */
 function useReportHeight() {
@@ -58,6 +70,7 @@ export function PopupApp() {
   // Unknown until the settings have loaded: no card closes by itself before then.
   const autoCloseSec = view?.settings.popup.autoCloseSec ?? null;
   const autoCloseMissed = view?.settings.popup.autoCloseMissed ?? false;
+  const closeRule = useMemo<CloseRule | null>(() => (autoCloseSec === null ? null : { autoCloseSec, autoCloseMissed }), [autoCloseSec, autoCloseMissed]);
   const ringTimeoutMs = view ? view.settings.ringTimeoutSec * 1000 : null;
   // Read by the update listener, which is subscribed once.
   const ringTimeoutRef = useRef<number | null>(null);
@@ -75,9 +88,9 @@ export function PopupApp() {
     };
   }, []);
 
-  const dismiss = useCallback((callId: string) => {
-    setCards((cs) => cs.filter((c) => c.call.id !== callId));
-    void api().dismissPopup(callId);
+  const dismiss = useCallback((callIds: readonly string[]) => {
+    setCards((cs) => cs.filter((c) => !callIds.includes(c.call.id)));
+    for (const id of callIds) void api().dismissPopup(id);
   }, []);
 
   useEffect(() => {
@@ -85,16 +98,18 @@ export function PopupApp() {
       // Committed in this message's task: a push is not an input event, so React would otherwise render
       // it in a later scheduler task, behind whatever else (frames, IPC replies) is queued by then.
       flushSync(() => {
-        setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current));
+        setCards((cs) => applyUpdate(cs, call, Date.now(), ringTimeoutRef.current).filter((c) => !settled(c)));
         if (change === 'ringing' && call.direction === 'incoming') setAnnounced(call);
       });
+      // A missed call the agent dealt with elsewhere (Mark all seen, Call back, talked with the number) leaves.
+      if (call.status === 'ended' && call.seen && isMissedCall(call)) void api().dismissPopup(call.id);
     });
     // Main then sends the live cards (and, after a restart, the core's live calls).
     void api().rendererReady('popup');
     return off;
   }, []);
 
-  // A ringing call silent for the ring timeout: "Stopped ringing?" (one timer for the soonest).
+  // A ringing call silent for the ring timeout: rang out (one timer for the soonest).
   useEffect(() => {
     if (ringTimeoutMs === null) return;
     const due = nextStaleAt(cards, ringTimeoutMs);
@@ -103,32 +118,28 @@ export function PopupApp() {
     return () => clearTimeout(t);
   }, [cards, ringTimeoutMs]);
 
-  // One timer for the soonest close: ended cards after autoCloseSec (0 = until dismissed; a missed
-  // call's stays for the agent away from the desk unless Settings says otherwise), stale ones always.
+  // One timer for the soonest close (cards.ts decides when; nowhere else does). A card in use stays.
   useEffect(() => {
-    if (autoCloseSec === null) return;
-    const closeAt = (c: Card): number | null => {
-      if (c.staleAt !== null) return c.staleAt + (autoCloseSec || STALE_LEAVE_SEC) * 1000;
-      if (!autoCloseSec || c.endedAt === null || (isMissedCall(c.call) && !autoCloseMissed)) return null;
-      return c.endedAt + autoCloseSec * 1000;
-    };
-    const due = cards.map(closeAt).filter((t): t is number => t !== null);
+    if (closeRule === null) return;
+    const due = cards.map((c) => closeAt(c, closeRule)).filter((t): t is number => t !== null);
     if (due.length === 0) return;
     const t = setTimeout(
       () => {
-        const now = Date.now();
-        const over = (c: Card) => (closeAt(c) ?? Infinity) <= now;
-        // Main closes ended cards by the same setting on its own timer; only "stopped ringing?" is this page's call.
-        const gone = cards.filter((c) => over(c) && c.staleAt !== null).map((c) => c.call.id);
-        setCards((cs) => cs.filter((c) => !over(c)));
-        for (const id of gone) void api().dismissPopup(id);
+        const { close, next } = closeDue(cards, closeRule, Date.now(), (id) => inUse(stackRef.current, id));
+        setCards(next);
+        for (const id of close) void api().dismissPopup(id);
       },
       Math.max(0, Math.min(...due) - Date.now()),
     );
     return () => clearTimeout(t);
-  }, [cards, autoCloseSec, autoCloseMissed]);
+  }, [cards, closeRule, stackRef]);
 
-  const shown = ordered(cards);
+  const s = view?.settings;
+  const country = s?.defaultCountry ?? 'US';
+  // Missed calls from one caller are one card (its newest); dismissing it dismisses them all.
+  const shown = groupMissed(ordered(cards), (c) => numberMatchKey(c.call.number, country));
+  const groupOf = (callId: string): string[] => shown.find((e) => e.card.call.id === callId)?.group.map((c) => c.call.id) ?? [callId];
+  const missedIds = cards.filter(isMissedCard).map((c) => c.call.id);
   const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
 
   // The global shortcut: the newest card (the top one) takes the focus.
@@ -173,7 +184,7 @@ export function PopupApp() {
           const els = cardEls();
           const i = els.indexOf(card);
           const next = els[i + 1] ?? els[i - 1];
-          dismiss(id);
+          dismiss(groupOf(id));
           next?.focus();
           return;
         }
@@ -188,6 +199,7 @@ export function PopupApp() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- groupOf reads `shown`, which follows `cards`
   }, [cards, dismiss, cardEls]);
 
   // Which card the keyboard is on and which of the keyed buttons it shows, for the hint line.
@@ -208,8 +220,6 @@ export function PopupApp() {
     };
   }, [stackRef, cards]);
 
-  const s = view?.settings;
-  const country = s?.defaultCountry ?? 'US';
   const announcement = announced
     ? `Incoming call from ${announced.contactName ? `${announced.contactName}, ` : ''}${displayNumber(announced, country)}${announced.queue ? ` via queue ${announced.queue}` : ''}`
     : '';
@@ -219,7 +229,7 @@ export function PopupApp() {
         {announcement}
       </div>
       <div className="stack" ref={stackRef}>
-        {shown.map(({ call, staleAt }) => (
+        {shown.map(({ card: { call, staleAt, newsAt }, group }) => (
           <PopupCard
             key={call.id}
             call={call}
@@ -227,9 +237,16 @@ export function PopupApp() {
             crmEnabled={(s?.crmUrlTemplate ?? '') !== ''}
             downloads={downloads}
             stale={staleAt !== null}
+            newsAt={newsAt}
+            group={group.length > 1 ? group.map((c) => c.call.id) : null}
             dismiss={dismiss}
           />
         ))}
+        {missedIds.length > 1 && (
+          <button type="button" className="dismiss-all" onClick={() => dismiss(missedIds)}>
+            Dismiss all missed ({missedIds.length})
+          </button>
+        )}
         {hint !== null && <KeyHint labels={hint} />}
       </div>
     </main>
@@ -246,9 +263,12 @@ const PopupCard = memo(function PopupCard(p: {
   crmEnabled: boolean;
   downloads: Map<string, DownloadProgress>;
   stale: boolean;
-  dismiss: (callId: string) => void;
+  newsAt: number;
+  /** The missed calls from this caller this card stands for (newest first), or null for a card of its own. */
+  group: string[] | null;
+  dismiss: (callIds: readonly string[]) => void;
 }) {
-  const { call, dismiss } = p;
+  const { call, dismiss, group } = p;
   return (
     <CallCard
       call={call}
@@ -256,7 +276,9 @@ const PopupCard = memo(function PopupCard(p: {
       crmEnabled={p.crmEnabled}
       downloads={p.downloads}
       stale={p.stale}
-      onDismiss={() => dismiss(call.id)}
+      newsAt={p.newsAt}
+      summary={group ? `${group.length} missed calls, last ${formatClock(call.startedAt)}` : undefined}
+      onDismiss={() => dismiss(group ?? [call.id])}
       onClear={() => void api().clearCall(call.id)}
     />
   );

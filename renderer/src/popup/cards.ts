@@ -1,6 +1,10 @@
-// The popup's cards as pure state: which calls show, in what order, and when a ringing call that went
-// quiet is taken for "stopped ringing?". No DOM, no timers: PopupApp drives it with Date.now().
+// The popup's cards as pure state: which calls show, in what order, when a ringing call that went
+// quiet is taken for "stopped ringing?", and when a card closes by itself. That last rule lives here
+// and nowhere else (main's PopupController only hears of it as a dismissal): only this page knows
+// whether a card is in use (focus, an open form, unsaved text, an error shown), which keeps it open.
+// No DOM, no timers: PopupApp drives it with Date.now().
 import type { CallView } from '../../../shared/ipc/contract';
+import { isMissedCall } from '../../../shared/call-outcome';
 
 export interface Card {
   call: CallView;
@@ -48,4 +52,66 @@ export function nextStaleAt(cards: readonly Card[], ringTimeoutMs: number): numb
 /** Ringing cards silent for the ring timeout by `now` become stale. */
 export function markStale(cards: readonly Card[], ringTimeoutMs: number, now: number): Card[] {
   return cards.map((c) => (c.call.status === 'ringing' && c.staleAt === null && c.newsAt + ringTimeoutMs <= now ? { ...c, staleAt: now } : c));
+}
+
+/** Settings → Popups: close a finished call after autoCloseSec (0 = never); missed ones only with autoCloseMissed. */
+export interface CloseRule {
+  autoCloseSec: number;
+  autoCloseMissed: boolean;
+}
+
+/**
+ * When the card closes by itself (ms since epoch), or null when it waits to be dismissed. A call that
+ * stopped ringing unanswered (the PBX said missed, or the ring timeout took it for missed) is a missed
+ * call: it waits for the agent away from the desk unless Settings says otherwise.
+ */
+export function closeAt(c: Card, rule: CloseRule): number | null {
+  if (rule.autoCloseSec <= 0 || c.endedAt === null) return null;
+  if ((c.staleAt !== null || isMissedCall(c.call)) && !rule.autoCloseMissed) return null;
+  return c.endedAt + rule.autoCloseSec * 1000;
+}
+
+/**
+ * The cards due to close at `now`, split by `inUse` (the card has the focus, an open form, unsaved text
+ * or an error shown). Cards in use stay and count their delay again from `now`, so a card the agent
+ * just left still gives them the whole delay to come back.
+ */
+export function closeDue(cards: readonly Card[], rule: CloseRule, now: number, inUse: (callId: string) => boolean): { close: string[]; next: Card[] } {
+  const close: string[] = [];
+  const next = cards.flatMap((c) => {
+    const at = closeAt(c, rule);
+    if (at === null || at > now) return [c];
+    if (inUse(c.call.id)) return [{ ...c, endedAt: now }];
+    close.push(c.call.id);
+    return [];
+  });
+  return { close, next };
+}
+
+/** A missed call the agent dealt with (marked seen, called back, talked with the number): its card goes. */
+export const settled = (c: Card): boolean => c.call.status === 'ended' && isMissedCall(c.call) && c.call.seen;
+
+/** Missed or taken for "stopped ringing?": the cards grouped by caller and cleared by "Dismiss all missed". */
+export const isMissedCard = (c: Card): boolean => c.staleAt !== null || (c.call.status === 'ended' && isMissedCall(c.call));
+
+/**
+ * One entry per card to show, missed calls from one caller gathered into one (issue #20: 13 cards, one
+ * number five times). `key` gives a caller's key ("" = cannot be matched, e.g. withheld: never grouped).
+ * Each entry is shown as its newest card; `group` is every card it stands for, newest first.
+ */
+export function groupMissed(shown: readonly Card[], key: (c: Card) => string): { card: Card; group: Card[] }[] {
+  const out: { card: Card; group: Card[] }[] = [];
+  const byKey = new Map<string, Card[]>();
+  for (const c of shown) {
+    const k = isMissedCard(c) ? key(c) : '';
+    const group = k !== '' ? byKey.get(k) : undefined;
+    if (group) {
+      group.push(c);
+      continue;
+    }
+    const g = [c];
+    if (k !== '') byKey.set(k, g);
+    out.push({ card: c, group: g });
+  }
+  return out;
 }

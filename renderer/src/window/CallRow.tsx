@@ -1,6 +1,7 @@
 // One line of a call list (today's calls, the log): time, direction, caller (name, number, company),
 // queue, result with transfer / answered-by, talk time (live while talking), recording, and row actions
 // (Call back) that show on hover and on keyboard focus. The column headers line up with it.
+import { useEffect, useState } from 'react';
 import type { KeyboardEvent, Ref } from 'react';
 import type { CallView } from '../../../shared/ipc/contract';
 import { displayNumber } from '../common/CallCard';
@@ -8,6 +9,9 @@ import { isTestCallId } from '../../../shared/test-call-id';
 import { callBackAndMarkSeen } from '../common/CallContext';
 import { formatClock, formatDuration, handoverText, isMissedCall, resultLabel } from '../common/format';
 import { useNow } from '../common/hooks';
+
+/** How long "Calling…" stays in the row after Call back. */
+const CALLING_SHOWN_MS = 4000;
 
 export function CallListHeader() {
   return (
@@ -32,6 +36,8 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
   const missed = call.status === 'ended' && isMissedCall(call);
   const talkSec = call.status === 'talking' ? Math.max(0, (now - Date.parse(call.answeredAt)) / 1000) : call.durationSec;
   const handover = handoverText(call);
+  // Several missed calls from this number that day, shown as one row (the log's groupMissed).
+  const group = call.missedGroup && call.missedGroup.count > 1 ? call.missedGroup : null;
   const sub = [call.contactName ? number : null, call.contactCompany].filter(Boolean).join(' · ');
   return (
     <>
@@ -43,6 +49,13 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       <span className="col-who">
         <span className="who-main">
           {call.contactName ?? number}
+          {call.note && (
+            <span className="note-mark" title={`Note: ${call.note}`}>
+              {' '}
+              <span aria-hidden="true">✎</span>
+              <span className="sr-only">has a note</span>
+            </span>
+          )}
           {isTestCallId(call.id) && (
             <>
               {' '}
@@ -58,9 +71,10 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       </span>
       <span className={`col-result ${missed ? 'is-missed' : ''} status-${call.status}`}>
         <span className="result-main">
-          {resultLabel(call)}
-          {missed && !call.seen && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
+          {group ? `${group.count} missed calls` : resultLabel(call)}
+          {missed && (group ? group.unseen > 0 : !call.seen) && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
         </span>
+        {group && <span className="who-sub">last {formatClock(call.startedAt)}</span>}
         {handover && <span className="who-sub">{handover}</span>}
       </span>
       <span className={`col-dur ${call.status === 'talking' ? 'live' : ''}`}>{formatDuration(talkSec)}</span>
@@ -88,8 +102,16 @@ interface RowProps {
 export function CallRow({ call, country, selected = false, onOpen, onKeyDown, buttonRef, onMessage }: RowProps) {
   const who = call.contactName ?? displayNumber(call, country);
   const missed = call.status === 'ended' && isMissedCall(call);
+  // "Calling…" shows in place of the button for a moment: nothing above the list appears and moves it.
+  const [calling, setCalling] = useState(false);
+  useEffect(() => {
+    if (!calling) return;
+    const t = setTimeout(() => setCalling(false), CALLING_SHOWN_MS);
+    return () => clearTimeout(t);
+  }, [calling]);
   const callBack = async () => {
     const r = await callBackAndMarkSeen(call);
+    if (r.ok) setCalling(true);
     onMessage?.(r.ok ? `Calling ${who}…` : r.error, !r.ok);
   };
   return (
@@ -104,8 +126,13 @@ export function CallRow({ call, country, selected = false, onOpen, onKeyDown, bu
       >
         <CallRowContent call={call} country={country} />
       </button>
-      <span className="row-actions">
-        {call.number !== '' && (
+      <span className={`row-actions ${calling ? 'busy' : ''}`}>
+        {calling && (
+          <span className="row-state" role="status">
+            Calling…
+          </span>
+        )}
+        {!calling && call.number !== '' && (
           <button type="button" className={missed ? 'primary' : undefined} onClick={() => void callBack()} aria-label={`Call back ${who}`}>
             Call back
           </button>

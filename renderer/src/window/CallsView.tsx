@@ -6,6 +6,7 @@ import { api } from '../common/api';
 import { CallCard } from '../common/CallCard';
 import { startOfToday } from '../common/format';
 import { CallListHeader, CallRow } from './CallRow';
+import { useToast } from './Toast';
 
 interface Props {
   settings: Settings;
@@ -16,7 +17,8 @@ interface Props {
 export function CallsView({ settings, downloads, onOpenCall }: Props) {
   const [active, setActive] = useState<CallView[]>([]);
   const [today, setToday] = useState<{ total: number; records: CallView[] } | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  // Messages after a click float in a toast: nothing above the list may appear and move it.
+  const { toast, show: showMessage } = useToast();
   const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
@@ -85,24 +87,20 @@ export function CallsView({ settings, downloads, onOpenCall }: Props) {
           Today{today ? <span className="count"> · {today.total} call{today.total === 1 ? '' : 's'}</span> : null}
         </h2>
         {today && today.records.length === 0 && <p className="muted">No calls yet today.</p>}
-        {message && (
-          <p className={message.error ? 'banner error' : 'banner'} role={message.error ? 'alert' : 'status'}>
-            {message.text}
-          </p>
-        )}
         {today && today.records.length > 0 && (
           <div className="call-list">
             <CallListHeader />
             <ul aria-label="Today's calls">
               {today.records.map((c) => (
                 <li key={c.id}>
-                  <CallRow call={c} country={settings.defaultCountry} onOpen={() => onOpenCall(c.id)} onMessage={(text, error) => setMessage({ text, error })} />
+                  <CallRow call={c} country={settings.defaultCountry} onOpen={() => onOpenCall(c.id)} onMessage={(text, error) => error && showMessage(text, true)} />
                 </li>
               ))}
             </ul>
           </div>
         )}
       </section>
+      {toast}
     </div>
   );
 }

@@ -13,6 +13,7 @@ import { useDebounced } from '../common/hooks';
 import { CallListHeader, CallRow } from './CallRow';
 import { CallDetails } from './CallDetails';
 import { useLogPages } from './useLogPages';
+import { useToast } from './Toast';
 
 const ROW = 44;
 const DAY_HEADER = 30;
@@ -39,7 +40,8 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   const debouncedText = useDebounced(text.trim(), 150);
   const [selectedId, setSelectedId] = useState<string | null>(openCallId ?? null);
   const [selected, setSelected] = useState<CallView | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  // Messages after a click float in a toast: nothing above the list may appear and move it.
+  const { toast, show: showMessage } = useToast();
 
   const filter = useMemo<LogFilter>(
     () => ({
@@ -138,8 +140,8 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   };
   const exportAs = async (format: ExportFormat) => {
     const r = await api().exportLog({ format, filter });
-    if (r.ok) setMessage({ text: `Exported ${r.count} call${r.count === 1 ? '' : 's'} to ${r.path}`, error: false });
-    else if (!r.canceled) setMessage({ text: `Export failed: ${r.error}`, error: true });
+    if (r.ok) showMessage(`Exported ${r.count} call${r.count === 1 ? '' : 's'} to ${r.path}`, false);
+    else if (!r.canceled) showMessage(`Export failed: ${r.error}`, true);
   };
   const onDeleted = () => {
     setSelectedId(null);
@@ -171,8 +173,8 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
       <section className="log-main" aria-label="Call log">
         <form ref={filtersRef} className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
           <label className="search">
-            <span className="sr-only">Search number or name</span>
-            <input type="search" placeholder="Number or name" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
+            <span className="sr-only">Search number, name, company, note or queue</span>
+            <input type="search" placeholder="Number, name, note, queue…" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
           </label>
           <button
             type="button"
@@ -239,7 +241,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
         </form>
         <div className="log-toolbar">
           <span className="total" role="status" aria-live="polite">
-            {log.total === null ? 'Loading…' : `${log.total.toLocaleString()} call${log.total === 1 ? '' : 's'}`}
+            {log.calls === null ? 'Loading…' : `${log.calls.toLocaleString()} call${log.calls === 1 ? '' : 's'}`}
           </span>
           <span className="missed-unseen">
             {missedUnseen > 0 ? `${missedUnseen} missed not seen` : 'No unseen missed calls'}
@@ -259,11 +261,6 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             Export JSON
           </button>
         </div>
-        {message && (
-          <p className={message.error ? 'banner error' : 'banner'} role={message.error ? 'alert' : 'status'}>
-            {message.text}
-          </p>
-        )}
         {log.error && (
           <p className="banner error" role="alert">
             Could not load the log: {log.error}
@@ -293,8 +290,12 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                       call={r}
                       country={settings.defaultCountry}
                       selected={r.id === selectedId}
-                      onOpen={() => setSelectedId(r.id)}
-                      onMessage={(t, error) => setMessage({ text: t, error })}
+                      onOpen={() => {
+                        setSelectedId(r.id);
+                        // Opening a row of several missed calls is looking at all of them.
+                        if (r.missedGroup && r.missedGroup.unseen > 0) void api().markSeen(r.missedGroup.ids);
+                      }}
+                      onMessage={(t, error) => error && showMessage(t, true)}
                       onKeyDown={(e) => {
                         if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
                           e.preventDefault();
@@ -311,6 +312,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
           </div>
         </div>
       </section>
+      {toast}
       {selected && (
         <CallDetails
           key={selected.id}

@@ -303,7 +303,7 @@ export function SettingsPage({ view, status, onView }: Props) {
             {status.shortcutError}
           </p>
         )}
-        {field({ path: 'ringTimeoutSec', label: 'Treat a ringing call as missed after (seconds)', kind: 'int', help: '3CX does not report when ringing stops.' })}
+        {field({ path: 'ringTimeoutSec', label: 'Missed after ringing with no news for (seconds)', kind: 'int', help: '3CX does not report when a caller gives up: such a call is shown as "Missed (rang out, no end seen)".' })}
       </fieldset>
 
       <fieldset>

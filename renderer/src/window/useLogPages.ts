@@ -15,7 +15,10 @@ interface Page {
 }
 
 export interface LogPages {
+  /** Rows: missed calls from one number on one day are one row (missedGroup). */
   total: number | null;
+  /** Calls the rows stand for. */
+  calls: number | null;
   get(index: number): CallView | undefined;
   /** True when the row starts a new day (needs a day header); false while unknown. */
   isDayStart(index: number): boolean;
@@ -28,6 +31,7 @@ export interface LogPages {
 
 export function useLogPages(filter: LogFilter): LogPages {
   const [total, setTotal] = useState<number | null>(null);
+  const [calls, setCalls] = useState<number | null>(null);
   // Pages of one generation; a soft generation (a live reload) merges into what is on screen.
   const [pages, setPages] = useState<{ gen: number; map: ReadonlyMap<number, Page> }>(() => ({ gen: 0, map: new Map() }));
   const soft = useRef(new Set<number>());
@@ -41,13 +45,14 @@ export function useLogPages(filter: LogFilter): LogPages {
     const g = gen.current;
     requested.current.add(page);
     api()
-      .queryLog({ ...filterRef.current, offset: page * PAGE, limit: PAGE })
+      .queryLog({ ...filterRef.current, groupMissed: true, offset: page * PAGE, limit: PAGE })
       .then((r) => {
         if (g !== gen.current) return;
         const entry: Page = { records: r.records, days: r.records.map((c) => dayKey(c.startedAt)) };
         setPages((p) => ({ gen: g, map: new Map(p.gen === g || soft.current.has(g) ? p.map : []).set(page, entry) }));
         setError(null);
         setTotal(r.total);
+        setCalls(r.calls ?? r.total);
       })
       .catch((e: unknown) => {
         if (g !== gen.current) return;
@@ -89,6 +94,7 @@ export function useLogPages(filter: LogFilter): LogPages {
     const dayOf = (i: number) => map.get(Math.floor(i / PAGE))?.days[i % PAGE];
     return {
       total,
+      calls,
       error,
       get: (i: number) => map.get(Math.floor(i / PAGE))?.records[i % PAGE],
       isDayStart: (i: number) => {
@@ -101,5 +107,5 @@ export function useLogPages(filter: LogFilter): LogPages {
       ensure,
       invalidate,
     };
-  }, [total, error, pages, ensure, invalidate]);
+  }, [total, calls, error, pages, ensure, invalidate]);
 }

@@ -9,3 +9,16 @@ export async function shot(target: Page | Locator, name: string): Promise<void> 
   mkdirSync(artifactsDir, { recursive: true });
   await target.screenshot({ path: resolve(artifactsDir, `${name}.png`), animations: 'disabled' });
 }
+
+/**
+ * The same state in the light and the dark theme (`<name>-light.png`, `<name>-dark.png`): switches the
+ * theme with `setTheme` (the settings, as the agent would) and waits until the page shows it.
+ */
+export async function shotThemes(page: Page, name: string, setTheme: (theme: 'light' | 'dark') => Promise<void>, target: Page | Locator = page): Promise<void> {
+  for (const theme of ['light', 'dark'] as const) {
+    await setTheme(theme);
+    await page.locator(`html[data-theme="${theme}"]`).waitFor();
+    await shot(target, `${name}-${theme}`);
+  }
+  await setTheme('light');
+}
