@@ -106,7 +106,7 @@ describe('hub: webhooks → embedded broker → agents', () => {
     expect(hubStatusMessageSchema.parse(status?.json)).toMatchObject({ v: HUB_PROTOCOL_VERSION, state: 'online', protocols: [1] });
     expect(status?.retain).toBe(true);
     const dir = annaGot.find((m) => m.topic === topics.directory('default'));
-    expect(directoryMessageSchema.parse(dir?.json).agents).toEqual({ '117': 'Anna', '204': 'bob' });
+    expect(directoryMessageSchema.parse(dir?.json).agents).toEqual({ '117': 'Anna' });
     // The retained open list follows (throttled): empty once the call ended.
     const open = () => annaGot.filter((m) => m.topic === topics.open('default', '117')).map((m) => openCallsMessageSchema.parse(m.json));
     await until(() => open().length > 0 && open().at(-1)!.calls.length === 0 && open().at(-1)!.seq >= last117Seq(), 'the empty open list');
