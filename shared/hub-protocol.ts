@@ -20,8 +20,66 @@ export const TOPIC_ROOT = 'callpop/v1';
 export const sitePattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** 3CX extension numbers. */
 export const extensionPattern = /^\d{1,10}$/;
-/** MQTT client ids used in sync response topics. */
-export const clientIdPattern = /^[A-Za-z0-9_.-]{1,128}$/;
+/**
+ * MQTT client ids, which are also a topic level (sync responses). Every client id and topic level the
+ * hub builds uses only these characters: NATS 2.9 closes the connection of whoever publishes a topic
+ * with '.' in it (its subject separator), and agent names may contain '.' and '@'.
+ */
+export const clientIdPattern = /^[A-Za-z0-9_-]{1,160}$/;
+
+/** An agent name in client-id characters, reversibly: letters and digits as they are, `_ . @ -` as `__ _d _a _h`. */
+export function encodeAgentName(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, (c) => (c === '_' ? '__' : c === '.' ? '_d' : c === '@' ? '_a' : c === '-' ? '_h' : `_x${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** The name encodeAgentName made, or null for anything it cannot have made. */
+export function decodeAgentName(encoded: string): string | null {
+  let out = '';
+  for (let i = 0; i < encoded.length; i++) {
+    const c = encoded[i]!;
+    if (c !== '_') {
+      if (!/[A-Za-z0-9]/.test(c)) return null;
+      out += c;
+      continue;
+    }
+    const e = encoded[++i];
+    if (e === '_') out += '_';
+    else if (e === 'd') out += '.';
+    else if (e === 'a') out += '@';
+    else if (e === 'h') out += '-';
+    else if (e === 'x' && /^[0-9a-f]{4}$/.test(encoded.slice(i + 1, i + 5))) {
+      out += String.fromCharCode(parseInt(encoded.slice(i + 1, i + 5), 16));
+      i += 4;
+    } else return null;
+  }
+  return out;
+}
+
+const agentClientIdPattern = /^cp-([A-Za-z0-9_]{1,128})-([A-Za-z0-9]{1,16})$/;
+
+/**
+ * A desktop's MQTT client id for an agent: `cp-{encoded name}-{random}`. The hub refuses a CONNECT
+ * whose client id is not its user name's (clientIdBelongsTo), so one agent can never take over
+ * another's session or read answers addressed to another's client id. `suffix` (letters and digits,
+ * up to 16) replaces the random part (tests, tools).
+ */
+export function agentClientId(name: string, suffix?: string): string {
+  let tail = suffix;
+  if (tail === undefined) {
+    const bytes = new Uint8Array(6);
+    globalThis.crypto.getRandomValues(bytes);
+    tail = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  const id = `cp-${encodeAgentName(name)}-${tail}`;
+  if (!agentClientIdPattern.test(id)) throw new Error(`Cannot make a client id for agent ${JSON.stringify(name)} with suffix ${JSON.stringify(tail)}`);
+  return id;
+}
+
+/** Whether `clientId` is one agentClientId made for `name`. */
+export function clientIdBelongsTo(clientId: string, name: string): boolean {
+  const m = agentClientIdPattern.exec(clientId);
+  return m !== null && decodeAgentName(m[1]!) === name;
+}
 
 export const DEFAULT_SITE = 'default';
 /** Records per sync response message (keeps each message well under broker size limits). */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
+import { agentClientId, callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { addAgent, removeAgent } from '../../main/core/hub/agents';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
@@ -26,9 +26,13 @@ describe('hub access: subscriptions', () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
     await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
     await h.start({ site: 'acme' });
-    const c = await h.connect('anna', anna.password);
+    const own = agentClientId('anna', 'desk1');
+    const c = await h.connect('anna', anna.password, { clientId: own });
     const got = collect(c);
     const refused = [
+      // Answers addressed to another client id (a colleague's on the same extension).
+      'callpop/v1/acme/ext/117/sync/res/desk-1',
+      `callpop/v1/acme/ext/117/sync/res/${agentClientId('anna', 'laptop')}`,
       '#',
       '+',
       'callpop/#',
@@ -49,7 +53,7 @@ describe('hub access: subscriptions', () => {
       '$SYS/#',
     ];
     for (const filter of refused) expect([filter, await grantedQos(c, filter)]).toEqual([filter, 128]);
-    const allowed = ['callpop/v1/acme/ext/117/#', 'callpop/v1/acme/ext/117/calls', 'callpop/v1/acme/ext/117/open', 'callpop/v1/acme/ext/117/sync/res/+', 'callpop/v1/acme/ext/117/sync/res/desk-1', 'callpop/v1/acme/hub/status', 'callpop/v1/acme/directory'];
+    const allowed = ['callpop/v1/acme/ext/117/#', 'callpop/v1/acme/ext/117/calls', 'callpop/v1/acme/ext/117/open', 'callpop/v1/acme/ext/117/sync/res/+', `callpop/v1/acme/ext/117/sync/res/${own}`, 'callpop/v1/acme/hub/status', 'callpop/v1/acme/directory'];
     for (const filter of allowed) expect([filter, await grantedQos(c, filter)]).toEqual([filter, 1]);
 
     // Calls for 204 (bob) and then 117 (anna): anna sees 117's only.
@@ -148,7 +152,7 @@ describe('hub access: connecting', () => {
   it('refuses persistent sessions (clean session 0) with CONNACK 2: the in-memory broker would queue an absent agent\'s calls without bound', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
     await h.start();
-    const err = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, clientId: 'anna-persistent', clean: false, reconnectPeriod: 0 }).then(
+    const err = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, clientId: agentClientId('anna', 'persistent'), clean: false, reconnectPeriod: 0 }).then(
       (c) => {
         h.clients.push(c);
         return null;
@@ -175,8 +179,8 @@ describe('hub access: connecting', () => {
   it('lets two connections of one agent (laptop and desk PC, different client ids) both receive its calls', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
     await h.start();
-    const laptop = await h.connect('anna', anna.password, { clientId: 'anna-laptop' });
-    const desk = await h.connect('anna', anna.password, { clientId: 'anna-desk' });
+    const laptop = await h.connect('anna', anna.password, { clientId: agentClientId('anna', 'laptop') });
+    const desk = await h.connect('anna', anna.password, { clientId: agentClientId('anna', 'desk') });
     const [l, d] = [collect(laptop), collect(desk)];
     await grantedQos(laptop, topics.calls('default', '117'));
     await grantedQos(desk, topics.calls('default', '117'));
@@ -237,19 +241,20 @@ describe('hub: client messages', () => {
     await play('incoming-answered', '261201130005');
     await h.hub!.flush();
     const head = h.hub!.headSeq;
-    const c = await h.connect('anna', anna.password, { clientId: 'desk' });
+    const desk = agentClientId('anna', 'desk');
+    const c = await h.connect('anna', anna.password, { clientId: desk });
     const got = collect(c);
-    await grantedQos(c, topics.syncResponse('default', '202', 'desk'));
+    await grantedQos(c, topics.syncResponse('default', '202', desk));
     const req = topics.syncRequest('default', '202');
     const bad = [
       'not json',
       '\u00ff\u00fe',
       '{}',
-      JSON.stringify({ v: 2, since: 0, clientId: 'desk', requestId: 'x' }),
-      JSON.stringify({ v: 1, since: -1, clientId: 'desk', requestId: 'x' }),
-      JSON.stringify({ v: 1, since: 1e300, clientId: 'desk', requestId: 'x' }),
+      JSON.stringify({ v: 2, since: 0, clientId: desk, requestId: 'x' }),
+      JSON.stringify({ v: 1, since: -1, clientId: desk, requestId: 'x' }),
+      JSON.stringify({ v: 1, since: 1e300, clientId: desk, requestId: 'x' }),
       JSON.stringify({ v: 1, since: 0, clientId: 'de/sk', requestId: 'x' }),
-      JSON.stringify({ v: 1, since: 0, clientId: 'desk', requestId: '' }),
+      JSON.stringify({ v: 1, since: 0, clientId: desk, requestId: '' }),
       JSON.stringify({ v: 1, since: 0, clientId: '#', requestId: 'x' }),
       JSON.stringify([1, 2, 3]),
       'null',
@@ -261,7 +266,7 @@ describe('hub: client messages', () => {
     expect(h.logs.filter((l) => l.startsWith('Ignored a sync request')).length).toBeGreaterThanOrEqual(5);
     expect(h.logs.some((l) => /protocol version 2 is not understood/.test(l))).toBe(true);
 
-    const good = JSON.stringify({ v: 1, since: 0, clientId: 'desk', requestId: 'dup' });
+    const good = JSON.stringify({ v: 1, since: 0, clientId: desk, requestId: 'dup' });
     await c.publishAsync(req, good, { qos: 1 });
     await c.publishAsync(req, good, { qos: 1 });
     await until(() => got.length === 2, 'two answers');
@@ -271,19 +276,20 @@ describe('hub: client messages', () => {
     expect(h.hub!.headSeq).toBe(head);
   });
 
-  it('answers a flood of sync requests from one client at most one at a time with one waiting (the rest ignored with a log line)', async () => {
+  it('answers a flood of sync requests from one client at most one at a time with the latest one waiting (the others replaced, with a log line)', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     await h.start();
     const flow = findSeedFlow('incoming-missed')!;
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 1200; i++) for (const raw of flowRequests(flow, { freshIds: { stamp: String(261201160000 + i) } })) pending.push(h.hub!.ingest(raw));
     await Promise.all(pending);
-    const c = await h.connect('anna', anna.password, { clientId: 'flood' });
+    const flood = agentClientId('anna', 'flood');
+    const c = await h.connect('anna', anna.password, { clientId: flood });
     const got = collect(c);
-    await grantedQos(c, topics.syncResponse('default', '202', 'flood'));
+    await grantedQos(c, topics.syncResponse('default', '202', flood));
     const req = topics.syncRequest('default', '202');
-    for (let i = 0; i < 20; i++) c.publish(req, JSON.stringify({ v: 1, since: 0, clientId: 'flood', requestId: `r${i}` }), { qos: 1 });
-    await until(() => h.logs.some((l) => l.includes('one is already waiting for client flood')), 'ignored requests');
+    for (let i = 0; i < 20; i++) c.publish(req, JSON.stringify({ v: 1, since: 0, clientId: flood, requestId: `r${i}` }), { qos: 1 });
+    await until(() => h.logs.some((l) => l.includes(`Sync request of client ${flood} replaced an earlier one still waiting`)), 'ignored requests');
     await sleep(1500);
     const answers = new Set(got.map((m) => syncResponseSchema.parse(m.json)).filter((r) => r.done).map((r) => r.requestId));
     expect(answers.size).toBeGreaterThanOrEqual(2);

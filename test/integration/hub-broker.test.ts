@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { HUB_PROTOCOL_VERSION, SYNC_CHUNK, callChangeMessageSchema, directoryMessageSchema, hubStatusMessageSchema, openCallsMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
+import { HUB_PROTOCOL_VERSION, agentClientId, SYNC_CHUNK, callChangeMessageSchema, directoryMessageSchema, hubStatusMessageSchema, openCallsMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { addAgent } from '../../main/core/hub/agents';
 import { OPEN_LIST_MS, startHub, type Hub } from '../../main/core/hub/hub';
@@ -34,7 +34,7 @@ async function start(): Promise<Hub> {
   return hub;
 }
 
-async function connect(username: string, password: string, clientId = `t-${username}-${Math.random().toString(16).slice(2, 8)}`): Promise<MqttClient> {
+async function connect(username: string, password: string, clientId = agentClientId(username)): Promise<MqttClient> {
   const c = await mqtt.connectAsync(hub!.brokerUrl, { username, password, clientId, reconnectPeriod: 0, protocolVersion: 4 });
   clients.push(c);
   return c;
@@ -106,7 +106,7 @@ describe('hub: webhooks → embedded broker → agents', () => {
     expect(hubStatusMessageSchema.parse(status?.json)).toMatchObject({ v: HUB_PROTOCOL_VERSION, state: 'online', protocols: [1] });
     expect(status?.retain).toBe(true);
     const dir = annaGot.find((m) => m.topic === topics.directory('default'));
-    expect(directoryMessageSchema.parse(dir?.json).agents).toEqual({ '117': 'Anna', '204': 'bob' });
+    expect(directoryMessageSchema.parse(dir?.json).agents).toEqual({ '117': 'Anna' });
     // The retained open list follows (throttled): empty once the call ended.
     const open = () => annaGot.filter((m) => m.topic === topics.open('default', '117')).map((m) => openCallsMessageSchema.parse(m.json));
     await until(() => open().length > 0 && open().at(-1)!.calls.length === 0 && open().at(-1)!.seq >= last117Seq(), 'the empty open list');
@@ -139,10 +139,10 @@ describe('hub: webhooks → embedded broker → agents', () => {
     const stamps = ['261201090001', '261201090002', '261201090003'];
     for (const stamp of stamps) for (const raw of flowRequests(flow, { freshIds: { stamp } })) expect((await sendWebhook(hub!.webhookUrl, raw)).status).toBe(200);
     await hub!.flush();
-    const c = await connect('anna', a.password, 'desk-1');
+    const c = await connect('anna', a.password, agentClientId('anna', 'desk1'));
     const got = collect(c);
-    expect(await sub(c, topics.syncResponse('default', '202', 'desk-1'))).toBe(1);
-    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: 'desk-1', requestId: 'r1' }), { qos: 1 });
+    expect(await sub(c, topics.syncResponse('default', '202', agentClientId('anna', 'desk1')))).toBe(1);
+    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: agentClientId('anna', 'desk1'), requestId: 'r1' }), { qos: 1 });
     await until(() => got.some((m) => (m.json as SyncResponse).done), 'sync answer');
     const answer = syncResponseSchema.parse(got[0]!.json);
     expect(answer.records.map((r) => r.record.id)).toEqual(stamps.map((s) => `${s}_10`));
@@ -150,7 +150,7 @@ describe('hub: webhooks → embedded broker → agents', () => {
     expect(answer).toMatchObject({ requestId: 'r1', part: 0, done: true, more: false, headSeq: hub!.headSeq });
     // Since the second record's seq: only the third.
     got.length = 0;
-    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: answer.records[1]!.seq, clientId: 'desk-1', requestId: 'r2' }), { qos: 1 });
+    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: answer.records[1]!.seq, clientId: agentClientId('anna', 'desk1'), requestId: 'r2' }), { qos: 1 });
     await until(() => got.length > 0, 'second answer');
     expect(syncResponseSchema.parse(got[0]!.json).records.map((r) => r.record.id)).toEqual([`${stamps[2]}_10`]);
   });
@@ -168,10 +168,10 @@ describe('hub: webhooks → embedded broker → agents', () => {
     }
     await Promise.all(pending);
     expect(extOf).toBeTruthy();
-    const c = await connect('anna', a.password, 'laptop');
+    const c = await connect('anna', a.password, agentClientId('anna', 'laptop'));
     const got = collect(c);
-    await sub(c, topics.syncResponse('default', '202', 'laptop'));
-    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: 'laptop', requestId: 'big' }), { qos: 1 });
+    await sub(c, topics.syncResponse('default', '202', agentClientId('anna', 'laptop')));
+    await c.publishAsync(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: agentClientId('anna', 'laptop'), requestId: 'big' }), { qos: 1 });
     await until(() => got.some((m) => (m.json as SyncResponse).done), 'last chunk');
     const parts = got.map((m) => syncResponseSchema.parse(m.json));
     expect(parts.map((p) => [p.part, p.records.length, p.done])).toEqual([

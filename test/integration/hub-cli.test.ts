@@ -13,6 +13,7 @@ import { hubUsage } from '../../main/cli/hub';
 import { readAgents, verifyPassword } from '../../main/core/hub/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
+import { agentClientId } from '../../shared/hub-protocol';
 import { until } from './hub-helpers';
 
 let dir = '';
@@ -134,7 +135,7 @@ describe('callpop hub (running)', () => {
       const broker = /^Broker on (mqtt:\/\/127\.0\.0\.1:(\d+))$/m.exec(out);
       expect(url && Number(url[2]) > 0).toBe(true);
       expect(broker && Number(broker[2]) > 0).toBe(true);
-      const c = await mqtt.connectAsync(broker![1]!, { username: 'anna', password, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(broker![1]!, { username: 'anna', password, clientId: agentClientId('anna'), reconnectPeriod: 0 });
       await c.endAsync();
       for (const raw of flowRequests(findSeedFlow('incoming-missed')!)) expect((await sendWebhook(url![1]!, raw)).status).toBe(200);
       await until(() => /missed +incoming \S+ .*\(ext 202, seq \d+\)/.test(out), 'change lines');

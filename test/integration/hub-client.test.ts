@@ -317,7 +317,7 @@ describe.skipIf(!mosquittoAvailable)('HubClient on a real Mosquitto', () => {
     const pc1 = await tempDir();
     const a = await startClient({ url: m.url, dataDir: pc1 });
     const b = await startClient({ url: m.url, dataDir: await tempDir() });
-    expect(a.client.clientId).toMatch(/^callpop-anna-[0-9a-f]{12}$/);
+    expect(a.client.clientId).toMatch(/^cp-anna-[0-9a-f]{12}$/);
     expect(b.client.clientId).not.toBe(a.client.clientId);
     const saved = JSON.parse(await readFile(join(pc1, 'hub-client.json'), 'utf8')) as { clientIds: Record<string, string> };
     expect(saved.clientIds.anna).toBe(a.client.clientId);

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { connectAsync } from 'mqtt';
 import type { CallRecord } from '../../shared/call-record';
 import { defaultSettings } from '../../shared/settings';
-import { topics } from '../../shared/hub-protocol';
+import { agentClientId, topics } from '../../shared/hub-protocol';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { asExpected, flowExpectations, flowGetRequests, flowRequests, seedFlows, findSeedFlow, type SeedFlow } from '../../shared/webhook/seed-flows';
 import { addAgent, hubUserName } from '../../main/core/hub/agents';
@@ -277,7 +277,7 @@ for (const kind of brokerKinds) {
 
     it('malformed client messages change nothing (sync requests that are garbage, for others, or with bad fields)', async () => {
       const ext = allExtensions[0]!;
-      const raw = await connectAsync(hub.brokerUrl, { protocolVersion: 4, clientId: `raw-${ext}`, username: agentOf(ext), password: passwords.get(ext)!, reconnectPeriod: 0 });
+      const raw = await connectAsync(hub.brokerUrl, { protocolVersion: 4, clientId: agentClientId(agentOf(ext)), username: agentOf(ext), password: passwords.get(ext)!, reconnectPeriod: 0 });
       cleanups.push(() => raw.endAsync(true));
       const head = hub.headSeq;
       for (const p of ['garbage', '{"v":1}', '{"v":1,"since":-5,"clientId":"x","requestId":"y"}', '{"v":9,"since":0,"clientId":"x","requestId":"y"}']) {

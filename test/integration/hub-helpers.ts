@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startHub, type Hub, type HubOptions } from '../../main/core/hub/hub';
+import { agentClientId } from '../../shared/hub-protocol';
 
 export interface Received {
   topic: string;
@@ -31,7 +32,7 @@ export class HubHarness {
   }
 
   async connect(username: string, password: string, more: IClientOptions = {}): Promise<MqttClient> {
-    const c = await mqtt.connectAsync(this.hub!.brokerUrl, { username, password, clientId: `t-${username}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0, protocolVersion: 4, ...more });
+    const c = await mqtt.connectAsync(this.hub!.brokerUrl, { username, password, clientId: agentClientId(username), reconnectPeriod: 0, protocolVersion: 4, ...more });
     this.clients.push(c);
     return c;
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
+import { agentClientId, callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { addAgent, hubUserName } from '../../main/core/hub/agents';
 import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
@@ -37,7 +37,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
     const files = await writeMosquittoFiles(h.dataDir, outDir, 'acme');
     expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$101\$/);
-    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/ext/117/#\ntopic write callpop/v1/acme/ext/117/sync/req');
+    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
 
     const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
@@ -67,7 +67,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     expect(annaGot.filter((m) => m.topic.includes('/ext/204/') || !m.topic.startsWith('callpop/v1/acme/'))).toEqual([]);
     expect(bobGot.every((m) => m.topic.startsWith('callpop/v1/acme/ext/204/'))).toBe(true);
     expect(annaGot.some((m) => m.topic === topics.hubStatus('acme') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
-    expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna', '204': 'bob' } });
+    expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna' } });
 
     // Anna cannot write into bob's topics (Mosquitto drops it) …
     bobGot.length = 0;
@@ -100,6 +100,40 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     await late.subscribeAsync(topics.hubStatus('acme'), { qos: 1 });
     await until(() => lateGot.length > 0, 'retained status');
     expect(hubStatusMessageSchema.parse(lateGot[0]!.json).state).toBe('offline');
+  }, 30_000);
+
+  it("ignores and clears a retained sync request (Mosquitto's ACL cannot forbid the retain flag), and a colleague on the same extension never reads another's sync requests", async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    const carl = await addAgent(h.dataDir, { name: 'carl.d', extensions: ['117'] });
+    const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
+    broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+    const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
+    const carlId = agentClientId('carl.d', 'desk');
+    const c = await mqtt.connectAsync(broker.url, { username: 'carl.d', password: carl.password, clientId: carlId, reconnectPeriod: 0 });
+    h.clients.push(c);
+    const carlGot = collect(c);
+    await grantedQos(c, topics.extensionTree('default', '117')).catch(() => 128);
+    const annaId = agentClientId('anna', 'desk');
+    const a = await mqtt.connectAsync(broker.url, { username: 'anna', password: anna.password, clientId: annaId, reconnectPeriod: 0 });
+    h.clients.push(a);
+    // Left retained before the hub starts: it must not be answered at this start or any later one.
+    await a.publishAsync(topics.syncRequest('default', '117'), JSON.stringify({ v: 1, since: 0, clientId: annaId, requestId: 'retained' }), { qos: 1, retain: true });
+    await h.start({ broker: { kind: 'external', url: broker.url, username: hubUserName, password: hubPassword } });
+    await until(() => h.logs.some((l) => l.includes('Ignored a retained sync request')), 'the retained request ignored');
+    const annaGot = collect(a);
+    await a.subscribeAsync(topics.syncResponse('default', '117', annaId), { qos: 1 });
+    await a.publishAsync(topics.syncRequest('default', '117'), JSON.stringify({ v: 1, since: 0, clientId: annaId, requestId: 'live' }), { qos: 1 });
+    await until(() => annaGot.some((m) => (m.json as SyncResponse).requestId === 'live'), 'the live request answered');
+    expect(annaGot.some((m) => (m.json as SyncResponse).requestId === 'retained')).toBe(false);
+    // Cleared: a new subscriber (the hub's own user) finds no retained request.
+    const probe = await mqtt.connectAsync(broker.url, { username: hubUserName, password: hubPassword, clientId: 'probe-retained', reconnectPeriod: 0 });
+    h.clients.push(probe);
+    const probeGot = collect(probe);
+    await probe.subscribeAsync(topics.syncRequest('default', '117'), { qos: 1 });
+    await sleep(300);
+    expect(probeGot.filter((m) => m.text.length > 0)).toEqual([]);
+    // Carl, on the same extension, saw none of anna's sync requests.
+    expect(carlGot.filter((m) => m.topic.endsWith('/sync/req'))).toEqual([]);
   }, 30_000);
 
   it("writes a password_file that Mosquitto's own mosquitto_passwd tool reads (it can add to it)", async () => {

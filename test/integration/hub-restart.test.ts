@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { callChangeMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
+import { agentClientId, callChangeMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { addAgent } from '../../main/core/hub/agents';
 import { collect, until } from './hub-helpers';
@@ -48,11 +48,11 @@ async function runHub(): Promise<RunningHub> {
 }
 
 async function syncAll(brokerUrl: string, password: string, ext: string): Promise<SyncResponse['records']> {
-  const c = await mqtt.connectAsync(brokerUrl, { username: 'anna', password, clientId: 'sync-check', reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(brokerUrl, { username: 'anna', password, clientId: agentClientId('anna', 'synccheck'), reconnectPeriod: 0 });
   clients.push(c);
   const got = collect(c);
-  await c.subscribeAsync(topics.syncResponse('default', ext, 'sync-check'), { qos: 1 });
-  await c.publishAsync(topics.syncRequest('default', ext), JSON.stringify({ v: 1, since: 0, clientId: 'sync-check', requestId: 'all' }), { qos: 1 });
+  await c.subscribeAsync(topics.syncResponse('default', ext, agentClientId('anna', 'synccheck')), { qos: 1 });
+  await c.publishAsync(topics.syncRequest('default', ext), JSON.stringify({ v: 1, since: 0, clientId: agentClientId('anna', 'synccheck'), requestId: 'all' }), { qos: 1 });
   await until(() => got.some((m) => (m.json as SyncResponse).done), 'sync answer');
   await c.endAsync();
   return got.flatMap((m) => syncResponseSchema.parse(m.json).records);
@@ -63,7 +63,7 @@ describe('hub restart', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'callpop-hub-restart-'));
     const { password } = await addAgent(dataDir, { name: 'anna', extensions: ['202'] });
     const first = await runHub();
-    const live = await mqtt.connectAsync(first.brokerUrl, { username: 'anna', password, clientId: 'live', reconnectPeriod: 0 });
+    const live = await mqtt.connectAsync(first.brokerUrl, { username: 'anna', password, clientId: agentClientId('anna', 'live'), reconnectPeriod: 0 });
     clients.push(live);
     const liveGot = collect(live);
     await live.subscribeAsync(topics.calls('default', '202'), { qos: 1 });
@@ -86,7 +86,7 @@ describe('hub restart', () => {
     expect(records.find((r) => r.record.id === '261201140004_10')!.record.status).toBe('ringing');
 
     // The call goes on after the restart: its answer gets a seq above everything seen before the kill.
-    const again = await mqtt.connectAsync(second.brokerUrl, { username: 'anna', password, clientId: 'live', reconnectPeriod: 0 });
+    const again = await mqtt.connectAsync(second.brokerUrl, { username: 'anna', password, clientId: agentClientId('anna', 'live'), reconnectPeriod: 0 });
     clients.push(again);
     const got = collect(again);
     await again.subscribeAsync(topics.calls('default', '202'), { qos: 1 });

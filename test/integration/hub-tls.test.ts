@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { callChangeMessageSchema, topics } from '../../shared/hub-protocol';
+import { agentClientId, callChangeMessageSchema, topics } from '../../shared/hub-protocol';
 import { addAgent } from '../../main/core/hub/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { HubHarness, collect, until } from './hub-helpers';
@@ -44,8 +44,8 @@ describe('hub with TLS', () => {
     expect(h.hub!.webhookUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/webhook\//);
     expect(h.hub!.brokerUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
     expect(h.hub!.brokerWsUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
-    const overTls = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, ca: cert, reconnectPeriod: 0 });
-    const overWss = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: anna.password, ca: cert, reconnectPeriod: 0 });
+    const overTls = await mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, clientId: agentClientId('anna'), ca: cert, reconnectPeriod: 0 });
+    const overWss = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: anna.password, clientId: agentClientId('anna'), ca: cert, reconnectPeriod: 0 });
     h.clients.push(overTls, overWss);
     const [a, b] = [collect(overTls), collect(overWss)];
     await overTls.subscribeAsync(topics.calls('default', '202'), { qos: 1 });
@@ -55,21 +55,21 @@ describe('hub with TLS', () => {
     await until(() => ended(a) && ended(b), 'the call over mqtts and wss');
     expect(a.map((m) => m.text)).toEqual(b.map((m) => m.text));
     // A client that does not trust the certificate is refused by TLS itself.
-    await expect(mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, reconnectPeriod: 0, connectTimeout: 2000 })).rejects.toThrow(/self.signed|certificate/i);
+    await expect(mqtt.connectAsync(h.hub!.brokerUrl, { username: 'anna', password: anna.password, clientId: agentClientId('anna'), reconnectPeriod: 0, connectTimeout: 2000 })).rejects.toThrow(/self.signed|certificate/i);
   });
 
   it('serves MQTT over plain WebSocket with --broker-ws-port and no TLS', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     await h.start({ broker: { kind: 'embedded', host: '127.0.0.1', port: 0, wsPort: 0 } });
     expect(h.hub!.brokerWsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
-    const c = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: anna.password, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: anna.password, clientId: agentClientId('anna'), reconnectPeriod: 0 });
     h.clients.push(c);
     const got = collect(c);
     await c.subscribeAsync(topics.calls('default', '202'), { qos: 1 });
     for (const raw of flowRequests(findSeedFlow('incoming-missed')!)) expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
     await until(() => got.some((m) => callChangeMessageSchema.parse(m.json).change === 'missed'), 'missed over ws');
     // Wrong password over WebSocket: CONNACK 4 as over TCP.
-    const err = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: 'nope-nope', reconnectPeriod: 0 }).then(
+    const err = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: 'nope-nope', clientId: agentClientId('anna'), reconnectPeriod: 0 }).then(
       () => null,
       (e: Error & { code?: number }) => e.code,
     );

@@ -11,6 +11,7 @@
 // agent must not share one (they would kick each other off in a loop).
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { CallRecord } from '../../../shared/call-record';
 import {
   callChangeMessageSchema,
@@ -33,6 +34,7 @@ import { silentLogger, type Logger } from '../../../shared/log';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
+import { withPacketLimit } from '../hub/packet-limit';
 import { backoff, type Backoff } from './backoff';
 import { LogMirror, type HubCallUpdate } from './mirror';
 import { RateLimitedLog } from '../rate-limited-log';
@@ -88,6 +90,11 @@ const refusals: Record<number, string> = {
   134: 'the hub refused the user name or password',
   135: 'the hub refused the agent name or password (not authorized)',
 };
+/**
+ * Largest packet taken from the hub. The hub's largest messages are sync chunks (500 records) and open
+ * lists (up to 1,000 calls); with every record field at its schema's bound that is under 32 MiB.
+ */
+export const MAX_HUB_PACKET_BYTES = 32 * 1024 * 1024;
 /** How often the sync watermark is saved at most (a lagging one only means a longer backfill). */
 const saveEveryMs = 1000;
 
@@ -291,6 +298,8 @@ export class HubClient {
     const o = this.options;
     const client = (o.connect ?? connect)(o.url, {
       ...o.mqtt,
+      // The stream is wrapped below (packet size limit) before the first connect.
+      manualConnect: true,
       clientId: this.clientId,
       username: o.user,
       password: o.password,
@@ -302,7 +311,16 @@ export class HubClient {
       keepalive: 30,
       resubscribe: false,
     });
+    // A hostile or spoofed hub must not make this PC buffer a huge packet (MQTT allows 256 MB; a
+    // 200 MB message peaked at 923 MB before): every (re)connect's stream is cut as soon as a packet's
+    // header announces more than MAX_HUB_PACKET_BYTES, then the client reconnects as after any loss.
+    // streamBuilder is private in MQTT.js's types (a public field at run time in 5.x).
+    const internal = client as unknown as { streamBuilder: (c: MqttClient) => Duplex };
+    const build = internal.streamBuilder.bind(client);
+    internal.streamBuilder = (c) =>
+      withPacketLimit(build(c), MAX_HUB_PACKET_BYTES, (n) => this.badMessages.note(`The hub sent a packet of at least ${n} bytes (limit ${MAX_HUB_PACKET_BYTES}); connection cut`));
     this.client = client;
+    client.connect();
     client.on('connect', () => this.connected());
     client.on('message', (topic, payload) => this.message(topic, payload));
     client.on('error', (e: Error & { code?: unknown }) => {

@@ -6,13 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { clientIdPattern } from '../../../shared/hub-protocol';
+import { agentClientId, clientIdBelongsTo, clientIdPattern } from '../../../shared/hub-protocol';
 import { silentLogger, type Logger } from '../../../shared/log';
 
 const fileName = 'hub-client.json';
 
 const stateSchema = z.object({
-  clientIds: z.record(z.string(), z.string().regex(clientIdPattern)).default({}),
+  // A stored id of an older form is dropped here (catch), so the rest of the file still counts.
+  clientIds: z.record(z.string(), z.string().regex(clientIdPattern).catch('')).default({}),
   /** Key: hubKey(); value: every change up to this seq is in the local log. */
   synced: z.record(z.string(), z.number().int().nonnegative()).default({}),
 });
@@ -29,10 +30,9 @@ export interface HubClientState {
   setSyncedSeq(key: string, seq: number, reset?: boolean): void;
 }
 
-/** `callpop-<agent>-<random>`, with the agent name reduced to what a client id may hold. */
+/** `cp-<agent name, encoded>-<random>` (shared/hub-protocol.ts): the hub checks that it is the agent's own. */
 export function newClientId(agent: string): string {
-  const safe = agent.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64) || 'agent';
-  return `callpop-${safe}-${randomBytes(6).toString('hex')}`;
+  return agentClientId(agent, randomBytes(6).toString('hex'));
 }
 
 export function openHubClientState(dataDir: string, logger: Logger = silentLogger): HubClientState {
@@ -55,7 +55,8 @@ export function openHubClientState(dataDir: string, logger: Logger = silentLogge
   return {
     clientIdFor(agent) {
       const known = state.clientIds[agent];
-      if (known) return known;
+      // One made before client ids were bound to agent names is replaced (the hub would refuse it).
+      if (known && clientIdBelongsTo(known, agent)) return known;
       const id = newClientId(agent);
       state.clientIds[agent] = id;
       save();

@@ -11,8 +11,8 @@ export interface AgentAccess {
   extensions: readonly string[];
 }
 
-/** Why a subscription was refused (for the log), or null when it is allowed. */
-export function subscribeDenied(agent: AgentAccess, site: string, filter: string): string | null {
+/** Why a subscription was refused (for the log), or null when it is allowed. `clientId`: the subscribing connection's own. */
+export function subscribeDenied(agent: AgentAccess, site: string, filter: string, clientId: string): string | null {
   const p = filter.split('/');
   if (`${p[0]}/${p[1]}` !== TOPIC_ROOT || p[2] !== site || !sitePattern.test(site)) return 'not this site';
   if (p.length === 4 && p[3] === 'directory') return null;
@@ -21,7 +21,8 @@ export function subscribeDenied(agent: AgentAccess, site: string, filter: string
   if (!agent.extensions.includes(p[4]!)) return `extension ${p[4]} is not ${agent.name}'s`;
   const rest = p.slice(5).join('/');
   if (rest === '#' || rest === 'calls' || rest === 'open' || rest === 'sync/res/+' || rest === 'actions/res/+') return null;
-  if (p.length === 8 && (p[5] === 'sync' || p[5] === 'actions') && p[6] === 'res' && clientIdPattern.test(p[7]!)) return null;
+  // Only the answers addressed to this connection's own client id.
+  if (p.length === 8 && (p[5] === 'sync' || p[5] === 'actions') && p[6] === 'res' && clientIdPattern.test(p[7]!)) return p[7] === clientId ? null : `${p[5]} answers of another client id`;
   return 'not an allowed topic';
 }
 
@@ -34,9 +35,15 @@ export function publishDenied(agent: AgentAccess, site: string, topic: string, r
   return null;
 }
 
-/** Whether a message on `topic` may be delivered to the agent (a second check, behind subscribe). */
-export function mayRead(agent: AgentAccess, site: string, topic: string): boolean {
+/**
+ * Whether a message on `topic` may be delivered to the agent's connection `clientId` (a second check,
+ * behind subscribe): never another client's sync request (it named the client id to take over) or
+ * another client id's sync answer, even on the agent's own extension (`ext/{ext}/#`).
+ */
+export function mayRead(agent: AgentAccess, site: string, topic: string, clientId: string): boolean {
   const t = parseTopic(topic);
   if (!t || t.site !== site) return false;
+  if (t.kind === 'syncRequest' || t.kind === 'actionsRequest') return false;
+  if ((t.kind === 'syncResponse' || t.kind === 'actionsResponse') && t.clientId !== clientId) return false;
   return 'ext' in t ? agent.extensions.includes(t.ext) : true;
 }

@@ -181,9 +181,13 @@ export async function listAgents(dataDir: string): Promise<AgentInfo[]> {
   return (await readAgents(dataDir)).map(infoOf);
 }
 
-/** extension → display name (the agent's display name, else its name); the first agent of an extension wins. */
+/**
+ * extension → display name; the first agent of an extension with one wins. Never the login name: the
+ * directory goes to every agent, and a login name is half of a password guess (an agent without a
+ * display name is simply not in it).
+ */
 export function directoryOf(agents: readonly Agent[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const a of agents) for (const ext of a.extensions) out[ext] ??= a.displayName ?? a.name;
+  for (const a of agents) for (const ext of a.extensions) if (a.displayName) out[ext] ??= a.displayName;
   return out;
 }

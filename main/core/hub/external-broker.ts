@@ -17,7 +17,7 @@ export interface ExternalBrokerOptions {
   logger: Logger;
   /** After every (re)connect: publish the retained state. */
   onConnect: () => void;
-  onClientPublish: (topic: string, payload: Buffer) => void;
+  onClientPublish: (topic: string, payload: Buffer, retain: boolean) => void;
   /** CA certificate(s) for mqtts:// with a private CA. */
   ca?: string | Buffer;
   /** Messages kept in memory while the broker is unreachable (default MAX_OFFLINE_QUEUE). */
@@ -77,7 +77,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     });
     options.onConnect();
   });
-  client.on('message', (topic, payload) => options.onClientPublish(topic, payload));
+  client.on('message', (topic, payload, packet) => options.onClientPublish(topic, payload, packet.retain));
   client.on('error', (e: Error & { code?: number | string }) => {
     const line = `Broker ${shown}: ${e.message}`;
     if (line !== lastError) logger.warn(line);

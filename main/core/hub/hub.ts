@@ -19,18 +19,12 @@ import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../sha
 import {
   DEFAULT_SITE,
   HUB_PROTOCOL_VERSION,
-  SYNC_CHUNK,
-  SYNC_MAX_RECORDS,
-  decodePayload,
-  parseTopic,
   sitePattern,
-  syncRequestSchema,
   topics,
   type CallChangeMessage,
   type DirectoryMessage,
   type HubStatusMessage,
   type OpenCallsMessage,
-  type SyncResponse,
 } from '../../../shared/hub-protocol';
 import { Emitter } from '../../../shared/emitter';
 import { silentLogger, type Logger } from '../../../shared/log';
@@ -44,6 +38,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
+import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
@@ -156,7 +151,6 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const secret = options.secret ?? (await hubSecret(dataDir));
   let agents: Agent[] = await readAgents(dataDir);
   let byName = new Map(agents.map((a) => [a.name, a]));
-  const bad = new RateLimitedLog(logger, 'malformed client messages');
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
   const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
@@ -215,56 +209,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     for (const ext of exts) publishOpen(ext);
   };
 
-  // --- sync requests -------------------------------------------------------------------------
+  // --- what clients publish: sync requests (./sync-responder.ts), and any other listener (actions) ---
+  const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() });
   const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
-  const onClientPublish = (topic: string, payload: Buffer): void => {
+  const onClientPublish = (topic: string, payload: Buffer, clientId: string | null, retain: boolean): void => {
     clientPublishes.emit([topic, payload]);
-    const t = parseTopic(topic);
-    if (!t || t.site !== site || t.kind !== 'syncRequest') return;
-    const req = decodePayload(syncRequestSchema, payload);
-    if (!req.ok) {
-      bad.note(`Ignored a sync request on ${topic}: ${req.error}`);
-      return;
-    }
-    // One answer at a time per client and extension, and at most one waiting: a client repeating its
-    // request (QoS-1 redelivery, a reconnect) is answered again, a flood of requests is not.
-    const key = `${t.ext}/${req.value.clientId}`;
-    const queued = syncQueues.get(key);
-    if (queued && queued.waiting) {
-      bad.note(`Ignored a sync request on ${topic}: one is already waiting for client ${req.value.clientId}`);
-      return;
-    }
-    const { since, clientId, requestId } = req.value;
-    const entry = queued ?? { tail: Promise.resolve(), waiting: false };
-    if (queued) entry.waiting = true;
-    entry.tail = entry.tail
-      .then(() => {
-        entry.waiting = false;
-        return answerSync(t.ext, since, clientId, requestId);
-      })
-      .catch((e: unknown) => logger.error(`Sync answer failed: ${(e as Error).message}`))
-      .finally(() => {
-        if (!entry.waiting && syncQueues.get(key) === entry) syncQueues.delete(key);
-      });
-    syncQueues.set(key, entry);
-  };
-  const syncQueues = new Map<string, { tail: Promise<void>; waiting: boolean }>();
-  const answerSync = async (ext: string, since: number, clientId: string, requestId: string): Promise<void> => {
-    const topic = topics.syncResponse(site, ext, clientId);
-    let cursor = since;
-    let sent = 0;
-    for (let part = 0; ; part++) {
-      const room = Math.min(SYNC_CHUNK, SYNC_MAX_RECORDS - sent);
-      const { records, more } = log.since(ext, cursor, room);
-      sent += records.length;
-      cursor = records.at(-1)?.seq ?? cursor;
-      const done = !more || sent >= SYNC_MAX_RECORDS;
-      const message: SyncResponse = { v: HUB_PROTOCOL_VERSION, requestId, part, records, done, headSeq: log.head, more: done && more };
-      await transport?.publish(topic, JSON.stringify(message), { qos: 1, retain: false });
-      if (done) return;
-      // Let webhooks in between chunks of a large answer.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    sync.onPublish(topic, payload, clientId, retain);
   };
 
   // --- agents ----------------------------------------------------------------------------------
@@ -317,6 +267,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         agent: (name) => byName.get(name),
         logger,
         onClientPublish,
+        onClientGone: (clientId) => sync.clientGone(clientId),
       });
       transport = b;
       cleanups.push(() => b.close());
@@ -343,7 +294,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           }
           publishRetained();
         },
-        onClientPublish,
+        onClientPublish: (topic, payload, retain) => onClientPublish(topic, payload, null, retain),
       });
       transport = { url: b.url, wsUrl: null, publish: (t, p, o) => b.publish(t, p, o), disconnectAgents: () => {}, close: () => b.close() };
       cleanups.push(() => b.close());
@@ -456,6 +407,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       await pipeline.flush();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
+      sync.close();
       flushOpen();
       await t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {});
       await t.close().catch((e: unknown) => logger.error(`Closing the broker: ${(e as Error).message}`));

@@ -52,7 +52,20 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
   ];
   for (const a of agents) {
     lines.push('', `user ${a.name}`, `topic read ${root}/hub/status`, `topic read ${root}/directory`);
-    for (const ext of a.extensions) lines.push(`topic read ${root}/ext/${ext}/#`, `topic write ${root}/ext/${ext}/sync/req`, `topic write ${root}/ext/${ext}/actions/req`);
+    // Not ext/{ext}/# : a colleague on the same extension must not read this agent's sync requests (they
+    // name its client id, enough to take its session over). Answers to other client ids on the same
+    // extension stay readable: Mosquitto cannot tie a client id to a user, and they hold nothing the
+    // agent does not get on `calls` anyway.
+    for (const ext of a.extensions) {
+      lines.push(
+        `topic read ${root}/ext/${ext}/calls`,
+        `topic read ${root}/ext/${ext}/open`,
+        `topic read ${root}/ext/${ext}/sync/res/+`,
+        `topic read ${root}/ext/${ext}/actions/res/+`,
+        `topic write ${root}/ext/${ext}/sync/req`,
+        `topic write ${root}/ext/${ext}/actions/req`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

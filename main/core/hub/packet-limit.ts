@@ -48,12 +48,17 @@ export function packetSizeChecker(max: number): (chunk: Uint8Array) => number | 
 }
 
 /**
- * `inner` as aedes should see it: the same bytes both ways, but destroyed (and `onTooBig` told) as soon
- * as the client announces a packet over `max` bytes. Keeps `remoteAddress` for the broker's log lines.
+ * `inner` as aedes (or the hub client's MQTT.js) should see it: the same bytes both ways, but destroyed
+ * (and `onTooBig` told) as soon as the peer announces a packet over `max` bytes. Keeps `remoteAddress`
+ * for the broker's log lines, and `setNoDelay`.
  */
-export function withPacketLimit(inner: Duplex & { remoteAddress?: string }, max: number, onTooBig: (announced: number) => void): Duplex & { remoteAddress?: string } {
+export function withPacketLimit(
+  inner: Duplex & { remoteAddress?: string; setNoDelay?: (on?: boolean) => unknown },
+  max: number,
+  onTooBig: (announced: number) => void,
+): Duplex & { remoteAddress?: string; setNoDelay?: (on?: boolean) => void } {
   const check = packetSizeChecker(max);
-  const outer: Duplex & { remoteAddress?: string } = new Duplex({
+  const outer: Duplex & { remoteAddress?: string; setNoDelay?: (on?: boolean) => void } = new Duplex({
     read() {
       inner.resume();
     },
@@ -70,6 +75,8 @@ export function withPacketLimit(inner: Duplex & { remoteAddress?: string }, max:
     },
   });
   outer.remoteAddress = inner.remoteAddress;
+  // The hub client turns Nagle off on its stream (a PUBACK held back stalls the next PUBLISH ~40 ms).
+  if (typeof inner.setNoDelay === 'function') outer.setNoDelay = (on) => void inner.setNoDelay!(on);
   inner.on('data', (chunk: Buffer) => {
     const over = check(chunk);
     if (over !== null) {

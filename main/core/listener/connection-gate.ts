@@ -19,6 +19,8 @@ export interface ConnectionLimits {
   perSource: number;
   /** Slots (of max) only trusted sources may use. */
   reserved: number;
+  /** Sources remembered as trusted (default 256). */
+  trustedSources?: number;
 }
 
 export const defaultConnectionLimits: ConnectionLimits = { max: 512, perSource: 16, reserved: 64 };
@@ -119,7 +121,7 @@ export class ConnectionGate {
   prove(address: string): void {
     this.proven.delete(address);
     this.proven.set(address, this.now());
-    if (this.proven.size > maxTrustedSources) this.proven.delete(this.proven.keys().next().value!);
+    if (this.proven.size > (this.limits.trustedSources ?? maxTrustedSources)) this.proven.delete(this.proven.keys().next().value!);
   }
 
   get size(): number {
