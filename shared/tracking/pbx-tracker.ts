@@ -14,6 +14,7 @@ import type { DialingEvent, EndedEvent, RecordingEvent, RingingEvent, StartedEve
 import { CallKnowledge, MAKECALL, type CallFacts } from './call-knowledge';
 import { DUPLICATE_WINDOW_MS, DuplicateFilter } from './duplicates';
 import { ExtensionCalls, type ExtensionCall } from './extension-calls';
+import { endChange } from './what-changed';
 
 export interface PbxTrackerOptions {
   /** Milliseconds since the epoch. */
@@ -247,13 +248,13 @@ export class PbxTracker {
       // An end we cannot place: keep it as a record of its own rather than lose it.
       const call = this.create(ext, e.ref.callId, { direction: e.direction, number: cleanNumber(e.callerId, info), info, transferredFrom: null });
       const result: CallResult = e.finish === 'ok' ? 'answered' : 'missed';
-      this.end(call, result, e.durationSec, out, result === 'missed' ? 'missed' : 'ended');
+      this.end(call, result, e.durationSec, out, endChange(result));
       return;
     }
     const r = own.record;
     if (r.status === 'ringing') {
       const result: CallResult = e.finish === 'ok' ? 'answered' : 'missed';
-      this.end(own, result, e.durationSec, out, result === 'missed' ? 'missed' : 'ended');
+      this.end(own, result, e.durationSec, out, endChange(result));
     } else if (r.status === 'talking') {
       this.end(own, 'answered', e.durationSec, out, 'ended');
     } else if (r.result === 'answered' && r.durationSec === null && e.durationSec !== null) {

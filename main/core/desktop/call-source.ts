@@ -1,7 +1,7 @@
 // Where the desktop core's calls come from (settings.source): a CallFeed of the kind the settings name,
-// started from the table in ../feed/kinds.ts (this PC's own webhook listener, a Callpop hub, …). Every
-// kind writes the same call log in the data folder, so a switch keeps every record and its id; a hub's
-// backfill upserts by id and doubles nothing. The backend listens here once; a switch (or a change of
+// started from the table in ../feed/kinds.ts (this PC's own webhook listener, a Callpop hub, …). It
+// opens the data folder's call log once and hands it to whatever feed runs (and keeps its retention),
+// so a switch keeps every record and its id; a hub's backfill upserts by id and doubles nothing. The backend listens here once; a switch (or a change of
 // the kind's restartKey: a new hub address, agent, password, fingerprint or extension) replaces the
 // feed underneath without a restart of the app or the core process. Nothing here asks which kind runs.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
@@ -12,9 +12,10 @@ import { silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
+import { keepRetention, type Retention } from '../call-log/retention';
 import type { CallFeed, FeedContext } from '../feed/call-feed';
 import { feedKinds } from '../feed/kinds';
-import { IdleFeed } from '../hub-client/hub-feed';
+import { IdleFeed } from '../feed/idle-feed';
 import type { HubClientOptions } from '../hub-client/hub-client';
 import { ListenerFeed } from '../service/listener-feed';
 import type { CallpopService } from '../service/call-service';
@@ -34,7 +35,6 @@ export interface CallSourceOptions {
   hub?: Pick<HubClientOptions, 'reconnect' | 'syncTimeoutMs'>;
 }
 
-const dayMs = 86_400_000;
 /** Update batches held for a first listener at most (start-up is seconds of webhooks at worst). */
 const MAX_HELD = 10_000;
 
@@ -72,33 +72,38 @@ export class CallSource {
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private closed = false;
-  /** Retention of the data folder's call log, whatever feed writes it. */
-  private readonly pruneTimer: NodeJS.Timeout;
+  /** settings.retentionDays over the data folder's call log, whatever feed writes it. */
+  private readonly retention: Retention;
 
   private constructor(
     private readonly o: CallSourceOptions,
+    readonly store: CallLogStore,
     private feed: CallFeed,
     private current: Settings,
     private password: string | null,
   ) {
     this.logger = o.logger ?? silentLogger;
-    this.pruneTimer = setInterval(() => void this.prune(), dayMs);
-    this.pruneTimer.unref();
+    this.retention = keepRetention({ log: () => this.store, days: () => this.current.retentionDays, now: o.now ?? Date.now, logger: this.logger });
   }
 
   static async start(o: CallSourceOptions): Promise<CallSource> {
-    const source = new CallSource(o, await startSource(o, o.settings, o.hubPassword, null), o.settings, o.hubPassword);
+    const logger = o.logger ?? silentLogger;
+    const store = await openCallLogStore(callLogDir(o.dataDir), { logger, defaultCountry: o.settings.defaultCountry });
+    let feed: CallFeed;
+    try {
+      feed = await startSource(o, o.settings, o.hubPassword, store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    const source = new CallSource(o, store, feed, o.settings, o.hubPassword);
     source.attach();
-    await source.prune();
+    await source.retention.run();
     return source;
   }
 
   get settings(): Settings {
     return this.current;
-  }
-
-  get store(): CallLogStore {
-    return this.feed.store;
   }
 
   /** The listener's service (listener mode only: tests read its bound port and URLs). */
@@ -166,9 +171,10 @@ export class CallSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pruneTimer);
+    this.retention.stop();
     await this.queue;
-    await this.feed.close();
+    await this.feed.close({ keepStore: true });
+    await this.store.close();
   }
 
   private async apply(settings: Settings, password: string | null): Promise<void> {
@@ -181,30 +187,17 @@ export class CallSource {
     const sameKind = before.source === settings.source;
     if (sameKind && kind.restartKey(before, beforePassword) === kind.restartKey(settings, password)) {
       await this.feed.update(settings);
-      return this.prune();
+      return this.retention.run();
     }
-    // A switch, or a change the kind restarts for: stop the feed (its log is flushed; kept open for
-    // the same kind) and start anew.
+    // A switch, or a change the kind restarts for: stop the feed (what it accepted is written; the
+    // log stays open) and start anew over the same log.
     this.unattach();
-    const keepStore = sameKind ? this.store : null;
-    await this.feed.close({ keepStore: keepStore !== null });
-    this.feed = await startSource(this.o, settings, password, keepStore);
+    await this.feed.close({ keepStore: true });
+    this.feed = await startSource(this.o, settings, password, this.store);
     this.attach();
     this.statusListeners.emit();
     this.directoryListeners.emit();
-    await this.prune();
-  }
-
-  /** settings.retentionDays over the data folder's log. */
-  private async prune(): Promise<void> {
-    const days = this.current.retentionDays;
-    if (days <= 0 || this.closed) return;
-    try {
-      const n = await this.store.prune((this.o.now ?? Date.now)() - days * dayMs);
-      if (n > 0) this.logger.info(`Retention: deleted ${n} call(s) older than ${days} days`);
-    } catch (e) {
-      this.logger.error(`Retention prune failed: ${(e as Error).message}`);
-    }
+    await this.retention.run();
   }
 
   private attach(): void {
@@ -231,18 +224,17 @@ export class CallSource {
 }
 
 /**
- * Starts the kind the settings name over the data folder's call log (`keepStore`: the log a restart
- * of the same kind reuses). Settings the kind cannot run with yet, or a start that failed in a way
- * the kind can show, give an idle feed: the log is open, nothing runs, the status says why.
+ * Starts the kind the settings name over the data folder's call log. Settings the kind cannot run
+ * with yet, or a start that failed in a way the kind can show, give an idle feed: the log is open,
+ * nothing runs, the status says why.
  */
-async function startSource(o: CallSourceOptions, settings: Settings, password: string | null, keepStore: CallLogStore | null): Promise<CallFeed> {
+async function startSource(o: CallSourceOptions, settings: Settings, password: string | null, store: CallLogStore): Promise<CallFeed> {
   const logger = o.logger ?? silentLogger;
   const kind = feedKinds[settings.source];
-  const idle = async (state: ServiceState): Promise<CallFeed> =>
-    new IdleFeed(settings.source, keepStore ?? (await openCallLogStore(callLogDir(o.dataDir), { logger, defaultCountry: settings.defaultCountry })), state);
+  const idle = (state: ServiceState): CallFeed => new IdleFeed(settings.source, store, state);
   const notReady = kind.notReady(settings, password);
   if (notReady) return idle(notReady);
-  const ctx: FeedContext = { dataDir: o.dataDir, settings, password, logger, now: o.now, tickMs: o.tickMs, extra: { hub: o.hub }, ...(keepStore && { store: keepStore }) };
+  const ctx: FeedContext = { dataDir: o.dataDir, settings, password, logger, now: o.now, tickMs: o.tickMs, extra: { hub: o.hub }, store };
   try {
     const feed = await kind.start(ctx);
     const line = kind.startedLine(settings);

@@ -31,9 +31,9 @@ import {
   type SyncRequest,
 } from '../../../shared/hub-protocol';
 import { silentLogger, type Logger } from '../../../shared/log';
+import { endAbandoned } from '../../../shared/tracking/what-changed';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
-import { endAbandoned } from '../service/call-service';
 import { backoff, type Backoff } from './backoff';
 import { LogMirror, type HubCallUpdate } from './mirror';
 import { RateLimitedLog } from '../rate-limited-log';

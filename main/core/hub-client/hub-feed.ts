@@ -3,7 +3,7 @@
 // (../feed/kinds.ts), the CallFeed over a running client, and the app's words for its states.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
-import { Emitter, type Event } from '../../../shared/emitter';
+import type { Event } from '../../../shared/emitter';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
@@ -12,7 +12,7 @@ import { callLogDir } from '../config/paths';
 import { pinnedConnect, pinProblem } from '../desktop/hub-tls-pin';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { HubClient, type HubClientOptions, type HubClientStatus } from './hub-client';
-import { staleRingMs } from './mirror';
+import { staleRingMs } from '../../../shared/tracking/what-changed';
 
 /** What hub mode lacks, in the words Settings uses; null = ready to connect. */
 export function hubSetupProblem(s: Settings, password: string | null): string | null {
@@ -107,45 +107,6 @@ export class HubFeed implements CallFeed {
 
   async close(options: { keepStore?: boolean } = {}): Promise<void> {
     await this.client.close();
-    if (!options.keepStore) await this.store.close();
-  }
-}
-
-/**
- * A kind that cannot run with the settings it has (hub mode without an address, or whose client
- * failed to start): the log is open (the app shows its history), nothing connects, the state says why.
- */
-export class IdleFeed implements CallFeed {
-  private readonly never = new Emitter<never>();
-  readonly changes = this.never.on as Event<CallUpdate[]>;
-  readonly durable = this.never.on as Event<CallUpdate[]>;
-  readonly statusChanged = this.never.on as Event<void>;
-  readonly directoryChanged = this.never.on as Event<void>;
-
-  constructor(
-    readonly kind: Settings['source'],
-    readonly store: CallLogStore,
-    private readonly state: ServiceState,
-  ) {}
-
-  status(): ServiceState {
-    return this.state;
-  }
-  openCalls(): CallRecord[] {
-    return [];
-  }
-  addresses(): string[] {
-    return [];
-  }
-  directory(): Record<string, string> {
-    return {};
-  }
-  clearCall(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-  reconnectNow(): void {}
-  async update(): Promise<void> {}
-  async close(options: { keepStore?: boolean } = {}): Promise<void> {
     if (!options.keepStore) await this.store.close();
   }
 }

@@ -4,6 +4,7 @@
 // promises as CallpopService: live listeners hear of a change at once (pops), durable ones after the
 // local fsync (badge counts, log views).
 import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
+import { changeBetween, sameExceptSeen } from '../../../shared/tracking/what-changed';
 import type { Event } from '../../../shared/emitter';
 import { redactNumber, type Logger } from '../../../shared/log';
 import type { CallLogStore } from '../call-log/store';
@@ -21,24 +22,8 @@ export interface HubCallUpdate extends CallUpdate {
   backfill: boolean;
 }
 
-/** A backfilled ring older than this is not popped (issue 9: "began ringing more than a minute ago"). */
-export const staleRingMs = 60_000;
 /** Per-record seqs remembered (the calls that can still change: far more than one agent's open calls). */
 const rememberedSeqs = 20_000;
-
-const sameExceptSeen = (a: CallRecord, b: CallRecord): boolean => JSON.stringify({ ...a, seen: false }) === JSON.stringify({ ...b, seen: false });
-
-/** What a backfilled record's arrival means for the user, given what the local log had. */
-export function backfillChange(prev: CallRecord | undefined, r: CallRecord, nowMs: number): CallChange {
-  if (r.status === 'ringing') {
-    if (prev?.status === 'ringing') return 'updated';
-    const fresh = nowMs - Date.parse(r.startedAt) <= staleRingMs;
-    return fresh ? (r.direction === 'incoming' ? 'ringing' : 'dialing') : 'updated';
-  }
-  if (r.status === 'talking') return prev?.status === 'talking' ? 'updated' : 'answered';
-  if (prev?.status === 'ended') return r.recordings.length > prev.recordings.length ? 'recording' : 'updated';
-  return r.result === 'missed' ? 'missed' : r.result === 'answered-elsewhere' ? 'answered-elsewhere' : 'ended';
-}
 
 export class LogMirror {
   /** Tells listeners before the disk, durable ones after, re-queues failed writes, keeps order. */
@@ -81,7 +66,7 @@ export class LogMirror {
       this.remember(r.id, c.seq);
       const prev = byId.get(r.id) ?? this.store.get(r.id);
       if (prev && sameExceptSeen(prev, r)) continue; // already in the log (e.g. caught up before a restart)
-      const change = backfill || !c.change ? backfillChange(prev, r, this.now()) : c.change;
+      const change = backfill || !c.change ? changeBetween(prev, r, this.now()) : c.change;
       byId.set(r.id, r);
       updates.push({ change, record: prev?.seen && !r.seen ? { ...r, seen: true } : r, seq: c.seq, backfill });
     }

@@ -2,19 +2,21 @@
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps two promises: a change
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
-import { callRecordSchema, type CallRecord, type CallUpdate, type EndedCall } from '../../../shared/call-record';
+import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { CallTracker } from '../../../shared/tracker';
+import { endAbandoned } from '../../../shared/tracking/what-changed';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { readTlsFiles, startListener, webhookUrlsFor, type Listener, type WebhookOutcome } from '../listener/listener';
 import { callLogDir } from '../config/paths';
 import { RecordCommitter } from '../feed/commit-pipeline';
+import { keepRetention, type Retention } from '../call-log/retention';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -24,7 +26,10 @@ export interface ServiceOptions {
   now?: () => number;
   /** How often timed-out calls are closed. Default 5 s. */
   tickMs?: number;
-  /** Use this open call log instead of opening the data folder's (closed by close() all the same). */
+  /**
+   * Use this open call log instead of opening the data folder's (closed by close() unless keepStore).
+   * Its retention is then its owner's (the desktop core prunes the log whatever feed writes it).
+   */
   store?: CallLogStore;
   /** Run without the HTTP listener (benchmarks feeding ingest() directly). Default true. */
   listen?: boolean;
@@ -43,30 +48,10 @@ export interface ServiceStatus {
 
 export const setExtensionNotice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
-const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
-
-/**
- * A call of another extension still open in the log when the tracker is (re)built for a new extension
- * (or none): nothing will ever end it, so it is ended now, as the tracker's silence timeout would
- * (ringing → missed, talking → answered with an unknown duration). It stays in the log; the switch is
- * the last moment it was known to be going on.
- */
-export function endAbandoned(r: CallRecord, nowMs: number): CallUpdate | null {
-  if (r.status === 'ended') return null;
-  const missed = r.status === 'ringing';
-  const record: EndedCall = {
-    ...r,
-    status: 'ended',
-    result: missed ? 'missed' : 'answered',
-    endedAt: new Date(Math.max(nowMs, Date.parse(r.answeredAt ?? r.startedAt))).toISOString(),
-    seen: r.seen || !(missed && r.direction === 'incoming'),
-  };
-  return { change: missed ? 'missed' : 'ended', record };
-}
 
 export class CallpopService {
   private tracker: CallTracker | null = null;
@@ -83,7 +68,8 @@ export class CallpopService {
   private lastEventMs: number | null = null;
   /** A status push for a new last-event time, coalesced: a busy PBX must not cause a push per webhook. */
   private eventStatusTimer: NodeJS.Timeout | null = null;
-  private pruneTimer: NodeJS.Timeout | null = null;
+  /** settings.retentionDays over a log this service opened itself (null: the store's owner prunes it). */
+  private retention: Retention | null = null;
   private closed = false;
   private settingsQueue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -107,7 +93,10 @@ export class CallpopService {
     const service = new CallpopService(options, store, options.settings);
     try {
       await service.commitQuietly(service.makeTracker(), 'ending the calls of another extension');
-      await service.prune();
+      if (!options.store) {
+        service.retention = keepRetention({ log: () => store, days: () => service.current.retentionDays, now: service.now, logger: service.logger });
+        await service.retention.run();
+      }
       if (options.listen !== false) await service.bind();
       else service.setState({ state: 'stopped' });
     } catch (e) {
@@ -117,8 +106,6 @@ export class CallpopService {
     const tickMs = options.tickMs ?? 5000;
     service.tickTimer = setInterval(() => service.tick(), tickMs);
     service.tickTimer.unref();
-    service.pruneTimer = setInterval(() => void service.prune(), dayMs);
-    service.pruneTimer.unref();
     return service;
   }
 
@@ -262,7 +249,7 @@ export class CallpopService {
       }
       await this.commitQuietly(this.makeTracker(), 'ending the calls of the previous extension');
     }
-    if (before.retentionDays !== settings.retentionDays) await this.prune();
+    if (before.retentionDays !== settings.retentionDays) await this.retention?.run();
     if (this.options.listen !== false && (listenKey(before) !== listenKey(settings) || this.state.state === 'error')) {
       await this.listener?.close();
       this.listener = null;
@@ -276,7 +263,7 @@ export class CallpopService {
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.eventStatusTimer) clearTimeout(this.eventStatusTimer);
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.retention?.stop();
     await this.settingsQueue;
     await this.listener?.close();
     this.listener = null;
@@ -342,17 +329,6 @@ export class CallpopService {
     tracker.restore([...open, ...recent]);
     this.tracker = tracker;
     return abandoned;
-  }
-
-  private async prune(): Promise<void> {
-    const days = this.current.retentionDays;
-    if (days <= 0 || this.closed) return;
-    try {
-      const n = await this.store.prune(this.now() - days * dayMs);
-      if (n > 0) this.logger.info(`Retention: deleted ${n} call(s) older than ${days} days`);
-    } catch (e) {
-      this.logger.error(`Retention prune failed: ${(e as Error).message}`);
-    }
   }
 
   private async bind(): Promise<void> {

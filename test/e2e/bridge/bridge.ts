@@ -1,9 +1,10 @@
 // The e2e bridge: the REAL core backend (listener, tracker, call log, downloads) in the test process,
 // an HTTP server that serves the built renderer, and the IPC contract over HTTP (requests) and SSE
-// (pushes). "main" channels get a faithful test implementation built from main/app's own pieces
-// (SettingsService, PushHub, PopupController, CallNotifier, RecordingCredentialsService, HubPasswordService,
-// exportLog); with settings.source "hub" the core is a real hub client (test/e2e/hub*.spec.ts);
-// clipboard/openExternal/showInFolder and the popup window's visibility and size are recorded for asserts.
+// (pushes). "main" channels are answered by main's own handlers (createMainHandlers, as the app wires
+// them) over main/app's own pieces (SettingsService, PushHub, PopupController, CallNotifier,
+// RecordingCredentialsService, HubPasswordService, DownloadedFiles); only what needs a desktop is a
+// fake here (dialogs, shell, clipboard, the popup window, displays): recorded for asserts. With
+// settings.source "hub" the core is a real hub client (test/e2e/hub*.spec.ts).
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -13,20 +14,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
-import { buildCallBackUrl, buildCrmUrl } from '../../../shared/crm-url';
 import { invokeOwners } from '../../../shared/ipc/contract';
-import type { AppStatus, CallView, CoreChannel, ExportFormat, InvokeChannel, LogFilter, MainChannel, NavigateTarget, PushChannel, PushMap } from '../../../shared/ipc/contract';
+import type { AppStatus, CallView, CoreChannel, DownloadProgress, InvokeChannel, MainChannel, PushChannel, PushMap } from '../../../shared/ipc/contract';
 import { checkInvokeArgs } from '../../../shared/ipc/schemas';
-import { toE164 } from '../../../shared/phone';
 import type { Policy, SettingsOverrides } from '../../../shared/policy';
 import { webhookUrl } from '../../../shared/settings';
 import type { SettingsPatch } from '../../../shared/settings';
 import type { RecordingCredentials } from '../../../shared/service-protocol';
 import { silentLogger } from '../../../shared/log';
 import { HubPasswordService, RecordingCredentialsService } from '../../../main/app/credentials';
+import { DownloadedFiles } from '../../../main/app/downloads';
+import type { MainHandlers } from '../../../main/app/ipc';
+import { createMainHandlers } from '../../../main/app/main-handlers';
 import { CallNotifier } from '../../../main/app/notifications';
-import { exportLog } from '../../../main/app/export-log';
 import { PopupController } from '../../../main/app/popup-controller';
+import { MEDIA_HOST, MEDIA_SCHEME } from '../../../main/app/protocols';
 import { MAIN_WINDOW_ONLY, PushHub } from '../../../main/app/push-hub';
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
@@ -163,7 +165,12 @@ export class Bridge {
     },
   );
   private notifier: CallNotifier | null = null;
-  private readonly media = new Map<string, string>();
+  /** What the core downloaded, as main keeps it (push:download): the only files shown or streamed. */
+  private readonly downloads = new DownloadedFiles(() => this.backend.handle('recording:list', {}) as Promise<DownloadProgress[]>);
+  /** Main's own handlers for the "main" channels, over the fakes below. */
+  private mainHandlers!: MainHandlers;
+  /** A popup page's restore of its cards after app:rendererReady (main runs it without waiting). */
+  private restoring: Promise<void> = Promise.resolve();
   private missedUnseen = 0;
   private exportCount = 0;
   backend!: CoreBackend;
@@ -274,6 +281,7 @@ export class Bridge {
     this.settingsService.onChange(() => {
       this.applying = this.applying.then(() => this.settingsChanged());
     });
+    this.mainHandlers = this.createMainHandlers();
     await new Promise<void>((ok, fail) => {
       this.server.once('error', fail);
       this.server.listen(opts.port ?? 0, '127.0.0.1', ok);
@@ -327,10 +335,7 @@ export class Bridge {
       this.notifier?.onCallUpdate(u.change, u.record, u.backfill === true);
       return;
     }
-    if (channel === 'push:download') {
-      const d = payload as PushMap['push:download'];
-      if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
-    }
+    if (channel === 'push:download') this.downloads.note(payload as PushMap['push:download']);
     this.hub.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => !this.popupIds.has(id) : undefined);
   }
 
@@ -371,7 +376,8 @@ export class Bridge {
       }
       if (u.pathname === '/ipc/events') return this.onEvents(u.searchParams.get('client') ?? '', u.searchParams.get('view'), req, res);
       if (u.pathname.startsWith('/media/')) {
-        const path = this.media.get(decodeURIComponent(u.pathname.slice(7)));
+        // The app's callpop-media:// protocol, over HTTP (a browser page cannot load the app's scheme).
+        const path = await this.downloads.pathOf(decodeURIComponent(u.pathname.slice(7)));
         if (!path) return void res.writeHead(404).end();
         return await sendFile(req, res, path, 'audio/mpeg');
       }
@@ -413,7 +419,7 @@ export class Bridge {
       const checked = checkInvokeArgs(channel, args);
       if (!checked.ok) reply = { ok: false, error: checked.error };
       else if (invokeOwners[channel] === 'core') reply = { ok: true, result: await this.backend.handle(channel as CoreChannel, checked.args as never) };
-      else reply = { ok: true, result: await this.main(key, channel as MainChannel, checked.args) };
+      else reply = { ok: true, result: await this.main(key, channel as MainChannel, checked.args as never) };
     } catch (e) {
       reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
     }
@@ -421,112 +427,63 @@ export class Bridge {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
   }
 
-  /** The "main" channels, answered the way Electron main answers them. */
-  private async main(key: string, channel: MainChannel, args: unknown): Promise<unknown> {
-    const a = args as Record<string, unknown>;
-    switch (channel) {
-      case 'app:rendererReady': {
-        const id = this.client(key).id;
-        this.hub.ready(id);
-        if (a.view === 'popup' && this.popupIds.has(id)) await this.popups.restore(() => this.backend.handle('calls:active', {}) as Promise<CallView[]>);
-        return undefined;
-      }
-      case 'app:getStatus':
-        return this.status();
-      case 'app:openLogsFolder':
-        this.recorded.shownInFolder.push(join(this.dataDir, 'logs'));
-        return undefined;
-      case 'window:openMain':
-        this.push('push:navigate', a as NavigateTarget);
-        return undefined;
-      case 'settings:get':
-        return this.settingsService.view();
-      case 'settings:update': {
-        const r = this.settingsService.update(a);
-        if (!r.ok) return r;
-        await this.applying;
-        return { ok: true, view: this.settingsService.view() };
-      }
-      case 'settings:regenerateSecret':
-        this.settingsService.regenerateSecret();
-        await this.applying;
-        return this.settingsService.view();
-      case 'settings:getRecordingCredentials':
-        return this.credentials.view();
-      case 'settings:setRecordingCredentials':
-        return this.credentials.set(a as never);
-      case 'settings:getHubPassword':
-        return this.hubPassword.view();
-      case 'settings:setHubPassword': {
-        const r = await this.hubPassword.set(a as never);
-        await this.applying;
-        return r;
-      }
-      case 'popup:dismiss':
-        this.recorded.dismissed.push(String(a.callId));
-        this.popups.dismiss(String(a.callId));
-        return undefined;
-      case 'popup:resize':
-        if (this.popupIds.has(this.client(key).id)) this.recorded.popupHeights.push(Number(a.height));
-        return undefined;
-      case 'popup:returnFocus':
-        this.recorded.focusReturns++;
-        return undefined;
-      case 'popup:displays':
-        // One browser "monitor"; main lists the real ones (windows.ts).
-        return [{ label: 'Browser display', primary: true, width: 1920, height: 1080 }];
-      case 'popups:setPaused':
-        this.popups.setPaused(Boolean(a.paused));
-        this.push('push:status', this.status());
-        return undefined;
-      case 'call:openCrm': {
-        const call = await this.backend.handle('calls:get', { callId: String(a.callId) });
-        if (!call) return { ok: false, error: 'There is no such call.' };
-        const s = this.settingsService.settings;
-        const r = buildCrmUrl(s.crmUrlTemplate, { number: call.number, e164: toE164(call.number, s.defaultCountry) ?? '', extension: s.extension, callId: call.id });
-        if (r.ok) this.recorded.opened.push(r.url);
-        return r.ok ? { ok: true } : r;
-      }
-      case 'call:callBack': {
-        const s = this.settingsService.settings;
-        const number = String(a.number);
-        const r = buildCallBackUrl(s.clickToCallTemplate, { number, e164: toE164(number, s.defaultCountry) ?? '', extension: s.extension, callId: '' });
-        if (r.ok) this.recorded.opened.push(r.url);
-        return r.ok ? { ok: true } : r;
-      }
-      case 'clipboard:writeText':
-        this.recorded.clipboard.push(String(a.text));
-        return undefined;
-      case 'recording:showInFolder': {
-        const path = resolve(String(a.path));
-        if (![...this.media.values()].some((p) => resolve(p) === path)) return { ok: false, error: 'That file is not a downloaded recording.' };
-        this.recorded.shownInFolder.push(path);
-        return { ok: true };
-      }
-      case 'recording:mediaUrl': {
-        const id = String(a.downloadId);
-        if (!this.media.has(id)) {
-          for (const d of await this.backend.handle('recording:list', {})) if (d.state === 'done' && d.path) this.media.set(d.downloadId, d.path);
-        }
-        return this.media.has(id) ? { url: `${this.origin}/media/${encodeURIComponent(id)}` } : { error: 'This recording has not been downloaded.' };
-      }
-      case 'log:export': {
-        const { format, filter } = a as { format: ExportFormat; filter: LogFilter };
-        const path = join(this.dir, `callpop-export-${++this.exportCount}.${format}`);
-        try {
-          const count = await exportLog({ path, format, filter, query: (q) => this.backend.handle('log:query', q) });
-          this.recorded.exports.push(path);
-          return { ok: true, path, count };
-        } catch (e) {
-          return { ok: false, canceled: false, error: e instanceof Error ? e.message : String(e) };
-        }
-      }
-      case 'contacts:import': {
-        if (!this.contactsFile) return { ok: false, canceled: true };
-        const text = await readFile(this.contactsFile, 'utf8');
-        return this.backend.handle('contacts:importText', { text, fileName: this.contactsFile });
-      }
+  /**
+   * A "main" channel, answered by main's own handler. Then, as a test's sync point, the bridge waits
+   * until the core applied what the answer changed (settings, the hub password) and a popup page's
+   * restore ran (in the app the page sees both a moment later through pushes).
+   */
+  private async main<C extends MainChannel>(key: string, channel: C, args: Parameters<MainHandlers[C]>[0]): Promise<unknown> {
+    const handler = this.mainHandlers[channel] as (a: typeof args, caller: { webContentsId: number }) => unknown;
+    let result = await handler(args, { webContentsId: this.client(key).id });
+    await this.applying;
+    await this.restoring;
+    if (channel === 'log:export' && result && typeof result === 'object' && 'path' in result) this.recorded.exports.push(String(result.path));
+    // The app's media protocol URL, as this bridge serves it over HTTP.
+    const media = `${MEDIA_SCHEME}://${MEDIA_HOST}/`;
+    if (channel === 'recording:mediaUrl' && result && typeof result === 'object' && 'url' in result && String(result.url).startsWith(media)) {
+      result = { url: `${this.origin}/media/${String(result.url).slice(media.length)}` };
     }
+    return result;
+  }
+
+  /** main/app/index.ts's wiring of createMainHandlers, with fakes for what needs a desktop. */
+  private createMainHandlers(): MainHandlers {
+    return createMainHandlers({
+      settings: this.settingsService,
+      status: () => this.status(),
+      rendererReady: (id, view) => {
+        this.hub.ready(id);
+        // A (re)loaded popup page: main's open cards again, and the core's live calls after a restart.
+        if (view === 'popup' && this.popupIds.has(id)) this.restoring = this.popups.restore(() => this.backend.handle('calls:active', {}) as Promise<CallView[]>).catch(() => undefined);
+      },
+      dismissPopup: (callId) => {
+        this.recorded.dismissed.push(callId);
+        this.popups.dismiss(callId);
+      },
+      resizePopup: (id, height) => {
+        if (this.popupIds.has(id)) this.recorded.popupHeights.push(height);
+      },
+      credentials: this.credentials,
+      hubPassword: this.hubPassword,
+      setPopupsPaused: (paused) => {
+        this.popups.setPaused(paused);
+        this.push('push:status', this.status());
+      },
+      returnPopupFocus: () => void this.recorded.focusReturns++,
+      // One browser "monitor"; main lists the real ones (windows.ts).
+      displays: () => [{ label: 'Browser display', primary: true, width: 1920, height: 1080 }],
+      openMain: (target) => this.push('push:navigate', target),
+      openLogsFolder: async () => void this.recorded.shownInFolder.push(join(this.dataDir, 'logs')),
+      core: (channel, args) => this.backend.handle(channel, args as never),
+      openExternal: async (url) => void this.recorded.opened.push(url),
+      showItemInFolder: (path) => void this.recorded.shownInFolder.push(path),
+      writeClipboard: (text) => void this.recorded.clipboard.push(text),
+      // The save dialog answers a file in the bridge's folder (recorded once written: main() below).
+      saveDialog: async ({ defaultPath }) => join(this.dir, `callpop-export-${++this.exportCount}${extname(defaultPath)}`),
+      openDialog: async () => this.contactsFile,
+      downloads: this.downloads,
+      logger: silentLogger,
+    });
   }
 
   async close(): Promise<void> {
