@@ -62,6 +62,8 @@ test('on a Call Control hub: Answer refused in words, Transfer and Hang up reach
   const card = popup.locator('article.card');
   await expect(card).toHaveCount(1);
   await expect(card).toContainText('555 123 99 88');
+  // No contact for the number: the PBX's own name for the caller.
+  await expect(card.locator('.name')).toHaveText('ACME Ltd');
   await expect(card.getByRole('button', { name: 'Answer' })).toBeVisible();
   await expect(card.getByRole('button', { name: 'Hang up' })).toBeVisible();
   // Only a talking call can be transferred.

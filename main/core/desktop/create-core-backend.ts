@@ -104,7 +104,8 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
     return {
       ...record,
-      contactName: contact?.name ?? null,
+      // No contact: the PBX's own name for the caller (Call Control), so the pop still says who it is.
+      contactName: contact?.name ?? record.callerName ?? null,
       contactCompany: contact?.company ?? null,
       queueName: nameOfLine(record.queue),
       didName: nameOfLine(record.did),
