@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import {
+  actionRequestSchema,
+  actionResponseSchema,
   callChangeMessageSchema,
   directoryMessageSchema,
   hubStatusMessageSchema,
@@ -24,6 +26,8 @@ const payloads = {
   directory: { schema: directoryMessageSchema, title: 'Directory (retained)', topic: 'callpop/v1/{site}/directory' },
   'sync-request': { schema: syncRequestSchema, title: 'Sync request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/sync/req' },
   'sync-response': { schema: syncResponseSchema, title: 'Sync response chunk', topic: 'callpop/v1/{site}/ext/{ext}/sync/res/{clientId}' },
+  'action-request': { schema: actionRequestSchema, title: 'Action request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/actions/req' },
+  'action-response': { schema: actionResponseSchema, title: 'Action response', topic: 'callpop/v1/{site}/ext/{ext}/actions/res/{clientId}' },
 } as const;
 
 /** File name → file text. */

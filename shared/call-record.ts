@@ -34,6 +34,8 @@ const base = {
   transferredFrom: z.string().max(32).nullable(),
   /** For answered-elsewhere: the extension that picked up. */
   answeredBy: z.string().max(32).nullable(),
+  /** The caller's name as the PBX knows it (3CX Call Control's party_caller_name); absent with the WebAPI. */
+  callerName: z.string().max(256).nullable().optional(),
   /** Recording URLs announced for this user's legs of the call (untrusted input). */
   recordings: z.array(z.string().max(2048)).max(16),
   /** The user has looked at this call (drives the missed-calls badge). */

@@ -155,6 +155,8 @@ export const hubStatusMessageSchema = z.object({
   /** Protocol versions this hub publishes (topic trees it serves). */
   protocols: z.array(z.number().int().positive()).min(1).max(16),
   hubVersion: z.string().max(64).optional(),
+  /** Actions the hub carries out on agents' calls (`…/actions/req`); absent = none. */
+  actions: z.array(z.string().max(16)).max(8).optional(),
 });
 export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
 

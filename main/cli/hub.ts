@@ -151,7 +151,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const logger = stderrLogger(io);
   let hub: Hub;
   try {
-    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger });
+    const advertised = callControl ? ['call', 'hangup', 'transfer', 'answer'] : actions.webApi ? ['call'] : [];
+    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
     io.stderr(`callpop hub: ${printable((e as Error).message)}${advice}\n`);

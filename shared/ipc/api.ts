@@ -38,6 +38,8 @@ export function createCallpopApi(t: IpcTransport) {
     activeCalls: () => call('calls:active', {}),
     getCall: (callId: string) => call('calls:get', { callId }),
     clearCall: (callId: string) => call('calls:clear', { callId }),
+    callActions: () => call('calls:actions', {}),
+    actOnCall: (args: InvokeArgs<'calls:act'>) => call('calls:act', args),
     numberHistory: (args: InvokeArgs<'calls:history'>) => call('calls:history', args),
     queryLog: (query: InvokeArgs<'log:query'>) => call('log:query', query),
     markSeen: (ids?: string[], number?: string) => call('log:markSeen', { ids, number }),

@@ -144,6 +144,8 @@ export type ExportFormat = 'csv' | 'json';
 export type ExportResult = { ok: true; path: string; count: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
 export type ImportResult = { ok: true; imported: number; total: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
 export type ActionResult = { ok: true } | { ok: false; error: string };
+/** An action on one of the agent's calls (the hub protocol's `callActions`). */
+export type CallActionName = 'call' | 'hangup' | 'transfer' | 'answer';
 
 /** Basic credentials for recording URLs as Settings sees them: the password is never read back. */
 export interface RecordingCredentialsView {
@@ -210,6 +212,10 @@ export interface InvokeMap {
   'calls:get': Req<{ callId: string }, CallView | null, 'core'>;
   /** End a call the PBX never ended (a ghost still "Talking"), as the tracker's silence timeout would. */
   'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
+  /** Which actions the source can carry out on this extension's calls (issue 18): shown only then. */
+  'calls:actions': Req<Empty, CallActionName[], 'core'>;
+  /** Dial from the agent's phone, hang up, transfer or answer one of its calls, through the source (the hub). */
+  'calls:act': Req<{ action: CallActionName; callId?: string | undefined; destination?: string | undefined }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
   'log:query': Req<LogQuery, LogPage, 'core'>;
   /** `number`: also every unseen missed call from that number (any format); neither: all unseen calls. */
@@ -275,6 +281,8 @@ export const invokeOwners = {
   'calls:active': 'core',
   'calls:get': 'core',
   'calls:clear': 'core',
+  'calls:actions': 'core',
+  'calls:act': 'core',
   'calls:history': 'core',
   'log:query': 'core',
   'log:markSeen': 'core',

@@ -64,6 +64,10 @@ export const invokeArgSchemas = {
   'calls:active': empty,
   'calls:get': z.object({ callId: id }).strict(),
   'calls:clear': z.object({ callId: id }).strict(),
+  'calls:actions': empty,
+  'calls:act': z
+    .object({ action: z.enum(['call', 'hangup', 'transfer', 'answer']), callId: id.optional(), destination: z.string().regex(/^\+?[0-9*#]{1,32}$/).optional() })
+    .strict(),
   'calls:history': z.object({ number: z.string().max(64), excludeCallId: id.optional() }).strict(),
   'log:query': logFilterSchema.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), groupMissed: z.boolean().optional() }).strict(),
   'log:markSeen': z.object({ ids: z.array(id).max(100_000).optional(), number: z.string().max(256).optional() }).strict(),

@@ -9,6 +9,8 @@ export const MAKECALL = 'MAKECALL';
 export interface CallFacts {
   /** The other party's number, from the first event that carried one ("MAKECALL" is not one). */
   number: string;
+  /** The caller's name from the PBX, when a source sends one (Call Control). */
+  name?: string;
   queue: string | null;
   did: string | null;
   /** leg → extension that answered it (from "started" events). null until one did (most ids never get one: saves memory). */

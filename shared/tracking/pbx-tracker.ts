@@ -134,6 +134,7 @@ export class PbxTracker {
 
   private onRinging(e: RingingEvent, out: Updates): void {
     const info = this.knowledge.touch(e.ref.callId, e.callerId, e.did);
+    if (e.callerName && !info.name) info.name = e.callerName;
     if (e.userType === 'queue') info.queue = e.user;
     this.knowledge.noteUserType(e.user, e.userType);
     const holders = this.calls.holders(e.ref.callId);
@@ -160,6 +161,7 @@ export class PbxTracker {
 
   private onDialing(e: DialingEvent, out: Updates): void {
     const info = this.knowledge.touch(e.ref.callId, e.callerId, e.did);
+    if (e.callerName && !info.name) info.name = e.callerName;
     const holders = this.calls.holders(e.ref.callId);
     if (holders) for (const c of holders) this.enrich(c, info, out);
     if (!this.tracked(e.user) || holders?.some((c) => c.extension === e.user)) return;
@@ -339,6 +341,7 @@ export class PbxTracker {
       recordings: [],
       // The log keeps "seen" once set; a call becomes seen when it ends other than missed.
       seen: false,
+      ...(o.info.name ? { callerName: o.info.name } : {}),
     };
     return this.calls.add(record, this.now(), null);
   }

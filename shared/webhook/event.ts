@@ -28,11 +28,14 @@ interface CallEventBase {
 export interface RingingEvent extends CallEventBase {
   type: 'ringing';
   userType: UserType;
+  /** The caller's name from the PBX ("Callername": only Call Control's translation sends it). */
+  callerName?: string | null;
 }
 
 /** `user` dials out to callerId. */
 export interface DialingEvent extends CallEventBase {
   type: 'dialing';
+  callerName?: string | null;
 }
 
 /** incomingcall_started / outgoingcall_started (and their hangup-/pickup- aliases): `user` is talking. */

@@ -35,6 +35,8 @@ const FIELD_NAMES: Record<string, string> = {
   duration: 'Duration',
   title: 'Title',
   fileurls: 'FileUrls',
+  // Not sent by the WebAPI add-on: the Call Control source's translation adds the PBX's caller name.
+  callername: 'Callername',
 };
 const KNOWN_KEYS = Object.keys(FIELD_NAMES);
 
@@ -66,8 +68,9 @@ const common = {
 };
 
 const headSchema = z.object({ event: eventField });
-const ringingSchema = z.object({ ...common, usertype: userTypeField.default('other') });
-const dialingSchema = z.object(common);
+const callerNameField = callerIdField.optional().transform((n) => (n ? n : null));
+const ringingSchema = z.object({ ...common, usertype: userTypeField.default('other'), callername: callerNameField });
+const dialingSchema = z.object({ ...common, callername: callerNameField });
 const startedSchema = z.object({ ...common, trtype: trTypeField.default(null) });
 const endedSchema = z.object({
   ...common,
@@ -114,13 +117,13 @@ function fromFields(fields: Record<string, unknown>): ParseResult {
       const r = ringingSchema.safeParse(fields);
       if (!r.success) return fail(describe(r.error, fields));
       const f = r.data;
-      return ok({ type: 'ringing', ref: f.id, user: f.user, callerId: f.callerid, did: f.did, userType: f.usertype });
+      return ok({ type: 'ringing', ref: f.id, user: f.user, callerId: f.callerid, did: f.did, userType: f.usertype, ...(f.callername && { callerName: f.callername }) });
     }
     case 'dialing': {
       const r = dialingSchema.safeParse(fields);
       if (!r.success) return fail(describe(r.error, fields));
       const f = r.data;
-      return ok({ type: 'dialing', ref: f.id, user: f.user, callerId: f.callerid, did: f.did });
+      return ok({ type: 'dialing', ref: f.id, user: f.user, callerId: f.callerid, did: f.did, ...(f.callername && { callerName: f.callername }) });
     }
     case 'started': {
       const r = startedSchema.safeParse(fields);

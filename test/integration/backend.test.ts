@@ -73,6 +73,8 @@ describe('core backend', () => {
       'calls:active': {},
       'calls:get': { callId: 'nope' },
       'calls:clear': { callId: 'nope' },
+      'calls:actions': {},
+      'calls:act': { action: 'hangup', callId: 'nope' },
       'calls:history': { number: '05551239988' },
       'log:query': { offset: 0, limit: 10 },
       'log:markSeen': {},

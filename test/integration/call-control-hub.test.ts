@@ -125,7 +125,16 @@ describe('the hub on 3CX Call Control gives every agent the same records as the 
     await playScenario(fake, client, steps, (sec) => (clockMs = base + sec * 1000));
     clockMs += 60_000; // ring ends settle
     const ccIds = new Set(steps.flatMap((s) => ('upsert' in s ? [`cc${s.upsert.callid}`] : [])));
-    const involved = extensions.filter((ext) => recordsOf(web, ext, (id) => id.startsWith(stamp.slice(0, 12))).length > 0);
+    // The webhook side's desktops first: every involved extension has its ended record.
+    const webIds = (id: string) => id.startsWith(stamp.slice(0, 12));
+    await waitFor(`${name}: the webhook side's records`, () =>
+      Object.keys(flow.expected).every((ext) => {
+        const rs = recordsOf(web, ext, webIds);
+        return rs.length === 1 && rs[0]!.status === 'ended';
+      }),
+    );
+    const involved = extensions.filter((ext) => recordsOf(web, ext, webIds).length > 0);
+    expect(involved).toEqual(Object.keys(flow.expected).sort());
     for (const ext of extensions) {
       const want = recordsOf(web, ext, (id) => id.startsWith(stamp.slice(0, 12)));
       await waitFor(`${name}: ${ext}'s Call Control records`, () => {

@@ -81,6 +81,10 @@ export interface FakeCallControl {
   participant(dn: string, id: number): ParticipantWire | undefined;
   /** Make every current token expired now. */
   expireTokens(): void;
+  /** Send this text as-is on the WebSockets (hostile or broken PBX messages). */
+  sendRaw(text: string): void;
+  /** Store a participant as-is under dn/id and announce it (a shape the PBX should never send). */
+  upsertRaw(dn: string, id: number, body: unknown): void;
   /** Cut every WebSocket without a close frame (network loss). */
   dropWebSockets(): void;
   /** Answer the next action with this status and reason instead (the PBX refusing). */
@@ -327,6 +331,15 @@ export async function startFakeCallControl(options: FakeCallControlOptions): Pro
     },
     expireTokens() {
       for (const t of tokens.values()) t.expiresAt = Math.min(t.expiresAt, now());
+    },
+    sendRaw(text) {
+      for (const ws of sockets.keys()) if (ws.readyState === ws.OPEN) ws.send(text);
+    },
+    upsertRaw(dn, id, body) {
+      let m = parts.get(dn);
+      if (!m) parts.set(dn, (m = new Map()));
+      m.set(id, body as ParticipantWire);
+      emit(0, dn, id);
     },
     dropWebSockets() {
       for (const ws of sockets.keys()) ws.terminate();

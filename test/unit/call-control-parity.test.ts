@@ -84,6 +84,19 @@ describe('every seed flow through the WebAPI and through Call Control gives the 
     expect(viaWebhooks(seedFlows.find((f) => f.name === 'ringall-answered')!).get('204')?.queue).toBeNull();
     expect(viaCallControl('incoming-blind-transfer').records.get('117')?.durationSec).toBe(3);
   });
+
+  it('the PBX’s caller name reaches the record (Call Control only); a "name" that is only the number does not', () => {
+    expect(viaCallControl('incoming-answered').records.get('202')?.callerName).toBe('ACME Ltd');
+    expect(viaWebhooks(seedFlows.find((f) => f.name === 'incoming-answered')!).get('202')?.callerName).toBeUndefined();
+    let t = T0;
+    const tracker = new PbxTracker({ now: () => t });
+    const tr = new CallControlTranslator({ now: () => (t += 1000) });
+    const records = new Map<string, CallRecord>();
+    const p = participantSchema.parse({ id: 1, dn: '150', status: 'Ringing', callid: 1264, party_caller_id: '0123456789', party_caller_name: '+49123456789' });
+    track(tracker, tr.upsert(p).map(toRawWebhook), records);
+    expect(records.get('150')).toMatchObject({ status: 'ringing', number: '0123456789' });
+    expect(records.get('150')?.callerName).toBeUndefined();
+  });
 });
 
 describe('ring end is exact', () => {

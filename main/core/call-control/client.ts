@@ -13,7 +13,7 @@ import { Emitter, type Event } from '../../../shared/emitter';
 import type { Logger } from '../../../shared/log';
 import { backoff as makeBackoff, type Backoff } from '../hub-client/backoff';
 import { pbxAgent, pbxRequest, type PbxAnswer } from './pbx-http';
-import { EVENT_REMOVE, EVENT_UPSERT, participantEntity, participantSchema, snapshotSchema, wsEventSchema, type DnInfo, type Participant } from './schema';
+import { EVENT_REMOVE, EVENT_UPSERT, parseSnapshot, participantEntity, participantSchema, wsEventSchema, type DnInfo, type Participant } from './schema';
 import { TokenRefusedError, tokenOwner, type TokenOwner } from './token';
 import { CallControlTranslator, type WebhookFields } from './translate';
 
@@ -134,9 +134,10 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
     const answer = await request('GET', '/callcontrol');
     if (answer.status !== 200) throw new Error(`GET /callcontrol answered HTTP ${answer.status}`);
     o.onTraffic?.('get', '/callcontrol', answer.json);
-    const parsed = snapshotSchema.safeParse(answer.json);
-    if (!parsed.success) throw new Error(`GET /callcontrol sent an unexpected shape (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''})`);
-    const snapshot: DnInfo[] = parsed.data;
+    const parsed = parseSnapshot(answer.json);
+    if (!parsed) throw new Error('GET /callcontrol sent an unexpected shape (not a list of DNs)');
+    if (parsed.dropped > 0) logger.warn(`Call Control: ignored ${parsed.dropped} participant(s) of an unexpected shape in GET /callcontrol`);
+    const snapshot: DnInfo[] = parsed.dns;
     monitored = new Set(snapshot.map((d) => d.dn));
     byDn.clear();
     for (const d of snapshot) for (const p of d.participants ?? []) remember(p);

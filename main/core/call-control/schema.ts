@@ -73,6 +73,32 @@ export type DnInfo = z.output<typeof dnInfoSchema>;
 
 export const snapshotSchema = z.array(dnInfoSchema).max(MAX_DNS);
 
+/** The snapshot's outline: each DN and participant is then checked on its own (see parseSnapshot). */
+const looseSnapshot = z
+  .array(z.object({ dn: dnText.min(1), type: dnText.nullish(), participants: z.array(z.unknown()).max(MAX_PARTICIPANTS_PER_DN).nullish() }))
+  .max(MAX_DNS);
+
+/**
+ * GET /callcontrol, one bad entry at a time: a participant of an unexpected shape is dropped (and
+ * counted) rather than failing the whole snapshot, so one broken call cannot keep every agent's calls out.
+ * null when even the outline (an array of DNs) is wrong.
+ */
+export function parseSnapshot(json: unknown): { dns: DnInfo[]; dropped: number } | null {
+  const outline = looseSnapshot.safeParse(json);
+  if (!outline.success) return null;
+  let dropped = 0;
+  const dns = outline.data.map((d): DnInfo => {
+    const participants: Participant[] = [];
+    for (const raw of d.participants ?? []) {
+      const p = participantSchema.safeParse(raw);
+      if (p.success && p.data.dn === d.dn) participants.push(p.data);
+      else dropped++;
+    }
+    return { dn: d.dn, type: d.type, participants };
+  });
+  return { dns, dropped };
+}
+
 export const wsEventSchema = z.object({
   sequence: z.number().int(),
   event: z.object({

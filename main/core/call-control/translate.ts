@@ -48,6 +48,8 @@ interface CallState {
   id: number;
   leg: number;
   number: string;
+  /** The PBX's name for the other party (party_caller_name), when it is more than the number. */
+  name: string;
   did: string;
   queueAnnounced: boolean;
   answered: boolean;
@@ -146,6 +148,11 @@ export class CallControlTranslator {
     if (!t.consult) {
       if (!shown.number && p.party_caller_id) shown.number = p.party_caller_id;
       if (!shown.did && p.party_did) shown.did = p.party_did;
+      // The captures show the number itself as the "name" ("+49123456789"): that is no name.
+      const name = p.party_caller_name.trim();
+      if (!shown.name && name && !/^[+\d\s().-]+$/.test(name)) {
+        shown.name = p.party_caller_name.trim().slice(0, 128);
+      }
     }
     if (this.isQueue(p.dn)) {
       this.announceQueue(shown, p.dn, out);
@@ -297,6 +304,7 @@ export class CallControlTranslator {
         id,
         leg: 0,
         number: '',
+        name: '',
         did: '',
         queueAnnounced: false,
         answered: false,
@@ -325,6 +333,7 @@ export class CallControlTranslator {
   private fields(call: CallState, event: string, user: string, leg: number, extra: WebhookFields = {}): WebhookFields {
     const f: WebhookFields = { Event: event, Callerid: call.number, User: user };
     if (event === 'ringing') f.Usertype = 'ext';
+    if ((event === 'ringing' || event === 'dialing') && call.name) f.Callername = call.name;
     Object.assign(f, extra);
     if (event !== 'dialing') f.Did = call.did;
     f.Id = `cc${call.id}-${leg}`;

@@ -6,6 +6,7 @@
 // feed underneath without a restart of the app or the core process. Nothing here asks which kind runs.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
+import type { CallAction } from '../../../shared/hub-protocol';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
@@ -139,6 +140,16 @@ export class CallSource {
   /** Ends a ghost call (false when the feed cannot: a hub's calls end when the hub says so). */
   clearCall(callId: string): Promise<boolean> {
     return this.feed.clearCall(callId);
+  }
+
+  /** Actions the current source can carry out on this extension's calls. */
+  callActions(): readonly CallAction[] {
+    return this.feed.actions?.() ?? [];
+  }
+
+  async act(action: CallAction, o: { callId?: string; destination?: string }): Promise<{ ok: boolean; error?: string | undefined }> {
+    if (!this.feed.act || !this.callActions().includes(action)) return { ok: false, error: 'Not supported by this source of calls.' };
+    return this.feed.act(action, o);
   }
 
   status(): ServiceState {

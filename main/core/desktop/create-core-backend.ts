@@ -114,7 +114,8 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
     return {
       ...record,
-      contactName: contact?.name ?? null,
+      // No contact: the PBX's own name for the caller (Call Control), so the pop still says who it is.
+      contactName: contact?.name ?? record.callerName ?? null,
       contactCompany: contact?.company ?? null,
       queueName: nameOfLine(record.queue),
       didName: nameOfLine(record.did),
@@ -185,6 +186,11 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     },
     'calls:clear': async ({ callId }) =>
       (await source.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
+    'calls:actions': () => [...source.callActions()],
+    'calls:act': async ({ action, callId, destination }) => {
+      const r = await source.act(action, { ...(callId !== undefined && { callId }), ...(destination !== undefined && { destination }) });
+      return r.ok ? { ok: true } : { ok: false, error: r.error ?? 'The action failed.' };
+    },
     'calls:history': ({ number, excludeCallId }) => {
       const h = historyOf(number, excludeCallId);
       const lastNote = notes.lastFor(number, excludeCallId);

@@ -21,6 +21,7 @@
 //   - `durable` hears the same changes once they are on disk, in the same order; only then is the
 //     origin acknowledged (the webhook's 200, the hub's watermark), so nothing acknowledged is lost.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/log';
@@ -50,6 +51,10 @@ export interface CallFeed {
   readonly directoryChanged: Event<void>;
   /** Ends a call the origin never ended (a ghost "Talking"); false when the feed cannot or it is not open. */
   clearCall(callId: string): Promise<boolean>;
+  /** Actions on this extension's calls the source can carry out (issue 18); absent = none. */
+  actions?(): readonly CallAction[];
+  /** Carries one out; only called for an action in actions(). */
+  act?(action: CallAction, o: { callId?: string; destination?: string }): Promise<{ ok: boolean; error?: string | undefined }>;
   /** Re-establish a connection at once (OS resume, network change); nothing for a feed that listens. */
   reconnectNow(reason: string): void;
   /** Settings changed without changing the kind's restartKey: apply them in place. */

@@ -24,6 +24,7 @@ import {
   parseTopic,
   syncResponseSchema,
   actionResponseSchema,
+  callActions,
   type ActionResponse,
   type CallAction,
   topics,
@@ -226,6 +227,12 @@ export class HubClient {
    * dead without any close event, and waiting for the keep-alive to notice takes a minute.
    */
   private readonly actionWaits = new Map<string, (r: ActionResponse) => void>();
+  private hubActions = new Set<CallAction>();
+
+  /** The actions the hub says it carries out (its status message). */
+  get actions(): ReadonlySet<CallAction> {
+    return this.hubActions;
+  }
 
   /**
    * Asks the hub to act on one of this extension's calls (or to dial from it): resolves with the hub's
@@ -486,6 +493,7 @@ export class HubClient {
         const online = m.value.state === 'online';
         const wasOffline = this.hubOnline !== null && !this.hubOnline.online;
         this.hubOnline = { online, since: m.value.since };
+        this.hubActions = new Set((m.value.actions ?? []).filter((a): a is CallAction => (callActions as readonly string[]).includes(a)));
         if (online && !m.value.protocols.includes(HUB_PROTOCOL_VERSION)) {
           this.badMessages.note(`The hub speaks protocol v${m.value.protocols.join(', v')} only; this Callpop speaks v${HUB_PROTOCOL_VERSION}: update Callpop`);
         }

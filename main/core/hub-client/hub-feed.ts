@@ -2,6 +2,7 @@
 // the hub's broker (HubClient mirrors it into the local call log). The entry of the feed table
 // (../feed/kinds.ts), the CallFeed over a running client, and the app's words for its states.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/log';
@@ -57,6 +58,15 @@ export class HubFeed implements CallFeed {
     this.durable = (fn) => client.onDurable(fn);
     this.directoryChanged = (fn) => client.onDirectory(() => fn());
     this.statusChanged = (fn) => client.onStatus(() => fn());
+  }
+
+  actions(): readonly CallAction[] {
+    return [...this.client.actions];
+  }
+
+  async act(action: CallAction, o: { callId?: string; destination?: string }): Promise<{ ok: boolean; error?: string | undefined }> {
+    const r = await this.client.requestAction(action, o);
+    return { ok: r.ok, ...(r.error !== undefined ? { error: r.error } : {}) };
   }
 
   get store(): CallLogStore {

@@ -72,6 +72,8 @@ export interface HubOptions {
   retentionDays?: number;
   /** Version string put in the hub's status message. */
   hubVersion?: string;
+  /** Actions agents may ask for (said in the status message; carried out by ../call-control/hub-actions.ts). */
+  actions?: readonly string[];
   /** Open lists are republished at most this often per extension. Default OPEN_LIST_MS. */
   openListMs?: number;
 }
@@ -159,7 +161,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
   let onlineSince = new Date(now()).toISOString();
   const status = (state: 'online' | 'offline', since: string): string =>
-    JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
+    JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }), ...(options.actions?.length && { actions: [...options.actions] }) } satisfies HubStatusMessage);
 
   let transport: Transport | null = null;
   /** Extensions whose retained open list was published (republished after an external reconnect). */

@@ -11,6 +11,7 @@ import { callState, stoppedRinging, colleague, isMissedCall, lineLabel } from '.
 import { Recording } from './Recording';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
+import { CallActions } from './CallActions';
 
 interface Props {
   call: CallView;
@@ -182,6 +183,7 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
             </button>
           </span>
         )}
+        <CallActions call={call} />
         {note && (
           <span className="note" role="status">
             {note}

@@ -1,0 +1,112 @@
+// Acting on the agent's own call from its card (issue 18 §2): Call from my phone (the PBX rings the
+// agent's phone, then dials), Hang up, Transfer to…, Answer. Each is shown only when the source of
+// calls can do it (`calls:actions`: a hub on 3CX Call Control does all four, a hub with the WebAPI
+// add-on's key only the call, a PC's own listener none), and every failure is shown in words; nothing
+// is retried. Kept out of CallCard.tsx (one line there) so the card's layout stays its own.
+import { useEffect, useState } from 'react';
+import type { CallActionName, CallView } from '../../../shared/ipc/contract';
+import { api } from './api';
+
+/** What `calls:act` accepts as a destination: digits, with an optional leading + (and * #). */
+const dialable = (n: string): string | null => {
+  const d = n.replace(/[\s().-]/g, '');
+  return /^\+?[0-9*#]{1,32}$/.test(d) ? d : null;
+};
+
+function useCallActions(): ReadonlySet<CallActionName> {
+  const [actions, setActions] = useState<ReadonlySet<CallActionName>>(new Set());
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      void api()
+        .callActions()
+        .then((a) => live && setActions(new Set(a)))
+        .catch(() => undefined);
+    load();
+    // The hub says what it can do in its status: ask again when the connection changes.
+    const off = api().onStatus(load);
+    return () => {
+      live = false;
+      off();
+    };
+  }, []);
+  return actions;
+}
+
+export function CallActions({ call }: { call: CallView }) {
+  const actions = useCallActions();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const [transferTo, setTransferTo] = useState<string | null>(null);
+  const live = call.status !== 'ended';
+  const number = dialable(call.number);
+
+  const run = async (action: CallActionName, destination?: string) => {
+    setBusy(true);
+    setResult(null);
+    try {
+      const r = await api().actOnCall({ action, ...(action !== 'call' && { callId: call.id }), ...(destination !== undefined && { destination }) });
+      setResult(r.ok ? (action === 'call' ? 'Your phone rings: pick it up to place the call.' : 'Done.') : r.error);
+      if (r.ok) setTransferTo(null);
+    } catch (e) {
+      setResult((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const show = {
+    call: actions.has('call') && !live && number !== null,
+    hangup: actions.has('hangup') && live,
+    transfer: actions.has('transfer') && call.status === 'talking',
+    answer: actions.has('answer') && call.status === 'ringing' && call.direction === 'incoming',
+  };
+  if (!show.call && !show.hangup && !show.transfer && !show.answer) return null;
+  const target = transferTo === null ? null : dialable(transferTo);
+  return (
+    <span className="call-actions" data-testid="call-actions">
+      {show.answer && (
+        <button type="button" className="primary" disabled={busy} onClick={() => void run('answer')}>
+          Answer
+        </button>
+      )}
+      {show.call && (
+        <button type="button" disabled={busy} onClick={() => void run('call', number!)} title="The phone system rings your phone, then dials the number">
+          Call from my phone
+        </button>
+      )}
+      {show.hangup && (
+        <button type="button" disabled={busy} onClick={() => void run('hangup')}>
+          Hang up
+        </button>
+      )}
+      {show.transfer && transferTo === null && (
+        <button type="button" disabled={busy} onClick={() => setTransferTo('')}>
+          Transfer to…
+        </button>
+      )}
+      {show.transfer && transferTo !== null && (
+        <form
+          className="transfer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (target) void run('transfer', target);
+          }}
+        >
+          <input aria-label="Transfer to (extension or number)" placeholder="Extension or number" value={transferTo} maxLength={40} onChange={(e) => setTransferTo(e.target.value)} autoFocus />
+          <button type="submit" disabled={busy || target === null}>
+            Transfer
+          </button>
+          <button type="button" onClick={() => setTransferTo(null)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {result && (
+        <span className="note" role="status">
+          {result}
+        </span>
+      )}
+    </span>
+  );
+}
