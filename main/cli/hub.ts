@@ -12,7 +12,7 @@ import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
-import { buildAllowList } from '../core/listener/listener';
+import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
 
@@ -149,6 +149,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const [url, ...others] = hub.webhookUrls;
+  const noAddresses = addressListProblem();
+  if (noAddresses) logger.warn(`cannot list this machine's network addresses (${noAddresses}); the URLs show its host name: use the address the PBX reaches it on`);
   io.stdout(`Listening on ${url}\n`);
   for (const other of others) io.stdout(`  also reachable as ${other}\n`);
   if (hub.embedded) {

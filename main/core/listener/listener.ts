@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { silentLogger, type Logger } from '../../../shared/log';
@@ -115,11 +115,29 @@ function sourceAllowed(list: BlockList | null, allowLoopback: boolean, remote: s
   return type !== null && list.check(addr, type);
 }
 
-/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6 unless ipv4Only). */
+let addressListError: string | null = null;
+
+/** Why this machine's addresses could not be listed the last time they were asked for (e.g. a sandbox
+ * without netlink sockets), or null. The URLs then show the host name instead. */
+export function addressListProblem(): string | null {
+  return addressListError;
+}
+
+/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6 unless
+ * ipv4Only). Where the list cannot be read it is the host name: the URL is a display nicety, never a
+ * reason not to start. */
 export function reachableAddresses(ipv4Only = false): string[] {
   const v4: string[] = [];
   const v6: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  let interfaces: ReturnType<typeof networkInterfaces>;
+  try {
+    interfaces = networkInterfaces();
+    addressListError = null;
+  } catch (e) {
+    addressListError = (e as Error).message;
+    return [hostname()];
+  }
+  for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv4') v4.push(a.address);
