@@ -9,17 +9,20 @@ import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
 import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
-import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
+import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
+import { agentExistsMessage, holdsHub, noHubMessage, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
                   [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
                   [--broker mqtt(s)://HOST:PORT --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
-       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin]
+       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace]
+       callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT]
+       callpop hub agent passwd NAME [--password-stdin]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
        callpop hub mosquitto-files --out DIR [--site NAME]
@@ -36,7 +39,9 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-host ADDR      embedded broker's address (default: --host)
   --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
-  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
+  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin);
+                          an existing NAME is refused unless --replace
+  agent passwd NAME       a new password (printed last, or --password-stdin); agent set: extensions, display name
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
 
 const runOptions = {
@@ -171,7 +176,9 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--data-dir DIR]
+const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace] [--data-dir DIR]
+       callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT] [--data-dir DIR]
+       callpop hub agent passwd NAME [--password-stdin] [--data-dir DIR]
        callpop hub agent remove NAME [--data-dir DIR]
        callpop hub agent list [--json] [--data-dir DIR]
 An agent is a broker login: NAME is the user name, the password is printed once (stored only hashed).`;
@@ -188,6 +195,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     extension: { type: 'string', multiple: true },
     'display-name': { type: 'string' },
     'password-stdin': { type: 'boolean' },
+    replace: { type: 'boolean' },
     'data-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -196,7 +204,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${agentUsage}\n`);
     return action === undefined ? 2 : 0;
   }
-  if (!['add', 'remove', 'list'].includes(action)) throw new UsageError(`Unknown agent command "${action}". Use add, remove or list.`);
+  if (!['add', 'remove', 'list', 'set', 'passwd'].includes(action)) throw new UsageError(`Unknown agent command "${action}". Use add, set, passwd, remove or list.`);
   const { values, positionals } = parseFlags(rest, options, true);
   if (values.help) {
     io.stdout(`${agentUsage}\n`);
@@ -204,7 +212,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
   }
   const dataDir = hubDataDir(io, values['data-dir']);
   const only = (allowed: string[]): void => {
-    for (const f of ['extension', 'display-name', 'password-stdin', 'json'] as const) {
+    for (const f of ['extension', 'display-name', 'password-stdin', 'json', 'replace'] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) throw new UsageError(`--${f} is not an option of "agent ${action}".`);
     }
   };
@@ -212,6 +220,10 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     if (action === 'list') {
       only(['json']);
       if (positionals.length > 0) throw new UsageError('agent list takes no names.');
+      if (!(await holdsHub(dataDir))) {
+        io.stderr(`callpop hub: ${noHubMessage(dataDir)}\n`);
+        return 1;
+      }
       const agents = await listAgents(dataDir);
       if (values.json) io.stdout(`${JSON.stringify(agents, null, 2)}\n`);
       else if (agents.length === 0) io.stdout(`No agents yet. Add one with: callpop hub agent add NAME --extension EXT\n`);
@@ -229,16 +241,34 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`Removed agent ${name}; a running hub closes its connections.\n`);
       return 0;
     }
-    only(['extension', 'display-name', 'password-stdin']);
+    if (action === 'set') {
+      only(['extension', 'display-name']);
+      return await runAgentSet(io, dataDir, name, { extensions: (values.extension ?? []).map(parseExtension), displayName: values['display-name'] });
+    }
+    const readPassword = async (): Promise<string | undefined> => {
+      if (!values['password-stdin']) return undefined;
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (password.length < 8) throw new UsageError('The password from stdin must be at least 8 characters.');
+      return password;
+    };
+    if (action === 'passwd') {
+      only(['password-stdin']);
+      return await runAgentPasswd(io, dataDir, name, await readPassword(), generatePassword);
+    }
+    only(['extension', 'display-name', 'password-stdin', 'replace']);
     parseAgentName(name);
     const extensions = (values.extension ?? []).map(parseExtension);
     if (extensions.length === 0) throw new UsageError('Give the agent at least one --extension EXT.');
-    let password: string | undefined;
-    if (values['password-stdin']) {
-      password = (await readStdin()).replace(/\r?\n$/, '');
-      if (password.length < 8) throw new UsageError('The password from stdin must be at least 8 characters.');
+    const password = await readPassword();
+    let r: Awaited<ReturnType<typeof addAgent>>;
+    try {
+      r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password, replace: values.replace === true });
+    } catch (e) {
+      if (!(e instanceof AgentExistsError)) throw e;
+      io.stderr(`callpop hub: ${agentExistsMessage(e.agent)}\n`);
+      return 1;
     }
-    const r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password });
+    await noteSharedExtensions(io, dataDir, name, extensions);
     io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
     return 0;

@@ -49,7 +49,7 @@ describe('callpop hub agent', () => {
     expect(json).toEqual([expect.objectContaining({ name: 'anna', extensions: ['117', '118'] })]);
     expect(JSON.stringify(json)).not.toContain('Hash');
 
-    const again = await run(['hub', 'agent', 'add', 'anna', '--extension', '120', '--data-dir', dir]);
+    const again = await run(['hub', 'agent', 'add', 'anna', '--extension', '120', '--replace', '--data-dir', dir]);
     expect(again.out).toMatch(/^Replaced agent anna/);
     expect((await readAgents(dir)).map((a) => a.extensions)).toEqual([['120']]);
 
