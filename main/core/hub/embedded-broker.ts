@@ -200,6 +200,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
       const wss = new WebSocketServer({ server, maxPayload: 256 * 1024 });
+      // ws re-emits the HTTP server's errors (a listen EACCES/EADDRINUSE) on wss: listen() below reports them.
+      wss.on('error', () => {});
       wss.on('connection', (socket, req) => {
         req.socket.setNoDelay(true);
         const stream = createWebSocketStream(socket);
@@ -260,7 +262,9 @@ function listen(server: NetServer, host: string, port: number, what: string): Pr
         new Error(
           err.code === 'EADDRINUSE'
             ? `The ${what} port ${port} is already in use (another broker, e.g. Mosquitto, or another hub?). Choose another with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port' : ''}, or 0 for a free one.`
-            : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
+            : err.code === 'EACCES'
+              ? `The ${what} port ${port} may not be used by this user (ports below 1024 need root or CAP_NET_BIND_SERVICE). Choose a port above 1024 with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port (e.g. 8083)' : ' (e.g. 1883)'}, or give the service AmbientCapabilities=CAP_NET_BIND_SERVICE.`
+              : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
         ),
       );
     server.once('error', onError);

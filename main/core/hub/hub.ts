@@ -402,6 +402,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       allowLoopback: true,
       onWebhook: (raw) => ingest(raw),
       logger,
+      portAdvice: 'with --port',
       ...(options.tls && { tls: options.tls }),
     });
   } catch (e) {

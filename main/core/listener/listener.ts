@@ -53,6 +53,8 @@ export interface ListenerOptions {
   reservedConnections?: number;
   /** PEM certificate (chain) and private key: serve HTTPS on the same routes and limits, so the secret in the URL is not sent in clear. */
   tls?: ListenerTls;
+  /** Where the user chooses the port, for a listen error ("with --port" for the hub). Default: the app's Settings or --port. */
+  portAdvice?: string;
 }
 
 export interface ListenerTls {
@@ -157,12 +159,12 @@ export function webhookUrlsFor(host: string, port: number, secret: string, schem
 }
 
 /** A listen failure in words the user can act on. */
-export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
+export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, port: number, where = 'in Settings → Connection or with --port'): string {
   switch (err.code) {
     case 'EADDRINUSE':
-      return `Port ${port} is already in use by another program (or another Callpop). Choose another port in Settings → Connection or with --port, or close the other program.`;
+      return `Port ${port} is already in use by another program (or another Callpop). Choose another port ${where}, or close the other program.`;
     case 'EACCES':
-      return `Port ${port} may not be used by this user (ports below 1024 need administrator rights on some systems). Choose a port above 1024 in Settings → Connection or with --port.`;
+      return `Port ${port} may not be used by this user (ports below 1024 need administrator rights on some systems). Choose a port above 1024 ${where}.`;
     case 'EADDRNOTAVAIL':
       return `${host} is not an address of this PC. Use 0.0.0.0 to listen on every network, or one of this PC's addresses.`;
     default:
@@ -324,7 +326,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(Object.assign(new Error(listenErrorMessage(err, options.host, options.port)), { code: err.code }));
+    const onError = (err: NodeJS.ErrnoException): void => reject(Object.assign(new Error(listenErrorMessage(err, options.host, options.port, options.portAdvice)), { code: err.code }));
     server.once('error', onError);
     server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
       server.off('error', onError);
