@@ -1,9 +1,8 @@
 // `callpop hub`: one webhook URL for the whole PBX, every agent's calls through an MQTT broker.
 //   callpop hub [options]                      run the hub (prints "Listening on URL", "Broker on mqtt://…")
 //   callpop hub agent add|remove|list …        manage who may connect
-//   callpop hub mosquitto-files --out DIR      password_file + acl_file for an external Mosquitto
+//   callpop hub mosquitto-files --out DIR      password_file, acl_file and mosquitto.conf for an external Mosquitto
 // SIGINT/SIGTERM: stop accepting, write what was accepted, publish "offline", exit 0.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
 import type { Logger } from '../../shared/log';
@@ -11,10 +10,11 @@ import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
-import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { readFileFlag } from './file-access';
 import { clock, updateLine } from './format';
+import { runMosquittoFiles } from './hub-mosquitto-files';
 import { agentExistsMessage, holdsHub, noHubMessage, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
@@ -25,7 +25,7 @@ export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--po
        callpop hub agent passwd NAME [--password-stdin]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
-       callpop hub mosquitto-files --out DIR [--site NAME]
+       callpop hub mosquitto-files --out DIR [--site NAME] [--owner USER] [--group GROUP] [--tls-cert FILE --tls-key FILE] [--ws-port N] …
 
 Receives the PBX's 3CX WebAPI webhooks (one URL for the whole PBX), tracks every extension, and
 publishes each agent's calls through an MQTT broker that desktops connect to (outbound only).
@@ -67,9 +67,9 @@ function stderrLogger(io: CliIo): Logger {
   return { debug() {}, info: line(''), warn: line('warning: '), error: line('error: ') };
 }
 
-const hubDataDir = (io: CliIo, given: string | undefined): string => given ?? join(defaultDataDir(io.env ?? process.env), 'hub');
+export const hubDataDir = (io: CliIo, given: string | undefined): string => given ?? join(defaultDataDir(io.env ?? process.env), 'hub');
 
-function flagPort(name: string, value: string): number {
+export function flagPort(name: string, value: string): number {
   try {
     return parsePort(value);
   } catch {
@@ -77,18 +77,10 @@ function flagPort(name: string, value: string): number {
   }
 }
 
-function parseSite(value: string | undefined): string {
+export function parseSite(value: string | undefined): string {
   const site = value ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -; got "${site}".`);
   return site;
-}
-
-async function readFileFlag(flag: string, path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new UsageError(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 export async function runHub(argv: string[], io: CliIo): Promise<number> {
@@ -276,24 +268,4 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof AgentError) throw new UsageError(e.message);
     throw e;
   }
-}
-
-async function runMosquittoFiles(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, { out: { type: 'string' }, site: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
-  if (values.help) {
-    io.stdout(`Usage: callpop hub mosquitto-files --out DIR [--site NAME] [--data-dir DIR]
-Writes DIR/password_file and DIR/acl_file for Mosquitto from the hub's agents (and the hub's own
-user "callpop-hub", whose password it keeps in the data folder: pass that file to --broker-password-file).\n`);
-    return 0;
-  }
-  if (!values.out) throw new UsageError('Give the folder to write to with --out DIR.');
-  const site = parseSite(values.site);
-  const dataDir = hubDataDir(io, values['data-dir']);
-  const r = await writeMosquittoFiles(dataDir, values.out, site);
-  io.stdout(`Wrote ${r.passwordFile} and ${r.aclFile} (${r.agents} agent(s) + the hub's user callpop-hub, site "${site}").
-In mosquitto.conf: password_file ${r.passwordFile}
-                   acl_file ${r.aclFile}
-                   allow_anonymous false
-Run the hub with: callpop hub --broker mqtt://HOST:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
-  return 0;
 }
