@@ -1,7 +1,8 @@
 // `callpop serve --hub URL`: the headless hub client. Instead of listening for webhooks, connects to a
-// Callpop hub's MQTT broker as one agent, mirrors that agent's extension into the local call log (so
-// `callpop log` shows the same as with a listener) and prints the same change lines. A refused
-// password ends it (exit 1, one line); losing the network only retries.
+// Callpop hub's MQTT broker as one agent, mirrors that agent's extensions (each --extension, or all of
+// the agent's) into the local call log (so `callpop log` shows the same as with a listener) and prints
+// the same change lines. A refused password, an untrusted certificate or an extension that is not the
+// agent's ends it (exit 1, one line; ./hub-agent-probe.ts); losing the network only retries.
 import { readFileSync } from 'node:fs';
 import type { CallUpdate } from '../../shared/call-record';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
@@ -9,8 +10,13 @@ import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
-import { HubClient, type HubClientStatus } from '../core/hub-client/hub-client';
-import { parseExtension, printable, UsageError, type CliIo } from './args';
+import { pinnedConnect, pinProblem } from '../core/desktop/hub-tls-pin';
+import { normalizeFingerprint } from '../core/download/tls-pin';
+import { HubClient, type HubClientOptions, type HubClientStatus } from '../core/hub-client/hub-client';
+import { openHubClientState } from '../core/hub-client/state-file';
+import { CliError, parseExtension, printable, UsageError, type CliIo } from './args';
+import { readFileFlagSync } from './file-access';
+import { probeAgent } from './hub-agent-probe';
 import { clock, updateLine } from './format';
 
 export interface ServeHubFlags {
@@ -18,8 +24,12 @@ export interface ServeHubFlags {
   user?: string | undefined;
   'password-file'?: string | undefined;
   site?: string | undefined;
-  extension?: string | undefined;
+  extension?: string[] | undefined;
   'data-dir'?: string | undefined;
+  /** PEM CA (chain) to trust for an mqtts:// or wss:// hub. */
+  'hub-ca'?: string | undefined;
+  /** SHA-256 fingerprint of the hub's certificate (pinned: the chain is not checked). */
+  'hub-fingerprint'?: string | undefined;
 }
 
 const hubSchemes = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
@@ -58,19 +68,66 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
   const site = flags.site ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -, got "${site}".`);
   const dataDir = flags['data-dir'] ?? defaultDataDir(io.env ?? process.env);
-  const extension = flags.extension !== undefined ? parseExtension(flags.extension) : openSettingsFile(dataDir, { logger }).get().extension;
-  if (!extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
+  const given = [...new Set((flags.extension ?? []).map(parseExtension))];
+  const tls = hubTlsOptions(url, flags);
 
-  let client: HubClient;
+  // One short connection first: certificate, password, and which extensions are the agent's.
+  const probe = await probeAgent({ url, user, password, site, ...tls, signal: io.signal });
+  if (probe.kind === 'aborted') return 0;
+  if (probe.kind === 'refused') {
+    io.stderr(`callpop serve: ${probe.reason} (${url}, agent ${printable(user)})\n`);
+    return 1;
+  }
+  if (probe.kind === 'certificate') throw new CliError(probe.message);
+  const own = probe.extensions;
+  const foreign = own ? given.filter((ext) => !own.includes(ext)) : [];
+  if (foreign.length > 0) {
+    throw new CliError(
+      `extension ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not agent ${printable(user)}'s on this hub (${own!.length > 0 ? `the agent's: ${own!.join(', ')}` : 'the hub lists none for this agent'}). The hub's administrator can add it: callpop hub agent set ${printable(user)} --extension …`,
+    );
+  }
+  const settingsExtension = given.length === 0 && !own ? openSettingsFile(dataDir, { logger }).get().extension : '';
+  const extensions = given.length > 0 ? given : own && own.length > 0 ? own : settingsExtension ? [settingsExtension] : [];
+  if (extensions.length === 0) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
+
+  const clients: HubClient[] = [];
   try {
-    client = await HubClient.start({ dataDir, url, user, password, extension, site, logger });
+    // Several extensions: one HubClient each, on one call log and one state file.
+    const state = extensions.length > 1 ? openHubClientState(dataDir, logger) : undefined;
+    let store: HubClientOptions['store'];
+    for (const [i, extension] of extensions.entries()) {
+      const c = await HubClient.start({
+        dataDir,
+        url,
+        user,
+        password,
+        extension,
+        site,
+        logger,
+        ...tls,
+        ...(store && { store }),
+        ...(state && { shared: { state, siblings: extensions, clientIdKey: i === 0 ? user : `${user}#${extension}` } }),
+      });
+      store ??= c.store;
+      clients.push(c);
+    }
   } catch (e) {
+    for (const c of clients.reverse()) await c.close();
     const advice =
       e instanceof CallLogInUseError ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.` : '';
     io.stderr(`callpop serve: ${printable((e as Error).message)}${advice}\n`);
     return 1;
   }
-  io.stdout(`Following extension ${extension} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
+  const client = clients[0]!;
+  io.stdout(`Following extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
+  for (const c of clients.slice(1)) {
+    c.onUpdates((updates) => {
+      for (const u of updates) {
+        io.stdout(`${updateLine(u, new Date())}\n`);
+        onUpdate(u);
+      }
+    });
+  }
 
   client.onUpdates((updates) => {
     for (const u of updates) {
@@ -99,7 +156,28 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
     if (io.signal?.aborted) return resolve(0);
     io.signal?.addEventListener('abort', () => resolve(0), { once: true });
   });
+  // The first client owns the call log the others share: close it last.
+  for (const c of clients.slice(1)) await c.close();
   await client.close();
   if (exit === 0) io.stderr(`${clock(new Date())} stopped\n`);
   return exit;
+}
+
+/** --hub-ca / --hub-fingerprint as HubClient options (a CA for the chain check, or a pinned certificate). */
+function hubTlsOptions(url: string, flags: ServeHubFlags): Pick<HubClientOptions, 'mqtt' | 'connect'> {
+  const ca = flags['hub-ca'];
+  const fingerprint = flags['hub-fingerprint'];
+  if (ca === undefined && fingerprint === undefined) return {};
+  if (ca !== undefined && fingerprint !== undefined) throw new UsageError('Give --hub-ca or --hub-fingerprint, not both.');
+  const scheme = new URL(url).protocol;
+  if (scheme !== 'mqtts:' && scheme !== 'wss:') throw new UsageError(`--hub-${ca !== undefined ? 'ca' : 'fingerprint'} is for a TLS hub (mqtts:// or wss://), not ${scheme}//.`);
+  if (ca !== undefined) return { mqtt: { ca: readFileFlagSync('hub-ca', ca) } };
+  try {
+    normalizeFingerprint(fingerprint!);
+  } catch {
+    throw new UsageError(`--hub-fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed), got "${fingerprint}".`);
+  }
+  const problem = pinProblem(url);
+  if (problem) throw new UsageError(problem);
+  return { connect: pinnedConnect(fingerprint!) };
 }

@@ -28,13 +28,16 @@ Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --notify          show desktop notifications for ringing and missed calls
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 
-callpop serve --hub URL --user NAME --password-file FILE [--extension EXT] [--site SITE] [--data-dir DIR] [--notify]
+callpop serve --hub URL --user NAME --password-file FILE [--extension EXT ...] [--site SITE] [--hub-ca FILE | --hub-fingerprint SHA256] [--data-dir DIR] [--notify]
 Follows your calls through a Callpop hub instead (no listener on this PC): connects to the hub's broker
 (mqtt://, mqtts://, ws://, wss://) as agent NAME, prints "Connected to URL", keeps the same call log.
-  --site SITE       the hub's site (default: default)`;
+  --extension EXT   each extension to follow (default: every extension the hub lists for NAME)
+  --site SITE       the hub's site (default: default)
+  --hub-ca FILE     trust this CA (PEM) for the hub's certificate (an internal CA)
+  --hub-fingerprint SHA256   trust exactly this certificate (self-signed): openssl x509 -noout -fingerprint -sha256`;
 
 const options = {
-  extension: { type: 'string' },
+  extension: { type: 'string', multiple: true },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -46,6 +49,8 @@ const options = {
   user: { type: 'string' },
   'password-file': { type: 'string' },
   site: { type: 'string' },
+  'hub-ca': { type: 'string' },
+  'hub-fingerprint': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,8 +109,9 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
       if (notify && n) notify(n[0], n[1]);
     });
   }
-  for (const k of ['user', 'password-file', 'site'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
-  const extension = values.extension !== undefined ? parseExtension(values.extension) : undefined;
+  for (const k of ['user', 'password-file', 'site', 'hub-ca', 'hub-fingerprint'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
+  if ((values.extension?.length ?? 0) > 1) throw new UsageError('serve tracks one --extension on this PC (follow several through a hub with --hub).');
+  const extension = values.extension?.[0] !== undefined ? parseExtension(values.extension[0]) : undefined;
   const port = values.port !== undefined ? parsePort(values.port) : undefined;
   if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty.');
   const allow = values.allow !== undefined ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;

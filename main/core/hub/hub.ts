@@ -38,7 +38,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
+import { agentsFilePath, directoryOf, readAgents, usersOf, type Agent } from './agents';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
@@ -198,7 +198,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     openTimer ??= setTimeout(flushOpen, openListMs);
   };
   const publishDirectory = (): void => {
-    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
+    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents), users: usersOf(agents) };
     publish(topics.directory(site), JSON.stringify(message), true);
   };
   const publishRetained = (): void => {

@@ -1,0 +1,96 @@
+// `callpop serve --hub` as an agent runs it (the BUILT command) against the built hub with TLS and its
+// embedded broker on loopback: an untrusted certificate is one line with what to do (exit 1); --hub-ca
+// and --hub-fingerprint trust it; a wrong pin is one line; an extension that is not the agent's is one
+// line naming it (exit 1); several --extension are all followed, and with none, every extension the
+// hub lists for the agent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sendWebhook } from '../../main/core/listener/test-call';
+import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
+import { callpop, cliBuilt, startCallpop, type RunningCli } from '../support/built-cli';
+import { selfSignedCert, type SelfSignedCert } from '../support/self-signed-cert';
+
+let dir = '';
+let cert: SelfSignedCert;
+let hub: RunningCli | null = null;
+let webhookUrl = '';
+let brokerUrl = '';
+let fingerprint = '';
+const passwordFiles: Record<string, string> = {};
+
+beforeAll(async () => {
+  if (!cliBuilt) return;
+  dir = await mkdtemp(join(tmpdir(), 'callpop-serve-hub-'));
+  cert = selfSignedCert(dir);
+  fingerprint = new X509Certificate(cert.cert).fingerprint256;
+  const data = join(dir, 'hub');
+  for (const [name, exts] of [['anna', ['117', '118']], ['ben', ['204']]] as const) {
+    const r = await callpop(['hub', 'agent', 'add', name, ...exts.flatMap((e) => ['--extension', e]), '--data-dir', data]);
+    passwordFiles[name] = join(dir, `${name}.password`);
+    await writeFile(passwordFiles[name], `${r.out.trim().split('\n').at(-1)}\n`, { mode: 0o600 });
+  }
+  hub = startCallpop(['hub', '--data-dir', data, '--host', '127.0.0.1', '--port', '0', '--broker-port', '0', '--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
+  webhookUrl = (await hub.waitFor(/Listening on (\S+)/))[1]!;
+  brokerUrl = (await hub.waitFor(/Broker on (mqtts:\/\/\S+)/))[1]!;
+}, 60_000);
+afterAll(async () => {
+  await hub?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const serveArgs = (user: string, ...more: string[]) => ['serve', '--hub', brokerUrl, '--user', user, '--password-file', passwordFiles[user]!, '--data-dir', join(dir, `pc-${user}-${Math.random().toString(36).slice(2)}`), ...more];
+
+async function ring(ext: string): Promise<void> {
+  for (const raw of flowRequests(findSeedFlow('incoming-missed')!, { extension: ext })) expect((await sendWebhook(webhookUrl, raw, undefined, cert.cert)).status).toBe(200);
+}
+
+describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
+  it('an untrusted certificate: one line saying why and what to do, exit 1', async () => {
+    const r = await callpop(serveArgs('anna', '--extension', '117'));
+    expect([r.code, r.out]).toEqual([1, '']);
+    expect(r.err).toBe(
+      `callpop serve: the hub's certificate at ${brokerUrl} is not trusted: it is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT). Trust its CA with --hub-ca FILE (PEM), or pin it with --hub-fingerprint SHA256 (openssl x509 -in cert.pem -noout -fingerprint -sha256 on the hub).\n`,
+    );
+  });
+
+  it('--hub-ca and --hub-fingerprint trust the hub; a wrong fingerprint is one line, exit 1', async () => {
+    for (const trust of [['--hub-ca', cert.certFile], ['--hub-fingerprint', fingerprint]]) {
+      const pc = startCallpop(serveArgs('anna', '--extension', '117', ...trust));
+      try {
+        await pc.waitFor(/Connected to mqtts:/);
+      } finally {
+        expect((await pc.stop()).code).toBe(0);
+      }
+    }
+    const wrong = await callpop(serveArgs('anna', '--extension', '117', '--hub-fingerprint', 'AB'.repeat(32)));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/^callpop serve: the hub's certificate at \S+ is not trusted: it is not the one --hub-fingerprint pins \(ERR_CERT_PIN_MISMATCH\)\. .*\n$/);
+  });
+
+  it('an extension that is not the agent\'s: one line naming it and hers, exit 1', async () => {
+    const r = await callpop(serveArgs('anna', '--extension', '204', '--hub-ca', cert.certFile));
+    expect([r.code, r.out]).toEqual([1, '']);
+    expect(r.err).toBe("callpop serve: extension 204 is not agent anna's on this hub (the agent's: 117, 118). The hub's administrator can add it: callpop hub agent set anna --extension …\n");
+  });
+
+  it('follows every --extension given, and with none every extension the hub lists for the agent', async () => {
+    for (const exts of [['--extension', '117', '--extension', '118'], []]) {
+      const pc = startCallpop(serveArgs('anna', '--hub-ca', cert.certFile, ...exts));
+      try {
+        await pc.waitFor(/^Following extensions 117, 118 through the hub as anna\./m);
+        await pc.waitFor(/Connected to mqtts:/);
+        // Whatever is published before a subscription holds comes with that extension's backfill.
+        await ring('117');
+        await ring('118');
+        await hub!.waitFor(/\(ext 118, seq/);
+        await pc.waitFor(/missed .*\n(.*\n)*.*missed /);
+      } finally {
+        expect((await pc.stop()).code).toBe(0);
+      }
+      expect(pc.out().match(/ missed /g)).toHaveLength(2);
+    }
+  });
+});
