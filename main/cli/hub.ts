@@ -13,6 +13,7 @@ import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { readFileFlag } from './file-access';
+import { watchTlsFiles } from './hub-tls-reload';
 import { clock, updateLine } from './format';
 import { runMosquittoFiles } from './hub-mosquitto-files';
 import { agentExistsMessage, holdsHub, noHubMessage, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
@@ -155,6 +156,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     if (hub.brokerWsUrl) io.stdout(`Broker on ${hub.brokerWsUrl} (MQTT over WebSocket)\n`);
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
+  const stopWatchingTls = values['tls-cert'] !== undefined ? watchTlsFiles(hub, values['tls-cert'], values['tls-key']!, logger) : () => {};
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
@@ -163,6 +165,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     if (io.signal?.aborted) return resolve();
     io.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
+  stopWatchingTls();
   await hub.close();
   io.stderr(`${clock(new Date())} stopped\n`);
   return 0;

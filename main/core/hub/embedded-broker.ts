@@ -56,6 +56,8 @@ export interface EmbeddedBroker {
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
   close(): Promise<void>;
+  /** A renewed certificate and key for new connections (MQTT over TLS and wss); the caller checks them first. */
+  setTls(tls: BrokerTls): void;
 }
 
 /** Password checks (scrypt) waiting or running at once; more logins at the same time are refused with 3. */
@@ -239,6 +241,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             c.close();
           }
         }
+      },
+      setTls(tls) {
+        if (!options.tls) throw new Error('The broker was started without TLS.');
+        const context = { cert: tls.cert, key: tls.key };
+        (tcp as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
+        if (ws) (ws.server as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
       },
       async close() {
         // Stop accepting first, then let aedes close every client, then wait for the servers.

@@ -108,6 +108,8 @@ export interface Hub {
   flush(): Promise<void>;
   /** Stop accepting, write everything, publish "offline", close the broker and the log. */
   close(): Promise<void>;
+  /** A renewed certificate and key (started with `tls`): the webhook listener and the embedded broker use them for new connections; throws, keeping the old ones, when they are bad. */
+  reloadTls(tls: ListenerTls): void;
 }
 
 const recordingWindowMs = 10 * 60_000;
@@ -161,6 +163,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
 
   let transport: Transport | null = null;
+  /** The embedded broker's certificate swap (reloadTls). */
+  let brokerTls: ((tls: ListenerTls) => void) | null = null;
   /** Extensions whose retained open list was published (republished after an external reconnect). */
   const knownExtensions = new Set<string>();
   const publish = (topic: string, payload: string, retain: boolean): void => {
@@ -310,6 +314,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         onClientPublish,
       });
       transport = b;
+      brokerTls = (tls) => b.setTls(tls);
       cleanups.push(() => b.close());
       publishRetained();
     } else {
@@ -451,6 +456,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     ingest,
     reloadAgents,
     flush: () => tail,
+    reloadTls(tls) {
+      // The listener checks the pair (and throws, keeping the old one) before the broker gets it.
+      listener.setTls(tls);
+      brokerTls?.(tls);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -69,6 +69,8 @@ export interface Listener {
   readonly scheme: 'http' | 'https';
   /** Stop accepting, let requests in flight finish (bounded), then close every connection. */
   close(): Promise<void>;
+  /** A renewed certificate and key for the connections from now on (HTTPS only); throws, keeping the old ones, when they are bad. */
+  setTls(tls: ListenerTls): void;
 }
 
 export const defaultBodyLimit = 64 * 1024;
@@ -352,6 +354,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         server.closeIdleConnections();
       });
       return closing;
+    },
+    setTls(tls: ListenerTls): void {
+      if (!options.tls) throw new Error('This listener serves plain HTTP; start it with a certificate to serve HTTPS.');
+      // Connections already open keep their session; new handshakes get the new certificate.
+      (server as unknown as { setSecureContext(o: ListenerTls): void }).setSecureContext(tlsContext(tls));
     },
   };
 }
