@@ -14,7 +14,7 @@ import { selfSignedCert, type SelfSignedCert } from '../support/self-signed-cert
 
 let dir = '';
 let hub: RunningCli | null = null;
-let certs: SelfSignedCert[] = [];
+const certs: SelfSignedCert[] = [];
 const live = { cert: '', key: '' };
 let ports: number[] = [];
 
