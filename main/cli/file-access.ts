@@ -31,3 +31,19 @@ export function readFileFlagSync(flag: string, path: string): Buffer {
     throw new CliError(unreadableMessage(flag, path, e));
   }
 }
+
+/**
+ * The data folder (or a file in it) could not be made or opened: one line naming it and the user, and
+ * when the folder was the default one (in the user's home), that a service user gives it with
+ * --data-dir. Null for any other error.
+ */
+export function dataFolderProblem(e: unknown, defaulted: boolean): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!err.path || !['EACCES', 'EPERM', 'ENOENT', 'EROFS', 'ENOTDIR'].includes(err.code ?? '')) return null;
+  const user = currentUserName();
+  const verb = err.syscall === 'mkdir' ? 'create' : 'open';
+  const hint = defaulted
+    ? ` The default folder is in the home folder of ${user}; for a service user give the hub's folder with --data-dir DIR (the systemd unit uses /var/lib/callpop-hub).`
+    : ` Give ${user} that folder (sudo chown -R ${user} DIR), or another --data-dir.`;
+  return `cannot ${verb} ${err.path} as user ${user} (${err.code}).${hint}`;
+}

@@ -47,9 +47,12 @@ function fileOwner(owner: string | undefined, group: string | undefined): { owne
     return { owner: m, name: 'mosquitto' };
   }
   if (!isRoot()) throw new CliError(`--owner/--group: only root may give files to another user; run it with sudo.`);
-  const user = owner !== undefined ? lookupUser(owner) : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  // A number is taken as is: the user may exist only in another container (eclipse-mosquitto's is 1883).
+  const numeric = (v: string | undefined): number | null => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null);
+  const ownerId = numeric(owner);
+  const user = owner === undefined ? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } : ownerId !== null ? { uid: ownerId, gid: ownerId } : lookupUser(owner);
   if (!user) throw new UsageError(`--owner: there is no user "${owner}".`);
-  const gid = group !== undefined ? lookupGroup(group) : user.gid;
+  const gid = group !== undefined ? (numeric(group) ?? lookupGroup(group)) : user.gid;
   if (gid === null) throw new UsageError(`--group: there is no group "${group}".`);
   return { owner: { uid: user.uid, gid }, name: `${owner ?? 'root'}${group !== undefined ? `:${group}` : ''}` };
 }

@@ -12,7 +12,7 @@ import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, p
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
-import { readFileFlag } from './file-access';
+import { dataFolderProblem, readFileFlag } from './file-access';
 import { watchTlsFiles } from './hub-tls-reload';
 import { clock, updateLine } from './format';
 import { runMosquittoFiles } from './hub-mosquitto-files';
@@ -143,7 +143,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
-    io.stderr(`callpop hub: ${printable((e as Error).message)}${advice}\n`);
+    const denied = dataFolderProblem(e, values['data-dir'] === undefined);
+    io.stderr(`callpop hub: ${denied ?? `${printable((e as Error).message)}${advice}`}\n`);
     return 1;
   }
   const [url, ...others] = hub.webhookUrls;
