@@ -131,6 +131,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const logger = stderrLogger(io);
   const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
   const file = openSettingsFile(dataDir, { logger });
+  // Nothing is written (no secret generated and saved) for a command line that is refused.
+  if (extension === undefined && !file.get().extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
   const saved = withWebhookSecret(file.get());
   // The secret is part of the URL pasted into WebhooksApi.ini: keep it across runs.
   if (saved.generated) file.set(saved.settings);
