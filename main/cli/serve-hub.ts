@@ -15,7 +15,7 @@ import { normalizeFingerprint } from '../core/download/tls-pin';
 import { HubClient, type HubClientOptions, type HubClientStatus } from '../core/hub-client/hub-client';
 import { openHubClientState } from '../core/hub-client/state-file';
 import { CliError, parseExtension, printable, UsageError, type CliIo } from './args';
-import { readFileFlagSync } from './file-access';
+import { readFileFlagSync, unreadableMessage } from './file-access';
 import { probeAgent } from './hub-agent-probe';
 import { clock, updateLine } from './format';
 
@@ -51,7 +51,7 @@ function readPassword(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`--password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(unreadableMessage('password-file', file, e));
   }
   // The file's one line; the newline an editor or `echo` adds is not part of the password.
   const password = text.replace(/\r?\n$/, '');

@@ -6,7 +6,7 @@ import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { settingsSchema, zodFieldErrors } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
-import { buildAllowList } from '../core/listener/listener';
+import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { defaultDataDir } from '../core/config/paths';
 import { withWebhookSecret } from '../core/listener/secret';
 import { CallpopService } from '../core/service/call-service';
@@ -171,6 +171,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const [url, ...others] = state.urls;
+  const noAddresses = addressListProblem();
+  if (noAddresses) logger.warn(`cannot list this machine's network addresses (${noAddresses}); the URLs show its host name: use the address the PBX reaches it on`);
   io.stdout(`Listening on ${url}\n`);
   for (const other of others) io.stdout(`  also reachable as ${other}\n`);
   io.stdout(`Tracking extension ${settings.extension}. Press Ctrl+C to stop.\n`);

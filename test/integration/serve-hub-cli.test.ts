@@ -70,7 +70,12 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
     expect(wrong.err).toMatch(/^callpop serve: the hub's certificate at \S+ is not trusted: it is not the one --hub-fingerprint pins \(ERR_CERT_PIN_MISMATCH\)\. .*\n$/);
   });
 
-  it('an extension that is not the agent\'s: one line naming it and hers, exit 1', async () => {
+  it('a password file that cannot be read: one line naming it, exit 1, no usage', async () => {
+    const r = await callpop(['serve', '--hub', brokerUrl, '--user', 'anna', '--password-file', dir, '--extension', '117', '--data-dir', join(dir, 'pc-none')]);
+    expect([r.code, r.out, r.err]).toEqual([1, '', `callpop serve: --password-file: cannot read ${dir}: it is a folder; give the file.\n`]);
+  });
+
+  it('an extension that is not the agent\'s: one line naming it and the agent's, exit 1', async () => {
     const r = await callpop(serveArgs('anna', '--extension', '204', '--hub-ca', cert.certFile));
     expect([r.code, r.out]).toEqual([1, '']);
     expect(r.err).toBe("callpop serve: extension 204 is not agent anna's on this hub (the agent's: 117, 118). The hub's administrator can add it: callpop hub agent set anna --extension …\n");
