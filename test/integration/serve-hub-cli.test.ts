@@ -5,6 +5,7 @@
 // hub lists for the agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
     expect([r.code, r.out, r.err]).toEqual([1, '', `callpop serve: --password-file: cannot read ${dir}: it is a folder; give the file.\n`]);
   });
 
-  it('an extension that is not the agent\'s: one line naming it and the agent's, exit 1', async () => {
+  it("an extension that is not the agent's: one line naming it and the agent's extensions, exit 1", async () => {
     const r = await callpop(serveArgs('anna', '--extension', '204', '--hub-ca', cert.certFile));
     expect([r.code, r.out]).toEqual([1, '']);
     expect(r.err).toBe("callpop serve: extension 204 is not agent anna's on this hub (the agent's: 117, 118). The hub's administrator can add it: callpop hub agent set anna --extension …\n");
@@ -98,4 +99,40 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
       expect(pc.out().match(/ missed /g)).toHaveLength(2);
     }
   });
+
+  it('a call caught up again unchanged (the hub at a new address: a backfill from the start) prints nothing', async () => {
+    await ring('117');
+    const pcDir = join(dir, 'pc-again');
+    const follow = async (url: string): Promise<string> => {
+      const pc = startCallpop(['serve', '--hub', url, '--user', 'anna', '--password-file', passwordFiles.anna!, '--extension', '117', '--hub-fingerprint', fingerprint, '--data-dir', pcDir]);
+      try {
+        await pc.waitFor(/Connected to /);
+        // The backfill is complete once this PC saved a sync position for this address (hub-client.json).
+        const host = new URL(url).host;
+        await new Promise<void>((resolve) => {
+          const t = setInterval(() => {
+            try {
+              const state = JSON.parse(readFileSync(join(pcDir, 'hub-client.json'), 'utf8')) as { synced: Record<string, number> };
+              if (Object.entries(state.synced).some(([k, seq]) => k.includes(`//${host}|`) && seq > 0)) {
+                clearInterval(t);
+                resolve();
+              }
+            } catch {
+              // Not written yet.
+            }
+          }, 100);
+        });
+      } finally {
+        await pc.stop();
+      }
+      return pc.out();
+    };
+    const first = await follow(brokerUrl);
+    expect(first).toMatch(/ missed +incoming /);
+    // The same broker under another name: another hub key, so everything is caught up again.
+    const again = await follow(brokerUrl.replace('127.0.0.1', 'localhost'));
+    expect(again).toMatch(/Connected to mqtts:\/\/localhost:/);
+    expect(again).not.toMatch(/ updated /);
+  });
 });
+
