@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '../..');
-export const builtCli = join(repoRoot, 'out/cli/callpop.mjs');
+/** CALLPOP_BUILT_CLI runs the tests against another build (e.g. main's, to see them fail before a fix). */
+export const builtCli = process.env.CALLPOP_BUILT_CLI ?? join(repoRoot, 'out/cli/callpop.mjs');
 export const cliBuilt = existsSync(builtCli);
 
 export interface CliRunOptions {
