@@ -3,6 +3,7 @@
 //   callpop hub agent add|remove|list …        manage who may connect
 //   callpop hub mosquitto-files --out DIR      password_file, acl_file and mosquitto.conf for an external Mosquitto
 // SIGINT/SIGTERM: stop accepting, write what was accepted, publish "offline", exit 0.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
 import type { Logger } from '../../shared/log';
@@ -11,11 +12,11 @@ import { defaultDataDir } from '../core/config/paths';
 import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
-import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
-import { dataFolderProblem, readFileFlag } from './file-access';
+import { CliError, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { dataFolderProblem, unreadableMessage } from './file-access';
 import { watchTlsFiles } from './hub-tls-reload';
 import { clock, updateLine } from './format';
-import { runMosquittoFiles } from './hub-mosquitto-files';
+import { runMosquittoFiles as runMosquittoFilesCommand } from './hub-mosquitto-files';
 import { agentExistsMessage, holdsHub, noHubMessage, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
@@ -82,6 +83,14 @@ export function parseSite(value: string | undefined): string {
   const site = value ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -; got "${site}".`);
   return site;
+}
+
+async function readFileFlag(flag: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new CliError(unreadableMessage(flag, path, e));
+  }
 }
 
 export async function runHub(argv: string[], io: CliIo): Promise<number> {
@@ -272,4 +281,9 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof AgentError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+async function runMosquittoFiles(argv: string[], io: CliIo): Promise<number> {
+  // ./hub-mosquitto-files.ts: owners, modes and mosquitto.conf.
+  return runMosquittoFilesCommand(argv, io);
 }

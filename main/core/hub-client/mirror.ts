@@ -3,8 +3,8 @@
 // duplicate QoS-1 delivery or an older change arriving late changes nothing), and the same two
 // promises as CallpopService: live listeners hear of a change at once (pops), durable ones after the
 // local fsync (badge counts, log views).
-import { isDeepStrictEqual } from 'node:util';
 import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
+import { sameCallExceptSeen } from '../../../shared/call-record-equal';
 import { redactNumber, type Logger } from '../../../shared/log';
 import type { CallLogStore } from '../call-log/store';
 
@@ -27,9 +27,7 @@ export const staleRingMs = 60_000;
 /** Per-record seqs remembered (the calls that can still change: far more than one agent's open calls). */
 const rememberedSeqs = 20_000;
 
-// Field by field, not JSON text: the local log and the hub write the same fields in different orders,
-// and comparing text made every call caught up again (a backfill from 0) print "updated".
-const sameExceptSeen = (a: CallRecord, b: CallRecord): boolean => isDeepStrictEqual({ ...a, seen: false }, { ...b, seen: false });
+const sameExceptSeen = sameCallExceptSeen;
 
 /** What a backfilled record's arrival means for the user, given what the local log had. */
 export function backfillChange(prev: CallRecord | undefined, r: CallRecord, nowMs: number): CallChange {
