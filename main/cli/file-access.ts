@@ -38,7 +38,8 @@ export function readFileFlagSync(flag: string, path: string): Buffer {
  * --data-dir. Null for any other error.
  */
 export function dataFolderProblem(e: unknown, defaulted: boolean): string | null {
-  const err = e as NodeJS.ErrnoException;
+  // The file error itself, or the one a "Cannot read FILE" error was made from.
+  const err = ((e as NodeJS.ErrnoException).path ? e : (e as Error).cause ?? e) as NodeJS.ErrnoException;
   if (!err.path || !['EACCES', 'EPERM', 'ENOENT', 'EROFS', 'ENOTDIR'].includes(err.code ?? '')) return null;
   const user = currentUserName();
   const verb = err.syscall === 'mkdir' ? 'create' : 'open';

@@ -6,7 +6,7 @@
 // over TLS. A password file the hub cannot read is one line naming the file and the user, exit 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -80,6 +80,11 @@ describe.skipIf(skip)('callpop hub mosquitto-files (built, as root)', () => {
     try {
       await hub.waitFor(/Publishing to mqtt:\/\/127\.0\.0\.1/);
       expect(broker.output().split('\n').filter((l) => /Unable to|Error: |Warning: /.test(l))).toEqual([]);
+      // Anna asking for an extension that is not hers: said in one line from the hub's directory (exit 1).
+      const pwFile = join(dir, 'anna.password');
+      await writeFile(pwFile, `${annaPassword}\n`, { mode: 0o600 });
+      const foreign = await callpop(['serve', '--hub', `mqtts://127.0.0.1:${tlsPort}`, '--hub-ca', cert.certFile, '--user', 'anna', '--password-file', pwFile, '--extension', '204', '--data-dir', join(dir, 'anna-pc')]);
+      expect([foreign.code, foreign.err]).toEqual([1, "callpop serve: extension 204 is not agent anna's on this hub (the agent's: 117). The hub's administrator can add it: callpop hub agent set anna --extension …\n"]);
       // Anonymous: refused on every listener.
       await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow(/Not authorized|Connection refused/);
       // Anna over TLS (the certificate trusted as a CA) and over wss: the hub's retained status.
@@ -96,6 +101,19 @@ describe.skipIf(skip)('callpop hub mosquitto-files (built, as root)', () => {
       await broker.stop();
     }
   }, 60_000);
+
+  it('a data folder file the hub cannot read (agents.json written by root): one line naming it and the user, exit 1', async () => {
+    const data = join(dir, 'hub');
+    const agents = join(data, 'agents.json');
+    chownSync(agents, 0, 0);
+    try {
+      const r = await callpop(['hub', '--data-dir', data, '--host', '127.0.0.1', '--port', '0', '--broker-port', '0'], { uid: user!.uid, gid: user!.gid, env: { HOME: '/nonexistent' } });
+      expect([r.code, r.out]).toEqual([1, '']);
+      expect(r.err).toBe(`callpop hub: cannot open ${agents} as user ${user!.name} (EACCES). Give ${user!.name} that folder (sudo chown -R ${user!.name} DIR), or another --data-dir.\n`);
+    } finally {
+      chownSync(agents, user!.uid, user!.gid);
+    }
+  });
 
   it('a password file the hub cannot read: one line naming the file and the user, exit 1, no usage', async () => {
     const data = join(dir, 'hub');

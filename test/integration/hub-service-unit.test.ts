@@ -5,11 +5,11 @@
 // os.networkInterfaces() failing as it does without AF_NETLINK. It must start and say what it can.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliBuilt, repoRoot, startCallpop } from '../support/built-cli';
+import { builtCli, cliBuilt, repoRoot, startCallpop } from '../support/built-cli';
 import { createSystemUser, removeSystemUser, systemUserSkipReason, type SystemUser } from '../support/system-user';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
@@ -72,8 +72,10 @@ describe.skipIf(!cliBuilt)('the built hub under the unit\'s restrictions', () =>
       chownSync(data, user.uid, user.gid);
       Object.assign(as, { uid: user.uid, gid: user.gid });
     }
+    // The unit's UMask=0077 too (a shell sets it, then becomes the hub).
+    expect(directive('UMask')).toBe('0077');
     const hub = startCallpop(['hub', '--data-dir', data, '--port', '0', '--broker-port', '0'], {
-      nodeArgs: ['--import', denyInterfaces],
+      command: ['/bin/sh', '-c', 'umask 0077 && exec "$0" "$@"', process.execPath, '--import', denyInterfaces, builtCli],
       env: { HOME: '/nonexistent' },
       ...as,
     });
@@ -94,5 +96,7 @@ describe.skipIf(!cliBuilt)('the built hub under the unit\'s restrictions', () =>
       const r = await hub.stop();
       expect(r.code).toBe(0);
     }
+    // Under that umask everything the hub wrote is its own only.
+    expect(statSync(join(data, 'hub.json')).mode & 0o077).toBe(0);
   });
 });

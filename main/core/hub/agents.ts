@@ -101,7 +101,7 @@ export async function readAgents(dataDir: string): Promise<Agent[]> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`);
+    throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
   try {
