@@ -6,6 +6,7 @@
 // reached is retried (as the client itself does), never a reason to give up.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { decodePayload, directoryMessageSchema, topics } from '../../shared/hub-protocol';
+import { certificateProblem } from '../core/hub-client/certificate-problem';
 
 export type ProbeResult =
   /** `extensions`: the agent's, from the hub's directory; null when the hub does not say (an older hub, none published yet). */
@@ -13,34 +14,6 @@ export type ProbeResult =
   | { kind: 'refused'; reason: string }
   | { kind: 'certificate'; message: string }
   | { kind: 'aborted' };
-
-/** Node's and the pin's codes for "this certificate is not trusted", each with the words an administrator acts on. */
-const certificateCodes: Record<string, string> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'it is signed by a CA this PC does not trust',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it is signed by a CA this PC does not trust',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it is signed by a CA this PC does not trust',
-  UNABLE_TO_GET_ISSUER_CERT: 'it is signed by a CA this PC does not trust',
-  CERT_HAS_EXPIRED: 'it has expired',
-  CERT_NOT_YET_VALID: 'it is not valid yet (check both clocks)',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'it is not made out to this host name',
-  ERR_CERT_PIN_MISMATCH: 'it is not the one --hub-fingerprint pins',
-};
-
-/** One line for a certificate error (with what to do), or null when `e` is not one. */
-export function certificateProblem(e: Error & { code?: unknown }, url: string): string | null {
-  const why = typeof e.code === 'string' ? certificateCodes[e.code] : undefined;
-  if (!why) return null;
-  const fix =
-    e.code === 'ERR_CERT_PIN_MISMATCH'
-      ? 'If the hub got a new certificate, pin the new one (openssl x509 -in cert.pem -noout -fingerprint -sha256 on the hub).'
-      : e.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? 'Use the host name the certificate names in --hub, or pin the certificate with --hub-fingerprint.'
-        : e.code === 'CERT_HAS_EXPIRED' || e.code === 'CERT_NOT_YET_VALID'
-          ? "Renew the hub's certificate (the hub picks up a renewed one without a restart)."
-          : "Trust its CA with --hub-ca FILE (PEM), or pin it with --hub-fingerprint SHA256 (openssl x509 -in cert.pem -noout -fingerprint -sha256 on the hub).";
-  return `the hub's certificate at ${url} is not trusted: ${why} (${e.code}). ${fix}`;
-}
 
 const refusalCodes: Record<number, string> = {
   4: 'the hub refused the user name or password',
@@ -88,7 +61,7 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
     client.on('error', (e: Error & { code?: unknown }) => {
       const refused = typeof e.code === 'number' ? refusalCodes[e.code] : undefined;
       if (refused) return finish({ kind: 'refused', reason: refused });
-      const cert = certificateProblem(e, o.url);
+      const cert = certificateProblem(e, `the hub's certificate at ${o.url}`, { ca: '--hub-ca FILE', pin: '--hub-fingerprint SHA256' });
       if (cert) finish({ kind: 'certificate', message: cert });
     });
     client.on('message', (_topic, payload) => {

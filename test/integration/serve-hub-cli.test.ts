@@ -53,7 +53,7 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
     const r = await callpop(serveArgs('anna', '--extension', '117'));
     expect([r.code, r.out]).toEqual([1, '']);
     expect(r.err).toBe(
-      `callpop serve: the hub's certificate at ${brokerUrl} is not trusted: it is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT). Trust its CA with --hub-ca FILE (PEM), or pin it with --hub-fingerprint SHA256 (openssl x509 -in cert.pem -noout -fingerprint -sha256 on the hub).\n`,
+      `callpop serve: the hub's certificate at ${brokerUrl} is not trusted: it is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT). Trust its CA with --hub-ca FILE (PEM), or pin it with --hub-fingerprint SHA256 (openssl x509 -in cert.pem -noout -fingerprint -sha256 on the server).\n`,
     );
   });
 
@@ -68,7 +68,7 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
     }
     const wrong = await callpop(serveArgs('anna', '--extension', '117', '--hub-fingerprint', 'AB'.repeat(32)));
     expect(wrong.code).toBe(1);
-    expect(wrong.err).toMatch(/^callpop serve: the hub's certificate at \S+ is not trusted: it is not the one --hub-fingerprint pins \(ERR_CERT_PIN_MISMATCH\)\. .*\n$/);
+    expect(wrong.err).toMatch(/^callpop serve: the hub's certificate at \S+ is not trusted: it is not the pinned one \(ERR_CERT_PIN_MISMATCH\)\. .*\n$/);
   });
 
   it('a password file that cannot be read: one line naming it, exit 1, no usage', async () => {
