@@ -30,6 +30,8 @@ export interface ProbeOptions {
   mqtt?: Partial<IClientOptions>;
   connect?: (url: string, opts: IClientOptions) => MqttClient;
   signal?: AbortSignal;
+  /** Called once when the broker cannot be reached yet (it is retried every 2 s), with why. */
+  onWaiting?: (reason: string) => void;
   /** How long to wait for the retained directory once subscribed. Default 3 s. */
   directoryMs?: number;
 }
@@ -62,7 +64,15 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
       const refused = typeof e.code === 'number' ? refusalCodes[e.code] : undefined;
       if (refused) return finish({ kind: 'refused', reason: refused });
       const cert = certificateProblem(e, `the hub's certificate at ${o.url}`, { ca: '--hub-ca FILE', pin: '--hub-fingerprint SHA256' });
-      if (cert) finish({ kind: 'certificate', message: cert });
+      if (cert) return finish({ kind: 'certificate', message: cert });
+      lastError = typeof e.code === 'string' ? e.code : e.message;
+    });
+    let lastError: string | null = null;
+    let saidWaiting = false;
+    client.on('close', () => {
+      if (done || saidWaiting) return;
+      saidWaiting = true;
+      o.onWaiting?.(lastError ?? 'connection closed');
     });
     client.on('message', (_topic, payload) => {
       const m = decodePayload(directoryMessageSchema, payload);

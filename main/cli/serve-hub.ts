@@ -72,7 +72,15 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
   const tls = hubTlsOptions(url, flags);
 
   // One short connection first: certificate, password, and which extensions are the agent's.
-  const probe = await probeAgent({ url, user, password, site, ...tls, signal: io.signal });
+  const probe = await probeAgent({
+    url,
+    user,
+    password,
+    site,
+    ...tls,
+    signal: io.signal,
+    onWaiting: (why) => io.stderr(`${clock(new Date())} warning: cannot reach the hub's broker at ${url} yet (${printable(why)}); retrying\n`),
+  });
   if (probe.kind === 'aborted') return 0;
   if (probe.kind === 'refused') {
     io.stderr(`callpop serve: ${probe.reason} (${url}, agent ${printable(user)})\n`);

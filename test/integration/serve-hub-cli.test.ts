@@ -71,6 +71,13 @@ describe.skipIf(!cliBuilt)('callpop serve --hub (built, TLS hub)', () => {
     expect(wrong.err).toMatch(/^callpop serve: the hub's certificate at \S+ is not trusted: it is not the pinned one \(ERR_CERT_PIN_MISMATCH\)\. .*\n$/);
   });
 
+  it('a broker that cannot be reached yet: one warning, retried, Ctrl+C stops it (exit 0)', async () => {
+    const pc = startCallpop(['serve', '--hub', 'mqtt://127.0.0.1:9', '--user', 'anna', '--password-file', passwordFiles.anna!, '--extension', '117', '--data-dir', join(dir, 'pc-unreachable')]);
+    await pc.waitFor(/^\d\d:\d\d:\d\d warning: cannot reach the hub's broker at mqtt:\/\/127\.0\.0\.1:9 yet \(ECONNREFUSED\); retrying$/m, 'err');
+    expect((await pc.stop('SIGINT')).code).toBe(0);
+    expect(pc.err().match(/warning/g)).toHaveLength(1);
+  });
+
   it('a password file that cannot be read: one line naming it, exit 1, no usage', async () => {
     const r = await callpop(['serve', '--hub', brokerUrl, '--user', 'anna', '--password-file', dir, '--extension', '117', '--data-dir', join(dir, 'pc-none')]);
     expect([r.code, r.out, r.err]).toEqual([1, '', `callpop serve: --password-file: cannot read ${dir}: it is a folder; give the file.\n`]);
