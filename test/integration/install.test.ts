@@ -7,7 +7,7 @@
 // command and environment are run against the installed package as the image's user would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,5 +147,19 @@ describe.skipIf(!cliBuilt)('the container files (checked statically: no containe
     expect(h.volumes).toContain('mosquitto-config:/mosquitto/config');
     expect(m.volumes).toContain('mosquitto-config:/mosquitto/config');
     expect(m.ports).toEqual(['1883:1883']);
+  });
+
+  it.skipIf(systemUserSkipReason !== null)('compose.mosquitto.yaml\'s mosquitto-files command (as root, numeric owner of the Mosquitto image) writes what its mosquitto service reads', async () => {
+    const text = readFileSync(join(repoRoot, 'deploy/compose.mosquitto.yaml'), 'utf8');
+    const line = /run --rm --no-deps --user root hub (hub mosquitto-files .*)$/m.exec(text)![1]!;
+    const args = line.split(' ');
+    const out = join(dir, 'mosquitto-config');
+    const data = join(dir, 'compose-hub');
+    const r = await callpop([...args.map((a) => (a === '/mosquitto/config' ? out : a)), '--data-dir', data], { command: [installed] });
+    expect(r.code).toBe(0);
+    for (const f of ['password_file', 'acl_file']) expect(statSync(join(out, f)).uid).toBe(1883);
+    const conf = readFileSync(join(out, 'mosquitto.conf'), 'utf8');
+    expect(conf).toMatch(/^listener 1883$/m);
+    expect(conf).toContain(`password_file ${out}/password_file`);
   });
 });
