@@ -67,7 +67,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     expect(annaGot.filter((m) => m.topic.includes('/ext/204/') || !m.topic.startsWith('callpop/v1/acme/'))).toEqual([]);
     expect(bobGot.every((m) => m.topic.startsWith('callpop/v1/acme/ext/204/'))).toBe(true);
     expect(annaGot.some((m) => m.topic === topics.hubStatus('acme') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
-    expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna', '204': 'bob' } });
+    expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna', '204': 'bob' }, users: { '117': ['anna'], '204': ['bob'] } });
 
     // Anna cannot write into bob's topics (Mosquitto drops it) …
     bobGot.length = 0;
