@@ -6,6 +6,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentsFileName, sharedExtensions, updateAgent, type AgentInfo } from '../core/hub/agents';
+import { hubBrokerPasswordFileName } from '../core/hub/mosquitto-files';
 import { hubSettingsFileName } from '../core/hub/hub';
 import { printable, UsageError, type CliIo } from './args';
 
@@ -24,6 +25,19 @@ export async function noteSharedExtensions(io: CliIo, dataDir: string, name: str
     const who = s.agents.map((a) => `${a}'s`).join(' and ');
     io.stderr(`callpop hub: note: extension ${s.extension} is also ${who}; ${s.agents.length > 1 ? 'all these' : 'both'} agents will see its calls.\n`);
   }
+}
+
+/**
+ * With Mosquitto (mosquitto-files made the hub's broker password here), a change reaches the broker
+ * only through regenerated files: said on stderr after each change, so it is not missed.
+ */
+export async function noteExternalBroker(io: CliIo, dataDir: string): Promise<void> {
+  try {
+    await access(join(dataDir, hubBrokerPasswordFileName));
+  } catch {
+    return;
+  }
+  io.stderr(`callpop hub: note: with Mosquitto, run "callpop hub mosquitto-files" again and reload Mosquitto (SIGHUP) for this change to reach it.\n`);
 }
 
 export function agentExistsMessage(a: AgentInfo): string {
@@ -56,6 +70,7 @@ export async function runAgentPasswd(io: CliIo, dataDir: string, name: string, f
     io.stderr(`callpop hub: ${noAgent(name)}\n`);
     return 1;
   }
+  await noteExternalBroker(io, dataDir);
   if (fromStdin !== undefined) io.stdout(`New password for agent ${name} set from stdin; a running hub closes the old sessions.\n`);
   else io.stdout(`New password for agent ${name} (shown once; a running hub closes the old sessions):\n${password}\n`);
   return 0;
@@ -74,5 +89,6 @@ export async function runAgentSet(io: CliIo, dataDir: string, name: string, flag
   const shown = agent.displayName === null ? 'no display name' : `display name ${JSON.stringify(printable(agent.displayName))}`;
   io.stdout(`Changed agent ${name}: ${plural(agent.extensions.length, 'extension')} ${agent.extensions.join(', ')}, ${shown}. The password is unchanged.\n`);
   if (flags.extensions.length > 0) await noteSharedExtensions(io, dataDir, name, agent.extensions);
+  await noteExternalBroker(io, dataDir);
   return 0;
 }

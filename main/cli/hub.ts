@@ -17,7 +17,7 @@ import { dataFolderProblem, unreadableMessage } from './file-access';
 import { watchTlsFiles } from './hub-tls-reload';
 import { clock, updateLine } from './format';
 import { runMosquittoFiles as runMosquittoFilesCommand } from './hub-mosquitto-files';
-import { agentExistsMessage, holdsHub, noHubMessage, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
+import { agentExistsMessage, holdsHub, noHubMessage, noteExternalBroker, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
                   [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
@@ -274,6 +274,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       return 1;
     }
     await noteSharedExtensions(io, dataDir, name, extensions);
+    await noteExternalBroker(io, dataDir);
     io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
     return 0;

@@ -101,4 +101,14 @@ describe.skipIf(!cliBuilt)('callpop hub agent (built)', () => {
     const none = await hub('agent', 'list');
     expect([none.code, none.out]).toEqual([0, 'No agents yet. Add one with: callpop hub agent add NAME --extension EXT\n']);
   });
+
+  it('with Mosquitto (mosquitto-files ran), each change says to regenerate its files and reload it', async () => {
+    await hub('agent', 'add', 'anna', '--extension', '117');
+    expect((await hub('mosquitto-files', '--out', join(dir, 'mosq'), '--owner', String(process.getuid?.() ?? 0))).code).toBe(0);
+    const note = 'callpop hub: note: with Mosquitto, run "callpop hub mosquitto-files" again and reload Mosquitto (SIGHUP) for this change to reach it.\n';
+    for (const args of [['agent', 'add', 'ben', '--extension', '204'], ['agent', 'set', 'anna', '--display-name', 'Anna'], ['agent', 'passwd', 'anna']]) {
+      const r = await hub(...args);
+      expect([args.join(' '), r.code, r.err]).toEqual([args.join(' '), 0, note]);
+    }
+  });
 });
