@@ -11,11 +11,27 @@ import { ensureRendererBuilt } from '../test/e2e/support/build-renderer';
 
 const usage = 'Usage: npm run preview:browser -- [--extension EXT] [--port PORT] [--no-open]';
 
+/** Why no browser can be opened here (a headless Linux: no X11 or Wayland display), or null. */
+export function noDisplay(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string | null {
+  if (platform === 'darwin' || platform === 'win32') return null;
+  return env.DISPLAY || env.WAYLAND_DISPLAY ? null : 'no display here (DISPLAY and WAYLAND_DISPLAY are unset)';
+}
+
 function openInBrowser(url: string): void {
+  const headless = noDisplay(process.platform, process.env);
+  if (headless) {
+    console.log(`(${headless}: open ${url} in a browser yourself, e.g. through ssh -L PORT:127.0.0.1:PORT)`);
+    return;
+  }
   const [cmd, args] =
     process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-  child.on('error', () => console.log(`(could not open a browser: open ${url} yourself)`));
+  const failed = (why: string): void => console.log(`(could not open a browser: ${why}; open ${url} yourself)`);
+  child.on('error', (e) => failed(e.message));
+  // xdg-open says whether it found something to open only through its exit code.
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) failed(`${cmd} exited with ${code}`);
+  });
   child.unref();
 }
 

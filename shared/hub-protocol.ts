@@ -164,6 +164,9 @@ export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
 export const directoryMessageSchema = z.object({
   v,
   agents: z.record(z.string().regex(extensionPattern), z.string().min(1).max(128)),
+  /** extension → the agent (login) names that have it: a client learns its own extensions (`serve --hub`
+   * without --extension) and that one it was given is not its own. Optional: older hubs do not send it. */
+  users: z.record(z.string().regex(extensionPattern), z.array(z.string().min(1).max(64)).max(64)).optional(),
 });
 export type DirectoryMessage = z.infer<typeof directoryMessageSchema>;
 

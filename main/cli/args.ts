@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** Bad flags or values: printed as one line on stderr, exit code 2. */
 export class UsageError extends Error {}
 
+/** A problem outside the command line (a file this user cannot read, a certificate): one line, exit 1, no usage. */
+export class CliError extends Error {}
+
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;

@@ -36,7 +36,9 @@ const directionWidth = Math.max('incoming'.length, 'outgoing'.length);
 
 /** `12:03:04 ringing            incoming 05551239988 via queue 820` */
 export function updateLine(u: CallUpdate, now: Date): string {
-  return [clock(now), u.change.padEnd(changeWidth), u.record.direction.padEnd(directionWidth), numberText(u.record), ...details(u)].join(' ');
+  // Your own outgoing call nobody took is "not answered", as `log` and the app say (shared/call-outcome.ts).
+  const change = u.change === 'missed' && u.record.direction === 'outgoing' ? 'not answered' : u.change;
+  return [clock(now), change.padEnd(changeWidth), u.record.direction.padEnd(directionWidth), numberText(u.record), ...details(u)].join(' ');
 }
 
 const duration = (s: number | null): string => (s === null ? '' : s >= 3600 ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}` : `${Math.floor(s / 60)}:${two(s % 60)}`);

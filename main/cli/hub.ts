@@ -1,7 +1,7 @@
 // `callpop hub`: one webhook URL for the whole PBX, every agent's calls through an MQTT broker.
 //   callpop hub [options]                      run the hub (prints "Listening on URL", "Broker on mqtt://…")
 //   callpop hub agent add|remove|list …        manage who may connect
-//   callpop hub mosquitto-files --out DIR      password_file + acl_file for an external Mosquitto
+//   callpop hub mosquitto-files --out DIR      password_file, acl_file and mosquitto.conf for an external Mosquitto
 // SIGINT/SIGTERM: stop accepting, write what was accepted, publish "offline", exit 0.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,23 +9,28 @@ import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
 import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
-import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
+import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
-import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
-import { buildAllowList } from '../core/listener/listener';
-import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { addressListProblem, buildAllowList } from '../core/listener/listener';
+import { CliError, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { actionOptions, actionUsage, callControlOptions, callControlUsage, parseActionFlags, parseCallControlFlags } from './call-control-flags';
 import { attachCallControl } from '../core/call-control/hub-source';
 import { callControlExecutor, startHubActions, webApiExecutor } from '../core/call-control/hub-actions';
+import { dataFolderProblem, unreadableMessage } from './file-access';
+import { watchTlsFiles } from './hub-tls-reload';
 import { clock, updateLine } from './format';
+import { runMosquittoFiles as runMosquittoFilesCommand } from './hub-mosquitto-files';
+import { agentExistsMessage, holdsHub, noHubMessage, noteExternalBroker, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
                   [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
                   [--broker mqtt(s)://HOST:PORT --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
-       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin]
+       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace]
+       callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT]
+       callpop hub agent passwd NAME [--password-stdin]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
-       callpop hub mosquitto-files --out DIR [--site NAME]
+       callpop hub mosquitto-files --out DIR [--site NAME] [--owner USER] [--group GROUP] [--tls-cert FILE --tls-key FILE] [--ws-port N] …
 
 Receives the PBX's 3CX WebAPI webhooks (one URL for the whole PBX), tracks every extension, and
 publishes each agent's calls through an MQTT broker that desktops connect to (outbound only).
@@ -39,7 +44,9 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-host ADDR      embedded broker's address (default: --host)
   --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
-  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
+  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin);
+                          an existing NAME is refused unless --replace
+  agent passwd NAME       a new password (printed last, or --password-stdin); agent set: extensions, display name
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 ${callControlUsage}
 ${actionUsage}`;
@@ -69,9 +76,9 @@ function stderrLogger(io: CliIo): Logger {
   return { debug() {}, info: line(''), warn: line('warning: '), error: line('error: ') };
 }
 
-const hubDataDir = (io: CliIo, given: string | undefined): string => given ?? join(defaultDataDir(io.env ?? process.env), 'hub');
+export const hubDataDir = (io: CliIo, given: string | undefined): string => given ?? join(defaultDataDir(io.env ?? process.env), 'hub');
 
-function flagPort(name: string, value: string): number {
+export function flagPort(name: string, value: string): number {
   try {
     return parsePort(value);
   } catch {
@@ -79,7 +86,7 @@ function flagPort(name: string, value: string): number {
   }
 }
 
-function parseSite(value: string | undefined): string {
+export function parseSite(value: string | undefined): string {
   const site = value ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -; got "${site}".`);
   return site;
@@ -89,7 +96,7 @@ async function readFileFlag(flag: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (e) {
-    throw new UsageError(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(unreadableMessage(flag, path, e));
   }
 }
 
@@ -155,10 +162,13 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
-    io.stderr(`callpop hub: ${printable((e as Error).message)}${advice}\n`);
+    const denied = dataFolderProblem(e, values['data-dir'] === undefined);
+    io.stderr(`callpop hub: ${denied ?? `${printable((e as Error).message)}${advice}`}\n`);
     return 1;
   }
   const [url, ...others] = hub.webhookUrls;
+  const noAddresses = addressListProblem();
+  if (noAddresses) logger.warn(`cannot list this machine's network addresses (${noAddresses}); the URLs show its host name: use the address the PBX reaches it on`);
   io.stdout(`Listening on ${url}\n`);
   for (const other of others) io.stdout(`  also reachable as ${other}\n`);
   if (hub.embedded) {
@@ -166,6 +176,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     if (hub.brokerWsUrl) io.stdout(`Broker on ${hub.brokerWsUrl} (MQTT over WebSocket)\n`);
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
+  const stopWatchingTls = values['tls-cert'] !== undefined ? watchTlsFiles(hub, values['tls-cert'], values['tls-key']!, logger) : () => {};
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
@@ -177,13 +188,16 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     if (io.signal?.aborted) return resolve();
     io.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
+  stopWatchingTls();
   await cc?.close();
   await hub.close();
   io.stderr(`${clock(new Date())} stopped\n`);
   return 0;
 }
 
-const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--data-dir DIR]
+const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace] [--data-dir DIR]
+       callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT] [--data-dir DIR]
+       callpop hub agent passwd NAME [--password-stdin] [--data-dir DIR]
        callpop hub agent remove NAME [--data-dir DIR]
        callpop hub agent list [--json] [--data-dir DIR]
 An agent is a broker login: NAME is the user name, the password is printed once (stored only hashed).`;
@@ -200,6 +214,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     extension: { type: 'string', multiple: true },
     'display-name': { type: 'string' },
     'password-stdin': { type: 'boolean' },
+    replace: { type: 'boolean' },
     'data-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -208,7 +223,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${agentUsage}\n`);
     return action === undefined ? 2 : 0;
   }
-  if (!['add', 'remove', 'list'].includes(action)) throw new UsageError(`Unknown agent command "${action}". Use add, remove or list.`);
+  if (!['add', 'remove', 'list', 'set', 'passwd'].includes(action)) throw new UsageError(`Unknown agent command "${action}". Use add, set, passwd, remove or list.`);
   const { values, positionals } = parseFlags(rest, options, true);
   if (values.help) {
     io.stdout(`${agentUsage}\n`);
@@ -216,7 +231,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
   }
   const dataDir = hubDataDir(io, values['data-dir']);
   const only = (allowed: string[]): void => {
-    for (const f of ['extension', 'display-name', 'password-stdin', 'json'] as const) {
+    for (const f of ['extension', 'display-name', 'password-stdin', 'json', 'replace'] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) throw new UsageError(`--${f} is not an option of "agent ${action}".`);
     }
   };
@@ -224,6 +239,10 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     if (action === 'list') {
       only(['json']);
       if (positionals.length > 0) throw new UsageError('agent list takes no names.');
+      if (!(await holdsHub(dataDir))) {
+        io.stderr(`callpop hub: ${noHubMessage(dataDir)}\n`);
+        return 1;
+      }
       const agents = await listAgents(dataDir);
       if (values.json) io.stdout(`${JSON.stringify(agents, null, 2)}\n`);
       else if (agents.length === 0) io.stdout(`No agents yet. Add one with: callpop hub agent add NAME --extension EXT\n`);
@@ -241,16 +260,35 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`Removed agent ${name}; a running hub closes its connections.\n`);
       return 0;
     }
-    only(['extension', 'display-name', 'password-stdin']);
+    if (action === 'set') {
+      only(['extension', 'display-name']);
+      return await runAgentSet(io, dataDir, name, { extensions: (values.extension ?? []).map(parseExtension), displayName: values['display-name'] });
+    }
+    const readPassword = async (): Promise<string | undefined> => {
+      if (!values['password-stdin']) return undefined;
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (password.length < 8) throw new UsageError('The password from stdin must be at least 8 characters.');
+      return password;
+    };
+    if (action === 'passwd') {
+      only(['password-stdin']);
+      return await runAgentPasswd(io, dataDir, name, await readPassword(), generatePassword);
+    }
+    only(['extension', 'display-name', 'password-stdin', 'replace']);
     parseAgentName(name);
     const extensions = (values.extension ?? []).map(parseExtension);
     if (extensions.length === 0) throw new UsageError('Give the agent at least one --extension EXT.');
-    let password: string | undefined;
-    if (values['password-stdin']) {
-      password = (await readStdin()).replace(/\r?\n$/, '');
-      if (password.length < 8) throw new UsageError('The password from stdin must be at least 8 characters.');
+    const password = await readPassword();
+    let r: Awaited<ReturnType<typeof addAgent>>;
+    try {
+      r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password, replace: values.replace === true });
+    } catch (e) {
+      if (!(e instanceof AgentExistsError)) throw e;
+      io.stderr(`callpop hub: ${agentExistsMessage(e.agent)}\n`);
+      return 1;
     }
-    const r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password });
+    await noteSharedExtensions(io, dataDir, name, extensions);
+    await noteExternalBroker(io, dataDir);
     io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
     return 0;
@@ -261,21 +299,6 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function runMosquittoFiles(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, { out: { type: 'string' }, site: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
-  if (values.help) {
-    io.stdout(`Usage: callpop hub mosquitto-files --out DIR [--site NAME] [--data-dir DIR]
-Writes DIR/password_file and DIR/acl_file for Mosquitto from the hub's agents (and the hub's own
-user "callpop-hub", whose password it keeps in the data folder: pass that file to --broker-password-file).\n`);
-    return 0;
-  }
-  if (!values.out) throw new UsageError('Give the folder to write to with --out DIR.');
-  const site = parseSite(values.site);
-  const dataDir = hubDataDir(io, values['data-dir']);
-  const r = await writeMosquittoFiles(dataDir, values.out, site);
-  io.stdout(`Wrote ${r.passwordFile} and ${r.aclFile} (${r.agents} agent(s) + the hub's user callpop-hub, site "${site}").
-In mosquitto.conf: password_file ${r.passwordFile}
-                   acl_file ${r.aclFile}
-                   allow_anonymous false
-Run the hub with: callpop hub --broker mqtt://HOST:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
-  return 0;
+  // ./hub-mosquitto-files.ts: owners, modes and mosquitto.conf.
+  return runMosquittoFilesCommand(argv, io);
 }

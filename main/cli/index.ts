@@ -1,7 +1,7 @@
 // The `callpop` command: serve | log | simulate | download. No Electron anywhere below here.
 import { pathToFileURL } from 'node:url';
 import { downloadUsage, runDownloadCommand } from './download-command';
-import { UsageError, type CliIo } from './args';
+import { CliError, UsageError, type CliIo } from './args';
 import { hubUsage, runHub } from './hub';
 import { logUsage, runLog } from './log';
 import { runServe, serveUsage } from './serve';
@@ -59,6 +59,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const own = command !== undefined ? commandUsages.get(command) : undefined;
       io.stderr(`callpop${own ? ` ${command}` : ''}: ${e.message}\n${own ?? usage}\n`);
       return 2;
+    }
+    if (e instanceof CliError) {
+      io.stderr(`callpop${command ? ` ${command}` : ''}: ${e.message}\n`);
+      return 1;
     }
     io.stderr(`callpop: ${(e as Error).message ?? String(e)}\n`);
     return 1;

@@ -1,7 +1,9 @@
 // `callpop serve --hub URL`: serve over a hub feed. Instead of listening for webhooks, connects to a
-// Callpop hub's MQTT broker as one agent, mirrors that agent's extension into the local call log (so
-// `callpop log` shows the same as with a listener) and prints the same change lines (serve.ts runs
-// the feed). A refused password ends it (exit 1, one line); losing the network only retries.
+// Callpop hub's MQTT broker as one agent, mirrors that agent's extensions (each --extension, or all of
+// the agent's) into the local call log (so `callpop log` shows the same as with a listener) and prints
+// the same change lines (serve.ts runs the feed from the table). A refused password, an untrusted
+// certificate or an extension that is not the agent's ends it (exit 1, one line; ./hub-agent-probe.ts);
+// losing the network only retries.
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
 import type { ServiceState } from '../../shared/ipc/contract';
@@ -9,7 +11,12 @@ import type { Logger } from '../../shared/log';
 import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
-import { parseExtension, printable, UsageError, type CliIo } from './args';
+import { pinnedConnect, pinProblem } from '../core/desktop/hub-tls-pin';
+import { normalizeFingerprint } from '../core/download/tls-pin';
+import type { HubFeedExtra } from '../core/hub-client/hub-feed';
+import { CliError, parseExtension, printable, UsageError, type CliIo } from './args';
+import { readFileFlagSync, unreadableMessage } from './file-access';
+import { probeAgent } from './hub-agent-probe';
 import { clock } from './format';
 import type { ServePlan } from './serve';
 
@@ -18,8 +25,12 @@ export interface ServeHubFlags {
   user?: string | undefined;
   'password-file'?: string | undefined;
   site?: string | undefined;
-  extension?: string | undefined;
+  extension?: string[] | undefined;
   'data-dir'?: string | undefined;
+  /** PEM CA (chain) to trust for an mqtts:// or wss:// hub. */
+  'hub-ca'?: string | undefined;
+  /** SHA-256 fingerprint of the hub's certificate (pinned: the chain is not checked). */
+  'hub-fingerprint'?: string | undefined;
 }
 
 const hubSchemes = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
@@ -41,7 +52,7 @@ function readPassword(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`--password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(unreadableMessage('password-file', file, e));
   }
   // The file's one line; the newline an editor or `echo` adds is not part of the password.
   const password = text.replace(/\r?\n$/, '');
@@ -49,8 +60,12 @@ function readPassword(file: string): string {
   return password;
 }
 
-/** `serve --hub`: the settings of a hub feed from the flags, and its lines (Connected, offline, refused). */
-export function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger): ServePlan {
+/**
+ * `serve --hub`: the settings of a hub feed from the flags (after one short connection that checks the
+ * certificate, the password and the extensions), and its lines (Connected, offline, refused). A number:
+ * serve ends with it at once (the probe was refused: said already; stopped while waiting: 0).
+ */
+export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger): Promise<ServePlan | number> {
   const url = parseHubUrl(flags.hub);
   const user = flags.user?.trim();
   if (!user) throw new UsageError('--hub needs --user NAME (the agent name the hub gave you).');
@@ -59,19 +74,48 @@ export function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger
   const site = flags.site ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -, got "${site}".`);
   const dataDir = flags['data-dir'] ?? defaultDataDir(io.env ?? process.env);
-  const saved = flags.extension !== undefined ? settingsSchema.parse({}) : openSettingsFile(dataDir, { logger }).get();
-  const extension = flags.extension !== undefined ? parseExtension(flags.extension) : saved.extension;
-  if (!extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
+  const given = [...new Set((flags.extension ?? []).map(parseExtension))];
+  const tls = hubTlsOptions(url, flags);
 
+  // One short connection first: certificate, password, and which extensions are the agent's.
+  const probe = await probeAgent({
+    url,
+    user,
+    password,
+    site,
+    ...(tls.ca !== undefined && { mqtt: { ca: tls.ca } }),
+    ...(tls.fingerprint !== undefined && { connect: pinnedConnect(tls.fingerprint) }),
+    signal: io.signal,
+    onWaiting: (why) => io.stderr(`${clock(new Date())} warning: cannot reach the hub's broker at ${url} yet (${printable(why)}); retrying\n`),
+  });
+  if (probe.kind === 'aborted') return 0;
+  if (probe.kind === 'refused') {
+    io.stderr(`callpop serve: ${probe.reason} (${url}, agent ${printable(user)})\n`);
+    return 1;
+  }
+  if (probe.kind === 'certificate') throw new CliError(probe.message);
+  const own = probe.extensions;
+  const foreign = own ? given.filter((ext) => !own.includes(ext)) : [];
+  if (foreign.length > 0) {
+    throw new CliError(
+      `extension ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not agent ${printable(user)}'s on this hub (${own!.length > 0 ? `the agent's: ${own!.join(', ')}` : 'the hub lists none for this agent'}). The hub's administrator can add it: callpop hub agent set ${printable(user)} --extension …`,
+    );
+  }
+  const saved = given.length > 0 ? settingsSchema.parse({}) : openSettingsFile(dataDir, { logger }).get();
+  const settingsExtension = given.length === 0 && !own ? saved.extension : '';
+  const extensions = given.length > 0 ? given : own && own.length > 0 ? own : settingsExtension ? [settingsExtension] : [];
+  if (extensions.length === 0) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
+
+  const extra: HubFeedExtra = { site, extensions, ...(tls.ca !== undefined && { mqtt: { ca: tls.ca } }) };
   let printedFor: string | null = null;
   let lastState: ServiceState['state'] | null = null;
   return {
     dataDir,
-    settings: { ...saved, source: 'hub', hubUrl: url, hubAgent: user, hubFingerprint: '', extension },
+    settings: { ...saved, source: 'hub', hubUrl: url, hubAgent: user, hubFingerprint: tls.fingerprint ?? '', extension: extensions[0]! },
     password,
-    extra: { hub: { site } },
+    extra: { hub: extra },
     started() {
-      io.stdout(`Following extension ${extension} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
+      io.stdout(`Following extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')} through the hub as ${printable(user)}. Press Ctrl+C to stop.\n`);
       return null;
     },
     status(feed) {
@@ -90,4 +134,23 @@ export function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger
       return null;
     },
   };
+}
+
+/** --hub-ca / --hub-fingerprint: a CA for the chain check, or a pinned certificate (the chain not checked). */
+function hubTlsOptions(url: string, flags: ServeHubFlags): { ca?: Buffer; fingerprint?: string } {
+  const ca = flags['hub-ca'];
+  const fingerprint = flags['hub-fingerprint'];
+  if (ca === undefined && fingerprint === undefined) return {};
+  if (ca !== undefined && fingerprint !== undefined) throw new UsageError('Give --hub-ca or --hub-fingerprint, not both.');
+  const scheme = new URL(url).protocol;
+  if (scheme !== 'mqtts:' && scheme !== 'wss:') throw new UsageError(`--hub-${ca !== undefined ? 'ca' : 'fingerprint'} is for a TLS hub (mqtts:// or wss://), not ${scheme}//.`);
+  if (ca !== undefined) return { ca: readFileFlagSync('hub-ca', ca) };
+  try {
+    normalizeFingerprint(fingerprint!);
+  } catch {
+    throw new UsageError(`--hub-fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed), got "${fingerprint}".`);
+  }
+  const problem = pinProblem(url);
+  if (problem) throw new UsageError(problem);
+  return { fingerprint: fingerprint! };
 }

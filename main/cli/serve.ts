@@ -7,7 +7,7 @@ import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/log';
 import { settingsSchema, zodFieldErrors, type Settings } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
-import { buildAllowList } from '../core/listener/listener';
+import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { defaultDataDir } from '../core/config/paths';
 import { withWebhookSecret } from '../core/listener/secret';
 import { openSettingsFile } from '../core/config/settings-file';
@@ -32,16 +32,19 @@ Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --notify          show desktop notifications for ringing and missed calls
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 
-callpop serve --hub URL --user NAME --password-file FILE [--extension EXT] [--site SITE] [--data-dir DIR] [--notify]
+callpop serve --hub URL --user NAME --password-file FILE [--extension EXT ...] [--site SITE] [--hub-ca FILE | --hub-fingerprint SHA256] [--data-dir DIR] [--notify]
 Follows your calls through a Callpop hub instead (no listener on this PC): connects to the hub's broker
 (mqtt://, mqtts://, ws://, wss://) as agent NAME, prints "Connected to URL", keeps the same call log.
+  --extension EXT   each extension to follow (default: every extension the hub lists for NAME)
   --site SITE       the hub's site (default: default)
+  --hub-ca FILE     trust this CA (PEM) for the hub's certificate (an internal CA)
+  --hub-fingerprint SHA256   trust exactly this certificate (self-signed): openssl x509 -noout -fingerprint -sha256
 
 callpop serve --source call-control --pbx URL --client-id ID --client-secret-file FILE [--extension EXT] [--data-dir DIR] [--notify]
 ${callControlUsage}`;
 
 const options = {
-  extension: { type: 'string' },
+  extension: { type: 'string', multiple: true },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -53,6 +56,8 @@ const options = {
   user: { type: 'string' },
   'password-file': { type: 'string' },
   site: { type: 'string' },
+  'hub-ca': { type: 'string' },
+  'hub-fingerprint': { type: 'string' },
   ...callControlOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -156,20 +161,24 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   }
   const callControl = await parseCallControlFlags(values);
   if (callControl) {
-    const other = (['hub', 'port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
+    const other = (['hub', 'port', 'host', 'allow', 'tls-cert', 'tls-key', 'hub-ca', 'hub-fingerprint'] as const).find((k) => values[k] !== undefined);
     if (other) throw new UsageError(`--${other} does not apply with --source call-control.`);
+    if ((values.extension?.length ?? 0) > 1) throw new UsageError('--source call-control follows one --extension (follow several through a hub with --hub).');
     const logger = stderrLogger(io);
-    return serveFeed(serveFromCallControlPlan(callControl, values, io, logger), io, logger, values.notify ? await loadNotifier(logger) : null);
+    const plan = serveFromCallControlPlan(callControl, { ...values, extension: values.extension?.[0] }, io, logger);
+    return serveFeed(plan, io, logger, values.notify ? await loadNotifier(logger) : null);
   }
   if (values.hub !== undefined) {
     const local = (['port', 'host', 'allow', 'tls-cert', 'tls-key'] as const).find((k) => values[k] !== undefined);
     if (local) throw new UsageError(`--${local} is for receiving webhooks on this PC; it does not apply with --hub.`);
     const logger = stderrLogger(io);
-    const plan = serveFromHubPlan({ ...values, hub: values.hub }, io, logger);
+    const plan = await serveFromHubPlan({ ...values, hub: values.hub }, io, logger);
+    if (typeof plan === 'number') return plan;
     return serveFeed(plan, io, logger, values.notify ? await loadNotifier(logger) : null);
   }
-  for (const k of ['user', 'password-file', 'site'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
-  const extension = values.extension !== undefined ? parseExtension(values.extension) : undefined;
+  for (const k of ['user', 'password-file', 'site', 'hub-ca', 'hub-fingerprint'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} needs --hub URL.`);
+  if ((values.extension?.length ?? 0) > 1) throw new UsageError('serve tracks one --extension on this PC (follow several through a hub with --hub).');
+  const extension = values.extension?.[0] !== undefined ? parseExtension(values.extension[0]) : undefined;
   const port = values.port !== undefined ? parsePort(values.port) : undefined;
   if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty.');
   const allow = values.allow !== undefined ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
@@ -189,6 +198,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const logger = stderrLogger(io);
   const dataDir = values['data-dir'] ?? defaultDataDir(io.env ?? process.env);
   const file = openSettingsFile(dataDir, { logger });
+  // Nothing is written (no secret generated and saved) for a command line that is refused.
+  if (extension === undefined && !file.get().extension) throw new UsageError('Give your extension with --extension EXT (e.g. --extension 117).');
   const saved = withWebhookSecret(file.get());
   // The secret is part of the URL pasted into WebhooksApi.ini: keep it across runs.
   if (saved.generated) file.set(saved.settings);
@@ -222,6 +233,8 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
           return 1;
         }
         const [url, ...others] = feed.addresses();
+        const noAddresses = addressListProblem();
+        if (noAddresses) logger.warn(`cannot list this machine's network addresses (${noAddresses}); the URLs show its host name: use the address the PBX reaches it on`);
         io.stdout(`Listening on ${url}\n`);
         for (const other of others) io.stdout(`  also reachable as ${other}\n`);
         io.stdout(`Tracking extension ${settings.extension}. Press Ctrl+C to stop.\n`);

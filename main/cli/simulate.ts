@@ -81,6 +81,13 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
       const r = await sendWebhook(target, requests[i]!);
       if (r.status !== 200) failures++;
       io.stdout(`${prefix} ${r.status} ${stepLabels[i] ?? ''}${r.status !== 200 && r.body ? ` (${printable(r.body.slice(0, 120))})` : ''}\n`);
+      if (r.status === 404) {
+        // Every step would get the same 404: the URL is wrong, not the flow.
+        io.stderr(
+          `callpop simulate: ${url.origin} answered 404: the secret in --to is not this listener's (or the path is not /webhook/SECRET). Use the URL that "callpop serve" or "callpop hub" prints after "Listening on", or the app's Settings → Connection.\n`,
+        );
+        return 1;
+      }
     } catch (e) {
       const err = e as { code?: string; errors?: { code?: string }[] };
       const cause = err.code ?? err.errors?.[0]?.code;

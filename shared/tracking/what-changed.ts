@@ -2,6 +2,7 @@
 // other than event by event: a hub client catching up on records (the backfill), the end of a call
 // nothing will end any more (endAbandoned: the extension changed, the agent cleared a ghost call), and
 // the change an end with a given result is (the trackers use it for the PBX's own ends).
+import { sameCallExceptSeen } from '../call-record-equal';
 import type { CallChange, CallRecord, CallResult, CallUpdate, EndedCall } from '../call-record';
 
 /** A caught-up ring older than this is not popped (issue 9: "began ringing more than a minute ago"). */
@@ -13,7 +14,7 @@ export function endChange(result: CallResult): CallChange {
 }
 
 /** The two records say the same but for `seen` (which the user changes on this PC, not the PBX). */
-export const sameExceptSeen = (a: CallRecord, b: CallRecord): boolean => JSON.stringify({ ...a, seen: false }) === JSON.stringify({ ...b, seen: false });
+export const sameExceptSeen = sameCallExceptSeen;
 
 /**
  * What a record's arrival means, given what the log had (`prev`), when only records are known (a

@@ -50,7 +50,7 @@ describe('callpop hub agent', () => {
     expect(json).toEqual([expect.objectContaining({ name: 'anna', extensions: ['117', '118'] })]);
     expect(JSON.stringify(json)).not.toContain('Hash');
 
-    const again = await run(['hub', 'agent', 'add', 'anna', '--extension', '120', '--data-dir', dir]);
+    const again = await run(['hub', 'agent', 'add', 'anna', '--extension', '120', '--replace', '--data-dir', dir]);
     expect(again.out).toMatch(/^Replaced agent anna/);
     expect((await readAgents(dir)).map((a) => a.extensions)).toEqual([['120']]);
 
@@ -114,7 +114,7 @@ describe('callpop hub agent', () => {
     const out = join(dir, 'mosq');
     const r = await run(['hub', 'mosquitto-files', '--out', out, '--site', 'acme', '--data-dir', dir]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`password_file ${join(out, 'password_file')}`);
+    expect(r.out).toContain(`Wrote ${join(out, 'password_file')} and ${join(out, 'acl_file')}`);
     expect(r.out).toContain(`--broker-password-file ${join(dir, 'hub-broker-password')}`);
     for (const f of [join(out, 'password_file'), join(out, 'acl_file'), join(dir, 'hub-broker-password')]) expect((await stat(f)).mode & 0o777).toBe(0o600);
     expect(await readFile(join(out, 'acl_file'), 'utf8')).toContain('user callpop-hub\ntopic readwrite callpop/v1/acme/#');

@@ -153,3 +153,26 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
     },
   };
 }
+
+/** Mosquitto started with a given config file as is (e.g. the one `callpop hub mosquitto-files` writes), once every port in `ports` accepts connections. */
+export async function startMosquittoConfig(confFile: string, ports: readonly number[]): Promise<{ output(): string; stop(): Promise<void> }> {
+  let out = '';
+  const child = spawn(mosquittoBinary, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(force);
+  };
+  try {
+    for (const port of ports) await waitForPort(port, child, () => out);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { output: () => out, stop };
+}

@@ -99,6 +99,10 @@ export function networkError(err: unknown): DownloadError {
       { cause: err },
     );
   }
+  // Never connected: nothing was lost (the port is closed, the host unreachable).
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+    return new DownloadError('connection', `Could not connect to the PBX (${code}): check the URL's host and port, and that the PBX is up`, { cause: err });
+  }
   if (connectionCodes.has(code) || code.startsWith('HPE_') || /socket hang up|aborted/i.test(detail)) {
     return new DownloadError('connection', `The connection to the PBX was lost (${code || detail})`, { cause: err });
   }

@@ -76,6 +76,13 @@ export interface HubClientOptions {
   store?: CallLogStore;
   /** Replaces MQTT.js's connect (the desktop's certificate pinning hands its own TLS stream to the client). */
   connect?: (url: string, opts: IClientOptions) => MqttClient;
+  /**
+   * One of several HubClients on one call log (`serve --hub` for an agent with several extensions):
+   * one state file for all (each saving its own would overwrite the others' positions), the siblings'
+   * open calls left open at start, and a client id of its own (the same id twice kicks both off):
+   * `clientIdSlot` (e.g. the extension; '' for the first) picks it, still bound to the agent's name.
+   */
+  shared?: { state: HubClientState; siblings: readonly string[]; clientIdSlot: string };
 }
 
 type UpdateListener = (updates: HubCallUpdate[]) => void;
@@ -141,7 +148,7 @@ export class HubClient {
     // Validates site and extension (topic-safe) before anything connects.
     topics.calls(this.site, options.extension);
     this.key = hubKey(options.url, this.site, options.extension);
-    this.clientId = state.clientIdFor(options.user);
+    this.clientId = state.clientIdFor(options.user, options.shared?.clientIdSlot);
     this.watermark = state.syncedSeq(this.key);
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
@@ -153,7 +160,7 @@ export class HubClient {
     const logger = options.logger ?? silentLogger;
     const store = options.store ?? (await openCallLogStore(callLogDir(options.dataDir), { logger }));
     try {
-      const state = openHubClientState(options.dataDir, logger);
+      const state = options.shared?.state ?? openHubClientState(options.dataDir, logger);
       const mirror = new LogMirror(store, options.extension, logger, options.now ?? Date.now);
       const client = new HubClient(options, mirror, state, !options.store);
       await client.endOtherExtensions();
@@ -294,7 +301,7 @@ export class HubClient {
     const now = this.now();
     const abandoned = this.store
       .openCalls()
-      .filter((r) => r.extension !== this.options.extension)
+      .filter((r) => r.extension !== this.options.extension && !this.options.shared?.siblings.includes(r.extension))
       .flatMap((r) => endAbandoned(r, now)?.record ?? []);
     if (abandoned.length === 0) return;
     this.logger.info(`Ended ${abandoned.length} open call(s) of another extension (the extension changed)`);

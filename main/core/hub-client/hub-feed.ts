@@ -1,6 +1,8 @@
 // Feed kind `hub`: a Callpop hub receives the PBX's webhooks and this PC follows its extension through
 // the hub's broker (HubClient mirrors it into the local call log). The entry of the feed table
-// (../feed/kinds.ts), the CallFeed over a running client, and the app's words for its states.
+// (../feed/kinds.ts), the CallFeed over the running clients, and the app's words for its states.
+// `callpop serve --hub` may follow several of the agent's extensions (extra.hub.extensions): one
+// HubClient each, on one call log and one state file, behind this one feed.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
@@ -12,6 +14,7 @@ import { callLogDir } from '../config/paths';
 import { pinnedConnect, pinProblem } from '../desktop/hub-tls-pin';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { HubClient, type HubClientOptions, type HubClientStatus } from './hub-client';
+import { openHubClientState } from './state-file';
 import { staleRingMs } from '../../../shared/tracking/what-changed';
 
 /** What hub mode lacks, in the words Settings uses; null = ready to connect. */
@@ -42,6 +45,9 @@ export function hubState(s: HubClientStatus, extension: string): HubState | { st
   }
 }
 
+/** What `extra.hub` may hold: HubClient options, and every extension to follow (default: settings.extension). */
+export type HubFeedExtra = Partial<HubClientOptions> & { extensions?: readonly string[] };
+
 export class HubFeed implements CallFeed {
   readonly kind = 'hub' as const;
   readonly changes: Event<CallUpdate[]>;
@@ -49,15 +55,27 @@ export class HubFeed implements CallFeed {
   readonly statusChanged: Event<void>;
   readonly directoryChanged: Event<void>;
 
+  /** `clients`: one per extension followed; the first one's status, directory and actions speak for the feed. */
   constructor(
-    readonly client: HubClient,
+    readonly clients: readonly HubClient[],
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {
-    this.changes = (fn) => client.onUpdates(fn);
-    this.durable = (fn) => client.onDurable(fn);
-    this.directoryChanged = (fn) => client.onDirectory(() => fn());
-    this.statusChanged = (fn) => client.onStatus(() => fn());
+    const all =
+      <T>(on: (c: HubClient, fn: (v: T) => void) => () => void) =>
+      (fn: (v: T) => void) => {
+        const offs = clients.map((c) => on(c, fn));
+        return () => offs.forEach((off) => off());
+      };
+    this.changes = all((c, fn) => c.onUpdates(fn));
+    this.durable = all((c, fn) => c.onDurable(fn));
+    this.statusChanged = all((c, fn) => c.onStatus(() => fn()));
+    this.directoryChanged = (fn) => this.client.onDirectory(() => fn());
+  }
+
+  /** The first extension's client. */
+  get client(): HubClient {
+    return this.clients[0]!;
   }
 
   actions(): readonly CallAction[] {
@@ -65,7 +83,9 @@ export class HubFeed implements CallFeed {
   }
 
   async act(action: CallAction, o: { callId?: string; destination?: string }): Promise<{ ok: boolean; error?: string | undefined }> {
-    const r = await this.client.requestAction(action, o);
+    // On the call's own extension; a call from the phone (no call) from the first.
+    const client = (o.callId !== undefined && this.clients.find((c) => c.openCalls().some((r) => r.id === o.callId))) || this.client;
+    const r = await client.requestAction(action, o);
     return { ok: r.ok, ...(r.error !== undefined ? { error: r.error } : {}) };
   }
 
@@ -74,14 +94,17 @@ export class HubFeed implements CallFeed {
   }
 
   status(): ServiceState {
-    return hubState(this.client.currentStatus(), this.client.extension);
+    // A refusal of any of them stops the feed; otherwise the first one speaks.
+    const refused = this.clients.find((c) => c.currentStatus().state === 'refused') ?? this.client;
+    return hubState(refused.currentStatus(), this.clients.map((c) => c.extension).join(', '));
   }
 
   openCalls(): CallRecord[] {
     // A ring left in the log from before the PC was off is not live: the popup's restore (and the
     // Calls view) must not bring it back; the backfill ends it.
     const now = this.now();
-    return this.client.openCalls().filter((r) => r.status !== 'ringing' || now - Date.parse(r.startedAt) <= staleRingMs);
+    const open = this.clients.flatMap((c) => c.openCalls()).filter((r) => r.status !== 'ringing' || now - Date.parse(r.startedAt) <= staleRingMs);
+    return this.clients.length > 1 ? open.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt)) : open;
   }
 
   addresses(): string[] {
@@ -99,14 +122,14 @@ export class HubFeed implements CallFeed {
 
   reconnectNow(reason: string): void {
     this.logger.info(`Reconnecting to the hub now (${reason})`);
-    this.client.reconnectNow();
+    for (const c of this.clients) c.reconnectNow();
   }
 
   /** Nothing the client uses changed (restartKey covers it). */
   async update(): Promise<void> {}
 
   async close(options: { keepStore?: boolean } = {}): Promise<void> {
-    await this.client.close();
+    for (const c of this.clients) await c.close();
     if (!options.keepStore) await this.store.close();
   }
 }
@@ -115,21 +138,31 @@ export const hubKind: FeedKind = {
   async start(ctx) {
     const { settings, password, logger } = ctx;
     const store = ctx.store ?? (await openCallLogStore(callLogDir(ctx.dataDir), { logger, defaultCountry: settings.defaultCountry }));
+    const { extensions = [settings.extension], ...clientOptions } = (ctx.extra?.hub ?? {}) as HubFeedExtra;
+    const clients: HubClient[] = [];
     try {
-      const client = await HubClient.start({
-        dataDir: ctx.dataDir,
-        url: settings.hubUrl,
-        user: settings.hubAgent,
-        password: password ?? '',
-        extension: settings.extension,
-        logger,
-        now: ctx.now,
-        store,
-        ...(ctx.extra?.hub as Partial<HubClientOptions> | undefined),
-        ...(settings.hubFingerprint ? { connect: pinnedConnect(settings.hubFingerprint) } : {}),
-      });
-      return new HubFeed(client, logger, ctx.now ?? Date.now);
+      // Several extensions: one state file for all (each saving its own would overwrite the others').
+      const state = extensions.length > 1 ? openHubClientState(ctx.dataDir, logger) : undefined;
+      for (const [i, extension] of extensions.entries()) {
+        clients.push(
+          await HubClient.start({
+            dataDir: ctx.dataDir,
+            url: settings.hubUrl,
+            user: settings.hubAgent,
+            password: password ?? '',
+            extension,
+            logger,
+            now: ctx.now,
+            store,
+            ...clientOptions,
+            ...(settings.hubFingerprint ? { connect: pinnedConnect(settings.hubFingerprint) } : {}),
+            ...(state && { shared: { state, siblings: extensions, clientIdSlot: i === 0 ? '' : extension } }),
+          }),
+        );
+      }
+      return new HubFeed(clients, logger, ctx.now ?? Date.now);
     } catch (e) {
+      for (const c of clients) await c.close();
       // A store given by a restart stays open for the idle feed the desktop shows instead.
       if (!ctx.store) await store.close();
       throw e;

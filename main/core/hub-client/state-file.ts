@@ -23,8 +23,11 @@ type State = z.infer<typeof stateSchema>;
 export const hubKey = (url: string, site: string, extension: string): string => `${url}|${site}|${extension}`;
 
 export interface HubClientState {
-  /** This PC's client id for the agent (created and saved on first use). */
-  clientIdFor(agent: string): string;
+  /**
+   * This PC's client id for the agent (created and saved on first use). `slot` names one more of the
+   * agent's connections (another extension followed at once): its own id, still made for the agent.
+   */
+  clientIdFor(agent: string, slot?: string): string;
   syncedSeq(key: string): number;
   /** Saves the new watermark (atomically); only ever moves forward unless `reset`. */
   setSyncedSeq(key: string, seq: number, reset?: boolean): void;
@@ -53,12 +56,13 @@ export function openHubClientState(dataDir: string, logger: Logger = silentLogge
     renameSync(tmp, path);
   };
   return {
-    clientIdFor(agent) {
-      const known = state.clientIds[agent];
+    clientIdFor(agent, slot) {
+      const key = slot ? `${agent}#${slot}` : agent;
+      const known = state.clientIds[key];
       // One made before client ids were bound to agent names is replaced (the hub would refuse it).
       if (known && clientIdBelongsTo(known, agent)) return known;
       const id = newClientId(agent);
-      state.clientIds[agent] = id;
+      state.clientIds[key] = id;
       save();
       return id;
     },

@@ -46,6 +46,13 @@ export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'cre
 
 export class AgentError extends Error {}
 
+/** `agent add` of a name that exists, without --replace. */
+export class AgentExistsError extends AgentError {
+  constructor(readonly agent: AgentInfo) {
+    super(`agent ${JSON.stringify(agent.name)} already exists`);
+  }
+}
+
 /** 24 base64url characters from the OS CSPRNG (144 bits). */
 export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
@@ -94,7 +101,7 @@ export async function readAgents(dataDir: string): Promise<Agent[]> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`);
+    throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
   try {
@@ -135,22 +142,23 @@ export interface AddAgentOptions {
   displayName?: string | null;
   /** Given password (e.g. from stdin); generated when absent. */
   password?: string;
+  /** Replace an agent of the same name (else AgentExistsError). */
+  replace?: boolean;
 }
 
 /**
- * Adds (or replaces: same name = new password and extensions) an agent. Resolves to the password,
- * which is stored only hashed. A running hub picks the change up from the file.
+ * Adds an agent (replaces one of the same name only with `replace`: a new password, extensions and
+ * display name). Resolves to the password, which is stored only hashed. A running hub picks the
+ * change up from the file.
  */
 export async function addAgent(dataDir: string, options: AddAgentOptions): Promise<{ agent: AgentInfo; password: string; replaced: boolean }> {
   const name = parseAgentName(options.name);
-  const extensions = [...new Set(options.extensions)];
-  if (extensions.length === 0) throw new AgentError('Give at least one --extension for the agent.');
-  for (const ext of extensions) if (!extensionPattern.test(ext)) throw new AgentError(`Extension must be 1 to 10 digits, e.g. 117; got ${JSON.stringify(ext)}.`);
-  const displayName = options.displayName?.trim() || null;
-  if (displayName !== null && displayName.length > 128) throw new AgentError('Display name is longer than 128 characters.');
-  const password = options.password ?? generatePassword();
-  if (password.length < 8 || password.length > 256) throw new AgentError('The password must be 8 to 256 characters.');
+  const extensions = checkExtensions(options.extensions);
+  const displayName = checkDisplayName(options.displayName);
+  const password = checkPassword(options.password ?? generatePassword());
   const agents = await readAgents(dataDir);
+  const existing = agents.find((a) => a.name === name);
+  if (existing && !options.replace) throw new AgentExistsError(infoOf(existing));
   const agent: Agent = {
     name,
     extensions,
@@ -164,6 +172,60 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
   else agents.push(agent);
   await writeAgents(dataDir, agents);
   return { agent: infoOf(agent), password, replaced: i >= 0 };
+}
+
+function checkExtensions(given: readonly string[]): string[] {
+  const extensions = [...new Set(given)];
+  if (extensions.length === 0) throw new AgentError('Give at least one --extension for the agent.');
+  for (const ext of extensions) if (!extensionPattern.test(ext)) throw new AgentError(`Extension must be 1 to 10 digits, e.g. 117; got ${JSON.stringify(ext)}.`);
+  return extensions;
+}
+
+function checkDisplayName(given: string | null | undefined): string | null {
+  const displayName = given?.trim() || null;
+  if (displayName !== null && displayName.length > 128) throw new AgentError('Display name is longer than 128 characters.');
+  return displayName;
+}
+
+function checkPassword(password: string): string {
+  if (password.length < 8 || password.length > 256) throw new AgentError('The password must be 8 to 256 characters.');
+  return password;
+}
+
+export interface AgentChange {
+  extensions?: readonly string[];
+  /** null or "" clears it. */
+  displayName?: string | null;
+  /** A new password (`agent passwd`). */
+  password?: string;
+}
+
+/**
+ * Changes an existing agent in place (`agent set`, `agent passwd`): what is not given is kept, the
+ * password included. Resolves to null when there is no agent of that name.
+ */
+export async function updateAgent(dataDir: string, name: string, change: AgentChange): Promise<AgentInfo | null> {
+  const extensions = change.extensions !== undefined ? checkExtensions(change.extensions) : undefined;
+  const displayName = change.displayName !== undefined ? checkDisplayName(change.displayName) : undefined;
+  const password = change.password !== undefined ? checkPassword(change.password) : undefined;
+  const agents = await readAgents(dataDir);
+  const i = agents.findIndex((a) => a.name === name);
+  if (i < 0) return null;
+  const agent: Agent = {
+    ...agents[i]!,
+    ...(extensions !== undefined && { extensions }),
+    ...(displayName !== undefined && { displayName }),
+    ...(password !== undefined && { passwordHash: await hashPassword(password), mosquittoHash: mosquittoHash(password) }),
+  };
+  agents[i] = agent;
+  await writeAgents(dataDir, agents);
+  return infoOf(agent);
+}
+
+/** For each of `extensions`, the other agents that have it too (an extension may be shared: said, not refused). */
+export async function sharedExtensions(dataDir: string, name: string, extensions: readonly string[]): Promise<{ extension: string; agents: string[] }[]> {
+  const others = (await readAgents(dataDir)).filter((a) => a.name !== name);
+  return extensions.map((extension) => ({ extension, agents: others.filter((a) => a.extensions.includes(extension)).map((a) => a.name) })).filter((s) => s.agents.length > 0);
 }
 
 /** Removes an agent; false when there was none of that name. A running hub cuts its connections. */
@@ -189,5 +251,12 @@ export async function listAgents(dataDir: string): Promise<AgentInfo[]> {
 export function directoryOf(agents: readonly Agent[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of agents) for (const ext of a.extensions) if (a.displayName) out[ext] ??= a.displayName;
+  return out;
+}
+
+/** extension → the names of the agents that have it (the directory's `users`). */
+export function usersOf(agents: readonly Agent[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const a of agents) for (const ext of a.extensions) (out[ext] ??= []).push(a.name);
   return out;
 }

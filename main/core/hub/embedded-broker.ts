@@ -77,6 +77,8 @@ export interface EmbeddedBroker {
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
   close(): Promise<void>;
+  /** A renewed certificate and key for new connections (MQTT over TLS and wss); the caller checks them first. */
+  setTls(tls: BrokerTls): void;
 }
 
 /** Password checks (scrypt, ~60 ms each on one thread) waiting or running; more at the same time are refused with 3. */
@@ -321,6 +323,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
       const wss = new WebSocketServer({ server, maxPayload: 256 * 1024 });
+      // ws re-emits the HTTP server's errors (a listen EACCES/EADDRINUSE) on wss: listen() below reports them.
+      wss.on('error', () => {});
       wss.on('connection', (socket, req) => {
         req.socket.setNoDelay(true);
         const stream = createWebSocketStream(socket);
@@ -359,6 +363,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           }
         }
       },
+      setTls(tls) {
+        if (!options.tls) throw new Error('The broker was started without TLS.');
+        const context = { cert: tls.cert, key: tls.key };
+        (tcp as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
+        if (ws) (ws.server as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
+      },
       async close() {
         // Stop accepting first, then let aedes close every client, then wait for the servers.
         const servers = closers.reverse().map((close) => close());
@@ -385,7 +395,9 @@ function listen(server: NetServer, host: string, port: number, what: string): Pr
         new Error(
           err.code === 'EADDRINUSE'
             ? `The ${what} port ${port} is already in use (another broker, e.g. Mosquitto, or another hub?). Choose another with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port' : ''}, or 0 for a free one.`
-            : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
+            : err.code === 'EACCES'
+              ? `The ${what} port ${port} may not be used by this user (ports below 1024 need root or CAP_NET_BIND_SERVICE). Choose a port above 1024 with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port (e.g. 8083)' : ' (e.g. 1883)'}, or give the service AmbientCapabilities=CAP_NET_BIND_SERVICE.`
+              : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
         ),
       );
     server.once('error', onError);

@@ -33,7 +33,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
+import { agentsFilePath, directoryOf, readAgents, usersOf, type Agent } from './agents';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
@@ -111,6 +111,8 @@ export interface Hub {
   flush(): Promise<void>;
   /** Stop accepting, write everything, publish "offline", close the broker and the log. */
   close(): Promise<void>;
+  /** A renewed certificate and key (started with `tls`): the webhook listener and the embedded broker use them for new connections; throws, keeping the old ones, when they are bad. */
+  reloadTls(tls: ListenerTls): void;
 }
 
 const recordingWindowMs = 10 * 60_000;
@@ -164,6 +166,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }), ...(options.actions?.length && { actions: [...options.actions] }) } satisfies HubStatusMessage);
 
   let transport: Transport | null = null;
+  /** The embedded broker's certificate swap (reloadTls). */
+  let brokerTls: ((tls: ListenerTls) => void) | null = null;
   /** Extensions whose retained open list was published (republished after an external reconnect). */
   const knownExtensions = new Set<string>();
   const publish = (topic: string, payload: string, retain: boolean): void => {
@@ -201,7 +205,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     openTimer ??= setTimeout(flushOpen, openListMs);
   };
   const publishDirectory = (): void => {
-    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
+    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents), users: usersOf(agents) };
     publish(topics.directory(site), JSON.stringify(message), true);
   };
   const publishRetained = (): void => {
@@ -272,6 +276,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         onClientGone: (clientId) => sync.clientGone(clientId),
       });
       transport = b;
+      brokerTls = (tls) => b.setTls(tls);
       cleanups.push(() => b.close());
       publishRetained();
     } else {
@@ -352,6 +357,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       allowLoopback: true,
       onWebhook: (raw) => ingest(raw),
       logger,
+      portAdvice: 'with --port',
       ...(options.tls && { tls: options.tls }),
     });
   } catch (e) {
@@ -399,6 +405,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     ingest,
     reloadAgents,
     flush: () => pipeline.flush(),
+    reloadTls(tls) {
+      // The listener checks the pair (and throws, keeping the old one) before the broker gets it.
+      listener.setTls(tls);
+      brokerTls?.(tls);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,24 +1,41 @@
 // Mosquitto's password_file and acl_file from the hub's agent list, for running the hub against an
-// external Mosquitto (`callpop hub mosquitto-files --out DIR`). The rules are those of ./access.ts:
-// an agent reads its own extensions' topics and the site's status/directory and writes only its own
-// sync requests; the hub's own user reads and writes the whole site.
+// external Mosquitto (`callpop hub mosquitto-files --out DIR`), and its mosquitto.conf
+// (./mosquitto-conf.ts). The rules are those of ./access.ts: an agent reads its own extensions' topics
+// and the site's status/directory and writes only its own sync requests; the hub's own user reads and
+// writes the whole site.
+//
+// Each file is owned by who reads it: Mosquitto drops to its own user before it opens password_file
+// and acl_file (root-owned 0600 files: "Unable to open pwfile"), so they go to that user (0600); the
+// hub's own password goes to the owner of the hub's data folder, the hub's service user.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, chown, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { TOPIC_ROOT, sitePattern } from '../../../shared/hub-protocol';
+import type { Owner } from '../config/unix-users';
 import { hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
+import { mosquittoConf, type MosquittoConfOptions } from './mosquitto-conf';
 
 /** The hub's broker password (for --broker-password-file), generated once into the data folder. */
 export const hubBrokerPasswordFileName = 'hub-broker-password';
 
-async function writePrivate(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w', 0o600);
+async function writeFileFor(path: string, text: string, mode: number, owner: Owner | null): Promise<void> {
+  const fh = await open(path, 'w', mode);
   try {
-    await fh.chmod(0o600);
+    await fh.chmod(mode);
+    if (owner) await fh.chown(owner.uid, owner.gid);
     await fh.writeFile(text);
   } finally {
     await fh.close();
   }
+}
+
+const writePrivate = (path: string, text: string, owner: Owner | null = null): Promise<void> => writeFileFor(path, text, 0o600, owner);
+
+/** The owner of the data folder when this process may give files away (root) and it is someone else. */
+async function dataFolderOwner(dataDir: string): Promise<Owner | null> {
+  if (process.getuid?.() !== 0) return null;
+  const st = await stat(dataDir);
+  return st.uid === 0 ? null : { uid: st.uid, gid: st.gid };
 }
 
 /** The hub's own broker password: read from the data folder, created on first use. */
@@ -32,7 +49,8 @@ export async function hubBrokerPassword(dataDir: string): Promise<{ password: st
   }
   const password = randomBytes(18).toString('base64url');
   await mkdir(dataDir, { recursive: true });
-  await writePrivate(path, `${password}\n`);
+  // Readable by the hub that runs as the data folder's owner, even when written by root.
+  await writePrivate(path, `${password}\n`, await dataFolderOwner(dataDir));
   return { password, path };
 }
 
@@ -70,14 +88,36 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes password_file and acl_file into `outDir`; returns their paths and the hub's password file. */
-export async function writeMosquittoFiles(dataDir: string, outDir: string, site: string): Promise<{ passwordFile: string; aclFile: string; hubPasswordFile: string; agents: number }> {
+export interface MosquittoFilesOptions {
+  /** Who reads password_file and acl_file (Mosquitto's user); null = this process's user. */
+  owner?: Owner | null;
+  /** The listeners and TLS of mosquitto.conf. */
+  conf?: Omit<MosquittoConfOptions, 'dir' | 'site'>;
+}
+
+/** Writes password_file, acl_file and mosquitto.conf into `outDir`; returns their paths and the hub's password file. */
+export async function writeMosquittoFiles(
+  dataDir: string,
+  outDir: string,
+  site: string,
+  options: MosquittoFilesOptions = {},
+): Promise<{ passwordFile: string; aclFile: string; confFile: string; hubPasswordFile: string; agents: number }> {
   const agents = await readAgents(dataDir);
   const hub = await hubBrokerPassword(dataDir);
-  await mkdir(outDir, { recursive: true });
-  const passwordFile = join(outDir, 'password_file');
-  const aclFile = join(outDir, 'acl_file');
-  await writePrivate(passwordFile, mosquittoPasswordFile(agents, { user: hubUserName, password: hub.password }));
-  await writePrivate(aclFile, mosquittoAclFile(agents, site, hubUserName));
-  return { passwordFile, aclFile, hubPasswordFile: hub.path, agents: agents.length };
+  const dir = resolve(outDir);
+  const owner = options.owner ?? null;
+  const created = await mkdir(dir, { recursive: true });
+  // A folder made here is Mosquitto's to enter (0750), whatever the umask (the unit's is 0077).
+  if (created !== undefined) {
+    await chmod(dir, owner ? 0o750 : 0o755);
+    if (owner) await chown(dir, process.getuid?.() ?? 0, owner.gid);
+  }
+  const passwordFile = join(dir, 'password_file');
+  const aclFile = join(dir, 'acl_file');
+  const confFile = join(dir, 'mosquitto.conf');
+  await writePrivate(passwordFile, mosquittoPasswordFile(agents, { user: hubUserName, password: hub.password }), owner);
+  await writePrivate(aclFile, mosquittoAclFile(agents, site, hubUserName), owner);
+  // No secret in it; Mosquitto reads it as root (its service) or as its own user (-c by hand).
+  await writeFileFor(confFile, mosquittoConf({ dir, site, ...options.conf }), 0o644, null);
+  return { passwordFile, aclFile, confFile, hubPasswordFile: hub.path, agents: agents.length };
 }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { silentLogger, type Logger } from '../../../shared/log';
@@ -53,6 +53,8 @@ export interface ListenerOptions {
   reservedConnections?: number;
   /** PEM certificate (chain) and private key: serve HTTPS on the same routes and limits, so the secret in the URL is not sent in clear. */
   tls?: ListenerTls;
+  /** Where the user chooses the port, for a listen error ("with --port" for the hub). Default: the app's Settings or --port. */
+  portAdvice?: string;
 }
 
 export interface ListenerTls {
@@ -67,6 +69,8 @@ export interface Listener {
   readonly scheme: 'http' | 'https';
   /** Stop accepting, let requests in flight finish (bounded), then close every connection. */
   close(): Promise<void>;
+  /** A renewed certificate and key for the connections from now on (HTTPS only); throws, keeping the old ones, when they are bad. */
+  setTls(tls: ListenerTls): void;
 }
 
 export const defaultBodyLimit = 64 * 1024;
@@ -115,11 +119,29 @@ function sourceAllowed(list: BlockList | null, allowLoopback: boolean, remote: s
   return type !== null && list.check(addr, type);
 }
 
-/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6 unless ipv4Only). */
+let addressListError: string | null = null;
+
+/** Why this machine's addresses could not be listed the last time they were asked for (e.g. a sandbox
+ * without netlink sockets), or null. The URLs then show the host name instead. */
+export function addressListProblem(): string | null {
+  return addressListError;
+}
+
+/** Every address of this PC a PBX might use, best guess first (non-internal IPv4, then IPv6 unless
+ * ipv4Only). Where the list cannot be read it is the host name: the URL is a display nicety, never a
+ * reason not to start. */
 export function reachableAddresses(ipv4Only = false): string[] {
   const v4: string[] = [];
   const v6: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  let interfaces: ReturnType<typeof networkInterfaces>;
+  try {
+    interfaces = networkInterfaces();
+    addressListError = null;
+  } catch (e) {
+    addressListError = (e as Error).message;
+    return [hostname()];
+  }
+  for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv4') v4.push(a.address);
@@ -139,12 +161,12 @@ export function webhookUrlsFor(host: string, port: number, secret: string, schem
 }
 
 /** A listen failure in words the user can act on. */
-export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, port: number): string {
+export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, port: number, where = 'in Settings → Connection or with --port'): string {
   switch (err.code) {
     case 'EADDRINUSE':
-      return `Port ${port} is already in use by another program (or another Callpop). Choose another port in Settings → Connection or with --port, or close the other program.`;
+      return `Port ${port} is already in use by another program (or another Callpop). Choose another port ${where}, or close the other program.`;
     case 'EACCES':
-      return `Port ${port} may not be used by this user (ports below 1024 need administrator rights on some systems). Choose a port above 1024 in Settings → Connection or with --port.`;
+      return `Port ${port} may not be used by this user (ports below 1024 need administrator rights on some systems). Choose a port above 1024 ${where}.`;
     case 'EADDRNOTAVAIL':
       return `${host} is not an address of this PC. Use 0.0.0.0 to listen on every network, or one of this PC's addresses.`;
     default:
@@ -306,7 +328,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(Object.assign(new Error(listenErrorMessage(err, options.host, options.port)), { code: err.code }));
+    const onError = (err: NodeJS.ErrnoException): void => reject(Object.assign(new Error(listenErrorMessage(err, options.host, options.port, options.portAdvice)), { code: err.code }));
     server.once('error', onError);
     server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
       server.off('error', onError);
@@ -332,6 +354,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         server.closeIdleConnections();
       });
       return closing;
+    },
+    setTls(tls: ListenerTls): void {
+      if (!options.tls) throw new Error('This listener serves plain HTTP; start it with a certificate to serve HTTPS.');
+      // Connections already open keep their session; new handshakes get the new certificate.
+      (server as unknown as { setSecureContext(o: ListenerTls): void }).setSecureContext(tlsContext(tls));
     },
   };
 }

@@ -348,7 +348,8 @@ export class CallpopService {
       });
       this.urls = webhookUrlsFor(s.listenHost, this.listener.port, s.webhookSecret, this.listener.scheme);
       this.setState({ state: 'listening', port: this.listener.port, url: this.urls[0] ?? '' });
-      this.logger.info(`Listening on ${s.listenHost}:${this.listener.port}`);
+      // Not "Listening on": `callpop serve` prints that line itself, with the URL to paste.
+      this.logger.info(`Webhook listener bound to ${s.listenHost}:${this.listener.port}`);
     } catch (e) {
       this.urls = [];
       this.setState({ state: 'error', message: (e as Error).message });
