@@ -9,6 +9,7 @@ import { z } from 'zod';
 import {
   actionRequestSchema,
   actionResponseSchema,
+  agentExtensionsMessageSchema,
   callChangeMessageSchema,
   directoryMessageSchema,
   hubStatusMessageSchema,
@@ -24,6 +25,7 @@ const payloads = {
   open: { schema: openCallsMessageSchema, title: 'Open calls (retained)', topic: 'callpop/v1/{site}/ext/{ext}/open' },
   'hub-status': { schema: hubStatusMessageSchema, title: 'Hub status (retained, last will)', topic: 'callpop/v1/{site}/hub/status' },
   directory: { schema: directoryMessageSchema, title: 'Directory (retained)', topic: 'callpop/v1/{site}/directory' },
+  'agent-extensions': { schema: agentExtensionsMessageSchema, title: "An agent's own extensions (retained, only that agent reads it)", topic: 'callpop/v1/{site}/agent/{name}/extensions' },
   'sync-request': { schema: syncRequestSchema, title: 'Sync request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/sync/req' },
   'sync-response': { schema: syncResponseSchema, title: 'Sync response chunk', topic: 'callpop/v1/{site}/ext/{ext}/sync/res/{clientId}' },
   'action-request': { schema: actionRequestSchema, title: 'Action request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/actions/req' },

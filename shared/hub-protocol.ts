@@ -56,6 +56,8 @@ export function decodeAgentName(encoded: string): string | null {
 }
 
 const agentClientIdPattern = /^cp-([A-Za-z0-9_]{1,128})-([A-Za-z0-9]{1,16})$/;
+/** An encoded agent name as a topic level (`…/agent/{encoded}/extensions`): the client id's name part. */
+const agentLevelPattern = /^[A-Za-z0-9_]{1,128}$/;
 
 /**
  * A desktop's MQTT client id for an agent: `cp-{encoded name}-{random}`. The hub refuses a CONNECT
@@ -101,6 +103,9 @@ export const topics = {
     `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/res/${check(clientIdPattern, 'client id', clientId)}`,
   hubStatus: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/hub/status`,
   directory: (site: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/directory`,
+  /** One agent's own extensions (retained; only that agent may read it). The name is encoded (encodeAgentName). */
+  agentExtensions: (site: string, agent: string) =>
+    `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/agent/${check(agentLevelPattern, 'agent name', encodeAgentName(agent))}/extensions`,
   /** An agent asks the hub to act on its own calls (call back, hang up, transfer, answer). */
   actionsRequest: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/actions/req`,
   actionsResponse: (site: string, ext: string, clientId: string) =>
@@ -113,7 +118,9 @@ export const topics = {
 export type ParsedTopic =
   | { kind: 'calls' | 'open' | 'syncRequest' | 'actionsRequest'; site: string; ext: string }
   | { kind: 'syncResponse' | 'actionsResponse'; site: string; ext: string; clientId: string }
-  | { kind: 'hubStatus' | 'directory'; site: string };
+  | { kind: 'hubStatus' | 'directory'; site: string }
+  /** `agent`: the encoded name, as in the topic. */
+  | { kind: 'agentExtensions'; site: string; agent: string };
 
 export function parseTopic(topic: string): ParsedTopic | null {
   const p = topic.split('/');
@@ -122,6 +129,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (!sitePattern.test(site)) return null;
   if (p.length === 5 && p[3] === 'hub' && p[4] === 'status') return { kind: 'hubStatus', site };
   if (p.length === 4 && p[3] === 'directory') return { kind: 'directory', site };
+  if (p.length === 6 && p[3] === 'agent' && agentLevelPattern.test(p[4]!) && p[5] === 'extensions') return { kind: 'agentExtensions', site, agent: p[4]! };
   if (p[3] !== 'ext' || p.length < 6 || !extensionPattern.test(p[4]!)) return null;
   const ext = p[4]!;
   if (p.length === 6 && p[5] === 'calls') return { kind: 'calls', site, ext };
@@ -164,11 +172,16 @@ export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
 export const directoryMessageSchema = z.object({
   v,
   agents: z.record(z.string().regex(extensionPattern), z.string().min(1).max(128)),
-  /** extension → the agent (login) names that have it: a client learns its own extensions (`serve --hub`
-   * without --extension) and that one it was given is not its own. Optional: older hubs do not send it. */
-  users: z.record(z.string().regex(extensionPattern), z.array(z.string().min(1).max(64)).max(64)).optional(),
 });
 export type DirectoryMessage = z.infer<typeof directoryMessageSchema>;
+
+/**
+ * `.../agent/{encoded name}/extensions`, QoS 1, retained, readable only by that agent: its own
+ * extensions, so a client can follow all of them (`serve --hub` without --extension) and say that one
+ * it was given is not its own. Never in the directory: login names are half of a password guess.
+ */
+export const agentExtensionsMessageSchema = z.object({ v, extensions: z.array(z.string().regex(extensionPattern)).max(64) });
+export type AgentExtensionsMessage = z.infer<typeof agentExtensionsMessageSchema>;
 
 /** `.../ext/{ext}/sync/req`, QoS 1, published by a client: "every record of this extension changed after `since`". */
 export const syncRequestSchema = z.object({

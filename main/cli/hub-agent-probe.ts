@@ -1,15 +1,16 @@
 // Before `callpop serve --hub` follows anything, one short MQTT connection as the agent answers what
 // would otherwise fail in silence: a certificate this PC does not trust (said in one line with what to
 // do: --hub-ca or --hub-fingerprint), a refused password, and which extensions are this agent's (the
-// hub's retained directory lists them): an extension given that is not the agent's is said in one
-// line, and with no --extension every extension of the agent is followed. A broker that cannot be
+// hub's retained per-agent topic, which only this agent may read, lists them): an extension given
+// that is not the agent's is said in one line, and with no --extension every extension of the agent
+// is followed. A broker that cannot be
 // reached is retried (as the client itself does), never a reason to give up.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { agentClientId, decodePayload, directoryMessageSchema, topics } from '../../shared/hub-protocol';
+import { agentClientId, agentExtensionsMessageSchema, decodePayload, topics } from '../../shared/hub-protocol';
 import { certificateProblem } from '../core/hub-client/certificate-problem';
 
 export type ProbeResult =
-  /** `extensions`: the agent's, from the hub's directory; null when the hub does not say (an older hub, none published yet). */
+  /** `extensions`: the agent's, from the hub's agent topic; null when the hub does not say (an older hub, none published yet). */
   | { kind: 'ok'; extensions: string[] | null }
   | { kind: 'refused'; reason: string }
   | { kind: 'certificate'; message: string }
@@ -32,8 +33,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Called once when the broker cannot be reached yet (it is retried every 2 s), with why. */
   onWaiting?: (reason: string) => void;
-  /** How long to wait for the retained directory once subscribed. Default 3 s. */
-  directoryMs?: number;
+  /** How long to wait for the retained agent topic once subscribed. Default 3 s. */
+  answerMs?: number;
 }
 
 export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
@@ -76,16 +77,22 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
       saidWaiting = true;
       o.onWaiting?.(lastError ?? 'connection closed');
     });
-    client.on('message', (_topic, payload) => {
-      const m = decodePayload(directoryMessageSchema, payload);
-      if (!m.ok) return;
-      const users = m.value.users;
-      finish({ kind: 'ok', extensions: users ? Object.keys(users).filter((ext) => users[ext]!.includes(o.user)) : null });
+    let topic: string | null = null;
+    try {
+      topic = topics.agentExtensions(o.site, o.user);
+    } catch {
+      // A name no hub can have made a topic for: the login still says whether it is known.
+    }
+    client.on('message', (t, payload) => {
+      const m = t === topic ? decodePayload(agentExtensionsMessageSchema, payload) : null;
+      if (m?.ok) finish({ kind: 'ok', extensions: m.value.extensions });
     });
     client.on('connect', () => {
-      client.subscribe(topics.directory(o.site), { qos: 1 }, () => {
-        timer ??= setTimeout(() => finish({ kind: 'ok', extensions: null }), o.directoryMs ?? 3000);
-      });
+      const noAnswer = (): void => {
+        timer ??= setTimeout(() => finish({ kind: 'ok', extensions: null }), o.answerMs ?? 3000);
+      };
+      if (topic) client.subscribe(topic, { qos: 1 }, noAnswer);
+      else noAnswer();
     });
   });
 }

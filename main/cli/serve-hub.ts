@@ -5,7 +5,7 @@
 // certificate or an extension that is not the agent's ends it (exit 1, one line; ./hub-agent-probe.ts);
 // losing the network only retries.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
+import { DEFAULT_SITE, sitePattern, topics } from '../../shared/hub-protocol';
 import type { ServiceState } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/log';
 import { settingsSchema } from '../../shared/settings';
@@ -69,6 +69,12 @@ export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: 
   const url = parseHubUrl(flags.hub);
   const user = flags.user?.trim();
   if (!user) throw new UsageError('--hub needs --user NAME (the agent name the hub gave you).');
+  try {
+    // The client ids and the agent topic are made from the name: one no hub can have is said here.
+    topics.agentExtensions(DEFAULT_SITE, user);
+  } catch {
+    throw new UsageError(`--user must be an agent name (1 to 64 letters, digits or . _ - @), got "${printable(user)}".`);
+  }
   if (!flags['password-file']) throw new UsageError('--hub needs --password-file FILE (a file holding the agent password).');
   const password = readPassword(flags['password-file']);
   const site = flags.site ?? DEFAULT_SITE;

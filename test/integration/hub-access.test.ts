@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent, removeAgent } from '../../main/core/hub/agents';
+import { addAgent, removeAgent, updateAgent } from '../../main/core/hub/agents';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
 
 const h = new HubHarness();
@@ -64,6 +64,46 @@ describe('hub access: subscriptions', () => {
     expect(got.filter((m) => m.topic.includes('/ext/') && !m.topic.includes('/ext/117/'))).toEqual([]);
     expect(got.some((m) => m.text.includes('"extension":"204"'))).toBe(false);
     expect(h.logs.some((l) => /refused subscription of agent anna .* to "#"/.test(l))).toBe(true);
+  });
+});
+
+describe("hub access: an agent's own extensions (issue 16: login names never in the directory)", () => {
+  it('each agent reads its own extensions on its own retained topic and no other agent\'s; the directory names no login', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna.s@acme', extensions: ['117', '118'], displayName: 'Anna' });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
+    await h.start({ site: 'acme' });
+    const annaTopic = topics.agentExtensions('acme', 'anna.s@acme');
+    expect(annaTopic).toBe('callpop/v1/acme/agent/anna_ds_aacme/extensions');
+    const a = await h.connect('anna.s@acme', anna.password, { clientId: agentClientId('anna.s@acme', 'desk1') });
+    const got = collect(a);
+    for (const filter of [topics.agentExtensions('acme', 'bob'), 'callpop/v1/acme/agent/+/extensions', 'callpop/v1/acme/agent/#', 'callpop/v1/acme/agent/bob/+', 'callpop/v1/other/agent/anna_ds_aacme/extensions']) {
+      expect([filter, await grantedQos(a, filter)]).toEqual([filter, 128]);
+    }
+    expect(await grantedQos(a, annaTopic)).toBe(1);
+    expect(await grantedQos(a, topics.directory('acme'))).toBe(1);
+    await until(() => got.some((m) => m.topic === annaTopic) && got.some((m) => m.topic === topics.directory('acme')), 'her extensions and the directory');
+    expect(got.find((m) => m.topic === annaTopic)).toMatchObject({ json: { v: 1, extensions: ['117', '118'] }, retain: true });
+    // Display names only: bob (no display name) is not in it, and no login name is.
+    expect(got.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna', '118': 'Anna' } });
+    expect(got.some((m) => m.text.includes('bob') || m.text.includes('anna.s'))).toBe(false);
+
+    // Bob reads his own, never hers.
+    const b = await h.connect('bob', bob.password, { clientId: agentClientId('bob', 'desk1') });
+    const bobGot = collect(b);
+    expect(await grantedQos(b, annaTopic)).toBe(128);
+    expect(await grantedQos(b, topics.agentExtensions('acme', 'bob'))).toBe(1);
+    await until(() => bobGot.some((m) => m.topic === topics.agentExtensions('acme', 'bob')), 'his extensions');
+    expect(bobGot.map((m) => [m.topic, m.json])).toEqual([[topics.agentExtensions('acme', 'bob'), { v: 1, extensions: ['204'] }]]);
+
+    // A change of her extensions is published again (her connection is cut for it; she reconnects).
+    await updateAgent(h.dataDir, 'anna.s@acme', { extensions: ['117'] });
+    await h.hub!.reloadAgents();
+    const a2 = await h.connect('anna.s@acme', anna.password, { clientId: agentClientId('anna.s@acme', 'desk2') });
+    const got2 = collect(a2);
+    expect(await grantedQos(a2, annaTopic)).toBe(1);
+    await until(() => got2.some((m) => m.topic === annaTopic), 'her new extensions');
+    expect(got2.find((m) => m.topic === annaTopic)?.json).toEqual({ v: 1, extensions: ['117'] });
+    expect(bobGot.filter((m) => m.topic === annaTopic)).toEqual([]);
   });
 });
 

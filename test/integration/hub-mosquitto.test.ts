@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { addAgent, hubUserName, removeAgent } from '../../main/core/hub/agents';
 import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
 import { mosquittoAvailable, startMosquitto, type RunningMosquitto } from '../support/mosquitto';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
@@ -37,7 +37,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
     const files = await writeMosquittoFiles(h.dataDir, outDir, 'acme');
     expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$101\$/);
-    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
+    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/agent/anna/extensions\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic read callpop/v1/acme/ext/117/actions/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
 
     const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
@@ -51,7 +51,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const annaGot = collect(a);
     const bobGot = collect(b);
     // Mosquitto may grant a wide filter; its ACL still filters what is delivered.
-    for (const f of ['#', 'callpop/#', 'callpop/v1/other/ext/117/#', topics.extensionTree('acme', '204'), topics.extensionTree('acme', '117'), topics.hubStatus('acme'), topics.directory('acme')]) await grantedQos(a, f).catch(() => 128);
+    for (const f of ['#', 'callpop/#', 'callpop/v1/other/ext/117/#', topics.extensionTree('acme', '204'), topics.extensionTree('acme', '117'), topics.hubStatus('acme'), topics.directory('acme'), topics.agentExtensions('acme', 'bob'), topics.agentExtensions('acme', 'anna')]) await grantedQos(a, f).catch(() => 128);
     await grantedQos(b, topics.extensionTree('acme', '204'));
 
     const flow = findSeedFlow('incoming-answered')!;
@@ -68,6 +68,9 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     expect(bobGot.every((m) => m.topic.startsWith('callpop/v1/acme/ext/204/'))).toBe(true);
     expect(annaGot.some((m) => m.topic === topics.hubStatus('acme') && hubStatusMessageSchema.parse(m.json).state === 'online')).toBe(true);
     expect(annaGot.find((m) => m.topic === topics.directory('acme'))?.json).toEqual({ v: 1, agents: { '117': 'Anna' } });
+    // Her own extensions on her own topic; bob's never reach her (nor his login name anywhere).
+    expect(annaGot.find((m) => m.topic === topics.agentExtensions('acme', 'anna'))?.json).toEqual({ v: 1, extensions: ['117'] });
+    expect(annaGot.some((m) => m.topic.includes('/agent/bob/') || m.text.includes('bob'))).toBe(false);
 
     // Anna cannot write into bob's topics (Mosquitto drops it) …
     bobGot.length = 0;
@@ -90,6 +93,22 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
       (e: Error & { code?: number }) => e,
     );
     expect(err?.code).toBe(5);
+
+    // A removed agent's extensions are cleared: the hub's own user (it reads the whole site) finds only anna's.
+    await removeAgent(h.dataDir, 'bob');
+    await h.hub!.reloadAgents();
+    const site = await mqtt.connectAsync(broker.url, { username: hubUserName, password: hubPassword, clientId: 'probe-agents', reconnectPeriod: 0 });
+    h.clients.push(site);
+    const siteGot = collect(site);
+    // Retained messages come with each new subscription; the hub's clear may still be on its way.
+    for (let i = 0; i < 20; i++) {
+      siteGot.length = 0;
+      await site.subscribeAsync('callpop/v1/acme/agent/+/extensions', { qos: 1 });
+      await sleep(100);
+      await site.unsubscribeAsync('callpop/v1/acme/agent/+/extensions');
+      if (siteGot.length === 1) break;
+    }
+    expect(siteGot.map((m) => [m.topic, m.json])).toEqual([[topics.agentExtensions('acme', 'anna'), { v: 1, extensions: ['117'] }]]);
 
     // The hub's clean stop leaves "offline" retained.
     await h.hub!.close();

@@ -2,9 +2,10 @@
 // on subscribe, publish and delivery, and mirrored by the Mosquitto acl_file (mosquitto-files.ts).
 //
 // A subscription filter is allowed only when it is EXACTLY one of a few forms naming the agent's own
-// extension (or the site's status/directory): any other filter is refused, so no wildcard ("#",
-// "callpop/#", "callpop/v1/+/ext/+/calls", "+/+/...") can ever match another agent's topics.
-import { TOPIC_ROOT, clientIdPattern, extensionPattern, parseTopic, sitePattern } from '../../../shared/hub-protocol';
+// extension, its own agent topic (its extensions) or the site's status/directory: any other filter is
+// refused, so no wildcard ("#", "callpop/#", "callpop/v1/+/ext/+/calls", "+/+/...") can ever match
+// another agent's topics.
+import { TOPIC_ROOT, clientIdPattern, encodeAgentName, extensionPattern, parseTopic, sitePattern } from '../../../shared/hub-protocol';
 
 export interface AgentAccess {
   name: string;
@@ -17,6 +18,7 @@ export function subscribeDenied(agent: AgentAccess, site: string, filter: string
   if (`${p[0]}/${p[1]}` !== TOPIC_ROOT || p[2] !== site || !sitePattern.test(site)) return 'not this site';
   if (p.length === 4 && p[3] === 'directory') return null;
   if (p.length === 5 && p[3] === 'hub' && p[4] === 'status') return null;
+  if (p.length === 6 && p[3] === 'agent' && p[5] === 'extensions') return p[4] === encodeAgentName(agent.name) ? null : "another agent's extensions";
   if (p[3] !== 'ext' || !extensionPattern.test(p[4] ?? '')) return 'not an allowed topic';
   if (!agent.extensions.includes(p[4]!)) return `extension ${p[4]} is not ${agent.name}'s`;
   const rest = p.slice(5).join('/');
@@ -45,5 +47,6 @@ export function mayRead(agent: AgentAccess, site: string, topic: string, clientI
   if (!t || t.site !== site) return false;
   if (t.kind === 'syncRequest' || t.kind === 'actionsRequest') return false;
   if ((t.kind === 'syncResponse' || t.kind === 'actionsResponse') && t.clientId !== clientId) return false;
+  if (t.kind === 'agentExtensions') return t.agent === encodeAgentName(agent.name);
   return 'ext' in t ? agent.extensions.includes(t.ext) : true;
 }

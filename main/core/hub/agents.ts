@@ -253,10 +253,3 @@ export function directoryOf(agents: readonly Agent[]): Record<string, string> {
   for (const a of agents) for (const ext of a.extensions) if (a.displayName) out[ext] ??= a.displayName;
   return out;
 }
-
-/** extension → the names of the agents that have it (the directory's `users`). */
-export function usersOf(agents: readonly Agent[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const a of agents) for (const ext of a.extensions) (out[ext] ??= []).push(a.name);
-  return out;
-}

@@ -22,6 +22,7 @@ import {
   sitePattern,
   topics,
   type CallChangeMessage,
+  type AgentExtensionsMessage,
   type DirectoryMessage,
   type HubStatusMessage,
   type OpenCallsMessage,
@@ -33,7 +34,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFilePath, directoryOf, readAgents, usersOf, type Agent } from './agents';
+import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
@@ -205,12 +206,37 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     openTimer ??= setTimeout(flushOpen, openListMs);
   };
   const publishDirectory = (): void => {
-    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents), users: usersOf(agents) };
+    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
     publish(topics.directory(site), JSON.stringify(message), true);
+  };
+  /** Agent name → the retained `agent/{name}/extensions` payload last published (cleared when removed). */
+  const agentTopics = new Map<string, string>();
+  /** Each agent's own extensions on its own topic: new and changed ones, all with `all`; removed ones cleared. */
+  const publishAgentExtensions = (all: boolean): void => {
+    for (const [name] of agentTopics) {
+      if (byName.has(name)) continue;
+      agentTopics.delete(name);
+      publish(topics.agentExtensions(site, name), '', true);
+    }
+    for (const a of agents) {
+      const payload = JSON.stringify({ v: HUB_PROTOCOL_VERSION, extensions: [...a.extensions] } satisfies AgentExtensionsMessage);
+      if (!all && agentTopics.get(a.name) === payload) continue;
+      let topic: string;
+      try {
+        topic = topics.agentExtensions(site, a.name);
+      } catch (e) {
+        // A name agents.json should never hold (parseAgentName keeps them short): its clients are not told.
+        publishErrors.note(`No extensions topic for agent ${JSON.stringify(a.name)}: ${(e as Error).message}`);
+        continue;
+      }
+      agentTopics.set(a.name, payload);
+      publish(topic, payload, true);
+    }
   };
   const publishRetained = (): void => {
     publish(topics.hubStatus(site), status('online', onlineSince), true);
     publishDirectory();
+    publishAgentExtensions(true);
     const exts = new Set<string>([...knownExtensions, ...agents.flatMap((a) => a.extensions), ...tracker.openCalls().map((r) => r.extension)]);
     for (const ext of exts) publishOpen(ext);
   };
@@ -247,6 +273,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
       if (directoryChanged) publishDirectory();
+      publishAgentExtensions(false);
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
     });
     return agentsReload;

@@ -1,7 +1,7 @@
 // Mosquitto's password_file and acl_file from the hub's agent list, for running the hub against an
 // external Mosquitto (`callpop hub mosquitto-files --out DIR`), and its mosquitto.conf
-// (./mosquitto-conf.ts). The rules are those of ./access.ts: an agent reads its own extensions' topics
-// and the site's status/directory and writes only its own sync requests; the hub's own user reads and
+// (./mosquitto-conf.ts). The rules are those of ./access.ts: an agent reads its own extensions' topics,
+// its own agent topic and the site's status/directory and writes only its own sync requests; the hub's own user reads and
 // writes the whole site.
 //
 // Each file is owned by who reads it: Mosquitto drops to its own user before it opens password_file
@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TOPIC_ROOT, sitePattern } from '../../../shared/hub-protocol';
+import { TOPIC_ROOT, sitePattern, topics } from '../../../shared/hub-protocol';
 import type { Owner } from '../config/unix-users';
 import { hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
 import { mosquittoConf, type MosquittoConfOptions } from './mosquitto-conf';
@@ -69,7 +69,8 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
     `topic readwrite ${root}/#`,
   ];
   for (const a of agents) {
-    lines.push('', `user ${a.name}`, `topic read ${root}/hub/status`, `topic read ${root}/directory`);
+    // Its own extensions (the hub's per-agent topic); no other agent's: login names stay private.
+    lines.push('', `user ${a.name}`, `topic read ${root}/hub/status`, `topic read ${root}/directory`, `topic read ${topics.agentExtensions(site, a.name)}`);
     // Not ext/{ext}/# : a colleague on the same extension must not read this agent's sync requests (they
     // name its client id, enough to take its session over). Answers to other client ids on the same
     // extension stay readable: Mosquitto cannot tie a client id to a user, and they hold nothing the
