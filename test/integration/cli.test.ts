@@ -41,7 +41,9 @@ function cli(args: string[], opts: { bin?: boolean } = {}): Promise<Result> {
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
     p.on('error', reject);
-    p.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the pipes are read to their end (a loaded machine
+    // saw exit 2 with an empty stderr).
+    p.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
