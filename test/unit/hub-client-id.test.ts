@@ -52,4 +52,24 @@ describe('hub-client.json', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("gives each further extension followed at once (a slot) an id of its own, still the agent's, kept across restarts", async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openHubClientState } = await import('../../main/core/hub-client/state-file');
+    const dir = mkdtempSync(join(tmpdir(), 'callpop-client-id-'));
+    try {
+      const state = openHubClientState(dir);
+      const first = state.clientIdFor('anna.s');
+      const second = state.clientIdFor('anna.s', '118');
+      expect(second).not.toBe(first);
+      // The hub refuses a client id that is not the logging-in agent's (admin's first 'anna.s#118' key made one for 'anna.s#118').
+      for (const id of [first, second]) expect(clientIdBelongsTo(id, 'anna.s')).toBe(true);
+      expect(openHubClientState(dir).clientIdFor('anna.s', '118')).toBe(second);
+      expect(openHubClientState(dir).clientIdFor('anna.s')).toBe(first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
