@@ -10,7 +10,8 @@ import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
-import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
+import { hubLogDirName, startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
+import { waitForHubToApply } from '../core/hub/agents-applied';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
@@ -224,8 +225,8 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`callpop hub: no agent named ${JSON.stringify(name)}.\n`);
         return 1;
       }
-      io.stdout(`Removed agent ${name}; a running hub closes its connections.\n`);
-      return 0;
+      io.stdout(`Removed agent ${name}.\n`);
+      return hubApplied(dataDir, io);
     }
     only(['extension', 'display-name', 'password-stdin']);
     parseAgentName(name);
@@ -239,11 +240,29 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     const r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password });
     io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
-    return 0;
+    return r.replaced ? hubApplied(dataDir, io) : 0;
   } catch (e) {
     if (e instanceof AgentError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * After a removal or a change: exits 0 only once a running hub has applied it (no old login succeeds,
+ * nothing more reaches those connections), or says that no hub runs on this data folder.
+ */
+async function hubApplied(dataDir: string, io: CliIo): Promise<number> {
+  const r = await waitForHubToApply(dataDir, join(dataDir, hubLogDirName));
+  if (r.state === 'applied') {
+    io.stdout('The running hub applied it: old logins are refused and their connections closed.\n');
+    return 0;
+  }
+  if (r.state === 'no-hub') {
+    io.stdout(`No hub is running on ${dataDir}; it applies when the hub starts.\n`);
+    return 0;
+  }
+  io.stderr(`callpop hub: the hub running on ${dataDir} (process ${r.pid}) did not apply the change within 10 s; its old logins may still work. Check its log, or restart it.\n`);
+  return 1;
 }
 
 async function runMosquittoFiles(argv: string[], io: CliIo): Promise<number> {

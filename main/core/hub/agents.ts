@@ -88,12 +88,17 @@ export function agentsFilePath(dataDir: string): string {
 
 /** Reads the agents file; a missing file is no agents. Throws a one-line error for a damaged file. */
 export async function readAgents(dataDir: string): Promise<Agent[]> {
+  return (await readAgentsText(dataDir)).agents;
+}
+
+/** The agents and the exact text they were read from ("" for no file). */
+export async function readAgentsText(dataDir: string): Promise<{ agents: Agent[]; text: string }> {
   const path = agentsFilePath(dataDir);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { agents: [], text: '' };
     throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`);
   }
   let json: unknown;
@@ -107,11 +112,12 @@ export async function readAgents(dataDir: string): Promise<Agent[]> {
     const issue = parsed.error.issues[0];
     throw new AgentError(`${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data.agents;
+  return { agents: parsed.data.agents, text };
 }
 
 async function writeAgents(dataDir: string, agents: readonly Agent[]): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  // Owner-only, like every file in it (a folder made outside systemd was 0755).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = agentsFilePath(dataDir);
   const temp = `${path}.${process.pid}.tmp`;
   const fh = await open(temp, 'w', 0o600);

@@ -108,6 +108,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   /** Successful checks by (agent, password hash, password): reconnects skip scrypt (~60 ms each). */
   const verified = new Set<string>();
   const clients = new Set<Client>();
+  /** What the agent was when the client logged in: a change since (removed, new password or extensions) closes it. */
+  const loggedInAs = new WeakMap<Client, Agent>();
   /** agent name → its open (logged-in) clients. */
   const byAgent = new Map<string, Set<Client>>();
   const checker = new PasswordChecker();
@@ -176,6 +178,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       }
       throttle.succeeded(address, agent!.name);
       agentOf.set(client, agent!.name);
+      loggedInAs.set(client, agent!);
       const raw = rawSocketOf(client);
       if (raw) {
         clearTimeout(deadlines.get(peerOf(raw)));
@@ -255,6 +258,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (name) options.onClientGone?.(c.id);
   };
   broker.on('client', (c) => {
+    // Logged in just before a reload cut the agent (disconnectAgents saw no client yet): cut it now.
+    const as = loggedInAs.get(c);
+    const now = as ? options.agent(as.name) : undefined;
+    if (as && (!now || now.passwordHash !== as.passwordHash || now.extensions.join() !== as.extensions.join())) {
+      logger.info(`Broker: closing ${who(c)} (agent removed or changed while it logged in)`);
+      c.close();
+      return;
+    }
     clients.add(c);
     const name = agentOf.get(c);
     if (name) byAgent.set(name, (byAgent.get(name) ?? new Set()).add(c));

@@ -12,7 +12,7 @@
 //   hub.webhookUrl   // POST the PBX's webhooks here
 //   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./agents.ts)
 //   await hub.close();
-import { watchFile, unwatchFile } from 'node:fs';
+import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
@@ -32,7 +32,8 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
+import { agentsFileName, agentsFilePath, directoryOf, readAgentsText, type Agent } from './agents';
+import { agentsDigest, writeAgentsApplied } from './agents-applied';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
@@ -123,7 +124,7 @@ async function hubSecret(dataDir: string): Promise<string> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`Cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const secret = generateWebhookSecret();
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(path, `${JSON.stringify({ webhookSecret: secret }, null, 2)}\n`, { mode: 0o600 });
   return secret;
 }
@@ -143,10 +144,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const now = options.now ?? Date.now;
   const dataDir = options.dataDir;
   const secret = options.secret ?? (await hubSecret(dataDir));
-  let agents: Agent[] = await readAgents(dataDir);
+  const loaded = await readAgentsText(dataDir);
+  let agents: Agent[] = loaded.agents;
   let byName = new Map(agents.map((a) => [a.name, a]));
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
   const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
+  await writeAgentsApplied(dataDir, agentsDigest(loaded.text)).catch((e: unknown) => logger.error(`Could not confirm the agents loaded: ${(e as Error).message}`));
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   const changeListeners = new Set<(changes: HubChange[]) => void>();
@@ -210,8 +213,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const reloadAgents = (): Promise<void> => {
     agentsReload = agentsReload.then(async () => {
       let next: Agent[];
+      let text: string;
       try {
-        next = await readAgents(dataDir);
+        ({ agents: next, text } = await readAgentsText(dataDir));
       } catch (e) {
         logger.error(`Agents not reloaded, keeping the previous list: ${(e as Error).message}`);
         return;
@@ -228,6 +232,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       byName = nextByName;
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
+      // `agent remove` waits for this before it exits (./agents-applied.ts).
+      await writeAgentsApplied(dataDir, agentsDigest(text)).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
       if (directoryChanged) publishDirectory();
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
     });
@@ -235,9 +241,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   const agentsPath = agentsFilePath(dataDir);
   watchFile(agentsPath, { interval: options.agentsPollMs ?? 1000, persistent: false }, () => void reloadAgents());
+  // At once on a change (inotify and the like); the poll above stays for file systems without events.
+  let dirWatch: FSWatcher | null = null;
+  try {
+    dirWatch = watch(dataDir, { persistent: false }, (_event, file) => {
+      if (file === agentsFileName) void reloadAgents();
+    });
+    dirWatch.on('error', () => dirWatch?.close());
+  } catch {
+    dirWatch = null;
+  }
 
   // --- broker ----------------------------------------------------------------------------------
-  const cleanups: (() => Promise<void>)[] = [async () => unwatchFile(agentsPath), () => log.close()];
+  const cleanups: (() => Promise<void>)[] = [async () => unwatchFile(agentsPath), async () => dirWatch?.close(), () => log.close()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw e;
@@ -404,6 +420,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       clearInterval(tickTimer);
       clearInterval(pruneTimer);
       unwatchFile(agentsPath);
+      dirWatch?.close();
       await listener.close();
       await tail;
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
