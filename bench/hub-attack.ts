@@ -15,9 +15,15 @@
 //                                    requests/s for 10 s, each naming a new client id: the hub's RSS
 //                                    growth (peak) and another agent's pops (ringing POST → record in
 //                                    its HubClient); beside them the same without the flood.
+//   mosquitto-login-ms-at-N-iterations
+//                                    one login (CONNECT → CONNACK) on a real Mosquitto whose
+//                                    password_file holds PBKDF2-SHA512 ("$7$") hashes of N iterations,
+//                                    and its ceiling in logins/s (Mosquitto checks passwords on its one
+//                                    thread: a slow hash stalls all delivery during a login flood);
+//                                    beside it what one guess at that hash costs an attacker on one core.
 // Timings on a shared machine are noisy: compare figures of the same run.
 //
-//   node --import tsx bench/hub-attack.ts [silent|login|sync]   all, or one part
+//   node --import tsx bench/hub-attack.ts [silent|login|sync|mosquitto]   all, or one part
 //   (internal) bench/hub-attack.ts hub DIR TLS                 the hub child
 //   (internal) bench/hub-attack.ts login-flood PORT NAME RATE SEC
 //   (internal) bench/hub-attack.ts sync-flood URL NAME PASSWORD EXT RATE SEC
@@ -30,7 +36,10 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import * as protocol from '../shared/hub-protocol';
-import { addAgent } from '../main/core/hub/agents';
+import { addAgent, mosquittoHash } from '../main/core/hub/agents';
+import { writeFile } from 'node:fs/promises';
+import { pbkdf2Sync } from 'node:crypto';
+import { mosquittoAvailable, startMosquitto } from '../test/support/mosquitto';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
 import { startJsonChild, type JsonChild } from './support/json-child';
@@ -307,6 +316,31 @@ async function syncFlood(): Promise<void> {
   });
 }
 
+async function mosquittoLogins(): Promise<void> {
+  if (!mosquittoAvailable) return void console.error('# no Mosquitto: mosquitto-login-ms skipped');
+  for (const iterations of [101, 1_000, 10_000, 20_000, 50_000]) {
+    const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-mosq-'));
+    const file = join(dir, 'password_file');
+    await writeFile(file, `anna:${mosquittoHash(password, iterations)}\n`);
+    const m = await startMosquitto({ passwordFile: file });
+    try {
+      const port = m.port;
+      const ms: number[] = [];
+      for (let i = 0; i < 20; i++) ms.push((await rawConnect({ port, clientId: `m${i}`, username: 'anna', password })).ms);
+      const t0 = performance.now();
+      let n = 0;
+      for (; performance.now() - t0 < 1000; n++) await rawConnect({ port, clientId: `w${n}`, username: 'anna', password: 'wrong-password' });
+      const g0 = performance.now();
+      let guesses = 0;
+      for (; performance.now() - g0 < 300; guesses++) pbkdf2Sync(`guess${guesses}`, 'saltsaltsalt', iterations, 64, 'sha512');
+      console.log(`mosquitto-login-ms-at-${iterations}-iterations: ${quantile(ms, 0.5).toFixed(1)} ms (p50 of 20; ${n} wrong logins/s one after another)   attacker: ${Math.round((guesses * 1000) / (performance.now() - g0))} guesses/s per core`);
+    } finally {
+      await m.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'hub') await hubChild(args[0]!, args[1] === 'tls');
 else if (mode === 'login-flood') await loginFloodChild(Number(args[0]), args[1]!, Number(args[2]), Number(args[3]));
@@ -315,4 +349,5 @@ else {
   if (!mode || mode === 'login') await loginFlood();
   if (!mode || mode === 'silent') await silentTls();
   if (!mode || mode === 'sync') await syncFlood();
+  if (!mode || mode === 'mosquitto') await mosquittoLogins();
 }

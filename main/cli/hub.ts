@@ -282,5 +282,8 @@ In mosquitto.conf: password_file ${r.passwordFile}
                    acl_file ${r.aclFile}
                    allow_anonymous false
 Run the hub with: callpop hub --broker mqtt://HOST:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  if (r.withoutMosquittoPassword.length > 0) {
+    io.stdout(`Not in the password_file yet (added before this folder was set up for Mosquitto; set their password again with "callpop hub agent add NAME --extension …", then run this again): ${r.withoutMosquittoPassword.join(', ')}\n`);
+  }
   return 0;
 }

@@ -32,7 +32,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFileName, agentsFilePath, directoryOf, readAgentsText, type Agent } from './agents';
+import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
 import { agentsDigest, writeAgentsApplied } from './agents-applied';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
@@ -144,6 +144,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const now = options.now ?? Date.now;
   const dataDir = options.dataDir;
   const secret = options.secret ?? (await hubSecret(dataDir));
+  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
+    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
+    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
+    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+  }
+  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
+    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
+    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
+    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+  }
   const loaded = await readAgentsText(dataDir);
   let agents: Agent[] = loaded.agents;
   let byName = new Map(agents.map((a) => [a.name, a]));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TOPIC_ROOT, sitePattern } from '../../../shared/hub-protocol';
-import { hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
+import { enableMosquittoHashes, hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
 
 /** The hub's broker password (for --broker-password-file), generated once into the data folder. */
 export const hubBrokerPasswordFileName = 'hub-broker-password';
@@ -37,7 +37,8 @@ export async function hubBrokerPassword(dataDir: string): Promise<{ password: st
 }
 
 export function mosquittoPasswordFile(agents: readonly Agent[], hub: { user: string; password: string }): string {
-  return [`${hub.user}:${mosquittoHash(hub.password)}`, ...agents.map((a) => `${a.name}:${a.mosquittoHash}`)].join('\n') + '\n';
+  // An agent without a Mosquitto hash (added before the folder was set up for Mosquitto) is left out.
+  return [`${hub.user}:${mosquittoHash(hub.password)}`, ...agents.flatMap((a) => (a.mosquittoHash ? [`${a.name}:${a.mosquittoHash}`] : []))].join('\n') + '\n';
 }
 
 export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser: string): string {
@@ -64,7 +65,12 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
 }
 
 /** Writes password_file and acl_file into `outDir`; returns their paths and the hub's password file. */
-export async function writeMosquittoFiles(dataDir: string, outDir: string, site: string): Promise<{ passwordFile: string; aclFile: string; hubPasswordFile: string; agents: number }> {
+export async function writeMosquittoFiles(
+  dataDir: string,
+  outDir: string,
+  site: string,
+): Promise<{ passwordFile: string; aclFile: string; hubPasswordFile: string; agents: number; withoutMosquittoPassword: string[] }> {
+  const withoutMosquittoPassword = await enableMosquittoHashes(dataDir);
   const agents = await readAgents(dataDir);
   const hub = await hubBrokerPassword(dataDir);
   await mkdir(outDir, { recursive: true });
@@ -72,5 +78,5 @@ export async function writeMosquittoFiles(dataDir: string, outDir: string, site:
   const aclFile = join(outDir, 'acl_file');
   await writePrivate(passwordFile, mosquittoPasswordFile(agents, { user: hubUserName, password: hub.password }));
   await writePrivate(aclFile, mosquittoAclFile(agents, site, hubUserName));
-  return { passwordFile, aclFile, hubPasswordFile: hub.path, agents: agents.length };
+  return { passwordFile, aclFile, hubPasswordFile: hub.path, agents: agents.length, withoutMosquittoPassword };
 }
