@@ -14,7 +14,9 @@
 //                                    an agent whose extension has 10,000 records sends 100 sync
 //                                    requests/s for 10 s, each naming a new client id: the hub's RSS
 //                                    growth (peak) and another agent's pops (ringing POST → record in
-//                                    its HubClient); beside them the same without the flood.
+//                                    its HubClient); beside them the same without the flood. Then the
+//                                    same with every request naming the connection's own client id
+//                                    (…-under-own-id-sync-flood-…): answers run back to back.
 //   mosquitto-login-ms-at-N-iterations
 //                                    one login (CONNECT → CONNACK) on a real Mosquitto whose
 //                                    password_file holds PBKDF2-SHA512 ("$7$") hashes of N iterations,
@@ -23,7 +25,7 @@
 //                                    beside it what one guess at that hash costs an attacker on one core.
 // Timings on a shared machine are noisy: compare figures of the same run.
 //
-//   node --import tsx bench/hub-attack.ts [silent|login|sync|mosquitto]   all, or one part
+//   node --import tsx bench/hub-attack.ts [silent|login|sync|sync-own|mosquitto]   all, or one part
 //   (internal) bench/hub-attack.ts hub DIR TLS                 the hub child
 //   (internal) bench/hub-attack.ts login-flood PORT NAME RATE SEC
 //   (internal) bench/hub-attack.ts sync-flood URL NAME PASSWORD EXT RATE SEC
@@ -121,8 +123,9 @@ async function loginFloodChild(port: number, name: string, rate: number, sec: nu
 }
 
 // ---- child: one agent's connection sending sync requests, each naming a new client id ----
-async function syncFloodChild(url: string, name: string, pass: string, ext: string, rate: number, sec: number): Promise<void> {
-  const c = await connectAsync(url, { protocolVersion: 4, clientId: clientIdOf(name), username: name, password: pass, clean: true, reconnectPeriod: 0 });
+async function syncFloodChild(url: string, name: string, pass: string, ext: string, rate: number, sec: number, own: boolean): Promise<void> {
+  const ownId = clientIdOf(name);
+  const c = await connectAsync(url, { protocolVersion: 4, clientId: ownId, username: name, password: pass, clean: true, reconnectPeriod: 0 });
   let received = 0;
   c.on('message', () => received++);
   await c.subscribeAsync(protocol.topics.extensionTree('default', ext), { qos: 1 }).catch(() => {});
@@ -130,7 +133,7 @@ async function syncFloodChild(url: string, name: string, pass: string, ext: stri
   for (let i = 0; i < rate * sec && c.connected; i++) {
     const wait = t0 + (i * 1000) / rate - performance.now();
     if (wait > 0) await sleep(wait);
-    const clientId = `flood${i}-${randomBytes(4).toString('hex')}`;
+    const clientId = own ? ownId : `flood${i}-${randomBytes(4).toString('hex')}`;
     c.publish(protocol.topics.syncRequest('default', ext), JSON.stringify({ v: 1, since: 0, clientId, requestId: `r${i}` }), { qos: 1 });
   }
   process.stdout.write(`${JSON.stringify({ sent: rate * sec, received, connected: c.connected })}\n`);
@@ -264,7 +267,8 @@ async function probePops(client: HubClient, webhookUrl: string, n: number): Prom
   return out;
 }
 
-async function syncFlood(): Promise<void> {
+async function syncFlood(own: boolean): Promise<void> {
+  const tag = own ? '-own-id' : '';
   await withHub(false, [{ name: 'flood', ext: '300' }, { name: 'probe', ext: '5000' }], async (hub, { webhookUrl, brokerUrl }) => {
     hub.p.stdin!.write('fill 300 10000\n');
     await hub.next();
@@ -281,7 +285,7 @@ async function syncFlood(): Promise<void> {
       hub.p.stdin!.write('mark\n');
       hub.p.stdin!.write('rss\n');
       const before = (await hub.next()) as { rss: number };
-      const flood = startJsonChild(self, ['sync-flood', brokerUrl, 'flood', password, '300', '100', '10'], { capMs: 300_000 });
+      const flood = startJsonChild(self, ['sync-flood', brokerUrl, 'flood', password, '300', '100', '10', own ? 'own' : 'new'], { capMs: 300_000 });
       // Stop measuring (and kill the hub) before it takes the machine's memory.
       let over = false;
       let lastPeak = before.rss;
@@ -307,8 +311,8 @@ async function syncFlood(): Promise<void> {
       hub.p.stdin!.end();
       await Promise.race([rssWatch, sleep(2000)]);
       const growth = (lastPeak - before.rss) / 1e6;
-      console.log(`hub-rss-growth-under-sync-flood-mb: ${over ? '>6000 (hub killed)' : growth.toFixed(0)} MB (peak; before ${(before.rss / 1e6).toFixed(0)} MB)   baseline: 0 MB without the flood`);
-      console.log(`hub-pop-p99-under-sync-flood-ms: ${quantile(under, 0.99).toFixed(1)} ms (p50 ${quantile(under, 0.5).toFixed(1)})   baseline: p99 ${quantile(base, 0.99).toFixed(1)} ms (p50 ${quantile(base, 0.5).toFixed(1)})`);
+      console.log(`hub-rss-growth-under${tag}-sync-flood-mb: ${over ? '>6000 (hub killed)' : growth.toFixed(0)} MB (peak; before ${(before.rss / 1e6).toFixed(0)} MB)   baseline: 0 MB without the flood`);
+      console.log(`hub-pop-p99-under${tag}-sync-flood-ms: ${quantile(under, 0.99).toFixed(1)} ms (p50 ${quantile(under, 0.5).toFixed(1)})   baseline: p99 ${quantile(base, 0.99).toFixed(1)} ms (p50 ${quantile(base, 0.5).toFixed(1)})`);
     } finally {
       await client.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -344,10 +348,12 @@ async function mosquittoLogins(): Promise<void> {
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'hub') await hubChild(args[0]!, args[1] === 'tls');
 else if (mode === 'login-flood') await loginFloodChild(Number(args[0]), args[1]!, Number(args[2]), Number(args[3]));
-else if (mode === 'sync-flood') await syncFloodChild(args[0]!, args[1]!, args[2]!, args[3]!, Number(args[4]), Number(args[5]));
+else if (mode === 'sync-flood') await syncFloodChild(args[0]!, args[1]!, args[2]!, args[3]!, Number(args[4]), Number(args[5]), args[6] === 'own');
 else {
   if (!mode || mode === 'login') await loginFlood();
   if (!mode || mode === 'silent') await silentTls();
-  if (!mode || mode === 'sync') await syncFlood();
+  if (!mode || mode === 'sync') await syncFlood(false);
+  // The same flood naming the connection's own client id (the only one the hub answers now).
+  if (!mode || mode === 'sync' || mode === 'sync-own') await syncFlood(true);
   if (!mode || mode === 'mosquitto') await mosquittoLogins();
 }
