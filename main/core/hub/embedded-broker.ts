@@ -196,7 +196,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       refusals.note(`Broker refused ${who(client)}: too many logins being checked at once`);
       return done(unavailable(), false);
     }
-    checker.verify(password, agent?.passwordHash ?? decoy).then(
+    if (!throttle.begin(address)) {
+      throttled.note(`Broker refused ${who(client)} as ${shownName} without checking: its source has logins being checked`);
+      return done(unavailable(), false);
+    }
+    checker.verify(password, agent?.passwordHash ?? decoy).finally(() => throttle.done(address)).then(
       (ok) => {
         // The agent may have been removed or changed while scrypt ran.
         if (!agent || !ok || options.agent(name)?.passwordHash !== agent.passwordHash) {

@@ -32,6 +32,7 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
+import type { ConnectionLimits } from '../listener/connection-gate';
 import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
 import { agentsDigest, writeAgentsApplied } from './agents-applied';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
@@ -41,7 +42,7 @@ import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
-  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }
+  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
   | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number };
 
 export interface HubOptions {
@@ -277,6 +278,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         port: brokerConfig.port,
         wsPort: brokerConfig.wsPort ?? null,
         maxPendingLogins: brokerConfig.maxPendingLogins,
+        connectionLimits: brokerConfig.connectionLimits,
         tls: options.tls ?? null,
         agent: (name) => byName.get(name),
         logger,
