@@ -14,7 +14,7 @@ import { defaultSettings } from '../../shared/settings';
 import { agentClientId, topics } from '../../shared/hub-protocol';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { asExpected, flowExpectations, flowGetRequests, flowRequests, seedFlows, findSeedFlow, type SeedFlow } from '../../shared/webhook/seed-flows';
-import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { addAgent, enableMosquittoHashes, hubUserName } from '../../main/core/hub/agents';
 import { hubBrokerPassword, writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
 import { startHub, type BrokerConfig, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../../main/core/hub-client/hub-client';
@@ -158,6 +158,8 @@ for (const kind of brokerKinds) {
 
     beforeAll(async () => {
       hubDir = await tempDir();
+      // Set up for Mosquitto before the agents are added, so they get a Mosquitto hash too.
+      if (kind.name === 'mosquitto') await enableMosquittoHashes(hubDir);
       for (const ext of allExtensions) {
         const { password } = await addAgent(hubDir, { name: agentOf(ext), extensions: [ext], displayName: `Agent ${ext}` });
         passwords.set(ext, password);
