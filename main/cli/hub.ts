@@ -253,6 +253,10 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
  */
 async function hubApplied(dataDir: string, io: CliIo): Promise<number> {
   const r = await waitForHubToApply(dataDir, join(dataDir, hubLogDirName));
+  if (r.state === 'applied' && r.broker === 'external') {
+    io.stdout('The running hub applied it. Its external broker (Mosquitto) still needs `callpop hub mosquitto-files` and a reload (SIGHUP) before old logins are refused.\n');
+    return 0;
+  }
   if (r.state === 'applied') {
     io.stdout('The running hub applied it: old logins are refused and their connections closed.\n');
     return 0;

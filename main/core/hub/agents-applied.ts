@@ -15,20 +15,20 @@ export const agentsAppliedFileName = 'agents.applied';
 
 export const agentsDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** The hub: agents.json with this digest is in force (written atomically). */
-export async function writeAgentsApplied(dataDir: string, digest: string): Promise<void> {
+/** The hub: agents.json with this digest is in force on its `broker` (written atomically). */
+export async function writeAgentsApplied(dataDir: string, digest: string, broker: 'embedded' | 'external'): Promise<void> {
   const path = join(dataDir, agentsAppliedFileName);
   const temp = `${path}.${process.pid}.tmp`;
   const fh = await open(temp, 'w', 0o600);
   try {
-    await fh.writeFile(`${digest}\n`);
+    await fh.writeFile(`${digest} ${broker}\n`);
   } finally {
     await fh.close();
   }
   await rename(temp, path);
 }
 
-export type HubApplied = { state: 'applied' } | { state: 'no-hub' } | { state: 'not-applied'; pid: number };
+export type HubApplied = { state: 'applied'; broker: 'embedded' | 'external' } | { state: 'no-hub' } | { state: 'not-applied'; pid: number };
 
 /** After writing agents.json: waits (up to `timeoutMs`) until a running hub has applied the file as it is now. */
 export async function waitForHubToApply(dataDir: string, hubLogDir: string, timeoutMs = 10_000): Promise<HubApplied> {
@@ -37,8 +37,8 @@ export async function waitForHubToApply(dataDir: string, hubLogDir: string, time
   for (;;) {
     const pid = await liveLockHolder(hubLogDir);
     if (pid === null) return { state: 'no-hub' };
-    const got = (await readFile(join(dataDir, agentsAppliedFileName), 'utf8').catch(() => '')).trim();
-    if (got === want) return { state: 'applied' };
+    const [got, broker] = (await readFile(join(dataDir, agentsAppliedFileName), 'utf8').catch(() => '')).trim().split(' ');
+    if (got === want) return { state: 'applied', broker: broker === 'external' ? 'external' : 'embedded' };
     if (Date.now() > end) return { state: 'not-applied', pid };
     await new Promise((r) => setTimeout(r, 20));
   }

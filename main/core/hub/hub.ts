@@ -160,7 +160,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   let byName = new Map(agents.map((a) => [a.name, a]));
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
   const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
-  await writeAgentsApplied(dataDir, agentsDigest(loaded.text)).catch((e: unknown) => logger.error(`Could not confirm the agents loaded: ${(e as Error).message}`));
+  const brokerKind = (options.broker ?? { kind: 'embedded' }).kind;
+  await writeAgentsApplied(dataDir, agentsDigest(loaded.text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents loaded: ${(e as Error).message}`));
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   const changeListeners = new Set<(changes: HubChange[]) => void>();
@@ -244,7 +245,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
       // `agent remove` waits for this before it exits (./agents-applied.ts).
-      await writeAgentsApplied(dataDir, agentsDigest(text)).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
+      await writeAgentsApplied(dataDir, agentsDigest(text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
       if (directoryChanged) publishDirectory();
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
     });
