@@ -141,6 +141,33 @@ describe('hub under attack: connections that never finish', () => {
     }
   }, 40_000);
 
+  it('keeps slots for an address an agent logged in from: with every other slot held by silent strangers, her next PC still gets in', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
+    // Small limits, so the test fills them: 40 slots, 10 per source, the last 10 for sources agents logged in from.
+    await h.start({ broker: { kind: 'embedded', host: '127.0.0.1', port: 0, connectionLimits: { max: 40, perSource: 10, reserved: 10 } } });
+    const port = brokerPort();
+    // Anna logs in once from 127.0.0.1 (from then on a trusted source).
+    const first = await h.connect('anna', anna.password);
+    expect(first.connected).toBe(true);
+    // Strangers from 10 addresses, 10 silent sockets each: they fill the 29 untrusted slots and keep
+    // pushing each other out (the oldest silent one is dropped for a newcomer).
+    const attack = slowloris({ port, sources: Array.from({ length: 10 }, (_, i) => `127.0.5.${i + 1}`), perSource: 10, mode: 'silent' });
+    try {
+      await attack.settled();
+      await sleep(200);
+      for (let i = 0; i < 5; i++) {
+        const pc = await h.connect('anna', anna.password, { clientId: agentClientId('anna', `pc${i}`) });
+        expect(pc.connected).toBe(true);
+      }
+      expect(first.connected).toBe(true);
+      // The strangers held no more than the untrusted slots: the rest were dropped for newcomers.
+      expect(attack.open()).toBeLessThanOrEqual(29);
+      expect(attack.closed()).toBeGreaterThanOrEqual(100 - 29);
+    } finally {
+      await attack.stop();
+    }
+  });
+
   it('closes a plain mqtt, a ws and an HTTPS webhook connection that stays silent, within the deadline', async () => {
     certDir = await mkdtemp(join(tmpdir(), 'callpop-attack-cert-'));
     const cert = selfSignedCert(certDir);
