@@ -134,7 +134,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     heartbeatInterval: 60_000,
   });
   const rawSocketOf = (client: Client | null): Socket | undefined => (client?.conn ? rawOf.get(client.conn as Duplex) : undefined);
-  const addressOf = (client: Client | null): string => rawSocketOf(client)?.remoteAddress ?? client?.req?.socket.remoteAddress ?? '';
+  // Normalized: on a dual-stack socket every IPv4 client is "::ffff:a.b.c.d", which as IPv6 would put
+  // them all in one /64 for the gate and the throttle.
+  const addressOf = (client: Client | null): string => normalizeAddress(rawSocketOf(client)?.remoteAddress ?? client?.req?.socket.remoteAddress ?? '');
   const who = (client: Client | null): string => {
     const name = client ? agentOf.get(client) : undefined;
     const addr = addressOf(client);
