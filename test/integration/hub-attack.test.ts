@@ -171,9 +171,13 @@ describe('hub under attack: connections that never finish', () => {
   it('closes a plain mqtt, a ws and an HTTPS webhook connection that stays silent, within the deadline', async () => {
     certDir = await mkdtemp(join(tmpdir(), 'callpop-attack-cert-'));
     const cert = selfSignedCert(certDir);
-    await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     await h.start({ tls: { cert: cert.cert, key: cert.key }, broker: { kind: 'embedded', host: '127.0.0.1', port: 0, wsPort: 0 } });
     const ports = [brokerPort(), Number(new URL(h.hub!.brokerWsUrl!).port), h.hub!.port];
+    // An agent logged in over wss is not closed by the deadline.
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['203'] });
+    await until(() => h.logs.some((l) => l.includes('added anna')), 'reload');
+    const wss = await mqtt.connectAsync(h.hub!.brokerWsUrl!, { username: 'anna', password: anna.password, clientId: agentClientId('anna'), rejectUnauthorized: false, reconnectPeriod: 0 });
+    h.clients.push(wss);
     const closedAfter = await Promise.all(
       ports.map(
         (port) =>
@@ -187,6 +191,7 @@ describe('hub under attack: connections that never finish', () => {
     );
     // Closed by the hub (the test never closes them), not before the deadline's order of magnitude.
     for (const ms of closedAfter) expect(ms).toBeGreaterThan(5000);
+    expect(wss.connected).toBe(true);
   }, 40_000);
 });
 
