@@ -174,15 +174,23 @@ async function silentTls(): Promise<void> {
     const baseline = await agentLoginMs(brokerUrl, 'anna');
     const port = Number(new URL(brokerUrl).port);
     const capSec = 40;
-    const attack = slowloris({ port, sources: [attacker], perSource: 1500, mode: 'silent' });
+    // In waves of 100, so the kernel's accept queue (511) never overflows: a socket dropped there would
+    // look open to its client for ever without the hub holding anything.
+    const waves: ReturnType<typeof slowloris>[] = [];
     const t0 = performance.now();
-    await attack.settled();
+    for (let i = 0; i < 15; i++) {
+      const wave = slowloris({ port, sources: [attacker], perSource: 100, mode: 'silent' });
+      waves.push(wave);
+      await wave.settled();
+      await sleep(20);
+    }
+    const closed = (): number => waves.reduce((n, w) => n + w.closed(), 0);
     const during = await agentLoginMs(brokerUrl, 'anna');
-    while (attack.closed() < attack.total() && performance.now() - t0 < capSec * 1000) await sleep(100);
+    while (closed() < 1500 && performance.now() - t0 < capSec * 1000) await sleep(100);
     const sec = (performance.now() - t0) / 1000;
-    const open = attack.total() - attack.closed();
-    await attack.stop();
-    console.log(`hub-tls-silent-closed-sec: ${open > 0 ? `>${capSec} (${open} of ${attack.total()} still open at the cap)` : sec.toFixed(1)} s   baseline: plain mqtt closes a silent socket after 10 s (aedes connectTimeout)`);
+    const open = 1500 - closed();
+    for (const w of waves) await w.stop();
+    console.log(`hub-tls-silent-closed-sec: ${open > 0 ? `>${capSec} (${open} of 1500 still open at the cap)` : sec.toFixed(1)} s   baseline: plain mqtt closes a silent socket after 10 s (aedes connectTimeout)`);
     console.log(`hub-tls-agent-login-during-silent-ms: ${during.toFixed(0)} ms   baseline (no attack): ${baseline.toFixed(0)} ms`);
   });
 }

@@ -125,21 +125,32 @@ describe('hub under attack: connections that never finish', () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     await h.start({ tls: { cert: cert.cert, key: cert.key } });
     expect(h.hub!.brokerUrl.startsWith('mqtts://')).toBe(true);
-    const attack = slowloris({ port: brokerPort(), sources: [attacker], perSource: 1500, mode: 'silent' });
+    // In waves of 100: opened all at once in one process with the hub, the kernel's accept queue (511)
+    // overflows, and a silent socket the hub never accepted looks open to its client for ever.
+    const waves: ReturnType<typeof slowloris>[] = [];
+    const closed = (): number => waves.reduce((n, w) => n + w.closed(), 0);
     try {
-      await attack.settled();
+      for (let i = 0; i < 15; i++) {
+        const wave = slowloris({ port: brokerPort(), sources: [attacker], perSource: 100, mode: 'silent' });
+        waves.push(wave);
+        await wave.settled();
+        await sleep(20);
+      }
       const c = await h.connect('anna', anna.password, { rejectUnauthorized: false });
       expect(c.connected).toBe(true);
-      await until(() => attack.closed() === 1500, 'every silent socket closed', 20_000);
+      // The bound is generous (a loaded machine); the figure is bench/hub-attack.ts's (10 s).
+      await until(() => closed() === 1500, 'every silent socket closed', 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${closed()} of 1500 closed`);
+      });
       // The agent that logged in is not closed by the deadline.
       await sleep(500);
       expect(c.connected).toBe(true);
       expect(h.logs.some((l) => /Broker refused a connection from 127\.0\.0\.2: more than 64 connections from this source/.test(l))).toBe(true);
       expect(h.logs.some((l) => /Broker closed a connection from 127\.0\.0\.2: no successful login within 10 s/.test(l))).toBe(true);
     } finally {
-      await attack.stop();
+      for (const w of waves) await w.stop();
     }
-  }, 40_000);
+  }, 60_000);
 
   it('keeps slots for an address an agent logged in from: with every other slot held by silent strangers, her next PC still gets in', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
@@ -231,7 +242,7 @@ describe('hub under attack: one agent misbehaving', () => {
     expect(a.connected).toBe(true);
   });
 
-  it('closes a connection that publishes with QoS 2, caps connections per agent at 8, and grants no filter beyond the few forms of its own (no 100,000 subscriptions)', async () => {
+  it('closes a connection that publishes with QoS 2 or more than 32 publishes at once, caps connections per agent at 8, and grants no filter beyond the few forms of its own (no 100,000 subscriptions)', async () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     await h.start();
     const port = brokerPort();
@@ -241,6 +252,15 @@ describe('hub under attack: one agent misbehaving', () => {
     socket.write(publishPacket(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: agentClientId('anna', 'q2'), requestId: 'x' }), 2));
     await closed;
     expect(h.logs.some((l) => /QoS 2 is not accepted/.test(l))).toBe(true);
+
+    // 200 QoS 1 publishes in one write: aedes would handle them all at once; more than 32 in flight close the connection.
+    const burst = await rawConnectSocket({ port, localAddress: attacker, clientId: agentClientId('anna', 'burst'), username: 'anna', password: anna.password });
+    expect(burst.code).toBe(0);
+    const burstClosed = new Promise<void>((r) => burst.socket.once('close', () => r()));
+    const one = (i: number): Buffer => publishPacket(topics.syncRequest('default', '202'), JSON.stringify({ v: 1, since: 0, clientId: agentClientId('anna', 'burst'), requestId: `b${i}` }), 1, i + 1);
+    burst.socket.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => one(i))));
+    await burstClosed;
+    expect(h.logs.some((l) => /more than 32 publishes in flight/.test(l))).toBe(true);
 
     const open = [];
     for (let i = 0; i < 8; i++) open.push(await h.connect('anna', anna.password, { clientId: agentClientId('anna', `pc${i}`) }));

@@ -89,6 +89,11 @@ const MAX_PENDING_PASSWORD_CHECKS = 64;
 export const brokerConnectionLimits: ConnectionLimits = { max: 10_000, perSource: 64, reserved: 2_000, trustedSources: 20_000 };
 const LOGIN_DEADLINE_MS = 10_000;
 const MAX_CONNECTIONS_PER_AGENT = 8;
+/**
+ * Publishes of one connection being handled at once (authorized, not yet passed on). aedes handles
+ * every packet of a read batch at the same time; an agent sends one sync request at a time.
+ */
+export const MAX_INBOUND_IN_FLIGHT = 32;
 
 const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
 
@@ -110,6 +115,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const clients = new Set<Client>();
   /** What the agent was when the client logged in: a change since (removed, new password or extensions) closes it. */
   const loggedInAs = new WeakMap<Client, Agent>();
+  /** Publishes authorized and not yet passed on, per client. */
+  const inbound = new WeakMap<Client, number>();
   /** agent name → its open (logged-in) clients. */
   const byAgent = new Map<string, Set<Client>>();
   const checker = new PasswordChecker();
@@ -239,11 +246,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const agent = client ? options.agent(agentOf.get(client) ?? '') : undefined;
     // QoS 2 holds state per message until the client releases it (932 MB measured for 20 connections
     // that never did); agents have no reason to use it.
-    const reason = agent ? (packet.qos === 2 ? 'QoS 2 is not accepted' : publishDenied(agent, site, packet.topic, packet.retain)) : 'not an agent';
+    const inFlight = client ? (inbound.get(client) ?? 0) : 0;
+    const reason = !agent
+      ? 'not an agent'
+      : packet.qos === 2
+        ? 'QoS 2 is not accepted'
+        : inFlight >= MAX_INBOUND_IN_FLIGHT
+          ? `more than ${MAX_INBOUND_IN_FLIGHT} publishes in flight`
+          : publishDenied(agent, site, packet.topic, packet.retain);
     if (reason) {
       refusals.note(`Broker refused publish of ${who(client)} to ${JSON.stringify(packet.topic.slice(0, 200))}: ${reason}`);
       return done(new Error(reason));
     }
+    if (client) inbound.set(client, inFlight + 1);
     done(null);
   };
 
@@ -254,6 +269,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   broker.on('publish', (packet, client) => {
+    if (client) inbound.set(client, Math.max(0, (inbound.get(client) ?? 1) - 1));
     if (client) options.onClientPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client.id, packet.retain);
   });
   const gone = (c: Client): void => {
