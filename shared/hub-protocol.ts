@@ -91,6 +91,10 @@ export const hubStatusMessageSchema = z.object({
   /** Protocol versions this hub publishes (topic trees it serves). */
   protocols: z.array(z.number().int().positive()).min(1).max(16),
   hubVersion: z.string().max(64).optional(),
+  /** With "online": the hub republishes this status every heartbeatMs; several periods without one mean it is gone. */
+  heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
+  /** With "online": when this heartbeat was published. */
+  at: isoTime.optional(),
 });
 export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
 
