@@ -12,6 +12,7 @@ import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
+import { writeNatsFiles } from '../core/hub/nats-files';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
@@ -23,6 +24,7 @@ export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--po
        callpop hub agent remove NAME
        callpop hub agent list [--json]
        callpop hub mosquitto-files --out DIR [--site NAME]
+       callpop hub nats-files --out DIR [--site NAME] [--owner USER]
 
 Receives the PBX's 3CX WebAPI webhooks (one URL for the whole PBX), tracks every extension, and
 publishes each agent's calls through an MQTT broker that desktops connect to (outbound only).
@@ -109,7 +111,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'agent') return runAgent(rest, io);
   if (sub === 'mosquitto-files') return runMosquittoFiles(rest, io);
-  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files (or options to run the hub).`);
+  if (sub === 'nats-files') return runNatsFiles(rest, io);
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files, nats-files (or options to run the hub).`);
   const { values } = parseFlags(argv, runOptions);
   if (values.help) {
     io.stdout(`${hubUsage}\n`);
@@ -277,5 +280,25 @@ In mosquitto.conf: password_file ${r.passwordFile}
                    acl_file ${r.aclFile}
                    allow_anonymous false
 Run the hub with: callpop hub --broker mqtt://HOST:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  return 0;
+}
+
+async function runNatsFiles(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, { out: { type: 'string' }, site: { type: 'string' }, owner: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
+  if (values.help) {
+    io.stdout(`Usage: callpop hub nats-files --out DIR [--site NAME] [--owner USER] [--data-dir DIR]
+Writes DIR/nats-authorization.conf: a NATS authorization block (the hub's user "callpop-hub" and one
+user per agent, each limited to its own extensions, MQTT connections only) for every node of a NATS
+cluster to include. Mode 0600; written as root it is given to USER (default nats, Debian's nats-server).\n`);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('Give the folder to write to with --out DIR.');
+  const site = parseSite(values.site);
+  const dataDir = hubDataDir(io, values['data-dir']);
+  const r = await writeNatsFiles(dataDir, values.out, site, values.owner ?? 'nats');
+  io.stdout(`Wrote ${r.file} (${r.agents} agent(s) + the hub's user callpop-hub, site "${site}"; owner ${r.owner}, mode 0600).
+In each node's nats-server.conf: include ${r.file}
+Run the hub with: callpop hub --broker mqtt://NODE1:1883,mqtt://NODE2:1883,mqtt://NODE3:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  if (r.missing.length > 0) io.stderr(`callpop hub: left out ${r.missing.join(', ')}: no NATS password hash yet (made when a password is set); set their password again.\n`);
   return 0;
 }
