@@ -16,8 +16,8 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import mqtt from 'mqtt';
-import { freePort } from './mosquitto';
 
 export const natsBinary = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 export const natsAvailable = existsSync(natsBinary);
@@ -72,6 +72,27 @@ interface Node {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const taken = new Set<number>();
+/**
+ * A free loopback port below Linux's ephemeral range (32768+): a node restarted after kill -9 binds
+ * its old ports again, and an ephemeral port would meanwhile be handed to some outgoing connection.
+ */
+async function freeFixedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
 /** Resolves once `url` accepts an MQTT login (CONNACK 0); JetStream must be up for that. */
 export async function waitForMqttLogin(url: string, probe: { username: string; password: string } | undefined, timeoutMs: number, alive: () => boolean, output: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -96,7 +117,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   const dir = await mkdtemp(join(tmpdir(), 'callpop-nats-'));
   const nodes: Node[] = [];
   for (let i = 0; i < size; i++) {
-    nodes.push({ name: `n${i + 1}`, clientPort: await freePort(), clusterPort: await freePort(), mqttPort: await freePort(), monitorPort: await freePort(), conf: '', child: null, exited: Promise.resolve(), out: '' });
+    nodes.push({ name: `n${i + 1}`, clientPort: await freeFixedPort(), clusterPort: await freeFixedPort(), mqttPort: await freeFixedPort(), monitorPort: await freeFixedPort(), conf: '', child: null, exited: Promise.resolve(), out: '' });
   }
   if (options.authorizationFile) await copyFile(options.authorizationFile, join(dir, 'authorization.conf'));
   const routes = nodes.map((n) => `nats-route://127.0.0.1:${n.clusterPort}`).join(', ');

@@ -357,13 +357,26 @@ export class HubClient {
     this.silentSince = null;
     const { site } = this;
     const ext = this.options.extension;
-    const subscriptions = [topics.calls(site, ext), topics.open(site, ext), topics.syncResponse(site, ext, this.clientId), topics.hubStatus(site), topics.directory(site)];
+    // QoS 1 where a lost message would be missed (a call change, a sync answer). The retained ones
+    // (open list, status, directory) come again on every change and on every subscribe, so QoS 0: on a
+    // NATS cluster each QoS-1 subscription is a JetStream consumer, created on every connect.
+    const subscriptions = {
+      [topics.calls(site, ext)]: { qos: 1 as const },
+      [topics.syncResponse(site, ext, this.clientId)]: { qos: 1 as const },
+      [topics.open(site, ext)]: { qos: 0 as const },
+      [topics.hubStatus(site)]: { qos: 0 as const },
+      [topics.directory(site)]: { qos: 0 as const },
+    };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
     // live, what it published before is in the answer.
-    client.subscribe(subscriptions, { qos: 1 }, (err, granted) => {
-      if (err || client !== this.client) {
-        if (err) this.logger.error(`Hub subscription failed: ${err.message}`);
+    client.subscribe(subscriptions, (err, granted) => {
+      if (client !== this.client) return;
+      if (err) {
+        // Not subscribed, nothing would ever arrive: connect again (a cluster node whose streams have
+        // no leader yet refuses subscriptions for seconds; with several nodes, the next one).
+        this.logger.warn(`Hub subscription failed on ${this.url}: ${err.message}; connecting again`);
+        client.stream?.destroy();
         return;
       }
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);

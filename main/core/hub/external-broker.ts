@@ -191,7 +191,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     client.options.reconnectPeriod = 1000;
     logger.info(`Connected to the broker ${current()}`);
     setState('connected');
-    client.subscribe(syncFilter, { qos: 1 }, (err, granted) => {
+    // QoS 0: a lost request is asked again by its client, and on a NATS cluster a QoS-1 subscription
+    // is a JetStream consumer to create on every reconnect (seconds while a stream has no leader).
+    client.subscribe(syncFilter, { qos: 0 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos >= 128)) logger.error(`The broker refused the hub's subscription to ${syncFilter}: check the hub user's ACL (readwrite on ${TOPIC_ROOT}/${options.site}/#).`);
     });
     if (!closing) options.onConnect();
