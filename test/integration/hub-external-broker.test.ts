@@ -13,6 +13,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
 import { connectExternalBroker, type ExternalBroker } from '../../main/core/hub/external-broker';
 import { selfSignedCert } from '../support/self-signed-cert';
 import { until } from './hub-helpers';
@@ -95,6 +96,24 @@ describe('hub external broker client', () => {
     await hubBroker.publish('callpop/v1/s/ext/1/calls', 'fine', { qos: 1, retain: false });
     expect(broker.seen).toEqual(['callpop/v1/s/ext/1/calls']);
     expect(logs.some((l) => l.startsWith('Lost the connection'))).toBe(false);
+  });
+
+  it('takes no retained request (replayed on every reconnect) and nothing over 4 KB from clients', async () => {
+    broker = await startTestBroker();
+    const agent = await mqtt.connectAsync(broker.url, { clientId: 'agent', reconnectPeriod: 0 });
+    const req = 'callpop/v1/s/ext/1/sync/req';
+    await agent.publishAsync(req, '{"retained":true}', { qos: 1, retain: true });
+    const got: string[] = [];
+    hubBroker = await connectExternalBroker({ url: broker.url, site: 's', will: { topic: 'callpop/v1/s/hub/status', payload: '{}' }, logger, onConnect: () => {}, onClientPublish: (_t, p) => got.push(p.toString()) });
+    await agent.publishAsync(req, 'x'.repeat(4097), { qos: 1 });
+    await agent.publishAsync(req, '{"fine":true}', { qos: 1 });
+    await until(() => got.length > 0, 'the fine request');
+    await agent.endAsync();
+    expect(got).toEqual(['{"fine":true}']);
+    expect(logs.filter((l) => l.startsWith('Ignored a'))).toEqual([
+      'Ignored a retained message on callpop/v1/s/ext/1/sync/req (requests are never retained)',
+      'Ignored a message of 4097 bytes on callpop/v1/s/ext/1/sync/req (over 4096)',
+    ]);
   });
 
   it('reports a broker that stops confirming, and when it confirms again', async () => {

@@ -63,6 +63,8 @@ export interface ExternalBroker {
 export const MAX_OFFLINE_QUEUE = 10_000;
 /** NATS's default max_payload (1 MB); Mosquitto and the others accept at least this much. */
 export const MAX_PAYLOAD = 1024 * 1024;
+/** Largest message the hub takes from a client (a sync request is ~150 bytes). */
+export const MAX_REQUEST = 4096;
 /** A QoS-1 message unconfirmed this long: the broker is stalled (a cluster that lost a stream leader). */
 export const STALL_MS = 5000;
 /** close() gives the broker this long to confirm what is in flight. */
@@ -126,6 +128,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   const stallMs = options.stallMs ?? STALL_MS;
   const refusedPublish = new RateLimitedLog(logger, 'messages not published');
   const disconnects = new RateLimitedLog(logger, 'broker disconnects');
+  const ignoredRequests = new RateLimitedLog(logger, 'client messages ignored');
   let backoff = 1000;
   let offlineQueued = 0;
   const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
@@ -198,7 +201,14 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     });
     if (!closing) options.onConnect();
   });
-  client.on('message', (topic, payload) => options.onClientPublish(topic, payload));
+  client.on('message', (topic, payload, packet) => {
+    // What agents publish is untrusted, and a broker cannot be told to refuse a retained flag (NATS):
+    // a retained request would be replayed to the hub on every reconnect, so it is not taken; nor is
+    // anything far bigger than a request (NATS does not enforce max_payload on MQTT publishes).
+    if (packet.retain) return ignoredRequests.note(`Ignored a retained message on ${topic.slice(0, 200)} (requests are never retained)`);
+    if (payload.length > MAX_REQUEST) return ignoredRequests.note(`Ignored a message of ${payload.length} bytes on ${topic.slice(0, 200)} (over ${MAX_REQUEST})`);
+    options.onClientPublish(topic, payload);
+  });
   client.on('error', (e: Error & { code?: number | string }) => {
     const line = `Broker ${current()}: ${e.message}`;
     if (line !== lastError) logger.warn(line);
