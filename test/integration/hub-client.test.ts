@@ -273,6 +273,29 @@ describe.skipIf(!mosquittoAvailable)('HubClient on a real Mosquitto', () => {
     await until('connected', () => ok.client.currentStatus().state === 'connected');
   });
 
+  it('a live change whose prevSeq it never applied (dropped across a broker failover) makes it catch up instead of moving past the gap', async () => {
+    const m = await mosquitto();
+    const hub = await FakeHub.start(m.url);
+    const s = await startClient({ url: m.url, dataDir: await tempDir() });
+    await until('synced', () => synced(s.client));
+    const first = ringing('261201100700_1');
+    const seq1 = await hub.change(first, 'ringing');
+    await until('first', () => s.live.length === 1);
+    const requests = hub.requests.length;
+    // The hub's change seq1+1 (a missed call) never reaches the client; the next one says it came before.
+    const lost = ended(ringing('261201100701_1'));
+    const seq2 = await hub.change(lost, 'missed', false);
+    const next = ringing('261201100702_1');
+    const seq3 = ++hub.seq;
+    hub.latest.set(next.id, { seq: seq3, record: next });
+    await hub.raw(topics.calls(site, '117'), JSON.stringify({ v: 1, seq: seq3, change: 'ringing', record: next, prevSeq: seq2 }));
+    await until('the lost change backfilled', () => all(s.client).some((r) => r.id === lost.id) && synced(s.client));
+    expect(hub.requests.length).toBe(requests + 1);
+    expect(hub.requests.at(-1)!.since).toBeLessThanOrEqual(seq1);
+    expect(s.logs.some((l) => l.includes(`Missed a hub change (seq ${seq2}, got ${seq3} next)`))).toBe(true);
+    expect(s.client.syncedSeq).toBeGreaterThanOrEqual(seq3);
+  });
+
   it('broker restart: reconnecting since T, then connected again, backfills what it missed', async () => {
     let m = await mosquitto();
     const port = m.port;

@@ -127,6 +127,8 @@ export class HubClient {
   private hubOpen: OpenCallsMessage | null = null;
   /** Every change up to here is durable in the local log. */
   private watermark: number;
+  /** Every change up to here has been applied (received; maybe not yet durable): what a live change's prevSeq is checked against. */
+  private applied = 0;
   /** The sync under way since the last connect (null once complete). */
   private sync: { requestId: string; since: number; liveMax: number } | null = null;
   private synced = false;
@@ -148,6 +150,7 @@ export class HubClient {
     this.clientId = state.clientIdFor(options.user);
     // A list that grew from one address keeps that address's watermark (same hub).
     this.watermark = state.syncedSeq(this.key) || Math.max(0, ...this.urls.map((u) => state.syncedSeq(hubKey(u, this.site, options.extension))));
+    this.applied = this.watermark;
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
     this.status = { state: 'connecting', url: this.urls[0]! };
@@ -453,10 +456,20 @@ export class HubClient {
       case 'calls': {
         const m = decodePayload(callChangeMessageSchema, payload);
         if (!m.ok) return bad(m.error);
-        const { seq } = m.value;
+        const { seq, prevSeq } = m.value;
         void this.mirror.apply([m.value], false);
         if (this.sync) this.sync.liveMax = Math.max(this.sync.liveMax, seq);
-        else if (this.synced) this.advance(seq);
+        else if (this.synced && seq > this.applied) {
+          if (prevSeq !== undefined && prevSeq > this.applied) {
+            // A change of this extension never arrived (dropped across a broker failover): moving the
+            // watermark past it would lose it for good; the sync from the watermark brings it.
+            this.logger.warn(`Missed a hub change (seq ${prevSeq}, got ${seq} next): catching up`);
+            this.requestSync(this.watermark);
+            return;
+          }
+          this.applied = seq;
+          this.advance(seq);
+        }
         return;
       }
       case 'syncResponse': {
@@ -473,6 +486,7 @@ export class HubClient {
           this.logger.warn(`The hub's sequence (${r.headSeq}) is behind this PC's (${sync.since}): the hub was reset; catching up from the start`);
           this.state.setSyncedSeq(this.key, 0, true);
           this.watermark = 0;
+          this.applied = 0;
           this.requestSync(0);
           return;
         }
@@ -484,6 +498,7 @@ export class HubClient {
         this.clearSyncTimer();
         this.sync = null;
         this.synced = true;
+        this.applied = Math.max(this.applied, r.headSeq, sync.liveMax);
         this.advance(Math.max(r.headSeq, sync.liveMax));
         this.emitStatus();
         return;

@@ -382,6 +382,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
   // --- webhooks ----------------------------------------------------------------------------------
   let tail: Promise<void> = Promise.resolve();
+  /** Each extension's latest change seq published since start (a change message's prevSeq). */
+  const lastSeqOf = new Map<string, number>();
   const valid = (r: CallRecord): boolean => {
     const parsed = callRecordSchema.safeParse(r);
     if (!parsed.success) logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${parsed.error.issues[0]?.message ?? 'invalid'}); not saved`);
@@ -394,7 +396,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
     const exts = new Set<string>();
     for (const c of changes) {
-      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record };
+      const ext = c.update.record.extension;
+      const prevSeq = lastSeqOf.get(ext);
+      lastSeqOf.set(ext, c.seq);
+      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
       publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
       exts.add(c.update.record.extension);
     }
