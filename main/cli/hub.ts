@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
+import type { BrokerState } from '../core/hub/external-broker';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
 import { writeNatsFiles } from '../core/hub/nats-files';
@@ -172,7 +173,9 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
   // The hub's state line: a stalled or lost broker holds every pop back, so it is said where the changes are.
-  hub.onBrokerState((state) => io.stdout(`${clock(new Date())} broker ${state === 'connected' ? 'connected' : state === 'stalled' ? 'stalled: not confirming messages' : 'lost: reconnecting'}\n`));
+  const brokerLine = (state: BrokerState): void => io.stdout(`${clock(new Date())} broker ${state === 'connected' ? 'connected' : state === 'stalled' ? 'stalled: not confirming messages' : 'lost: reconnecting'}\n`);
+  if (!hub.embedded) brokerLine(hub.brokerState);
+  hub.onBrokerState(brokerLine);
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });

@@ -29,14 +29,15 @@ interface TestBroker {
 }
 
 /** A real MQTT broker (aedes) on loopback that closes the connection of whoever publishes `poison`, and never confirms `stall` (until released). */
-async function startTestBroker(): Promise<TestBroker & { release(): void }> {
+async function startTestBroker(): Promise<TestBroker & { release(): void; stallAll: boolean }> {
   const seen: string[] = [];
   const held: (() => void)[] = [];
+  const state = { stallAll: false };
   const broker = await Aedes.createBroker({
     authorizePublish: (_client, packet, cb) => {
       seen.push(packet.topic);
       if (packet.topic.endsWith('/poison')) return cb(new Error('refused'));
-      if (packet.topic.endsWith('/stall')) return void held.push(() => cb(null));
+      if (packet.topic.endsWith('/stall') || state.stallAll) return void held.push(() => cb(null));
       cb(null);
     },
   });
@@ -46,6 +47,12 @@ async function startTestBroker(): Promise<TestBroker & { release(): void }> {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     seen,
+    get stallAll() {
+      return state.stallAll;
+    },
+    set stallAll(on: boolean) {
+      state.stallAll = on;
+    },
     release: () => held.splice(0).forEach((f) => f()),
     async close() {
       held.splice(0).forEach((f) => f());
@@ -57,7 +64,7 @@ async function startTestBroker(): Promise<TestBroker & { release(): void }> {
 
 const logs: string[] = [];
 const logger = { debug() {}, info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
-let broker: (TestBroker & { release(): void }) | null = null;
+let broker: Awaited<ReturnType<typeof startTestBroker>> | null = null;
 let hubBroker: ExternalBroker | null = null;
 afterEach(async () => {
   await hubBroker?.close(500);
@@ -130,8 +137,14 @@ describe('hub external broker client', () => {
   });
 });
 
-/** Runs the built `callpop hub`, waits for `ready` on stderr/stdout, sends `signal`, and waits at most `deadlineMs` for the exit. */
-async function stopHubCli(args: string[], ready: RegExp, signal: NodeJS.Signals, deadlineMs: number): Promise<{ code: number | null; signal: string | null; out: string; err: string; killed: boolean }> {
+/** Runs the built `callpop hub`, waits for `ready` on stderr/stdout (then runs `meanwhile`), sends `signal`, and waits at most `deadlineMs` for the exit. */
+async function stopHubCli(
+  args: string[],
+  ready: RegExp,
+  signal: NodeJS.Signals,
+  deadlineMs: number,
+  meanwhile: (output: () => string) => Promise<void> = async () => {},
+): Promise<{ code: number | null; signal: string | null; out: string; err: string; killed: boolean }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callpop-hub-stop-'));
   const child = spawn(process.execPath, [join(root, 'bin/callpop.mjs'), 'hub', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -141,6 +154,7 @@ async function stopHubCli(args: string[], ready: RegExp, signal: NodeJS.Signals,
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
   try {
     await until(() => ready.test(out + err), `hub output matching ${ready}`, 20_000);
+    await meanwhile(() => out + err);
     child.kill(signal);
     let killed = false;
     const timer = setTimeout(() => {
@@ -196,6 +210,20 @@ describe('callpop hub (built) stops within 5 s whatever the broker does', () => 
     const r = await stopHubCli(['--broker', `mqtts://127.0.0.1:${port}`], /self[- ]signed/i, signal, 5000);
     expect([r.killed, r.code, r.signal], r.err).toEqual([false, 0, null]);
   }, 30_000);
+
+  it('a broker that stops confirming: "broker stalled" in the status lines and the log, and SIGTERM still stops it within 5 s', async () => {
+    broker = await startTestBroker();
+    const b = broker;
+    const r = await stopHubCli(['--broker', b.url], /broker connected/, 'SIGTERM', 5000, async (output) => {
+      b.stallAll = true;
+      // The heartbeat (every 5 s) is the next publish; 5 s without its confirmation is a stall.
+      await until(() => /broker stalled: not confirming messages/.test(output()), 'the stall line', 20_000);
+    });
+    expect([r.killed, r.code], r.err).toEqual([false, 0]);
+    expect(r.out).toMatch(/^\d\d:\d\d:\d\d broker stalled: not confirming messages$/m);
+    expect(r.err).toMatch(/warning: Broker mqtt:\/\/127\.0\.0\.1:\d+ stalled: a message has waited \d+ s for its confirmation/);
+    expect(r.err).toMatch(/message\(s\) were not confirmed by the broker/);
+  }, 40_000);
 
   it('a broker that accepts TCP and never answers, SIGTERM', async () => {
     silent = createTcpServer((s) => void sockets.add(s));
