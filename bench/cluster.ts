@@ -17,6 +17,7 @@ import { addAgent, hubUserName } from '../main/core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../main/core/hub/hub';
 import { hubBrokerPassword } from '../main/core/hub/mosquitto-files';
 import { writeNatsFiles } from '../main/core/hub/nats-files';
+import { enableNatsHashes } from '../main/core/hub/nats-hash';
 import { HubClient } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';
 import { natsAvailable, startNatsCluster, type RunningNatsCluster } from '../test/support/nats-cluster';
@@ -124,6 +125,7 @@ async function tearDown(s: Setup): Promise<void> {
 
 async function hubDirWithAgents(n: number): Promise<{ dir: string; passwords: string[] }> {
   const dir = await tempDir();
+  await enableNatsHashes(dir);
   const passwords: string[] = [];
   for (let i = 0; i < n; i++) passwords.push((await addAgent(dir, { name: `agent${117 + i}`, extensions: [String(117 + i)], displayName: null })).password);
   return { dir, passwords };

@@ -24,6 +24,7 @@ import { CallpopService } from '../../main/core/service/call-service';
 import { main as cliMain } from '../../main/cli/index';
 import { freePort, mosquittoAvailable, startMosquitto } from '../support/mosquitto';
 import { writeNatsFiles } from '../../main/core/hub/nats-files';
+import { enableNatsHashes } from '../../main/core/hub/nats-hash';
 import { natsAvailable, startNatsCluster } from '../support/nats-cluster';
 
 const root = resolve(__dirname, '../..');
@@ -183,6 +184,8 @@ for (const kind of brokerKinds) {
 
     beforeAll(async () => {
       hubDir = await tempDir();
+      // A folder set up for NATS keeps the bcrypt hash NATS checks (made as each agent is added).
+      if (kind.name === 'nats-cluster') await enableNatsHashes(hubDir);
       for (const ext of allExtensions) {
         const { password } = await addAgent(hubDir, { name: agentOf(ext), extensions: [ext], displayName: `Agent ${ext}` });
         passwords.set(ext, password);

@@ -20,6 +20,7 @@ import { addAgent, hubUserName } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { hubBrokerPassword } from '../../main/core/hub/mosquitto-files';
 import { writeNatsFiles } from '../../main/core/hub/nats-files';
+import { enableNatsHashes } from '../../main/core/hub/nats-hash';
 import { HubClient, type HubCallUpdate, type HubClientStatus } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { natsAvailable, startNatsCluster, type RunningNatsCluster } from '../support/nats-cluster';
@@ -104,6 +105,7 @@ describe.skipIf(!natsAvailable)('hub on a 3-node NATS cluster', () => {
       { name: 'bob', ext: '204', node: 2 },
     ];
     const passwords = new Map<string, string>();
+    await enableNatsHashes(hubDir);
     for (const s of specs) passwords.set(s.name, (await addAgent(hubDir, { name: s.name, extensions: [s.ext], displayName: s.name })).password);
     const files = await writeNatsFiles(hubDir, join(hubDir, 'nats'), 'default');
     hubPassword = (await hubBrokerPassword(hubDir)).password;

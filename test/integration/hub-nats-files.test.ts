@@ -2,7 +2,8 @@
 // files, the real CLI entry). Each agent gets both `…ext.N` and `…ext.N.>` (NATS needs both for the
 // MQTT filter `…/ext/N/#`), `$MQTT.sub.>` for QoS-1 subscriptions, MQTT connections only, and may
 // publish only its own sync requests; an agent whose password predates its NATS hash (or changed by
-// another path since) is left out and named; the file is 0600 and, written as root, owned by `nats`.
+// another path since) is left out and named; only a folder set up for NATS (by the first run) keeps
+// bcrypt hashes at all; the file is 0600 and, written as root, owned by `nats`.
 // That NATS itself enforces these rules is tested on a real cluster (hub-nats-cluster.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { main as cliMain } from '../../main/cli/index';
-import { addAgent, agentsFilePath } from '../../main/core/hub/agents';
+import { addAgent, agentsFilePath, removeAgent } from '../../main/core/hub/agents';
 import { hubBrokerPassword } from '../../main/core/hub/mosquitto-files';
 import { localUser } from '../../main/core/hub/nats-files';
 
@@ -31,6 +32,12 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 describe('callpop hub nats-files', () => {
   it('writes one user per agent limited to its extensions, the hub user for the site, 0600, and names agents it must leave out', async () => {
     const data = join(dir, 'hub');
+    // An agent added before the folder was set up for NATS has no bcrypt hash: the first run says so.
+    await addAgent(data, { name: 'early', extensions: ['400'] });
+    expect(JSON.parse(await readFile(agentsFilePath(data), 'utf8')).agents[0]).not.toHaveProperty('natsHash');
+    const first = await run(['hub', 'nats-files', '--out', join(dir, 'out'), '--site', 'acme', '--data-dir', data]);
+    expect([first.code, first.err]).toEqual([0, 'callpop hub: left out early: no NATS password hash yet (made when a password is set); set their password again.\n']);
+    await removeAgent(data, 'early');
     const anna = await addAgent(data, { name: 'anna', extensions: ['117', '118'], displayName: 'Anna' });
     await addAgent(data, { name: 'bob.k', extensions: ['204'] });
     await addAgent(data, { name: 'old', extensions: ['300'] });
@@ -38,7 +45,7 @@ describe('callpop hub nats-files', () => {
     // An agent from before NATS hashes, and one whose password another path changed: both left out.
     const file = JSON.parse(await readFile(agentsFilePath(data), 'utf8')) as { agents: { name: string; natsHash?: { for: string }; mosquittoHash: string }[] };
     delete file.agents.find((a) => a.name === 'old')!.natsHash;
-    file.agents.find((a) => a.name === 'changed')!.natsHash!.for = '$7$101$older$hash';
+    file.agents.find((a) => a.name === 'changed')!.natsHash!.for = 'scrypt$16384$8$1$older$hash';
     await writeFile(agentsFilePath(data), JSON.stringify(file));
 
     const r = await run(['hub', 'nats-files', '--out', join(dir, 'out'), '--site', 'acme', '--data-dir', data]);

@@ -9,9 +9,8 @@
 //   - `allowed_connection_types: ["MQTT"]` keeps agents off the NATS protocol itself (where they
 //     could read JetStream's API and others' sessions).
 // NATS checks bcrypt hashes only, and the hub keeps no password: an agent's bcrypt hash is made when
-// its password is set (agents.json `natsHash`, bound to the Mosquitto hash made at the same moment so
-// a password changed by another path is never taken for current). An agent without one is left out
-// and named: set its password again (`callpop hub agent add NAME … --replace` or `agent passwd`).
+// its password is set in a folder set up for NATS (./nats-hash.ts; the first nats-files run sets it
+// up). An agent without a current one is left out and named: set its password again.
 import { readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -21,7 +20,7 @@ import { TOPIC_ROOT, sitePattern } from '../../../shared/hub-protocol';
 import type { Agent } from './agents';
 import { hubUserName, readAgents } from './agents';
 import { hubBrokerPassword } from './mosquitto-files';
-import { NATS_BCRYPT_COST, currentNatsHash } from './nats-hash';
+import { NATS_BCRYPT_COST, currentNatsHash, enableNatsHashes } from './nats-hash';
 
 export const natsAuthorizationFileName = 'nats-authorization.conf';
 
@@ -87,6 +86,7 @@ export interface NatsFilesResult {
  * the user Debian's nats-server runs as) so the broker, and only it, can read the hashes.
  */
 export async function writeNatsFiles(dataDir: string, outDir: string, site: string, owner = 'nats'): Promise<NatsFilesResult> {
+  await enableNatsHashes(dataDir);
   const agents = await readAgents(dataDir);
   const hub = await hubBrokerPassword(dataDir);
   const { text, missing } = natsAuthorization(agents, site, { user: hubUserName, password: hub.password });
