@@ -30,7 +30,7 @@ export interface ExternalBrokerOptions {
   logger: Logger;
   /** After every (re)connect: publish the retained state. */
   onConnect: () => void;
-  onClientPublish: (topic: string, payload: Buffer) => void;
+  onClientPublish: (topic: string, payload: Buffer, retain: boolean) => void;
   /** The broker's state changed (connected, stalled: connected but not confirming, disconnected). */
   onState?: (state: BrokerState) => void;
   /** CA certificate(s) for mqtts:// with a private CA. */
@@ -202,12 +202,11 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     if (!closing) options.onConnect();
   });
   client.on('message', (topic, payload, packet) => {
-    // What agents publish is untrusted, and a broker cannot be told to refuse a retained flag (NATS):
-    // a retained request would be replayed to the hub on every reconnect, so it is not taken; nor is
-    // anything far bigger than a request (NATS does not enforce max_payload on MQTT publishes).
-    if (packet.retain) return ignoredRequests.note(`Ignored a retained message on ${topic.slice(0, 200)} (requests are never retained)`);
+    // What agents publish is untrusted: nothing far bigger than a request is taken (NATS does not
+    // enforce max_payload on MQTT publishes). The retained flag (which a broker such as NATS cannot
+    // refuse, and replays on every reconnect) is passed on: the hub does not answer retained requests.
     if (payload.length > MAX_REQUEST) return ignoredRequests.note(`Ignored a message of ${payload.length} bytes on ${topic.slice(0, 200)} (over ${MAX_REQUEST})`);
-    options.onClientPublish(topic, payload);
+    options.onClientPublish(topic, payload, packet.retain);
   });
   client.on('error', (e: Error & { code?: number | string }) => {
     const line = `Broker ${current()}: ${e.message}`;

@@ -236,9 +236,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
 
   // --- sync requests -------------------------------------------------------------------------
-  const onClientPublish = (topic: string, payload: Buffer): void => {
+  const onClientPublish = (topic: string, payload: Buffer, retain = false): void => {
     const t = parseTopic(topic);
     if (!t || t.site !== site || t.kind !== 'syncRequest') return;
+    // A retained request is replayed by the broker on every reconnect (NATS cannot forbid the flag).
+    if (retain) return bad.note(`Ignored a retained sync request on ${topic}`);
     const req = decodePayload(syncRequestSchema, payload);
     if (!req.ok) {
       bad.note(`Ignored a sync request on ${topic}: ${req.error}`);
@@ -334,7 +336,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         tls: options.tls ?? null,
         agent: (name) => byName.get(name),
         logger,
-        onClientPublish,
+        // (The embedded broker refuses retained publishes from agents itself.)
+        onClientPublish: (topic, payload) => onClientPublish(topic, payload),
       });
       transport = b;
       cleanups.push(() => b.close());
