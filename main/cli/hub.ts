@@ -12,18 +12,21 @@ import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { hubLogDirName, startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { waitForHubToApply } from '../core/hub/agents-applied';
+import type { BrokerState } from '../core/hub/external-broker';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
+import { writeNatsFiles } from '../core/hub/nats-files';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
                   [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
-                  [--broker mqtt(s)://HOST:PORT --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
+                  [--broker mqtt(s)://HOST:PORT[,mqtt(s)://HOST2:PORT ...] --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
        callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
        callpop hub mosquitto-files --out DIR [--site NAME]
+       callpop hub nats-files --out DIR [--site NAME] [--owner USER]
 
 Receives the PBX's 3CX WebAPI webhooks (one URL for the whole PBX), tracks every extension, and
 publishes each agent's calls through an MQTT broker that desktops connect to (outbound only).
@@ -35,7 +38,8 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-port N         embedded broker's MQTT port (default 1883; 0 = any free port)
   --broker-ws-port N      also serve MQTT over WebSocket on this port
   --broker-host ADDR      embedded broker's address (default: --host)
-  --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
+  --broker URL            publish to this external broker instead (Mosquitto, NATS, EMQX, …) as --broker-user;
+                          the nodes of a cluster: a comma list or --broker again (a lost node: the next one)
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
   agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
@@ -51,7 +55,7 @@ const runOptions = {
   'broker-host': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
-  broker: { type: 'string' },
+  broker: { type: 'string', multiple: true },
   'broker-user': { type: 'string' },
   'broker-password-file': { type: 'string' },
   'broker-ca': { type: 'string' },
@@ -87,11 +91,30 @@ async function readFileFlag(flag: string, path: string): Promise<Buffer> {
   }
 }
 
+/** `--broker` values: repeated flags and comma lists, each an mqtt(s)/ws(s) URL without credentials. */
+export function brokerUrls(values: readonly string[]): string[] {
+  const urls = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (urls.length === 0) throw new UsageError('--broker needs a URL like mqtts://broker.example.com:8883.');
+  if (urls.length > 16) throw new UsageError(`--broker takes at most 16 URLs (the nodes of one cluster), got ${urls.length}.`);
+  for (const value of urls) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new UsageError(`--broker must be a URL like mqtts://broker.example.com:8883, got "${value}".`);
+    }
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--broker must use mqtt://, mqtts://, ws:// or wss://, got "${url.protocol}".`);
+    if (url.username || url.password) throw new UsageError('--broker must not contain a user or password; use --broker-user and --broker-password-file.');
+  }
+  return urls;
+}
+
 export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'agent') return runAgent(rest, io);
   if (sub === 'mosquitto-files') return runMosquittoFiles(rest, io);
-  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files (or options to run the hub).`);
+  if (sub === 'nats-files') return runNatsFiles(rest, io);
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files, nats-files (or options to run the hub).`);
   const { values } = parseFlags(argv, runOptions);
   if (values.help) {
     io.stdout(`${hubUsage}\n`);
@@ -119,17 +142,10 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   }
   let broker: BrokerConfig;
   if (external) {
-    let url: URL;
-    try {
-      url = new URL(values.broker!);
-    } catch {
-      throw new UsageError(`--broker must be a URL like mqtts://broker.example.com:8883, got "${values.broker}".`);
-    }
-    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--broker must use mqtt://, mqtts://, ws:// or wss://, got "${url.protocol}".`);
-    if (url.username || url.password) throw new UsageError('--broker must not contain a user or password; use --broker-user and --broker-password-file.');
+    const urls = brokerUrls(values.broker!);
     const password = values['broker-password-file'] !== undefined ? (await readFileFlag('broker-password-file', values['broker-password-file'])).toString('utf8').trim() : undefined;
     const ca = values['broker-ca'] !== undefined ? await readFileFlag('broker-ca', values['broker-ca']) : undefined;
-    broker = { kind: 'external', url: values.broker!, username: values['broker-user'], password, ca };
+    broker = { kind: 'external', url: urls, username: values['broker-user'], password, ca };
   } else {
     broker = {
       kind: 'embedded',
@@ -143,7 +159,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const logger = stderrLogger(io);
   let hub: Hub;
   try {
-    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger });
+    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, signal: io.signal });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
     io.stderr(`callpop hub: ${printable((e as Error).message)}${advice}\n`);
@@ -157,6 +173,10 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     if (hub.brokerWsUrl) io.stdout(`Broker on ${hub.brokerWsUrl} (MQTT over WebSocket)\n`);
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
+  // The hub's state line: a stalled or lost broker holds every pop back, so it is said where the changes are.
+  const brokerLine = (state: BrokerState): void => io.stdout(`${clock(new Date())} broker ${state === 'connected' ? 'connected' : state === 'stalled' ? 'stalled: not confirming messages' : 'lost: reconnecting'}\n`);
+  if (!hub.embedded) brokerLine(hub.brokerState);
+  hub.onBrokerState(brokerLine);
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
@@ -289,5 +309,25 @@ Run the hub with: callpop hub --broker mqtt://HOST:1883 --broker-user callpop-hu
   if (r.withoutMosquittoPassword.length > 0) {
     io.stdout(`Not in the password_file yet (added before this folder was set up for Mosquitto; set their password again with "callpop hub agent add NAME --extension …", then run this again): ${r.withoutMosquittoPassword.join(', ')}\n`);
   }
+  return 0;
+}
+
+async function runNatsFiles(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, { out: { type: 'string' }, site: { type: 'string' }, owner: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
+  if (values.help) {
+    io.stdout(`Usage: callpop hub nats-files --out DIR [--site NAME] [--owner USER] [--data-dir DIR]
+Writes DIR/nats-authorization.conf: a NATS authorization block (the hub's user "callpop-hub" and one
+user per agent, each limited to its own extensions, MQTT connections only) for every node of a NATS
+cluster to include. Mode 0600; written as root it is given to USER (default nats, Debian's nats-server).\n`);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('Give the folder to write to with --out DIR.');
+  const site = parseSite(values.site);
+  const dataDir = hubDataDir(io, values['data-dir']);
+  const r = await writeNatsFiles(dataDir, values.out, site, values.owner ?? 'nats');
+  io.stdout(`Wrote ${r.file} (${r.agents} agent(s) + the hub's user callpop-hub, site "${site}"; owner ${r.owner}, mode 0600).
+In each node's nats-server.conf: include ${r.file}
+Run the hub with: callpop hub --broker mqtt://NODE1:1883,mqtt://NODE2:1883,mqtt://NODE3:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  if (r.missing.length > 0) io.stderr(`callpop hub: left out ${r.missing.join(', ')}: no NATS password hash yet (made when a password is set); set their password again.\n`);
   return 0;
 }

@@ -10,11 +10,13 @@ import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
 import { HubClient, type HubClientStatus } from '../core/hub-client/hub-client';
+import { splitHubUrls } from '../../shared/settings';
 import { parseExtension, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
 
 export interface ServeHubFlags {
-  hub: string;
+  /** One URL, or the nodes of a cluster (repeated --hub, comma lists). */
+  hub: string | readonly string[];
   user?: string | undefined;
   'password-file'?: string | undefined;
   site?: string | undefined;
@@ -23,6 +25,14 @@ export interface ServeHubFlags {
 }
 
 const hubSchemes = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
+
+/** Every --hub value, comma lists split: each must be an mqtt(s)/ws(s) URL without credentials. */
+function parseHubUrls(values: string | readonly string[]): string[] {
+  const urls = splitHubUrls(values);
+  if (urls.length === 0) throw new UsageError('--hub needs a URL like mqtt://hub.example.com:1883.');
+  if (urls.length > 16) throw new UsageError(`--hub takes at most 16 URLs (the nodes of one broker cluster), got ${urls.length}.`);
+  return urls.map(parseHubUrl);
+}
 
 function parseHubUrl(value: string): string {
   let url: URL;
@@ -50,7 +60,8 @@ function readPassword(file: string): string {
 }
 
 export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logger, onUpdate: (u: CallUpdate) => void = () => {}): Promise<number> {
-  const url = parseHubUrl(flags.hub);
+  const urls = parseHubUrls(flags.hub);
+  const url = urls.join(',');
   const user = flags.user?.trim();
   if (!user) throw new UsageError('--hub needs --user NAME (the agent name the hub gave you).');
   if (!flags['password-file']) throw new UsageError('--hub needs --password-file FILE (a file holding the agent password).');
@@ -63,7 +74,7 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
 
   let client: HubClient;
   try {
-    client = await HubClient.start({ dataDir, url, user, password, extension, site, logger });
+    client = await HubClient.start({ dataDir, url: urls, user, password, extension, site, logger });
   } catch (e) {
     const advice =
       e instanceof CallLogInUseError ? ` (the Callpop desktop app or another callpop serve is running on this data folder). Quit it first, or give another --data-dir.` : '';
@@ -87,8 +98,9 @@ export async function runServeHub(flags: ServeHubFlags, io: CliIo, logger: Logge
       if (s.state === 'connected' && printedFor !== s.since) {
         // Once per connection (again after each reconnect), not when the backfill completes.
         printedFor = s.since;
-        io.stdout(`Connected to ${url}\n`);
-      } else if (s.state === 'hub-offline' && changed) io.stderr(`${clock(new Date())} warning: the hub is offline (connected to its broker; waiting for it)\n`);
+        io.stdout(`Connected to ${s.url}\n`);
+      } else if (s.state === 'hub-offline' && changed)
+        io.stderr(`${clock(new Date())} warning: the hub is offline (${s.silent ? `no heartbeat since ${clock(new Date(s.since))}` : 'it said so'}; connected to its broker, waiting for it)\n`);
       else if (s.state === 'refused') {
         io.stderr(`callpop serve: ${s.reason} (${url}, agent ${printable(user)})\n`);
         resolve(1);

@@ -6,7 +6,7 @@
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
 import { silentLogger, type Logger } from '../../../shared/log';
-import type { Settings } from '../../../shared/settings';
+import { splitHubUrls, type Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { HubClient, type HubClientOptions, type HubClientStatus } from '../hub-client/hub-client';
@@ -42,7 +42,7 @@ export function hubSetupProblem(s: Settings, password: string | null): string | 
   if (s.hubAgent === '') return 'Enter your agent name (Settings → Connection).';
   if (!password) return 'Enter the hub password (Settings → Connection).';
   if (s.extension === '') return 'Set your extension (Settings → Connection) to see your calls.';
-  if (s.hubFingerprint !== '') return pinProblem(s.hubUrl);
+  if (s.hubFingerprint !== '') return splitHubUrls(s.hubUrl).map(pinProblem).find(Boolean) ?? null;
   return null;
 }
 
@@ -318,7 +318,7 @@ export function hubState(s: HubClientStatus, extension: string): HubState | { st
     case 'refused':
       return { state: 'hub-refused', url: s.url, reason: s.reason };
     case 'hub-offline':
-      return { state: 'hub-offline', url: s.url, since: s.since };
+      return { state: 'hub-offline', url: s.url, since: s.since, ...(s.silent && { silent: true }) };
     case 'closed':
       return { state: 'stopped' };
   }

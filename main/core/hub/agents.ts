@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { extensionPattern } from '../../../shared/hub-protocol';
+import { natsHash, natsHashesEnabled } from './nats-hash';
 
 const scrypt = promisify(scryptCb) as (password: string | Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -47,6 +48,8 @@ export const agentSchema = z.object({
     .regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/)
     .nullable()
     .default(null),
+  /** bcrypt for a NATS cluster's authorization block (./nats-hash.ts; only in a folder set up for NATS), with the passwordHash it was made beside. */
+  natsHash: z.object({ bcrypt: z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/), for: z.string() }).optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type Agent = z.infer<typeof agentSchema>;
@@ -175,12 +178,14 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
   const password = options.password ?? generatePassword();
   if (password.length < 8 || password.length > 256) throw new AgentError('The password must be 8 to 256 characters.');
   const { agents, mosquitto } = await readAgentsText(dataDir);
+  const passwordHash = await hashPassword(password);
   const agent: Agent = {
     name,
     extensions,
     displayName,
-    passwordHash: await hashPassword(password),
+    passwordHash,
     mosquittoHash: mosquitto ? mosquittoHash(password) : null,
+    ...(natsHashesEnabled(dataDir) && { natsHash: natsHash(password, passwordHash) }),
     createdAt: new Date().toISOString(),
   };
   const i = agents.findIndex((a) => a.name === name);

@@ -36,14 +36,15 @@ import type { ConnectionLimits } from '../listener/connection-gate';
 import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
 import { agentsDigest, writeAgentsApplied } from './agents-applied';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
-import { connectExternalBroker, type ExternalBroker } from './external-broker';
+import { connectExternalBroker, type BrokerState, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
 import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
-  | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number };
+  /** `url`: one broker, or the nodes of one cluster (tried in turn). */
+  | { kind: 'external'; url: string | readonly string[]; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number; stallMs?: number };
 
 export interface HubOptions {
   /** The hub's folder: agents.json, hub.json (webhook secret), hub-log/ (the PBX-wide call log). */
@@ -74,6 +75,10 @@ export interface HubOptions {
   hubVersion?: string;
   /** Open lists are republished at most this often per extension. Default OPEN_LIST_MS. */
   openListMs?: number;
+  /** How often the retained status is republished as a heartbeat (its period is in the message). Default HEARTBEAT_MS. */
+  heartbeatMs?: number;
+  /** Aborting it ends the wait for an external broker's first connection (a SIGTERM during start). */
+  signal?: AbortSignal;
 }
 
 /** A record change as the hub published it. */
@@ -93,6 +98,10 @@ export interface Hub {
   readonly brokerUrl: string;
   readonly brokerWsUrl: string | null;
   readonly embedded: boolean;
+  /** The external broker's state ('connected' for the embedded one). */
+  readonly brokerState: BrokerState;
+  /** Called when the external broker connects, stalls or is lost. */
+  onBrokerState(fn: (state: BrokerState) => void): () => void;
   /** The seq of the latest change. */
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
@@ -110,6 +119,10 @@ export interface Hub {
 const recordingWindowMs = 10 * 60_000;
 /** Longest delay of a retained open list behind the change that made it (see openChanged). */
 export const OPEN_LIST_MS = 500;
+/** The status heartbeat: clients take a status older than a few periods for a hub that is gone. */
+export const HEARTBEAT_MS = 5000;
+/** The "offline" status on close waits this long at most for the broker (close stays bounded). */
+const OFFLINE_STATUS_MS = 1500;
 const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 export const hubSettingsFileName = 'hub.json';
@@ -166,8 +179,20 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   const changeListeners = new Set<(changes: HubChange[]) => void>();
   let onlineSince = new Date(now()).toISOString();
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const status = (state: 'online' | 'offline', since: string): string =>
-    JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
+    JSON.stringify({
+      v: HUB_PROTOCOL_VERSION,
+      state,
+      since,
+      protocols: [HUB_PROTOCOL_VERSION],
+      ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }),
+      // Only "online" beats: a will or a closing hub's "offline" is final.
+      ...(state === 'online' && { heartbeatMs, at: new Date(now()).toISOString() }),
+    } satisfies HubStatusMessage);
+  let closed = false;
+  const brokerStateListeners = new Set<(state: BrokerState) => void>();
+  let brokerState: BrokerState = 'connected';
 
   let transport: Transport | null = null;
   /** Extensions whose retained open list was published (republished after an external reconnect). */
@@ -211,6 +236,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     publish(topics.directory(site), JSON.stringify(message), true);
   };
   const publishRetained = (): void => {
+    // Never "online" again once stopping (a reconnect during close would otherwise undo "offline").
+    if (closed) return;
     publish(topics.hubStatus(site), status('online', onlineSince), true);
     publishDirectory();
     const exts = new Set<string>([...knownExtensions, ...agents.flatMap((a) => a.extensions), ...tracker.openCalls().map((r) => r.extension)]);
@@ -291,8 +318,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       publishRetained();
     } else {
       let connects = 0;
+      brokerState = 'disconnected';
       const b: ExternalBroker = await connectExternalBroker({
         url: brokerConfig.url,
+        signal: options.signal,
+        stallMs: brokerConfig.stallMs,
+        onState: (state) => {
+          brokerState = state;
+          for (const fn of brokerStateListeners) fn(state);
+        },
         username: brokerConfig.username,
         password: brokerConfig.password,
         ca: brokerConfig.ca,
@@ -302,11 +336,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         logger,
         onConnect: () => {
           connects++;
-          if (!transport) return;
+          if (!transport || closed) return;
           if (connects > 1) {
             // Back after losing the broker: what was published meanwhile may be lost (and the will may
             // not have fired). "offline" then "online" tells clients to ask for a sync.
             publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), true);
+            // publishRetained (below) says "online" again.
             onlineSince = new Date(now()).toISOString();
           }
           publishRetained();
@@ -324,7 +359,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
   // --- webhooks ----------------------------------------------------------------------------------
   let tail: Promise<void> = Promise.resolve();
-  let closed = false;
+  /** Each extension's latest change seq published since start (a change message's prevSeq). */
+  const lastSeqOf = new Map<string, number>();
   const valid = (r: CallRecord): boolean => {
     const parsed = callRecordSchema.safeParse(r);
     if (!parsed.success) logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${parsed.error.issues[0]?.message ?? 'invalid'}); not saved`);
@@ -337,7 +373,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
     const exts = new Set<string>();
     for (const c of changes) {
-      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record };
+      const ext = c.update.record.extension;
+      const prevSeq = lastSeqOf.get(ext);
+      lastSeqOf.set(ext, c.seq);
+      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
       publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
       exts.add(c.update.record.extension);
     }
@@ -396,6 +435,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }
   }, options.tickMs ?? 5000);
   tickTimer.unref();
+  // The heartbeat: the retained "online" again with its time, so a client can tell a hub that is gone
+  // from one that is quiet even when the broker never published the will (the node holding the hub's
+  // session died with it).
+  const heartbeatTimer = setInterval(() => {
+    if (!closed && brokerState !== 'disconnected') publish(topics.hubStatus(site), status('online', onlineSince), true);
+  }, heartbeatMs);
+  heartbeatTimer.unref();
   const retentionDays = options.retentionDays ?? 90;
   const prune = async (): Promise<void> => {
     if (retentionDays > 0 && !closed) {
@@ -417,6 +463,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     brokerUrl: t.url,
     brokerWsUrl: t.wsUrl,
     embedded: brokerConfig.kind === 'embedded',
+    get brokerState() {
+      return brokerState;
+    },
+    onBrokerState(fn) {
+      brokerStateListeners.add(fn);
+      return () => brokerStateListeners.delete(fn);
+    },
     get headSeq() {
       return log.head;
     },
@@ -432,6 +485,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       closed = true;
       clearInterval(tickTimer);
       clearInterval(pruneTimer);
+      clearInterval(heartbeatTimer);
       unwatchFile(agentsPath);
       dirWatch?.close();
       await listener.close();
@@ -440,7 +494,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       await agentsReload;
       sync.close();
       flushOpen();
-      await t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {});
+      // An unreachable or stalled broker never confirms "offline": wait a little, not forever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {}),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, OFFLINE_STATUS_MS))),
+      ]);
+      clearTimeout(timer);
       await t.close().catch((e: unknown) => logger.error(`Closing the broker: ${(e as Error).message}`));
       await log.close();
     },
