@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { topics } from '../shared/hub-protocol';
+import { agentClientId, topics } from '../shared/hub-protocol';
 import { addAgent, agentsFilePath } from '../main/core/hub/agents';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
@@ -55,7 +55,8 @@ const runTag = (): string => String(Date.now()).slice(-12);
 
 // ---- child: the hub ----
 async function hubChild(dir: string): Promise<void> {
-  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, agentsPollMs: 60_000 });
+  // Every simulated agent connects from 127.0.0.1: room for all of them on one source (the default is 64, 256 once one logged in).
+  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0, connectionLimits: { perSource: 4000 } }, agentsPollMs: 60_000 });
   process.stdout.write(`${JSON.stringify({ webhookUrl: hub.webhookUrl, brokerUrl: hub.brokerUrl })}\n`);
   // Runs until the parent closes stdin.
   process.stdin.resume();
@@ -69,7 +70,7 @@ async function clientsChild(url: string, n: number, pass: string): Promise<void>
   let received = 0;
   const connectOne = async (i: number): Promise<void> => {
     const ext = extOf(i);
-    const clientId = `bench-agent${i}`;
+    const clientId = agentClientId(`agent${i}`, 'bench');
     const c = await connectAsync(url, { protocolVersion: 4, clientId, username: `agent${i}`, password: pass, clean: true, reconnectPeriod: 0, keepalive: 60 });
     c.on('message', () => received++);
     await c.subscribeAsync([topics.calls('default', ext), topics.open('default', ext), topics.syncResponse('default', ext, clientId), topics.hubStatus('default'), topics.directory('default')], { qos: 1 });

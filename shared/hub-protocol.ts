@@ -147,7 +147,18 @@ const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const isoTime = z.iso.datetime({ offset: true });
 
 /** `.../ext/{ext}/calls`, QoS 1, not retained: one record change. */
-export const callChangeMessageSchema = z.object({ v, seq, change: z.enum(callChanges), record: callRecordSchema });
+export const callChangeMessageSchema = z.object({
+  v,
+  seq,
+  change: z.enum(callChanges),
+  record: callRecordSchema,
+  /**
+   * The seq of this extension's previous change as the hub published it (absent when the hub does not
+   * know it, e.g. its first change after a start). A client that has not applied that one missed a
+   * message (a broker failover can drop one) and asks for a sync instead of moving past the gap.
+   */
+  prevSeq: seq.optional(),
+});
 export type CallChangeMessage = z.infer<typeof callChangeMessageSchema>;
 
 /** `.../ext/{ext}/open`, QoS 1, retained: that extension's ringing and talking calls, newest first. */
@@ -165,6 +176,10 @@ export const hubStatusMessageSchema = z.object({
   hubVersion: z.string().max(64).optional(),
   /** Actions the hub carries out on agents' calls (`…/actions/req`); absent = none. */
   actions: z.array(z.string().max(16)).max(8).optional(),
+  /** With "online": the hub republishes this status every heartbeatMs; several periods without one mean it is gone. */
+  heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
+  /** With "online": when this heartbeat was published. */
+  at: isoTime.optional(),
 });
 export type HubStatusMessage = z.infer<typeof hubStatusMessageSchema>;
 

@@ -21,7 +21,7 @@ export function hubStatusText(s: HubState): string {
     case 'hub-refused':
       return 'Hub refused the password';
     case 'hub-offline':
-      return `Hub offline since ${clockTime(s.since)}`;
+      return s.silent ? `Hub offline: not heard from since ${clockTime(s.since)}` : `Hub offline since ${clockTime(s.since)}`;
     case 'hub-setup':
       return s.message;
   }

@@ -71,6 +71,22 @@ export function hubUrlProblem(s: string): string | null {
   return null;
 }
 
+/** The hub addresses in one setting or flag: the nodes of a broker cluster are separated by commas. */
+export function splitHubUrls(url: string | readonly string[]): string[] {
+  return (typeof url === 'string' ? [url] : [...url]).flatMap((u) => u.split(',')).map((u) => u.trim()).filter(Boolean);
+}
+
+/** hubUrlProblem for each address of a comma list (at most 16 nodes). */
+export function hubUrlsProblem(s: string): string | null {
+  const urls = splitHubUrls(s);
+  if (urls.length > 16) return 'Give at most 16 hub addresses (the nodes of one broker cluster).';
+  for (const u of urls) {
+    const problem = hubUrlProblem(u);
+    if (problem) return urls.length > 1 ? `${u}: ${problem}` : problem;
+  }
+  return urls.length === 0 ? hubUrlProblem(s) : null;
+}
+
 /** An agent name as the hub knows it (`callpop hub agent add NAME`). */
 export const hubAgentPattern = /^[A-Za-z0-9._@-]{1,64}$/;
 
@@ -84,7 +100,7 @@ export const settingsSchema = z.object({
     .trim()
     .max(2048)
     .superRefine((s, ctx) => {
-      const problem = s === '' ? null : hubUrlProblem(s);
+      const problem = s === '' ? null : hubUrlsProblem(s);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .default(''),

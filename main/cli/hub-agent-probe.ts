@@ -24,7 +24,8 @@ const refusalCodes: Record<number, string> = {
 };
 
 export interface ProbeOptions {
-  url: string;
+  /** The hub's broker, or the nodes of a cluster: a node that cannot be reached gives way to the next. */
+  urls: readonly string[];
   user: string;
   password: string;
   site: string;
@@ -39,8 +40,12 @@ export interface ProbeOptions {
 
 export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const client = (o.connect ?? connect)(o.url, {
+    const url = o.urls[0]!;
+    const client = (o.connect ?? connect)(url, {
       ...o.mqtt,
+      // MQTT.js tries the next server on each reconnect (TCP/TLS nodes; a custom connect, the pinned one,
+      // and WebSocket URLs with their paths keep to the first).
+      ...(o.urls.length > 1 && !o.connect && o.urls.every((u) => /^mqtts?:/.test(u)) && { servers: o.urls.map(serverOf) }),
       username: o.user,
       password: o.password,
       // A throw-away id of the agent's own (the hub refuses a client id that is not the agent's).
@@ -66,7 +71,7 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
     client.on('error', (e: Error & { code?: unknown }) => {
       const refused = typeof e.code === 'number' ? refusalCodes[e.code] : undefined;
       if (refused) return finish({ kind: 'refused', reason: refused });
-      const cert = certificateProblem(e, `the hub's certificate at ${o.url}`, { ca: '--hub-ca FILE', pin: '--hub-fingerprint SHA256' });
+      const cert = certificateProblem(e, `the hub's certificate at ${url}`, { ca: '--hub-ca FILE', pin: '--hub-fingerprint SHA256' });
       if (cert) return finish({ kind: 'certificate', message: cert });
       lastError = typeof e.code === 'string' ? e.code : e.message;
     });
@@ -95,4 +100,12 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
       else noAnswer();
     });
   });
+}
+
+/** One URL as an MQTT.js server entry. */
+function serverOf(u: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' } {
+  const p = new URL(u);
+  const protocol = p.protocol.slice(0, -1) as 'mqtt' | 'mqtts';
+  const port = p.port ? Number(p.port) : protocol === 'mqtts' ? 8883 : 1883;
+  return { host: p.hostname, port, protocol };
 }

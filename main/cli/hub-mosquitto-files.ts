@@ -93,5 +93,8 @@ export async function runMosquittoFiles(argv: string[], io: CliIo): Promise<numb
 Start Mosquitto with it: mosquitto -c ${r.confFile}
   or, with Debian's service: sudo ln -s ${r.confFile} /etc/mosquitto/conf.d/callpop.conf && sudo systemctl restart mosquitto
 Run the hub with: callpop hub --broker ${plain} --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  if (r.withoutMosquittoPassword.length > 0) {
+    io.stdout(`Not in the password_file yet (added before this folder was set up for Mosquitto; set their password again with "callpop hub agent passwd NAME", then run this again): ${r.withoutMosquittoPassword.join(', ')}\n`);
+  }
   return 0;
 }

@@ -10,7 +10,10 @@ import type { Logger } from '../../shared/log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
-import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
+import { hubLogDirName, startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
+import { waitForHubToApply } from '../core/hub/agents-applied';
+import type { BrokerState } from '../core/hub/external-broker';
+import { writeNatsFiles } from '../core/hub/nats-files';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
 import { CliError, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { actionOptions, actionUsage, callControlOptions, callControlUsage, parseActionFlags, parseCallControlFlags } from './call-control-flags';
@@ -24,13 +27,14 @@ import { agentExistsMessage, holdsHub, noHubMessage, noteExternalBroker, noteSha
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
                   [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
-                  [--broker mqtt(s)://HOST:PORT --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
+                  [--broker mqtt(s)://HOST:PORT[,mqtt(s)://HOST2:PORT ...] --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
        callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace]
        callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT]
        callpop hub agent passwd NAME [--password-stdin]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
        callpop hub mosquitto-files --out DIR [--site NAME] [--owner USER] [--group GROUP] [--tls-cert FILE --tls-key FILE] [--ws-port N] …
+       callpop hub nats-files --out DIR [--site NAME] [--owner USER]
 
 Receives the PBX's 3CX WebAPI webhooks (one URL for the whole PBX), tracks every extension, and
 publishes each agent's calls through an MQTT broker that desktops connect to (outbound only).
@@ -42,7 +46,8 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-port N         embedded broker's MQTT port (default 1883; 0 = any free port)
   --broker-ws-port N      also serve MQTT over WebSocket on this port
   --broker-host ADDR      embedded broker's address (default: --host)
-  --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
+  --broker URL            publish to this external broker instead (Mosquitto, NATS, EMQX, …) as --broker-user;
+                          the nodes of a cluster: a comma list or --broker again (a lost node: the next one)
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
   agent add NAME          prints the generated password as the last line (or reads one with --password-stdin);
                           an existing NAME is refused unless --replace
@@ -62,7 +67,7 @@ const runOptions = {
   'broker-host': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
-  broker: { type: 'string' },
+  broker: { type: 'string', multiple: true },
   'broker-user': { type: 'string' },
   'broker-password-file': { type: 'string' },
   'broker-ca': { type: 'string' },
@@ -100,11 +105,30 @@ async function readFileFlag(flag: string, path: string): Promise<Buffer> {
   }
 }
 
+/** `--broker` values: repeated flags and comma lists, each an mqtt(s)/ws(s) URL without credentials. */
+export function brokerUrls(values: readonly string[]): string[] {
+  const urls = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (urls.length === 0) throw new UsageError('--broker needs a URL like mqtts://broker.example.com:8883.');
+  if (urls.length > 16) throw new UsageError(`--broker takes at most 16 URLs (the nodes of one cluster), got ${urls.length}.`);
+  for (const value of urls) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new UsageError(`--broker must be a URL like mqtts://broker.example.com:8883, got "${value}".`);
+    }
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--broker must use mqtt://, mqtts://, ws:// or wss://, got "${url.protocol}".`);
+    if (url.username || url.password) throw new UsageError('--broker must not contain a user or password; use --broker-user and --broker-password-file.');
+  }
+  return urls;
+}
+
 export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'agent') return runAgent(rest, io);
   if (sub === 'mosquitto-files') return runMosquittoFiles(rest, io);
-  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files (or options to run the hub).`);
+  if (sub === 'nats-files') return runNatsFiles(rest, io);
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files, nats-files (or options to run the hub).`);
   const { values } = parseFlags(argv, runOptions);
   if (values.help) {
     io.stdout(`${hubUsage}\n`);
@@ -132,17 +156,10 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   }
   let broker: BrokerConfig;
   if (external) {
-    let url: URL;
-    try {
-      url = new URL(values.broker!);
-    } catch {
-      throw new UsageError(`--broker must be a URL like mqtts://broker.example.com:8883, got "${values.broker}".`);
-    }
-    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--broker must use mqtt://, mqtts://, ws:// or wss://, got "${url.protocol}".`);
-    if (url.username || url.password) throw new UsageError('--broker must not contain a user or password; use --broker-user and --broker-password-file.');
+    const urls = brokerUrls(values.broker!);
     const password = values['broker-password-file'] !== undefined ? (await readFileFlag('broker-password-file', values['broker-password-file'])).toString('utf8').trim() : undefined;
     const ca = values['broker-ca'] !== undefined ? await readFileFlag('broker-ca', values['broker-ca']) : undefined;
-    broker = { kind: 'external', url: values.broker!, username: values['broker-user'], password, ca };
+    broker = { kind: 'external', url: urls, username: values['broker-user'], password, ca };
   } else {
     broker = {
       kind: 'embedded',
@@ -159,7 +176,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   let hub: Hub;
   try {
     const advertised = callControl ? ['call', 'hangup', 'transfer', 'answer'] : actions.webApi ? ['call'] : [];
-    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised });
+    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised, signal: io.signal });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
     const denied = dataFolderProblem(e, values['data-dir'] === undefined);
@@ -177,6 +194,10 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
   const stopWatchingTls = values['tls-cert'] !== undefined ? watchTlsFiles(hub, values['tls-cert'], values['tls-key']!, logger) : () => {};
+  // The hub's state line: a stalled or lost broker holds every pop back, so it is said where the changes are.
+  const brokerLine = (state: BrokerState): void => io.stdout(`${clock(new Date())} broker ${state === 'connected' ? 'connected' : state === 'stalled' ? 'stalled: not confirming messages' : 'lost: reconnecting'}\n`);
+  if (!hub.embedded) brokerLine(hub.brokerState);
+  hub.onBrokerState(brokerLine);
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
   });
@@ -257,12 +278,13 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`callpop hub: no agent named ${JSON.stringify(name)}.\n`);
         return 1;
       }
-      io.stdout(`Removed agent ${name}; a running hub closes its connections.\n`);
-      return 0;
+      io.stdout(`Removed agent ${name}.\n`);
+      return hubApplied(dataDir, io);
     }
     if (action === 'set') {
       only(['extension', 'display-name']);
-      return await runAgentSet(io, dataDir, name, { extensions: (values.extension ?? []).map(parseExtension), displayName: values['display-name'] });
+      const rc = await runAgentSet(io, dataDir, name, { extensions: (values.extension ?? []).map(parseExtension), displayName: values['display-name'] });
+      return rc === 0 ? hubApplied(dataDir, io) : rc;
     }
     const readPassword = async (): Promise<string | undefined> => {
       if (!values['password-stdin']) return undefined;
@@ -272,7 +294,8 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     };
     if (action === 'passwd') {
       only(['password-stdin']);
-      return await runAgentPasswd(io, dataDir, name, await readPassword(), generatePassword);
+      const rc = await runAgentPasswd(io, dataDir, name, await readPassword(), generatePassword);
+      return rc === 0 ? hubApplied(dataDir, io) : rc;
     }
     only(['extension', 'display-name', 'password-stdin', 'replace']);
     parseAgentName(name);
@@ -291,14 +314,56 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     await noteExternalBroker(io, dataDir);
     io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
-    return 0;
+    return r.replaced ? hubApplied(dataDir, io) : 0;
   } catch (e) {
     if (e instanceof AgentError) throw new UsageError(e.message);
     throw e;
   }
 }
 
+/**
+ * After a removal or a change: exits 0 only once a running hub has applied it (no old login succeeds,
+ * nothing more reaches those connections), or says that no hub runs on this data folder.
+ */
+async function hubApplied(dataDir: string, io: CliIo): Promise<number> {
+  const r = await waitForHubToApply(dataDir, join(dataDir, hubLogDirName));
+  if (r.state === 'applied' && r.broker === 'external') {
+    io.stdout('The running hub applied it. Its external broker (Mosquitto) still needs `callpop hub mosquitto-files` and a reload (SIGHUP) before old logins are refused.\n');
+    return 0;
+  }
+  if (r.state === 'applied') {
+    io.stdout('The running hub applied it: old logins are refused and their connections closed.\n');
+    return 0;
+  }
+  if (r.state === 'no-hub') {
+    io.stdout(`No hub is running on ${dataDir}; it applies when the hub starts.\n`);
+    return 0;
+  }
+  io.stderr(`callpop hub: the hub running on ${dataDir} (process ${r.pid}) did not apply the change within 10 s; its old logins may still work. Check its log, or restart it.\n`);
+  return 1;
+}
+
 async function runMosquittoFiles(argv: string[], io: CliIo): Promise<number> {
   // ./hub-mosquitto-files.ts: owners, modes and mosquitto.conf.
   return runMosquittoFilesCommand(argv, io);
+}
+
+async function runNatsFiles(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, { out: { type: 'string' }, site: { type: 'string' }, owner: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
+  if (values.help) {
+    io.stdout(`Usage: callpop hub nats-files --out DIR [--site NAME] [--owner USER] [--data-dir DIR]
+Writes DIR/nats-authorization.conf: a NATS authorization block (the hub's user "callpop-hub" and one
+user per agent, each limited to its own extensions, MQTT connections only) for every node of a NATS
+cluster to include. Mode 0600; written as root it is given to USER (default nats, Debian's nats-server).\n`);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('Give the folder to write to with --out DIR.');
+  const site = parseSite(values.site);
+  const dataDir = hubDataDir(io, values['data-dir']);
+  const r = await writeNatsFiles(dataDir, values.out, site, values.owner ?? 'nats');
+  io.stdout(`Wrote ${r.file} (${r.agents} agent(s) + the hub's user callpop-hub, site "${site}"; owner ${r.owner}, mode 0600).
+In each node's nats-server.conf: include ${r.file}
+Run the hub with: callpop hub --broker mqtt://NODE1:1883,mqtt://NODE2:1883,mqtt://NODE3:1883 --broker-user callpop-hub --broker-password-file ${r.hubPasswordFile}\n`);
+  if (r.missing.length > 0) io.stderr(`callpop hub: left out ${r.missing.join(', ')}: no NATS password hash yet (made when a password is set); set their password again.\n`);
+  return 0;
 }

@@ -14,6 +14,7 @@ import { openSettingsFile } from '../core/config/settings-file';
 import { pinnedConnect, pinProblem } from '../core/desktop/hub-tls-pin';
 import { normalizeFingerprint } from '../core/download/tls-pin';
 import type { HubFeedExtra } from '../core/hub-client/hub-feed';
+import { splitHubUrls } from '../../shared/settings';
 import { CliError, parseExtension, printable, UsageError, type CliIo } from './args';
 import { readFileFlagSync, unreadableMessage } from './file-access';
 import { probeAgent } from './hub-agent-probe';
@@ -21,7 +22,8 @@ import { clock } from './format';
 import type { ServePlan } from './serve';
 
 export interface ServeHubFlags {
-  hub: string;
+  /** One URL, or the nodes of a cluster (repeated --hub, comma lists). */
+  hub: string | readonly string[];
   user?: string | undefined;
   'password-file'?: string | undefined;
   site?: string | undefined;
@@ -34,6 +36,14 @@ export interface ServeHubFlags {
 }
 
 const hubSchemes = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
+
+/** Every --hub value, comma lists split: each must be an mqtt(s)/ws(s) URL without credentials. */
+function parseHubUrls(values: string | readonly string[]): string[] {
+  const urls = splitHubUrls(values);
+  if (urls.length === 0) throw new UsageError('--hub needs a URL like mqtt://hub.example.com:1883.');
+  if (urls.length > 16) throw new UsageError(`--hub takes at most 16 URLs (the nodes of one broker cluster), got ${urls.length}.`);
+  return urls.map(parseHubUrl);
+}
 
 function parseHubUrl(value: string): string {
   let url: URL;
@@ -66,7 +76,8 @@ function readPassword(file: string): string {
  * serve ends with it at once (the probe was refused: said already; stopped while waiting: 0).
  */
 export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: Logger): Promise<ServePlan | number> {
-  const url = parseHubUrl(flags.hub);
+  const urls = parseHubUrls(flags.hub);
+  const url = urls.join(',');
   const user = flags.user?.trim();
   if (!user) throw new UsageError('--hub needs --user NAME (the agent name the hub gave you).');
   try {
@@ -81,11 +92,11 @@ export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: 
   if (!sitePattern.test(site)) throw new UsageError(`--site must be 1 to 64 letters, digits, _ or -, got "${site}".`);
   const dataDir = flags['data-dir'] ?? defaultDataDir(io.env ?? process.env);
   const given = [...new Set((flags.extension ?? []).map(parseExtension))];
-  const tls = hubTlsOptions(url, flags);
+  const tls = hubTlsOptions(urls, flags);
 
   // One short connection first: certificate, password, and which extensions are the agent's.
   const probe = await probeAgent({
-    url,
+    urls,
     user,
     password,
     site,
@@ -131,8 +142,9 @@ export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: 
       if (s.state === 'hub-connected' && printedFor !== s.since) {
         // Once per connection (again after each reconnect), not when the backfill completes.
         printedFor = s.since;
-        io.stdout(`Connected to ${url}\n`);
-      } else if (s.state === 'hub-offline' && changed) io.stderr(`${clock(new Date())} warning: the hub is offline (connected to its broker; waiting for it)\n`);
+        io.stdout(`Connected to ${s.url}\n`);
+      } else if (s.state === 'hub-offline' && changed)
+        io.stderr(`${clock(new Date())} warning: the hub is offline (${s.silent ? `no heartbeat since ${clock(new Date(s.since))}` : 'it said so'}; connected to its broker, waiting for it)\n`);
       else if (s.state === 'hub-refused') {
         io.stderr(`callpop serve: ${s.reason} (${url}, agent ${printable(user)})\n`);
         return 1;
@@ -143,20 +155,20 @@ export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: 
 }
 
 /** --hub-ca / --hub-fingerprint: a CA for the chain check, or a pinned certificate (the chain not checked). */
-function hubTlsOptions(url: string, flags: ServeHubFlags): { ca?: Buffer; fingerprint?: string } {
+function hubTlsOptions(urls: readonly string[], flags: ServeHubFlags): { ca?: Buffer; fingerprint?: string } {
   const ca = flags['hub-ca'];
   const fingerprint = flags['hub-fingerprint'];
   if (ca === undefined && fingerprint === undefined) return {};
   if (ca !== undefined && fingerprint !== undefined) throw new UsageError('Give --hub-ca or --hub-fingerprint, not both.');
-  const scheme = new URL(url).protocol;
-  if (scheme !== 'mqtts:' && scheme !== 'wss:') throw new UsageError(`--hub-${ca !== undefined ? 'ca' : 'fingerprint'} is for a TLS hub (mqtts:// or wss://), not ${scheme}//.`);
+  const scheme = urls.map((u) => new URL(u).protocol).find((p) => p !== 'mqtts:' && p !== 'wss:');
+  if (scheme !== undefined) throw new UsageError(`--hub-${ca !== undefined ? 'ca' : 'fingerprint'} is for a TLS hub (mqtts:// or wss://), not ${scheme}//.`);
   if (ca !== undefined) return { ca: readFileFlagSync('hub-ca', ca) };
   try {
     normalizeFingerprint(fingerprint!);
   } catch {
     throw new UsageError(`--hub-fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed), got "${fingerprint}".`);
   }
-  const problem = pinProblem(url);
+  const problem = urls.map(pinProblem).find(Boolean);
   if (problem) throw new UsageError(problem);
   return { fingerprint: fingerprint! };
 }

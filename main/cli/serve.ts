@@ -32,9 +32,11 @@ Receives the 3CX WebAPI webhooks and tracks the calls of extension EXT.
   --notify          show desktop notifications for ringing and missed calls
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 
-callpop serve --hub URL --user NAME --password-file FILE [--extension EXT ...] [--site SITE] [--hub-ca FILE | --hub-fingerprint SHA256] [--data-dir DIR] [--notify]
+callpop serve --hub URL[,URL...] --user NAME --password-file FILE [--extension EXT ...] [--site SITE] [--hub-ca FILE | --hub-fingerprint SHA256] [--data-dir DIR] [--notify]
 Follows your calls through a Callpop hub instead (no listener on this PC): connects to the hub's broker
 (mqtt://, mqtts://, ws://, wss://) as agent NAME, prints "Connected to URL", keeps the same call log.
+  --hub URL         the hub's broker; the nodes of a broker cluster as a comma list or --hub again
+                    (a lost node: the next one, within seconds)
   --extension EXT   each extension to follow (default: every extension the hub lists for NAME)
   --site SITE       the hub's site (default: default)
   --hub-ca FILE     trust this CA (PEM) for the hub's certificate (an internal CA)
@@ -52,7 +54,7 @@ const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   notify: { type: 'boolean' },
-  hub: { type: 'string' },
+  hub: { type: 'string', multiple: true },
   user: { type: 'string' },
   'password-file': { type: 'string' },
   site: { type: 'string' },

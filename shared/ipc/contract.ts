@@ -52,8 +52,8 @@ export type HubState =
   | { state: 'hub-reconnecting'; url: string; since: string; error: string | null }
   /** The broker refused the agent name or password: not retried until the settings or the password change. */
   | { state: 'hub-refused'; url: string; reason: string }
-  /** The broker is up but the hub's last will says the hub is gone. */
-  | { state: 'hub-offline'; url: string; since: string }
+  /** The broker is up but the hub's last will says the hub is gone, or (`silent`) its heartbeat stopped at `since`. */
+  | { state: 'hub-offline'; url: string; since: string; silent?: boolean }
   /** Hub mode without what it needs (address, agent name, password, extension): the message says what. */
   | { state: 'hub-setup'; message: string };
 

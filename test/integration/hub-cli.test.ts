@@ -81,6 +81,10 @@ describe('callpop hub agent', () => {
       ['hub', '--broker-user', 'x'],
       ['hub', '--allow', 'nonsense'],
       ['hub', 'mosquitto-files'],
+      ['hub', 'nats-files'],
+      ['hub', '--broker', 'mqtt://n1:1883,http://n2'],
+      ['hub', '--broker', 'mqtt://n1:1883', '--broker', 'mqtt://u:p@n2:1883'],
+      ['hub', '--broker', ','],
     ]) {
       const r = await run([...args, '--data-dir', dir]);
       expect([args.join(' '), r.code]).toEqual([args.join(' '), 2]);

@@ -92,7 +92,7 @@ interface Started {
   logs: string[];
 }
 
-async function startClient(opts: { url: string; dataDir: string; user?: string; password?: string; extension?: string; logs?: string[] }): Promise<Started> {
+async function startClient(opts: { url: string | string[]; dataDir: string; user?: string; password?: string; extension?: string; logs?: string[] }): Promise<Started> {
   const logs = opts.logs ?? [];
   const logger: Logger = { debug() {}, info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) };
   const client = await HubClient.start({
@@ -271,6 +271,51 @@ describe.skipIf(!mosquittoAvailable)('HubClient on a real Mosquitto', () => {
     // The right password connects.
     const ok = await startClient({ url: m.url, dataDir: await tempDir(), password: 'right-password' });
     await until('connected', () => ok.client.currentStatus().state === 'connected');
+  });
+
+  it('a live change whose prevSeq it never applied (dropped across a broker failover) makes it catch up instead of moving past the gap', async () => {
+    const m = await mosquitto();
+    const hub = await FakeHub.start(m.url);
+    const s = await startClient({ url: m.url, dataDir: await tempDir() });
+    await until('synced', () => synced(s.client));
+    const first = ringing('261201100700_1');
+    const seq1 = await hub.change(first, 'ringing');
+    await until('first', () => s.live.length === 1);
+    const requests = hub.requests.length;
+    // The hub's change seq1+1 (a missed call) never reaches the client; the next one says it came before.
+    const lost = ended(ringing('261201100701_1'));
+    const seq2 = await hub.change(lost, 'missed', false);
+    const next = ringing('261201100702_1');
+    const seq3 = ++hub.seq;
+    hub.latest.set(next.id, { seq: seq3, record: next });
+    await hub.raw(topics.calls(site, '117'), JSON.stringify({ v: 1, seq: seq3, change: 'ringing', record: next, prevSeq: seq2 }));
+    await until('the lost change backfilled', () => all(s.client).some((r) => r.id === lost.id) && synced(s.client));
+    expect(hub.requests.length).toBe(requests + 1);
+    expect(hub.requests.at(-1)!.since).toBeLessThanOrEqual(seq1);
+    expect(s.logs.some((l) => l.includes(`Missed a hub change (seq ${seq2}, got ${seq3} next)`))).toBe(true);
+    expect(s.client.syncedSeq).toBeGreaterThanOrEqual(seq3);
+  });
+
+  it('keeps one catch-up position per hub (its node list), not per address: a list grown from one address or reordered starts where it was', async () => {
+    const m = await mosquitto();
+    const hub = await FakeHub.start(m.url);
+    const dataDir = await tempDir();
+    const one = await startClient({ url: m.url, dataDir });
+    await until('synced', () => synced(one.client));
+    await hub.change(ringing('261201100800_1'), 'ringing');
+    await until('applied', () => one.client.syncedSeq === hub.seq);
+    await one.client.close();
+    // The same hub, now as the first of a cluster's nodes (the others down): the sync starts from hub.seq.
+    const dead = 'mqtt://127.0.0.1:9';
+    const before = hub.requests.length;
+    const listed = await startClient({ url: [m.url, dead], dataDir });
+    await until('synced through the list', () => synced(listed.client));
+    expect(hub.requests[before]!.since).toBe(hub.seq);
+    await listed.client.close();
+    const reordered = await startClient({ url: `${dead},${m.url}`, dataDir });
+    await until('synced through the reordered list', () => synced(reordered.client), 10_000);
+    expect(hub.requests.at(-1)!.since).toBe(hub.seq);
+    expect(reordered.client.currentStatus()).toMatchObject({ state: 'connected', url: m.url });
   });
 
   it('broker restart: reconnecting since T, then connected again, backfills what it missed', async () => {

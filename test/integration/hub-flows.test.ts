@@ -1,6 +1,7 @@
 // End to end through the real hub: webhooks posted over HTTP to `callpop hub` (startHub), published
 // through a real broker (the embedded aedes, and a real Mosquitto the hub publishes to), received by
-// real HubClients into real call logs. Every seed flow of both schemes must leave in each involved
+// real HubClients into real call logs; and through a 3-node NATS cluster's MQTT gateways with the
+// permissions `callpop hub nats-files` writes, the hub on node 1 and the agents spread over the nodes. Every seed flow of both schemes must leave in each involved
 // extension's client log exactly what the single-desktop path (CallpopService fed the same webhooks)
 // leaves in its log.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { defaultSettings } from '../../shared/settings';
 import { agentClientId, topics } from '../../shared/hub-protocol';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { asExpected, flowExpectations, flowGetRequests, flowRequests, seedFlows, findSeedFlow, type SeedFlow } from '../../shared/webhook/seed-flows';
-import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { addAgent, enableMosquittoHashes, hubUserName } from '../../main/core/hub/agents';
 import { hubBrokerPassword, writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
 import { startHub, type BrokerConfig, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../../main/core/hub-client/hub-client';
@@ -22,6 +23,9 @@ import { sendWebhook } from '../../main/core/listener/test-call';
 import { CallpopService } from '../../main/core/service/call-service';
 import { main as cliMain } from '../../main/cli/index';
 import { freePort, mosquittoAvailable, startMosquitto } from '../support/mosquitto';
+import { writeNatsFiles } from '../../main/core/hub/nats-files';
+import { enableNatsHashes } from '../../main/core/hub/nats-hash';
+import { natsAvailable, startNatsCluster } from '../support/nats-cluster';
 
 const root = resolve(__dirname, '../..');
 const secret = 'hubflowsecret_0123456789AB';
@@ -68,11 +72,13 @@ interface BrokerSetup {
   config: BrokerConfig;
   /** Restart the broker, running `during` while it is down; resolves to what `during` returned. */
   restart?: <T>(during: () => Promise<T>) => Promise<T>;
+  /** Where an extension's client connects (default: the hub's broker URL). */
+  clientUrl?: (ext: string) => string;
   stop(): Promise<void>;
 }
 
 interface BrokerKind {
-  name: 'embedded' | 'mosquitto';
+  name: 'embedded' | 'mosquitto' | 'nats-cluster';
   available: boolean;
   start(hubDir: string): Promise<BrokerSetup>;
 }
@@ -109,6 +115,26 @@ const brokerKinds: BrokerKind[] = [
       };
     },
   },
+  {
+    // The hub publishing to a 3-node NATS cluster (node 1 first), with the authorization block
+    // `callpop hub nats-files` writes; each extension's client starts on another node.
+    name: 'nats-cluster',
+    available: natsAvailable,
+    async start(hubDir) {
+      const files = await writeNatsFiles(hubDir, join(hubDir, 'nats'), 'default');
+      const { password } = await hubBrokerPassword(hubDir);
+      const c = await startNatsCluster({ authorizationFile: files.file, probe: { username: hubUserName, password } });
+      const urls = c.mqttUrls;
+      return {
+        config: { kind: 'external', url: urls, username: hubUserName, password },
+        clientUrl: (ext) => {
+          const i = 1 + (Number(ext) % (urls.length - 1));
+          return [...urls.slice(i), ...urls.slice(0, i)].join(',');
+        },
+        stop: () => c.stop(),
+      };
+    },
+  },
 ];
 
 interface Variant {
@@ -138,7 +164,7 @@ for (const kind of brokerKinds) {
     async function startClient(ext: string, more: { dataDir?: string; password?: string; now?: () => number } = {}): Promise<{ client: HubClient; live: HubCallUpdate[] }> {
       const client = await HubClient.start({
         dataDir: more.dataDir ?? (await tempDir()),
-        url: hub.brokerUrl,
+        url: setup.clientUrl?.(ext) ?? hub.brokerUrl,
         user: agentOf(ext),
         password: more.password ?? passwords.get(ext)!,
         extension: ext,
@@ -158,6 +184,10 @@ for (const kind of brokerKinds) {
 
     beforeAll(async () => {
       hubDir = await tempDir();
+      // Set up for Mosquitto before the agents are added, so they get a Mosquitto hash too.
+      if (kind.name === 'mosquitto') await enableMosquittoHashes(hubDir);
+      // A folder set up for NATS keeps the bcrypt hash NATS checks (made as each agent is added).
+      if (kind.name === 'nats-cluster') await enableNatsHashes(hubDir);
       for (const ext of allExtensions) {
         const { password } = await addAgent(hubDir, { name: agentOf(ext), extensions: [ext], displayName: `Agent ${ext}` });
         passwords.set(ext, password);
@@ -277,7 +307,7 @@ for (const kind of brokerKinds) {
 
     it('malformed client messages change nothing (sync requests that are garbage, for others, or with bad fields)', async () => {
       const ext = allExtensions[0]!;
-      const raw = await connectAsync(hub.brokerUrl, { protocolVersion: 4, clientId: agentClientId(agentOf(ext)), username: agentOf(ext), password: passwords.get(ext)!, reconnectPeriod: 0 });
+      const raw = await connectAsync(hub.brokerUrl.split(',')[0]!, { protocolVersion: 4, clientId: agentClientId(agentOf(ext)), username: agentOf(ext), password: passwords.get(ext)!, reconnectPeriod: 0 });
       cleanups.push(() => raw.endAsync(true));
       const head = hub.headSeq;
       for (const p of ['garbage', '{"v":1}', '{"v":1,"since":-5,"clientId":"x","requestId":"y"}', '{"v":9,"since":0,"clientId":"x","requestId":"y"}']) {
@@ -329,7 +359,10 @@ for (const kind of brokerKinds) {
       const pwFile = join(dataDir, '..', `pw-${Date.now()}`);
       await writeFile(pwFile, `${passwords.get(ext)}\n`);
       later.push(() => rm(pwFile, { force: true }));
-      const args = ['--import', 'tsx', join(root, 'main/cli/index.ts'), 'serve', '--hub', hub.brokerUrl, '--user', agentOf(ext), '--password-file', pwFile, '--extension', ext, '--data-dir', dataDir];
+      // A cluster's nodes as one comma list: the first one is where it connects.
+      const hubArg = setup.clientUrl?.(ext) ?? hub.brokerUrl;
+      const first = hubArg.split(',')[0]!;
+      const args = ['--import', 'tsx', join(root, 'main/cli/index.ts'), 'serve', '--hub', hubArg, '--user', agentOf(ext), '--password-file', pwFile, '--extension', ext, '--data-dir', dataDir];
       const p = spawn(process.execPath, args, { cwd: root });
       let out = '';
       let err = '';
@@ -340,7 +373,7 @@ for (const kind of brokerKinds) {
         if (p.exitCode === null) p.kill('SIGKILL');
         await exited;
       });
-      await until('Connected to', () => out.includes(`Connected to ${hub.brokerUrl}\n`), 30_000).catch(() => {
+      await until('Connected to', () => out.includes(`Connected to ${first}\n`), 30_000).catch(() => {
         throw new Error(`no "Connected to" line:\n${out}\n${err}`);
       });
       // The backfill prints earlier tests' calls of this extension (the same number): wait until it is

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent, hubUserName, removeAgent } from '../../main/core/hub/agents';
+import { addAgent, enableMosquittoHashes, hubUserName, removeAgent } from '../../main/core/hub/agents';
 import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
 import { mosquittoAvailable, startMosquitto, type RunningMosquitto } from '../support/mosquitto';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
@@ -22,6 +22,8 @@ let broker: RunningMosquitto | null = null;
 let outDir = '';
 beforeEach(async () => {
   await h.init();
+  // A folder set up for Mosquitto: agents added from here on get a Mosquitto hash too.
+  await enableMosquittoHashes(h.dataDir);
   outDir = await mkdtemp(join(tmpdir(), 'callpop-mosq-files-'));
 });
 afterEach(async () => {
@@ -36,7 +38,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
     const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
     const files = await writeMosquittoFiles(h.dataDir, outDir, 'acme');
-    expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$101\$/);
+    expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$10000\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$10000\$/);
     expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/agent/anna/extensions\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic read callpop/v1/acme/ext/117/actions/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
 

@@ -2,7 +2,8 @@
 // every setting; a policy presets and locks them, and names each login's agent like its extension.
 import { describe, expect, it } from 'vitest';
 import { applyUserPatch, parsePolicy, resolveSettings } from '../../shared/policy';
-import { applySettingsPatch, defaultSettings } from '../../shared/settings';
+import { applySettingsPatch, defaultSettings, splitHubUrls } from '../../shared/settings';
+import { hubStatusText } from '../../shared/hub-status';
 
 describe('hub settings', () => {
   it('default to this PC receiving the webhooks, no hub', () => {
@@ -21,6 +22,23 @@ describe('hub settings', () => {
     expect(err('mqtt://anna:secret@hub.example.com')).toBe('Put no user name or password in the address: set them in the fields below.');
     expect(err('hub.example.com')).toMatch(/^Enter the hub address/);
     expect(err('mqtt://hub.example.com/?x=1')).toBe('The hub address takes no ?query or #fragment.');
+  });
+
+  it('take the nodes of a broker cluster as a comma list, each checked', () => {
+    expect(applySettingsPatch(defaultSettings(), { hubUrl: 'mqtts://n1.example.com:8883, mqtts://n2.example.com:8883,mqtts://n3.example.com:8883' })).toMatchObject({ ok: true });
+    expect(splitHubUrls(' mqtt://a:1883 ,, mqtt://b:1883 ')).toEqual(['mqtt://a:1883', 'mqtt://b:1883']);
+    expect(splitHubUrls(['mqtt://a:1883,mqtt://b:1883', 'mqtt://c:1883'])).toEqual(['mqtt://a:1883', 'mqtt://b:1883', 'mqtt://c:1883']);
+    const r = applySettingsPatch(defaultSettings(), { hubUrl: 'mqtts://n1.example.com:8883,https://n2.example.com' });
+    expect(r).toMatchObject({ ok: false, errors: { hubUrl: 'https://n2.example.com: The hub address starts with mqtt://, mqtts://, ws:// or wss://.' } });
+    expect(applySettingsPatch(defaultSettings(), { hubUrl: Array.from({ length: 17 }, (_, i) => `mqtt://n${i}:1883`).join(',') })).toMatchObject({ ok: false, errors: { hubUrl: expect.stringMatching(/at most 16/) } });
+    // A policy can preset the list like one address.
+    const p = parsePolicy({ locked: { source: 'hub', hubUrl: 'mqtt://n1:1883,mqtt://n2:1883' } });
+    expect(p.ok).toBe(true);
+  });
+
+  it('say a hub whose heartbeat stopped is offline, in other words than its will', () => {
+    expect(hubStatusText({ state: 'hub-offline', url: 'mqtt://a', since: '2026-12-07T10:40:00', silent: true })).toBe('Hub offline: not heard from since 10:40');
+    expect(hubStatusText({ state: 'hub-offline', url: 'mqtt://a', since: '2026-12-07T10:40:00' })).toBe('Hub offline since 10:40');
   });
 
   it('check the agent name and the fingerprint', () => {

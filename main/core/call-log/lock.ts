@@ -47,7 +47,8 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
 }
 
 async function writeNew(path: string, content: string, flags: 'w' | 'wx'): Promise<void> {
-  const fh = await open(path, flags);
+  // Owner-only like the data it guards (it was 0644).
+  const fh = await open(path, flags, 0o600);
   try {
     await fh.writeFile(content);
   } finally {
@@ -77,6 +78,12 @@ async function readOwner(path: string): Promise<LockOwner | null> {
 
 const isLive = (owner: LockOwner): boolean =>
   isRunning(owner.pid) && (owner.bootedAt === null || Math.abs(owner.bootedAt - bootTime()) < sameBootToleranceMs);
+
+/** The pid of the live process holding the lock of `dir`, or null (none, or a stale lock). */
+export async function liveLockHolder(dir: string): Promise<number | null> {
+  const owner = await readOwner(join(dir, lockFileName)).catch(() => null);
+  return owner !== null && isLive(owner) ? owner.pid : null;
+}
 
 /** Another live process (the desktop app or another `callpop serve`) writes this call log. */
 export class CallLogInUseError extends Error {

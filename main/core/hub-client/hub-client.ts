@@ -9,6 +9,10 @@
 // PC's calls (Mosquitto silently drops beyond 1000) and replay stale rings on reconnect. The client id is
 // still fixed per PC and agent (hub-client.json): sync answers are addressed to it, and two PCs of one
 // agent must not share one (they would kick each other off in a loop).
+//
+// Several URLs (the nodes of a broker cluster, `--hub "mqtt://a,mqtt://b"`): each reconnect goes to the
+// next node, so a node's loss moves the client within about a second; the catch-up watermark is kept
+// for the whole list (one hub), so moving node costs no backfill.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -33,6 +37,7 @@ import {
 } from '../../../shared/hub-protocol';
 import { silentLogger, type Logger } from '../../../shared/log';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
+import { splitHubUrls } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { withPacketLimit } from '../hub/packet-limit';
@@ -51,14 +56,14 @@ export type HubClientStatus =
   | { state: 'reconnecting'; url: string; since: string; error: string | null }
   /** The broker refused the credentials (or the client id): not retried until new settings. */
   | { state: 'refused'; url: string; reason: string }
-  /** Connected to the broker, but the hub's last will says it is gone. */
-  | { state: 'hub-offline'; url: string; since: string }
+  /** Connected to the broker, but the hub's last will says it is gone, or (`silent`) its heartbeat stopped at `since`. */
+  | { state: 'hub-offline'; url: string; since: string; silent?: boolean }
   | { state: 'closed' };
 
 export interface HubClientOptions {
   dataDir: string;
-  /** mqtt://, mqtts://, ws:// or wss:// URL of the hub's broker. */
-  url: string;
+  /** mqtt://, mqtts://, ws:// or wss:// URL of the hub's broker, or several (a cluster's nodes: a list or a comma list). */
+  url: string | readonly string[];
   /** Agent name (the broker user name). */
   user: string;
   password: string;
@@ -103,6 +108,8 @@ const refusals: Record<number, string> = {
  * lists (up to 1,000 calls); with every record field at its schema's bound that is under 32 MiB.
  */
 export const MAX_HUB_PACKET_BYTES = 32 * 1024 * 1024;
+/** A hub whose heartbeat is this many periods late is taken for gone (its will may never come). */
+export const STALE_BEATS = 3;
 /** How often the sync watermark is saved at most (a lagging one only means a longer backfill). */
 const saveEveryMs = 1000;
 
@@ -118,6 +125,9 @@ export class HubClient {
   private readonly site: string;
   private readonly key: string;
   readonly clientId: string;
+  /** The broker nodes, tried in turn; `node` is the one in use. */
+  private readonly urls: string[];
+  private node = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -128,10 +138,15 @@ export class HubClient {
   private lastError: string | null = null;
   private connectedAt: string | null = null;
   private hubOnline: { online: boolean; since: string } | null = null;
+  /** The hub's heartbeat stopped: when it was last heard (local time), null while it beats. */
+  private silentSince: string | null = null;
+  private staleTimer: NodeJS.Timeout | null = null;
   private agents: Record<string, string> = {};
   private hubOpen: OpenCallsMessage | null = null;
   /** Every change up to here is durable in the local log. */
   private watermark: number;
+  /** Every change up to here has been applied (received; maybe not yet durable): what a live change's prevSeq is checked against. */
+  private applied = 0;
   /** The sync under way since the last connect (null once complete). */
   private sync: { requestId: string; since: number; liveMax: number } | null = null;
   private synced = false;
@@ -147,12 +162,21 @@ export class HubClient {
     this.site = options.site ?? DEFAULT_SITE;
     // Validates site and extension (topic-safe) before anything connects.
     topics.calls(this.site, options.extension);
-    this.key = hubKey(options.url, this.site, options.extension);
+    this.urls = splitHubUrls(options.url);
+    if (this.urls.length === 0) throw new Error('No hub address given.');
+    this.key = hubKey(clusterKey(this.urls), this.site, options.extension);
     this.clientId = state.clientIdFor(options.user, options.shared?.clientIdSlot);
-    this.watermark = state.syncedSeq(this.key);
+    // A list that grew from one address keeps that address's watermark (same hub).
+    this.watermark = state.syncedSeq(this.key) || Math.max(0, ...this.urls.map((u) => state.syncedSeq(hubKey(u, this.site, options.extension))));
+    this.applied = this.watermark;
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
-    this.status = { state: 'connecting', url: options.url };
+    this.status = { state: 'connecting', url: this.urls[0]! };
+  }
+
+  /** The node in use (or being tried). */
+  get url(): string {
+    return this.urls[this.node]!;
   }
 
   /** Opens the local call log and starts connecting (resolves at once; follow onStatus). */
@@ -273,7 +297,7 @@ export class HubClient {
     if (this.reconnectTimer) {
       clearTimeout(this.reconnectTimer);
       this.reconnectTimer = null;
-      this.client.reconnect();
+      this.attempt();
       return;
     }
     this.immediate = true;
@@ -284,7 +308,7 @@ export class HubClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer]) if (t) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
     // Not connected yet (or between reconnects): nothing to flush to the broker, and a graceful end
@@ -310,7 +334,8 @@ export class HubClient {
 
   private open(): void {
     const o = this.options;
-    const client = (o.connect ?? connect)(o.url, {
+    const url = this.url;
+    const client = (o.connect ?? connect)(url, {
       ...o.mqtt,
       // The stream is wrapped below (packet size limit) before the first connect.
       manualConnect: true,
@@ -335,17 +360,33 @@ export class HubClient {
       withPacketLimit(build(c), MAX_HUB_PACKET_BYTES, (n) => this.badMessages.note(`The hub sent a packet of at least ${n} bytes (limit ${MAX_HUB_PACKET_BYTES}); connection cut`));
     this.client = client;
     client.connect();
-    client.on('connect', () => this.connected());
-    client.on('message', (topic, payload) => this.message(topic, payload));
+    // Events of a client left behind for another node are not this one's.
+    const mine = (): boolean => client === this.client;
+    client.on('connect', () => mine() && this.connected());
+    client.on('message', (topic, payload) => mine() && this.message(topic, payload));
     client.on('error', (e: Error & { code?: unknown }) => {
+      if (!mine()) return;
       const reason = typeof e.code === 'number' ? refusals[e.code] : undefined;
       if (reason) {
         // Not retried: a password does not get right by itself. (Logged by whoever shows the status.)
         this.refused = true;
-        this.setStatus({ state: 'refused', url: o.url, reason });
+        this.setStatus({ state: 'refused', url, reason });
       } else this.lastError = e.message;
     });
-    client.on('close', () => this.lost());
+    client.on('close', () => mine() && this.lost());
+  }
+
+  /** The next connection attempt: the same node again, or with several, the next node. */
+  private attempt(): void {
+    if (this.closed || this.refused || !this.client) return;
+    if (this.urls.length === 1) {
+      this.client.reconnect();
+      return;
+    }
+    const old = this.client;
+    old.end(true);
+    this.node = (this.node + 1) % this.urls.length;
+    this.open();
   }
 
   private lost(): void {
@@ -354,16 +395,17 @@ export class HubClient {
     this.synced = false;
     if (this.closed || this.refused || this.reconnectTimer) return;
     if (this.status.state === 'connected' || this.status.state === 'hub-offline') {
-      this.logger.warn(`Lost the hub's broker ${this.options.url}; reconnecting`);
+      this.logger.warn(`Lost the hub's broker ${this.url}; ${this.urls.length > 1 ? 'trying the next node' : 'reconnecting'}`);
     }
     this.lostAt ??= new Date(this.now()).toISOString();
     this.connectedAt = null;
-    this.setStatus({ state: 'reconnecting', url: this.options.url, since: this.lostAt, error: this.lastError });
+    this.stopStaleTimer();
+    this.setStatus({ state: 'reconnecting', url: this.url, since: this.lostAt, error: this.lastError });
     const delay = this.immediate ? 0 : this.backoff.next();
     this.immediate = false;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (!this.closed && !this.refused) this.client?.reconnect();
+      this.attempt();
     }, delay);
   }
 
@@ -378,22 +420,30 @@ export class HubClient {
     this.lastError = null;
     this.connectedAt = new Date(this.now()).toISOString();
     this.hubOnline = null;
+    this.silentSince = null;
     const { site } = this;
     const ext = this.options.extension;
-    const subscriptions = [
-      topics.calls(site, ext),
-      topics.open(site, ext),
-      topics.syncResponse(site, ext, this.clientId),
-      topics.actionsResponse(site, ext, this.clientId),
-      topics.hubStatus(site),
-      topics.directory(site),
-    ];
+    // QoS 1 where a lost message would be missed (a call change, a sync or action answer). The retained
+    // ones (open list, status, directory) come again on every change and on every subscribe, so QoS 0: on
+    // a NATS cluster each QoS-1 subscription is a JetStream consumer, created on every connect.
+    const subscriptions = {
+      [topics.calls(site, ext)]: { qos: 1 as const },
+      [topics.syncResponse(site, ext, this.clientId)]: { qos: 1 as const },
+      [topics.actionsResponse(site, ext, this.clientId)]: { qos: 1 as const },
+      [topics.open(site, ext)]: { qos: 0 as const },
+      [topics.hubStatus(site)]: { qos: 0 as const },
+      [topics.directory(site)]: { qos: 0 as const },
+    };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
     // live, what it published before is in the answer.
-    client.subscribe(subscriptions, { qos: 1 }, (err, granted) => {
-      if (err || client !== this.client) {
-        if (err) this.logger.error(`Hub subscription failed: ${err.message}`);
+    client.subscribe(subscriptions, (err, granted) => {
+      if (client !== this.client) return;
+      if (err) {
+        // Not subscribed, nothing would ever arrive: connect again (a cluster node whose streams have
+        // no leader yet refuses subscriptions for seconds; with several nodes, the next one).
+        this.logger.warn(`Hub subscription failed on ${this.url}: ${err.message}; connecting again`);
+        client.stream?.destroy();
         return;
       }
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
@@ -418,6 +468,30 @@ export class HubClient {
       if (this.sync?.requestId === request.requestId) this.requestSync(this.watermark);
     }, this.options.syncTimeoutMs ?? 20_000);
     this.syncTimer.unref();
+  }
+
+  /**
+   * Arms the staleness check: a hub that beats every `periodMs` and is not heard for STALE_BEATS
+   * periods is shown offline (the node holding its session may have died with it, will and all).
+   * Measured on this PC's clock from the last status received, so clock skew does not matter.
+   */
+  private watchHeartbeat(periodMs: number | undefined): void {
+    this.stopStaleTimer();
+    this.silentSince = null;
+    if (periodMs === undefined) return;
+    const heardAt = new Date(this.now()).toISOString();
+    this.staleTimer = setTimeout(() => {
+      this.staleTimer = null;
+      this.silentSince = heardAt;
+      this.logger.warn(`The hub has not been heard from since ${heardAt} (its heartbeat is every ${Math.round(periodMs / 1000)} s): taking it for offline`);
+      this.emitStatus();
+    }, periodMs * STALE_BEATS);
+    this.staleTimer.unref();
+  }
+
+  private stopStaleTimer(): void {
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    this.staleTimer = null;
   }
 
   private clearSyncTimer(): void {
@@ -446,10 +520,20 @@ export class HubClient {
       case 'calls': {
         const m = decodePayload(callChangeMessageSchema, payload);
         if (!m.ok) return bad(m.error);
-        const { seq } = m.value;
+        const { seq, prevSeq } = m.value;
         void this.mirror.apply([m.value], false);
         if (this.sync) this.sync.liveMax = Math.max(this.sync.liveMax, seq);
-        else if (this.synced) this.advance(seq);
+        else if (this.synced && seq > this.applied) {
+          if (prevSeq !== undefined && prevSeq > this.applied) {
+            // A change of this extension never arrived (dropped across a broker failover): moving the
+            // watermark past it would lose it for good; the sync from the watermark brings it.
+            this.logger.warn(`Missed a hub change (seq ${prevSeq}, got ${seq} next): catching up`);
+            this.requestSync(this.watermark);
+            return;
+          }
+          this.applied = seq;
+          this.advance(seq);
+        }
         return;
       }
       case 'syncResponse': {
@@ -466,6 +550,7 @@ export class HubClient {
           this.logger.warn(`The hub's sequence (${r.headSeq}) is behind this PC's (${sync.since}): the hub was reset; catching up from the start`);
           this.state.setSyncedSeq(this.key, 0, true);
           this.watermark = 0;
+          this.applied = 0;
           this.requestSync(0);
           return;
         }
@@ -477,6 +562,7 @@ export class HubClient {
         this.clearSyncTimer();
         this.sync = null;
         this.synced = true;
+        this.applied = Math.max(this.applied, r.headSeq, sync.liveMax);
         this.advance(Math.max(r.headSeq, sync.liveMax));
         this.emitStatus();
         return;
@@ -498,9 +584,10 @@ export class HubClient {
         const m = decodePayload(hubStatusMessageSchema, payload);
         if (!m.ok) return bad(m.error);
         const online = m.value.state === 'online';
-        const wasOffline = this.hubOnline !== null && !this.hubOnline.online;
+        const wasOffline = (this.hubOnline !== null && !this.hubOnline.online) || this.silentSince !== null;
         this.hubOnline = { online, since: m.value.since };
         this.hubActions = new Set((m.value.actions ?? []).filter((a): a is CallAction => (callActions as readonly string[]).includes(a)));
+        this.watchHeartbeat(online ? m.value.heartbeatMs : undefined);
         if (online && !m.value.protocols.includes(HUB_PROTOCOL_VERSION)) {
           this.badMessages.note(`The hub speaks protocol v${m.value.protocols.join(', v')} only; this Callpop speaks v${HUB_PROTOCOL_VERSION}: update Callpop`);
         }
@@ -549,9 +636,10 @@ export class HubClient {
 
   private emitStatus(): void {
     if (this.closed || this.refused) return;
-    const url = this.options.url;
+    const url = this.url;
     if (!this.client?.connected || !this.connectedAt) return;
     if (this.hubOnline && !this.hubOnline.online) this.setStatus({ state: 'hub-offline', url, since: this.hubOnline.since });
+    else if (this.silentSince) this.setStatus({ state: 'hub-offline', url, since: this.silentSince, silent: true });
     else this.setStatus({ state: 'connected', url, since: this.connectedAt, synced: this.synced });
   }
 
@@ -583,3 +671,6 @@ async function endWithin(client: MqttClient, ms: number): Promise<void> {
   await Promise.race([client.endAsync(!client.connected).catch(() => client.end(true)), late]);
   clearTimeout(timer);
 }
+
+/** One key for the nodes of one hub: the same list in any order is the same hub. */
+const clusterKey = (urls: readonly string[]): string => (urls.length === 1 ? urls[0]! : [...new Set(urls)].sort().join(','));

@@ -8,7 +8,7 @@ import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/log';
-import type { Settings } from '../../../shared/settings';
+import { splitHubUrls, type Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { pinnedConnect, pinProblem } from '../desktop/hub-tls-pin';
@@ -23,7 +23,7 @@ export function hubSetupProblem(s: Settings, password: string | null): string | 
   if (s.hubAgent === '') return 'Enter your agent name (Settings → Connection).';
   if (!password) return 'Enter the hub password (Settings → Connection).';
   if (s.extension === '') return 'Set your extension (Settings → Connection) to see your calls.';
-  if (s.hubFingerprint !== '') return pinProblem(s.hubUrl);
+  if (s.hubFingerprint !== '') return splitHubUrls(s.hubUrl).map(pinProblem).find(Boolean) ?? null;
   return null;
 }
 
@@ -39,7 +39,7 @@ export function hubState(s: HubClientStatus, extension: string): HubState | { st
     case 'refused':
       return { state: 'hub-refused', url: s.url, reason: s.reason };
     case 'hub-offline':
-      return { state: 'hub-offline', url: s.url, since: s.since };
+      return { state: 'hub-offline', url: s.url, since: s.since, ...(s.silent && { silent: true }) };
     case 'closed':
       return { state: 'stopped' };
   }

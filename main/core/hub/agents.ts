@@ -2,15 +2,19 @@
 // they may read. One JSON file in the hub's data folder (agents.json, mode 0600), written atomically
 // (temp file + rename) so a running hub that reloads it never sees half a file.
 //
-// Passwords are stored hashed twice: scrypt (what the embedded broker checks) and Mosquitto's own
-// PBKDF2-SHA512 "$7$" form (what `callpop hub mosquitto-files` writes to Mosquitto's password_file:
-// neither hash can be derived from the other, so both are made when the password is known).
+// Passwords are stored hashed with scrypt (what the embedded broker checks). Only once the hub's
+// folder is set up for Mosquitto (`callpop hub mosquitto-files` sets `mosquitto: true` in the file)
+// is a second hash kept: Mosquitto's own PBKDF2-SHA512 "$7$" form for its password_file (neither hash
+// can be derived from the other, so both are made when the password is known). Without Mosquitto a
+// stolen agents.json must not be cheaper to attack than scrypt, so no second hash is kept then (the
+// 101-iteration one it held allowed 21,594 guesses/s per core against scrypt's 33).
 import { pbkdf2Sync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { extensionPattern } from '../../../shared/hub-protocol';
+import { natsHash, natsHashesEnabled } from './nats-hash';
 
 const scrypt = promisify(scryptCb) as (password: string | Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -22,8 +26,13 @@ export const hubUserName = 'callpop-hub';
 /** scrypt cost: N=2^14, r=8, p=1 (~60 ms here). Generated passwords carry 144 bits, so the cost only
  * matters for passwords given with --password-stdin. */
 const scryptParams = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-/** mosquitto_passwd 2.0's default for sha512-pbkdf2. */
-export const mosquittoIterations = 101;
+/**
+ * PBKDF2 iterations of the Mosquitto hash, chosen by measuring (bench/hub-attack.ts, this machine):
+ * Mosquitto 2.0.11 then takes ~26 ms per login on its one thread (≤ ~50 logins/s; 101 iterations,
+ * mosquitto_passwd's default: 0.4 ms), and an attacker gets ~62 guesses/s per core (scrypt: ~33;
+ * 101 iterations: ~21,600). More would let a flood of wrong passwords stall Mosquitto's delivery.
+ */
+export const mosquittoIterations = 10_000;
 
 const scryptHashPattern = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
 
@@ -33,13 +42,25 @@ export const agentSchema = z.object({
   displayName: z.string().min(1).max(128).nullable(),
   /** scrypt$N$r$p$salt$hash (base64). */
   passwordHash: z.string().regex(scryptHashPattern),
-  /** Mosquitto's $7$iterations$salt$hash (PBKDF2-SHA512). */
-  mosquittoHash: z.string().regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/),
+  /** Mosquitto's $7$iterations$salt$hash (PBKDF2-SHA512); only in a folder set up for Mosquitto. */
+  mosquittoHash: z
+    .string()
+    .regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/)
+    .nullable()
+    .default(null),
+  /** bcrypt for a NATS cluster's authorization block (./nats-hash.ts; only in a folder set up for NATS), with the passwordHash it was made beside. */
+  natsHash: z.object({ bcrypt: z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/), for: z.string() }).optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type Agent = z.infer<typeof agentSchema>;
 
-const fileSchema = z.object({ callpop: z.literal('hub-agents'), version: z.literal(1), agents: z.array(agentSchema) });
+const fileSchema = z.object({
+  callpop: z.literal('hub-agents'),
+  version: z.literal(1),
+  /** Set by `callpop hub mosquitto-files`: agents added from then on also get a Mosquitto hash. */
+  mosquitto: z.boolean().default(false),
+  agents: z.array(agentSchema),
+});
 
 /** An agent as listed (no hashes). */
 export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'createdAt'>;
@@ -95,12 +116,17 @@ export function agentsFilePath(dataDir: string): string {
 
 /** Reads the agents file; a missing file is no agents. Throws a one-line error for a damaged file. */
 export async function readAgents(dataDir: string): Promise<Agent[]> {
+  return (await readAgentsText(dataDir)).agents;
+}
+
+/** The agents and the exact text they were read from ("" for no file). */
+export async function readAgentsText(dataDir: string): Promise<{ agents: Agent[]; text: string; mosquitto: boolean }> {
   const path = agentsFilePath(dataDir);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { agents: [], text: '', mosquitto: false };
     throw new AgentError(`Cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
@@ -114,16 +140,17 @@ export async function readAgents(dataDir: string): Promise<Agent[]> {
     const issue = parsed.error.issues[0];
     throw new AgentError(`${path}: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data.agents;
+  return { agents: parsed.data.agents, text, mosquitto: parsed.data.mosquitto };
 }
 
-async function writeAgents(dataDir: string, agents: readonly Agent[]): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+async function writeAgents(dataDir: string, agents: readonly Agent[], mosquitto: boolean): Promise<void> {
+  // Owner-only, like every file in it (a folder made outside systemd was 0755).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = agentsFilePath(dataDir);
   const temp = `${path}.${process.pid}.tmp`;
   const fh = await open(temp, 'w', 0o600);
   try {
-    await fh.writeFile(`${JSON.stringify({ callpop: 'hub-agents', version: 1, agents }, null, 2)}\n`);
+    await fh.writeFile(`${JSON.stringify({ callpop: 'hub-agents', version: 1, ...(mosquitto && { mosquitto }), agents }, null, 2)}\n`);
     await fh.sync();
   } finally {
     await fh.close();
@@ -156,21 +183,23 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
   const extensions = checkExtensions(options.extensions);
   const displayName = checkDisplayName(options.displayName);
   const password = checkPassword(options.password ?? generatePassword());
-  const agents = await readAgents(dataDir);
+  const { agents, mosquitto } = await readAgentsText(dataDir);
   const existing = agents.find((a) => a.name === name);
   if (existing && !options.replace) throw new AgentExistsError(infoOf(existing));
+  const passwordHash = await hashPassword(password);
   const agent: Agent = {
     name,
     extensions,
     displayName,
-    passwordHash: await hashPassword(password),
-    mosquittoHash: mosquittoHash(password),
+    passwordHash,
+    mosquittoHash: mosquitto ? mosquittoHash(password) : null,
+    ...(natsHashesEnabled(dataDir) && { natsHash: natsHash(password, passwordHash) }),
     createdAt: new Date().toISOString(),
   };
   const i = agents.findIndex((a) => a.name === name);
   if (i >= 0) agents[i] = agent;
   else agents.push(agent);
-  await writeAgents(dataDir, agents);
+  await writeAgents(dataDir, agents, mosquitto);
   return { agent: infoOf(agent), password, replaced: i >= 0 };
 }
 
@@ -208,17 +237,24 @@ export async function updateAgent(dataDir: string, name: string, change: AgentCh
   const extensions = change.extensions !== undefined ? checkExtensions(change.extensions) : undefined;
   const displayName = change.displayName !== undefined ? checkDisplayName(change.displayName) : undefined;
   const password = change.password !== undefined ? checkPassword(change.password) : undefined;
-  const agents = await readAgents(dataDir);
+  const { agents, mosquitto } = await readAgentsText(dataDir);
   const i = agents.findIndex((a) => a.name === name);
   if (i < 0) return null;
+  const passwordHash = password !== undefined ? await hashPassword(password) : undefined;
+  const { natsHash: _staleNatsHash, ...kept } = agents[i]!;
   const agent: Agent = {
-    ...agents[i]!,
+    ...(passwordHash === undefined ? agents[i]! : kept),
     ...(extensions !== undefined && { extensions }),
     ...(displayName !== undefined && { displayName }),
-    ...(password !== undefined && { passwordHash: await hashPassword(password), mosquittoHash: mosquittoHash(password) }),
+    ...(password !== undefined &&
+      passwordHash !== undefined && {
+        passwordHash,
+        mosquittoHash: mosquitto ? mosquittoHash(password) : null,
+        ...(natsHashesEnabled(dataDir) && { natsHash: natsHash(password, passwordHash) }),
+      }),
   };
   agents[i] = agent;
-  await writeAgents(dataDir, agents);
+  await writeAgents(dataDir, agents, mosquitto);
   return infoOf(agent);
 }
 
@@ -230,11 +266,33 @@ export async function sharedExtensions(dataDir: string, name: string, extensions
 
 /** Removes an agent; false when there was none of that name. A running hub cuts its connections. */
 export async function removeAgent(dataDir: string, name: string): Promise<boolean> {
-  const agents = await readAgents(dataDir);
+  const { agents, mosquitto } = await readAgentsText(dataDir);
   const rest = agents.filter((a) => a.name !== name);
   if (rest.length === agents.length) return false;
-  await writeAgents(dataDir, rest);
+  await writeAgents(dataDir, rest, mosquitto);
   return true;
+}
+
+/**
+ * Sets the folder up for Mosquitto (agents added or given a new password from now on get a Mosquitto
+ * hash too). Resolves to the agents that have none yet: their passwords must be set again.
+ */
+export async function enableMosquittoHashes(dataDir: string): Promise<string[]> {
+  const { agents, mosquitto } = await readAgentsText(dataDir);
+  if (!mosquitto) await writeAgents(dataDir, agents, true);
+  return agents.filter((a) => !a.mosquittoHash).map((a) => a.name);
+}
+
+/**
+ * Drops Mosquitto hashes from a folder not set up for Mosquitto (files written before they were kept
+ * only there). Resolves to how many were dropped.
+ */
+export async function dropUnusedMosquittoHashes(dataDir: string): Promise<number> {
+  const { agents, mosquitto, text } = await readAgentsText(dataDir);
+  const n = agents.filter((a) => a.mosquittoHash).length;
+  if (mosquitto || n === 0 || text === '') return 0;
+  await writeAgents(dataDir, agents.map((a) => ({ ...a, mosquittoHash: null })), false);
+  return n;
 }
 
 export const infoOf = (a: Agent): AgentInfo => ({ name: a.name, extensions: a.extensions, displayName: a.displayName, createdAt: a.createdAt });

@@ -91,6 +91,11 @@ const MAX_PENDING_PASSWORD_CHECKS = 64;
 export const brokerConnectionLimits: ConnectionLimits = { max: 10_000, perSource: 64, reserved: 2_000, trustedSources: 20_000 };
 const LOGIN_DEADLINE_MS = 10_000;
 const MAX_CONNECTIONS_PER_AGENT = 8;
+/**
+ * Publishes of one connection being handled at once (authorized, not yet passed on). aedes handles
+ * every packet of a read batch at the same time; an agent sends one sync request at a time.
+ */
+export const MAX_INBOUND_IN_FLIGHT = 32;
 
 const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
 
@@ -110,6 +115,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   /** Successful checks by (agent, password hash, password): reconnects skip scrypt (~60 ms each). */
   const verified = new Set<string>();
   const clients = new Set<Client>();
+  /** What the agent was when the client logged in: a change since (removed, new password or extensions) closes it. */
+  const loggedInAs = new WeakMap<Client, Agent>();
+  /** Publishes authorized and not yet passed on, per client. */
+  const inbound = new WeakMap<Client, number>();
   /** agent name → its open (logged-in) clients. */
   const byAgent = new Map<string, Set<Client>>();
   const checker = new PasswordChecker();
@@ -134,7 +143,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     heartbeatInterval: 60_000,
   });
   const rawSocketOf = (client: Client | null): Socket | undefined => (client?.conn ? rawOf.get(client.conn as Duplex) : undefined);
-  const addressOf = (client: Client | null): string => rawSocketOf(client)?.remoteAddress ?? client?.req?.socket.remoteAddress ?? '';
+  // Normalized: on a dual-stack socket every IPv4 client is "::ffff:a.b.c.d", which as IPv6 would put
+  // them all in one /64 for the gate and the throttle.
+  const addressOf = (client: Client | null): string => normalizeAddress(rawSocketOf(client)?.remoteAddress ?? client?.req?.socket.remoteAddress ?? '');
   const who = (client: Client | null): string => {
     const name = client ? agentOf.get(client) : undefined;
     const addr = addressOf(client);
@@ -178,6 +189,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       }
       throttle.succeeded(address, agent!.name);
       agentOf.set(client, agent!.name);
+      loggedInAs.set(client, agent!);
       const raw = rawSocketOf(client);
       if (raw) {
         clearTimeout(deadlines.get(peerOf(raw)));
@@ -195,7 +207,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       refusals.note(`Broker refused ${who(client)}: too many logins being checked at once`);
       return done(unavailable(), false);
     }
-    checker.verify(password, agent?.passwordHash ?? decoy).then(
+    if (!throttle.begin(address)) {
+      throttled.note(`Broker refused ${who(client)} as ${shownName} without checking: its source has logins being checked`);
+      return done(unavailable(), false);
+    }
+    checker.verify(password, agent?.passwordHash ?? decoy).finally(() => throttle.done(address)).then(
       (ok) => {
         // The agent may have been removed or changed while scrypt ran.
         if (!agent || !ok || options.agent(name)?.passwordHash !== agent.passwordHash) {
@@ -232,11 +248,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const agent = client ? options.agent(agentOf.get(client) ?? '') : undefined;
     // QoS 2 holds state per message until the client releases it (932 MB measured for 20 connections
     // that never did); agents have no reason to use it.
-    const reason = agent ? (packet.qos === 2 ? 'QoS 2 is not accepted' : publishDenied(agent, site, packet.topic, packet.retain)) : 'not an agent';
+    const inFlight = client ? (inbound.get(client) ?? 0) : 0;
+    const reason = !agent
+      ? 'not an agent'
+      : packet.qos === 2
+        ? 'QoS 2 is not accepted'
+        : inFlight >= MAX_INBOUND_IN_FLIGHT
+          ? `more than ${MAX_INBOUND_IN_FLIGHT} publishes in flight`
+          : publishDenied(agent, site, packet.topic, packet.retain);
     if (reason) {
       refusals.note(`Broker refused publish of ${who(client)} to ${JSON.stringify(packet.topic.slice(0, 200))}: ${reason}`);
       return done(new Error(reason));
     }
+    if (client) inbound.set(client, inFlight + 1);
     done(null);
   };
 
@@ -247,6 +271,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   broker.on('publish', (packet, client) => {
+    if (client) inbound.set(client, Math.max(0, (inbound.get(client) ?? 1) - 1));
     if (client) options.onClientPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client.id, packet.retain);
   });
   const gone = (c: Client): void => {
@@ -257,6 +282,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (name) options.onClientGone?.(c.id);
   };
   broker.on('client', (c) => {
+    // Logged in just before a reload cut the agent (disconnectAgents saw no client yet): cut it now.
+    const as = loggedInAs.get(c);
+    const now = as ? options.agent(as.name) : undefined;
+    if (as && (!now || now.passwordHash !== as.passwordHash || now.extensions.join() !== as.extensions.join())) {
+      logger.info(`Broker: closing ${who(c)} (agent removed or changed while it logged in)`);
+      c.close();
+      return;
+    }
     clients.add(c);
     const name = agentOf.get(c);
     if (name) byAgent.set(name, (byAgent.get(name) ?? new Set()).add(c));

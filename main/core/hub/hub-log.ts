@@ -118,7 +118,7 @@ export class HubLog {
   static async open(dir: string, opts: { logger?: Logger; hotEnded?: number } = {}): Promise<HubLog> {
     const logger = opts.logger ?? silentLogger;
     try {
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fileError('open', dir, err);
     }

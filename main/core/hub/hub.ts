@@ -12,7 +12,7 @@
 //   hub.webhookUrl   // POST the PBX's webhooks here
 //   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./agents.ts)
 //   await hub.close();
-import { watchFile, unwatchFile } from 'node:fs';
+import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
@@ -34,17 +34,20 @@ import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import { agentsFilePath, directoryOf, readAgents, type Agent } from './agents';
+import type { ConnectionLimits } from '../listener/connection-gate';
+import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
+import { agentsDigest, writeAgentsApplied } from './agents-applied';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
-import { connectExternalBroker, type ExternalBroker } from './external-broker';
+import { connectExternalBroker, type BrokerState, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
 
 export type BrokerConfig =
-  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }
-  | { kind: 'external'; url: string; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number };
+  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
+  /** `url`: one broker, or the nodes of one cluster (tried in turn). */
+  | { kind: 'external'; url: string | readonly string[]; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number; stallMs?: number };
 
 export interface HubOptions {
   /** The hub's folder: agents.json, hub.json (webhook secret), hub-log/ (the PBX-wide call log). */
@@ -77,6 +80,10 @@ export interface HubOptions {
   actions?: readonly string[];
   /** Open lists are republished at most this often per extension. Default OPEN_LIST_MS. */
   openListMs?: number;
+  /** How often the retained status is republished as a heartbeat (its period is in the message). Default HEARTBEAT_MS. */
+  heartbeatMs?: number;
+  /** Aborting it ends the wait for an external broker's first connection (a SIGTERM during start). */
+  signal?: AbortSignal;
 }
 
 /** A record change as the hub published it. */
@@ -96,6 +103,10 @@ export interface Hub {
   readonly brokerUrl: string;
   readonly brokerWsUrl: string | null;
   readonly embedded: boolean;
+  /** The external broker's state ('connected' for the embedded one). */
+  readonly brokerState: BrokerState;
+  /** Called when the external broker connects, stalls or is lost. */
+  onBrokerState(fn: (state: BrokerState) => void): () => void;
   /** The seq of the latest change. */
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
@@ -119,6 +130,10 @@ export interface Hub {
 const recordingWindowMs = 10 * 60_000;
 /** Longest delay of a retained open list behind the change that made it (see openChanged). */
 export const OPEN_LIST_MS = 500;
+/** The status heartbeat: clients take a status older than a few periods for a hub that is gone. */
+export const HEARTBEAT_MS = 5000;
+/** The "offline" status on close waits this long at most for the broker (close stays bounded). */
+const OFFLINE_STATUS_MS = 1500;
 const dayMs = 86_400_000;
 const ok: WebhookOutcome = { status: 'ok' };
 export const hubSettingsFileName = 'hub.json';
@@ -134,7 +149,7 @@ async function hubSecret(dataDir: string): Promise<string> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`Cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const secret = generateWebhookSecret();
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(path, `${JSON.stringify({ webhookSecret: secret }, null, 2)}\n`, { mode: 0o600 });
   return secret;
 }
@@ -154,17 +169,43 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const now = options.now ?? Date.now;
   const dataDir = options.dataDir;
   const secret = options.secret ?? (await hubSecret(dataDir));
-  let agents: Agent[] = await readAgents(dataDir);
+  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
+    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
+    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
+    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+  }
+  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
+    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
+    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
+    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+  }
+  const loaded = await readAgentsText(dataDir);
+  let agents: Agent[] = loaded.agents;
   let byName = new Map(agents.map((a) => [a.name, a]));
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
   const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
+  const brokerKind = (options.broker ?? { kind: 'embedded' }).kind;
+  await writeAgentsApplied(dataDir, agentsDigest(loaded.text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents loaded: ${(e as Error).message}`));
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
   const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
   let onlineSince = new Date(now()).toISOString();
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const status = (state: 'online' | 'offline', since: string): string =>
-    JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }), ...(options.actions?.length && { actions: [...options.actions] }) } satisfies HubStatusMessage);
+    JSON.stringify({
+      v: HUB_PROTOCOL_VERSION,
+      state,
+      since,
+      protocols: [HUB_PROTOCOL_VERSION],
+      ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }),
+      ...(options.actions?.length && { actions: [...options.actions] }),
+      // Only "online" beats: a will or a closing hub's "offline" is final.
+      ...(state === 'online' && { heartbeatMs, at: new Date(now()).toISOString() }),
+    } satisfies HubStatusMessage);
+  let closed = false;
+  const brokerStateListeners = new Set<(state: BrokerState) => void>();
+  let brokerState: BrokerState = 'connected';
 
   let transport: Transport | null = null;
   /** The embedded broker's certificate swap (reloadTls). */
@@ -234,6 +275,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }
   };
   const publishRetained = (): void => {
+    // Never "online" again once stopping (a reconnect during close would otherwise undo "offline").
+    if (closed) return;
     publish(topics.hubStatus(site), status('online', onlineSince), true);
     publishDirectory();
     publishAgentExtensions(true);
@@ -254,8 +297,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const reloadAgents = (): Promise<void> => {
     agentsReload = agentsReload.then(async () => {
       let next: Agent[];
+      let text: string;
       try {
-        next = await readAgents(dataDir);
+        ({ agents: next, text } = await readAgentsText(dataDir));
       } catch (e) {
         logger.error(`Agents not reloaded, keeping the previous list: ${(e as Error).message}`);
         return;
@@ -272,6 +316,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       byName = nextByName;
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
+      // `agent remove` waits for this before it exits (./agents-applied.ts).
+      await writeAgentsApplied(dataDir, agentsDigest(text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
       if (directoryChanged) publishDirectory();
       publishAgentExtensions(false);
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
@@ -280,9 +326,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   };
   const agentsPath = agentsFilePath(dataDir);
   watchFile(agentsPath, { interval: options.agentsPollMs ?? 1000, persistent: false }, () => void reloadAgents());
+  // At once on a change (inotify and the like); the poll above stays for file systems without events.
+  let dirWatch: FSWatcher | null = null;
+  try {
+    dirWatch = watch(dataDir, { persistent: false }, (_event, file) => {
+      if (file === agentsFileName) void reloadAgents();
+    });
+    dirWatch.on('error', () => dirWatch?.close());
+  } catch {
+    dirWatch = null;
+  }
 
   // --- broker ----------------------------------------------------------------------------------
-  const cleanups: (() => Promise<void>)[] = [async () => unwatchFile(agentsPath), () => log.close()];
+  const cleanups: (() => Promise<void>)[] = [async () => unwatchFile(agentsPath), async () => dirWatch?.close(), () => log.close()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw e;
@@ -296,6 +352,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         port: brokerConfig.port,
         wsPort: brokerConfig.wsPort ?? null,
         maxPendingLogins: brokerConfig.maxPendingLogins,
+        connectionLimits: brokerConfig.connectionLimits,
         tls: options.tls ?? null,
         agent: (name) => byName.get(name),
         logger,
@@ -308,8 +365,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       publishRetained();
     } else {
       let connects = 0;
+      brokerState = 'disconnected';
       const b: ExternalBroker = await connectExternalBroker({
         url: brokerConfig.url,
+        signal: options.signal,
+        stallMs: brokerConfig.stallMs,
+        onState: (state) => {
+          brokerState = state;
+          for (const fn of brokerStateListeners) fn(state);
+        },
         username: brokerConfig.username,
         password: brokerConfig.password,
         ca: brokerConfig.ca,
@@ -319,11 +383,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         logger,
         onConnect: () => {
           connects++;
-          if (!transport) return;
+          if (!transport || closed) return;
           if (connects > 1) {
             // Back after losing the broker: what was published meanwhile may be lost (and the will may
             // not have fired). "offline" then "online" tells clients to ask for a sync.
             publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), true);
+            // publishRetained (below) says "online" again.
             onlineSince = new Date(now()).toISOString();
           }
           publishRetained();
@@ -340,7 +405,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   }
 
   // --- webhooks ----------------------------------------------------------------------------------
-  let closed = false;
+  /** Each extension's latest change seq published since start (a change message's prevSeq). */
+  const lastSeqOf = new Map<string, number>();
   const valid = (r: CallRecord): boolean => {
     const parsed = callRecordSchema.safeParse(r);
     if (!parsed.success) logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${parsed.error.issues[0]?.message ?? 'invalid'}); not saved`);
@@ -353,7 +419,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
     const exts = new Set<string>();
     for (const c of changes) {
-      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record };
+      const ext = c.update.record.extension;
+      const prevSeq = lastSeqOf.get(ext);
+      lastSeqOf.set(ext, c.seq);
+      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
       publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
       exts.add(c.update.record.extension);
     }
@@ -402,6 +471,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }
   }, options.tickMs ?? 5000);
   tickTimer.unref();
+  // The heartbeat: the retained "online" again with its time, so a client can tell a hub that is gone
+  // from one that is quiet even when the broker never published the will (the node holding the hub's
+  // session died with it).
+  const heartbeatTimer = setInterval(() => {
+    if (!closed && brokerState !== 'disconnected') publish(topics.hubStatus(site), status('online', onlineSince), true);
+  }, heartbeatMs);
+  heartbeatTimer.unref();
   const retentionDays = options.retentionDays ?? 90;
   const prune = async (): Promise<void> => {
     if (retentionDays > 0 && !closed) {
@@ -423,6 +499,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     brokerUrl: t.url,
     brokerWsUrl: t.wsUrl,
     embedded: brokerConfig.kind === 'embedded',
+    get brokerState() {
+      return brokerState;
+    },
+    onBrokerState(fn) {
+      brokerStateListeners.add(fn);
+      return () => brokerStateListeners.delete(fn);
+    },
     get headSeq() {
       return log.head;
     },
@@ -442,14 +525,22 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       closed = true;
       clearInterval(tickTimer);
       clearInterval(pruneTimer);
+      clearInterval(heartbeatTimer);
       unwatchFile(agentsPath);
+      dirWatch?.close();
       await listener.close();
       await pipeline.flush();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
       sync.close();
       flushOpen();
-      await t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {});
+      // An unreachable or stalled broker never confirms "offline": wait a little, not forever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        t.publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), { qos: 1, retain: true }).catch(() => {}),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, OFFLINE_STATUS_MS))),
+      ]);
+      clearTimeout(timer);
       await t.close().catch((e: unknown) => logger.error(`Closing the broker: ${(e as Error).message}`));
       await log.close();
     },

@@ -11,6 +11,10 @@
 //     else's guesses;
 //   - unknown names are counted like known ones (their refusals cost and look the same).
 //
+//   - a source with failed logins gets at most 2 checks running or waiting at once: a flood's guesses
+//     are admitted faster than they fail, and would otherwise fill the check queue in front of a
+//     genuine agent's login (an office logging in after a hub restart, with no failures, is not held);
+//
 // Throttled logins are refused with "server unavailable" (3), which clients retry later, never with
 // "bad user name or password": a genuine agent behind an attacked address must not be told its
 // password is wrong. Failures are forgotten after 15 minutes without one. Memory is bounded (LRU).
@@ -35,12 +39,15 @@ const forgetMs = 15 * 60_000;
 const maxBackoffMs = 5 * 60_000;
 const trustMs = 24 * 3_600_000;
 const nameCheckEveryMs = 1000;
+const maxInFlightPerSource = 2;
 
 export class LoginThrottle {
   private readonly bySource = new LruMap<string, Failures>(20_000);
   private readonly byName = new LruMap<string, Failures>(20_000);
   /** `name|source` → when it last logged in. */
   private readonly good = new LruMap<string, number>(20_000);
+  /** Checks running or waiting per source. */
+  private readonly inFlight = new Map<string, number>();
   private readonly freePerSource: number;
   private readonly freePerName: number;
   private readonly now: () => number;
@@ -63,6 +70,22 @@ export class LoginThrottle {
       n.nextCheckAt = t + nameCheckEveryMs;
     }
     return null;
+  }
+
+  /** A check for this source may start (false: it has too many under way); call done() after it. */
+  begin(address: string): boolean {
+    const source = sourceKey(address);
+    const n = this.inFlight.get(source) ?? 0;
+    if (n >= maxInFlightPerSource && this.current(this.bySource, source, this.now())) return false;
+    this.inFlight.set(source, n + 1);
+    return true;
+  }
+
+  done(address: string): void {
+    const source = sourceKey(address);
+    const n = (this.inFlight.get(source) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(source, n);
+    else this.inFlight.delete(source);
   }
 
   failed(address: string, name: string): void {

@@ -12,7 +12,7 @@ import { chmod, chown, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TOPIC_ROOT, sitePattern, topics } from '../../../shared/hub-protocol';
 import type { Owner } from '../config/unix-users';
-import { hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
+import { enableMosquittoHashes, hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
 import { mosquittoConf, type MosquittoConfOptions } from './mosquitto-conf';
 
 /** The hub's broker password (for --broker-password-file), generated once into the data folder. */
@@ -55,7 +55,8 @@ export async function hubBrokerPassword(dataDir: string): Promise<{ password: st
 }
 
 export function mosquittoPasswordFile(agents: readonly Agent[], hub: { user: string; password: string }): string {
-  return [`${hub.user}:${mosquittoHash(hub.password)}`, ...agents.map((a) => `${a.name}:${a.mosquittoHash}`)].join('\n') + '\n';
+  // An agent without a Mosquitto hash (added before the folder was set up for Mosquitto) is left out.
+  return [`${hub.user}:${mosquittoHash(hub.password)}`, ...agents.flatMap((a) => (a.mosquittoHash ? [`${a.name}:${a.mosquittoHash}`] : []))].join('\n') + '\n';
 }
 
 export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser: string): string {
@@ -102,7 +103,8 @@ export async function writeMosquittoFiles(
   outDir: string,
   site: string,
   options: MosquittoFilesOptions = {},
-): Promise<{ passwordFile: string; aclFile: string; confFile: string; hubPasswordFile: string; agents: number }> {
+): Promise<{ passwordFile: string; aclFile: string; confFile: string; hubPasswordFile: string; agents: number; withoutMosquittoPassword: string[] }> {
+  const withoutMosquittoPassword = await enableMosquittoHashes(dataDir);
   const agents = await readAgents(dataDir);
   const hub = await hubBrokerPassword(dataDir);
   const dir = resolve(outDir);
@@ -120,5 +122,5 @@ export async function writeMosquittoFiles(
   await writePrivate(aclFile, mosquittoAclFile(agents, site, hubUserName), owner);
   // No secret in it; Mosquitto reads it as root (its service) or as its own user (-c by hand).
   await writeFileFor(confFile, mosquittoConf({ dir, site, ...options.conf }), 0o644, null);
-  return { passwordFile, aclFile, confFile, hubPasswordFile: hub.path, agents: agents.length };
+  return { passwordFile, aclFile, confFile, hubPasswordFile: hub.path, agents: agents.length, withoutMosquittoPassword };
 }

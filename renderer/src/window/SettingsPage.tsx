@@ -404,7 +404,7 @@ export function SettingsPage({ view, status, onView }: Props) {
         </div>
         {s.source === 'hub' ? (
           <>
-            {field({ path: 'hubUrl', label: 'Hub address', kind: 'text', placeholder: 'mqtts://hub.example.com:8883', help: 'mqtt://, mqtts://, ws:// or wss:// — from your IT department.' })}
+            {field({ path: 'hubUrl', label: 'Hub address', kind: 'text', placeholder: 'mqtts://hub.example.com:8883', help: 'mqtt://, mqtts://, ws:// or wss:// — from your IT department. The nodes of a broker cluster: separate them with commas.' })}
             {field({ path: 'hubAgent', label: 'Agent name', kind: 'text', placeholder: 'anna', help: 'Your name on the hub (callpop hub agent add).' })}
             <HubPassword />
             {field({
