@@ -207,6 +207,8 @@ export interface InvokeMap {
   'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
   /** Which actions the source can carry out on this extension's calls (issue 18): shown only then. */
   'calls:actions': Req<Empty, CallActionName[], 'core'>;
+  /** Colleagues to transfer to, by name: extension → name (the hub's directory); {} without one. */
+  'calls:colleagues': Req<Empty, Record<string, string>, 'core'>;
   /** Dial from the agent's phone, hang up, transfer or answer one of its calls, through the source (the hub). */
   'calls:act': Req<{ action: CallActionName; callId?: string | undefined; destination?: string | undefined }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
@@ -274,6 +276,7 @@ export const invokeOwners = {
   'calls:get': 'core',
   'calls:clear': 'core',
   'calls:actions': 'core',
+  'calls:colleagues': 'core',
   'calls:act': 'core',
   'calls:history': 'core',
   'log:query': 'core',

@@ -65,6 +65,7 @@ export const invokeArgSchemas = {
   'calls:get': z.object({ callId: id }).strict(),
   'calls:clear': z.object({ callId: id }).strict(),
   'calls:actions': empty,
+  'calls:colleagues': empty,
   'calls:act': z
     .object({ action: z.enum(['call', 'hangup', 'transfer', 'answer']), callId: id.optional(), destination: z.string().regex(/^\+?[0-9*#]{1,32}$/).optional() })
     .strict(),

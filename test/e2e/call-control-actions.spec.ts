@@ -78,6 +78,10 @@ test('on a Call Control hub: Answer refused in words, Transfer and Hang up reach
   await expect(card.getByRole('button', { name: 'Transfer to…' })).toBeVisible();
   await expect(card.getByRole('button', { name: 'Answer' })).toHaveCount(0);
   await card.getByRole('button', { name: 'Transfer to…' }).click();
+  // Colleagues by name from the hub's directory (not herself).
+  await expect(card.locator('datalist option')).toHaveCount(1);
+  await expect(card.locator('datalist option')).toHaveAttribute('value', '204');
+  await expect(card.locator('datalist option')).toHaveText('Ben');
   await card.getByLabel('Transfer to (extension or number)').fill('204');
   await card.getByRole('button', { name: 'Transfer', exact: true }).click();
   await expect(card.getByRole('status')).toHaveText('Done.');

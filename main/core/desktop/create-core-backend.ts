@@ -162,6 +162,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     'calls:clear': async ({ callId }) =>
       (await source.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
     'calls:actions': () => [...source.callActions()],
+    'calls:colleagues': () => ({ ...source.directory() }),
     'calls:act': async ({ action, callId, destination }) => {
       const r = await source.act(action, { ...(callId !== undefined && { callId }), ...(destination !== undefined && { destination }) });
       return r.ok ? { ok: true } : { ok: false, error: r.error ?? 'The action failed.' };

@@ -38,6 +38,19 @@ export function CallActions({ call }: { call: CallView }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [transferTo, setTransferTo] = useState<string | null>(null);
+  const [colleagues, setColleagues] = useState<[string, string][]>([]);
+  const choosing = transferTo !== null;
+  useEffect(() => {
+    if (!choosing) return;
+    let on = true;
+    void api()
+      .colleagues()
+      .then((d) => on && setColleagues(Object.entries(d).filter(([ext]) => ext !== call.extension)))
+      .catch(() => undefined);
+    return () => {
+      on = false;
+    };
+  }, [choosing, call.extension]);
   const live = call.status !== 'ended';
   const number = dialable(call.number);
 
@@ -93,7 +106,23 @@ export function CallActions({ call }: { call: CallView }) {
             if (target) void run('transfer', target);
           }}
         >
-          <input aria-label="Transfer to (extension or number)" placeholder="Extension or number" value={transferTo} maxLength={40} onChange={(e) => setTransferTo(e.target.value)} autoFocus />
+          <input
+            aria-label="Transfer to (extension or number)"
+            placeholder="Colleague's extension or a number"
+            list={`colleagues-${call.id}`}
+            value={transferTo}
+            maxLength={40}
+            onChange={(e) => setTransferTo(e.target.value)}
+            autoFocus
+          />
+          {/* Colleagues by name (the hub's directory): picking one fills in the extension. */}
+          <datalist id={`colleagues-${call.id}`}>
+            {colleagues.map(([ext, name]) => (
+              <option key={ext} value={ext}>
+                {name}
+              </option>
+            ))}
+          </datalist>
           <button type="submit" disabled={busy || target === null}>
             Transfer
           </button>
