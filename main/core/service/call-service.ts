@@ -209,7 +209,7 @@ export class CallpopService {
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
-      return this.committer.flush().then(() => (this.committer.clean ? undefined : this.commit([]))).then(() => ok);
+      return this.committer.flush().then(() => (this.committer.clean ? ok : this.commit([]).then(() => ok)));
     }
     return this.commit(updates).then(() => ok);
   }
