@@ -1,6 +1,7 @@
 // Issue 18 §2 in Chromium: the desktop on a hub whose source is 3CX Call Control (the fake Call Control
 // server, test/support/fake-3cx-call-control.ts, a real `callpop hub` with its actions, the page's core a
 // real hub client). The card shows Answer / Hang up / Transfer to… only where the source can do them,
+// Call back dials from the agent's own phone there (makecall) and opens tel: elsewhere,
 // the fake PBX receives exactly the request, and a refusal is shown in words. On a PC's own listener
 // (the WebAPI webhooks) the card has none of them.
 import { expect, test } from '@playwright/test';
@@ -89,9 +90,11 @@ test('on a Call Control hub: Answer refused in words, Transfer and Hang up reach
 
   await card.getByRole('button', { name: 'Hang up' }).click();
   await expect.poll(() => fake.actions.map((a) => a.action)).toEqual(['transferto', 'drop']);
-  // The PBX dropped the participant: the call ends on the page.
-  await expect(main.locator('main')).toContainText('555 123 99 88');
-  await expect.poll(() => bridge.status().service.state).toBe('hub-connected');
+  // The PBX dropped the participant: the call ends on the card, whose Call back now dials from her
+  // own phone through the PBX (makecall on 117) instead of opening tel:.
+  await card.getByRole('button', { name: 'Call back' }).click();
+  await expect.poll(() => fake.actions.at(-1)).toMatchObject({ dn: '117', action: 'makecall', body: { destination: '05551239988' } });
+  expect(bridge.recorded.opened).toEqual([]);
 });
 
 test('on a PC’s own listener (WebAPI webhooks) the card offers none of the actions', async ({ context }) => {

@@ -1,5 +1,6 @@
-// Acting on the agent's own call from its card (issue 18 §2): Call from my phone (the PBX rings the
-// agent's phone, then dials), Hang up, Transfer to…, Answer. Each is shown only when the source of
+// Acting on the agent's own call from its card (issue 18 §2): Hang up, Transfer to…, Answer, and
+// Call back from the agent's own phone (callFromOwnPhone: the PBX rings the agent's phone, then dials,
+// instead of opening tel:; used by Call back everywhere). Each is shown only when the source of
 // calls can do it (`calls:actions`: a hub on 3CX Call Control does all four, a hub with the WebAPI
 // add-on's key only the call, a PC's own listener none), and every failure is shown in words; nothing
 // is retried. Kept out of CallCard.tsx (one line there) so the card's layout stays its own.
@@ -12,6 +13,18 @@ const dialable = (n: string): string | null => {
   const d = n.replace(/[\s().-]/g, '');
   return /^\+?[0-9*#]{1,32}$/.test(d) ? d : null;
 };
+
+/**
+ * Call back from the agent's own phone when the source can (the PBX rings the agent's phone, then
+ * dials): Call back's first choice. null when it cannot, so the caller falls back to `tel:`.
+ */
+export async function callFromOwnPhone(number: string): Promise<{ ok: true } | { ok: false; error: string } | null> {
+  const destination = dialable(number);
+  if (destination === null) return null;
+  const actions = await api().callActions().catch(() => [] as CallActionName[]);
+  if (!actions.includes('call')) return null;
+  return api().actOnCall({ action: 'call', destination });
+}
 
 function useCallActions(): ReadonlySet<CallActionName> {
   const [actions, setActions] = useState<ReadonlySet<CallActionName>>(new Set());
@@ -52,14 +65,13 @@ export function CallActions({ call }: { call: CallView }) {
     };
   }, [choosing, call.extension]);
   const live = call.status !== 'ended';
-  const number = dialable(call.number);
 
   const run = async (action: CallActionName, destination?: string) => {
     setBusy(true);
     setResult(null);
     try {
       const r = await api().actOnCall({ action, ...(action !== 'call' && { callId: call.id }), ...(destination !== undefined && { destination }) });
-      setResult(r.ok ? (action === 'call' ? 'Your phone rings: pick it up to place the call.' : 'Done.') : r.error);
+      setResult(r.ok ? 'Done.' : r.error);
       if (r.ok) setTransferTo(null);
     } catch (e) {
       setResult((e as Error).message);
@@ -69,23 +81,18 @@ export function CallActions({ call }: { call: CallView }) {
   };
 
   const show = {
-    call: actions.has('call') && !live && number !== null,
     hangup: actions.has('hangup') && live,
     transfer: actions.has('transfer') && call.status === 'talking',
     answer: actions.has('answer') && call.status === 'ringing' && call.direction === 'incoming',
   };
-  if (!show.call && !show.hangup && !show.transfer && !show.answer) return null;
+  // (Call back itself dials from the agent's phone where the source can: callFromOwnPhone, no second button.)
+  if (!show.hangup && !show.transfer && !show.answer) return null;
   const target = transferTo === null ? null : dialable(transferTo);
   return (
     <span className="call-actions" data-testid="call-actions">
       {show.answer && (
         <button type="button" className="primary" disabled={busy} onClick={() => void run('answer')}>
           Answer
-        </button>
-      )}
-      {show.call && (
-        <button type="button" disabled={busy} onClick={() => void run('call', number!)} title="The phone system rings your phone, then dials the number">
-          Call from my phone
         </button>
       )}
       {show.hangup && (
