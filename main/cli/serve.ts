@@ -15,7 +15,7 @@ import type { CallFeed, FeedContext } from '../core/feed/call-feed';
 import { startFeed } from '../core/feed/kinds';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
-import { serveFromHubPlan } from './serve-hub';
+import { serveFromHubPlan } from './serve-from-hub';
 
 export const serveUsage = `Usage: callpop serve --extension EXT [--port 8765] [--host 0.0.0.0] [--data-dir DIR] [--allow IP,CIDR,...] [--tls-cert FILE --tls-key FILE] [--notify]
 
