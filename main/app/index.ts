@@ -22,7 +22,7 @@ import { applyAppMenu } from './menu';
 import { PopupController } from './popup-controller';
 import { watchPowerEvents } from './power-events';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
-import { MAIN_WINDOW_ONLY, PushHub } from './push-hub';
+import { MAIN_WINDOW_ONLY, PushHub } from './window-push-queue';
 import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './security';
 import type { HardenableContents } from './security';
 import { SettingsService } from './settings-service';

@@ -8,7 +8,7 @@ import type { CallChange } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
 import type { Logger } from '../../shared/log';
 import { APP_ORIGIN } from './ipc';
-import type { PushHub } from './push-hub';
+import type { PushHub } from './window-push-queue';
 import { hardenWebContents } from './security';
 import type { HardenableContents } from './security';
 import { mainWindowOptions, POPUP_HEIGHT, POPUP_WIDTH, popupBounds, popupWindowOptions } from './window-options';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { handleInvoke, registerIpc, senderProblem } from '../../main/app/ipc';
 import type { IpcDeps, InvokeEventLike, MainHandlers } from '../../main/app/ipc';
-import { PushHub } from '../../main/app/push-hub';
+import { PushHub } from '../../main/app/window-push-queue';
 import { invokeOwners } from '../../shared/ipc/contract';
 import { silentLogger } from '../../shared/log';
 

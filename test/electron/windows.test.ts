@@ -118,7 +118,7 @@ vi.mock('electron', () => ({
 }));
 
 const { choosePopupDisplay, popupTopLevel, WindowManager } = await import('../../main/app/windows');
-const { PushHub } = await import('../../main/app/push-hub');
+const { PushHub } = await import('../../main/app/window-push-queue');
 const { denyAllPermissions } = await import('../../main/app/security');
 const { defaultSettings } = await import('../../shared/settings');
 const { silentLogger } = await import('../../shared/log');

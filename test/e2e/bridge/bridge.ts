@@ -29,7 +29,7 @@ import { createMainHandlers } from '../../../main/app/main-handlers';
 import { CallNotifier } from '../../../main/app/notifications';
 import { PopupController } from '../../../main/app/popup-controller';
 import { MEDIA_HOST, MEDIA_SCHEME } from '../../../main/app/protocols';
-import { MAIN_WINDOW_ONLY, PushHub } from '../../../main/app/push-hub';
+import { MAIN_WINDOW_ONLY, PushHub } from '../../../main/app/window-push-queue';
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
 import type { BackendExtras } from '../../../main/core/desktop/create-core-backend';
