@@ -15,7 +15,7 @@ import type { CallFeed, FeedContext } from '../core/feed/call-feed';
 import { startFeed } from '../core/feed/kinds';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
-import { serveFromHubPlan } from './serve-hub';
+import { serveFromHubPlan } from './serve-from-hub';
 import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
 import { serveFromCallControlPlan } from './serve-call-control';
 

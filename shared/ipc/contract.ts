@@ -5,8 +5,8 @@
 // Requests use invoke/handle; pushes use send/on. `owner` says who answers a request: "core"
 // requests are forwarded by main to the core service (utility process, or the e2e bridge),
 // "main" ones are answered by Electron main itself.
-import type { CallChange, CallRecord, Direction } from '../call-record';
-import type { ResultFilter } from '../call-outcome';
+import type { CallChange, CallRecord } from '../call-record';
+import type { LogFilter } from '../call-log';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
 
 /** A call as the UI shows it: the record plus what Callpop knows about the number. */
@@ -84,17 +84,8 @@ export interface SettingsView {
 
 export type SettingsUpdateResult = { ok: true; view: SettingsView } | { ok: false; errors: FieldErrors };
 
-export interface LogFilter {
-  direction?: Direction | undefined;
-  /** "missed" = incoming calls nobody took; "not-answered" = own outgoing calls (shared/call-outcome.ts). */
-  result?: ResultFilter | undefined;
-  /** ISO dates, inclusive; `to` may be a date ("2026-11-24") meaning the whole day. */
-  from?: string | undefined;
-  to?: string | undefined;
-  /** Digits in any format, or part of a contact name. */
-  text?: string | undefined;
-  unseenOnly?: boolean | undefined;
-}
+/** The call log's query filter (a domain type: shared/call-log.ts). */
+export type { LogFilter } from '../call-log';
 
 export interface LogQuery extends LogFilter {
   offset: number;

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { callRecordSchema } from '../../../shared/call-record';
 import type { CallRecord } from '../../../shared/call-record';
-import type { LogFilter } from '../../../shared/ipc/contract';
+import type { LogFilter } from '../../../shared/call-log';
 import { silentLogger } from '../../../shared/log';
 import type { Logger } from '../../../shared/log';
 import { numberMatchKey } from '../../../shared/phone';
@@ -17,7 +17,7 @@ import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './jour
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
 
-export type { LogFilter } from '../../../shared/ipc/contract';
+export type { LogFilter } from '../../../shared/call-log';
 export { parseFilterDate } from './filter';
 
 export interface QueryOptions {

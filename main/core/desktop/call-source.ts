@@ -20,9 +20,6 @@ import type { HubClientOptions } from '../hub-client/hub-client';
 import { ListenerFeed } from '../service/listener-feed';
 import type { CallpopService } from '../service/call-service';
 
-/** A change as the backend pushes it; `backfill` marks what a hub (re)connect caught up on. */
-export type SourceUpdate = CallUpdate;
-
 export interface CallSourceOptions {
   dataDir: string;
   settings: Settings;
@@ -111,11 +108,11 @@ export class CallSource {
     return this.feed instanceof ListenerFeed ? this.feed.service : null;
   }
 
-  onUpdates(fn: (updates: SourceUpdate[]) => void): void {
+  onUpdates(fn: (updates: CallUpdate[]) => void): void {
     this.updateListeners.add(fn);
   }
 
-  onDurable(fn: (updates: SourceUpdate[]) => void): void {
+  onDurable(fn: (updates: CallUpdate[]) => void): void {
     this.durableListeners.add(fn);
   }
 

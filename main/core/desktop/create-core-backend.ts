@@ -2,8 +2,7 @@
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
 import { readFileSync } from 'node:fs';
-import type { CallRecord } from '../../../shared/call-record';
-import type { SourceUpdate } from './call-source';
+import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import { lineNameMap } from '../../../shared/line-names';
 import { silentLogger } from '../../../shared/log';
@@ -123,7 +122,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
   };
 
-  source.onUpdates((updates: SourceUpdate[]) => {
+  source.onUpdates((updates: CallUpdate[]) => {
     for (const u of updates) {
       opts.push('push:callUpdate', { change: u.change, record: view(u.record), ...(u.backfill ? { backfill: true } : {}) });
       if (u.change === 'recording' && source.settings.autoDownloadRecordings) autoDownload(u.record);

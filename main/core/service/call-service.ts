@@ -8,7 +8,7 @@ import type { ServiceState } from '../../../shared/ipc/contract';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
-import { CallTracker } from '../../../shared/tracker';
+import { CallTracker } from '../../../shared/tracking/call-tracker';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
