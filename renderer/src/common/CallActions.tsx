@@ -1,9 +1,9 @@
-// Acting on the agent's own call from its card (issue 18 §2): Hang up, Transfer to…, Answer, and
-// Call back from the agent's own phone (callFromOwnPhone: the PBX rings the agent's phone, then dials,
-// instead of opening tel:; used by Call back everywhere). Each is shown only when the source of
-// calls can do it (`calls:actions`: a hub on 3CX Call Control does all four, a hub with the WebAPI
-// add-on's key only the call, a PC's own listener none), and every failure is shown in words; nothing
-// is retried. Kept out of CallCard.tsx (one line there) so the card's layout stays its own.
+// Acting on the agent's own call from its card (issue 18 §2): Answer, Hang up, Transfer to… (Call back
+// dials from the agent's own phone where the source can: main/app/call-from-own-phone.ts). Each is
+// shown only when the source of calls can do it (`calls:actions`: a hub on 3CX Call Control does them
+// all, a hub with the WebAPI add-on's key only places calls, a PC's own listener none), and every
+// failure is shown in words; nothing is retried. Kept out of CallCard.tsx (one line there) so the
+// card's layout stays its own.
 import { useEffect, useState } from 'react';
 import type { CallActionName, CallView } from '../../../shared/ipc/contract';
 import { api } from './api';
@@ -13,18 +13,6 @@ const dialable = (n: string): string | null => {
   const d = n.replace(/[\s().-]/g, '');
   return /^\+?[0-9*#]{1,32}$/.test(d) ? d : null;
 };
-
-/**
- * Call back from the agent's own phone when the source can (the PBX rings the agent's phone, then
- * dials): Call back's first choice. null when it cannot, so the caller falls back to `tel:`.
- */
-export async function callFromOwnPhone(number: string): Promise<{ ok: true } | { ok: false; error: string } | null> {
-  const destination = dialable(number);
-  if (destination === null) return null;
-  const actions = await api().callActions().catch(() => [] as CallActionName[]);
-  if (!actions.includes('call')) return null;
-  return api().actOnCall({ action: 'call', destination });
-}
 
 function useCallActions(): ReadonlySet<CallActionName> {
   const [actions, setActions] = useState<ReadonlySet<CallActionName>>(new Set());
@@ -85,7 +73,6 @@ export function CallActions({ call }: { call: CallView }) {
     transfer: actions.has('transfer') && call.status === 'talking',
     answer: actions.has('answer') && call.status === 'ringing' && call.direction === 'incoming',
   };
-  // (Call back itself dials from the agent's phone where the source can: callFromOwnPhone, no second button.)
   if (!show.hangup && !show.transfer && !show.answer) return null;
   const target = transferTo === null ? null : dialable(transferTo);
   return (

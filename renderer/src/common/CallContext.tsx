@@ -6,14 +6,13 @@ import type { CallView, NumberHistory } from '../../../shared/ipc/contract';
 import { noteMaxLength } from '../../../shared/ipc/schemas';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { api } from './api';
-import { callFromOwnPhone } from './CallActions';
 import { formatDuration, formatWhen, resultLabel } from './format';
 
 type Result = { ok: true } | { ok: false; error: string };
 
 /** Call back, then mark the call seen: the agent dealt with it (the badge drops). */
 export async function callBackAndMarkSeen(call: Pick<CallView, 'id' | 'number' | 'seen'>): Promise<Result> {
-  const r = (await callFromOwnPhone(call.number)) ?? (await api().callBack(call.number));
+  const r = await api().callBack(call.number);
   if (r.ok && !call.seen) await api().markSeen([call.id]);
   return r;
 }
