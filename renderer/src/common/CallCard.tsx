@@ -151,13 +151,13 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           </button>
         )}
         {canAddContact(call) && <AddContact number={call.number} />}
+        <CallActions call={call} />
         {/* A ringing call that goes quiet ends by the ring timeout; a talking one could hang on for hours. */}
         {onClear && call.status === 'talking' && (
           <button type="button" onClick={onClear} title="The call is over but the phone system never said so: end it here">
             Clear
           </button>
         )}
-        <CallActions call={call} />
         {note && (
           <span className="note" role="status">
             {note}
