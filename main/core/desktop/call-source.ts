@@ -7,7 +7,7 @@
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import { lineNameMap } from '../../../shared/line-names';
-import { silentLogger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';

@@ -26,7 +26,7 @@ import {
   type OpenCallsMessage,
   type SyncRequest,
 } from '../../../shared/hub-protocol';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';

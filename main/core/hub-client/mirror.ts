@@ -6,7 +6,7 @@
 import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
 import { changeBetween, sameExceptSeen } from '../../../shared/tracking/what-changed';
 import type { Event } from '../../../shared/emitter';
-import { redactNumber, type Logger } from '../../../shared/log';
+import { redactNumber, type Logger } from '../../../shared/diagnostics-log';
 import type { CallLogStore } from '../call-log/store';
 import { RecordCommitter } from '../feed/commit-pipeline';
 

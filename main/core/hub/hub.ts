@@ -32,7 +32,7 @@ import {
   type OpenCallsMessage,
   type SyncResponse,
 } from '../../../shared/hub-protocol';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { PbxTracker } from '../../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';

@@ -5,7 +5,7 @@
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
-import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
+import { redactNumber, silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { CallTracker } from '../../../shared/tracking/call-tracker';
