@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultSettings } from '../shared/settings';
-import { CallpopService } from '../main/core/service/call-service';
+import { CallpopService } from '../main/core/receiver/webhook-receiver';
 import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);

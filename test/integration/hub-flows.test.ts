@@ -19,7 +19,7 @@ import { hubBrokerPassword, writeMosquittoFiles } from '../../main/core/hub/mosq
 import { startHub, type BrokerConfig, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { CallpopService } from '../../main/core/service/call-service';
+import { CallpopService } from '../../main/core/receiver/webhook-receiver';
 import { main as cliMain } from '../../main/cli/index';
 import { freePort, mosquittoAvailable, startMosquitto } from '../support/mosquitto';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSettings, tlsPairErrors, type Settings } from '../../shared/settings';
 import { parsePolicy, resolveSettings } from '../../shared/policy';
-import { CallpopService } from '../../main/core/service/call-service';
+import { CallpopService } from '../../main/core/receiver/webhook-receiver';
 import { runServe } from '../../main/cli/serve';
 import { UsageError } from '../../main/cli/args';
 import { selfSignedCert } from '../support/self-signed-cert';

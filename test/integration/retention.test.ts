@@ -11,7 +11,7 @@ import type { CallRecord } from '../../shared/call-record';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
-import { CallpopService } from '../../main/core/service/call-service';
+import { CallpopService } from '../../main/core/receiver/webhook-receiver';
 import { callRecord } from '../support/call-records';
 
 const day = 86_400_000;

@@ -10,7 +10,7 @@ import { asExpected, flowExpectations, flowRequests, seedFlows, findSeedFlow } f
 import type { RawWebhook } from '../../shared/webhook/event';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
-import { CallpopService } from '../../main/core/service/call-service';
+import { CallpopService } from '../../main/core/receiver/webhook-receiver';
 import { sendWebhook } from '../../main/core/listener/test-call';
 
 const secret = 'testsecret_0123456789ABCDEF';

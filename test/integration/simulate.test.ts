@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '../../shared/call-record';
 import { defaultSettings } from '../../shared/settings';
-import { CallpopService } from '../../main/core/service/call-service';
+import { CallpopService } from '../../main/core/receiver/webhook-receiver';
 import { runSimulate } from '../../main/cli/simulate';
 
 const secret = 'simulatesecret_0123456789ab';

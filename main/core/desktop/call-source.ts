@@ -16,8 +16,8 @@ import type { CallFeed, FeedContext } from '../feed/call-feed';
 import { feedKinds } from '../feed/kinds';
 import { IdleFeed } from '../feed/idle-feed';
 import type { HubClientOptions } from '../hub-client/hub-client';
-import { ListenerFeed } from '../service/listener-feed';
-import type { CallpopService } from '../service/call-service';
+import { ListenerFeed } from '../receiver/listener-feed';
+import type { CallpopService } from '../receiver/webhook-receiver';
 
 export interface CallSourceOptions {
   dataDir: string;

@@ -3,7 +3,7 @@
 // new kind is one folder and one line below (see ./call-feed.ts, "HOW TO ADD A KIND").
 import type { CallSource } from '../../../shared/settings';
 import { hubKind } from '../hub-client/hub-feed';
-import { listenerKind } from '../service/listener-feed';
+import { listenerKind } from '../receiver/listener-feed';
 import type { CallFeed, FeedContext, FeedKind } from './call-feed';
 
 export const feedKinds: Record<CallSource, FeedKind> = {

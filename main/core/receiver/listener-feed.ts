@@ -6,7 +6,7 @@ import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import type { Settings } from '../../../shared/settings';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
-import { CallpopService } from './call-service';
+import { CallpopService } from './webhook-receiver';
 
 export class ListenerFeed implements CallFeed {
   readonly kind = 'listener' as const;
