@@ -17,7 +17,7 @@ import { feedKinds } from '../feed/kinds';
 import { IdleFeed } from '../feed/idle-feed';
 import type { HubClientOptions } from '../hub-client/hub-client';
 import { ListenerFeed } from '../receiver/listener-feed';
-import type { CallpopService } from '../receiver/webhook-receiver';
+import type { WebhookReceiver } from '../receiver/webhook-receiver';
 
 export interface CallSourceOptions {
   dataDir: string;
@@ -103,7 +103,7 @@ export class CallSource {
   }
 
   /** The listener's service (listener mode only: tests read its bound port and URLs). */
-  get service(): CallpopService | null {
+  get service(): WebhookReceiver | null {
     return this.feed instanceof ListenerFeed ? this.feed.service : null;
   }
 

@@ -1,4 +1,4 @@
-// The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
+// The core backend: answers every "core" IPC channel over one WebhookReceiver, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
 import { readFileSync } from 'node:fs';
