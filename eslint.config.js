@@ -45,7 +45,7 @@ export default tseslint.config(
         noRenderer,
         { group: electronPkgs, message: 'Layering: the core runs without Electron.' },
         { group: ['**/shared/ipc/**'], message: 'Rooms: the call log never depends on the UI contract (domain types: shared/call-log.ts).' },
-        { group: ['**/core/feed/**', '**/core/hub/**', '**/core/hub-client/**', '**/core/listener/**', '**/core/service/**', '**/core/desktop/**', '../feed/**', '../hub/**', '../hub-client/**', '../listener/**', '../service/**', '../desktop/**'], message: 'Rooms: the call log is storage; what feeds it imports it, not the other way.' },
+        { group: ['**/core/feed/**', '**/core/hub/**', '**/core/hub-client/**', '**/core/listener/**', '**/core/receiver/**', '**/core/desktop/**', '../feed/**', '../hub/**', '../hub-client/**', '../listener/**', '../receiver/**', '../desktop/**'], message: 'Rooms: the call log is storage; what feeds it imports it, not the other way.' },
       ]),
     },
   },

@@ -8,8 +8,8 @@ import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, po
 import { APP_ID } from '../../shared/app-id';
 import { isHubState } from '../../shared/ipc/contract';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
-import { createFileLogger } from '../core/log-file';
+import type { Logger } from '../../shared/diagnostics-log';
+import { createFileLogger } from '../core/diagnostics-log-file';
 import { startupPaths } from '../core/config/local-overrides';
 import { loadPolicySync, watchPolicy } from '../core/config/policy-file';
 import { generateWebhookSecret } from '../core/listener/secret';

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, basename } from 'node:path';
 import { buildCallBackUrl, buildCrmUrl } from '../../shared/crm-url';
 import type { ActionResult, AppStatus, CallView, CoreChannel, DisplayInfo, ExportResult, ImportResult, LogPage, LogQuery, NavigateTarget, View } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { toE164 } from '../../shared/phone';
 import type { SettingsService } from './settings-service';
 import type { MainHandlers } from './ipc';

@@ -6,7 +6,7 @@ import type { Display, Point, WebContents } from 'electron';
 import type { CallView, DisplayInfo, NavigateTarget } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { APP_ORIGIN } from './ipc';
 import type { WindowPushQueue } from './window-push-queue';
 import { hardenWebContents } from './security';

@@ -4,7 +4,7 @@
 // --notify pops OS notifications. SIGINT/SIGTERM: stop accepting, write what was accepted, exit 0.
 import { resolve } from 'node:path';
 import type { CallUpdate } from '../../shared/call-record';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema, zodFieldErrors, type Settings } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { buildAllowList } from '../core/listener/listener';

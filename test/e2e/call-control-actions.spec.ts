@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 import { addAgent } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { attachCallControl } from '../../main/core/call-control/hub-source';

@@ -3,7 +3,7 @@ import { handleInvoke, registerIpc, senderProblem } from '../../main/app/ipc';
 import type { IpcDeps, InvokeEventLike, MainHandlers } from '../../main/app/ipc';
 import { WindowPushQueue } from '../../main/app/window-push-queue';
 import { invokeOwners } from '../../shared/ipc/contract';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 
 const own = new Set([7]);
 const ev = (id: number, url: string | null): InvokeEventLike => ({ sender: { id }, senderFrame: url === null ? null : { url } });

@@ -121,7 +121,7 @@ const { choosePopupDisplay, popupTopLevel, WindowManager } = await import('../..
 const { WindowPushQueue } = await import('../../main/app/window-push-queue');
 const { denyAllPermissions } = await import('../../main/app/security');
 const { defaultSettings } = await import('../../shared/settings');
-const { silentLogger } = await import('../../shared/log');
+const { silentLogger } = await import('../../shared/diagnostics-log');
 
 const preload = join('/app', 'out', 'preload', 'index.cjs');
 

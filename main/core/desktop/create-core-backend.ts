@@ -1,11 +1,11 @@
-// The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
+// The core backend: answers every "core" IPC channel over one WebhookReceiver, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
 import { readFileSync } from 'node:fs';
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import { lineNameMap } from '../../../shared/line-names';
-import { silentLogger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { reachableAddresses } from '../listener/listener';
 import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from './agents';

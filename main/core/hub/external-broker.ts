@@ -4,7 +4,7 @@
 // reconnects with backoff (1 s doubling to 30 s, with jitter) for as long as it runs; each (re)connect
 // republishes the retained state (the broker may have restarted without persistence).
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { TOPIC_ROOT } from '../../../shared/hub-protocol';
 
 export interface ExternalBrokerOptions {

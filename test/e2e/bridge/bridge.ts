@@ -21,7 +21,7 @@ import type { Policy, SettingsOverrides } from '../../../shared/policy';
 import { webhookUrl } from '../../../shared/settings';
 import type { SettingsPatch } from '../../../shared/settings';
 import type { RecordingCredentials } from '../../../shared/service-protocol';
-import { silentLogger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
 import { HubPasswordService, RecordingCredentialsService } from '../../../main/app/credentials';
 import { DownloadedFiles } from '../../../main/app/downloads';
 import type { MainHandlers } from '../../../main/app/ipc';
