@@ -36,6 +36,20 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': rule(electronPkgs, [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }]) },
   },
   {
+    // Rooms inside main/core: the call log is storage. It depends neither on the UI's IPC contract
+    // (its domain types are in shared/call-log.ts) nor on what feeds it (feeds import it).
+    files: ['main/core/call-log/**/*.ts'],
+    rules: {
+      'no-restricted-imports': rule(electronPkgs, [
+        noApp,
+        noRenderer,
+        { group: electronPkgs, message: 'Layering: the core runs without Electron.' },
+        { group: ['**/shared/ipc/**'], message: 'Rooms: the call log never depends on the UI contract (domain types: shared/call-log.ts).' },
+        { group: ['**/core/feed/**', '**/core/hub/**', '**/core/hub-client/**', '**/core/listener/**', '**/core/receiver/**', '**/core/desktop/**', '../feed/**', '../hub/**', '../hub-client/**', '../listener/**', '../receiver/**', '../desktop/**'], message: 'Rooms: the call log is storage; what feeds it imports it, not the other way.' },
+      ]),
+    },
+  },
+  {
     files: ['main/preload.ts'],
     rules: { 'no-restricted-imports': rule(nodeBuiltins, [noApp, noRenderer, { group: ['**/main/core/**', '**/core/**'], message: 'Layering: the preload only bridges IPC.' }]) },
   },

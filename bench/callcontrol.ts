@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../shared/log';
+import { silentLogger } from '../shared/diagnostics-log';
 import { addAgent, agentsFilePath } from '../main/core/hub/agents';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';

@@ -6,6 +6,7 @@
 //
 //   node --import tsx bench/hub.ts                      all figures
 //   node --import tsx bench/hub.ts rss-figures          only the memory figures (~3 min)
+//   node --import tsx bench/hub.ts throughput           only hub-webhooks-per-sec (old vs new back to back)
 //   (internal) bench/hub.ts hub DIR                      the hub child (embedded broker)
 //   (internal) bench/hub.ts clients URL N PASSWORD       N simulated agent clients
 //   (internal) bench/hub.ts load URL N C RATE [EXT]      N calls (ringing + missed end) at RATE calls/s (0 = flat out)
@@ -263,7 +264,7 @@ async function backfillSeconds(webhookUrl: string, brokerUrl: string): Promise<n
   }
 }
 
-async function main(): Promise<void> {
+async function main(onlyThroughput = false): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'callpop-bench-hub-'));
   let hub: JsonChild | null = null;
   let clients: JsonChild | null = null;
@@ -284,6 +285,7 @@ async function main(): Promise<void> {
     await load.stop();
     if (r.ok < throughputCalls * 2 * 0.99) throw new Error(`only ${r.ok} of ${throughputCalls * 2} webhooks were acknowledged`);
     console.log(`hub-webhooks-per-sec: ${Math.round((r.ok / r.ms) * 1000)} webhooks/s`);
+    if (onlyThroughput) return;
 
     const latencies = await popupLatency(webhookUrl, brokerUrl);
     console.log(`hub-popup-latency-p50: ${quantile(latencies, 0.5).toFixed(1)} ms`);
@@ -305,7 +307,7 @@ async function main(): Promise<void> {
     await hub?.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  await rssFigures();
+  if (!onlyThroughput) await rssFigures();
 }
 
 /** hub-rss-after-1m-calls and hub-rss-peak-1m-calls (alone: `bench/hub.ts rss-figures`). */
@@ -334,7 +336,7 @@ const done =
           ? rssChild(Number(rest[0]))
           : mode === 'rss-figures'
             ? rssFigures()
-            : main();
+            : main(mode === 'throughput');
 done.catch((e: unknown) => {
   console.error(`bench/hub: ${(e as Error).stack ?? String(e)}`);
   process.exitCode = 1;

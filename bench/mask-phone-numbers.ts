@@ -2,7 +2,7 @@
 // adversarial text, worst of the shapes below (each median of several runs). Before the fix a
 // 70 KB digit run glued to a letter took seconds (quadratic); it should stay in single-digit ms.
 //   node --import tsx bench/mask-phone-numbers.ts
-import { maskPhoneNumbers } from '../shared/log';
+import { maskPhoneNumbers } from '../shared/diagnostics-log';
 
 const SIZE = 70_000;
 const RUNS = 7;

@@ -11,7 +11,7 @@
 // popup-latency-disk-busy-p50 / -p99: the same 200 calls again while a second child process writes and
 // fsyncs 16 KiB blocks back to back (synchronous calls) to a file on the same disk as the call log (at
 // most 16 MiB, rewritten from the start; at most 300 s; deleted at the end). The pop must not wait for the disk:
-// changes reach the UI before the call log's fsync (CallpopService.onUpdates). Target p99 <= 16.7 ms.
+// changes reach the UI before the call log's fsync (WebhookReceiver.onUpdates). Target p99 <= 16.7 ms.
 //   node --import tsx bench/popup-latency.ts
 import { fork } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, openSync, writeSync } from 'node:fs';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultSettings } from '../shared/settings';
-import { CallpopService } from '../main/core/service/call-service';
+import { WebhookReceiver } from '../main/core/receiver/webhook-receiver';
 import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);
@@ -58,7 +58,7 @@ async function load(url: string, count: number, parallel: number): Promise<void>
 // ---- child: memory after never-ending foreign calls ----
 async function rss(n: number): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callpop-bench-rss-'));
-  const service = await CallpopService.start({
+  const service = await WebhookReceiver.start({
     dataDir,
     settings: { ...defaultSettings(), extension: ownExtension, webhookSecret: secret },
     listen: false,
@@ -106,7 +106,7 @@ async function measure(url: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callpop-bench-'));
-  const service = await CallpopService.start({
+  const service = await WebhookReceiver.start({
     dataDir,
     settings: { ...defaultSettings(), extension: ownExtension, listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret },
   });

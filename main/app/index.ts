@@ -8,8 +8,8 @@ import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, po
 import { APP_ID } from '../../shared/app-id';
 import { isHubState } from '../../shared/ipc/contract';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
-import { createFileLogger } from '../core/log-file';
+import type { Logger } from '../../shared/diagnostics-log';
+import { createFileLogger } from '../core/diagnostics-log-file';
 import { startupPaths } from '../core/config/local-overrides';
 import { loadPolicySync, watchPolicy } from '../core/config/policy-file';
 import { generateWebhookSecret } from '../core/listener/secret';
@@ -22,7 +22,7 @@ import { applyAppMenu } from './menu';
 import { PopupController } from './popup-controller';
 import { watchPowerEvents } from './power-events';
 import { createAppProtocolHandler, createMediaProtocolHandler, MEDIA_SCHEME, privilegedSchemes } from './protocols';
-import { MAIN_WINDOW_ONLY, PushHub } from './push-hub';
+import { MAIN_WINDOW_ONLY, WindowPushQueue } from './window-push-queue';
 import { denyAllPermissions, hardenWebContents, safeExternalUrl } from './security';
 import type { HardenableContents } from './security';
 import { SettingsService } from './settings-service';
@@ -109,12 +109,12 @@ async function start(): Promise<void> {
   const hubPasswordProblem = await hubPassword.load();
   if (hubPasswordProblem) logger.warn(`credentials: ${hubPasswordProblem}`);
 
-  const hub = new PushHub();
+  const pushes = new WindowPushQueue();
   const openExternal = (url: string) => {
     const href = safeExternalUrl(url); // the normalised href, never the raw string that was checked
     if (href) void shell.openExternal(href).catch((e: unknown) => logger.warn(`shell: cannot open link: ${String(e)}`));
   };
-  const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), hub, openExternal, settings: () => settings.settings, logger, ...(devServer ? { pageBase: devServer } : {}) });
+  const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), pushes, openExternal, settings: () => settings.settings, logger, ...(devServer ? { pageBase: devServer } : {}) });
 
   let missedUnseen = 0;
   let tray: TrayController | null = null;
@@ -128,7 +128,7 @@ async function start(): Promise<void> {
       if (s.state === 'listening') {
         void refreshMissed();
         // The URLs in Settings show the bound port (listenPort 0).
-        hub.push('push:settings', settings.view());
+        pushes.push('push:settings', settings.view());
       }
       // On a hub the core never listens: the badge is counted once its log is open (any hub state).
       if (isHubState(s)) void refreshMissed();
@@ -170,7 +170,7 @@ async function start(): Promise<void> {
   });
   function pushStatus(): void {
     const s = status();
-    hub.push('push:status', s);
+    pushes.push('push:status', s);
     tray?.update(s);
   }
   function setMissed(n: number): void {
@@ -193,7 +193,7 @@ async function start(): Promise<void> {
       case 'push:callUpdate': {
         const u = payload as PushMap['push:callUpdate'];
         // The popup only receives the calls it shows (the popup controller sends them).
-        hub.push('push:callUpdate', u, (id) => id !== popupId());
+        pushes.push('push:callUpdate', u, (id) => id !== popupId());
         popups.onCallUpdate(u);
         notifier.onCallUpdate(u.change, u.record, u.backfill === true);
         return;
@@ -205,7 +205,7 @@ async function start(): Promise<void> {
         setMissed((payload as PushMap['push:logChanged']).missedUnseen);
         break;
     }
-    hub.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => id !== popupId() : undefined);
+    pushes.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => id !== popupId() : undefined);
   }
 
   const applyLoginItem = () => {
@@ -218,7 +218,7 @@ async function start(): Promise<void> {
   };
   applyLoginItem();
   settings.onChange((view, previous) => {
-    hub.push('push:settings', view);
+    pushes.push('push:settings', view);
     supervisor.sendSettings({ settings: view.settings });
     fileLogger.setDebug(view.settings.debugLogging);
     if (previous.startAtLogin !== view.settings.startAtLogin) applyLoginItem();
@@ -244,7 +244,7 @@ async function start(): Promise<void> {
       settings,
       status,
       rendererReady: (id, view) => {
-        hub.ready(id);
+        pushes.ready(id);
         // A (re)loaded popup page: main's open cards again, and the core's live calls after a restart.
         if (view === 'popup' && id === windows.popupId) {
           popups.restore(() => supervisor.invoke('calls:active', {}) as Promise<CallView[]>).catch((e: unknown) => logger.warn(`popup: cannot restore the live calls: ${String(e)}`));

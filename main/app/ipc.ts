@@ -5,7 +5,7 @@
 import type { CoreChannel, InvokeArgs, InvokeChannel, InvokeResult, MainChannel } from '../../shared/ipc/contract';
 import { invokeOwners } from '../../shared/ipc/contract';
 import { checkInvokeArgs } from '../../shared/ipc/schemas';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'callpop';

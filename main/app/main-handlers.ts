@@ -4,12 +4,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, basename } from 'node:path';
 import { buildCallBackUrl, buildCrmUrl } from '../../shared/crm-url';
 import type { ActionResult, AppStatus, CallView, CoreChannel, DisplayInfo, ExportResult, ImportResult, LogPage, LogQuery, NavigateTarget, View } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { toE164 } from '../../shared/phone';
 import type { SettingsService } from './settings-service';
 import type { MainHandlers } from './ipc';
 import type { DownloadedFiles } from './downloads';
 import type { HubPasswordService, RecordingCredentialsService } from './credentials';
+import { callFromOwnPhone } from './call-from-own-phone';
 import { exportLog } from './export-log';
 import { mediaUrl } from './protocols';
 
@@ -82,6 +83,10 @@ export function createMainHandlers(d: MainDeps): MainHandlers {
     },
 
     'call:callBack': async ({ number }) => {
+      // From the agent's own phone when the source can dial for it (a hub on 3CX Call Control, or with
+      // the WebAPI add-on's key): the PBX rings the agent's phone, then the number. Else tel: as before.
+      const own = await callFromOwnPhone(d.core, number);
+      if (own) return own;
       const s = d.settings.settings;
       const r = buildCallBackUrl(s.clickToCallTemplate, { number, e164: toE164(number, s.defaultCountry) ?? '', extension: s.extension, callId: '' });
       return r.ok ? open(r.url) : fail(r.error);

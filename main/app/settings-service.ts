@@ -4,7 +4,7 @@
 // No Electron here, so it is unit-tested directly; the electron-store lives in settings-store.ts.
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { SettingsUpdateResult, SettingsView } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { applyUserPatch, resolveSettings, withoutPolicyOnly } from '../../shared/policy';
 import type { Policy, Resolved, SettingsOverrides } from '../../shared/policy';
 import { webhookUrl } from '../../shared/settings';

@@ -2,7 +2,7 @@
 // forwards "core" requests to it with ids and timeouts, relays its pushes, and restarts it with
 // backoff when it dies. Main only relays: all network and disk work happens in the child.
 import type { CoreChannel, PushChannel, PushMap, ServiceState } from '../../shared/ipc/contract';
-import type { LogLevel } from '../../shared/log';
+import type { LogLevel } from '../../shared/diagnostics-log';
 import type { FromService, ToService } from '../../shared/service-protocol';
 
 /** The part of Electron's UtilityProcess the supervisor uses. */

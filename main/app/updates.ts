@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import electronUpdater from 'electron-updater';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import type { Settings } from '../../shared/settings';
 
 const SIX_HOURS = 6 * 60 * 60 * 1000;

@@ -1,14 +1,14 @@
 // The two windows: the main window (hidden to the tray on close) and the popup (frameless, on top,
-// never focused, in a screen corner). Both are hardened the same way and registered with the push
-// hub, which queues pushes until the page says it is ready.
+// never focused, in a screen corner). Both are hardened the same way and registered with the window
+// push queue, which queues pushes until the page says it is ready.
 import { app, BrowserWindow, screen } from 'electron';
 import type { Display, Point, WebContents } from 'electron';
 import type { CallView, DisplayInfo, NavigateTarget } from '../../shared/ipc/contract';
 import type { CallChange } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { APP_ORIGIN } from './ipc';
-import type { PushHub } from './push-hub';
+import type { WindowPushQueue } from './window-push-queue';
 import { hardenWebContents } from './security';
 import type { HardenableContents } from './security';
 import { mainWindowOptions, POPUP_HEIGHT, POPUP_WIDTH, popupBounds, popupWindowOptions } from './window-options';
@@ -17,7 +17,7 @@ export interface WindowManagerOptions {
   preload: string;
   /** Window icon (Linux/Windows); macOS uses the bundle icon. */
   icon?: string;
-  hub: PushHub;
+  pushes: WindowPushQueue;
   openExternal: (url: string) => void;
   settings: () => Settings;
   logger: Logger;
@@ -103,7 +103,7 @@ export class WindowManager {
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
-    if (target) this.o.hub.pushTo(win.webContents.id, 'push:navigate', target);
+    if (target) this.o.pushes.pushTo(win.webContents.id, 'push:navigate', target);
   }
 
   createPopup(): BrowserWindow {
@@ -156,7 +156,7 @@ export class WindowManager {
     win.setFocusable(true);
     win.show();
     win.focus();
-    this.o.hub.pushTo(win.webContents.id, 'push:focusCard', {});
+    this.o.pushes.pushTo(win.webContents.id, 'push:focusCard', {});
     return true;
   }
 
@@ -215,7 +215,7 @@ export class WindowManager {
 
   sendToPopup(update: { change: CallChange; record: CallView }): void {
     const id = this.popupId ?? this.createPopup().webContents.id;
-    this.o.hub.pushTo(id, 'push:callUpdate', update);
+    this.o.pushes.pushTo(id, 'push:callUpdate', update);
   }
 
   destroyAll(): void {
@@ -227,16 +227,16 @@ export class WindowManager {
     const wc: WebContents = win.webContents;
     const id = wc.id;
     this.own.add(id);
-    this.o.hub.add(wc);
+    this.o.pushes.add(wc);
     hardenWebContents(wc as unknown as HardenableContents, (url) => this.o.openExternal(url));
     // A reload: queue again until the new page calls rendererReady.
     wc.on('did-start-navigation', (details) => {
-      if (details.isMainFrame && !details.isSameDocument) this.o.hub.unready(id);
+      if (details.isMainFrame && !details.isSameDocument) this.o.pushes.unready(id);
     });
     wc.on('render-process-gone', (_e, d) => this.o.logger.error(`window: renderer gone (${d.reason})`));
     win.on('closed', () => {
       this.own.delete(id);
-      this.o.hub.remove(id);
+      this.o.pushes.remove(id);
     });
   }
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SITE, sitePattern } from '../../shared/hub-protocol';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { defaultDataDir } from '../core/config/paths';
 import { AgentError, AgentExistsError, addAgent, generatePassword, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { CallRecord } from '../../shared/call-record';
 import { callRecordsCsv } from '../../shared/call-csv';
 import type { LogFilter } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore, parseFilterDate } from '../core/call-log/store';
 import { openNotesStore } from '../core/call-log/notes';
 import { callLogDir, defaultDataDir } from '../core/config/paths';

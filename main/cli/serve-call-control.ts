@@ -2,7 +2,7 @@
 // Call Control API instead of webhooks: no listener, nothing to open in the firewall. The feed comes
 // from the table (kind "call-control", core/call-control/call-control-feed.ts); serve.ts runs it.
 import { resolve } from 'node:path';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';

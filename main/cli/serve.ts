@@ -4,7 +4,7 @@
 // --notify pops OS notifications. SIGINT/SIGTERM: stop accepting, write what was accepted, exit 0.
 import { resolve } from 'node:path';
 import type { CallUpdate } from '../../shared/call-record';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema, zodFieldErrors, type Settings } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
 import { addressListProblem, buildAllowList } from '../core/listener/listener';
@@ -15,7 +15,7 @@ import type { CallFeed, FeedContext } from '../core/feed/call-feed';
 import { startFeed } from '../core/feed/kinds';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
-import { serveFromHubPlan } from './serve-hub';
+import { serveFromHubPlan } from './serve-from-hub';
 import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
 import { serveFromCallControlPlan } from './serve-call-control';
 

@@ -1,7 +1,7 @@
 // Log lines about refused or malformed things from the network (webhook requests, broker logins, hub
 // messages), without letting a flood fill the log: a few lines per window, then one count of what was
 // left out.
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 
 export class RateLimitedLog {
   private windowStart = 0;

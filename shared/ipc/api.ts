@@ -39,6 +39,7 @@ export function createCallpopApi(t: IpcTransport) {
     getCall: (callId: string) => call('calls:get', { callId }),
     clearCall: (callId: string) => call('calls:clear', { callId }),
     callActions: () => call('calls:actions', {}),
+    colleagues: () => call('calls:colleagues', {}),
     actOnCall: (args: InvokeArgs<'calls:act'>) => call('calls:act', args),
     numberHistory: (args: InvokeArgs<'calls:history'>) => call('calls:history', args),
     queryLog: (query: InvokeArgs<'log:query'>) => call('log:query', query),

@@ -5,8 +5,8 @@
 // Requests use invoke/handle; pushes use send/on. `owner` says who answers a request: "core"
 // requests are forwarded by main to the core service (utility process, or the e2e bridge),
 // "main" ones are answered by Electron main itself.
-import type { CallChange, CallRecord, Direction } from '../call-record';
-import type { ResultFilter } from '../call-outcome';
+import type { CallChange, CallRecord } from '../call-record';
+import type { LogFilter } from '../call-log';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
 
 /** A call as the UI shows it: the record plus what Callpop knows about the number. */
@@ -86,17 +86,8 @@ export interface SettingsView {
 
 export type SettingsUpdateResult = { ok: true; view: SettingsView } | { ok: false; errors: FieldErrors };
 
-export interface LogFilter {
-  direction?: Direction | undefined;
-  /** "missed" = incoming calls nobody took; "not-answered" = own outgoing calls (shared/call-outcome.ts). */
-  result?: ResultFilter | undefined;
-  /** ISO dates, inclusive; `to` may be a date ("2026-11-24") meaning the whole day. */
-  from?: string | undefined;
-  to?: string | undefined;
-  /** Digits in any format, or part of a contact name. */
-  text?: string | undefined;
-  unseenOnly?: boolean | undefined;
-}
+/** The call log's query filter (a domain type: shared/call-log.ts). */
+export type { LogFilter } from '../call-log';
 
 export interface LogQuery extends LogFilter {
   offset: number;
@@ -214,6 +205,8 @@ export interface InvokeMap {
   'calls:clear': Req<{ callId: string }, ActionResult, 'core'>;
   /** Which actions the source can carry out on this extension's calls (issue 18): shown only then. */
   'calls:actions': Req<Empty, CallActionName[], 'core'>;
+  /** Colleagues to transfer to, by name: extension → name (the hub's directory); {} without one. */
+  'calls:colleagues': Req<Empty, Record<string, string>, 'core'>;
   /** Dial from the agent's phone, hang up, transfer or answer one of its calls, through the source (the hub). */
   'calls:act': Req<{ action: CallActionName; callId?: string | undefined; destination?: string | undefined }, ActionResult, 'core'>;
   'calls:history': Req<{ number: string; excludeCallId?: string | undefined }, NumberHistory, 'core'>;
@@ -282,6 +275,7 @@ export const invokeOwners = {
   'calls:get': 'core',
   'calls:clear': 'core',
   'calls:actions': 'core',
+  'calls:colleagues': 'core',
   'calls:act': 'core',
   'calls:history': 'core',
   'log:query': 'core',

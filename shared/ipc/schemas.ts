@@ -3,13 +3,14 @@
 import { z } from 'zod';
 import { directions } from '../call-record';
 import { resultFilters } from '../call-outcome';
+import { noteMaxLength } from '../call-log';
 import { settingsPatchSchema } from '../settings';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from './contract';
 import type { InvokeArgs, InvokeChannel } from './contract';
 
 const id = z.string().min(1).max(64);
-/** A short note per call. */
-export const noteMaxLength = 500;
+/** A short note per call (a domain constant: shared/call-log.ts). */
+export { noteMaxLength };
 const empty = z.object({}).strict();
 const isoDate = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'Not a date.');
 
@@ -65,6 +66,7 @@ export const invokeArgSchemas = {
   'calls:get': z.object({ callId: id }).strict(),
   'calls:clear': z.object({ callId: id }).strict(),
   'calls:actions': empty,
+  'calls:colleagues': empty,
   'calls:act': z
     .object({ action: z.enum(['call', 'hangup', 'transfer', 'answer']), callId: id.optional(), destination: z.string().regex(/^\+?[0-9*#]{1,32}$/).optional() })
     .strict(),

@@ -1,14 +1,15 @@
 // PBX-wide call tracker: turns the 3CX WebAPI's single webhook stream into the calls of every
 // tracked extension, in one pass per event. Pure: events in, call updates out; the clock is injected.
 //
-// What the PBX sends is uneven (see shared/seeds/3cx-webapi-webhooks.md): the end event of a
-// missed queue call names the queue, a RingAll end names only one of the ringing extensions, ids
-// change between ringing and end (…_10 then …_35), the MakeCall "started" event carries "MAKECALL"
-// as the number, a blind transfer's transferrer gets no end event at all, and a GET recording is a
-// bare URL naming no user. So the tracker keeps what the PBX said about each call id (CallKnowledge,
-// one bounded store for the whole PBX) and a record per call of each tracked extension
-// (ExtensionCalls, keyed by extension + call id: the two sides of a transfer share the call id).
-// The desktop's single-extension CallTracker (shared/tracker.ts) is this tracker tracking one extension.
+// What the PBX sends is uneven (see the add-on's documentation "3CX Webhooks Usage & Web API
+// Examples"; not in this repository): the end event of a missed queue call names the queue, a
+// RingAll end names only one of the ringing extensions, ids change between ringing and end (…_10
+// then …_35), the MakeCall "started" event carries "MAKECALL" as the number, a blind transfer's
+// transferrer gets no end event at all, and a GET recording is a bare URL naming no user. So the
+// tracker keeps what the PBX said about each call id (CallKnowledge, one bounded store for the
+// whole PBX) and a record per call of each tracked extension (ExtensionCalls, keyed by extension +
+// call id: the two sides of a transfer share the call id). The desktop's single-extension
+// CallTracker (./call-tracker.ts) is this tracker tracking one extension.
 import type { CallChange, CallRecord, CallResult, CallUpdate, Direction, EndedCall, RingingCall, TalkingCall } from '../call-record';
 import type { DialingEvent, EndedEvent, RecordingEvent, RingingEvent, StartedEvent, WebhookEvent } from '../webhook/event';
 import { CallKnowledge, MAKECALL, type CallFacts } from './call-knowledge';

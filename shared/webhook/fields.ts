@@ -8,42 +8,63 @@ import { CALL_ID_RE, toCallRef } from './call-ref';
 const UNSAFE_CHARS = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
 export const cleanText = (s: string): string => s.replace(UNSAFE_CHARS, '').trim();
 
-/** A scalar as text: JSON numbers and booleans are accepted as their string form. */
-export const text = z.union([z.string(), z.number(), z.boolean()], { error: 'must be text' }).transform(String);
+/** A scalar as text: JSON numbers and booleans are accepted as their string form; null otherwise. */
+const asText = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
 
-const cleaned = text.transform(cleanText);
+/**
+ * A field read as text, then shaped by `shape` (the value, or the tail of its error message). One zod
+ * stage per field: the union, transforms and pipes it replaced cost most of a webhook's parse, which
+ * runs for every webhook of the PBX.
+ */
+function textField<T>(shape: (s: string) => { value: T } | string) {
+  return z.unknown().transform((v, ctx): T => {
+    const s = asText(v);
+    const r = s === null ? 'must be text' : shape(s);
+    if (typeof r !== 'string') return r.value;
+    ctx.addIssue({ code: 'custom', message: r });
+    return z.NEVER;
+  });
+}
 
-export const userField = cleaned.pipe(z.string().min(1, { error: 'is empty' }).max(32, { error: 'is too long' }));
+/** Cleaned text of at most `max` characters; `min` 1 = must not be empty. */
+const cleanedText = (min: 0 | 1, max: number) =>
+  textField((raw) => {
+    const s = cleanText(raw);
+    return s.length < min ? 'is empty' : s.length > max ? 'is too long' : { value: s };
+  });
+
+export const userField = cleanedText(1, 32);
 /** A recording's user: optional there, and "" means unknown. */
-export const optionalUserField = cleaned
-  .pipe(z.string().max(32, { error: 'is too long' }))
-  .transform((s) => (s === '' ? null : s));
-export const callerIdField = cleaned.pipe(z.string().max(128, { error: 'is too long' }));
+export const optionalUserField = textField((raw) => {
+  const s = cleanText(raw);
+  return s.length > 32 ? 'is too long' : { value: s === '' ? null : s };
+});
+export const callerIdField = cleanedText(0, 128);
 
-export const eventField = cleaned.pipe(z.string().min(1, { error: 'is empty' }).max(64, { error: 'is too long' }));
+export const eventField = cleanedText(1, 64);
 
-export const idField = text
-  .transform((s) => s.trim())
-  .pipe(z.string().regex(CALL_ID_RE, { error: 'is not a valid call id (1-64 of A-Z a-z 0-9 _ . -)' }))
-  .transform((s): CallRef => toCallRef(s));
+export const idField = textField((raw): { value: CallRef } | string => {
+  const s = raw.trim();
+  return CALL_ID_RE.test(s) ? { value: toCallRef(s) } : 'is not a valid call id (1-64 of A-Z a-z 0-9 _ . -)';
+});
 
 /** "DID-420222000320" → "420222000320"; "" → null. */
-export const didField = cleaned
-  .transform((s) => s.replace(/^did-/i, '').trim())
-  .pipe(z.string().max(64, { error: 'is too long' }))
-  .transform((s) => (s === '' ? null : s));
-
-export const userTypeField = text.transform((s): UserType => {
-  const t = s.trim().toLowerCase();
-  return t === 'ext' || t === 'queue' ? t : 'other';
+export const didField = textField((raw) => {
+  const s = cleanText(raw).replace(/^did-/i, '').trim();
+  return s.length > 64 ? 'is too long' : { value: s === '' ? null : s };
 });
 
-export const trTypeField = text.transform((s): 'attended' | 'blind' | null => {
+export const userTypeField = textField((s): { value: UserType } => {
   const t = s.trim().toLowerCase();
-  return t === 'attended' || t === 'blind' ? t : null;
+  return { value: t === 'ext' || t === 'queue' ? t : 'other' };
 });
 
-export const finishField = text.transform((s): 'ok' | 'missed' => (s.trim().toLowerCase() === 'ok' ? 'ok' : 'missed'));
+export const trTypeField = textField((s): { value: 'attended' | 'blind' | null } => {
+  const t = s.trim().toLowerCase();
+  return { value: t === 'attended' || t === 'blind' ? t : null };
+});
+
+export const finishField = textField((s): { value: 'ok' | 'missed' } => ({ value: s.trim().toLowerCase() === 'ok' ? 'ok' : 'missed' }));
 
 export const transferField = z
   .union([z.boolean(), z.string()], { error: 'is neither True nor False' })
@@ -60,16 +81,18 @@ export function durationSeconds(s: string): number | null {
 }
 
 /** "" → null (no talk time, e.g. a missed call). */
-export const durationField = text
-  .transform((s) => s.trim())
-  .refine((s) => s === '' || durationSeconds(s) !== null, { error: 'is not mm:ss or h:mm:ss' })
-  .transform((s) => (s === '' ? null : durationSeconds(s)));
+export const durationField = textField((raw) => {
+  const s = raw.trim();
+  if (s === '') return { value: null };
+  const sec = durationSeconds(s);
+  return sec === null ? 'is not mm:ss or h:mm:ss' : { value: sec };
+});
 
 /** The GET scheme's title: "DID-420222000320:Answered call from 420774852629 (0:07)" → 7. */
-export const titleDurationField = text.transform((s) => {
+export const titleDurationField = textField((s) => {
   let last: number | null = null;
   for (const m of s.matchAll(/\((\d{1,4}(?::[0-5]\d){1,2})\)/g)) last = durationSeconds(m[1] as string);
-  return last;
+  return { value: last };
 });
 
 export const MAX_URL_CHARS = 2048;

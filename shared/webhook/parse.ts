@@ -68,7 +68,8 @@ const common = {
 };
 
 const headSchema = z.object({ event: eventField });
-const callerNameField = callerIdField.optional().transform((n) => (n ? n : null));
+// Optional and untransformed: the add-on never sends it, so a webhook pays only for an absent key.
+const callerNameField = callerIdField.optional();
 const ringingSchema = z.object({ ...common, usertype: userTypeField.default('other'), callername: callerNameField });
 const dialingSchema = z.object({ ...common, callername: callerNameField });
 const startedSchema = z.object({ ...common, trtype: trTypeField.default(null) });

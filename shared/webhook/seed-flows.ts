@@ -1,7 +1,8 @@
-// Every call flow of the seed document (docs of the 3CX WebAPI add-on, ../shared/seeds/
-// 3cx-webapi-webhooks.md) as data, both schemes, as written: same ids (including the ones that do
-// not line up), same users, same key order, "MAKECALL", the two malformed POST bodies, and the GET
-// recording row as a bare URL. Used by parser/tracker tests, `callpop simulate` and demos.
+// Every call flow of the seed document ("3CX Webhooks Usage & Web API Examples", the published API
+// documentation of the 3CX WebAPI add-on; not in this repository) as data, both schemes, as
+// written: same ids (including the ones that do not line up), same users, same key order,
+// "MAKECALL", the two malformed POST bodies, and the GET recording row as a bare URL. Used by
+// parser/tracker tests, `callpop simulate` and demos.
 //
 // Only change from the seed: recording URLs use the host pbx.example.com:5001 instead of the
 // document's FQDN placeholders.

@@ -1,13 +1,14 @@
 // Issue 18 §2 in Chromium: the desktop on a hub whose source is 3CX Call Control (the fake Call Control
 // server, test/support/fake-3cx-call-control.ts, a real `callpop hub` with its actions, the page's core a
 // real hub client). The card shows Answer / Hang up / Transfer to… only where the source can do them,
+// Call back dials from the agent's own phone there (makecall) and opens tel: elsewhere,
 // the fake PBX receives exactly the request, and a refusal is shown in words. On a PC's own listener
 // (the WebAPI webhooks) the card has none of them.
 import { expect, test } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 import { addAgent } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { attachCallControl } from '../../main/core/call-control/hub-source';
@@ -78,6 +79,10 @@ test('on a Call Control hub: Answer refused in words, Transfer and Hang up reach
   await expect(card.getByRole('button', { name: 'Transfer to…' })).toBeVisible();
   await expect(card.getByRole('button', { name: 'Answer' })).toHaveCount(0);
   await card.getByRole('button', { name: 'Transfer to…' }).click();
+  // Colleagues by name from the hub's directory (not herself).
+  await expect(card.locator('datalist option')).toHaveCount(1);
+  await expect(card.locator('datalist option')).toHaveAttribute('value', '204');
+  await expect(card.locator('datalist option')).toHaveText('Ben');
   await card.getByLabel('Transfer to (extension or number)').fill('204');
   await card.getByRole('button', { name: 'Transfer', exact: true }).click();
   await expect(card.getByRole('status')).toHaveText('Done.');
@@ -85,9 +90,11 @@ test('on a Call Control hub: Answer refused in words, Transfer and Hang up reach
 
   await card.getByRole('button', { name: 'Hang up' }).click();
   await expect.poll(() => fake.actions.map((a) => a.action)).toEqual(['transferto', 'drop']);
-  // The PBX dropped the participant: the call ends on the page.
-  await expect(main.locator('main')).toContainText('555 123 99 88');
-  await expect.poll(() => bridge.status().service.state).toBe('hub-connected');
+  // The PBX dropped the participant: the call ends on the card, whose Call back now dials from her
+  // own phone through the PBX (makecall on 117) instead of opening tel:.
+  await card.getByRole('button', { name: 'Call back' }).click();
+  await expect.poll(() => fake.actions.at(-1)).toMatchObject({ dn: '117', action: 'makecall', body: { destination: '05551239988' } });
+  expect(bridge.recorded.opened).toEqual([]);
 });
 
 test('on a PC’s own listener (WebAPI webhooks) the card offers none of the actions', async ({ context }) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { handleInvoke, registerIpc, senderProblem } from '../../main/app/ipc';
 import type { IpcDeps, InvokeEventLike, MainHandlers } from '../../main/app/ipc';
-import { PushHub } from '../../main/app/push-hub';
+import { WindowPushQueue } from '../../main/app/window-push-queue';
 import { invokeOwners } from '../../shared/ipc/contract';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 
 const own = new Set([7]);
 const ev = (id: number, url: string | null): InvokeEventLike => ({ sender: { id }, senderFrame: url === null ? null : { url } });
@@ -99,14 +99,14 @@ describe('argument validation', () => {
   });
 });
 
-describe('PushHub', () => {
+describe('WindowPushQueue', () => {
   const target = (id: number) => {
     const sent: [string, unknown][] = [];
     return { id, sent, destroyed: false, send: (c: string, p: unknown) => sent.push([c, p]), isDestroyed() { return this.destroyed; } };
   };
 
   it('queues pushes until the page is ready, then flushes them in order, then delivers live', () => {
-    const hub = new PushHub();
+    const hub = new WindowPushQueue();
     const w = target(1);
     hub.add(w);
     for (let i = 1; i <= 5; i++) hub.push('push:logChanged', { missedUnseen: i });
@@ -122,7 +122,7 @@ describe('PushHub', () => {
   });
 
   it('queues per window and again after a reload', () => {
-    const hub = new PushHub();
+    const hub = new WindowPushQueue();
     const a = target(1);
     const b = target(2);
     hub.add(a);
@@ -141,7 +141,7 @@ describe('PushHub', () => {
   });
 
   it('skips destroyed windows', () => {
-    const hub = new PushHub();
+    const hub = new WindowPushQueue();
     const w = target(1);
     hub.add(w);
     hub.ready(1);

@@ -11,7 +11,7 @@ import type { MainDeps } from '../../main/app/main-handlers';
 import { SettingsService } from '../../main/app/settings-service';
 import { callRecordColumns } from '../../shared/call-record';
 import type { CallView, DownloadProgress, LogPage, LogQuery } from '../../shared/ipc/contract';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 
 let dir: string;
 beforeEach(async () => {

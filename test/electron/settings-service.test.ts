@@ -4,7 +4,7 @@ import type { UserOverridesStore } from '../../main/app/settings-service';
 import { parsePolicy } from '../../shared/policy';
 import type { Policy, SettingsOverrides } from '../../shared/policy';
 import { defaultSettings } from '../../shared/settings';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 
 function memoryStore(initial: Record<string, unknown> = {}) {
   let data: unknown = structuredClone(initial);

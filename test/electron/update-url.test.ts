@@ -2,7 +2,7 @@
 // only. A user's stored URL is ignored and migrated away; Settings cannot set one.
 import { describe, expect, it } from 'vitest';
 import { SettingsService } from '../../main/app/settings-service';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 import { applyUserPatch, parsePolicy, resolveSettings } from '../../shared/policy';
 import type { Policy, SettingsOverrides } from '../../shared/policy';
 import { settingsPatchSchema } from '../../shared/settings';

@@ -118,21 +118,21 @@ vi.mock('electron', () => ({
 }));
 
 const { choosePopupDisplay, popupTopLevel, WindowManager } = await import('../../main/app/windows');
-const { PushHub } = await import('../../main/app/push-hub');
+const { WindowPushQueue } = await import('../../main/app/window-push-queue');
 const { denyAllPermissions } = await import('../../main/app/security');
 const { defaultSettings } = await import('../../shared/settings');
-const { silentLogger } = await import('../../shared/log');
+const { silentLogger } = await import('../../shared/diagnostics-log');
 
 const preload = join('/app', 'out', 'preload', 'index.cjs');
 
 function manager(position: 'bottom-right' | 'top-right' | 'bottom-left' | 'top-left' = 'bottom-right', displayChoice = 'primary') {
-  const hub = new PushHub();
+  const hub = new WindowPushQueue();
   const opened: string[] = [];
   const settings = () => {
     const s = defaultSettings();
     return { ...s, popup: { ...s.popup, position, display: displayChoice } };
   };
-  const wm = new WindowManager({ preload, hub, openExternal: (u) => opened.push(u), settings, logger: silentLogger });
+  const wm = new WindowManager({ preload, pushes: hub, openExternal: (u) => opened.push(u), settings, logger: silentLogger });
   return { wm, hub, opened };
 }
 

@@ -74,6 +74,7 @@ describe('core backend', () => {
       'calls:get': { callId: 'nope' },
       'calls:clear': { callId: 'nope' },
       'calls:actions': {},
+      'calls:colleagues': {},
       'calls:act': { action: 'hangup', callId: 'nope' },
       'calls:history': { number: '05551239988' },
       'log:query': { offset: 0, limit: 10 },

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '../../shared/hub-protocol';
-import { silentLogger } from '../../shared/log';
+import { silentLogger } from '../../shared/diagnostics-log';
 import { addAgent } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient } from '../../main/core/hub-client/hub-client';

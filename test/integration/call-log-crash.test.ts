@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRecordSchema } from '../../shared/call-record';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore } from '../../main/core/call-log/store';
 
 const writer = join(import.meta.dirname, 'fixtures', 'call-log-writer.ts');

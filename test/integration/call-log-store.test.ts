@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callRecordColumns } from '../../shared/call-record';
 import type { CallRecord } from '../../shared/call-record';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
 import { LogReader, encodeLine, readLog } from '../../main/core/call-log/journal';

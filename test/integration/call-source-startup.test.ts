@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSettings } from '../../shared/settings';
-import { CallSource, type SourceUpdate } from '../../main/core/desktop/call-source';
+import type { CallUpdate } from '../../shared/call-record';
+import { CallSource } from '../../main/core/desktop/call-source';
 import { sendWebhook } from '../../main/core/listener/test-call';
 
 let dir = '';
@@ -24,7 +25,7 @@ it('holds the updates that come before the first listener and hands them to it',
   const ring = { Event: 'ringing', Callerid: '05551230001', User: '117', Usertype: 'ext', Did: '', Id: '261201120000_7-0' };
   expect((await sendWebhook(url, { method: 'POST', query: '', body: JSON.stringify(ring), contentType: 'application/json' })).status).toBe(200);
 
-  const seen: SourceUpdate[] = [];
+  const seen: CallUpdate[] = [];
   source.onUpdates((u) => seen.push(...u));
   expect(seen.map((u) => [u.change, u.record.id])).toEqual([['ringing', '261201120000_7']]);
   // From then on, straight through.

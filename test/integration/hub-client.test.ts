@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { CallRecord } from '../../shared/call-record';
 import { syncRequestSchema, topics, decodePayload, type SyncResponse } from '../../shared/hub-protocol';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
 import { HubClient, type HubCallUpdate, type HubClientStatus } from '../../main/core/hub-client/hub-client';

@@ -2,7 +2,7 @@
 // through a real broker (the embedded aedes, and a real Mosquitto the hub publishes to), received by
 // real HubClients into real call logs; and through a 3-node NATS cluster's MQTT gateways with the
 // permissions `callpop hub nats-files` writes, the hub on node 1 and the agents spread over the nodes. Every seed flow of both schemes must leave in each involved
-// extension's client log exactly what the single-desktop path (CallpopService fed the same webhooks)
+// extension's client log exactly what the single-desktop path (WebhookReceiver fed the same webhooks)
 // leaves in its log.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ import { hubBrokerPassword, writeMosquittoFiles } from '../../main/core/hub/mosq
 import { startHub, type BrokerConfig, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { CallpopService } from '../../main/core/service/call-service';
+import { WebhookReceiver } from '../../main/core/receiver/webhook-receiver';
 import { main as cliMain } from '../../main/cli/index';
 import { freePort, mosquittoAvailable, startMosquitto } from '../support/mosquitto';
 import { writeNatsFiles } from '../../main/core/hub/nats-files';
@@ -156,7 +156,7 @@ for (const kind of brokerKinds) {
     let brokerConfig: BrokerConfig;
     const passwords = new Map<string, string>();
     const clients = new Map<string, { client: HubClient; live: HubCallUpdate[] }>();
-    const references = new Map<string, CallpopService>();
+    const references = new Map<string, WebhookReceiver>();
 
     const startOurHub = async (): Promise<Hub> =>
       startHub({ dataDir: hubDir, host: '127.0.0.1', port: 0, broker: brokerConfig, secret, tickMs: 60_000, agentsPollMs: 100, now: clock });
@@ -199,7 +199,7 @@ for (const kind of brokerKinds) {
         clients.set(ext, await startClient(ext));
         references.set(
           ext,
-          await CallpopService.start({ dataDir: await tempDir(), settings: { ...defaultSettings(), extension: ext, webhookSecret: secret }, listen: false, tickMs: 60_000, now: clock }),
+          await WebhookReceiver.start({ dataDir: await tempDir(), settings: { ...defaultSettings(), extension: ext, webhookSecret: secret }, listen: false, tickMs: 60_000, now: clock }),
         );
       }
       await until('every client synced', () => [...clients.values()].every((c) => synced(c.client)));

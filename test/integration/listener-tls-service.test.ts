@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSettings, tlsPairErrors, type Settings } from '../../shared/settings';
 import { parsePolicy, resolveSettings } from '../../shared/policy';
-import { CallpopService } from '../../main/core/service/call-service';
+import { WebhookReceiver } from '../../main/core/receiver/webhook-receiver';
 import { runServe } from '../../main/cli/serve';
 import { UsageError } from '../../main/cli/args';
 import { selfSignedCert } from '../support/self-signed-cert';
@@ -20,7 +20,7 @@ let dir = '';
 let certFile = '';
 let keyFile = '';
 let otherKeyFile = '';
-const services: CallpopService[] = [];
+const services: WebhookReceiver[] = [];
 const aborts: AbortController[] = [];
 
 beforeAll(() => {
@@ -46,9 +46,9 @@ function settings(more: Partial<Settings>): Settings {
   return { ...defaultSettings(), extension: '202', listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret, ...more };
 }
 
-async function startService(more: Partial<Settings>): Promise<CallpopService> {
+async function startService(more: Partial<Settings>): Promise<WebhookReceiver> {
   const dataDir = mkdtempSync(join(dir, 'data-'));
-  const s = await CallpopService.start({ dataDir, settings: settings(more) });
+  const s = await WebhookReceiver.start({ dataDir, settings: settings(more) });
   services.push(s);
   return s;
 }
@@ -64,7 +64,7 @@ function postHttps(url: string, body: string): Promise<number> {
   });
 }
 
-const errorOf = (s: CallpopService): string => {
+const errorOf = (s: WebhookReceiver): string => {
   const st = s.status().state;
   return st.state === 'error' ? st.message : `(${st.state})`;
 };

@@ -5,7 +5,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { startListener, buildAllowList, normalizeAddress, type Listener, type ListenerOptions } from '../../main/core/listener/listener';
 import { parseWebhook } from '../../shared/webhook/parse';
 import type { RawWebhook } from '../../shared/webhook/event';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { RateLimitedLog } from '../../main/core/rate-limited-log';
 
 const secret = 'abcdefghijklmnopqrstuvwx';

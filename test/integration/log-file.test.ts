@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFileLogger, defaultLogDir, maskPhoneNumbers } from '../../main/core/log-file';
+import { createFileLogger, defaultLogDir, maskPhoneNumbers } from '../../main/core/diagnostics-log-file';
 
 let dir: string;
 beforeEach(async () => {

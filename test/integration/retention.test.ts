@@ -11,7 +11,7 @@ import type { CallRecord } from '../../shared/call-record';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
-import { CallpopService } from '../../main/core/service/call-service';
+import { WebhookReceiver } from '../../main/core/receiver/webhook-receiver';
 import { callRecord } from '../support/call-records';
 
 const day = 86_400_000;
@@ -43,7 +43,7 @@ it('the desktop core in listener mode drops calls older than retentionDays at st
 });
 
 it('the listener service over a log it opened (callpop serve) keeps retentionDays itself', async () => {
-  const service = await CallpopService.start({ dataDir: dir, settings: settings({ retentionDays: 7 }) });
+  const service = await WebhookReceiver.start({ dataDir: dir, settings: settings({ retentionDays: 7 }) });
   closers.push(() => service.close());
   expect([...service.store.iterate({})].map((r) => r.id)).toEqual(['261129000000_2']);
 });

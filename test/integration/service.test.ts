@@ -1,4 +1,4 @@
-// CallpopService end to end: real listener on 127.0.0.1:0, real call log in a temp dir, every seed
+// WebhookReceiver end to end: real listener on 127.0.0.1:0, real call log in a temp dir, every seed
 // flow posted over HTTP, then the log is checked against the flow's expected records.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,12 +10,12 @@ import { asExpected, flowExpectations, flowRequests, seedFlows, findSeedFlow } f
 import type { RawWebhook } from '../../shared/webhook/event';
 import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
-import { CallpopService } from '../../main/core/service/call-service';
+import { WebhookReceiver } from '../../main/core/receiver/webhook-receiver';
 import { sendWebhook } from '../../main/core/listener/test-call';
 
 const secret = 'testsecret_0123456789ABCDEF';
 const dirs: string[] = [];
-const services: CallpopService[] = [];
+const services: WebhookReceiver[] = [];
 
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'callpop-service-'));
@@ -27,28 +27,28 @@ function settingsFor(extension: string, more: Partial<Settings> = {}): Settings 
   return { ...defaultSettings(), extension, listenHost: '127.0.0.1', listenPort: 0, webhookSecret: secret, ...more };
 }
 
-async function startService(dataDir: string, extension: string, more: Partial<Settings> = {}): Promise<CallpopService> {
-  const s = await CallpopService.start({ dataDir, settings: settingsFor(extension, more) });
+async function startService(dataDir: string, extension: string, more: Partial<Settings> = {}): Promise<WebhookReceiver> {
+  const s = await WebhookReceiver.start({ dataDir, settings: settingsFor(extension, more) });
   services.push(s);
   return s;
 }
 
-const urlOf = (s: CallpopService): string => `http://127.0.0.1:${s.port}/webhook/${secret}`;
+const urlOf = (s: WebhookReceiver): string => `http://127.0.0.1:${s.port}/webhook/${secret}`;
 
-async function postAll(s: CallpopService, requests: readonly RawWebhook[]): Promise<number[]> {
+async function postAll(s: WebhookReceiver, requests: readonly RawWebhook[]): Promise<number[]> {
   const statuses: number[] = [];
   for (const r of requests) statuses.push((await sendWebhook(urlOf(s), r)).status);
   return statuses;
 }
 
-const all = (s: CallpopService): CallRecord[] => [...s.store.iterate({})];
+const all = (s: WebhookReceiver): CallRecord[] => [...s.store.iterate({})];
 
 afterEach(async () => {
   for (const s of services.splice(0)) await s.close();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-describe('CallpopService over HTTP', () => {
+describe('WebhookReceiver over HTTP', () => {
   for (const flow of seedFlows) {
     for (const extension of Object.keys(flow.expected)) {
       it(`${flow.name}: extension ${extension} gets exactly its expected record`, async () => {
@@ -172,7 +172,7 @@ describe('CallpopService over HTTP', () => {
   it('a record the log would refuse (a tracker bug) is dropped and logged, and does not block later webhooks', async () => {
     const errors: string[] = [];
     const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
-    const s = await CallpopService.start({ dataDir: await tempDir(), settings: settingsFor('202'), logger });
+    const s = await WebhookReceiver.start({ dataDir: await tempDir(), settings: settingsFor('202'), logger });
     services.push(s);
     const requests = flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261124122200' } });
     const tracker = (s as unknown as { tracker: { apply: (e: unknown) => CallUpdate[] } }).tracker;
@@ -345,7 +345,7 @@ describe('CallpopService over HTTP', () => {
   it('closes a call that keeps ringing as missed on the timer and persists it', async () => {
     let now = Date.parse('2026-11-24T12:00:00Z');
     const dataDir = await tempDir();
-    const s = await CallpopService.start({ dataDir, settings: settingsFor('202', { ringTimeoutSec: 10 }), now: () => now, tickMs: 50 });
+    const s = await WebhookReceiver.start({ dataDir, settings: settingsFor('202', { ringTimeoutSec: 10 }), now: () => now, tickMs: 50 });
     services.push(s);
     const requests = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp: '261124123000' } });
     await postAll(s, requests.slice(0, 3));

@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '../../shared/call-record';
 import { defaultSettings } from '../../shared/settings';
-import { CallpopService } from '../../main/core/service/call-service';
+import { WebhookReceiver } from '../../main/core/receiver/webhook-receiver';
 import { runSimulate } from '../../main/cli/simulate';
 
 const secret = 'simulatesecret_0123456789ab';
 /** Ports fetch() refuses (Fetch standard "bad ports") that a listener binds fine. */
 const fetchBadPorts = [6000, 6665, 6666, 6667, 6668, 6669, 10080];
 
-const services: CallpopService[] = [];
+const services: WebhookReceiver[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
@@ -31,10 +31,10 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-async function start(extension: string, port: number): Promise<CallpopService> {
+async function start(extension: string, port: number): Promise<WebhookReceiver> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callpop-simulate-'));
   dirs.push(dataDir);
-  const s = await CallpopService.start({
+  const s = await WebhookReceiver.start({
     dataDir,
     settings: { ...defaultSettings(), extension, listenHost: '127.0.0.1', listenPort: port, webhookSecret: secret },
   });
@@ -49,8 +49,8 @@ async function simulate(args: string[]): Promise<{ code: number; out: string; er
   return { code, out, err };
 }
 
-const url = (s: CallpopService) => `http://127.0.0.1:${s.port}/webhook/${secret}`;
-const records = (s: CallpopService): CallRecord[] => [...s.store.iterate({})];
+const url = (s: WebhookReceiver) => `http://127.0.0.1:${s.port}/webhook/${secret}`;
+const records = (s: WebhookReceiver): CallRecord[] => [...s.store.iterate({})];
 
 describe('callpop simulate', () => {
   it('reaches a listener on a port fetch refuses (6000 or another of its bad ports): every step 200', async () => {

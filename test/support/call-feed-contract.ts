@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallChange, CallRecord, CallUpdate } from '../../shared/call-record';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { defaultSettings, type Settings } from '../../shared/settings';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';

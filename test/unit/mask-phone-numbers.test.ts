@@ -1,7 +1,7 @@
 // maskPhoneNumbers on large adversarial input: the output is asserted (the speed is in
 // bench/mask-phone-numbers.ts). Before the fix these inputs took seconds each.
 import { describe, expect, it } from 'vitest';
-import { maskPhoneNumbers } from '../../shared/log';
+import { maskPhoneNumbers } from '../../shared/diagnostics-log';
 
 const N = 70_000;
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord, CallUpdate } from '../../shared/call-record';
 import { callRecordSchema } from '../../shared/call-record';
-import { CallTracker } from '../../shared/tracker';
+import { CallTracker } from '../../shared/tracking/call-tracker';
 import { PbxTracker } from '../../shared/tracking/pbx-tracker';
 import type { RawWebhook, WebhookEvent } from '../../shared/webhook/event';
 import { parseWebhook } from '../../shared/webhook/parse';

@@ -3,7 +3,7 @@
 // a ghost "talking" call behind.
 import { describe, expect, it } from 'vitest';
 import type { CallRecord, CallUpdate } from '../../shared/call-record';
-import { CallTracker } from '../../shared/tracker';
+import { CallTracker } from '../../shared/tracking/call-tracker';
 import { DUPLICATE_WINDOW_MS } from '../../shared/tracking/duplicates';
 import { PbxTracker } from '../../shared/tracking/pbx-tracker';
 import type { WebhookEvent } from '../../shared/webhook/event';

@@ -3,7 +3,7 @@
 // the owner cannot be told, the recording is attached to nobody.
 import { describe, expect, it } from 'vitest';
 import type { CallRecord, CallUpdate } from '../../shared/call-record';
-import { CallTracker } from '../../shared/tracker';
+import { CallTracker } from '../../shared/tracking/call-tracker';
 import { PbxTracker } from '../../shared/tracking/pbx-tracker';
 import type { RawWebhook, WebhookEvent } from '../../shared/webhook/event';
 import { parseWebhook } from '../../shared/webhook/parse';

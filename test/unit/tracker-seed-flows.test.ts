@@ -2,7 +2,7 @@
 // extension: exactly the one record the seed implies (issue 2, §3), and nothing for bystanders.
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
-import { CallTracker } from '../../shared/tracker';
+import { CallTracker } from '../../shared/tracking/call-tracker';
 import { parseWebhook } from '../../shared/webhook/parse';
 import { asExpected, flowExpectations, flowRequests, seedFlows, type FlowOptions, type SeedFlow } from '../../shared/webhook/seed-flows';
 

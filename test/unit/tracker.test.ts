@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
 import { callRecordSchema } from '../../shared/call-record';
-import { CallTracker } from '../../shared/tracker';
+import { CallTracker } from '../../shared/tracking/call-tracker';
 import type { WebhookEvent } from '../../shared/webhook/event';
 
 const N = '05551239988';

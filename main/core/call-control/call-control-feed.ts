@@ -1,5 +1,5 @@
 // Feed kind `call-control`: this PC takes its extension's calls from 3CX's Call Control API (v20)
-// instead of receiving webhooks. The entry of the feed table (../feed/kinds.ts): a CallpopService
+// instead of receiving webhooks. The entry of the feed table (../feed/kinds.ts): a WebhookReceiver
 // without its listener (tracker, call log, the durable-commit pipeline) fed by the Call Control
 // client's translated transitions, so the two promises of a CallFeed hold as for the listener.
 //
@@ -13,7 +13,7 @@ import type { ServiceState } from '../../../shared/ipc/contract';
 import type { Settings } from '../../../shared/settings';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { withWebhookSecret } from '../listener/secret';
-import { CallpopService } from '../service/call-service';
+import { WebhookReceiver } from '../receiver/webhook-receiver';
 import { startCallControlClient, type CallControlClient } from './client';
 import { PbxUrlError, parsePbxUrl } from './pbx-http';
 import { toRawWebhook } from './to-webhook';
@@ -41,7 +41,7 @@ export class CallControlFeed implements CallFeed {
   private attempts = 0;
 
   constructor(
-    readonly service: CallpopService,
+    readonly service: WebhookReceiver,
     readonly client: CallControlClient,
     private readonly pbx: URL,
     private readonly recorder: TrafficRecorder | null,
@@ -128,7 +128,7 @@ export const callControlKind: FeedKind = {
     if (problem) throw new Error(problem);
     const pbx = parsePbxUrl(ctx.settings.callControlPbx);
     const ca = ctx.settings.callControlCaFile ? readFileSync(ctx.settings.callControlCaFile) : undefined;
-    const service = await CallpopService.start({
+    const service = await WebhookReceiver.start({
       dataDir: ctx.dataDir,
       // The service insists on a webhook secret; with no listener it is never used.
       settings: withWebhookSecret(ctx.settings).settings,

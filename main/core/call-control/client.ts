@@ -10,7 +10,7 @@
 //   await cc.close();
 import WebSocket from 'ws';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { backoff as makeBackoff, type Backoff } from '../hub-client/backoff';
 import { pbxAgent, pbxRequest, type PbxAnswer } from './pbx-http';
 import { EVENT_REMOVE, EVENT_UPSERT, parseSnapshot, participantEntity, participantSchema, wsEventSchema, type DnInfo, type Participant } from './schema';

@@ -14,7 +14,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HUB_PROTOCOL_VERSION, actionRequestSchema, decodePayload, parseTopic, topics, type ActionRequest, type ActionResponse, type CallAction } from '../../../shared/hub-protocol';
-import { redactNumber, type Logger } from '../../../shared/log';
+import { redactNumber, type Logger } from '../../../shared/diagnostics-log';
 import type { Hub } from '../hub/hub';
 import type { CallControlClient } from './client';
 import type { PbxAnswer } from './pbx-http';

@@ -2,7 +2,7 @@
 // through `hub.ingest`, the very path the WebAPI's webhooks take (parse → PbxTracker → durable log →
 // each agent's topic), so both sources give agents the same records. The webhook listener stays up
 // (a site may keep both during a move); agents' extensions are re-read for the "not monitored" warning.
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { readAgents } from '../hub/agents';
 import type { Hub } from '../hub/hub';
 import { startCallControlClient, type CallControlClient, type CallControlClientOptions } from './client';

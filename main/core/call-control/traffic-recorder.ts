@@ -4,7 +4,7 @@
 // headers are never written: the file holds no token and no secret. Capped in size: past the cap it
 // stops writing and says so once.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 
 export interface TrafficRecorder {
   record(kind: 'ws' | 'get', path: string, body: unknown): void;

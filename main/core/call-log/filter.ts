@@ -1,5 +1,5 @@
 // Turns a LogFilter into a time window (the log is sorted by start time) and a per-record predicate.
-import type { LogFilter } from '../../../shared/ipc/contract';
+import type { LogFilter } from '../../../shared/call-log';
 import { matchesResultFilter } from '../../../shared/call-outcome';
 import { numberMatchKey, querySearchKeys } from '../../../shared/phone';
 import type { LogEntry } from './entry';

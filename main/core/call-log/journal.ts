@@ -7,7 +7,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 
 export const logFileName = 'calls.jsonl';
 const readAsync = promisify(readCb);

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { noteMaxLength } from '../../../shared/ipc/schemas';
-import { silentLogger } from '../../../shared/log';
-import type { Logger } from '../../../shared/log';
+import { noteMaxLength } from '../../../shared/call-log';
+import { silentLogger } from '../../../shared/diagnostics-log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { numberMatchKey } from '../../../shared/phone';
 
 export const notesFileName = 'notes.json';

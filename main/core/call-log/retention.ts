@@ -2,7 +2,7 @@
 // setting changes and once a day. One implementation for whoever owns a log: the listener service
 // over a log it opened itself (`callpop serve`), the desktop core over the data folder's log whatever
 // feed writes it, and the hub over its PBX-wide log.
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 
 const dayMs = 86_400_000;
 

@@ -5,9 +5,9 @@ import { mkdir } from 'node:fs/promises';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { callRecordSchema } from '../../../shared/call-record';
 import type { CallRecord } from '../../../shared/call-record';
-import type { LogFilter } from '../../../shared/ipc/contract';
-import { silentLogger } from '../../../shared/log';
-import type { Logger } from '../../../shared/log';
+import type { LogFilter } from '../../../shared/call-log';
+import { silentLogger } from '../../../shared/diagnostics-log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { numberMatchKey } from '../../../shared/phone';
 import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowToObject, tombstoneLine } from './entry';
 import type { LogEntry } from './entry';
@@ -18,7 +18,7 @@ import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './jour
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
 
-export type { LogFilter } from '../../../shared/ipc/contract';
+export type { LogFilter } from '../../../shared/call-log';
 export { parseFilterDate } from './filter';
 
 export interface QueryOptions {

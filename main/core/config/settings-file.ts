@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSettings, settingsSchema, type Settings, type SettingsStore } from '../../../shared/settings';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 
 export const settingsFileName = 'settings.json';
 const internalKey = '__internal__';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { cleanName, maxNameLength, parseContacts } from '../../../shared/contacts';
 import type { Contact } from '../../../shared/contacts';
-import { silentLogger } from '../../../shared/log';
-import type { Logger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { numberMatchKey } from '../../../shared/phone';
 
 export const contactsFileName = 'contacts.json';

@@ -8,7 +8,7 @@ import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { ServiceState } from '../../../shared/ipc/contract';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { splitHubUrls, type Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
@@ -17,11 +17,8 @@ import type { CallFeed, FeedContext } from '../feed/call-feed';
 import { feedKinds } from '../feed/kinds';
 import { IdleFeed } from '../feed/idle-feed';
 import type { HubClientOptions } from '../hub-client/hub-client';
-import { ListenerFeed } from '../service/listener-feed';
-import type { CallpopService } from '../service/call-service';
-
-/** A change as the backend pushes it; `backfill` marks what a hub (re)connect caught up on. */
-export type SourceUpdate = CallUpdate;
+import { ListenerFeed } from '../receiver/listener-feed';
+import type { WebhookReceiver } from '../receiver/webhook-receiver';
 
 export interface CallSourceOptions {
   dataDir: string;
@@ -107,15 +104,15 @@ export class CallSource {
   }
 
   /** The listener's service (listener mode only: tests read its bound port and URLs). */
-  get service(): CallpopService | null {
+  get service(): WebhookReceiver | null {
     return this.feed instanceof ListenerFeed ? this.feed.service : null;
   }
 
-  onUpdates(fn: (updates: SourceUpdate[]) => void): void {
+  onUpdates(fn: (updates: CallUpdate[]) => void): void {
     this.updateListeners.add(fn);
   }
 
-  onDurable(fn: (updates: SourceUpdate[]) => void): void {
+  onDurable(fn: (updates: CallUpdate[]) => void): void {
     this.durableListeners.add(fn);
   }
 

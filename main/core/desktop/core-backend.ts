@@ -1,8 +1,8 @@
 // The core service as the app sees it: answers the "core" IPC channels and pushes events.
 // Hosted in an Electron utilityProcess (main/core/desktop/utility-process.ts) and, in browser tests, by the
-// e2e bridge; `callpop serve` runs the same CallpopService (or, with --hub, HubClient) underneath.
+// e2e bridge; `callpop serve` runs the same WebhookReceiver (or, with --hub, HubClient) underneath.
 import type { CoreChannel, InvokeArgs, InvokeResult, PushChannel, PushMap, ServiceState } from '../../../shared/ipc/contract';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 
 export type Push = <P extends PushChannel>(channel: P, payload: PushMap[P]) => void;

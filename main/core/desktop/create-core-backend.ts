@@ -1,12 +1,11 @@
-// The core backend: answers every "core" IPC channel over one CallpopService, the contacts and the
+// The core backend: answers every "core" IPC channel over one WebhookReceiver, the contacts and the
 // downloads, and pushes call updates (with the contact name), log changes and download progress.
 // Runs in the desktop app's utility process (utility-process.ts) and in the browser-test bridge.
 import { readFileSync } from 'node:fs';
-import type { CallRecord } from '../../../shared/call-record';
-import type { SourceUpdate } from './call-source';
+import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallView, CoreChannel, InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import { lineNameMap } from '../../../shared/line-names';
-import { silentLogger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
 import { webhookUrl, type Settings } from '../../../shared/settings';
 import { createDownloadManager } from '../download/manager';
 import { openContactsStore } from '../contacts/store';
@@ -144,7 +143,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     }
   };
 
-  source.onUpdates((updates: SourceUpdate[]) => {
+  source.onUpdates((updates: CallUpdate[]) => {
     for (const u of updates) {
       opts.push('push:callUpdate', { change: u.change, record: view(u.record), ...(u.backfill ? { backfill: true } : {}) });
       if (u.change === 'recording' && source.settings.autoDownloadRecordings) autoDownload(u.record);
@@ -187,6 +186,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     'calls:clear': async ({ callId }) =>
       (await source.clearCall(callId)) ? { ok: true } : { ok: false, error: 'That call is not active any more.' },
     'calls:actions': () => [...source.callActions()],
+    'calls:colleagues': () => ({ ...source.directory() }),
     'calls:act': async ({ action, callId, destination }) => {
       const r = await source.act(action, { ...(callId !== undefined && { callId }), ...(destination !== undefined && { destination }) });
       return r.ok ? { ok: true } : { ok: false, error: r.error ?? 'The action failed.' };

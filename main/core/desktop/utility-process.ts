@@ -3,7 +3,7 @@
 // downloads) here, so a webhook flood or slow disk never blocks the UI process.
 // No Electron import: parentPort is a property Electron adds to `process` in a utility process.
 import type { FromService, RecordingCredentials, ToService } from '../../../shared/service-protocol';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { createCoreBackend } from './create-core-backend';
 import type { CoreBackend } from './core-backend';
 

@@ -24,7 +24,7 @@ import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import type { CallSource, Settings } from '../../../shared/settings';
 import type { CallLogStore } from '../call-log/store';
 

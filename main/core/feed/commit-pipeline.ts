@@ -9,7 +9,7 @@
 //     the next commit (RecordCommitter), unless a later commit already carries a newer version.
 import type { CallRecord } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 
 /** Ordering and the two emitters; what is written, and how, is the caller's. */
 export class CommitPipeline<U> {

@@ -4,7 +4,7 @@
 import type { CallSource } from '../../../shared/settings';
 import { callControlKind } from '../call-control/call-control-feed';
 import { hubKind } from '../hub-client/hub-feed';
-import { listenerKind } from '../service/listener-feed';
+import { listenerKind } from '../receiver/listener-feed';
 import type { CallFeed, FeedContext, FeedKind } from './call-feed';
 
 export const feedKinds: Record<CallSource, FeedKind> = {

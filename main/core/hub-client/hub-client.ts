@@ -1,7 +1,7 @@
 // HubClient: the desktop side of a Callpop hub. Connects outbound to the hub's MQTT broker as one agent,
 // follows one extension's calls and mirrors them into the local call log exactly as if this PC had
 // received the webhooks itself, so `callpop log`, the app's log and its pops do not care which source
-// fed them. Offers the surface CallpopService offers its consumers (onUpdates live, onDurable after the
+// fed them. Offers the surface WebhookReceiver offers its consumers (onUpdates live, onDurable after the
 // fsync, onStatus, openCalls, store, close).
 //
 // Session choice: clean sessions. The backfill (`sync/req` from the highest seq applied, on every
@@ -35,7 +35,7 @@ import {
   type OpenCallsMessage,
   type SyncRequest,
 } from '../../../shared/hub-protocol';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
 import { splitHubUrls } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';

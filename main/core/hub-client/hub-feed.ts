@@ -7,7 +7,7 @@ import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { splitHubUrls, type Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';

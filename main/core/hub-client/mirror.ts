@@ -1,12 +1,12 @@
 // Mirrors the hub's record changes of one extension into the local call log, as if this PC had received
 // the webhooks itself: the same records (same ids), upserted by id, the highest hub seq winning (a
 // duplicate QoS-1 delivery or an older change arriving late changes nothing), and the same two
-// promises as CallpopService: live listeners hear of a change at once (pops), durable ones after the
+// promises as WebhookReceiver: live listeners hear of a change at once (pops), durable ones after the
 // local fsync (badge counts, log views).
 import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
 import { changeBetween, sameExceptSeen } from '../../../shared/tracking/what-changed';
 import type { Event } from '../../../shared/emitter';
-import { redactNumber, type Logger } from '../../../shared/log';
+import { redactNumber, type Logger } from '../../../shared/diagnostics-log';
 import type { CallLogStore } from '../call-log/store';
 import { RecordCommitter } from '../feed/commit-pipeline';
 

@@ -22,7 +22,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { normalizeAddress, reachableAddresses } from '../listener/listener';
 import { clientIdBelongsTo } from '../../../shared/hub-protocol';
 import { ConnectionGate, type ConnectionLimits } from '../listener/connection-gate';

@@ -15,7 +15,7 @@
 // broker closed the connection twice is dropped with a log line, every disconnect is logged, a broker
 // that stops confirming is reported as stalled, and close() is bounded whatever the broker does.
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { TOPIC_ROOT } from '../../../shared/hub-protocol';
 import { RateLimitedLog } from '../rate-limited-log';
 

@@ -16,7 +16,7 @@
 // records are cold (./cold-list.ts): seq, position, length and start only, read from the file when
 // a client asks. So the hub's memory follows its recent traffic, not the 90 days it keeps.
 import type { CallRecord } from '../../../shared/call-record';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { mkdir } from 'node:fs/promises';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from '../call-log/journal';
 import { acquireLock } from '../call-log/lock';

@@ -3,7 +3,7 @@
 // number per change, and publishes each extension's changes through an MQTT broker (embedded aedes,
 // or an external one) that desktops connect to outbound. Topics and payloads: shared/hub-protocol.ts.
 //
-// Two promises, as in CallpopService: a change is published as soon as the tracker makes it (before
+// Two promises, as in WebhookReceiver: a change is published as soon as the tracker makes it (before
 // its fsync: a pop is never held up by the disk), and a webhook is acknowledged only once every change
 // it caused is on disk (else 503 and the PBX retries).
 //
@@ -28,7 +28,7 @@ import {
   type OpenCallsMessage,
 } from '../../../shared/hub-protocol';
 import { Emitter } from '../../../shared/emitter';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { PbxTracker } from '../../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';

@@ -65,6 +65,15 @@ export function withPacketLimit(
     write(chunk: Buffer, encoding, callback) {
       inner.write(chunk, encoding, callback);
     },
+    // mqtt-packet writes a packet in pieces (header, topic, payload) between cork and uncork: passed on
+    // corked too, they leave in one writev instead of a syscall each (the hub's publishes were ~15% of
+    // its CPU in socket writes).
+    writev(chunks, callback) {
+      inner.cork();
+      for (let i = 0; i < chunks.length - 1; i++) inner.write(chunks[i]!.chunk);
+      inner.write(chunks[chunks.length - 1]!.chunk, callback);
+      inner.uncork();
+    },
     final(callback) {
       inner.end();
       callback();

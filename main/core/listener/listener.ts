@@ -11,7 +11,7 @@ import { BlockList, isIP, type Socket } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { webhookUrl } from '../../../shared/settings';
 import { ConnectionGate, defaultConnectionLimits } from './connection-gate';
 import { RateLimitedLog } from '../rate-limited-log';

@@ -6,7 +6,7 @@ import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } f
 import { rootCertificates } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { ActionResult } from '../../../shared/ipc/contract';
-import { silentLogger, type Logger } from '../../../shared/log';
+import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { findSeedFlow, flowRequests, flowSteps } from '../../../shared/webhook/seed-flows';
 import type { RawWebhook } from '../../../shared/webhook/event';
 

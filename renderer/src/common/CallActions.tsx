@@ -1,8 +1,9 @@
-// Acting on the agent's own call from its card (issue 18 §2): Call from my phone (the PBX rings the
-// agent's phone, then dials), Hang up, Transfer to…, Answer. Each is shown only when the source of
-// calls can do it (`calls:actions`: a hub on 3CX Call Control does all four, a hub with the WebAPI
-// add-on's key only the call, a PC's own listener none), and every failure is shown in words; nothing
-// is retried. Kept out of CallCard.tsx (one line there) so the card's layout stays its own.
+// Acting on the agent's own call from its card (issue 18 §2): Answer, Hang up, Transfer to… (Call back
+// dials from the agent's own phone where the source can: main/app/call-from-own-phone.ts). Each is
+// shown only when the source of calls can do it (`calls:actions`: a hub on 3CX Call Control does them
+// all, a hub with the WebAPI add-on's key only places calls, a PC's own listener none), and every
+// failure is shown in words; nothing is retried. Kept out of CallCard.tsx (one line there) so the
+// card's layout stays its own.
 import { useEffect, useState } from 'react';
 import type { CallActionName, CallView } from '../../../shared/ipc/contract';
 import { api } from './api';
@@ -38,15 +39,27 @@ export function CallActions({ call }: { call: CallView }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [transferTo, setTransferTo] = useState<string | null>(null);
+  const [colleagues, setColleagues] = useState<[string, string][]>([]);
+  const choosing = transferTo !== null;
+  useEffect(() => {
+    if (!choosing) return;
+    let on = true;
+    void api()
+      .colleagues()
+      .then((d) => on && setColleagues(Object.entries(d).filter(([ext]) => ext !== call.extension)))
+      .catch(() => undefined);
+    return () => {
+      on = false;
+    };
+  }, [choosing, call.extension]);
   const live = call.status !== 'ended';
-  const number = dialable(call.number);
 
   const run = async (action: CallActionName, destination?: string) => {
     setBusy(true);
     setResult(null);
     try {
       const r = await api().actOnCall({ action, ...(action !== 'call' && { callId: call.id }), ...(destination !== undefined && { destination }) });
-      setResult(r.ok ? (action === 'call' ? 'Your phone rings: pick it up to place the call.' : 'Done.') : r.error);
+      setResult(r.ok ? 'Done.' : r.error);
       if (r.ok) setTransferTo(null);
     } catch (e) {
       setResult((e as Error).message);
@@ -56,23 +69,17 @@ export function CallActions({ call }: { call: CallView }) {
   };
 
   const show = {
-    call: actions.has('call') && !live && number !== null,
     hangup: actions.has('hangup') && live,
     transfer: actions.has('transfer') && call.status === 'talking',
     answer: actions.has('answer') && call.status === 'ringing' && call.direction === 'incoming',
   };
-  if (!show.call && !show.hangup && !show.transfer && !show.answer) return null;
+  if (!show.hangup && !show.transfer && !show.answer) return null;
   const target = transferTo === null ? null : dialable(transferTo);
   return (
     <span className="call-actions" data-testid="call-actions">
       {show.answer && (
         <button type="button" className="primary" disabled={busy} onClick={() => void run('answer')}>
           Answer
-        </button>
-      )}
-      {show.call && (
-        <button type="button" disabled={busy} onClick={() => void run('call', number!)} title="The phone system rings your phone, then dials the number">
-          Call from my phone
         </button>
       )}
       {show.hangup && (
@@ -93,7 +100,23 @@ export function CallActions({ call }: { call: CallView }) {
             if (target) void run('transfer', target);
           }}
         >
-          <input aria-label="Transfer to (extension or number)" placeholder="Extension or number" value={transferTo} maxLength={40} onChange={(e) => setTransferTo(e.target.value)} autoFocus />
+          <input
+            aria-label="Transfer to (extension or number)"
+            placeholder="Colleague's extension or a number"
+            list={`colleagues-${call.id}`}
+            value={transferTo}
+            maxLength={40}
+            onChange={(e) => setTransferTo(e.target.value)}
+            autoFocus
+          />
+          {/* Colleagues by name (the hub's directory): picking one fills in the extension. */}
+          <datalist id={`colleagues-${call.id}`}>
+            {colleagues.map(([ext, name]) => (
+              <option key={ext} value={ext}>
+                {name}
+              </option>
+            ))}
+          </datalist>
           <button type="submit" disabled={busy || target === null}>
             Transfer
           </button>

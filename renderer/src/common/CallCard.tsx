@@ -166,6 +166,7 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           </button>
         )}
         {canAddContact(call) && <AddContact number={call.number} />}
+        <CallActions call={call} />
         {/* A ringing call that goes quiet ends by the ring timeout; a talking one could hang on for hours. */}
         {canClear && !confirmClear && (
           <button type="button" onClick={() => setConfirmClear(true)} title="The phone system has said nothing about this call for a long time: if it is over, end it here">
@@ -183,7 +184,6 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
             </button>
           </span>
         )}
-        <CallActions call={call} />
         {note && (
           <span className="note" role="status">
             {note}

@@ -1,7 +1,7 @@
 // The e2e bridge: the REAL core backend (listener, tracker, call log, downloads) in the test process,
 // an HTTP server that serves the built renderer, and the IPC contract over HTTP (requests) and SSE
 // (pushes). "main" channels are answered by main's own handlers (createMainHandlers, as the app wires
-// them) over main/app's own pieces (SettingsService, PushHub, PopupController, CallNotifier,
+// them) over main/app's own pieces (SettingsService, WindowPushQueue, PopupController, CallNotifier,
 // RecordingCredentialsService, HubPasswordService, DownloadedFiles); only what needs a desktop is a
 // fake here (dialogs, shell, clipboard, the popup window, displays): recorded for asserts. With
 // settings.source "hub" the core is a real hub client (test/e2e/hub*.spec.ts).
@@ -21,7 +21,7 @@ import type { Policy, SettingsOverrides } from '../../../shared/policy';
 import { webhookUrl } from '../../../shared/settings';
 import type { SettingsPatch } from '../../../shared/settings';
 import type { RecordingCredentials } from '../../../shared/service-protocol';
-import { silentLogger } from '../../../shared/log';
+import { silentLogger } from '../../../shared/diagnostics-log';
 import { HubPasswordService, RecordingCredentialsService } from '../../../main/app/credentials';
 import { DownloadedFiles } from '../../../main/app/downloads';
 import type { MainHandlers } from '../../../main/app/ipc';
@@ -29,7 +29,7 @@ import { createMainHandlers } from '../../../main/app/main-handlers';
 import { CallNotifier } from '../../../main/app/notifications';
 import { PopupController } from '../../../main/app/popup-controller';
 import { MEDIA_HOST, MEDIA_SCHEME } from '../../../main/app/protocols';
-import { MAIN_WINDOW_ONLY, PushHub } from '../../../main/app/push-hub';
+import { MAIN_WINDOW_ONLY, WindowPushQueue } from '../../../main/app/window-push-queue';
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
 import type { BackendExtras } from '../../../main/core/desktop/create-core-backend';
@@ -130,7 +130,7 @@ export class Bridge {
   popupVisible = false;
   /** File that "Import contacts…" reads (stands in for the open-file dialog). */
   contactsFile: string | null = null;
-  private readonly hub = new PushHub();
+  private readonly pushes = new WindowPushQueue();
   private readonly clients = new Map<string, { id: number; res: ServerResponse | null; buffer: string[] }>();
   /** Hub ids of popup pages: they get only the call updates the PopupController sends. */
   private readonly popupIds = new Set<number>();
@@ -211,14 +211,14 @@ export class Bridge {
       window: {
         show: () => void (this.popupVisible = true),
         hide: () => void (this.popupVisible = false),
-        send: (u) => this.hub.push('push:callUpdate', u, (id) => this.popupIds.has(id)),
+        send: (u) => this.pushes.push('push:callUpdate', u, (id) => this.popupIds.has(id)),
       },
     });
   }
 
   /** The global shortcut as main handles it while the popup shows cards: the popup page focuses its newest card. */
   pressShortcut(): void {
-    this.hub.push('push:focusCard', {}, (id) => this.popupIds.has(id));
+    this.pushes.push('push:focusCard', {}, (id) => this.popupIds.has(id));
   }
 
   /** Main restarted while the core kept its live calls: main knows no cards, the popup is hidden. */
@@ -326,17 +326,17 @@ export class Bridge {
   push<P extends PushChannel>(channel: P, payload: PushMap[P]): void {
     if (channel === 'push:logChanged') this.missedUnseen = (payload as PushMap['push:logChanged']).missedUnseen;
     // Like main's supervisor: the core knows only its service state; the rest of AppStatus is main's.
-    if (channel === 'push:status') return this.hub.push('push:status', this.status());
+    if (channel === 'push:status') return this.pushes.push('push:status', this.status());
     if (channel === 'push:callUpdate') {
       // Like main: the popup pages get what the PopupController sends, the other pages everything.
       const u = payload as PushMap['push:callUpdate'];
-      this.hub.push('push:callUpdate', u, (id) => !this.popupIds.has(id));
+      this.pushes.push('push:callUpdate', u, (id) => !this.popupIds.has(id));
       this.popups.onCallUpdate(u);
       this.notifier?.onCallUpdate(u.change, u.record, u.backfill === true);
       return;
     }
     if (channel === 'push:download') this.downloads.note(payload as PushMap['push:download']);
-    this.hub.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => !this.popupIds.has(id) : undefined);
+    this.pushes.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => !this.popupIds.has(id) : undefined);
   }
 
   status(): AppStatus {
@@ -351,7 +351,7 @@ export class Bridge {
       c = entry;
       this.clients.set(key, entry);
       if (view === 'popup') this.popupIds.add(entry.id);
-      this.hub.add({
+      this.pushes.add({
         id: entry.id,
         isDestroyed: () => false,
         send: (channel, payload) => {
@@ -452,7 +452,7 @@ export class Bridge {
       settings: this.settingsService,
       status: () => this.status(),
       rendererReady: (id, view) => {
-        this.hub.ready(id);
+        this.pushes.ready(id);
         // A (re)loaded popup page: main's open cards again, and the core's live calls after a restart.
         if (view === 'popup' && this.popupIds.has(id)) this.restoring = this.popups.restore(() => this.backend.handle('calls:active', {}) as Promise<CallView[]>).catch(() => undefined);
       },

@@ -5,8 +5,8 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { maskPhoneNumbers } from '../../shared/log';
-import type { Logger, LogLevel } from '../../shared/log';
+import { maskPhoneNumbers } from '../../shared/diagnostics-log';
+import type { Logger, LogLevel } from '../../shared/diagnostics-log';
 import { PRODUCT_NAME } from '../../shared/app-id';
 
 export interface DirInput {

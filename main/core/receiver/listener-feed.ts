@@ -1,4 +1,4 @@
-// Feed kind `listener`: this PC receives the 3CX WebAPI webhooks itself (CallpopService: the listener,
+// Feed kind `listener`: this PC receives the 3CX WebAPI webhooks itself (WebhookReceiver: the listener,
 // the tracker and the call log). The entry of the feed table (../feed/kinds.ts) and the CallFeed over
 // a running service.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
@@ -6,7 +6,7 @@ import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import type { Settings } from '../../../shared/settings';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
-import { CallpopService } from './call-service';
+import { WebhookReceiver } from './webhook-receiver';
 
 export class ListenerFeed implements CallFeed {
   readonly kind = 'listener' as const;
@@ -16,7 +16,7 @@ export class ListenerFeed implements CallFeed {
   /** A listener has no directory: never fires. */
   readonly directoryChanged: Event<void> = new Emitter<void>().on;
 
-  constructor(readonly service: CallpopService) {
+  constructor(readonly service: WebhookReceiver) {
     this.changes = service.onUpdates;
     this.durable = service.onDurable;
     this.statusChanged = (fn) => service.onStatus(() => fn());
@@ -60,7 +60,7 @@ export class ListenerFeed implements CallFeed {
 
 export const listenerKind: FeedKind = {
   async start(ctx) {
-    const service = await CallpopService.start({
+    const service = await WebhookReceiver.start({
       dataDir: ctx.dataDir,
       settings: ctx.settings,
       logger: ctx.logger,

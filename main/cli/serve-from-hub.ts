@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SITE, sitePattern, topics } from '../../shared/hub-protocol';
 import type { ServiceState } from '../../shared/ipc/contract';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';

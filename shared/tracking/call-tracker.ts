@@ -1,9 +1,9 @@
 // Call tracker for ONE extension (the desktop): the PBX-wide tracker (shared/tracking/) tracking
 // just this extension, so both follow the same rules from the same code. Pure: events in, call
 // updates out; the clock is injected.
-import type { CallRecord, CallUpdate } from './call-record';
-import { PbxTracker } from './tracking/pbx-tracker';
-import type { WebhookEvent } from './webhook/event';
+import type { CallRecord, CallUpdate } from '../call-record';
+import { PbxTracker } from './pbx-tracker';
+import type { WebhookEvent } from '../webhook/event';
 
 export interface TrackerOptions {
   /** This user's extension. */

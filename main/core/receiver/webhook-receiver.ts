@@ -1,14 +1,14 @@
-// CallpopService: the one core behind `callpop serve`, the desktop app's utility process and the
+// WebhookReceiver: the one core behind `callpop serve`, the desktop app's utility process and the
 // e2e bridge. It owns the listener, the tracker and the call log, and keeps two promises: a change
 // reaches the UI as soon as the tracker makes it (a pop is never held up by the disk), and a webhook
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { ServiceState } from '../../../shared/ipc/contract';
-import { redactNumber, silentLogger, type Logger } from '../../../shared/log';
+import { redactNumber, silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
-import { CallTracker } from '../../../shared/tracker';
+import { CallTracker } from '../../../shared/tracking/call-tracker';
 import { endAbandoned } from '../../../shared/tracking/what-changed';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { parseWebhook } from '../../../shared/webhook/parse';
@@ -53,7 +53,7 @@ const ok: WebhookOutcome = { status: 'ok' };
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
 
-export class CallpopService {
+export class WebhookReceiver {
   private tracker: CallTracker | null = null;
   private listener: Listener | null = null;
   private state: ServiceState = { state: 'starting' };
@@ -87,10 +87,10 @@ export class CallpopService {
     this.onDurable = this.committer.pipeline.durable.on;
   }
 
-  static async start(options: ServiceOptions): Promise<CallpopService> {
-    if (!options.settings.webhookSecret) throw new Error('CallpopService needs settings.webhookSecret (generate one with withWebhookSecret).');
+  static async start(options: ServiceOptions): Promise<WebhookReceiver> {
+    if (!options.settings.webhookSecret) throw new Error('WebhookReceiver needs settings.webhookSecret (generate one with withWebhookSecret).');
     const store = options.store ?? (await openCallLogStore(callLogDir(options.dataDir), { logger: options.logger, defaultCountry: options.settings.defaultCountry }));
-    const service = new CallpopService(options, store, options.settings);
+    const service = new WebhookReceiver(options, store, options.settings);
     try {
       await service.commitQuietly(service.makeTracker(), 'ending the calls of another extension');
       if (!options.store) {
@@ -209,7 +209,7 @@ export class CallpopService {
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
-      return this.committer.flush().then(() => (this.committer.clean ? undefined : this.commit([]))).then(() => ok);
+      return this.committer.flush().then(() => (this.committer.clean ? ok : this.commit([]).then(() => ok)));
     }
     return this.commit(updates).then(() => ok);
   }

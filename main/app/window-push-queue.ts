@@ -21,7 +21,7 @@ export const MAIN_WINDOW_ONLY: ReadonlySet<PushChannel> = new Set<PushChannel>([
 /** Beyond this a window that never becomes ready stops growing memory (oldest dropped). */
 export const MAX_QUEUED = 10_000;
 
-export class PushHub {
+export class WindowPushQueue {
   private readonly slots = new Map<number, Slot>();
   dropped = 0;
 
