@@ -45,7 +45,7 @@ export interface CallLogStore {
   iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord>;
   /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them, `recent`
    * the newest `recentCount` (default 3). `missed` counts missed calls (not own unanswered ones). */
-  history(number: string, excludeId?: string, recentCount?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
+  history(number: string, excludeId?: string, recentCount?: number, beforeMs?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
   /** Ids of the calls that came through one of these queues or DIDs (the log's search by line name). */
   idsOnLines(lines: readonly string[]): Set<string>;
   /** Calls not ended yet (status ringing or talking), newest first. */
@@ -187,14 +187,15 @@ class FileCallLogStore implements CallLogStore {
     for (const e of matches) yield this.recordOf(e);
   }
 
-  history(number: string, excludeId?: string, recentCount = 3): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] } {
+  history(number: string, excludeId?: string, recentCount = 3, beforeMs = Infinity): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] } {
     const key = numberMatchKey(number, this.keys.defaultCountry);
     let count = 0;
     let missed = 0;
     const recent: LogEntry[] = [];
     if (key !== '') {
       for (const e of this.order.items) {
-        if (e.key !== key || e.id === excludeId) continue;
+        // Only calls before the one shown: the history of a call at 01:04 has nothing from 01:06.
+        if (e.key !== key || e.id === excludeId || e.t >= beforeMs) continue;
         count++;
         if (isMissedCall(e)) missed++;
         if (recent.length < Math.max(1, recentCount)) recent.push(e);

@@ -174,7 +174,8 @@ export function PopupApp() {
       e.preventDefault();
       switch (action.kind) {
         case 'open':
-          void api().openMain({ view: call.status === 'ended' ? 'log' : 'calls', callId: call.id });
+          // That caller's calls in the log, this one open (issue #20: Enter opened the Calls view).
+          void api().openMain({ view: 'log', callId: call.id, ...(call.number !== '' ? { search: call.number } : {}) });
           return;
         case 'button':
           buttonOf(card, action.label)?.click();

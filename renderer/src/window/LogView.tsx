@@ -3,7 +3,7 @@
 // selected call's details (beside the list when wide, over it as an overlay when narrow).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { CallView, DownloadProgress, ExportFormat, LogFilter } from '../../../shared/ipc/contract';
+import type { CallView, DownloadProgress, ExportFormat, LogFilter, NavigateTarget } from '../../../shared/ipc/contract';
 import type { Direction } from '../../../shared/call-record';
 import { isMissedCall, type ResultFilter } from '../../../shared/call-outcome';
 import type { Settings } from '../../../shared/settings';
@@ -23,13 +23,15 @@ interface Props {
   downloads: Map<string, DownloadProgress>;
   missedUnseen: number;
   openCallId?: string | undefined;
+  /** The navigation that opened the log: its `search` fills the search box (a caller's calls). */
+  openTarget?: NavigateTarget | undefined;
 }
 
 /** Local day "2026-11-24" → ISO instant of its start / end. */
 const dayStart = (d: string) => (d ? new Date(`${d}T00:00:00`).toISOString() : undefined);
 const dayEnd = (d: string) => (d ? new Date(`${d}T23:59:59.999`).toISOString() : undefined);
 
-export function LogView({ settings, downloads, missedUnseen, openCallId }: Props) {
+export function LogView({ settings, downloads, missedUnseen, openCallId, openTarget }: Props) {
   const [direction, setDirection] = useState<Direction | ''>('');
   const [result, setResult] = useState<ResultFilter | ''>('');
   const [filtersOpen, setFiltersOpen] = useState(false);
@@ -116,6 +118,10 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   useEffect(() => {
     if (openCallId) setSelectedId(openCallId);
   }, [openCallId]);
+  // Each navigation with a search (history's "N earlier calls", Enter on a popup card) shows that caller's calls.
+  useEffect(() => {
+    if (openTarget?.search !== undefined) setText(openTarget.search);
+  }, [openTarget]);
   useEffect(() => {
     if (!selectedId) return;
     let live = true;

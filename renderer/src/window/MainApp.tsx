@@ -150,7 +150,7 @@ export function MainApp() {
         ) : target.view === 'calls' ? (
           <CallsView settings={view.settings} downloads={downloads} onOpenCall={(callId) => setTarget({ view: 'log', callId })} />
         ) : target.view === 'log' ? (
-          <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} />
+          <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} openTarget={target} />
         ) : (
           <SettingsPage view={view} status={status} onView={setView} />
         )}
