@@ -10,6 +10,7 @@ import { findDownload, useNow } from './hooks';
 import { callState, stoppedRinging, colleague, isMissedCall, lineLabel } from './format';
 import { Recording } from './Recording';
 import { isTestCallId } from '../../../shared/test-call-id';
+import { recordingFileName } from '../../../shared/recording-file-name';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
 
 interface Props {
@@ -142,8 +143,8 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
       <NoteField key={call.id} call={call} />
       {call.recordings.length > 0 && (
         <div className="recordings" aria-label="Recordings">
-          {call.recordings.map((url) => (
-            <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} />
+          {call.recordings.map((url, i) => (
+            <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} label={recordingFileName(call, i)} />
           ))}
         </div>
       )}

@@ -295,6 +295,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId, openTar
                     <CallRow
                       call={r}
                       country={settings.defaultCountry}
+                      downloads={downloads}
                       selected={r.id === selectedId}
                       onOpen={() => {
                         setSelectedId(r.id);
