@@ -128,11 +128,6 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           )}
           {call.contactCompany && <p className="company">{call.contactCompany}</p>}
         </div>
-        {onDismiss && (
-          <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (D)">
-            ✕
-          </button>
-        )}
       </header>
       <p className={`state state-${state.tone}`}>
         <span className="dot" aria-hidden="true" />
@@ -189,6 +184,12 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           </span>
         )}
       </div>
+      {/* Last in the tab order (the card's own actions first), shown at the top right. */}
+      {onDismiss && (
+        <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (D)">
+          ✕
+        </button>
+      )}
     </article>
   );
 }

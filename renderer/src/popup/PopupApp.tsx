@@ -55,7 +55,7 @@ function useReportHeight() {
   return ref;
 }
 
-const buttonOf = (card: Element, label: string) => [...card.querySelectorAll('button')].find((b) => b.textContent?.trim() === label) ?? null;
+const buttonOf = (card: Element, labels: readonly string[]) => [...card.querySelectorAll('button')].find((b) => labels.includes(b.textContent?.trim() ?? '')) ?? null;
 
 export function PopupApp() {
   const [view] = useSettingsView();
@@ -64,7 +64,7 @@ export function PopupApp() {
   const [cards, setCards] = useState<Card[]>([]);
   // Announced at render time, so the number is formatted with the settings even if they load later.
   const [announced, setAnnounced] = useState<CallView | null>(null);
-  /** The key hint of the card the keyboard is on (the labels of the buttons it shows), or null. */
+  /** The key hint of the card the keyboard is on (the keys of the buttons it shows), or null. */
   const [hint, setHint] = useState<string[] | null>(null);
   useTheme(view?.settings.theme);
   // Unknown until the settings have loaded: no card closes by itself before then.
@@ -178,7 +178,7 @@ export function PopupApp() {
           void api().openMain({ view: 'log', callId: call.id, ...(call.number !== '' ? { search: call.number } : {}) });
           return;
         case 'button':
-          buttonOf(card, action.label)?.click();
+          buttonOf(card, action.labels)?.click();
           return;
         case 'dismiss': {
           // The keyboard stays in the stack: on the next card, else the one before.
@@ -209,7 +209,7 @@ export function PopupApp() {
     if (!el) return;
     const update = () => {
       const card = document.activeElement instanceof HTMLElement ? document.activeElement.closest<HTMLElement>('article.card') : null;
-      setHint(card && el.contains(card) ? buttonKeys.filter((k) => buttonOf(card, k.label)).map((k) => k.label) : null);
+      setHint(card && el.contains(card) ? buttonKeys.filter((k) => buttonOf(card, k.labels)).map((k) => k.key) : null);
     };
     const later = () => setTimeout(update, 0);
     update();
@@ -287,7 +287,7 @@ const PopupCard = memo(function PopupCard(p: {
 
 /** The keys for the focused card, only those whose button it shows. */
 function KeyHint({ labels }: { labels: string[] }) {
-  const keys = buttonKeys.filter((k) => labels.includes(k.label));
+  const keys = buttonKeys.filter((k) => labels.includes(k.key));
   return (
     <p className="key-hint" aria-label="Keyboard shortcuts">
       <kbd>Enter</kbd> open
