@@ -13,7 +13,7 @@ import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowT
 import type { LogEntry } from './entry';
 import { compileFilter } from './filter';
 import { HayIndex } from './hay-index';
-import { groupMissedEntries, type MissedGroup } from './missed-groups';
+import { groupMissedPage, type MissedGroup } from './missed-groups';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
@@ -168,9 +168,8 @@ class FileCallLogStore implements CallLogStore {
     const offset = Math.max(0, Math.floor(page.offset));
     const end = offset + Math.max(0, Math.floor(page.limit));
     if (opts?.groupMissed) {
-      const all = [...this.matching(filter, opts)];
-      const { rows, groups } = groupMissedEntries(all);
-      return { total: rows.length, calls: all.length, records: rows.slice(offset, end).map((e) => this.recordOf(e)), groups: groups.slice(offset, end) };
+      const r = groupMissedPage(this.matching(filter, opts), offset, end);
+      return { total: r.total, calls: r.calls, records: r.rows.map((x) => this.recordOf(x.e)), groups: r.rows.map((x) => x.group) };
     }
     const records: CallRecord[] = [];
     let total = 0;
