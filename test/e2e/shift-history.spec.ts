@@ -38,9 +38,12 @@ test('history is only earlier calls, and it opens', async ({ bridge, context }) 
   const search = main.getByRole('searchbox', { name: /^Search/ });
   await expect(search).toHaveValue('05051234567');
   await expect(main.locator('.log-toolbar .total')).toHaveText('5 calls');
-  // Enter on the card does the same (after the agent cleared the search).
+  // Enter on the card does the same (after the agent cleared the search), and so does a click on the caller's name.
   await search.fill('');
   await card.focus();
   await popup.keyboard.press('Enter');
+  await expect(search).toHaveValue('05051234567');
+  await search.fill('');
+  await card.getByRole('button', { name: '0505 123 45 67' }).click();
   await expect(search).toHaveValue('05051234567');
 });

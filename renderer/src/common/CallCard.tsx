@@ -119,7 +119,12 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           {call.direction === 'incoming' ? '↙' : '↗'}
         </span>
         <div className="who">
-          <Heading className="name">{call.contactName ?? number}</Heading>
+          <Heading className="name">
+            {/* The caller's calls in the log, this one open (as Enter on a popup card); a withheld number has none to list. */}
+            <button type="button" className="name-link" title="Show this caller's calls in the log" onClick={() => void api().openMain({ view: 'log', callId: call.id, ...(call.number !== '' ? { search: call.number } : {}) })}>
+              {call.contactName ?? number}
+            </button>
+          </Heading>
           {call.contactName && <p className="number">{number}</p>}
           {isTestCallId(call.id) && (
             <p className="test-badge" title="A test call (Settings → Send test call): not counted in history or missed calls">
