@@ -13,6 +13,7 @@ const rules: [RegExp, (m: RegExpExecArray) => string][] = [
   [/certificate|fingerprint/i, () => `Callpop could not confirm it is talking to your phone system (its certificate): ${admin} Settings → Recordings.`],
   [/disk|space|ENOSPC/i, () => 'There is no room left on the disk for the recording: free some space and try again.'],
   [/folder|EACCES|EPERM/i, () => 'Callpop cannot save into the download folder: choose another one in Settings → Recordings.'],
+  [/larger than (\d+) MB/, (m) => `This recording is larger than ${m[1]} MB, more than Callpop downloads: ask your administrator for it.`],
   [/^Refused: /, () => `Callpop did not fetch this recording because its address looks wrong: ${admin} the PBX address in Settings → Recordings.`],
 ];
 
