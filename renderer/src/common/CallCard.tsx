@@ -76,6 +76,11 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
   const now = useNow(call.status !== 'ended' && !stale);
   const history = useNumberHistory(call.number, call.id);
   const [note, setNote] = useState<string | null>(null);
+  useEffect(() => {
+    if (note === null) return;
+    const t = setTimeout(() => setNote(null), 5000);
+    return () => clearTimeout(t);
+  }, [note]);
   const [confirmClear, setConfirmClear] = useState(false);
   const silentFor = call.status === 'talking' ? now - Math.max(Date.parse(call.answeredAt), newsAt ?? 0) : 0;
   const canClear = onClear !== undefined && call.status === 'talking' && silentFor >= CLEAR_AFTER_SILENCE_MS;
@@ -137,6 +142,13 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
       <p className={`state state-${state.tone}`}>
         <span className="dot" aria-hidden="true" />
         <span className="state-label">{state.label}</span>
+        {/* What a click did ("Calling…", "Number copied"), on the state line: the card does not grow and
+            nothing below it moves (issue #20). Cleared after a moment. */}
+        {note && (
+          <span className="note card-flash" role="status" title={note}>
+            {note}
+          </span>
+        )}
       </p>
       {via && <p className="via">{via}</p>}
       <HistoryList h={history} />
@@ -181,11 +193,6 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
             <button type="button" onClick={() => setConfirmClear(false)}>
               Keep
             </button>
-          </span>
-        )}
-        {note && (
-          <span className="note" role="status">
-            {note}
           </span>
         )}
       </div>
