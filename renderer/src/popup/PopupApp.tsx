@@ -18,6 +18,7 @@ import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
 import { applyUpdate, closeAt, closeDue, groupMissed, isMissedCard, markStale, nextStaleAt, ordered, settled, type Card, type CloseRule } from './cards';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { numberMatchKey } from '../../../shared/phone';
+import { LruMap } from '../../../shared/lru';
 import { formatClock } from '../common/format';
 import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
@@ -53,6 +54,15 @@ function useReportHeight() {
     return () => ro.disconnect();
   }, []);
   return ref;
+}
+
+// Caller keys by country + number: libphonenumber's parse is costly and every push renders the stack again.
+const callerKeys = new LruMap<string, string>(512);
+function callerKey(number: string, country: string): string {
+  const k = `${country}\n${number}`;
+  let key = callerKeys.get(k);
+  if (key === undefined) callerKeys.set(k, (key = numberMatchKey(number, country)));
+  return key;
 }
 
 const buttonOf = (card: Element, labels: readonly string[]) => [...card.querySelectorAll('button')].find((b) => labels.includes(b.textContent?.trim() ?? '')) ?? null;
@@ -137,7 +147,7 @@ export function PopupApp() {
   const s = view?.settings;
   const country = s?.defaultCountry ?? 'US';
   // Missed calls from one caller are one card (its newest); dismissing it dismisses them all.
-  const shown = groupMissed(ordered(cards), (c) => numberMatchKey(c.call.number, country));
+  const shown = groupMissed(ordered(cards), (c) => callerKey(c.call.number, country));
   const groupOf = (callId: string): string[] => shown.find((e) => e.card.call.id === callId)?.group.map((c) => c.call.id) ?? [callId];
   const missedIds = cards.filter(isMissedCard).map((c) => c.call.id);
   const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
