@@ -1,6 +1,7 @@
 // The user's settings: one zod schema gives the type, the defaults and the inline validation
 // messages shown in Settings. Stored by electron-store in the app and by a JSON file for
 // `callpop serve`; both sit behind SettingsStore so the core never sees Electron.
+import { isSupportedCountry } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import { acceleratorProblem } from './accelerator';
 import { lineNamePattern } from './line-names';
@@ -171,7 +172,14 @@ export const settingsSchema = z.object({
   /** Names of queues, ring groups and DIDs: one "820 = Sales" per line. */
   lineNames: z.array(z.string().regex(lineNamePattern, 'Write one "number = name" per line, e.g. 820 = Sales.')).max(500).default([]),
   /** ISO 3166 country used to read and format national numbers. */
-  defaultCountry: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Use a two-letter country code, e.g. US, GB, TR.').default('US'),
+  defaultCountry: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'Use a two-letter country code, e.g. US, GB, TR.')
+    // A code libphonenumber knows: "UK" looks like one but is not (the United Kingdom is GB).
+    .refine((c) => isSupportedCountry(c), 'Choose a country from the list ("UK" is GB).')
+    .default('US'),
   startAtLogin: z.boolean().default(false),
   theme: z.enum(themes).default('system'),
   /** A ringing call with no news for this long is closed as missed (3CX sends no "stopped ringing"). */

@@ -160,7 +160,8 @@ export interface DisplayInfo {
   width: number;
   height: number;
 }
-export type NavigateTarget = { view: 'calls' | 'log' | 'settings'; callId?: string | undefined };
+/** `search`: the log opens with this in its search box (a caller's calls). */
+export type NavigateTarget = { view: 'calls' | 'log' | 'settings'; callId?: string | undefined; search?: string | undefined };
 
 interface Req<A, R, O extends 'core' | 'main'> {
   args: A;

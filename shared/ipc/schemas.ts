@@ -42,7 +42,7 @@ export const invokeArgSchemas = {
   'app:rendererReady': z.object({ view: z.enum(['main', 'popup']) }).strict(),
   'app:getStatus': empty,
   'app:openLogsFolder': empty,
-  'window:openMain': z.object({ view: z.enum(['calls', 'log', 'settings']), callId: id.optional() }).strict(),
+  'window:openMain': z.object({ view: z.enum(['calls', 'log', 'settings']), callId: id.optional(), search: z.string().max(100).optional() }).strict(),
   'settings:get': empty,
   'settings:update': settingsPatchSchema,
   'settings:regenerateSecret': empty,

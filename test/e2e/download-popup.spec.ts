@@ -35,7 +35,7 @@ test('a recording on another host is refused with a clear message and nothing is
     await play(bridge.webhookUrl, requests);
     const card = popup.locator(`article.card[data-call-id="${id}"]`);
     await card.getByRole('button', { name: 'Download recording evil.mp3' }).click();
-    await expect(card.getByRole('alert')).toContainText('Refused');
+    await expect(card.getByRole('alert')).toContainText('not on your phone system (pbx.example.com)');
     expect(pbx.requests).toEqual([]);
     expect(await readdir(bridge.downloadDir)).toEqual([]);
   } finally {

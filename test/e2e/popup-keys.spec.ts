@@ -172,7 +172,8 @@ test.describe('keyboard after the global shortcut', () => {
     await expect(popup.locator('.key-hint')).not.toContainText('call back'); // a ringing call has no Call back
 
     await popup.keyboard.press('Enter');
-    await expect.poll(() => navigated).toEqual([{ view: 'calls', callId: newest }]);
+    // That caller's calls in the log, this one open (issue #20).
+    await expect.poll(() => navigated).toEqual([{ view: 'log', callId: newest, search: '+442079460958' }]);
     await popup.keyboard.press('c');
     await expect.poll(() => bridge.recorded.clipboard).toEqual(['+442079460958']);
     await popup.keyboard.press('o');
@@ -187,7 +188,7 @@ test.describe('keyboard after the global shortcut', () => {
     await popup.keyboard.press('b');
     await expect.poll(() => bridge.recorded.opened.at(-1)).toBe('tel:05551230032');
     await popup.keyboard.press('Enter');
-    await expect.poll(() => navigated.at(-1)).toEqual({ view: 'log', callId: ended });
+    await expect.poll(() => navigated.at(-1)).toEqual({ view: 'log', callId: ended, search: '05551230032' });
     await popup.keyboard.press('d');
     await expect(card(popup, ended)).toHaveCount(0);
     await expect(card(popup, old)).toBeFocused();

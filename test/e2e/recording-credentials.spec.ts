@@ -24,7 +24,7 @@ test('a recording behind Basic auth downloads once the credentials are saved; cl
 
     // No credentials yet: the PBX says 401 and the card says what to do.
     await card.getByRole('button', { name: 'Download recording locked.mp3' }).click();
-    await expect(card.getByRole('alert')).toContainText('asks for a user name and password for recordings (401)');
+    await expect(card.getByRole('alert')).toContainText('wants a user name and password for recordings');
     expect(pbx.authorizations).toEqual(['']);
     expect((await readdir(bridge.downloadDir)).filter((f) => f.endsWith('.mp3'))).toEqual([]);
 
@@ -46,7 +46,7 @@ test('a recording behind Basic auth downloads once the credentials are saved; cl
     expect(bridge.credentials.value).toEqual(basic);
 
     // Retry from the popup: the downloader sends Basic credentials and the file arrives intact.
-    await card.getByRole('button', { name: 'Retry download of locked.mp3' }).click();
+    await card.getByRole('button', { name: 'Try again to download locked.mp3' }).click();
     await expect(card.getByText('Downloaded')).toBeVisible();
     expect(pbx.authorizations.at(-1)).toBe(`Basic ${Buffer.from(`${basic.username}:${basic.password}`, 'utf8').toString('base64')}`);
     const files = (await readdir(bridge.downloadDir)).filter((f) => f.endsWith('.mp3'));

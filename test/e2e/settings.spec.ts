@@ -39,11 +39,13 @@ test('inline validation, live apply, port change rebinds the listener', async ({
   await expect(main.locator('[data-field="listenPort"] .field-error')).toHaveText('Ports go up to 65535.');
   expect(bridge.settingsService.settings.listenPort).toBe(0);
 
+  // The country is chosen from a list (issue #20: a typed "UK" was saved); a code not in it is refused.
   const country = main.getByLabel('Default country');
-  await country.fill('Turkey');
-  await expect(main.locator('[data-field="defaultCountry"] .field-error')).toHaveText('Use a two-letter country code, e.g. US, GB, TR.');
-  await country.fill('tr');
+  await country.selectOption('GB');
+  await expect.poll(() => bridge.settingsService.settings.defaultCountry).toBe('GB');
+  await country.selectOption('TR');
   await expect.poll(() => bridge.settingsService.settings.defaultCountry).toBe('TR');
+  expect(bridge.settingsService.update({ defaultCountry: 'UK' })).toMatchObject({ ok: false, errors: { defaultCountry: 'Choose a country from the list ("UK" is GB).' } });
 
   const crm = main.getByLabel('Open in CRM URL');
   await crm.fill('javascript:alert(1)');

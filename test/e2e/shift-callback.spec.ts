@@ -65,3 +65,20 @@ test.describe('Call back keeps the list still', () => {
     await expect(toast).toHaveCount(0, { timeout: 20_000 });
   });
 });
+
+test.describe('Call back keeps the popup still', () => {
+  test.use({ bridgeOptions: { settings: { extension: '117', clickToCallTemplate: 'tel:{e164}', popup: { autoCloseSec: 0 } } }, viewport: { width: 380, height: 600 } });
+
+  test('the card below does not move when a card says "Calling…"', async ({ bridge, context }) => {
+    const popup = await openView(context, bridge, 'popup');
+    await threeCalls(bridge.webhookUrl);
+    const cards = popup.locator('article.card');
+    await expect(cards).toHaveCount(3);
+    const before = await tops(cards);
+    await cards.first().getByRole('button', { name: 'Call back' }).click();
+    await expect(cards.first().getByRole('status')).toHaveText('Calling…');
+    expect(await tops(cards)).toEqual(before);
+    await shotThemes(popup, 'shift-callback-popup', (theme) => bridge.updateSettings({ theme }));
+    await expect(cards.first().getByRole('status')).toHaveCount(0, { timeout: 15_000 });
+  });
+});

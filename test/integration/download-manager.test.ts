@@ -131,8 +131,12 @@ describe('createDownloadManager', () => {
     expect('error' in wrong && wrong.error).toMatch(/^Refused: the recording is on localhost/);
     settings = { ...settings, pbxHost: '' };
     expect(manager.start({ call: makeCall([url]), url })).toEqual({ error: 'Set the PBX address in Settings before downloading recordings' });
-    expect(manager.list()).toEqual([]);
-    expect(events).toEqual([]);
+    // The call's own recordings that were refused are listed as failed (the log's Rec badge shows it); nothing was fetched.
+    expect(manager.list().map((d) => [d.state, d.error])).toEqual([
+      ['failed', expect.stringMatching(/^Refused: the recording is on localhost/)],
+      ['failed', 'Set the PBX address in Settings before downloading recordings'],
+    ]);
+    expect(events.map((d) => d.state)).toEqual(['failed', 'failed']);
     expect(server.connections).toBe(0);
   });
 

@@ -13,34 +13,51 @@ export interface MissedGroup {
   ids: string[];
 }
 
-/** Local calendar day of an epoch-ms time, as a number (for grouping only). */
-function localDay(ms: number): number {
-  return Math.floor((ms - new Date(ms).getTimezoneOffset() * 60_000) / 86_400_000);
-}
-
-/** The rows of a list of entries (newest first), and for each row its group (null: a call of its own). */
-export function groupMissedEntries(entries: readonly LogEntry[]): { rows: LogEntry[]; groups: (MissedGroup | null)[] } {
-  const rows: LogEntry[] = [];
-  const groups: (MissedGroup | null)[] = [];
-  const open = new Map<string, number>();
+/**
+ * One page of rows over the entries (newest first): `total` rows, `calls` entries, and the rows in
+ * [offset, end) with their group (null: a call of its own). One pass; the entries come in time order, so
+ * only the current day's callers are remembered, and nothing is kept for rows off the page.
+ */
+export function groupMissedPage(entries: Iterable<LogEntry>, offset: number, end: number): { total: number; calls: number; rows: { e: LogEntry; group: MissedGroup | null }[] } {
+  const rows: { e: LogEntry; group: MissedGroup | null }[] = [];
+  /** This day's callers with missed calls → their row's group (null when the row is off the page). */
+  const open = new Map<string, MissedGroup | null>();
+  let day = NaN;
+  let hour = NaN;
+  let zoneMs = 0;
+  let total = 0;
+  let calls = 0;
   for (const e of entries) {
+    calls++;
     if (e.key === '' || !isMissedCall(e)) {
-      rows.push(e);
-      groups.push(null);
+      if (total >= offset && total < end) rows.push({ e, group: null });
+      total++;
       continue;
     }
-    const k = `${localDay(e.t)} ${e.key}`;
-    const at = open.get(k);
-    if (at === undefined) {
-      open.set(k, rows.length);
-      rows.push(e);
-      groups.push({ count: 1, unseen: e.seen ? 0 : 1, ids: [e.id] });
+    // The local day (the zone offset looked up once per hour of calls).
+    const h = Math.floor(e.t / 3_600_000);
+    if (h !== hour) {
+      hour = h;
+      zoneMs = new Date(e.t).getTimezoneOffset() * 60_000;
+    }
+    const d = Math.floor((e.t - zoneMs) / 86_400_000);
+    if (d !== day) {
+      day = d;
+      open.clear();
+    }
+    const head = open.get(e.key);
+    if (head !== undefined) {
+      if (head) {
+        head.count++;
+        if (!e.seen) head.unseen++;
+        head.ids.push(e.id);
+      }
       continue;
     }
-    const g = groups[at]!;
-    g.count++;
-    if (!e.seen) g.unseen++;
-    g.ids.push(e.id);
+    const group = total >= offset && total < end ? { count: 1, unseen: e.seen ? 0 : 1, ids: [e.id] } : null;
+    open.set(e.key, group);
+    if (group) rows.push({ e, group });
+    total++;
   }
-  return { rows, groups: groups.map((g) => (g && g.count > 1 ? g : null)) };
+  return { total, calls, rows: rows.map((r) => ({ e: r.e, group: r.group && r.group.count > 1 ? r.group : null })) };
 }

@@ -13,7 +13,7 @@ import { NumberKeys, decodeLine, detached, entryLine, recordColumns, rowOf, rowT
 import type { LogEntry } from './entry';
 import { compileFilter } from './filter';
 import { HayIndex } from './hay-index';
-import { groupMissedEntries, type MissedGroup } from './missed-groups';
+import { groupMissedPage, type MissedGroup } from './missed-groups';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
@@ -45,7 +45,7 @@ export interface CallLogStore {
   iterate(filter: LogFilter, opts?: QueryOptions): Iterable<CallRecord>;
   /** Calls with this number (any format), excluding `excludeId`; `last` is the newest of them, `recent`
    * the newest `recentCount` (default 3). `missed` counts missed calls (not own unanswered ones). */
-  history(number: string, excludeId?: string, recentCount?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
+  history(number: string, excludeId?: string, recentCount?: number, beforeMs?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
   /** Ids of the calls that came through one of these queues or DIDs (the log's search by line name). */
   idsOnLines(lines: readonly string[]): Set<string>;
   /** Calls not ended yet (status ringing or talking), newest first. */
@@ -168,9 +168,8 @@ class FileCallLogStore implements CallLogStore {
     const offset = Math.max(0, Math.floor(page.offset));
     const end = offset + Math.max(0, Math.floor(page.limit));
     if (opts?.groupMissed) {
-      const all = [...this.matching(filter, opts)];
-      const { rows, groups } = groupMissedEntries(all);
-      return { total: rows.length, calls: all.length, records: rows.slice(offset, end).map((e) => this.recordOf(e)), groups: groups.slice(offset, end) };
+      const r = groupMissedPage(this.matching(filter, opts), offset, end);
+      return { total: r.total, calls: r.calls, records: r.rows.map((x) => this.recordOf(x.e)), groups: r.rows.map((x) => x.group) };
     }
     const records: CallRecord[] = [];
     let total = 0;
@@ -187,14 +186,15 @@ class FileCallLogStore implements CallLogStore {
     for (const e of matches) yield this.recordOf(e);
   }
 
-  history(number: string, excludeId?: string, recentCount = 3): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] } {
+  history(number: string, excludeId?: string, recentCount = 3, beforeMs = Infinity): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] } {
     const key = numberMatchKey(number, this.keys.defaultCountry);
     let count = 0;
     let missed = 0;
     const recent: LogEntry[] = [];
     if (key !== '') {
       for (const e of this.order.items) {
-        if (e.key !== key || e.id === excludeId) continue;
+        // Only calls before the one shown: the history of a call at 01:04 has nothing from 01:06.
+        if (e.key !== key || e.id === excludeId || e.t >= beforeMs) continue;
         count++;
         if (isMissedCall(e)) missed++;
         if (recent.length < Math.max(1, recentCount)) recent.push(e);

@@ -168,11 +168,14 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   const seed = findSeedFlow(testCallFlow);
   const testCaller = seed ? String(flowSteps(seed)[0]?.fields?.Callerid ?? '') : '';
   const historyOf = (number: string, excludeId: string | undefined) => {
-    const h = source.store.history(number, excludeId);
+    // Earlier calls only: those that started before the call shown (all logged ones for a new call).
+    const shown = excludeId ? findCall(excludeId) : null;
+    const beforeMs = shown ? Date.parse(shown.startedAt) : Infinity;
+    const h = source.store.history(number, excludeId, 3, beforeMs);
     const country = source.settings.defaultCountry;
     const key = numberMatchKey(number, country);
     if (h.count === 0 || key === '' || key !== numberMatchKey(testCaller, country)) return h;
-    const calls = [...source.store.iterate({ text: number })].filter((r) => r.id !== excludeId && !isTestCallId(r.id) && numberMatchKey(r.number, country) === key);
+    const calls = [...source.store.iterate({ text: number })].filter((r) => r.id !== excludeId && Date.parse(r.startedAt) < beforeMs && !isTestCallId(r.id) && numberMatchKey(r.number, country) === key);
     const missed = calls.filter((r) => r.status === 'ended' && r.result === 'missed' && r.direction === 'incoming').length;
     return { ...h, count: calls.length, missed, last: calls[0] ?? null, recent: calls.slice(0, 3) };
   };

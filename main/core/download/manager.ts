@@ -27,7 +27,8 @@ export interface DownloadManagerOptions {
 }
 
 export interface DownloadManager {
-  /** Validation errors (wrong host, URL not announced for the call…) come back at once; nothing is fetched. */
+  /** Validation errors (wrong host, URL not announced for the call…) come back at once; nothing is fetched
+   * (a refused recording of the call is also listed and pushed as failed). */
   start(req: { call: CallRecord; url: string }): { downloadId: string } | { error: string };
   cancel(downloadId: string): void;
   retry(downloadId: string): { downloadId: string } | { error: string };
@@ -70,6 +71,15 @@ export function createDownloadManager(o: DownloadManagerOptions): DownloadManage
       return err instanceof DownloadError ? err.message : String(err);
     }
     return null;
+  };
+
+  const refused = (call: CallRecord, url: string, error: string): void => {
+    const same = findSame(call.id, url);
+    if (same?.progress.state === 'running') return;
+    const e: Entry = same ?? { progress: { downloadId: randomUUID(), callId: call.id, url, state: 'failed', receivedBytes: 0, totalBytes: null, path: null, error }, call, controller: null, task: null };
+    e.progress = { ...e.progress, state: 'failed', receivedBytes: 0, totalBytes: null, path: null, error };
+    entries.set(e.progress.downloadId, e);
+    emit(e);
   };
 
   const run = (e: Entry): void => {
@@ -118,7 +128,12 @@ export function createDownloadManager(o: DownloadManagerOptions): DownloadManage
   return {
     start({ call, url }) {
       const error = validate(call, url);
-      if (error !== null) return { error };
+      if (error !== null) {
+        // A refused recording of the call is a failed download for every window (the log row's Rec
+        // badge, the details), not only for the button that was clicked. Nothing is fetched.
+        if (!closed && call.recordings.includes(url)) refused(call, url, error);
+        return { error };
+      }
       const same = findSame(call.id, url);
       if (same) {
         const { state, path } = same.progress;

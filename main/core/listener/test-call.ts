@@ -106,7 +106,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function sendTestCall(options: TestCallOptions): Promise<ActionResult> {
   const logger = options.logger ?? silentLogger;
   const pacing = options.pacing ?? humanPacing;
-  if (!options.extension) return { ok: false, error: 'Set your extension first: the test call rings it.' };
+  if (!options.extension) return { ok: false, error: 'Enter your extension in Settings first: the test call rings it.' };
   const flow = findSeedFlow(testCallFlow);
   if (!flow) return { ok: false, error: `Seed flow ${testCallFlow} is missing.` };
   const opts = { extension: options.extension, freshIds: { stamp: options.stamp ?? freshStamp() }, validJson: true };

@@ -46,7 +46,7 @@ export interface ServiceStatus {
 }
 
 
-export const setExtensionNotice = 'Set your extension (Settings → Extension, or --extension) to see your calls; webhooks are acknowledged meanwhile.';
+export const setExtensionNotice = 'Set your extension (the number of your desk phone, e.g. 117) in Settings to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
 const ok: WebhookOutcome = { status: 'ok' };
 

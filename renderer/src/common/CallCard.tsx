@@ -10,6 +10,7 @@ import { findDownload, useNow } from './hooks';
 import { callState, stoppedRinging, colleague, isMissedCall, lineLabel } from './format';
 import { Recording } from './Recording';
 import { isTestCallId } from '../../../shared/test-call-id';
+import { recordingFileName } from '../../../shared/recording-file-name';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
 import { CallActions } from './CallActions';
 
@@ -76,6 +77,11 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
   const now = useNow(call.status !== 'ended' && !stale);
   const history = useNumberHistory(call.number, call.id);
   const [note, setNote] = useState<string | null>(null);
+  useEffect(() => {
+    if (note === null) return;
+    const t = setTimeout(() => setNote(null), 5000);
+    return () => clearTimeout(t);
+  }, [note]);
   const [confirmClear, setConfirmClear] = useState(false);
   const silentFor = call.status === 'talking' ? now - Math.max(Date.parse(call.answeredAt), newsAt ?? 0) : 0;
   const canClear = onClear !== undefined && call.status === 'talking' && silentFor >= CLEAR_AFTER_SILENCE_MS;
@@ -119,7 +125,12 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           {call.direction === 'incoming' ? '↙' : '↗'}
         </span>
         <div className="who">
-          <Heading className="name">{call.contactName ?? number}</Heading>
+          <Heading className="name">
+            {/* The caller's calls in the log, this one open (as Enter on a popup card); a withheld number has none to list. */}
+            <button type="button" className="name-link" title="Show this caller's calls in the log" onClick={() => void api().openMain({ view: 'log', callId: call.id, ...(call.number !== '' ? { search: call.number } : {}) })}>
+              {call.contactName ?? number}
+            </button>
+          </Heading>
           {call.contactName && <p className="number">{number}</p>}
           {isTestCallId(call.id) && (
             <p className="test-badge" title="A test call (Settings → Send test call): not counted in history or missed calls">
@@ -128,23 +139,25 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
           )}
           {call.contactCompany && <p className="company">{call.contactCompany}</p>}
         </div>
-        {onDismiss && (
-          <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (D)">
-            ✕
-          </button>
-        )}
       </header>
       <p className={`state state-${state.tone}`}>
         <span className="dot" aria-hidden="true" />
         <span className="state-label">{state.label}</span>
+        {/* What a click did ("Calling…", "Number copied"), on the state line: the card does not grow and
+            nothing below it moves (issue #20). Cleared after a moment. */}
+        {note && (
+          <span className="note card-flash" role="status" title={note}>
+            {note}
+          </span>
+        )}
       </p>
       {via && <p className="via">{via}</p>}
       <HistoryList h={history} />
       <NoteField key={call.id} call={call} />
       {call.recordings.length > 0 && (
         <div className="recordings" aria-label="Recordings">
-          {call.recordings.map((url) => (
-            <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} />
+          {call.recordings.map((url, i) => (
+            <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} label={recordingFileName(call, i)} />
           ))}
         </div>
       )}
@@ -184,12 +197,13 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
             </button>
           </span>
         )}
-        {note && (
-          <span className="note" role="status">
-            {note}
-          </span>
-        )}
       </div>
+      {/* Last in the tab order (the card's own actions first), shown at the top right. */}
+      {onDismiss && (
+        <button type="button" className="icon dismiss" onClick={onDismiss} aria-label="Dismiss" title="Dismiss (D)">
+          ✕
+        </button>
+      )}
     </article>
   );
 }

@@ -31,18 +31,23 @@ export function HistoryList({ h }: { h: NumberHistory | null }) {
   return (
     <div className="history">
       <p>
-        {h.count} earlier call{h.count === 1 ? '' : 's'}
-        {h.missed > 0 ? `, ${h.missed} missed` : ''}
+        {/* Opens the caller's calls in the log; each entry opens that call. */}
+        <button type="button" className="link" onClick={() => void api().openMain({ view: 'log', search: h.number })} title="Show all calls with this number in the log">
+          {h.count} earlier call{h.count === 1 ? '' : 's'}
+          {h.missed > 0 ? `, ${h.missed} missed` : ''}
+        </button>
       </p>
       <ul className="history-list" aria-label="Last calls with this number">
         {recent.map((r) => (
           <li key={r.id}>
-            <span className="when">{formatWhen(r.startedAt)}</span>
-            <span className={isMissedCall(r) ? 'is-missed' : undefined}>
-              {resultLabel(r)}
-              {r.durationSec ? ` ${formatDuration(r.durationSec)}` : ''}
-            </span>
-            {r.note && <span className="history-note">“{r.note}”</span>}
+            <button type="button" className="history-entry" onClick={() => void api().openMain({ view: 'log', callId: r.id })}>
+              <span className="when">{formatWhen(r.startedAt)}</span>{' '}
+              <span className={isMissedCall(r) ? 'is-missed' : undefined}>
+                {resultLabel(r)}
+                {r.durationSec ? ` ${formatDuration(r.durationSec)}` : ''}
+              </span>
+              {r.note && <span className="history-note"> “{r.note}”</span>}
+            </button>
           </li>
         ))}
       </ul>

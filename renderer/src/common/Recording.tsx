@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { DownloadProgress } from '../../../shared/ipc/contract';
 import { api } from './api';
 import { baseName, formatBytes } from './format';
+import { downloadProblem } from './download-words';
 
 interface Props {
   callId: string;
@@ -11,9 +12,11 @@ interface Props {
   progress: DownloadProgress | undefined;
   /** Offer inline playback (the popup is too small for a player). */
   player?: boolean;
+  /** The name the file is saved under (date, time, number): shown instead of the PBX's file name. */
+  label?: string | undefined;
 }
 
-export function Recording({ callId, url, progress, player = false }: Props) {
+export function Recording({ callId, url, progress, player = false, label }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [media, setMedia] = useState<{ id: string; url: string } | null>(null);
   const name = baseName(url);
@@ -36,12 +39,14 @@ export function Recording({ callId, url, progress, player = false }: Props) {
 
   const state = progress?.state;
   const pct = progress?.totalBytes ? Math.min(100, Math.round((progress.receivedBytes / progress.totalBytes) * 100)) : null;
-  const message = error ?? (state === 'failed' ? progress?.error ?? 'Download failed.' : null);
+  // The core's exact words stay in the tooltip; the agent reads what happened and what to do.
+  const technical = error ?? (state === 'failed' ? (progress?.error ?? 'Download failed.') : null);
+  const message = technical === null ? null : downloadProblem(technical);
 
   return (
     <div className="recording" data-state={state ?? 'idle'}>
       <span className="recording-name" title={url}>
-        {name}
+        {label ?? name}
       </span>
       {state === 'running' && progress && (
         <>
@@ -59,14 +64,19 @@ export function Recording({ callId, url, progress, player = false }: Props) {
           </button>
         </>
       )}
-      {(state === undefined || state === 'canceled') && (
+      {(state === undefined || state === 'canceled') && error === null && (
         <button type="button" className="primary" onClick={() => void start()} aria-label={`Download recording ${name}`}>
           Download
         </button>
       )}
+      {(state === undefined || state === 'canceled') && error !== null && (
+        <button type="button" onClick={() => void start()} aria-label={`Try again to download ${name}`}>
+          Try again
+        </button>
+      )}
       {state === 'failed' && (
-        <button type="button" onClick={() => void start()} aria-label={`Retry download of ${name}`}>
-          Retry
+        <button type="button" onClick={() => void start()} aria-label={`Try again to download ${name}`}>
+          Try again
         </button>
       )}
       {state === 'done' && progress?.path && (
@@ -84,7 +94,7 @@ export function Recording({ callId, url, progress, player = false }: Props) {
       )}
       {state === 'canceled' && <span className="muted">Canceled</span>}
       {message && (
-        <span className="error" role="alert">
+        <span className="error" role="alert" title={technical ?? undefined}>
           {message}
         </span>
       )}

@@ -18,6 +18,7 @@ import { useDownloads, useSettingsView, useTheme } from '../common/hooks';
 import { applyUpdate, closeAt, closeDue, groupMissed, isMissedCard, markStale, nextStaleAt, ordered, settled, type Card, type CloseRule } from './cards';
 import { isMissedCall } from '../../../shared/call-outcome';
 import { numberMatchKey } from '../../../shared/phone';
+import { LruMap } from '../../../shared/lru';
 import { formatClock } from '../common/format';
 import { buttonKeys, cardKeyAction, isTyping } from './keys';
 
@@ -55,7 +56,16 @@ function useReportHeight() {
   return ref;
 }
 
-const buttonOf = (card: Element, label: string) => [...card.querySelectorAll('button')].find((b) => b.textContent?.trim() === label) ?? null;
+// Caller keys by country + number: libphonenumber's parse is costly and every push renders the stack again.
+const callerKeys = new LruMap<string, string>(512);
+function callerKey(number: string, country: string): string {
+  const k = `${country}\n${number}`;
+  let key = callerKeys.get(k);
+  if (key === undefined) callerKeys.set(k, (key = numberMatchKey(number, country)));
+  return key;
+}
+
+const buttonOf = (card: Element, labels: readonly string[]) => [...card.querySelectorAll('button')].find((b) => labels.includes(b.textContent?.trim() ?? '')) ?? null;
 
 export function PopupApp() {
   const [view] = useSettingsView();
@@ -64,7 +74,7 @@ export function PopupApp() {
   const [cards, setCards] = useState<Card[]>([]);
   // Announced at render time, so the number is formatted with the settings even if they load later.
   const [announced, setAnnounced] = useState<CallView | null>(null);
-  /** The key hint of the card the keyboard is on (the labels of the buttons it shows), or null. */
+  /** The key hint of the card the keyboard is on (the keys of the buttons it shows), or null. */
   const [hint, setHint] = useState<string[] | null>(null);
   useTheme(view?.settings.theme);
   // Unknown until the settings have loaded: no card closes by itself before then.
@@ -137,7 +147,7 @@ export function PopupApp() {
   const s = view?.settings;
   const country = s?.defaultCountry ?? 'US';
   // Missed calls from one caller are one card (its newest); dismissing it dismisses them all.
-  const shown = groupMissed(ordered(cards), (c) => numberMatchKey(c.call.number, country));
+  const shown = groupMissed(ordered(cards), (c) => callerKey(c.call.number, country));
   const groupOf = (callId: string): string[] => shown.find((e) => e.card.call.id === callId)?.group.map((c) => c.call.id) ?? [callId];
   const missedIds = cards.filter(isMissedCard).map((c) => c.call.id);
   const cardEls = useCallback(() => [...(stackRef.current?.querySelectorAll<HTMLElement>('article.card') ?? [])], [stackRef]);
@@ -174,10 +184,11 @@ export function PopupApp() {
       e.preventDefault();
       switch (action.kind) {
         case 'open':
-          void api().openMain({ view: call.status === 'ended' ? 'log' : 'calls', callId: call.id });
+          // That caller's calls in the log, this one open (issue #20: Enter opened the Calls view).
+          void api().openMain({ view: 'log', callId: call.id, ...(call.number !== '' ? { search: call.number } : {}) });
           return;
         case 'button':
-          buttonOf(card, action.label)?.click();
+          buttonOf(card, action.labels)?.click();
           return;
         case 'dismiss': {
           // The keyboard stays in the stack: on the next card, else the one before.
@@ -208,7 +219,7 @@ export function PopupApp() {
     if (!el) return;
     const update = () => {
       const card = document.activeElement instanceof HTMLElement ? document.activeElement.closest<HTMLElement>('article.card') : null;
-      setHint(card && el.contains(card) ? buttonKeys.filter((k) => buttonOf(card, k.label)).map((k) => k.label) : null);
+      setHint(card && el.contains(card) ? buttonKeys.filter((k) => buttonOf(card, k.labels)).map((k) => k.key) : null);
     };
     const later = () => setTimeout(update, 0);
     update();
@@ -286,7 +297,7 @@ const PopupCard = memo(function PopupCard(p: {
 
 /** The keys for the focused card, only those whose button it shows. */
 function KeyHint({ labels }: { labels: string[] }) {
-  const keys = buttonKeys.filter((k) => labels.includes(k.label));
+  const keys = buttonKeys.filter((k) => labels.includes(k.key));
   return (
     <p className="key-hint" aria-label="Keyboard shortcuts">
       <kbd>Enter</kbd> open

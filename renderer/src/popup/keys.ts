@@ -1,14 +1,15 @@
 // The popup's keyboard: what each key does on the focused card. The letter keys press the card's own
 // buttons (found by their label), so a key does exactly what its button does and nothing when the
 // button is not shown (no CRM configured, a withheld number).
-export type CardKeyAction = { kind: 'open' } | { kind: 'button'; label: string } | { kind: 'dismiss' } | { kind: 'move'; by: 1 | -1 | 'first' | 'last' } | { kind: 'back' };
+export type CardKeyAction = { kind: 'open' } | { kind: 'button'; labels: readonly string[] } | { kind: 'dismiss' } | { kind: 'move'; by: 1 | -1 | 'first' | 'last' } | { kind: 'back' };
 
-/** Keys with a button: shown in the hint line when the focused card has that button. */
-export const buttonKeys = [
-  { key: 'B', label: 'Call back', hint: 'call back' },
-  { key: 'C', label: 'Copy number', hint: 'copy' },
-  { key: 'O', label: 'Open in CRM', hint: 'CRM' },
-] as const;
+/** Keys with a button: shown in the hint line when the focused card has that button (by any of its labels). */
+export const buttonKeys: readonly { key: string; labels: readonly string[]; hint: string }[] = [
+  { key: 'B', labels: ['Call back'], hint: 'call back' },
+  { key: 'C', labels: ['Copy number'], hint: 'copy' },
+  { key: 'O', labels: ['Open in CRM'], hint: 'CRM' },
+  { key: 'N', labels: ['Add note', 'Edit note', 'Continue note'], hint: 'note' },
+];
 
 /** The action for a key pressed on a card, or null. `onCard`: the card itself has the focus (not one of its buttons). */
 export function cardKeyAction(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean }, onCard: boolean): CardKeyAction | null {
@@ -32,7 +33,7 @@ export function cardKeyAction(e: { key: string; ctrlKey: boolean; metaKey: boole
   const k = e.key.toUpperCase();
   if (k === 'D') return { kind: 'dismiss' };
   const b = buttonKeys.find((x) => x.key === k);
-  return b ? { kind: 'button', label: b.label } : null;
+  return b ? { kind: 'button', labels: b.labels } : null;
 }
 
 /** A text field has the focus: letters are typing, not commands. */

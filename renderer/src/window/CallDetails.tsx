@@ -1,6 +1,7 @@
 // Details of one logged call: times, duration, routing, transfer, recordings, and actions.
 import { useEffect, useRef, useState } from 'react';
 import { isTestCallId } from '../../../shared/test-call-id';
+import { recordingFileName } from '../../../shared/recording-file-name';
 import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
@@ -100,7 +101,7 @@ export function CallDetails({ call, settings, downloads, onClose, onDeleted }: P
         {call.recordings.length === 0 ? (
           <p className="muted">No recording announced.</p>
         ) : (
-          call.recordings.map((url) => <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} player />)
+          call.recordings.map((url, i) => <Recording key={url} callId={call.id} url={url} progress={findDownload(downloads, call.id, url)} label={recordingFileName(call, i)} player />)
         )}
       </section>
       <div className="actions">

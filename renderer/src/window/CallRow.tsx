@@ -3,12 +3,12 @@
 // (Call back) that show on hover and on keyboard focus. The column headers line up with it.
 import { useEffect, useState } from 'react';
 import type { KeyboardEvent, Ref } from 'react';
-import type { CallView } from '../../../shared/ipc/contract';
+import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import { displayNumber } from '../common/CallCard';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { callBackAndMarkSeen } from '../common/CallContext';
 import { formatClock, formatDuration, handoverText, isMissedCall, resultLabel } from '../common/format';
-import { useNow } from '../common/hooks';
+import { findDownload, useNow } from '../common/hooks';
 
 /** How long "Calling…" stays in the row after Call back. */
 const CALLING_SHOWN_MS = 4000;
@@ -30,7 +30,9 @@ export function CallListHeader() {
   );
 }
 
-function CallRowContent({ call, country }: { call: CallView; country: string }) {
+function CallRowContent({ call, country, downloads }: { call: CallView; country: string; downloads?: Map<string, DownloadProgress> | undefined }) {
+  // A download of one of its recordings failed (and was not redone since): the badge says so.
+  const recFailed = downloads !== undefined && call.recordings.some((url) => findDownload(downloads, call.id, url)?.state === 'failed');
   const now = useNow(call.status === 'talking');
   const number = displayNumber(call, country);
   const missed = call.status === 'ended' && isMissedCall(call);
@@ -79,11 +81,16 @@ function CallRowContent({ call, country }: { call: CallView; country: string }) 
       </span>
       <span className={`col-dur ${call.status === 'talking' ? 'live' : ''}`}>{formatDuration(talkSec)}</span>
       <span className="col-rec">
-        {call.recordings.length > 0 && (
-          <span className="rec-badge" title="Recording available">
-            <span aria-hidden="true">●</span> Rec<span className="sr-only">ording</span>
-          </span>
-        )}
+        {call.recordings.length > 0 &&
+          (recFailed ? (
+            <span className="rec-badge failed" title="The recording could not be downloaded: open the call to see why">
+              <span aria-hidden="true">✕</span> Rec<span className="sr-only">ording: download failed</span>
+            </span>
+          ) : (
+            <span className="rec-badge" title="Recording available">
+              <span aria-hidden="true">●</span> Rec<span className="sr-only">ording</span>
+            </span>
+          ))}
       </span>
     </>
   );
@@ -97,9 +104,11 @@ interface RowProps {
   onKeyDown?: (e: KeyboardEvent<HTMLButtonElement>) => void;
   buttonRef?: Ref<HTMLButtonElement>;
   onMessage?: (text: string, error: boolean) => void;
+  /** Recording downloads, for the Rec badge's failed state. */
+  downloads?: Map<string, DownloadProgress> | undefined;
 }
 
-export function CallRow({ call, country, selected = false, onOpen, onKeyDown, buttonRef, onMessage }: RowProps) {
+export function CallRow({ call, country, selected = false, onOpen, onKeyDown, buttonRef, onMessage, downloads }: RowProps) {
   const who = call.contactName ?? displayNumber(call, country);
   const missed = call.status === 'ended' && isMissedCall(call);
   // "Calling…" shows in place of the button for a moment: nothing above the list appears and moves it.
@@ -124,7 +133,7 @@ export function CallRow({ call, country, selected = false, onOpen, onKeyDown, bu
         onClick={onOpen}
         onKeyDown={onKeyDown}
       >
-        <CallRowContent call={call} country={country} />
+        <CallRowContent call={call} country={country} downloads={downloads} />
       </button>
       <span className={`row-actions ${calling ? 'busy' : ''}`}>
         {calling && (

@@ -93,7 +93,7 @@ export function CallsView({ settings, downloads, onOpenCall }: Props) {
             <ul aria-label="Today's calls">
               {today.records.map((c) => (
                 <li key={c.id}>
-                  <CallRow call={c} country={settings.defaultCountry} onOpen={() => onOpenCall(c.id)} onMessage={(text, error) => error && showMessage(text, true)} />
+                  <CallRow call={c} country={settings.defaultCountry} downloads={downloads} onOpen={() => onOpenCall(c.id)} onMessage={(text, error) => error && showMessage(text, true)} />
                 </li>
               ))}
             </ul>

@@ -3,7 +3,7 @@
 // selected call's details (beside the list when wide, over it as an overlay when narrow).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { CallView, DownloadProgress, ExportFormat, LogFilter } from '../../../shared/ipc/contract';
+import type { CallView, DownloadProgress, ExportFormat, LogFilter, NavigateTarget } from '../../../shared/ipc/contract';
 import type { Direction } from '../../../shared/call-record';
 import { isMissedCall, type ResultFilter } from '../../../shared/call-outcome';
 import type { Settings } from '../../../shared/settings';
@@ -23,16 +23,26 @@ interface Props {
   downloads: Map<string, DownloadProgress>;
   missedUnseen: number;
   openCallId?: string | undefined;
+  /** The navigation that opened the log: its `search` fills the search box (a caller's calls). */
+  openTarget?: NavigateTarget | undefined;
+  /** Bumped by Ctrl+F or "/": the search box takes the focus. */
+  focusSearch?: number | undefined;
 }
 
 /** Local day "2026-11-24" → ISO instant of its start / end. */
 const dayStart = (d: string) => (d ? new Date(`${d}T00:00:00`).toISOString() : undefined);
 const dayEnd = (d: string) => (d ? new Date(`${d}T23:59:59.999`).toISOString() : undefined);
 
-export function LogView({ settings, downloads, missedUnseen, openCallId }: Props) {
+export function LogView({ settings, downloads, missedUnseen, openCallId, openTarget, focusSearch = 0 }: Props) {
+  const searchRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (focusSearch > 0) searchRef.current?.focus();
+  }, [focusSearch]);
   const [direction, setDirection] = useState<Direction | ''>('');
   const [result, setResult] = useState<ResultFilter | ''>('');
   const [filtersOpen, setFiltersOpen] = useState(false);
+  const [datesOpen, setDatesOpen] = useState(false);
+  const datesRef = useRef<HTMLDivElement>(null);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
@@ -65,6 +75,14 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
     document.addEventListener('mousedown', onDown);
     return () => document.removeEventListener('mousedown', onDown);
   }, [filtersOpen]);
+  useEffect(() => {
+    if (!datesOpen) return;
+    const onDown = (e: MouseEvent) => {
+      if (!datesRef.current?.contains(e.target as Node)) setDatesOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [datesOpen]);
   const scrollRef = useRef<HTMLDivElement>(null);
   // A new filter starts at the top of its results.
   useEffect(() => {
@@ -116,6 +134,10 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   useEffect(() => {
     if (openCallId) setSelectedId(openCallId);
   }, [openCallId]);
+  // Each navigation with a search (history's "N earlier calls", Enter on a popup card) shows that caller's calls.
+  useEffect(() => {
+    if (openTarget?.search !== undefined) setText(openTarget.search);
+  }, [openTarget]);
   useEffect(() => {
     if (!selectedId) return;
     let live = true;
@@ -166,7 +188,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
   };
 
   const anyFilter = direction || result || from || to || text || unseenOnly;
-  const fieldFilters = [direction, result, from, to].filter(Boolean).length;
+  const fieldFilters = [direction, result].filter(Boolean).length;
 
   return (
     <div className={`log-view ${selected ? 'with-details' : ''}`}>
@@ -174,7 +196,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
         <form ref={filtersRef} className="filters" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
           <label className="search">
             <span className="sr-only">Search number, name, company, note or queue</span>
-            <input type="search" placeholder="Number, name, note, queue…" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
+            <input ref={searchRef} type="search" placeholder="Number, name, note, queue…" value={text} onChange={(e) => setText(e.target.value)} maxLength={100} />
           </label>
           <button
             type="button"
@@ -213,14 +235,30 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                 <option value="answered-elsewhere">Answered elsewhere</option>
               </select>
             </label>
-            <label>
-              <span className="lbl">From</span>
-              <input type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
-            </label>
-            <label>
-              <span className="lbl">To</span>
-              <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
-            </label>
+          </div>
+          <div
+            className="dates"
+            ref={datesRef}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && datesOpen) {
+                e.stopPropagation();
+                setDatesOpen(false);
+              }
+            }}
+          >
+            <button type="button" className="dates-toggle" aria-expanded={datesOpen} aria-controls="date-fields" onClick={() => setDatesOpen((o) => !o)}>
+              {from || to ? `Dates: ${from || '…'} – ${to || '…'}` : 'Dates'}
+            </button>
+            <div id="date-fields" className={`date-fields ${datesOpen ? 'open' : ''}`}>
+              <label>
+                <span className="lbl">From</span>
+                <input type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
+              </label>
+              <label>
+                <span className="lbl">To</span>
+                <input type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
+              </label>
+            </div>
           </div>
           {anyFilter && (
             <button
@@ -254,11 +292,11 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
             Mark all seen
           </button>
           <span className="spacer" />
-          <button type="button" onClick={() => void exportAs('csv')}>
-            Export CSV
+          <button type="button" onClick={() => void exportAs('csv')} aria-label="Export CSV">
+            <span className="wide-only">Export </span>CSV
           </button>
-          <button type="button" onClick={() => void exportAs('json')}>
-            Export JSON
+          <button type="button" onClick={() => void exportAs('json')} aria-label="Export JSON">
+            <span className="wide-only">Export </span>JSON
           </button>
         </div>
         {log.error && (
@@ -289,6 +327,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId }: Props
                     <CallRow
                       call={r}
                       country={settings.defaultCountry}
+                      downloads={downloads}
                       selected={r.id === selectedId}
                       onOpen={() => {
                         setSelectedId(r.id);

@@ -30,6 +30,23 @@ export function MainApp() {
     return off;
   }, []);
 
+  // Ctrl+F (Cmd+F) anywhere, or "/" when not typing: the log's search takes the focus.
+  const [searchFocus, setSearchFocus] = useState(0);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const find = e.key.toLowerCase() === 'f' && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
+      const el = document.activeElement as HTMLElement | null;
+      const typing = el !== null && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+      const slash = e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !typing;
+      if (!find && !slash) return;
+      e.preventDefault();
+      setTarget((t) => (t.view === 'log' ? t : { view: 'log' }));
+      setSearchFocus((n) => n + 1);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const service = status?.service;
   const hub = service && isHubState(service) ? service : null;
   const serviceText =
@@ -150,7 +167,7 @@ export function MainApp() {
         ) : target.view === 'calls' ? (
           <CallsView settings={view.settings} downloads={downloads} onOpenCall={(callId) => setTarget({ view: 'log', callId })} />
         ) : target.view === 'log' ? (
-          <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} />
+          <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} openTarget={target} focusSearch={searchFocus} />
         ) : (
           <SettingsPage view={view} status={status} onView={setView} />
         )}

@@ -9,6 +9,7 @@ import type { ActionResult, AppStatus, DisplayInfo, SettingsView } from '../../.
 import { applySettingsPatch, callSources, popupPositions, themes } from '../../../shared/settings';
 import type { FieldErrors, SettingsPatch } from '../../../shared/settings';
 import { api } from '../common/api';
+import { countryOptions } from './countries';
 
 interface Props {
   view: SettingsView;
@@ -25,6 +26,10 @@ interface FieldDef {
   kind: Kind;
   help?: string;
   placeholder?: string;
+  /** Takes the focus when shown (the first run's extension). */
+  autoFocus?: boolean;
+  /** Not shown here (the first run asks for it at the top of the page instead). */
+  hidden?: boolean;
 }
 
 const opts = (values: readonly string[], labels: Record<string, string> = {}) => ({
@@ -75,6 +80,8 @@ export function SettingsPage({ view, status, onView }: Props) {
   const [contactCount, setContactCount] = useState<number | null>(null);
   // The monitors the popup can go on (popup.display), as main sees them now.
   const [displays, setDisplays] = useState<DisplayInfo[]>([]);
+  // No extension when Settings opened (the first run): it is asked first, at the top, for as long as the page is open.
+  const [firstRun] = useState(() => view.settings.extension === '' && !view.locked.extension);
   useEffect(() => {
     void api()
       .listDisplays()
@@ -140,6 +147,7 @@ export function SettingsPage({ view, status, onView }: Props) {
   };
 
   const field = (f: FieldDef) => {
+    if (f.hidden) return null;
     const id = `set-${f.path.replace('.', '-')}`;
     const locked = view.locked[f.path] ?? view.locked[f.path.split('.')[0]!];
     const value = drafts[f.path] ?? toText(f.kind, getPath(s, f.path));
@@ -174,6 +182,7 @@ export function SettingsPage({ view, status, onView }: Props) {
           inputMode={f.kind === 'int' ? 'numeric' : undefined}
           value={String(value)}
           placeholder={f.placeholder}
+          autoFocus={f.autoFocus}
           spellCheck={false}
           onChange={(e) => change(f, e.target.value)}
         />
@@ -242,7 +251,7 @@ export function SettingsPage({ view, status, onView }: Props) {
       <div className="settings-top">
         <h2>Settings</h2>
         {/* The test call posts to this PC's own listener; on a hub, calling the extension is the test. */}
-        {s.source === 'listener' && (
+        {s.source === 'listener' && !firstRun && (
           <button type="button" className="primary" onClick={() => void testCall()}>
             Send test call
           </button>
@@ -252,6 +261,25 @@ export function SettingsPage({ view, status, onView }: Props) {
         <p className={note.error ? 'banner error' : 'banner'} role={note.error ? 'alert' : 'status'}>
           {note.text}
         </p>
+      )}
+
+      {firstRun && (
+        <fieldset className="first-run">
+          <legend>Welcome to Callpop</legend>
+          <p className="help">
+            Callpop shows the calls of your desk phone. Enter its extension (the short number colleagues dial to reach you), or, if
+            your company uses a Callpop hub, choose "Callpop hub" under Connection below and sign in there.
+          </p>
+          {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: 'e.g. 117', help: 'Popups and the log follow the calls of this extension.', autoFocus: true })}
+          {s.extension !== '' && s.source === 'listener' && (
+            <p className="first-run-next">
+              <span>Extension {s.extension} saved. Check that everything works: </span>
+              <button type="button" className="primary" onClick={() => void testCall()}>
+                Send test call
+              </button>
+            </p>
+          )}
+        </fieldset>
       )}
 
       <fieldset>
@@ -362,7 +390,7 @@ export function SettingsPage({ view, status, onView }: Props) {
 
       <fieldset>
         <legend>General</legend>
-        {field({ path: 'defaultCountry', label: 'Default country', kind: 'text', placeholder: 'US', help: 'Two-letter code used to read and format national numbers.' })}
+        {field({ path: 'defaultCountry', label: 'Default country', kind: { options: countryOptions(s.defaultCountry) }, help: 'Used to read and format national numbers.' })}
         {field({ path: 'startAtLogin', label: 'Start at login', kind: 'bool' })}
         {field({ path: 'theme', label: 'Theme', kind: opts(themes, { system: 'Follow the system', light: 'Light', dark: 'Dark' }) })}
         {field({ path: 'retentionDays', label: 'Keep calls for (days)', kind: 'int', help: '0 keeps them forever.' })}
@@ -377,7 +405,8 @@ export function SettingsPage({ view, status, onView }: Props) {
 
       <fieldset data-testid="connection">
         <legend>Connection</legend>
-        {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: '117', help: 'Popups and the log follow the calls of this extension.' })}
+        {/* On the first run it is asked at the top instead (one field per setting on the page). */}
+        {field({ path: 'extension', label: 'Your extension', kind: 'text', placeholder: '117', help: 'Popups and the log follow the calls of this extension.', hidden: firstRun })}
         <div className="field webhook source-choice" role="radiogroup" aria-labelledby="source-title" data-field="source">
           <span id="source-title" className="label-like">
             Calls come from
