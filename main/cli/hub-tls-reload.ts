@@ -6,7 +6,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import type { Logger } from '../../shared/log';
+import type { Logger } from '../../shared/diagnostics-log';
 import type { Hub } from '../core/hub/hub';
 
 /** How often the files' modification times are polled (fs.watchFile: works across renames and on every file system). */

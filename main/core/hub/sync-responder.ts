@@ -12,7 +12,7 @@
 //     never answered, and cleared, so one is not answered again at every hub restart;
 //   - an answer stops when its client is gone.
 import { SYNC_CHUNK, SYNC_MAX_RECORDS, HUB_PROTOCOL_VERSION, decodePayload, parseTopic, syncRequestSchema, topics, type SyncRequest, type SyncResponse } from '../../../shared/hub-protocol';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import type { CallRecord } from '../../../shared/call-record';
 import { RateLimitedLog } from '../rate-limited-log';
 
