@@ -12,14 +12,15 @@ import { defaultDataDir } from '../core/config/paths';
 import { AgentError, addAgent, listAgents, parseAgentName, removeAgent } from '../core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../core/hub/hub';
 import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
+import { parseRole, runQueue } from './hub-queue';
 import { buildAllowList } from '../core/listener/listener';
 import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, updateLine } from './format';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
-                  [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
+                  [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE] [--board-port N]
                   [--broker mqtt(s)://HOST:PORT --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
-       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin]
+       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--role agent|supervisor]
        callpop hub agent remove NAME
        callpop hub agent list [--json]
        callpop hub mosquitto-files --out DIR [--site NAME]
@@ -35,8 +36,11 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-ws-port N      also serve MQTT over WebSocket on this port
   --broker-host ADDR      embedded broker's address (default: --host)
   --broker URL            publish to this external broker instead (Mosquitto, EMQX, …) as --broker-user
+  --board-port N          serve the supervisors' live board (and MQTT over WebSocket at /mqtt) on this port
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
-  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin)
+  agent add NAME          prints the generated password as the last line (or reads one with --password-stdin);
+                          --role supervisor may also watch the board (--board-port) and needs no extension
+  queue set|remove|list   queue names and members (see: callpop hub queue --help)
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.`;
 
 const runOptions = {
@@ -54,6 +58,7 @@ const runOptions = {
   'broker-user': { type: 'string' },
   'broker-password-file': { type: 'string' },
   'broker-ca': { type: 'string' },
+  'board-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,7 +95,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'agent') return runAgent(rest, io);
   if (sub === 'mosquitto-files') return runMosquittoFiles(rest, io);
-  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files (or options to run the hub).`);
+  if (sub === 'queue') return runQueue(rest, io, hubDataDir);
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, queue, mosquitto-files (or options to run the hub).`);
   const { values } = parseFlags(argv, runOptions);
   if (values.help) {
     io.stdout(`${hubUsage}\n`);
@@ -110,7 +116,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together.');
   const external = values.broker !== undefined;
-  for (const f of ['broker-port', 'broker-ws-port', 'broker-host'] as const) {
+  for (const f of ['broker-port', 'broker-ws-port', 'broker-host', 'board-port'] as const) {
     if (external && values[f] !== undefined) throw new UsageError(`--${f} is for the embedded broker; it cannot be combined with --broker.`);
   }
   for (const f of ['broker-user', 'broker-password-file', 'broker-ca'] as const) {
@@ -139,10 +145,11 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   }
   const tls = values['tls-cert'] !== undefined ? { cert: await readFileFlag('tls-cert', values['tls-cert']), key: await readFileFlag('tls-key', values['tls-key']!) } : null;
 
+  const board = values['board-port'] !== undefined ? { port: flagPort('board-port', values['board-port']) } : null;
   const logger = stderrLogger(io);
   let hub: Hub;
   try {
-    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger });
+    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, board });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
     io.stderr(`callpop hub: ${printable((e as Error).message)}${advice}\n`);
@@ -155,6 +162,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`Broker on ${hub.brokerUrl}\n`);
     if (hub.brokerWsUrl) io.stdout(`Broker on ${hub.brokerWsUrl} (MQTT over WebSocket)\n`);
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
+  if (hub.boardUrl) io.stdout(`Board on ${hub.boardUrl} (supervisors log in; MQTT over WebSocket at /mqtt)\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
   hub.onChange((changes) => {
     for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
@@ -169,7 +177,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--data-dir DIR]
+const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--role agent|supervisor] [--data-dir DIR]
        callpop hub agent remove NAME [--data-dir DIR]
        callpop hub agent list [--json] [--data-dir DIR]
 An agent is a broker login: NAME is the user name, the password is printed once (stored only hashed).`;
@@ -186,6 +194,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     extension: { type: 'string', multiple: true },
     'display-name': { type: 'string' },
     'password-stdin': { type: 'boolean' },
+    role: { type: 'string' },
     'data-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -202,7 +211,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
   }
   const dataDir = hubDataDir(io, values['data-dir']);
   const only = (allowed: string[]): void => {
-    for (const f of ['extension', 'display-name', 'password-stdin', 'json'] as const) {
+    for (const f of ['extension', 'display-name', 'password-stdin', 'json', 'role'] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) throw new UsageError(`--${f} is not an option of "agent ${action}".`);
     }
   };
@@ -213,7 +222,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       const agents = await listAgents(dataDir);
       if (values.json) io.stdout(`${JSON.stringify(agents, null, 2)}\n`);
       else if (agents.length === 0) io.stdout(`No agents yet. Add one with: callpop hub agent add NAME --extension EXT\n`);
-      else for (const a of agents) io.stdout(`${a.name}\t${a.extensions.join(',')}\t${printable(a.displayName ?? '')}\n`);
+      else for (const a of agents) io.stdout(`${a.name}\t${a.extensions.join(',')}\t${printable(a.displayName ?? '')}${a.role === 'agent' ? '' : `\t${a.role}`}\n`);
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError(`agent ${action} takes one NAME.`);
@@ -227,17 +236,18 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`Removed agent ${name}; a running hub closes its connections.\n`);
       return 0;
     }
-    only(['extension', 'display-name', 'password-stdin']);
+    only(['extension', 'display-name', 'password-stdin', 'role']);
     parseAgentName(name);
+    const role = parseRole(values.role);
     const extensions = (values.extension ?? []).map(parseExtension);
-    if (extensions.length === 0) throw new UsageError('Give the agent at least one --extension EXT.');
+    if (extensions.length === 0 && role !== 'supervisor') throw new UsageError('Give the agent at least one --extension EXT.');
     let password: string | undefined;
     if (values['password-stdin']) {
       password = (await readStdin()).replace(/\r?\n$/, '');
       if (password.length < 8) throw new UsageError('The password from stdin must be at least 8 characters.');
     }
-    const r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password });
-    io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
+    const r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password, role });
+    io.stdout(`${r.replaced ? 'Replaced' : 'Added'} ${role === 'supervisor' ? 'supervisor' : 'agent'} ${name} (${extensions.length === 0 ? 'no extension' : `extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}`}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
     return 0;
   } catch (e) {

@@ -27,22 +27,29 @@ export const mosquittoIterations = 101;
 
 const scryptHashPattern = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
 
+/** What an agent may see beyond its own extensions: a supervisor also reads the board (team-roles.ts). */
+export const agentRoles = ['agent', 'supervisor'] as const;
+export type AgentRole = (typeof agentRoles)[number];
+
 export const agentSchema = z.object({
   name: z.string().regex(agentNamePattern),
-  extensions: z.array(z.string().regex(extensionPattern)).min(1).max(64),
+  // A supervisor may have no extension of its own (it only watches the board).
+  extensions: z.array(z.string().regex(extensionPattern)).max(64),
+  /** Absent in files written before roles: an agent. */
+  role: z.enum(agentRoles).optional(),
   displayName: z.string().min(1).max(128).nullable(),
   /** scrypt$N$r$p$salt$hash (base64). */
   passwordHash: z.string().regex(scryptHashPattern),
   /** Mosquitto's $7$iterations$salt$hash (PBKDF2-SHA512). */
   mosquittoHash: z.string().regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/),
   createdAt: z.iso.datetime({ offset: true }),
-});
+}).refine((a) => a.extensions.length > 0 || a.role === 'supervisor', { message: 'an agent needs at least one extension', path: ['extensions'] });
 export type Agent = z.infer<typeof agentSchema>;
 
 const fileSchema = z.object({ callpop: z.literal('hub-agents'), version: z.literal(1), agents: z.array(agentSchema) });
 
 /** An agent as listed (no hashes). */
-export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'createdAt'>;
+export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'createdAt'> & { role: AgentRole };
 
 export class AgentError extends Error {}
 
@@ -135,6 +142,8 @@ export interface AddAgentOptions {
   displayName?: string | null;
   /** Given password (e.g. from stdin); generated when absent. */
   password?: string;
+  /** Default 'agent'. */
+  role?: AgentRole;
 }
 
 /**
@@ -144,7 +153,8 @@ export interface AddAgentOptions {
 export async function addAgent(dataDir: string, options: AddAgentOptions): Promise<{ agent: AgentInfo; password: string; replaced: boolean }> {
   const name = parseAgentName(options.name);
   const extensions = [...new Set(options.extensions)];
-  if (extensions.length === 0) throw new AgentError('Give at least one --extension for the agent.');
+  const role = options.role ?? 'agent';
+  if (extensions.length === 0 && role !== 'supervisor') throw new AgentError('Give at least one --extension for the agent.');
   for (const ext of extensions) if (!extensionPattern.test(ext)) throw new AgentError(`Extension must be 1 to 10 digits, e.g. 117; got ${JSON.stringify(ext)}.`);
   const displayName = options.displayName?.trim() || null;
   if (displayName !== null && displayName.length > 128) throw new AgentError('Display name is longer than 128 characters.');
@@ -158,6 +168,7 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
     passwordHash: await hashPassword(password),
     mosquittoHash: mosquittoHash(password),
     createdAt: new Date().toISOString(),
+    ...(role !== 'agent' && { role }),
   };
   const i = agents.findIndex((a) => a.name === name);
   if (i >= 0) agents[i] = agent;
@@ -175,7 +186,9 @@ export async function removeAgent(dataDir: string, name: string): Promise<boolea
   return true;
 }
 
-export const infoOf = (a: Agent): AgentInfo => ({ name: a.name, extensions: a.extensions, displayName: a.displayName, createdAt: a.createdAt });
+export const infoOf = (a: Agent): AgentInfo => ({ name: a.name, extensions: a.extensions, displayName: a.displayName, createdAt: a.createdAt, role: roleOf(a) });
+
+export const roleOf = (a: Pick<Agent, 'role'>): AgentRole => a.role ?? 'agent';
 
 export async function listAgents(dataDir: string): Promise<AgentInfo[]> {
   return (await readAgents(dataDir)).map(infoOf);

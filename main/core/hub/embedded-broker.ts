@@ -8,13 +8,13 @@
 // message against the agent again, behind the subscribe rule). The hub itself publishes with
 // broker.publish, which no client can do.
 import { createHash } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '../../../shared/log';
 import { reachableAddresses } from '../listener/listener';
 import { mayRead, publishDenied, subscribeDenied } from './access';
@@ -44,6 +44,8 @@ export interface EmbeddedBrokerOptions {
   maxPendingLogins?: number;
   /** Messages published by clients that the hub handles (sync requests), after authorizePublish. */
   onClientPublish: (topic: string, payload: Buffer, clientId: string) => void;
+  /** A client connected or left (the board's "offline"). */
+  onPresence?: () => void;
 }
 
 export interface EmbeddedBroker {
@@ -55,6 +57,10 @@ export interface EmbeddedBroker {
   /** Close every connection of these agents (removed, or their password or extensions changed). */
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
+  /** Names of agents with at least one connection (the board's "offline"). */
+  connectedAgents(): Set<string>;
+  /** Serve MQTT on a WebSocket accepted elsewhere (the board's port, path /mqtt). */
+  handleWebSocket(socket: WebSocket, req: IncomingMessage): void;
   close(): Promise<void>;
 }
 
@@ -169,10 +175,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   broker.on('publish', (packet, client) => {
     if (client) options.onClientPublish(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), client.id);
   });
-  broker.on('client', (c) => clients.add(c));
-  broker.on('clientDisconnect', (c) => clients.delete(c));
-  broker.on('clientError', (c, e) => {
+  broker.on('client', (c) => {
+    clients.add(c);
+    options.onPresence?.();
+  });
+  broker.on('clientDisconnect', (c) => {
     clients.delete(c);
+    options.onPresence?.();
+  });
+  broker.on('clientError', (c, e) => {
+    if (clients.delete(c)) options.onPresence?.();
     logger.debug(`Broker: ${who(c)}: ${e.message}`);
   });
   broker.on('connectionError', (c, e) => refusals.note(`Broker connection error (${who(c)}): ${e.message}`));
@@ -187,6 +199,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   tcp.maxConnections = MAX_CONNECTIONS;
   trackSockets(tcp);
   const closers: (() => Promise<void>)[] = [];
+  const handleWebSocket = (socket: WebSocket, req: IncomingMessage): void => {
+    req.socket.setNoDelay(true);
+    const stream = createWebSocketStream(socket);
+    stream.on('error', () => socket.terminate());
+    broker.handle(guard(stream, req.socket.remoteAddress), req);
+  };
   let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
   try {
     const port = await listen(tcp, options.host, options.port, 'broker');
@@ -200,12 +218,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
       const wss = new WebSocketServer({ server, maxPayload: 256 * 1024 });
-      wss.on('connection', (socket, req) => {
-        req.socket.setNoDelay(true);
-        const stream = createWebSocketStream(socket);
-        stream.on('error', () => socket.terminate());
-        broker.handle(guard(stream, req.socket.remoteAddress), req);
-      });
+      wss.on('connection', handleWebSocket);
       wsPort = await listen(server, options.host, options.wsPort, 'broker WebSocket');
       ws = { server, wss };
       closers.push(async () => {
@@ -224,6 +237,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       get connectedClients() {
         return broker.connectedClients;
       },
+      connectedAgents() {
+        const names = new Set<string>();
+        for (const c of clients) {
+          const name = agentOf.get(c);
+          if (name) names.add(name);
+        }
+        return names;
+      },
+      handleWebSocket,
       publish(topic, payload, opts) {
         return new Promise((resolve, reject) =>
           broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),

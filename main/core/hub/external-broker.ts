@@ -72,7 +72,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     backoff = 1000;
     client.options.reconnectPeriod = backoff;
     logger.info(`Connected to the broker ${shown}`);
-    client.subscribe(syncFilter, { qos: 1 }, (err, granted) => {
+    // Agents' callback requests too (team.ts).
+    client.subscribe([syncFilter, `${TOPIC_ROOT}/${options.site}/ext/+/callbacks/req`], { qos: 1 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos >= 128)) logger.error(`The broker refused the hub's subscription to ${syncFilter}: check the hub user's ACL (readwrite on ${TOPIC_ROOT}/${options.site}/#).`);
     });
     options.onConnect();

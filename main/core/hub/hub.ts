@@ -43,6 +43,9 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { connectExternalBroker, type ExternalBroker } from './external-broker';
 import { HubLog } from './hub-log';
 import { RateLimitedLog } from '../rate-limited-log';
+import { startBoardServer, type BoardServer } from './board-server';
+import { localDayStart } from './callbacks';
+import { startTeam, type Team } from './team';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number }
@@ -77,6 +80,10 @@ export interface HubOptions {
   hubVersion?: string;
   /** Open lists are republished at most this often per extension. Default OPEN_LIST_MS. */
   openListMs?: number;
+  /** The supervisors' board page and MQTT over WebSocket (/mqtt) on this port (embedded broker only). */
+  board?: { port: number; host?: string } | null;
+  /** The board is republished at most this often. Default BOARD_MS (500). */
+  boardMs?: number;
 }
 
 /** A record change as the hub published it. */
@@ -96,6 +103,10 @@ export interface Hub {
   readonly brokerUrl: string;
   readonly brokerWsUrl: string | null;
   readonly embedded: boolean;
+  /** http(s)://host:port/ of the supervisors' board, when --board-port was given. */
+  readonly boardUrl: string | null;
+  /** Queues, shared callbacks and the board (./team.ts). */
+  readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
@@ -156,6 +167,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   const changeListeners = new Set<(changes: HubChange[]) => void>();
+  let embeddedBroker: EmbeddedBroker | null = null;
+  const team = await startTeam({
+    site,
+    dataDir,
+    logger,
+    now,
+    publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve(),
+    agents: () => agents,
+    connectedAgents: () => embeddedBroker?.connectedAgents() ?? null,
+    initialRecords: [...tracker.openCalls(), ...log.recent(localDayStart(now()))],
+    pollMs: options.agentsPollMs,
+    boardMs: options.boardMs,
+  });
   let onlineSince = new Date(now()).toISOString();
   const status = (state: 'online' | 'offline', since: string): string =>
     JSON.stringify({ v: HUB_PROTOCOL_VERSION, state, since, protocols: [HUB_PROTOCOL_VERSION], ...(options.hubVersion && { hubVersion: options.hubVersion.slice(0, 64) }) } satisfies HubStatusMessage);
@@ -204,12 +228,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const publishRetained = (): void => {
     publish(topics.hubStatus(site), status('online', onlineSince), true);
     publishDirectory();
+    team.publishRetained();
     const exts = new Set<string>([...knownExtensions, ...agents.flatMap((a) => a.extensions), ...tracker.openCalls().map((r) => r.extension)]);
     for (const ext of exts) publishOpen(ext);
   };
 
   // --- sync requests -------------------------------------------------------------------------
   const onClientPublish = (topic: string, payload: Buffer): void => {
+    if (team.onClientPublish(topic, payload)) return;
     const t = parseTopic(topic);
     if (!t || t.site !== site || t.kind !== 'syncRequest') return;
     const req = decodePayload(syncRequestSchema, payload);
@@ -273,7 +299,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       const cut = new Set<string>();
       for (const [name, a] of byName) {
         const n = nextByName.get(name);
-        if (!n || n.passwordHash !== a.passwordHash || n.extensions.join() !== a.extensions.join()) cut.add(name);
+        if (!n || n.passwordHash !== a.passwordHash || n.extensions.join() !== a.extensions.join() || n.role !== a.role) cut.add(name);
       }
       const directoryChanged = JSON.stringify(directoryOf(agents)) !== JSON.stringify(directoryOf(next));
       const added = next.filter((a) => !byName.has(a.name)).map((a) => a.name);
@@ -282,6 +308,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
       if (directoryChanged) publishDirectory();
+      team.agentsChanged();
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
     });
     return agentsReload;
@@ -308,7 +335,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         agent: (name) => byName.get(name),
         logger,
         onClientPublish,
+        onPresence: () => team.presenceChanged(),
       });
+      embeddedBroker = b;
       transport = b;
       cleanups.push(() => b.close());
       publishRetained();
@@ -342,8 +371,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       if (b.connected) publishRetained();
     }
   } catch (e) {
+    await team.close();
     return fail(e);
   }
+  // Closed first on a failed start: nothing published into a closing broker.
+  cleanups.push(() => team.close());
 
   // --- webhooks ----------------------------------------------------------------------------------
   let tail: Promise<void> = Promise.resolve();
@@ -365,6 +397,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       exts.add(c.update.record.extension);
     }
     for (const ext of exts) openChanged(ext);
+    const teamDurable = updates.length > 0 ? team.onRecords(updates.map((u) => u.record)) : undefined;
     if (changes.length > 0) {
       for (const fn of changeListeners) {
         try {
@@ -374,7 +407,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         }
       }
     }
-    const done = Promise.all([tail, durable]).then(() => {});
+    const done = Promise.all([tail, durable, teamDurable]).then(() => {});
     tail = done.catch(() => {});
     return done;
   };
@@ -408,6 +441,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     return fail(e);
   }
   const webhookUrls = webhookUrlsFor(listener.host, listener.port, secret, listener.scheme);
+  let boardServer: BoardServer | null = null;
+  if (options.board) {
+    if (!embeddedBroker) {
+      await listener.close();
+      return fail(new Error('The board (--board-port) serves MQTT over WebSocket from the embedded broker; it cannot be combined with --broker.'));
+    }
+    try {
+      boardServer = await startBoardServer({ host: options.board.host ?? options.host ?? '0.0.0.0', port: options.board.port, tls: options.tls ?? null, broker: embeddedBroker, site, logger });
+    } catch (e) {
+      await listener.close();
+      return fail(e);
+    }
+  }
 
   const tickTimer = setInterval(() => {
     if (closed) return;
@@ -440,6 +486,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     brokerUrl: t.url,
     brokerWsUrl: t.wsUrl,
     embedded: brokerConfig.kind === 'embedded',
+    boardUrl: boardServer?.url ?? null,
+    team,
     get headSeq() {
       return log.head;
     },
@@ -457,7 +505,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       clearInterval(pruneTimer);
       unwatchFile(agentsPath);
       await listener.close();
+      await boardServer?.close();
       await tail;
+      await team.close();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
       flushOpen();

@@ -52,7 +52,9 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
   ];
   for (const a of agents) {
     lines.push('', `user ${a.name}`, `topic read ${root}/hub/status`, `topic read ${root}/directory`);
-    for (const ext of a.extensions) lines.push(`topic read ${root}/ext/${ext}/#`, `topic write ${root}/ext/${ext}/sync/req`);
+    for (const ext of a.extensions) lines.push(`topic read ${root}/ext/${ext}/#`, `topic write ${root}/ext/${ext}/sync/req`, `topic write ${root}/ext/${ext}/callbacks/req`);
+    // Supervisors (team.ts): the board and every queue's callbacks.
+    if (a.role === 'supervisor') lines.push(`topic read ${root}/board`, `topic read ${root}/callbacks`);
   }
   return `${lines.join('\n')}\n`;
 }
