@@ -78,6 +78,11 @@ export async function startBoardServer(o: BoardServerOptions): Promise<BoardServ
         res.writeHead(426, { 'Content-Type': 'text/plain' }).end('MQTT over WebSocket only\n');
         return;
       }
+      if (path === '/board-config.json') {
+        // What the page needs to know: which site's topics to read.
+        res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' }).end(JSON.stringify({ site: o.site }));
+        return;
+      }
       if (path === '/' || path === '') path = '/index.html';
       const file = normalize(join(dir, path));
       if (!file.startsWith(dir + sep) || path.includes('\0')) {
