@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../../../shared/log';
 import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
+import type { HubCallbacks } from '../hub-client/callbacks';
 import { HubClient, type HubClientOptions, type HubClientStatus } from '../hub-client/hub-client';
 import { staleRingMs } from '../hub-client/mirror';
 import { CallpopService } from '../service/call-service';
@@ -82,6 +83,7 @@ export class CallSource {
   private readonly durableListeners = new UpdateFanout();
   private readonly statusListeners = new Set<() => void>();
   private readonly directoryListeners = new Set<() => void>();
+  private readonly callbackListeners = new Set<() => void>();
   private detach: (() => void)[] = [];
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -139,6 +141,15 @@ export class CallSource {
   /** The hub's directory changed (extension → agent name). */
   onDirectory(fn: () => void): void {
     this.directoryListeners.add(fn);
+  }
+
+  /** The hub's shared callbacks (hub mode), and their changes (incl. a switch of source). */
+  callbacks(): HubCallbacks | null {
+    return this.running.kind === 'hub' ? this.running.client.callbacks : null;
+  }
+
+  onCallbacks(fn: () => void): void {
+    this.callbackListeners.add(fn);
   }
 
   /** The hub's extension → agent name list; empty in listener mode. */
@@ -221,6 +232,7 @@ export class CallSource {
     this.attach();
     this.emitStatus();
     this.emitDirectory();
+    this.emitCallbacks();
     await this.prune();
   }
 
@@ -258,6 +270,7 @@ export class CallSource {
           this.emitStatus();
         }),
         r.client.onDirectory(() => this.emitDirectory()),
+        r.client.callbacks.onChange(() => this.emitCallbacks()),
       ];
     } else this.detach = [];
   }
@@ -269,6 +282,10 @@ export class CallSource {
 
   private emitStatus(): void {
     for (const fn of this.statusListeners) fn();
+  }
+
+  private emitCallbacks(): void {
+    for (const fn of this.callbackListeners) fn();
   }
 
   private emitDirectory(): void {

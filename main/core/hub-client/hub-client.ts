@@ -31,6 +31,7 @@ import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { endAbandoned } from '../service/call-service';
 import { backoff, type Backoff } from './backoff';
+import { HubCallbacks } from './callbacks';
 import { LogMirror, type HubCallUpdate } from './mirror';
 import { RateLimitedLog } from '../rate-limited-log';
 import { hubKey, openHubClientState, type HubClientState } from './state-file';
@@ -117,6 +118,8 @@ export class HubClient {
   /** The sync under way since the last connect (null once complete). */
   private sync: { requestId: string; since: number; liveMax: number } | null = null;
   private synced = false;
+  /** The hub's shared callbacks for this extension (./callbacks.ts). */
+  readonly callbacks: HubCallbacks;
 
   private constructor(
     private readonly options: HubClientOptions,
@@ -135,6 +138,11 @@ export class HubClient {
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
     this.status = { state: 'connecting', url: options.url };
+    this.callbacks = new HubCallbacks(this.site, options.extension, this.clientId, (topic, payload) => {
+      const client = this.client;
+      if (!client?.connected) return Promise.reject(new Error('offline'));
+      return client.publishAsync(topic, payload, { qos: 1 }).then(() => {});
+    });
   }
 
   /** Opens the local call log and starts connecting (resolves at once; follow onStatus). */
@@ -232,6 +240,7 @@ export class HubClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.callbacks.close();
     for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
@@ -317,7 +326,7 @@ export class HubClient {
     this.hubOnline = null;
     const { site } = this;
     const ext = this.options.extension;
-    const subscriptions = [topics.calls(site, ext), topics.open(site, ext), topics.syncResponse(site, ext, this.clientId), topics.hubStatus(site), topics.directory(site)];
+    const subscriptions = [topics.calls(site, ext), topics.open(site, ext), topics.syncResponse(site, ext, this.clientId), topics.hubStatus(site), topics.directory(site), ...this.callbacks.topics()];
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
     // live, what it published before is in the answer.
@@ -365,6 +374,7 @@ export class HubClient {
   }
 
   private handle(topic: string, payload: Buffer): void {
+    if (this.callbacks.handle(topic, payload, (error) => this.badMessages.note(`Ignored a malformed hub message on ${topic}: ${error}`))) return;
     const t = parseTopic(topic);
     const ext = this.options.extension;
     if (!t || t.site !== this.site || ('ext' in t && t.ext !== ext)) {

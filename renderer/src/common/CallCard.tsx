@@ -11,6 +11,7 @@ import { callState, stoppedRinging, colleague, isMissedCall, lineLabel } from '.
 import { Recording } from './Recording';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
+import { CallbackClaimNote, claimBeforeCallBack } from './callbacks';
 
 interface Props {
   call: CallView;
@@ -84,6 +85,9 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
     setNote(r.ok ? 'Opened in CRM' : r.error);
   };
   const callBack = async () => {
+    // Hub mode: a missed queue call's callback is claimed first (refused = a colleague is on it).
+    const claim = await claimBeforeCallBack(call);
+    if (!claim.ok) return setNote(claim.error);
     const r = await callBackAndMarkSeen(call);
     setNote(r.ok ? 'Calling…' : r.error);
   };
@@ -123,6 +127,7 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
         <span className="state-label">{state.label}</span>
       </p>
       {via && <p className="via">{via}</p>}
+      <CallbackClaimNote call={call} />
       <HistoryList h={history} />
       <NoteField key={call.id} call={call} />
       {call.recordings.length > 0 && (
