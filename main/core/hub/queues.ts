@@ -76,6 +76,8 @@ export async function removeQueue(dataDir: string, queue: string): Promise<boole
  */
 export class QueueDirectory {
   private configured = new Map<string, QueueConfig>();
+  /** queue → its configured members as a set (membership is checked per item and extension). */
+  private configuredSets = new Map<string, ReadonlySet<string>>();
   private learned = new Map<string, Set<string>>();
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
@@ -104,6 +106,7 @@ export class QueueDirectory {
       const next = new Map((await readQueues(this.dataDir)).map((q) => [q.queue, q]));
       const changed = JSON.stringify([...next]) !== JSON.stringify([...this.configured]);
       this.configured = next;
+      this.configuredSets = new Map([...next].flatMap(([q, c]) => (c.members ? [[q, new Set(c.members)] as const] : [])));
       return changed;
     } catch (e) {
       this.onError(`Queues not reloaded, keeping the previous ones: ${(e as Error).message}`);
@@ -139,13 +142,11 @@ export class QueueDirectory {
   }
 
   members(queue: string): ReadonlySet<string> {
-    const configured = this.configured.get(queue)?.members;
-    return configured ? new Set(configured) : (this.learned.get(queue) ?? new Set());
+    return this.configuredSets.get(queue) ?? this.learned.get(queue) ?? new Set();
   }
 
   isMember(queue: string, ext: string): boolean {
-    const configured = this.configured.get(queue)?.members;
-    return configured ? configured.includes(ext) : (this.learned.get(queue)?.has(ext) ?? false);
+    return this.members(queue).has(ext);
   }
 
   name(queue: string): string {

@@ -103,9 +103,16 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
   const listMessage = (items: readonly StoredItem[]): string => `{"v":${HUB_PROTOCOL_VERSION},"seq":${book.seq},"items":[${items.slice(0, CALLBACKS_MAX_ITEMS).map(jsonOf).join(',')}]}`;
   const publishLists = (exts: Iterable<string>): void => {
     const all = book.list();
+    // Members of the same queues see the same list: each distinct list is serialised once (a claim in a
+    // queue of 1,000 members is 1,000 publishes of one string).
+    const byVisible = new Map<string, string>();
     for (const ext of exts) {
       published.add(ext);
-      publishSafe(teamTopics.callbacks(o.site, ext), listMessage(all.filter((i) => visibleTo(i, ext))));
+      const visible = all.filter((i) => visibleTo(i, ext));
+      const key = visible.map((i) => i.id).join(',');
+      let message = byVisible.get(key);
+      if (message === undefined) byVisible.set(key, (message = listMessage(visible)));
+      publishSafe(teamTopics.callbacks(o.site, ext), message);
     }
     publishSafe(teamTopics.allCallbacks(o.site), listMessage(all));
   };
@@ -176,11 +183,11 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
       answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: false, error: r.error });
       return true;
     }
+    // The members see the claim at once (as a pop goes out before its fsync: a colleague must not ring
+    // the same caller meanwhile); the requester's "ok" waits until it is on disk.
+    listsChanged([r.item]);
     book.save().then(
-      () => {
-        answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: true });
-        listsChanged([r.item]);
-      },
+      () => answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: true }),
       (e: unknown) => answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: false, error: `The hub could not save it: ${(e as Error).message}` }),
     );
     return true;
@@ -207,9 +214,10 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
         if (dirtyExts.size > 0) listsChanged([]);
         return Promise.resolve();
       }
-      const saved = book.save();
-      // Published once durable, as every other acknowledged change.
-      return saved.then(() => listsChanged(changed));
+      // Published at once, like the call changes that made them; the webhook's acknowledgement waits
+      // for the disk.
+      listsChanged(changed);
+      return book.save();
     },
     onClientPublish,
     agentsChanged() {

@@ -1,7 +1,7 @@
 // The supervisors' board: a login (name and password of a supervisor, checked by the hub's broker),
 // then the team live. Wall-display mode (?wall=1, or the button; Esc leaves it) shows large type and no
 // controls; the theme follows the system unless ?theme=light|dark or the button says otherwise.
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { BoardMessage, CallbackItem } from '../../../shared/team-protocol';
 import { useTheme } from '../../src/common/hooks';
 import { LoginRefused, boardSite, connectBoard, type BoardConnection, type ConnectionState } from './connection';
@@ -97,6 +97,13 @@ function Summary({ board }: { board: BoardMessage }) {
 
 function BoardBody({ board, items }: { board: BoardMessage; items: CallbackItem[] }) {
   const queueNames = useMemo(() => new Map(board.queues.map((q) => [q.queue, q.name])), [board.queues]);
+  // Message → DOM committed, as a performance measure "board-update" (kept to the last 500).
+  useLayoutEffect(() => {
+    if (performance.getEntriesByName('board-message', 'mark').length === 0) return;
+    performance.measure('board-update', 'board-message');
+    performance.clearMarks('board-message');
+    if (performance.getEntriesByName('board-update', 'measure').length > 500) performance.clearMeasures('board-update');
+  }, [board]);
   return (
     <main className="board-main">
       <AgentsGrid agents={board.agents} />

@@ -65,6 +65,8 @@ export function connectBoard(site: string, name: string, password: string, on: B
     });
     client.on('message', (topic, payload) => {
       if (topic === teamTopics.board(site)) {
+        // With the measure in BoardApp: how long one board message takes to reach the DOM (bench/board.ts).
+        performance.mark('board-message');
         const m = decodePayload(boardMessageSchema, payload);
         if (m.ok) on.board(m.value);
       } else if (topic === teamTopics.allCallbacks(site)) {

@@ -23,7 +23,8 @@ const AgentCard = memo(function AgentCard({ a }: { a: BoardAgent }) {
         {stateLabels[a.state]}
         {a.state !== 'offline' && <Since iso={a.since} />}
       </div>
-      {a.number && <div className="agent-number">{a.number}</div>}
+      {/* Always there (empty when free): every card keeps its size, so a change re-lays out one card, not the grid. */}
+      <div className="agent-number">{a.number ?? ''}</div>
     </li>
   );
 }, (x, y) => x.a.ext === y.a.ext && x.a.name === y.a.name && x.a.state === y.a.state && x.a.since === y.a.since && x.a.number === y.a.number);
