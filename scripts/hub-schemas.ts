@@ -17,6 +17,7 @@ import {
   syncRequestSchema,
   syncResponseSchema,
 } from '../shared/hub-protocol';
+import { boardMessageSchema, callbackRequestSchema, callbackResponseSchema, callbacksMessageSchema } from '../shared/team-protocol';
 
 export const hubSchemaDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'docs', 'hub-protocol');
 
@@ -30,6 +31,11 @@ const payloads = {
   'sync-response': { schema: syncResponseSchema, title: 'Sync response chunk', topic: 'callpop/v1/{site}/ext/{ext}/sync/res/{clientId}' },
   'action-request': { schema: actionRequestSchema, title: 'Action request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/actions/req' },
   'action-response': { schema: actionResponseSchema, title: 'Action response', topic: 'callpop/v1/{site}/ext/{ext}/actions/res/{clientId}' },
+  // The team (shared/team-protocol.ts).
+  callbacks: { schema: callbacksMessageSchema, title: 'Callbacks (retained)', topic: 'callpop/v1/{site}/ext/{ext}/callbacks and callpop/v1/{site}/callbacks' },
+  'callback-request': { schema: callbackRequestSchema, title: 'Callback request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/callbacks/req' },
+  'callback-response': { schema: callbackResponseSchema, title: 'Callback response', topic: 'callpop/v1/{site}/ext/{ext}/callbacks/res/{clientId}' },
+  board: { schema: boardMessageSchema, title: 'Board (retained, supervisors)', topic: 'callpop/v1/{site}/board' },
 } as const;
 
 /** File name → file text. */

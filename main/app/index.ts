@@ -117,6 +117,8 @@ async function start(): Promise<void> {
   const windows = new WindowManager({ preload: paths.preload, icon: join(app.getAppPath(), 'assets', 'icon.png'), pushes, openExternal, settings: () => settings.settings, logger, ...(devServer ? { pageBase: devServer } : {}) });
 
   let missedUnseen = 0;
+  /** Hub mode: shared callbacks nobody has claimed (push:callbacks); added to the badge. */
+  let callbacksOpen = 0;
   let tray: TrayController | null = null;
   let quitting = false;
 
@@ -165,6 +167,7 @@ async function start(): Promise<void> {
     service: supervisor.state,
     popupsPaused: popups.paused,
     missedUnseen,
+    callbacksOpen,
     policyError: settings.policyError,
     shortcutError: shortcut.error,
   });
@@ -176,7 +179,7 @@ async function start(): Promise<void> {
   function setMissed(n: number): void {
     if (n === missedUnseen) return;
     missedUnseen = n;
-    app.setBadgeCount(n); // macOS dock, Linux Unity; no-op elsewhere (the tray shows it)
+    app.setBadgeCount(n + callbacksOpen); // macOS dock, Linux Unity; no-op elsewhere (the tray shows it)
     pushStatus();
   }
   async function refreshMissed(): Promise<void> {
@@ -204,6 +207,15 @@ async function start(): Promise<void> {
       case 'push:logChanged':
         setMissed((payload as PushMap['push:logChanged']).missedUnseen);
         break;
+      case 'push:callbacks': {
+        const open = (payload as PushMap['push:callbacks']).items.filter((i) => i.state === 'open').length;
+        if (open !== callbacksOpen) {
+          callbacksOpen = open;
+          app.setBadgeCount(missedUnseen + callbacksOpen);
+          pushStatus();
+        }
+        break;
+      }
     }
     pushes.push(channel, payload, MAIN_WINDOW_ONLY.has(channel) ? (id) => id !== popupId() : undefined);
   }

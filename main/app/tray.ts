@@ -57,6 +57,10 @@ export function trayLook(status: AppStatus): { variant: TrayVariant; tooltip: st
     lines.push(`${status.missedUnseen} missed`);
     if (variant === 'listening') variant = 'missed';
   }
+  if (status.callbacksOpen) {
+    lines.push(`${status.callbacksOpen} to call back`);
+    if (variant === 'listening') variant = 'missed';
+  }
   // Windows limits tooltips to 127 characters.
   const tooltip = lines.join('\n');
   return { variant, tooltip: tooltip.length > 127 ? `${tooltip.slice(0, 126)}…` : tooltip };

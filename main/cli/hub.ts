@@ -21,14 +21,15 @@ import { attachCallControl } from '../core/call-control/hub-source';
 import { callControlExecutor, startHubActions, webApiExecutor } from '../core/call-control/hub-actions';
 import { dataFolderProblem, unreadableMessage } from './file-access';
 import { watchTlsFiles } from './hub-tls-reload';
+import { parseRole, runQueue } from './hub-queue';
 import { clock, updateLine } from './format';
 import { runMosquittoFiles as runMosquittoFilesCommand } from './hub-mosquitto-files';
 import { agentExistsMessage, holdsHub, noHubMessage, noteExternalBroker, noteSharedExtensions, runAgentPasswd, runAgentSet } from './hub-agent-change';
 
 export const hubUsage = `Usage: callpop hub [--site NAME] [--data-dir DIR] [--port 8765] [--host 0.0.0.0] [--allow IP,CIDR,...]
-                  [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE]
+                  [--broker-port 1883] [--broker-ws-port N] [--broker-host ADDR] [--tls-cert FILE --tls-key FILE] [--board-port N]
                   [--broker mqtt(s)://HOST:PORT[,mqtt(s)://HOST2:PORT ...] --broker-user USER --broker-password-file FILE [--broker-ca FILE]]
-       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace]
+       callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--role agent|supervisor] [--replace]
        callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT]
        callpop hub agent passwd NAME [--password-stdin]
        callpop hub agent remove NAME
@@ -48,10 +49,13 @@ publishes each agent's calls through an MQTT broker that desktops connect to (ou
   --broker-host ADDR      embedded broker's address (default: --host)
   --broker URL            publish to this external broker instead (Mosquitto, NATS, EMQX, …) as --broker-user;
                           the nodes of a cluster: a comma list or --broker again (a lost node: the next one)
+  --board-port N          serve the supervisors' live board (and MQTT over WebSocket at /mqtt) on this port
 Agents (all take --data-dir; changes reach a running hub within a second, removal cuts connections):
   agent add NAME          prints the generated password as the last line (or reads one with --password-stdin);
-                          an existing NAME is refused unless --replace
+                          an existing NAME is refused unless --replace; --role supervisor may also watch
+                          the board (--board-port) and needs no extension
   agent passwd NAME       a new password (printed last, or --password-stdin); agent set: extensions, display name
+  queue set|remove|list   queue names and members (see: callpop hub queue --help)
 Prints "Listening on URL": paste URL into WEBHOOK_URL in WebhooksApi.ini.
 ${callControlUsage}
 ${actionUsage}`;
@@ -73,6 +77,7 @@ const runOptions = {
   'broker-ca': { type: 'string' },
   ...callControlOptions,
   ...actionOptions,
+  'board-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -128,7 +133,8 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'agent') return runAgent(rest, io);
   if (sub === 'mosquitto-files') return runMosquittoFiles(rest, io);
   if (sub === 'nats-files') return runNatsFiles(rest, io);
-  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, mosquitto-files, nats-files (or options to run the hub).`);
+  if (sub === 'queue') return runQueue(rest, io, hubDataDir);
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`Unknown hub command "${sub}". Commands: agent, queue, mosquitto-files, nats-files (or options to run the hub).`);
   const { values } = parseFlags(argv, runOptions);
   if (values.help) {
     io.stdout(`${hubUsage}\n`);
@@ -148,7 +154,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together.');
   const external = values.broker !== undefined;
-  for (const f of ['broker-port', 'broker-ws-port', 'broker-host'] as const) {
+  for (const f of ['broker-port', 'broker-ws-port', 'broker-host', 'board-port'] as const) {
     if (external && values[f] !== undefined) throw new UsageError(`--${f} is for the embedded broker; it cannot be combined with --broker.`);
   }
   for (const f of ['broker-user', 'broker-password-file', 'broker-ca'] as const) {
@@ -172,11 +178,12 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const actions = await parseActionFlags(values, callControl !== null);
   const tls = values['tls-cert'] !== undefined ? { cert: await readFileFlag('tls-cert', values['tls-cert']), key: await readFileFlag('tls-key', values['tls-key']!) } : null;
 
+  const board = values['board-port'] !== undefined ? { port: flagPort('board-port', values['board-port']) } : null;
   const logger = stderrLogger(io);
   let hub: Hub;
   try {
     const advertised = callControl ? ['call', 'hangup', 'transfer', 'answer'] : actions.webApi ? ['call'] : [];
-    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised, signal: io.signal });
+    hub = await startHub({ dataDir: hubDataDir(io, values['data-dir']), site, host, port, allowedSources: allow, tls, broker, logger, actions: advertised, signal: io.signal, board });
   } catch (e) {
     const advice = e instanceof CallLogInUseError ? ' (another callpop hub is running on this data folder). Stop it first, or give another --data-dir.' : '';
     const denied = dataFolderProblem(e, values['data-dir'] === undefined);
@@ -192,6 +199,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`Broker on ${hub.brokerUrl}\n`);
     if (hub.brokerWsUrl) io.stdout(`Broker on ${hub.brokerWsUrl} (MQTT over WebSocket)\n`);
   } else io.stdout(`Publishing to ${hub.brokerUrl}\n`);
+  if (hub.boardUrl) io.stdout(`Board on ${hub.boardUrl} (supervisors log in; MQTT over WebSocket at /mqtt)\n`);
   io.stdout(`Site "${site}". Press Ctrl+C to stop.\n`);
   const stopWatchingTls = values['tls-cert'] !== undefined ? watchTlsFiles(hub, values['tls-cert'], values['tls-key']!, logger) : () => {};
   // The hub's state line: a stalled or lost broker holds every pop back, so it is said where the changes are.
@@ -216,7 +224,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--replace] [--data-dir DIR]
+const agentUsage = `Usage: callpop hub agent add NAME --extension EXT [--extension EXT ...] [--display-name TEXT] [--password-stdin] [--role agent|supervisor] [--replace] [--data-dir DIR]
        callpop hub agent set NAME [--extension EXT ...] [--display-name TEXT] [--data-dir DIR]
        callpop hub agent passwd NAME [--password-stdin] [--data-dir DIR]
        callpop hub agent remove NAME [--data-dir DIR]
@@ -236,6 +244,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     'display-name': { type: 'string' },
     'password-stdin': { type: 'boolean' },
     replace: { type: 'boolean' },
+    role: { type: 'string' },
     'data-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -252,7 +261,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
   }
   const dataDir = hubDataDir(io, values['data-dir']);
   const only = (allowed: string[]): void => {
-    for (const f of ['extension', 'display-name', 'password-stdin', 'json', 'replace'] as const) {
+    for (const f of ['extension', 'display-name', 'password-stdin', 'json', 'replace', 'role'] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) throw new UsageError(`--${f} is not an option of "agent ${action}".`);
     }
   };
@@ -267,7 +276,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       const agents = await listAgents(dataDir);
       if (values.json) io.stdout(`${JSON.stringify(agents, null, 2)}\n`);
       else if (agents.length === 0) io.stdout(`No agents yet. Add one with: callpop hub agent add NAME --extension EXT\n`);
-      else for (const a of agents) io.stdout(`${a.name}\t${a.extensions.join(',')}\t${printable(a.displayName ?? '')}\n`);
+      else for (const a of agents) io.stdout(`${a.name}\t${a.extensions.join(',')}\t${printable(a.displayName ?? '')}${a.role === 'agent' ? '' : `\t${a.role}`}\n`);
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError(`agent ${action} takes one NAME.`);
@@ -297,14 +306,16 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
       const rc = await runAgentPasswd(io, dataDir, name, await readPassword(), generatePassword);
       return rc === 0 ? hubApplied(dataDir, io) : rc;
     }
-    only(['extension', 'display-name', 'password-stdin', 'replace']);
+    only(['extension', 'display-name', 'password-stdin', 'replace', 'role']);
     parseAgentName(name);
+    const role = parseRole(values.role);
     const extensions = (values.extension ?? []).map(parseExtension);
-    if (extensions.length === 0) throw new UsageError('Give the agent at least one --extension EXT.');
+    const role = parseRole(values.role);
+    if (extensions.length === 0 && role !== 'supervisor') throw new UsageError('Give the agent at least one --extension EXT.');
     const password = await readPassword();
     let r: Awaited<ReturnType<typeof addAgent>>;
     try {
-      r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password, replace: values.replace === true });
+      r = await addAgent(dataDir, { name, extensions, displayName: values['display-name'] ?? null, password, replace: values.replace === true, role });
     } catch (e) {
       if (!(e instanceof AgentExistsError)) throw e;
       io.stderr(`callpop hub: ${agentExistsMessage(e.agent)}\n`);
@@ -312,7 +323,7 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     }
     await noteSharedExtensions(io, dataDir, name, extensions);
     await noteExternalBroker(io, dataDir);
-    io.stdout(`${r.replaced ? 'Replaced' : 'Added'} agent ${name} (extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
+    io.stdout(`${r.replaced ? 'Replaced' : 'Added'} ${role === 'supervisor' ? 'supervisor' : 'agent'} ${name} (${extensions.length === 0 ? 'no extension' : `extension${extensions.length > 1 ? 's' : ''} ${extensions.join(', ')}`}). ${values['password-stdin'] ? 'Password set from stdin.' : 'Password (shown once):'}\n`);
     if (!values['password-stdin']) io.stdout(`${r.password}\n`);
     return r.replaced ? hubApplied(dataDir, io) : 0;
   } catch (e) {

@@ -51,6 +51,8 @@ export function createCallpopApi(t: IpcTransport) {
     cancelDownload: (downloadId: string) => call('recording:cancel', { downloadId }),
     listDownloads: () => call('recording:list', {}),
     sendTestCall: () => call('test:sendTestCall', {}),
+    listCallbacks: () => call('callbacks:list', {}),
+    actOnCallback: (args: InvokeArgs<'callbacks:act'>) => call('callbacks:act', args),
 
     onCallUpdate: on('push:callUpdate'),
     onStatus: on('push:status'),
@@ -59,6 +61,7 @@ export function createCallpopApi(t: IpcTransport) {
     onLogChanged: on('push:logChanged'),
     onNavigate: on('push:navigate'),
     onFocusCard: on('push:focusCard'),
+    onCallbacks: on('push:callbacks'),
   };
 }
 

@@ -8,6 +8,14 @@
 import type { CallChange, CallRecord } from '../call-record';
 import type { LogFilter } from '../call-log';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
+import type { CallbackAction, CallbackItem } from '../team-protocol';
+
+/** The hub's shared callbacks as the desktop shows them: what this extension sees, and who it is. */
+export interface CallbacksView {
+  items: CallbackItem[];
+  /** This desktop's extension (an item claimed by it is "yours"); null outside hub mode. */
+  extension: string | null;
+}
 
 /** A call as the UI shows it: the record plus what Callpop knows about the number. */
 export type CallView = CallRecord & {
@@ -74,6 +82,8 @@ export interface AppStatus {
   policyError: string | null;
   /** Set while the global shortcut (settings.popup.shortcut) could not be registered (e.g. taken by another app). */
   shortcutError?: string | null | undefined;
+  /** Hub mode: shared callbacks nobody has claimed yet (tray and badge). */
+  callbacksOpen?: number | undefined;
 }
 
 export interface SettingsView {
@@ -226,6 +236,9 @@ export interface InvokeMap {
   /** "Add contact" on an unknown number: saved in the contacts file. */
   'contacts:add': Req<{ name: string; number: string; company?: string | undefined }, ActionResult, 'core'>;
   'test:sendTestCall': Req<Empty, ActionResult, 'core'>;
+  /** The hub's shared callbacks this extension sees (hub mode; empty otherwise). */
+  'callbacks:list': Req<Empty, CallbacksView, 'core'>;
+  'callbacks:act': Req<{ id: string; action: CallbackAction; note?: string | undefined }, ActionResult, 'core'>;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -244,6 +257,7 @@ export interface PushMap {
   'push:navigate': NavigateTarget;
   /** The global shortcut was pressed: the popup focuses its newest card. */
   'push:focusCard': Record<string, never>;
+  'push:callbacks': CallbacksView;
 }
 export type PushChannel = keyof PushMap;
 
@@ -291,6 +305,8 @@ export const invokeOwners = {
   'contacts:summary': 'core',
   'contacts:add': 'core',
   'test:sendTestCall': 'core',
+  'callbacks:list': 'core',
+  'callbacks:act': 'core',
 } as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
 
 export const pushChannels = [
@@ -301,6 +317,7 @@ export const pushChannels = [
   'push:logChanged',
   'push:navigate',
   'push:focusCard',
+  'push:callbacks',
 ] as const satisfies readonly PushChannel[];
 
 /** How the API reaches main: ipcRenderer in the preload, a WebSocket in the browser-test bridge. */

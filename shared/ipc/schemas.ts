@@ -5,6 +5,7 @@ import { directions } from '../call-record';
 import { resultFilters } from '../call-outcome';
 import { noteMaxLength } from '../call-log';
 import { settingsPatchSchema } from '../settings';
+import { callbackActions } from '../team-protocol';
 import { POPUP_MAX_HEIGHT, POPUP_MIN_HEIGHT } from './contract';
 import type { InvokeArgs, InvokeChannel } from './contract';
 
@@ -83,6 +84,8 @@ export const invokeArgSchemas = {
   'contacts:summary': empty,
   'contacts:add': z.object({ name: z.string().max(200), number: z.string().min(1).max(64), company: z.string().max(200).optional() }).strict(),
   'test:sendTestCall': empty,
+  'callbacks:list': empty,
+  'callbacks:act': z.object({ id: z.string().min(1).max(64), action: z.enum(callbackActions), note: z.string().max(500).optional() }).strict(),
 } satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
 
 export type ArgCheck<C extends InvokeChannel> = { ok: true; args: InvokeArgs<C> } | { ok: false; error: string };

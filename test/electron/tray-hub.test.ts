@@ -30,4 +30,11 @@ describe('tray look on a hub', () => {
       tooltip: 'Callpop — Connected to hub · extension 117\n3 missed',
     });
   });
+
+  it('counts the shared callbacks nobody has claimed (issue #19)', () => {
+    expect(trayLook(status({ state: 'hub-connected', url, extension: '117', since, synced: true }, { missedUnseen: 1, callbacksOpen: 2 }))).toEqual({
+      variant: 'missed',
+      tooltip: 'Callpop — Connected to hub · extension 117\n1 missed\n2 to call back',
+    });
+  });
 });

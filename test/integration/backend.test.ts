@@ -89,6 +89,8 @@ describe('core backend', () => {
       'contacts:clear': {},
       'contacts:summary': {},
       'test:sendTestCall': {},
+      'callbacks:list': {},
+      'callbacks:act': { id: 'nope', action: 'claim' },
     };
     expect(core.sort()).toEqual(Object.keys(args).sort());
     // None of them may reject on valid arguments.

@@ -16,6 +16,7 @@ import { keepRetention, type Retention } from '../call-log/retention';
 import type { CallFeed, FeedContext } from '../feed/call-feed';
 import { feedKinds } from '../feed/kinds';
 import { IdleFeed } from '../feed/idle-feed';
+import type { HubCallbacks } from '../hub-client/callbacks';
 import type { HubClientOptions } from '../hub-client/hub-client';
 import { ListenerFeed } from '../receiver/listener-feed';
 import type { WebhookReceiver } from '../receiver/webhook-receiver';
@@ -65,6 +66,7 @@ export class CallSource {
   private readonly durableListeners = new HeldEmitter();
   private readonly statusListeners = new Emitter<void>();
   private readonly directoryListeners = new Emitter<void>();
+  private readonly callbackListeners = new Emitter<void>();
   private detach: (() => void)[] = [];
   private queue: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -123,6 +125,15 @@ export class CallSource {
   /** The feed's directory changed (extension → agent name). */
   onDirectory(fn: () => void): void {
     this.directoryListeners.on(fn);
+  }
+
+  /** The hub's shared callbacks (hub mode), and their changes (incl. a switch of source). */
+  callbacks(): HubCallbacks | null {
+    return this.feed.callbacks ?? null;
+  }
+
+  onCallbacks(fn: () => void): void {
+    this.callbackListeners.on(fn);
   }
 
   /** Extension → colleague name, as the feed knows them (a hub's directory); {} otherwise. */
@@ -194,6 +205,7 @@ export class CallSource {
     this.attach();
     this.statusListeners.emit();
     this.directoryListeners.emit();
+    this.callbackListeners.emit();
     await this.retention.run();
   }
 
@@ -211,6 +223,7 @@ export class CallSource {
         this.statusListeners.emit();
       }),
       f.directoryChanged(() => this.directoryListeners.emit()),
+      ...(f.callbacks ? [f.callbacks.onChange(() => this.callbackListeners.emit())] : []),
     ];
   }
 

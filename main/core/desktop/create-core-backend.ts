@@ -180,7 +180,16 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     return { ...h, count: calls.length, missed, last: calls[0] ?? null, recent: calls.slice(0, 3) };
   };
 
+  // The hub's shared callbacks (hub mode): pushed whenever the hub republishes this extension's list.
+  const callbacksView = () => ({ items: source.callbacks()?.list() ?? [], extension: source.kind === 'hub' ? source.settings.extension : null });
+  source.onCallbacks(() => opts.push('push:callbacks', callbacksView()));
+
   const handlers: Handlers = {
+    'callbacks:list': () => callbacksView(),
+    'callbacks:act': async ({ id, action, note }) => {
+      const callbacks = source.callbacks();
+      return callbacks ? callbacks.act(id, action, note) : { ok: false, error: 'Shared callbacks need the Callpop hub (Settings → Connection).' };
+    },
     'calls:active': () => source.openCalls().map(view),
     'calls:get': ({ callId }) => {
       const call = findCall(callId);

@@ -27,6 +27,7 @@ import type { ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/diagnostics-log';
 import type { CallSource, Settings } from '../../../shared/settings';
 import type { CallLogStore } from '../call-log/store';
+import type { HubCallbacks } from '../hub-client/callbacks';
 
 export interface CallFeed {
   /** Which entry of `feedKinds` started it (for logs; code above must not branch on it). */
@@ -55,6 +56,8 @@ export interface CallFeed {
   actions?(): readonly CallAction[];
   /** Carries one out; only called for an action in actions(). */
   act?(action: CallAction, o: { callId?: string; destination?: string }): Promise<{ ok: boolean; error?: string | undefined }>;
+  /** The team's shared callbacks for this extension (a hub, issue 19); absent = the source has none. */
+  readonly callbacks?: HubCallbacks;
   /** Re-establish a connection at once (OS resume, network change); nothing for a feed that listens. */
   reconnectNow(reason: string): void;
   /** Settings changed without changing the kind's restartKey: apply them in place. */

@@ -42,6 +42,7 @@ import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { withPacketLimit } from '../hub/packet-limit';
 import { backoff, type Backoff } from './backoff';
+import { HubCallbacks } from './callbacks';
 import { LogMirror, type HubCallUpdate } from './mirror';
 import { RateLimitedLog } from '../rate-limited-log';
 import { hubKey, openHubClientState, type HubClientState } from './state-file';
@@ -150,6 +151,8 @@ export class HubClient {
   /** The sync under way since the last connect (null once complete). */
   private sync: { requestId: string; since: number; liveMax: number } | null = null;
   private synced = false;
+  /** The hub's shared callbacks for this extension (./callbacks.ts). */
+  readonly callbacks: HubCallbacks;
 
   private constructor(
     private readonly options: HubClientOptions,
@@ -172,6 +175,11 @@ export class HubClient {
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
     this.status = { state: 'connecting', url: this.urls[0]! };
+    this.callbacks = new HubCallbacks(this.site, options.extension, this.clientId, (topic, payload) => {
+      const client = this.client;
+      if (!client?.connected) return Promise.reject(new Error('offline'));
+      return client.publishAsync(topic, payload, { qos: 1 }).then(() => {});
+    });
   }
 
   /** The node in use (or being tried). */
@@ -308,6 +316,7 @@ export class HubClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.callbacks.close();
     for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
@@ -423,9 +432,9 @@ export class HubClient {
     this.silentSince = null;
     const { site } = this;
     const ext = this.options.extension;
-    // QoS 1 where a lost message would be missed (a call change, a sync or action answer). The retained
-    // ones (open list, status, directory) come again on every change and on every subscribe, so QoS 0: on
-    // a NATS cluster each QoS-1 subscription is a JetStream consumer, created on every connect.
+    // QoS 1 where a lost message would be missed (a call change, a sync, action or callback answer). The
+    // retained ones (open list, status, directory) come again on every change and on every subscribe,
+    // so QoS 0: on a NATS cluster each QoS-1 subscription is a JetStream consumer, made on every connect.
     const subscriptions = {
       [topics.calls(site, ext)]: { qos: 1 as const },
       [topics.syncResponse(site, ext, this.clientId)]: { qos: 1 as const },
@@ -433,6 +442,7 @@ export class HubClient {
       [topics.open(site, ext)]: { qos: 0 as const },
       [topics.hubStatus(site)]: { qos: 0 as const },
       [topics.directory(site)]: { qos: 0 as const },
+      ...Object.fromEntries(this.callbacks.topics().map((t) => [t, { qos: 1 as const }])),
     };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
@@ -509,6 +519,7 @@ export class HubClient {
   }
 
   private handle(topic: string, payload: Buffer): void {
+    if (this.callbacks.handle(topic, payload, (error) => this.badMessages.note(`Ignored a malformed hub message on ${topic}: ${error}`))) return;
     const t = parseTopic(topic);
     const ext = this.options.extension;
     if (!t || t.site !== this.site || ('ext' in t && t.ext !== ext)) {

@@ -9,6 +9,7 @@ import type { Event } from '../../../shared/emitter';
 import type { HubState, ServiceState } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/diagnostics-log';
 import { splitHubUrls, type Settings } from '../../../shared/settings';
+import type { HubCallbacks } from './callbacks';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { pinnedConnect, pinProblem } from '../desktop/hub-tls-pin';
@@ -54,6 +55,8 @@ export class HubFeed implements CallFeed {
   readonly durable: Event<CallUpdate[]>;
   readonly statusChanged: Event<void>;
   readonly directoryChanged: Event<void>;
+  /** The first extension's shared callbacks (its queues' items and its own). */
+  readonly callbacks: HubCallbacks;
 
   /** `clients`: one per extension followed; the first one's status, directory and actions speak for the feed. */
   constructor(
@@ -71,6 +74,7 @@ export class HubFeed implements CallFeed {
     this.durable = all((c, fn) => c.onDurable(fn));
     this.statusChanged = all((c, fn) => c.onStatus(() => fn()));
     this.directoryChanged = (fn) => this.client.onDirectory(() => fn());
+    this.callbacks = this.client.callbacks;
   }
 
   /** The first extension's client. */

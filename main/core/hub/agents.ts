@@ -36,9 +36,16 @@ export const mosquittoIterations = 10_000;
 
 const scryptHashPattern = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
 
+/** What an agent may see beyond its own extensions: a supervisor also reads the board (team-roles.ts). */
+export const agentRoles = ['agent', 'supervisor'] as const;
+export type AgentRole = (typeof agentRoles)[number];
+
 export const agentSchema = z.object({
   name: z.string().regex(agentNamePattern),
-  extensions: z.array(z.string().regex(extensionPattern)).min(1).max(64),
+  // A supervisor may have no extension of its own (it only watches the board).
+  extensions: z.array(z.string().regex(extensionPattern)).max(64),
+  /** Absent in files written before roles: an agent. */
+  role: z.enum(agentRoles).optional(),
   displayName: z.string().min(1).max(128).nullable(),
   /** scrypt$N$r$p$salt$hash (base64). */
   passwordHash: z.string().regex(scryptHashPattern),
@@ -51,7 +58,7 @@ export const agentSchema = z.object({
   /** bcrypt for a NATS cluster's authorization block (./nats-hash.ts; only in a folder set up for NATS), with the passwordHash it was made beside. */
   natsHash: z.object({ bcrypt: z.string().regex(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/), for: z.string() }).optional(),
   createdAt: z.iso.datetime({ offset: true }),
-});
+}).refine((a) => a.extensions.length > 0 || a.role === 'supervisor', { message: 'an agent needs at least one extension', path: ['extensions'] });
 export type Agent = z.infer<typeof agentSchema>;
 
 const fileSchema = z.object({
@@ -63,7 +70,7 @@ const fileSchema = z.object({
 });
 
 /** An agent as listed (no hashes). */
-export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'createdAt'>;
+export type AgentInfo = Pick<Agent, 'name' | 'extensions' | 'displayName' | 'createdAt'> & { role: AgentRole };
 
 export class AgentError extends Error {}
 
@@ -171,6 +178,8 @@ export interface AddAgentOptions {
   password?: string;
   /** Replace an agent of the same name (else AgentExistsError). */
   replace?: boolean;
+  /** Default 'agent'. */
+  role?: AgentRole;
 }
 
 /**
@@ -180,7 +189,8 @@ export interface AddAgentOptions {
  */
 export async function addAgent(dataDir: string, options: AddAgentOptions): Promise<{ agent: AgentInfo; password: string; replaced: boolean }> {
   const name = parseAgentName(options.name);
-  const extensions = checkExtensions(options.extensions);
+  const role = options.role ?? 'agent';
+  const extensions = checkExtensions(options.extensions, role);
   const displayName = checkDisplayName(options.displayName);
   const password = checkPassword(options.password ?? generatePassword());
   const { agents, mosquitto } = await readAgentsText(dataDir);
@@ -195,6 +205,7 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
     mosquittoHash: mosquitto ? mosquittoHash(password) : null,
     ...(natsHashesEnabled(dataDir) && { natsHash: natsHash(password, passwordHash) }),
     createdAt: new Date().toISOString(),
+    ...(role !== 'agent' && { role }),
   };
   const i = agents.findIndex((a) => a.name === name);
   if (i >= 0) agents[i] = agent;
@@ -203,9 +214,10 @@ export async function addAgent(dataDir: string, options: AddAgentOptions): Promi
   return { agent: infoOf(agent), password, replaced: i >= 0 };
 }
 
-function checkExtensions(given: readonly string[]): string[] {
+function checkExtensions(given: readonly string[], role: AgentRole = 'agent'): string[] {
   const extensions = [...new Set(given)];
-  if (extensions.length === 0) throw new AgentError('Give at least one --extension for the agent.');
+  // A supervisor may watch the board without a phone of its own.
+  if (extensions.length === 0 && role !== 'supervisor') throw new AgentError('Give at least one --extension for the agent.');
   for (const ext of extensions) if (!extensionPattern.test(ext)) throw new AgentError(`Extension must be 1 to 10 digits, e.g. 117; got ${JSON.stringify(ext)}.`);
   return extensions;
 }
@@ -295,7 +307,9 @@ export async function dropUnusedMosquittoHashes(dataDir: string): Promise<number
   return n;
 }
 
-export const infoOf = (a: Agent): AgentInfo => ({ name: a.name, extensions: a.extensions, displayName: a.displayName, createdAt: a.createdAt });
+export const infoOf = (a: Agent): AgentInfo => ({ name: a.name, extensions: a.extensions, displayName: a.displayName, createdAt: a.createdAt, role: roleOf(a) });
+
+export const roleOf = (a: Pick<Agent, 'role'>): AgentRole => a.role ?? 'agent';
 
 export async function listAgents(dataDir: string): Promise<AgentInfo[]> {
   return (await readAgents(dataDir)).map(infoOf);

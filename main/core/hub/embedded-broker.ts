@@ -7,7 +7,8 @@
 // (exact allowed filters only, else a negative SUBACK), publish (an agent's own sync requests only,
 // QoS 0 or 1, else the connection is closed: MQTT 3.1.1 has no PUBACK error) and delivery
 // (authorizeForward checks every message against the agent again, behind the subscribe rule). The
-// hub itself publishes with broker.publish, which no client can do.
+// hub itself publishes with broker.publish, which no client can do. The board's port hands its MQTT over
+// WebSocket connections here too (handleWebSocket), so they pass the same gate and checks.
 //
 // The hub faces the internet, so every port (mqtt, mqtts, ws, wss) goes through one connection gate
 // (../listener/connection-gate.ts: a cap per source address or IPv6 /64, slots kept for sources that
@@ -15,13 +16,13 @@
 // that has not finished its TLS handshake, WebSocket upgrade and a successful CONNECT within 10 s is
 // closed (a silent mqtts socket used to stay open for ever and 20,000 of them took the open files).
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '../../../shared/diagnostics-log';
 import { normalizeAddress, reachableAddresses } from '../listener/listener';
 import { clientIdBelongsTo } from '../../../shared/hub-protocol';
@@ -65,6 +66,8 @@ export interface EmbeddedBrokerOptions {
   onClientPublish: (topic: string, payload: Buffer, clientId: string, retain: boolean) => void;
   /** A client's connection closed (its sync answers need not go on). */
   onClientGone?: (clientId: string) => void;
+  /** A client connected or left (the board's "offline"). */
+  onPresence?: () => void;
 }
 
 export interface EmbeddedBroker {
@@ -76,6 +79,10 @@ export interface EmbeddedBroker {
   /** Close every connection of these agents (removed, or their password or extensions changed). */
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
+  /** Names of agents with at least one connection (the board's "offline"). */
+  connectedAgents(): Set<string>;
+  /** Serve MQTT on a WebSocket accepted elsewhere (the board's port, path /mqtt). */
+  handleWebSocket(socket: WebSocket, req: IncomingMessage): void;
   close(): Promise<void>;
   /** A renewed certificate and key for new connections (MQTT over TLS and wss); the caller checks them first. */
   setTls(tls: BrokerTls): void;
@@ -280,6 +287,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const open = name ? byAgent.get(name) : undefined;
     if (open?.delete(c) && open.size === 0) byAgent.delete(name!);
     if (name) options.onClientGone?.(c.id);
+    options.onPresence?.();
   };
   broker.on('client', (c) => {
     // Logged in just before a reload cut the agent (disconnectAgents saw no client yet): cut it now.
@@ -293,6 +301,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     clients.add(c);
     const name = agentOf.get(c);
     if (name) byAgent.set(name, (byAgent.get(name) ?? new Set()).add(c));
+    options.onPresence?.();
   });
   broker.on('clientDisconnect', gone);
   broker.on('clientError', (c, e) => {
@@ -343,6 +352,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   gated(tcp);
   trackSockets(tcp);
   const closers: (() => Promise<void>)[] = [];
+  const handleWebSocket = (socket: WebSocket, req: IncomingMessage): void => {
+    req.socket.setNoDelay(true);
+    const stream = createWebSocketStream(socket);
+    stream.on('error', () => socket.terminate());
+    broker.handle(guard(stream, req.socket), req);
+  };
   let ws: { server: HttpServer; wss: WebSocketServer } | null = null;
   try {
     const port = await listen(tcp, options.host, options.port, 'broker');
@@ -358,12 +373,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const wss = new WebSocketServer({ server, maxPayload: 256 * 1024 });
       // ws re-emits the HTTP server's errors (a listen EACCES/EADDRINUSE) on wss: listen() below reports them.
       wss.on('error', () => {});
-      wss.on('connection', (socket, req) => {
-        req.socket.setNoDelay(true);
-        const stream = createWebSocketStream(socket);
-        stream.on('error', () => socket.terminate());
-        broker.handle(guard(stream, req.socket), req);
-      });
+      wss.on('connection', handleWebSocket);
       wsPort = await listen(server, options.host, options.wsPort, 'broker WebSocket');
       ws = { server, wss };
       closers.push(async () => {
@@ -382,6 +392,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       get connectedClients() {
         return broker.connectedClients;
       },
+      connectedAgents() {
+        const names = new Set<string>();
+        for (const c of clients) {
+          const name = agentOf.get(c);
+          if (name) names.add(name);
+        }
+        return names;
+      },
+      handleWebSocket,
       publish(topic, payload, opts) {
         return new Promise((resolve, reject) =>
           broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),

@@ -196,7 +196,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     setState('connected');
     // QoS 0: a lost request is asked again by its client, and on a NATS cluster a QoS-1 subscription
     // is a JetStream consumer to create on every reconnect (seconds while a stream has no leader).
-    client.subscribe(syncFilter, { qos: 0 }, (err, granted) => {
+    // Agents' callback requests too (team.ts).
+    client.subscribe([syncFilter, `${TOPIC_ROOT}/${options.site}/ext/+/callbacks/req`], { qos: 0 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos >= 128)) logger.error(`The broker refused the hub's subscription to ${syncFilter}: check the hub user's ACL (readwrite on ${TOPIC_ROOT}/${options.site}/#).`);
     });
     if (!closing) options.onConnect();

@@ -43,6 +43,9 @@ import { HubLog } from './hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
+import { startBoardServer, type BoardServer } from './board-server';
+import { localDayStart } from './callbacks';
+import { startTeam, type Team } from './team';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
@@ -84,6 +87,10 @@ export interface HubOptions {
   heartbeatMs?: number;
   /** Aborting it ends the wait for an external broker's first connection (a SIGTERM during start). */
   signal?: AbortSignal;
+  /** The supervisors' board page and MQTT over WebSocket (/mqtt) on this port (embedded broker only). */
+  board?: { port: number; host?: string } | null;
+  /** The board is republished at most this often. Default BOARD_MS (500). */
+  boardMs?: number;
 }
 
 /** A record change as the hub published it. */
@@ -107,6 +114,10 @@ export interface Hub {
   readonly brokerState: BrokerState;
   /** Called when the external broker connects, stalls or is lost. */
   onBrokerState(fn: (state: BrokerState) => void): () => void;
+  /** http(s)://host:port/ of the supervisors' board, when --board-port was given. */
+  readonly boardUrl: string | null;
+  /** Queues, shared callbacks and the board (./team.ts). */
+  readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
@@ -190,6 +201,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
   const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
+  let embeddedBroker: EmbeddedBroker | null = null;
+  const team = await startTeam({
+    site,
+    dataDir,
+    logger,
+    now,
+    publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve(),
+    agents: () => agents,
+    connectedAgents: () => embeddedBroker?.connectedAgents() ?? null,
+    initialRecords: [...tracker.openCalls(), ...log.recent(localDayStart(now()))],
+    pollMs: options.agentsPollMs,
+    boardMs: options.boardMs,
+  });
   let onlineSince = new Date(now()).toISOString();
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const status = (state: 'online' | 'offline', since: string): string =>
@@ -280,14 +304,18 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     publish(topics.hubStatus(site), status('online', onlineSince), true);
     publishDirectory();
     publishAgentExtensions(true);
+    team.publishRetained();
     const exts = new Set<string>([...knownExtensions, ...agents.flatMap((a) => a.extensions), ...tracker.openCalls().map((r) => r.extension)]);
     for (const ext of exts) publishOpen(ext);
   };
 
-  // --- what clients publish: sync requests (./sync-responder.ts), and any other listener (actions) ---
+  // --- what clients publish: the team's callback requests (./team.ts), sync requests
+  // (./sync-responder.ts), and any other listener (actions) ------------------------------------------
   const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() });
   const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
   const onClientPublish = (topic: string, payload: Buffer, clientId: string | null, retain: boolean): void => {
+    // A retained request would be replayed at every reconnect; the sync responder clears its own.
+    if (!retain && team.onClientPublish(topic, payload)) return;
     clientPublishes.emit([topic, payload]);
     sync.onPublish(topic, payload, clientId, retain);
   };
@@ -308,7 +336,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       const cut = new Set<string>();
       for (const [name, a] of byName) {
         const n = nextByName.get(name);
-        if (!n || n.passwordHash !== a.passwordHash || n.extensions.join() !== a.extensions.join()) cut.add(name);
+        if (!n || n.passwordHash !== a.passwordHash || n.extensions.join() !== a.extensions.join() || n.role !== a.role) cut.add(name);
       }
       const directoryChanged = JSON.stringify(directoryOf(agents)) !== JSON.stringify(directoryOf(next));
       const added = next.filter((a) => !byName.has(a.name)).map((a) => a.name);
@@ -320,6 +348,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       await writeAgentsApplied(dataDir, agentsDigest(text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
       if (directoryChanged) publishDirectory();
       publishAgentExtensions(false);
+      team.agentsChanged();
       for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
     });
     return agentsReload;
@@ -358,7 +387,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         logger,
         onClientPublish,
         onClientGone: (clientId) => sync.clientGone(clientId),
+        onPresence: () => team.presenceChanged(),
       });
+      embeddedBroker = b;
       transport = b;
       brokerTls = (tls) => b.setTls(tls);
       cleanups.push(() => b.close());
@@ -401,8 +432,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       if (b.connected) publishRetained();
     }
   } catch (e) {
+    await team.close();
     return fail(e);
   }
+  // Closed first on a failed start: nothing published into a closing broker.
+  cleanups.push(() => team.close());
 
   // --- webhooks ----------------------------------------------------------------------------------
   /** Each extension's latest change seq published since start (a change message's prevSeq). */
@@ -427,7 +461,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       exts.add(c.update.record.extension);
     }
     for (const ext of exts) openChanged(ext);
-    return pipeline.run(changes, () => durable);
+    // The team's callbacks settle on the same records (their own file, fsync'ed): acknowledged after both.
+    const teamDurable = updates.length > 0 ? team.onRecords(updates.map((u) => u.record)) : undefined;
+    return pipeline.run(changes, () => Promise.all([durable, teamDurable]));
   };
   const ingest = (raw: RawWebhook): Promise<WebhookOutcome> => {
     const parsed = parseWebhook(raw);
@@ -460,6 +496,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     return fail(e);
   }
   const webhookUrls = webhookUrlsFor(listener.host, listener.port, secret, listener.scheme);
+  let boardServer: BoardServer | null = null;
+  if (options.board) {
+    if (!embeddedBroker) {
+      await listener.close();
+      return fail(new Error('The board (--board-port) serves MQTT over WebSocket from the embedded broker; it cannot be combined with --broker.'));
+    }
+    try {
+      boardServer = await startBoardServer({ host: options.board.host ?? options.host ?? '0.0.0.0', port: options.board.port, tls: options.tls ?? null, broker: embeddedBroker, site, logger });
+    } catch (e) {
+      await listener.close();
+      return fail(e);
+    }
+  }
 
   const tickTimer = setInterval(() => {
     if (closed) return;
@@ -506,6 +555,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       brokerStateListeners.add(fn);
       return () => brokerStateListeners.delete(fn);
     },
+    boardUrl: boardServer?.url ?? null,
+    team,
     get headSeq() {
       return log.head;
     },
@@ -529,7 +580,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       unwatchFile(agentsPath);
       dirWatch?.close();
       await listener.close();
+      await boardServer?.close();
       await pipeline.flush();
+      await team.close();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
       await agentsReload;
       sync.close();

@@ -82,10 +82,15 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
         `topic read ${root}/ext/${ext}/open`,
         `topic read ${root}/ext/${ext}/sync/res/+`,
         `topic read ${root}/ext/${ext}/actions/res/+`,
+        `topic read ${root}/ext/${ext}/callbacks`,
+        `topic read ${root}/ext/${ext}/callbacks/res/+`,
         `topic write ${root}/ext/${ext}/sync/req`,
         `topic write ${root}/ext/${ext}/actions/req`,
+        `topic write ${root}/ext/${ext}/callbacks/req`,
       );
     }
+    // Supervisors (team.ts): the board and every queue's callbacks.
+    if (a.role === 'supervisor') lines.push(`topic read ${root}/board`, `topic read ${root}/callbacks`);
   }
   return `${lines.join('\n')}\n`;
 }

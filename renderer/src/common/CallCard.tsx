@@ -13,6 +13,7 @@ import { isTestCallId } from '../../../shared/test-call-id';
 import { recordingFileName } from '../../../shared/recording-file-name';
 import { AddContact, HistoryList, NoteField, callBackAndMarkSeen, canAddContact } from './CallContext';
 import { CallActions } from './CallActions';
+import { CallbackClaimNote, claimBeforeCallBack } from './callbacks';
 
 interface Props {
   call: CallView;
@@ -106,6 +107,9 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
     setNote(r.ok ? 'Opened in CRM' : r.error);
   };
   const callBack = async () => {
+    // Hub mode: a missed queue call's callback is claimed first (refused = a colleague is on it).
+    const claim = await claimBeforeCallBack(call);
+    if (!claim.ok) return setNote(claim.error);
     const r = await callBackAndMarkSeen(call);
     setNote(r.ok ? 'Calling…' : r.error);
   };
@@ -152,6 +156,7 @@ export function CallCard({ call, country, crmEnabled, downloads, onDismiss, onCl
         )}
       </p>
       {via && <p className="via">{via}</p>}
+      <CallbackClaimNote call={call} />
       <HistoryList h={history} />
       <NoteField key={call.id} call={call} />
       {call.recordings.length > 0 && (

@@ -6,6 +6,7 @@ import type { NavigateTarget } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
 import { useDownloads, useNow, useSettingsView, useStatus, useTheme } from '../common/hooks';
 import { formatAgo, pbxSilent } from './pbx-activity';
+import { CallbacksView } from './CallbacksView';
 import { CallsView } from './CallsView';
 import { LogView } from './LogView';
 import { SettingsPage } from './SettingsPage';
@@ -165,7 +166,10 @@ export function MainApp() {
         {!view ? (
           <p className="muted pad">Loading…</p>
         ) : target.view === 'calls' ? (
-          <CallsView settings={view.settings} downloads={downloads} onOpenCall={(callId) => setTarget({ view: 'log', callId })} />
+          <>
+            <CallbacksView country={view.settings.defaultCountry} />
+            <CallsView settings={view.settings} downloads={downloads} onOpenCall={(callId) => setTarget({ view: 'log', callId })} />
+          </>
         ) : target.view === 'log' ? (
           <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} openTarget={target} focusSearch={searchFocus} />
         ) : (

@@ -1,0 +1,56 @@
+// The callback book's rules that call flows reach only in odd orders (on real files in a temp folder):
+// a queue call one leg of which was missed while another member answered is no missed call (in either
+// order), a done item leaves the book at the hub's local midnight (kept across a reopen until then),
+// and a withheld number or a test call makes no item.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CallbackBook, localDayStart } from '../../main/core/hub/callbacks';
+import { callRecord } from '../support/call-records';
+
+let dir = '';
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'callpop-callbacks-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const nameOf = (ext: string): string => `Agent ${ext}`;
+const missedLeg = (id: string, ext: string, number = '05551239988') => callRecord({ id, extension: ext, queue: '820', number });
+const answeredLeg = (id: string, ext: string, number = '05551239988') =>
+  callRecord({ id, extension: ext, queue: '820', number, status: 'talking', result: 'answered', answeredAt: '2026-11-24T10:00:20.000Z', endedAt: null });
+
+describe('callback book', () => {
+  it('takes back a missed leg of a queue call that another member answered, in either order', async () => {
+    const book = await CallbackBook.open(dir);
+    expect(book.apply([missedLeg('261124100000_1', '204')], nameOf)).toHaveLength(1);
+    expect(book.list()).toHaveLength(1);
+    book.apply([answeredLeg('261124100000_1', '117')], nameOf);
+    expect(book.list()).toEqual([]);
+    // Answered first, a leg ends "missed" afterwards: no item either.
+    book.apply([answeredLeg('261124100100_2', '117', '05550000002')], nameOf);
+    expect(book.apply([missedLeg('261124100100_2', '204', '05550000002')], nameOf)).toEqual([]);
+    expect(book.list()).toEqual([]);
+  });
+
+  it('makes no item for a withheld number or a test call', async () => {
+    const book = await CallbackBook.open(dir);
+    expect(book.apply([missedLeg('261124100000_1', '204', ''), missedLeg('001764000000_1', '204')], nameOf)).toEqual([]);
+  });
+
+  it('keeps a done item until the local midnight, across a reopen, then drops it', async () => {
+    let now = Date.parse('2026-11-24T10:00:00.000Z');
+    const book = await CallbackBook.open(dir, { now: () => now });
+    const [item] = book.apply([missedLeg('261124100000_1', '204')], nameOf);
+    expect(book.act(item!.id, 'done', { ext: '204', name: 'Bob' }, 'no answer, left a message')).toMatchObject({ ok: true });
+    await book.save();
+    const again = await CallbackBook.open(dir, { now: () => now });
+    expect(again.get(item!.id)).toMatchObject({ state: 'done', note: 'no answer, left a message', doneBy: { ext: '204', how: 'marked' } });
+    now = localDayStart(now) + 86_400_000 + 60_000; // one minute past the next local midnight
+    const nextDay = await CallbackBook.open(dir, { now: () => now });
+    expect(nextDay.get(item!.id)).toBeUndefined();
+    expect(nextDay.purgedAtOpen.map((i) => i.id)).toEqual([item!.id]);
+  });
+});
