@@ -310,7 +310,6 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
     parseAgentName(name);
     const role = parseRole(values.role);
     const extensions = (values.extension ?? []).map(parseExtension);
-    const role = parseRole(values.role);
     if (extensions.length === 0 && role !== 'supervisor') throw new UsageError('Give the agent at least one --extension EXT.');
     const password = await readPassword();
     let r: Awaited<ReturnType<typeof addAgent>>;

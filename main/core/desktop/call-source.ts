@@ -9,7 +9,7 @@ import { Emitter } from '../../../shared/emitter';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { ServiceState } from '../../../shared/ipc/contract';
 import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
-import { splitHubUrls, type Settings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { keepRetention, type Retention } from '../call-log/retention';

@@ -181,7 +181,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   };
 
   // The hub's shared callbacks (hub mode): pushed whenever the hub republishes this extension's list.
-  const callbacksView = () => ({ items: source.callbacks()?.list() ?? [], extension: source.kind === 'hub' ? source.settings.extension : null });
+  const callbacksView = () => ({ items: source.callbacks()?.list() ?? [], extension: source.callbacks() ? source.settings.extension : null });
   source.onCallbacks(() => opts.push('push:callbacks', callbacksView()));
 
   const handlers: Handlers = {

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { reachableAddresses } from '../listener/listener';
 import type { BrokerTls, EmbeddedBroker } from './embedded-broker';
 

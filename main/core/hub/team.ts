@@ -10,7 +10,7 @@
 import { watchFile, unwatchFile } from 'node:fs';
 import type { CallRecord } from '../../../shared/call-record';
 import { HUB_PROTOCOL_VERSION, decodePayload } from '../../../shared/hub-protocol';
-import type { Logger } from '../../../shared/log';
+import type { Logger } from '../../../shared/diagnostics-log';
 import { CALLBACKS_MAX_ITEMS, callbackRequestSchema, parseTeamTopic, teamTopics, type CallbackResponse } from '../../../shared/team-protocol';
 import { RateLimitedLog } from '../rate-limited-log';
 import type { Agent } from './agents';
