@@ -64,7 +64,7 @@ describe('callpop hub nats-files', () => {
       '{ user: "anna", password: "$2b$10$',
     );
     expect(text).toContain(
-      'permissions: { publish: { allow: ["callpop.v1.acme.ext.117.sync.req", "callpop.v1.acme.ext.118.sync.req"] }, subscribe: { allow: ["callpop.v1.acme.hub.status", "callpop.v1.acme.directory", "callpop.v1.acme.ext.117", "callpop.v1.acme.ext.117.>", "callpop.v1.acme.ext.118", "callpop.v1.acme.ext.118.>", "$MQTT.sub.>"] } },',
+      'permissions: { publish: { allow: ["callpop.v1.acme.ext.117.sync.req", "callpop.v1.acme.ext.117.actions.req", "callpop.v1.acme.ext.117.callbacks.req", "callpop.v1.acme.ext.118.sync.req", "callpop.v1.acme.ext.118.actions.req", "callpop.v1.acme.ext.118.callbacks.req"] }, subscribe: { allow: ["callpop.v1.acme.hub.status", "callpop.v1.acme.directory", "callpop.v1.acme.agent.anna.extensions", "callpop.v1.acme.ext.117", "callpop.v1.acme.ext.117.>", "callpop.v1.acme.ext.118", "callpop.v1.acme.ext.118.>", "$MQTT.sub.>"] } },',
     );
     expect(text).toContain('{ user: "bob.k", password: "$2b$10$');
     expect(text).toContain('permissions: { publish: { allow: ["callpop.v1.acme.>"] }, subscribe: { allow: ["callpop.v1.acme.>", "$MQTT.sub.>"] } },');

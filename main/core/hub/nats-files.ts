@@ -3,8 +3,9 @@
 // it). The rules are those of ./access.ts in NATS words (MQTT topic `a/b` is subject `a.b`):
 //   - the hub's user publishes and subscribes the whole site;
 //   - an agent subscribes to the site's status and directory and to its own extensions, both
-//     `…ext.N` and `…ext.N.>` (NATS needs both for the MQTT filter `…/ext/N/#`), and publishes only
-//     its own sync requests;
+//     `…ext.N` and `…ext.N.>` (NATS needs both for the MQTT filter `…/ext/N/#`), its own agent topic
+//     (a supervisor also the board and every callback list), and publishes only
+//     its own sync, action and callback requests;
 //   - everyone with QoS-1 subscriptions needs `$MQTT.sub.>` (the gateway delivers through it);
 //   - `allowed_connection_types: ["MQTT"]` keeps agents off the NATS protocol itself (where they
 //     could read JetStream's API and others' sessions).
@@ -16,7 +17,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { TOPIC_ROOT, sitePattern } from '../../../shared/hub-protocol';
+import { TOPIC_ROOT, encodeAgentName, sitePattern } from '../../../shared/hub-protocol';
 import type { Agent } from './agents';
 import { hubUserName, readAgents } from './agents';
 import { hubBrokerPassword } from './mosquitto-files';
@@ -46,8 +47,16 @@ export function natsAuthorization(agents: readonly Agent[], site: string, hub: {
       missing.push(a.name);
       continue;
     }
-    const read = [subject(site, 'hub', 'status'), subject(site, 'directory'), ...a.extensions.flatMap((ext) => [subject(site, 'ext', ext), subject(site, 'ext', ext, '>')]), '$MQTT.sub.>'];
-    const write = a.extensions.map((ext) => subject(site, 'ext', ext, 'sync', 'req'));
+    // Its own agent topic (which extensions are its own), and a supervisor the board and every callback.
+    const read = [
+      subject(site, 'hub', 'status'),
+      subject(site, 'directory'),
+      subject(site, 'agent', encodeAgentName(a.name), 'extensions'),
+      ...(a.role === 'supervisor' ? [subject(site, 'board'), subject(site, 'callbacks')] : []),
+      ...a.extensions.flatMap((ext) => [subject(site, 'ext', ext), subject(site, 'ext', ext, '>')]),
+      '$MQTT.sub.>',
+    ];
+    const write = a.extensions.flatMap((ext) => (['sync', 'actions', 'callbacks'] as const).map((kind) => subject(site, 'ext', ext, kind, 'req')));
     lines.push(
       `    { user: ${JSON.stringify(a.name)}, password: ${JSON.stringify(hash)},`,
       `      permissions: { publish: { allow: ${list(write)} }, subscribe: { allow: ${list(read)} } },`,
