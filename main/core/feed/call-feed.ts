@@ -2,7 +2,7 @@
 // table in ./kinds.ts says how to start each kind. The desktop core (desktop/call-source.ts) and
 // `callpop serve` (cli/serve.ts) only ever talk to this interface and that table; they never ask
 // which kind they have. Kinds today: `listener` (this PC receives the 3CX WebAPI webhooks:
-// service/listener-feed.ts) and `hub` (a Callpop hub relays them: hub-client/hub-feed.ts).
+// receiver/listener-feed.ts) and `hub` (a Callpop hub relays them: hub-client/hub-feed.ts).
 //
 // HOW TO ADD A KIND (e.g. 3CX Call Control):
 //   1. Settings: add the name to `callSources` in shared/settings.ts, with the settings it needs, and
