@@ -332,21 +332,22 @@ async function runAgent(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
- * After a removal or a change: exits 0 only once a running hub has applied it (no old login succeeds,
+ * After a removal or a change: exits 0 only once a running hub has applied it (said on stderr, so a
+ * password printed on stdout stays its last line) (no old login succeeds,
  * nothing more reaches those connections), or says that no hub runs on this data folder.
  */
 async function hubApplied(dataDir: string, io: CliIo): Promise<number> {
   const r = await waitForHubToApply(dataDir, join(dataDir, hubLogDirName));
   if (r.state === 'applied' && r.broker === 'external') {
-    io.stdout('The running hub applied it. Its external broker (Mosquitto) still needs `callpop hub mosquitto-files` and a reload (SIGHUP) before old logins are refused.\n');
+    io.stderr('The running hub applied it. Its external broker (Mosquitto) still needs `callpop hub mosquitto-files` and a reload (SIGHUP) before old logins are refused.\n');
     return 0;
   }
   if (r.state === 'applied') {
-    io.stdout('The running hub applied it: old logins are refused and their connections closed.\n');
+    io.stderr('The running hub applied it: old logins are refused and their connections closed.\n');
     return 0;
   }
   if (r.state === 'no-hub') {
-    io.stdout(`No hub is running on ${dataDir}; it applies when the hub starts.\n`);
+    io.stderr(`No hub is running on ${dataDir}; it applies when the hub starts.\n`);
     return 0;
   }
   io.stderr(`callpop hub: the hub running on ${dataDir} (process ${r.pid}) did not apply the change within 10 s; its old logins may still work. Check its log, or restart it.\n`);

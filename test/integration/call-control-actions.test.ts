@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { topics } from '../../shared/hub-protocol';
+import { agentClientId, topics } from '../../shared/hub-protocol';
 import { silentLogger } from '../../shared/diagnostics-log';
 import { addAgent } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
@@ -105,10 +105,11 @@ describe('actions with the Call Control source', () => {
   });
 
   it('the broker keeps an agent off another extension’s request topic; too many requests are refused', async () => {
-    const raw = await mqtt.connectAsync(hub.brokerUrl, { username: 'agent117', password: passwords.get('117')!, clientId: 'raw-117', protocolVersion: 4, reconnectPeriod: 0 });
+    const rawId = agentClientId('agent117');
+    const raw = await mqtt.connectAsync(hub.brokerUrl, { username: 'agent117', password: passwords.get('117')!, clientId: rawId, protocolVersion: 4, reconnectPeriod: 0 });
     later.push(() => raw.endAsync(true));
     const before = fake.actions.length;
-    await raw.publishAsync(topics.actionsRequest('default', '204'), JSON.stringify({ v: 1, clientId: 'raw-117', requestId: 'x1', action: 'call', destination: '05550000001' }), { qos: 0 }).catch(() => {});
+    await raw.publishAsync(topics.actionsRequest('default', '204'), JSON.stringify({ v: 1, clientId: rawId, requestId: 'x1', action: 'call', destination: '05550000001' }), { qos: 0 }).catch(() => {});
     await new Promise((r) => setTimeout(r, 200));
     expect(fake.actions.length).toBe(before);
     const results = [];

@@ -43,7 +43,7 @@ describe('hub agent remove on a running hub', () => {
     const removed = await cli(['hub', 'agent', 'remove', 'anna', '--data-dir', h.dataDir]);
     const exitedAt = got.length;
     expect(removed).toMatchObject({ code: 0 });
-    expect(removed.out).toContain('The running hub applied it');
+    expect(removed.err).toContain('The running hub applied it');
     const after = await rawConnect({ port, clientId: agentClientId('anna', 'late'), username: 'anna', password: anna.password });
     expect(after.code).toBe(4);
     for (const raw of flowRequests(findSeedFlow('incoming-missed')!, { freshIds: { stamp: '261207120001' } })) expect((await sendWebhook(h.hub!.webhookUrl, raw)).status).toBe(200);
@@ -58,14 +58,14 @@ describe('hub agent remove on a running hub', () => {
     const old = await addAgent(h.dataDir, { name: 'anna', extensions: ['202'] });
     const noHub = await cli(['hub', 'agent', 'remove', 'anna', '--data-dir', h.dataDir]);
     expect(noHub.code).toBe(0);
-    expect(noHub.out).toContain(`No hub is running on ${h.dataDir}; it applies when the hub starts.`);
+    expect(noHub.err).toContain(`No hub is running on ${h.dataDir}; it applies when the hub starts.`);
     await addAgent(h.dataDir, { name: 'anna', extensions: ['202'], password: old.password });
     await h.start({ agentsPollMs: 60_000 });
     const port = Number(new URL(h.hub!.brokerUrl).port);
     expect((await rawConnect({ port, clientId: agentClientId('anna'), username: 'anna', password: old.password })).code).toBe(0);
-    const changed = await cli(['hub', 'agent', 'add', 'anna', '--extension', '202', '--data-dir', h.dataDir]);
+    const changed = await cli(['hub', 'agent', 'add', 'anna', '--extension', '202', '--replace', '--data-dir', h.dataDir]);
     expect(changed.code).toBe(0);
-    expect(changed.out).toContain('The running hub applied it');
+    expect(changed.err).toContain('The running hub applied it');
     expect((await rawConnect({ port, clientId: agentClientId('anna'), username: 'anna', password: old.password })).code).toBe(4);
   });
 });

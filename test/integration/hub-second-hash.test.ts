@@ -28,14 +28,14 @@ describe('the second password hash', () => {
     expect(files.withoutMosquittoPassword).toEqual(['anna']);
     expect(await readFile(files.passwordFile, 'utf8')).not.toMatch(/^anna:/m);
     // A new password from now on carries the Mosquitto hash (10,000 iterations, chosen by measuring).
-    await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], password: first.password });
+    await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], password: first.password, replace: true });
     const again = await writeMosquittoFiles(h.dataDir, outDir, 'default');
     expect(again.withoutMosquittoPassword).toEqual([]);
     expect(await readFile(again.passwordFile, 'utf8')).toMatch(/^anna:\$7\$10000\$/m);
   });
 
   it('drops Mosquitto hashes an older version left in a folder not set up for Mosquitto when the embedded hub starts', async () => {
-    await addAgent(h.dataDir, { name: 'anna', extensions: ['117'] });
+    await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], replace: true });
     const file = JSON.parse(await readFile(agentsFilePath(h.dataDir), 'utf8')) as { agents: Record<string, unknown>[] };
     file.agents[0]!.mosquittoHash = mosquittoHash('an-old-password', 101);
     await writeFile(agentsFilePath(h.dataDir), JSON.stringify(file));

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { addAgent, enableMosquittoHashes, hubUserName } from '../../main/core/hub/agents';
 import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
 import { setQueue } from '../../main/core/hub/queues';
 import { sendWebhook } from '../../main/core/listener/test-call';
@@ -33,6 +33,8 @@ afterEach(async () => {
 
 describe.skipIf(!mosquittoAvailable)('team topics on a real Mosquitto', () => {
   it('board and callbacks: supervisors only, members only, requests only into one own extension', async () => {
+    // Set up for Mosquitto before the agents are added, so they get a Mosquitto hash too.
+    await enableMosquittoHashes(h.dataDir);
     const sue = await addAgent(h.dataDir, { name: 'sue', extensions: [], role: 'supervisor', displayName: 'Sue' });
     const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
     await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
@@ -40,7 +42,7 @@ describe.skipIf(!mosquittoAvailable)('team topics on a real Mosquitto', () => {
     await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
     const files = await writeMosquittoFiles(h.dataDir, outDir, 'default');
     const acl = await readFile(files.aclFile, 'utf8');
-    expect(acl).toContain('user sue\ntopic read callpop/v1/default/hub/status\ntopic read callpop/v1/default/directory\ntopic read callpop/v1/default/board\ntopic read callpop/v1/default/callbacks\n');
+    expect(acl).toContain('user sue\ntopic read callpop/v1/default/hub/status\ntopic read callpop/v1/default/directory\ntopic read callpop/v1/default/agent/sue/extensions\ntopic read callpop/v1/default/board\ntopic read callpop/v1/default/callbacks\n');
     expect(acl).toContain('topic write callpop/v1/default/ext/117/callbacks/req');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
     const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();
@@ -83,7 +85,7 @@ describe.skipIf(!mosquittoAvailable)('team topics on a real Mosquitto', () => {
     await until(() => annaList()?.items[0]?.claimedBy?.name === 'Anna', 'claimed by Anna (not Carl)');
     await sleep(200);
     // Nothing of the board, the queue's callbacks or Anna's list ever reached Carl.
-    expect(carlGot.map((m) => m.topic).filter((t) => t !== 'callpop/v1/default/ext/300/callbacks/res/carl-1' && !t.startsWith('callpop/v1/default/ext/300/') && t !== 'callpop/v1/default/hub/status' && t !== 'callpop/v1/default/directory')).toEqual([]);
+    expect(carlGot.map((m) => m.topic).filter((t) => t !== 'callpop/v1/default/ext/300/callbacks/res/carl-1' && !t.startsWith('callpop/v1/default/ext/300/') && t !== 'callpop/v1/default/hub/status' && t !== 'callpop/v1/default/directory' && t !== 'callpop/v1/default/agent/carl/extensions')).toEqual([]);
 
     const err = await conn('sue', 'wrong-password', 'sue-2').then(
       () => null,

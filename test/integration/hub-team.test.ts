@@ -81,7 +81,7 @@ describe('roles and queues', () => {
     const b = await h.connect('bob', bob.password);
     expect(await grantedQos(b, teamTopics.board('default'))).toBe(128);
     // Promoted (same password, given again): the hub re-reads agents.json and closes bob's session.
-    await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], password: bob.password, role: 'supervisor' });
+    await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], password: bob.password, role: 'supervisor', replace: true });
     await until(() => !b.connected, "bob's connection cut on the role change");
     const b2 = await h.connect('bob', bob.password);
     const got = collect(b2);

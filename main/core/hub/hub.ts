@@ -180,17 +180,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const now = options.now ?? Date.now;
   const dataDir = options.dataDir;
   const secret = options.secret ?? (await hubSecret(dataDir));
+  // Read first: a file this user cannot read is said in one line by whoever started the hub.
+  let loaded = await readAgentsText(dataDir);
   if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
     // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
     const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
-    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+    if (dropped > 0) {
+      logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
+      loaded = await readAgentsText(dataDir);
+    }
   }
-  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
-    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
-    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
-    if (dropped > 0) logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
-  }
-  const loaded = await readAgentsText(dataDir);
   let agents: Agent[] = loaded.agents;
   let byName = new Map(agents.map((a) => [a.name, a]));
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
