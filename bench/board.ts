@@ -15,6 +15,7 @@
 //   (internal) bench/board.ts hub DIR            the hub child
 //   (internal) bench/board.ts clients URL PASS   the 1,000 agents
 import { existsSync } from 'node:fs';
+import { agentClientId } from '../shared/hub-protocol';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -63,7 +64,7 @@ async function clientsChild(url: string, pass: string): Promise<void> {
   let latestIds: string[] = [];
   const connectOne = async (i: number): Promise<void> => {
     const ext = extOf(i);
-    const clientId = `bench-board-${i}`;
+    const clientId = agentClientId(`agent${i}`, 'benchboard');
     const c = await connectAsync(url, { protocolVersion: 4, clientId, username: `agent${i}`, password: pass, clean: true, reconnectPeriod: 0, keepalive: 60 });
     c.on('message', (topic, payload) => {
       if (!topic.endsWith('/callbacks')) return;
@@ -94,7 +95,7 @@ async function clientsChild(url: string, pass: string): Promise<void> {
       const id = line.slice(6);
       const t0 = now();
       // Not publishAsync: its PUBACK is not what is measured (and was seen to stall here under the flood of list messages, see the report).
-      clients[0]!.publish(teamTopics.callbacksRequest('default', extOf(0)), JSON.stringify({ v: 1, clientId: 'bench-board-0', requestId: id, id, action: 'claim' }), { qos: 1 });
+      clients[0]!.publish(teamTopics.callbacksRequest('default', extOf(0)), JSON.stringify({ v: 1, clientId: agentClientId('agent0', 'benchboard'), requestId: id, id, action: 'claim' }), { qos: 1 });
       const deadline = Date.now() + 10_000;
       while ((seen.get(id)?.n ?? 0) < AGENTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       const s = seen.get(id);

@@ -12,6 +12,7 @@ import { startHub, type Hub } from '../../main/core/hub/hub';
 import { setQueue } from '../../main/core/hub/queues';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { callbacksMessageSchema, teamTopics } from '../../shared/team-protocol';
+import { agentClientId } from '../../shared/hub-protocol';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { queueCall } from '../support/team-calls';
 import { blockNonLoopback } from './fixtures';
@@ -56,7 +57,7 @@ async function send(raws: RawWebhook[]): Promise<void> {
 
 /** An agent's desktop on the hub (so the board shows it online), subscribed to its callbacks. */
 async function desk(name: string, ext: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(hub.brokerUrl, { username: name, password: passwords[name], clientId: `desk-${name}`, reconnectPeriod: 0, protocolVersion: 4 });
+  const c = await mqtt.connectAsync(hub.brokerUrl, { username: name, password: passwords[name], clientId: agentClientId(name, `desk${name}`), reconnectPeriod: 0, protocolVersion: 4 });
   clients.push(c);
   await c.subscribeAsync([teamTopics.callbacks('default', ext), `callpop/v1/default/ext/${ext}/callbacks/res/+`], { qos: 1 });
   return c;
@@ -118,7 +119,7 @@ test('refuses an agent without the role and a wrong password in words; a supervi
   await expect(callbacks).toContainText('+90 555 123 99 88');
   await expect(callbacks).toContainText('Waiting for a call back');
   await expect.poll(() => itemId).not.toBe('');
-  await anna.publishAsync(teamTopics.callbacksRequest('default', '117'), JSON.stringify({ v: 1, clientId: 'desk-anna', requestId: 'r1', id: itemId, action: 'claim' }), { qos: 1 });
+  await anna.publishAsync(teamTopics.callbacksRequest('default', '117'), JSON.stringify({ v: 1, clientId: agentClientId('anna', 'deskanna'), requestId: 'r1', id: itemId, action: 'claim' }), { qos: 1 });
   await expect(callbacks).toContainText(/Anna Kaya is calling back since \d\d:\d\d/);
   await expect(queues).toContainText('0 callers waiting');
   await expect(page.getByRole('region', { name: 'Today' })).toContainText('Abandoned');

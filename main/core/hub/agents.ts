@@ -9,11 +9,12 @@
 // stolen agents.json must not be cheaper to attack than scrypt, so no second hash is kept then (the
 // 101-iteration one it held allowed 21,594 guesses/s per core against scrypt's 33).
 import { pbkdf2Sync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { extensionPattern } from '../../../shared/hub-protocol';
+import { writeJsonFile } from './json-file';
 import { natsHash, natsHashesEnabled } from './nats-hash';
 
 const scrypt = promisify(scryptCb) as (password: string | Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -150,33 +151,8 @@ export async function readAgentsText(dataDir: string): Promise<{ agents: Agent[]
   return { agents: parsed.data.agents, text, mosquitto: parsed.data.mosquitto };
 }
 
-async function ownerOf(path: string): Promise<{ uid: number; gid: number }> {
-  const st = await stat(path);
-  return { uid: st.uid, gid: st.gid };
-}
-
 async function writeAgents(dataDir: string, agents: readonly Agent[], mosquitto: boolean): Promise<void> {
-  // Owner-only, like every file in it (a folder made outside systemd was 0755).
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = agentsFilePath(dataDir);
-  const temp = `${path}.${process.pid}.tmp`;
-  // Run as root (`sudo callpop hub mosquitto-files`, `sudo callpop hub agent add`), the file stays its
-  // owner's: the previous file's, else the data folder's (the hub's service user must still read it).
-  const owner = process.getuid?.() === 0 ? await ownerOf(path).catch(() => ownerOf(dataDir)).catch(() => null) : null;
-  const fh = await open(temp, 'w', 0o600);
-  try {
-    if (owner) await fh.chown(owner.uid, owner.gid);
-    await fh.writeFile(`${JSON.stringify({ callpop: 'hub-agents', version: 1, ...(mosquitto && { mosquitto }), agents }, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => {});
-    throw e;
-  }
+  await writeJsonFile(agentsFilePath(dataDir), { callpop: 'hub-agents', version: 1, ...(mosquitto && { mosquitto }), agents }, 0o600, 2);
 }
 
 export interface AddAgentOptions {

@@ -1,15 +1,26 @@
 // Small JSON files of the hub's data folder (queues, learned queue members, callbacks) written the way
 // agents.json is: to a temp file, fsync'ed, renamed over the old one, so a reader (or a restart after a
 // crash) sees the old file or the new one, never half of one. Resolves once the new file is on disk.
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+// Run as root (`sudo callpop hub agent add`, `sudo callpop hub mosquitto-files`, `sudo callpop hub
+// queue set`), a file stays its owner's: the previous file's, else the folder's, so the hub's service
+// user can still read it.
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export async function writeJsonFile(path: string, value: unknown, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+async function ownerOf(path: string): Promise<{ uid: number; gid: number }> {
+  const st = await stat(path);
+  return { uid: st.uid, gid: st.gid };
+}
+
+export async function writeJsonFile(path: string, value: unknown, mode = 0o600, indent = 1): Promise<void> {
+  // Owner-only folder, like every file in it (a folder made outside systemd was 0755).
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
+  const owner = process.getuid?.() === 0 ? await ownerOf(path).catch(() => ownerOf(dirname(path))).catch(() => null) : null;
   const fh = await open(temp, 'w', mode);
   try {
-    await fh.writeFile(`${JSON.stringify(value, null, 1)}\n`);
+    if (owner) await fh.chown(owner.uid, owner.gid);
+    await fh.writeFile(`${JSON.stringify(value, null, indent)}\n`);
     await fh.sync();
   } finally {
     await fh.close();

@@ -3,7 +3,7 @@
 // the login may read the board (a refused subscription = not a supervisor); both are told in words.
 // Everything received is checked with the protocol's schemas (untrusted until parsed).
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodePayload } from '../../../shared/hub-protocol';
+import { agentClientId, decodePayload } from '../../../shared/hub-protocol';
 import { boardMessageSchema, callbacksMessageSchema, teamTopics, type BoardMessage, type CallbacksMessage } from '../../../shared/team-protocol';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'closed';
@@ -38,12 +38,21 @@ const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://
 export function connectBoard(site: string, name: string, password: string, on: BoardHandlers): Promise<BoardConnection> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    // The hub takes only a client id of the agent's own (bound at CONNECT): one a name cannot have is
+    // a name no hub has.
+    let clientId: string;
+    try {
+      clientId = agentClientId(name);
+    } catch {
+      reject(new LoginRefused('Wrong name or password.'));
+      return;
+    }
     const client: MqttClient = mqtt.connect(wsUrl(), {
       username: name,
       password,
       protocolVersion: 4,
       clean: true,
-      clientId: `board-${Math.random().toString(36).slice(2, 12)}`,
+      clientId,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
       keepalive: 30,
