@@ -1,5 +1,6 @@
 // Prints one closing line for the whole `npm test` run from the runners' JSON reports:
-// "tests: N passed, N failed, N skipped" (unit + integration + Electron-wiring tests by Vitest,
+// "tests: N passed, N failed, N skipped" (unit + integration + Electron-wiring tests by Vitest, the
+// cluster's kill tests by a second Vitest run,
 // browser and Electron tests by Playwright). Exits non-zero when a report is missing or a test failed.
 import { readFileSync } from 'node:fs';
 
@@ -12,7 +13,10 @@ const read = (file) => {
   }
 };
 
-const v = read('.tmp/test-results/vitest.json');
+const unit = read('.tmp/test-results/vitest.json');
+// The NATS cluster's kill tests run apart (vitest.cluster.config.ts); their report counts the same.
+const cluster = read('.tmp/test-results/vitest-cluster.json');
+const v = Object.fromEntries(['numPassedTests', 'numFailedTests', 'numPendingTests', 'numTodoTests'].map((k) => [k, unit[k] + cluster[k]]));
 const p = read('.tmp/test-results/playwright.json');
 const passed = v.numPassedTests + p.stats.expected + p.stats.flaky;
 const failed = v.numFailedTests + p.stats.unexpected;

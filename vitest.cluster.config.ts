@@ -1,0 +1,17 @@
+// The kill -9 tests of the 3-node NATS cluster (npm run test:cluster), run on their own after the
+// other Vitest files: a node's loss makes NATS elect new stream leaders, which takes seconds more on
+// a 2-core machine busy with other test files. Alone, the bounded waits hold with room to spare.
+import { defineConfig } from 'vitest/config';
+import { clusterKillTests } from './vitest.config';
+
+export default defineConfig({
+  test: {
+    include: [clusterKillTests],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Its own JSON report, added to the closing total by scripts/test-summary.mjs.
+    reporters: ['default', ['json', { outputFile: '.tmp/test-results/vitest-cluster.json' }]],
+  },
+});
