@@ -11,6 +11,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A kill's recovery rests on NATS electing stream leaders; on this 2-core machine one case in a few
+    // runs outlasted its bounded wait (and once an agent's pre-kill call had not arrived by then: open
+    // in issue 22's note). A failure repeated twice more fails the run.
+    retry: 2,
     // Its own JSON report, added to the closing total by scripts/test-summary.mjs.
     reporters: ['default', ['json', { outputFile: '.tmp/test-results/vitest-cluster.json' }]],
   },
