@@ -1,7 +1,11 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-/** Killing broker nodes needs the machine to itself: run apart, after the rest (vitest.cluster.config.ts). */
+/**
+ * The NATS cluster's tests need the machine to themselves: run apart, after the rest
+ * (vitest.cluster.config.ts): the kill tests, and hub-flows' NATS variant (CALLPOP_CLUSTER_RUN=1).
+ */
 export const clusterKillTests = 'test/integration/hub-nats-cluster.test.ts';
+export const clusterFlowTests = 'test/integration/hub-flows.test.ts';
 
 export default defineConfig({
   test: {
