@@ -5,10 +5,7 @@
 // records from both (fields one source cannot know aside, see knownDifferences). Then the faults:
 // a WebSocket cut mid-call, the token expiring mid-call, an unmonitored extension, a refused secret,
 // 1,000 DNs in the snapshot.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
 import { asExpected, flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
 import { addAgent } from '../../main/core/hub/agents';
@@ -19,25 +16,12 @@ import { attachCallControl } from '../../main/core/call-control/hub-source';
 import type { CallControlClient } from '../../main/core/call-control/client';
 import { findScenario, knownDifferences, participant } from '../support/call-control-scenarios';
 import { playScenario, startFakeCallControl, waitFor, type FakeCallControl } from '../support/fake-3cx-call-control';
+import { testScope } from '../support/test-scope';
 
 const CLIENT_ID = 'callpop';
 const SECRET = 'cc-secret-4f9a2b7e1d';
 const extensions = ['102', '117', '202', '204'];
-const later: (() => Promise<void>)[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'callpop-cc-'));
-  later.push(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-afterAll(async () => {
-  for (const c of later.splice(0).reverse()) await c().catch(() => {});
-});
+const { cleanups, tempDir } = testScope('callpop-cc-');
 
 let clockMs = Date.parse('2026-12-07T09:00:00Z');
 const clock = () => clockMs;

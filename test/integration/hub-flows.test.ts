@@ -4,10 +4,9 @@
 // permissions `callpop hub nats-files` writes, the hub on node 1 and the agents spread over the nodes. Every seed flow of both schemes must leave in each involved
 // extension's client log exactly what the single-desktop path (WebhookReceiver fed the same webhooks)
 // leaves in its log.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connectAsync } from 'mqtt';
 import type { CallRecord } from '../../shared/call-record';
@@ -26,24 +25,11 @@ import { freePort, mosquittoAvailable, startMosquitto } from '../support/mosquit
 import { writeNatsFiles } from '../../main/core/hub/nats-files';
 import { enableNatsHashes } from '../../main/core/hub/nats-hash';
 import { natsAvailable, startNatsCluster } from '../support/nats-cluster';
+import { testScope } from '../support/test-scope';
 
 const root = resolve(__dirname, '../..');
 const secret = 'hubflowsecret_0123456789AB';
-const cleanups: (() => Promise<void>)[] = [];
-const later: (() => Promise<void>)[] = [];
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'callpop-hub-flows-'));
-  later.push(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-afterAll(async () => {
-  for (const c of later.splice(0).reverse()) await c().catch(() => {});
-});
+const { cleanups, later, tempDir } = testScope('callpop-hub-flows-');
 
 async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
