@@ -6,15 +6,14 @@
 // a WebSocket cut mid-call, the token expiring mid-call, an unmonitored extension, a refused secret,
 // 1,000 DNs in the snapshot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecord } from '../../shared/call-record';
-import { asExpected, flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
+import { flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
 import { addAgent } from '../../main/core/hub/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { attachCallControl } from '../../main/core/call-control/hub-source';
 import type { CallControlClient } from '../../main/core/call-control/client';
-import { findScenario, knownDifferences, participant } from '../support/call-control-scenarios';
+import { comparable, findScenario, knownDifferences, participant } from '../support/call-control-scenarios';
 import { playScenario, startFakeCallControl, waitFor, type FakeCallControl } from '../support/fake-3cx-call-control';
 import { testScope } from '../support/test-scope';
 
@@ -50,14 +49,6 @@ async function startSide(logs: string[]): Promise<Side> {
   );
   return { hub, dir, clients };
 }
-
-const comparable = (r: CallRecord, skip: readonly string[]) => {
-  const e: Record<string, unknown> = { ...asExpected(r), status: r.status };
-  delete e.id;
-  delete e.recordings;
-  for (const f of skip) delete e[f];
-  return e;
-};
 
 describe('the hub on 3CX Call Control gives every agent the same records as the webhook path', () => {
   let fake: FakeCallControl;

@@ -15,6 +15,8 @@
 //   original call with referred_by_dn = the agent, then the agent is removed;
 // - a MakeCall from a DN shows that DN's participant as Dialing, originated by the API's route point.
 import type { ParticipantWire } from '../../main/core/call-control/schema';
+import type { CallRecord } from '../../shared/call-record';
+import { asExpected } from '../../shared/webhook/seed-flows';
 
 export type ScenarioStep =
   | { at: number; upsert: ParticipantWire }
@@ -186,4 +188,13 @@ export function findScenario(flow: string): Scenario {
   const s = scenarios.find((x) => x.flow === flow);
   if (!s) throw new Error(`no Call Control scenario for ${flow}`);
   return s;
+}
+
+/** A record as both sources must agree on it: no id (cc<callid> vs the PBX's), no recordings, minus `skip`. */
+export function comparable(r: CallRecord, skip: readonly string[]): Record<string, unknown> {
+  const e: Record<string, unknown> = { ...asExpected(r), status: r.status };
+  delete e.id;
+  delete e.recordings;
+  for (const f of skip) delete e[f];
+  return e;
 }

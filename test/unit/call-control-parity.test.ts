@@ -8,11 +8,11 @@ import { callRecordSchema, type CallRecord } from '../../shared/call-record';
 import { PbxTracker } from '../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { parseWebhook } from '../../shared/webhook/parse';
-import { asExpected, flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
+import { flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
 import { participantSchema } from '../../main/core/call-control/schema';
 import { CallControlTranslator, type WebhookFields } from '../../main/core/call-control/translate';
 import { toRawWebhook } from '../../main/core/call-control/to-webhook';
-import { findScenario, knownDifferences } from '../support/call-control-scenarios';
+import { comparable, findScenario, knownDifferences } from '../support/call-control-scenarios';
 
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 
@@ -56,14 +56,6 @@ function viaCallControl(flowName: string): { records: Map<string, CallRecord>; o
   send(translator.tick());
   return { records, open: tracker.openCalls().length, webhooks };
 }
-
-const comparable = (r: CallRecord, skip: readonly string[]) => {
-  const e: Record<string, unknown> = { ...asExpected(r), status: r.status };
-  delete e.id;
-  delete e.recordings;
-  for (const f of skip) delete e[f];
-  return e;
-};
 
 describe('every seed flow through the WebAPI and through Call Control gives the same records', () => {
   it.each(seedFlows.map((f) => [f.name, f] as const))('%s', (name, flow) => {
