@@ -75,7 +75,10 @@ type Change = { id: string; value: CallRecord | null; forget?: boolean };
 
 /** Bumped when the line layout changes (a file of another version is refused with a clear message). Column
  * changes need no bump: the header names the columns, and a file with other columns is validated and rewritten. */
-const formatVersion = 1;
+const formatVersion = 2;
+/** Format 1 (before the rang-out flag) reads as format 2; the file is rewritten with format 2's header,
+ * so no Callpop that knows only format 1 mistakes a rang-out call's flags for a damaged line. */
+const readableVersions: readonly unknown[] = [1, formatVersion];
 const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country, columns: recordColumns });
 const sameColumns = (columns: unknown): boolean =>
   Array.isArray(columns) && columns.length === recordColumns.length && columns.every((c, i) => c === recordColumns[i]);
@@ -493,11 +496,11 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     });
     shared.clear();
     if (undecodable > 0) logger.warn(`Call log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
-    if (header !== null && header.version !== formatVersion) {
+    if (header !== null && !readableVersions.includes(header.version)) {
       throw new Error(`The call log in ${dir} was written by another version of Callpop (format ${String(header.version)}); update Callpop to read it`);
     }
     let rewrite = false;
-    if (header === null || !sameColumns(header.columns)) {
+    if (header === null || !sameColumns(header.columns) || header.version !== formatVersion) {
       // Not a file this version wrote (columns changed, or the header line was damaged): check every
       // record against the schema and rewrite the file in the current layout.
       const columns = header !== null && Array.isArray(header.columns) ? (header.columns as unknown[]).map(String) : recordColumns;
