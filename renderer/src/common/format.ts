@@ -109,6 +109,12 @@ export function resultLabel(c: CallView): string {
   return outcomeLabels[callOutcome(c)];
 }
 
+/** "Missed (rang out, no end seen)" as its head and the why in brackets (null when none), for narrow columns. */
+export function labelParts(label: string): { head: string; why: string | null } {
+  const i = label.indexOf(' (');
+  return i < 0 || !label.endsWith(')') ? { head: label, why: null } : { head: label.slice(0, i), why: label.slice(i + 1) };
+}
+
 /** Short file name from a URL or path, for labels. */
 export function baseName(p: string): string {
   const clean = p.split(/[?#]/)[0] ?? p;
