@@ -121,6 +121,7 @@ export const callRecordColumns = [
   'answeredBy',
   'recordings',
   'seen',
-  // Last, so the earlier columns of a CSV keep their places.
+  // Last, so the earlier columns of a CSV keep their places (and the call log leaves it off a row
+  // without it: main/core/call-log/entry.ts).
   'endedBy',
 ] as const satisfies readonly (keyof CallRecord)[];

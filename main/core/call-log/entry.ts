@@ -48,7 +48,11 @@ export interface LogEntry {
 /** The column order of stored records (written into the file header). */
 export const recordColumns: readonly string[] = callRecordColumns;
 
-export const rowOf = (r: CallRecord): string => JSON.stringify(callRecordColumns.map((c) => r[c]));
+/** The columns of a record Callpop did not end itself: endedBy, the last column, is left off the row
+ * (most records; 5 bytes each, 0.5 MB per 100k calls). */
+const shortColumns = callRecordColumns.filter((c) => c !== 'endedBy');
+
+export const rowOf = (r: CallRecord): string => JSON.stringify((r.endedBy ? callRecordColumns : shortColumns).map((c) => r[c]));
 
 /**
  * A stored row as an object, keys named by `columns` (the header's, when migrating an older file). An
@@ -60,7 +64,8 @@ export function rowToObject(json: string, columns: readonly string[] = recordCol
   const out: Record<string, unknown> = {};
   for (let i = 0; i < columns.length; i++) {
     const v = row[i];
-    if (v === null && columns[i] === 'endedBy') continue;
+    // A row may end early (see rowOf); an optional field stored as null is left out too.
+    if (v === undefined || (v === null && columns[i] === 'endedBy')) continue;
     out[columns[i]!] = v;
   }
   return out;
