@@ -79,7 +79,7 @@ function CallRowContent({ call, country, downloads }: { call: CallView; country:
         </span>
         {/* "Missed (rang out, no end seen)": the why on a line of its own, so the column keeps its width. */}
         {!group && result.why && (
-          <span className="who-sub" title={result.why}>
+          <span className="who-sub result-why" title={result.why}>
             {' '}
             {result.why}
           </span>
