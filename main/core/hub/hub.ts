@@ -35,17 +35,17 @@ import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
 import type { ConnectionLimits } from '../listener/connection-gate';
-import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
-import { agentsDigest, writeAgentsApplied } from './agents-applied';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
-import { connectExternalBroker, type BrokerState, type ExternalBroker } from './external-broker';
-import { HubLog } from './hub-log';
+import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './accounts/agents';
+import { agentsDigest, writeAgentsApplied } from './accounts/agents-applied';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
+import { connectExternalBroker, type BrokerState, type ExternalBroker } from './broker/external-broker';
+import { HubLog } from './log/hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
 import { RateLimitedLog } from '../rate-limited-log';
-import { startBoardServer, type BoardServer } from './board-server';
-import { localDayStart } from './callbacks';
-import { startTeam, type Team } from './team';
+import { startBoardServer, type BoardServer } from './team/board-server';
+import { localDayStart } from './team/callbacks';
+import { startTeam, type Team } from './team/team';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
