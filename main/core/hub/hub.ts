@@ -10,7 +10,7 @@
 // Programmatic API (tests, benches, the CLI):
 //   const hub = await startHub({ dataDir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 } });
 //   hub.webhookUrl   // POST the PBX's webhooks here
-//   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./agents.ts)
+//   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./accounts/agents.ts)
 //   await hub.close();
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -116,7 +116,7 @@ export interface Hub {
   onBrokerState(fn: (state: BrokerState) => void): () => void;
   /** http(s)://host:port/ of the supervisors' board, when --board-port was given. */
   readonly boardUrl: string | null;
-  /** Queues, shared callbacks and the board (./team.ts). */
+  /** Queues, shared callbacks and the board (./team/team.ts). */
   readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
@@ -308,7 +308,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     for (const ext of exts) publishOpen(ext);
   };
 
-  // --- what clients publish: the team's callback requests (./team.ts), sync requests
+  // --- what clients publish: the team's callback requests (./team/team.ts), sync requests
   // (./sync-responder.ts), and any other listener (actions) ------------------------------------------
   const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() });
   const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
@@ -343,7 +343,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       byName = nextByName;
       if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
       transport?.disconnectAgents(cut);
-      // `agent remove` waits for this before it exits (./agents-applied.ts).
+      // `agent remove` waits for this before it exits (./accounts/agents-applied.ts).
       await writeAgentsApplied(dataDir, agentsDigest(text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
       if (directoryChanged) publishDirectory();
       publishAgentExtensions(false);

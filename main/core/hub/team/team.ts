@@ -1,4 +1,4 @@
-// The team's side of the hub, wired into hub.ts from here: queues (./queues.ts), shared callbacks
+// The team's side of the hub, wired into ../hub.ts from here: queues (./queues.ts), shared callbacks
 // (./callbacks.ts) and the supervisors' board (./board-state.ts). It sees every call change the hub
 // makes, answers agents' callback requests, and publishes:
 //   ext/{ext}/callbacks  retained, to each extension the items it may see (its own direct ones and
