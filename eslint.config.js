@@ -24,7 +24,7 @@ const hubRooms = [
   { room: 'accounts', not: ['log', 'broker', 'team'], why: 'is the agents file: brokers and the team read it, not the other way' },
   { room: 'team', not: ['log'], why: 'gets its records from the orchestration, never from the call log' },
 ];
-const hubOrchestration = ['hub', 'hub.js', 'ingest', 'open-lists', 'agents-watcher', 'hub-status', 'sync-responder'];
+const hubOrchestration = ['hub', 'ingest', 'open-lists', 'agents-watcher', 'sync-responder'];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/artifacts/**', 'test-results/**', 'playwright-report/**', 'bin/**', '.tmp/**'] },
