@@ -4,7 +4,7 @@
 // in the hub's log across a hub restart, and reaches a desktop catching up from nothing.
 import { describe, expect, it } from 'vitest';
 import { outcomeLabel } from '../../shared/call-outcome';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../../main/core/hub-client/hub-client';
 import { testScope } from '../support/test-scope';
