@@ -1,7 +1,8 @@
 // Issue #20 item 4, the hub half: the first run offers "Your extension" or "Sign in to your team's hub"
 // side by side; the sign-in is a form in place (hub address list, name, password, extension) checked
 // with the settings' own rules, a wrong password is said right there (the hub client's words), and the
-// right one connects to a REAL `callpop hub` on loopback, after which a call to the extension pops.
+// right one connects to a REAL `callpop hub` on loopback, after which a call to the extension pops. An
+// extension the hub does not give the agent (its broker drops the connection) gets what to check.
 import { expect, test } from '@playwright/test';
 import { openView } from './fixtures';
 import { incomingCall, play } from './support/flows';
@@ -47,10 +48,19 @@ test('first run: sign in to the hub in place; a wrong password is said there; th
   await expect(form.locator('[data-field="hubAgent"] .field-error')).toHaveCount(0);
   expect(bridge.settingsService.settings.source).toBe('listener');
 
-  // The real hub, a wrong password: refused, said in place.
+  // The real hub, with an extension that is not anna's: its broker drops her; the form says what to check.
   await form.getByLabel('Hub address').fill(rig.relay.url);
+  await form.getByLabel('Password').fill(rig.passwords.anna);
+  await form.getByLabel('Your extension').fill('204');
   await form.getByRole('button', { name: 'Sign in' }).click();
   const state = form.getByTestId('hub-sign-in-status');
+  await expect(state).toContainText('that extension 204 is yours on this hub');
+  await shot(form, 'shift-first-run-hub-reconnecting');
+
+  // A wrong password: refused, said in place.
+  await form.getByLabel('Password').fill('not-annas-password');
+  await form.getByLabel('Your extension').fill('117');
+  await form.getByRole('button', { name: 'Sign in' }).click();
   await expect(state).toContainText('Hub refused the password');
   await expect(state).toContainText('Type the password again');
   expect(bridge.settingsService.settings).toMatchObject({ source: 'hub', hubUrl: rig.relay.url, hubAgent: 'anna', extension: '117' });

@@ -121,6 +121,9 @@ export function HubSignIn({ view, onView, extension: typedExtension }: Props) {
             {hubStatusText(hub)}
             {refused ? `: ${refusalText(hub.reason)} Type the password again.` : ''}
             {hub.state === 'hub-reconnecting' && hub.error ? ` (${hub.error})` : ''}
+            {/* What makes a fresh sign-in go round: an address that does not answer, or an extension the
+                hub does not give this agent (its broker then drops the connection). */}
+            {hub.state === 'hub-reconnecting' ? `. Check the hub address, and that extension ${s.extension} is yours on this hub.` : ''}
           </span>
         )}
       </div>
