@@ -97,10 +97,10 @@ export class NumberKeys {
     return k;
   }
 
-  /** The entry of a validated record. */
-  entry(r: CallRecord): LogEntry {
+  /** The entry of a validated record, under its key in the log (its call id unless the log keys otherwise). */
+  entry(r: CallRecord, key: string = r.id): LogEntry {
     return {
-      id: r.id,
+      id: key,
       t: Date.parse(r.startedAt),
       end: r.endedAt === null ? null : Date.parse(r.endedAt),
       direction: r.direction,

@@ -248,7 +248,7 @@ export class HubClient {
 
   /** This extension's ringing and talking calls in the local log, newest first. */
   openCalls(): CallRecord[] {
-    return this.store.openCalls().filter((r) => r.extension === this.options.extension && !this.store.isDeleted(r.id));
+    return this.store.openCalls().filter((r) => r.extension === this.options.extension && !this.store.isDeleted(this.store.keyOf(r)));
   }
 
   /** The hub's own list of this extension's open calls (retained), as last received. */
