@@ -214,6 +214,11 @@ export class WebhookReceiver {
     return this.commit(updates).then(() => ok);
   }
 
+  /** Records whose write failed, waiting for the next commit (0 = everything accepted is on disk once flush() resolves). */
+  get unwritten(): number {
+    return this.committer.dirtyCount;
+  }
+
   /** Wait until everything accepted so far is written. */
   flush(): Promise<void> {
     return this.committer.flush();
