@@ -120,6 +120,8 @@ export interface Hub {
   readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
+  /** Every extension's ringing and talking calls (Call Control settles them after a restart). */
+  openCalls(): CallRecord[];
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
   onChange(fn: (changes: HubChange[]) => void): () => void;
   /** Every message an agent published that the broker let through (the actions of ../call-control/hub-actions.ts). */
@@ -559,6 +561,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     get headSeq() {
       return log.head;
     },
+    openCalls: () => tracker.openCalls(),
     onChange: pipeline.changes.on,
     onClientPublish: (fn) => clientPublishes.on(([t, p]) => fn(t, p)),
     publishToAgent: (topic, payload) => publish(topic, payload, false),
