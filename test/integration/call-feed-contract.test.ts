@@ -14,7 +14,7 @@ import { startHub, type Hub } from '../../main/core/hub/hub';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import type { CallControlFeed } from '../../main/core/call-control/call-control-feed';
 import { contractExtension, contractSettings, describeCallFeed, webhookCall, type ContractCall } from '../support/call-feed-contract';
-import { participant, type ScenarioStep } from '../support/call-control-scenarios';
+import { simple, type ScenarioStep } from '../support/call-control-scenarios';
 import { startFakeCallControl, type FakeCallControl } from '../support/fake-3cx-call-control';
 
 async function post(url: string, raw: RawWebhook): Promise<void> {
@@ -134,12 +134,10 @@ describeCallFeed<ScenarioStep>('call-control', {
   call(flow): ContractCall<ScenarioStep> {
     callid += 1;
     callStart = ccNow();
-    const base = { id: callid * 10, dn: contractExtension, callid, callerId: '05551239988', name: 'ACME Ltd', onBehalfOf: ['820', 'Wqueue'] as [string, string] };
-    const ring: ScenarioStep[] = [{ at: 0, upsert: participant({ ...base, status: 'Ringing' }) }];
-    const gone = (at: number): ScenarioStep[] => [{ at, remove: { dn: contractExtension, id: base.id } }];
-    const id = `cc${callid}`;
-    if (flow === 'incoming-missed') return { id, ring, answer: [], end: gone(20), after: [] };
-    return { id, ring, answer: [{ at: 2, upsert: participant({ ...base, status: 'Connected' }) }], end: gone(8), after: [] };
+    // The seed flow's Call Control counterpart (test/support/call-control-scenarios.ts), at the contract's extension.
+    const steps = flow === 'incoming-missed' ? simple(callid, contractExtension, { queue: ['820', 'Wqueue'], end: 20 }) : simple(callid, contractExtension, { queue: ['820', 'Wqueue'], answerAt: 2, end: 8 });
+    const [ring, ...rest] = steps as [ScenarioStep, ...ScenarioStep[]];
+    return { id: `cc${callid}`, ring: [ring], answer: rest.slice(0, -1), end: rest.slice(-1), after: [] };
   },
   ready: (feed) => until(() => ccFeed(feed).client.state === 'connected', 'Call Control connected and reconciled'),
   async send(feed, step) {
