@@ -15,6 +15,8 @@
 // HubClient). A tail spread over all four on a loaded machine is the scheduler, not one of them.
 //
 //   node --import tsx bench/callcontrol.ts
+//   BENCH_HB_MS=600000 …   the hub's status heartbeat every 10 min instead of 5 s (its fan-out to the
+//                          1,000 agents is one of the stalls a pop can meet in the pbx-to-hub segment)
 //   (internal) bench/callcontrol.ts hub DIR PBX_URL
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,7 +49,7 @@ type HubTimes = Record<string, [number, number, number]>;
 
 // ---- child: the hub on Call Control ----
 async function hubChild(dir: string, pbx: string): Promise<void> {
-  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: benchBroker, agentsPollMs: 60_000 });
+  const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: benchBroker, agentsPollMs: 60_000, ...(process.env.BENCH_HB_MS ? { heartbeatMs: Number(process.env.BENCH_HB_MS) } : {}) });
   const times: HubTimes = {};
   const probeEntity = new RegExp(`^/callcontrol/${probeExt}/participants/(\\d+)$`);
   const cc = await attachCallControl(hub, {
