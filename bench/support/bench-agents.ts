@@ -3,7 +3,7 @@
 // extension 1000+I, one scrypt hash copied to all, so writing it takes milliseconds), the broker
 // options that give all of them room on one source address, a quantile and a bounded wait.
 import { readFile, writeFile } from 'node:fs/promises';
-import { addAgent, agentsFilePath } from '../../main/core/hub/agents';
+import { addAgent, agentsFilePath } from '../../main/core/hub/accounts/agents';
 
 export const benchPassword = 'bench-password-0123456789';
 
