@@ -24,6 +24,7 @@ import { defaultSettings } from '../shared/settings';
 import { WebhookReceiver } from '../main/core/receiver/webhook-receiver';
 import { startListener } from '../main/core/listener/listener';
 import { startJsonChild, type JsonChild } from './support/json-child';
+import { bundleForNode } from './support/node-bundle';
 import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);
@@ -164,8 +165,11 @@ async function cpuOf(server: JsonChild): Promise<number> {
   return (await server.next()).cpuUs as number;
 }
 
+/** The script the children run: this file bundled as `callpop serve` ships (plain Node), or under tsx with BENCH_WEBHOOKS_TSX=1. */
+let childScript = { file: self, bundled: false };
+
 async function measure(server: JsonChild, url: string): Promise<Round> {
-  const loader = startJsonChild(self, ['load', url, String(loadCount), String(concurrency)], { capMs: 180_000 });
+  const loader = startJsonChild(childScript.file, ['load', url, String(loadCount), String(concurrency)], { capMs: 180_000, bundled: childScript.bundled });
   try {
     await loader.next(); // warmed up
     const before = await cpuOf(server);
@@ -184,7 +188,11 @@ type Kind = 'callpop' | 'bare' | 'listener';
 async function main(): Promise<void> {
   // BENCH_WEBHOOKS_KINDS=bare,listener: only those servers (and only the lines they give), for quick comparisons.
   const kinds = (process.env.BENCH_WEBHOOKS_KINDS ?? 'callpop,bare,listener').split(',') as Kind[];
-  const servers = kinds.map((kind) => ({ kind, child: startJsonChild(self, ['serve', kind], { capMs: 550_000 }), url: '', best: { rate: 0, cpuUs: Infinity } }));
+  // The servers run bundled, as the product ships: under tsx every closure made per request also pays
+  // for esbuild's keepNames (a defineProperty), which the shipped bundles do not.
+  const bundle = process.env.BENCH_WEBHOOKS_TSX ? null : await bundleForNode(self);
+  if (bundle) childScript = { file: bundle.file, bundled: true };
+  const servers = kinds.map((kind) => ({ kind, child: startJsonChild(childScript.file, ['serve', kind], { capMs: 550_000, bundled: childScript.bundled }), url: '', best: { rate: 0, cpuUs: Infinity } }));
   try {
     for (const s of servers) s.url = (await s.child.next()).url as string;
     // Alternate the servers and keep each one's best round (highest rate, least CPU per webhook), so a
@@ -212,12 +220,17 @@ async function main(): Promise<void> {
   // Where the difference goes: the HTTP listener alone (secret, connection gate, body, reply) with a
   // handler that does nothing; the rest of callpop-serve's figure is parsing, tracking and committing.
   if (listener) console.log(`listener-http-only-cpu-per-webhook: ${listener.cpuUs.toFixed(1)} µs`);
-  if (process.env.BENCH_WEBHOOKS_NO_RSS) return;
-  const mem = startJsonChild(self, ['rss', String(rssCalls)], { capMs: 180_000 });
   try {
-    console.log(`rss-after-1m-foreign-calls: ${Math.round((await mem.next()).rssMb as number)} MB`);
+    if (process.env.BENCH_WEBHOOKS_NO_RSS) return;
+    // Under tsx, as it always was (the figure is compared across sessions).
+    const rssChild = startJsonChild(self, ['rss', String(rssCalls)], { capMs: 180_000 });
+    try {
+      console.log(`rss-after-1m-foreign-calls: ${Math.round((await rssChild.next()).rssMb as number)} MB`);
+    } finally {
+      await rssChild.stop();
+    }
   } finally {
-    await mem.stop();
+    await bundle?.dispose();
   }
 }
 
