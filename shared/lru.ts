@@ -38,6 +38,12 @@ export class LruMap<K, V extends NonNullable<unknown> | null> {
     return this;
   }
 
+  /** set() for a key get() just missed (no lookup to find it): the tracker's path for every new call id. */
+  addMissing(key: K, value: V): this {
+    this.put(key, value);
+    return this;
+  }
+
   delete(key: K): boolean {
     const a = this.young.delete(key);
     return this.old.delete(key) || a;

@@ -26,8 +26,9 @@ export class DuplicateFilter {
   /** True when `key` was seen less than the window ago; otherwise records it as seen now. */
   isDuplicate(key: string, now: number): boolean {
     const at = this.seen.get(key);
-    if (at !== undefined && now - at < this.windowMs && now >= at) return true;
-    this.seen.set(key, now);
+    if (at === undefined) this.seen.addMissing(key, now);
+    else if (now - at < this.windowMs && now >= at) return true;
+    else this.seen.set(key, now);
     return false;
   }
 }

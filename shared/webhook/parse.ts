@@ -39,7 +39,7 @@ const FIELD_NAMES: Record<string, string> = {
   // Not sent by the WebAPI add-on: the Call Control source's translation adds the PBX's caller name.
   callername: 'Callername',
 };
-const KNOWN_KEYS = Object.keys(FIELD_NAMES);
+const KNOWN_KEYS = new Set(Object.keys(FIELD_NAMES));
 
 type Kind =
   | { type: 'ringing' | 'dialing' | 'recording' }
@@ -207,7 +207,7 @@ export function parseWebhook(raw: RawWebhook): ParseResult {
     if (decoded.kind === 'url') return recordingFromUrl(decoded.url);
     // Only known keys are copied, so "__proto__" & co. never reach an object.
     const fields: Record<string, unknown> = {};
-    for (const key of KNOWN_KEYS) if (decoded.fields.has(key)) fields[key] = decoded.fields.get(key);
+    for (const [key, value] of decoded.fields) if (KNOWN_KEYS.has(key)) fields[key] = value;
     return fromFields(fields);
   } catch {
     // Defensive: nothing above should throw, but a webhook must never crash the listener.
