@@ -70,7 +70,7 @@ export class PbxTracker {
   /** Apply one webhook; returns the records that changed, of every tracked extension concerned (record.extension says whose). */
   apply(event: WebhookEvent): CallUpdate[] {
     if (event.type === 'unknown') return [];
-    if (this.duplicates.isDuplicate(JSON.stringify(event), this.now())) return [];
+    if (this.duplicates.isDuplicate(event, this.now())) return [];
 
     const out = new Updates();
     switch (event.type) {
