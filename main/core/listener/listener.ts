@@ -3,7 +3,7 @@
 // allow-list applied when a connection arrives, connection slots rationed per source with room kept
 // for the PBX (connection-gate.ts), a small body limit, tight timeouts, and no request can crash it
 // or make it answer 5xx unless the webhook's effect could not be saved (then the PBX should retry).
-import { createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -217,7 +217,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     allowList ? (addr) => sourceAllowed(allowList, false, addr) : null,
     (addr) => sourceAllowed(allowList, allowLoopback, addr),
   );
-  const secretBytes = Buffer.from(options.secret);
+  const secret = options.secret;
   const rejects = new RateLimitedLog(logger, 'rejected webhook requests');
   const prefix = '/webhook/';
   let closing: Promise<void> | null = null;
@@ -230,9 +230,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (!path.startsWith(prefix)) return false;
     let segment = path.slice(prefix.length);
     if (segment.endsWith('/')) segment = segment.slice(0, -1);
-    // Constant time over the content; the length is no secret (every secret has the same format).
-    const candidate = Buffer.from(segment);
-    return candidate.length === secretBytes.length && timingSafeEqual(candidate, secretBytes);
+    // Constant time over the content; the length is no secret (every secret has the same format). The
+    // same comparison as crypto.timingSafeEqual, over UTF-16 code units, without a Buffer per webhook:
+    // every unit is compared and the differences OR-ed, never an early exit.
+    if (segment.length !== secret.length) return false;
+    let diff = 0;
+    for (let i = 0; i < secret.length; i++) diff |= segment.charCodeAt(i) ^ secret.charCodeAt(i);
+    return diff === 0;
   };
 
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: string, extra?: Record<string, string>): void => {
@@ -476,8 +480,9 @@ function readBody(req: IncomingMessage, limit: number, done: (error: Error | nul
     if (first === null) first = chunk;
     else (more ??= [first]).push(chunk);
   };
+  // on(), not once(): `finish` already runs once, and once() costs a bound wrapper per listener.
   req.on('data', onData);
-  req.once('end', () => finish(null, more ? Buffer.concat(more, size).toString('utf8') : first ? first.toString('utf8') : ''));
-  req.once('error', (e: Error) => finish(e, null));
-  req.once('aborted', () => finish(new Error('request aborted'), null));
+  req.on('end', () => finish(null, more ? Buffer.concat(more, size).toString('utf8') : first ? first.toString('utf8') : ''));
+  req.on('error', (e: Error) => finish(e, null));
+  req.on('aborted', () => finish(new Error('request aborted'), null));
 }
