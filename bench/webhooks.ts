@@ -9,7 +9,7 @@
 // the machine's cores with the server it loads).
 //
 //   node --import tsx bench/webhooks.ts            all figures
-//   (internal) bench/webhooks.ts serve KIND        a server child (KIND callpop | bare): prints its URL, then its CPU time per "cpu" line
+//   (internal) bench/webhooks.ts serve KIND        a server child (KIND callpop | bare | listener): prints its URL, then its CPU time per "cpu" line
 //   (internal) bench/webhooks.ts load URL N C       the load generator child (warms up, waits for a line, then measures)
 //   (internal) bench/webhooks.ts rss N              the 1M-calls memory child
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -186,12 +186,28 @@ async function measure(server: JsonChild, url: string): Promise<Round> {
 type Kind = 'callpop' | 'bare' | 'listener';
 
 async function main(): Promise<void> {
-  // BENCH_WEBHOOKS_KINDS=bare,listener: only those servers (and only the lines they give), for quick comparisons.
-  const kinds = (process.env.BENCH_WEBHOOKS_KINDS ?? 'callpop,bare,listener').split(',') as Kind[];
   // The servers run bundled, as the product ships: under tsx every closure made per request also pays
   // for esbuild's keepNames (a defineProperty), which the shipped bundles do not.
   const bundle = process.env.BENCH_WEBHOOKS_TSX ? null : await bundleForNode(self);
   if (bundle) childScript = { file: bundle.file, bundled: true };
+  try {
+    await cpuFigures();
+  } finally {
+    await bundle?.dispose();
+  }
+  if (process.env.BENCH_WEBHOOKS_NO_RSS) return;
+  // Under tsx, as it always was (the figure is compared across sessions).
+  const mem = startJsonChild(self, ['rss', String(rssCalls)], { capMs: 180_000 });
+  try {
+    console.log(`rss-after-1m-foreign-calls: ${Math.round((await mem.next()).rssMb as number)} MB`);
+  } finally {
+    await mem.stop();
+  }
+}
+
+async function cpuFigures(): Promise<void> {
+  // BENCH_WEBHOOKS_KINDS=bare,listener: only those servers (and only the lines they give), for quick comparisons.
+  const kinds = (process.env.BENCH_WEBHOOKS_KINDS ?? 'callpop,bare,listener').split(',') as Kind[];
   const servers = kinds.map((kind) => ({ kind, child: startJsonChild(childScript.file, ['serve', kind], { capMs: 550_000, bundled: childScript.bundled }), url: '', best: { rate: 0, cpuUs: Infinity } }));
   try {
     for (const s of servers) s.url = (await s.child.next()).url as string;
@@ -220,18 +236,6 @@ async function main(): Promise<void> {
   // Where the difference goes: the HTTP listener alone (secret, connection gate, body, reply) with a
   // handler that does nothing; the rest of callpop-serve's figure is parsing, tracking and committing.
   if (listener) console.log(`listener-http-only-cpu-per-webhook: ${listener.cpuUs.toFixed(1)} µs`);
-  try {
-    if (process.env.BENCH_WEBHOOKS_NO_RSS) return;
-    // Under tsx, as it always was (the figure is compared across sessions).
-    const rssChild = startJsonChild(self, ['rss', String(rssCalls)], { capMs: 180_000 });
-    try {
-      console.log(`rss-after-1m-foreign-calls: ${Math.round((await rssChild.next()).rssMb as number)} MB`);
-    } finally {
-      await rssChild.stop();
-    }
-  } finally {
-    await bundle?.dispose();
-  }
 }
 
 const [mode, ...rest] = process.argv.slice(2);
