@@ -16,8 +16,12 @@ interface Step {
   absent: 'refuse' | 'omit' | { readonly defaultValue: unknown };
 }
 
-/** Accepts like `schema.safeParse(fields)` and returns its data, or returns null: then ask the schema. */
-export type FastObject<T> = (fields: Readonly<Record<string, unknown>>) => T | null;
+/**
+ * Accepts like `schema.safeParse(object)` and returns its data, or returns null: then ask the schema.
+ * It reads the decoded field map itself (the object zod is given holds the same values for the same
+ * keys): on the fast path no object is built at all.
+ */
+export type FastObject<T> = (fields: ReadonlyMap<string, unknown>) => T | null;
 
 const never = (): null => null;
 
@@ -42,7 +46,7 @@ export function compileObject<S extends z.ZodObject>(schema: S): FastObject<z.ou
     // Keys in the schema's order, as zod builds its output.
     const out: Record<string, unknown> = {};
     for (const step of steps) {
-      const v = fields[step.key];
+      const v = fields.get(step.key);
       if (v === undefined) {
         if (step.absent === 'refuse') return null;
         if (step.absent !== 'omit') out[step.key] = step.absent.defaultValue;

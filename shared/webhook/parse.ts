@@ -92,15 +92,32 @@ const recordingSchema = z.object({
 /** The schemas, for the fast path's equivalence test. */
 export const webhookSchemas = { head: headSchema, ringing: ringingSchema, dialing: dialingSchema, started: startedSchema, ended: endedSchema, recording: recordingSchema };
 
+/** A webhook's decoded fields: the map for the fast path, an object of the known keys for zod (built only if asked). */
+class Fields {
+  private object: Record<string, unknown> | null = null;
+
+  constructor(readonly map: ReadonlyMap<string, unknown>) {}
+
+  /** Only known keys are copied, so "__proto__" & co. never reach an object. */
+  get known(): Record<string, unknown> {
+    if (this.object === null) {
+      const object: Record<string, unknown> = {};
+      for (const [key, value] of this.map) if (KNOWN_KEYS.has(key)) object[key] = value;
+      this.object = object;
+    }
+    return this.object;
+  }
+}
+
 /**
  * The schema's parse, with its compiled fast path first (fast-parse.ts: it only accepts, and exactly
  * as the schema would; anything else goes to the schema, whose errors are the ones reported).
  */
-function checker<S extends z.ZodObject>(schema: S): (fields: Record<string, unknown>) => { success: true; data: z.output<S> } | { success: false; error: z.ZodError } {
+function checker<S extends z.ZodObject>(schema: S): (fields: Fields) => { success: true; data: z.output<S> } | { success: false; error: z.ZodError } {
   const fast = compileObject(schema);
   return (fields) => {
-    const data = fast(fields);
-    return data !== null ? { success: true, data } : schema.safeParse(fields);
+    const data = fast(fields.map);
+    return data !== null ? { success: true, data } : schema.safeParse(fields.known);
   };
 }
 const checkHead = checker(headSchema);
@@ -114,7 +131,8 @@ const fail = (error: string): ParseResult => ({ ok: false, error });
 const ok = (event: WebhookEvent): ParseResult => ({ ok: true, event });
 
 /** The first zod issue as one line: `missing field "Id"` / `field "User" is too long`. */
-function describe(error: z.ZodError, fields: Record<string, unknown>): string {
+function describe(error: z.ZodError, decoded: Fields): string {
+  const fields = decoded.known;
   const issue = error.issues[0];
   const key = String(issue?.path[0] ?? '');
   const name = FIELD_NAMES[key] ?? key;
@@ -130,7 +148,7 @@ function recordingFromUrl(raw: string): ParseResult {
   return ok({ type: 'recording', ref, user: null, callerId: null, urls: [url.href] });
 }
 
-function fromFields(fields: Record<string, unknown>): ParseResult {
+function fromFields(fields: Fields): ParseResult {
   const head = checkHead(fields);
   if (!head.success) return fail(describe(head.error, fields));
   const kind = EVENT_KINDS.get(head.data.event.toLowerCase());
@@ -205,10 +223,7 @@ export function parseWebhook(raw: RawWebhook): ParseResult {
     const decoded = decodeRequest(String(raw.method), String(raw.query ?? ''), String(raw.body ?? ''));
     if (decoded.kind === 'error') return fail(decoded.error);
     if (decoded.kind === 'url') return recordingFromUrl(decoded.url);
-    // Only known keys are copied, so "__proto__" & co. never reach an object.
-    const fields: Record<string, unknown> = {};
-    for (const [key, value] of decoded.fields) if (KNOWN_KEYS.has(key)) fields[key] = value;
-    return fromFields(fields);
+    return fromFields(new Fields(decoded.fields));
   } catch {
     // Defensive: nothing above should throw, but a webhook must never crash the listener.
     return fail('request could not be parsed');
