@@ -207,7 +207,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   if (!hub.embedded) brokerLine(hub.brokerState);
   hub.onBrokerState(brokerLine);
   hub.onChange((changes) => {
-    for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
+    for (const c of changes) io.stdout(`${updateLine(c, new Date())} (ext ${printable(c.record.extension)}, seq ${c.seq})\n`);
   });
   const cc = callControl && (await attachCallControl(hub, { ...callControl, dataDir: hubDataDir(io, values['data-dir']), logger }));
   const executor = cc ? callControlExecutor(cc) : actions.webApi && webApiExecutor(actions.webApi);

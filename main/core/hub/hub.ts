@@ -20,6 +20,7 @@
 // callbacks, the board).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HubCallUpdate } from '../../../shared/call-record';
 import { DEFAULT_SITE, HUB_PROTOCOL_VERSION, sitePattern, topics, type HubStatusMessage } from '../../../shared/hub-protocol';
 import { Emitter } from '../../../shared/emitter';
 import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
@@ -38,7 +39,7 @@ import { startBoardServer, type BoardServer } from './team/board-server';
 import { localDayStart } from './team/callbacks';
 import { startTeam, type Team } from './team/team';
 import { HubAgents } from './agents-watcher';
-import { HubIngest, type HubChange } from './ingest';
+import { HubIngest } from './ingest';
 import { OpenLists } from './open-lists';
 
 export type BrokerConfig =
@@ -87,7 +88,6 @@ export interface HubOptions {
   boardMs?: number;
 }
 
-export type { HubChange } from './ingest';
 
 export interface Hub {
   readonly site: string;
@@ -111,7 +111,7 @@ export interface Hub {
   /** The seq of the latest change. */
   readonly headSeq: number;
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
-  onChange(fn: (changes: HubChange[]) => void): () => void;
+  onChange(fn: (changes: HubCallUpdate[]) => void): () => void;
   /** Every message an agent published that the broker let through (the actions of ../call-control/hub-actions.ts). */
   onClientPublish(fn: (topic: string, payload: Buffer) => void): () => void;
   /** Publish to agents (QoS 1, not retained): answers to their requests. */
@@ -182,7 +182,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
-  const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
+  const pipeline = new CommitPipeline<HubCallUpdate>(logger, 'Hub change listener');
   let embeddedBroker: EmbeddedBroker | null = null;
   const team = await startTeam({
     site,
