@@ -18,7 +18,7 @@ const noMain = { group: ['**/main/**'], message: 'Layering: this folder may not 
 const coreBase = [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }];
 // The call feeds, the hub and storage work on domain types (shared/call-record.ts, shared/call-log.ts,
 // shared/source-state.ts); only the desktop backend that answers the UI speaks its IPC contract.
-const noUiContract = { group: ['**/shared/ipc/**'], message: 'Rooms: feeds, the hub and the call log never depend on the UI contract (domain types: shared/source-state.ts, shared/call-log.ts).' };
+const noUiContract = { group: ['**/shared/ipc/**'], message: 'Rooms: feeds, the hub, downloads and the call log never depend on the UI contract (domain types: shared/source-state.ts, shared/call-log.ts, shared/download-progress.ts).' };
 
 // main/core/hub/: the PBX-wide call log (log/), the MQTT brokers and their files (broker/), the agents'
 // accounts (accounts/), queues, callbacks and the board (team/); the orchestration beside them wires them.
@@ -50,7 +50,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': rule(electronPkgs, [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }]) },
   },
   {
-    files: ['main/core/{feed,receiver,hub-client,call-control,hub}/**/*.ts'],
+    files: ['main/core/{feed,receiver,hub-client,call-control,hub,download}/**/*.ts'],
     rules: { 'no-restricted-imports': rule(electronPkgs, [...coreBase, noUiContract]) },
   },
   {

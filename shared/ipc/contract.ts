@@ -10,6 +10,7 @@ import type { LogFilter } from '../call-log';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
 import type { CallbackAction, CallbackItem } from '../team-protocol';
 import type { ServiceState } from '../source-state';
+import type { DownloadProgress } from '../download-progress';
 
 /** The hub's shared callbacks as the desktop shows them: what this extension sees, and who it is. */
 export interface CallbacksView {
@@ -98,19 +99,8 @@ export interface NumberHistory {
   lastNote?: { text: string; at: string; callId: string } | null | undefined;
 }
 
-export type DownloadState = 'running' | 'done' | 'failed' | 'canceled';
-
-export interface DownloadProgress {
-  downloadId: string;
-  callId: string;
-  url: string;
-  state: DownloadState;
-  receivedBytes: number;
-  totalBytes: number | null;
-  /** Final file path once done. */
-  path: string | null;
-  error: string | null;
-}
+// A recording download's progress is the download manager's own (main/core/download/); the UI reads it here.
+export type { DownloadProgress, DownloadState } from '../download-progress';
 
 export type ExportFormat = 'csv' | 'json';
 export type ExportResult = { ok: true; path: string; count: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
