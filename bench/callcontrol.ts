@@ -164,7 +164,7 @@ async function reconcileSeconds(): Promise<number> {
     let done: () => void = () => {};
     const all = new Promise<void>((r) => (done = r));
     hub.onChange((changes) => {
-      for (const c of changes) if (c.update.change === 'ringing' && ++created === reconcileDns) done();
+      for (const c of changes) if (c.change === 'ringing' && ++created === reconcileDns) done();
     });
     const t0 = performance.now();
     const cc = await attachCallControl(hub, { dataDir: dir, pbx: new URL(fake.url), clientId: CLIENT, clientSecret: SECRET, logger: silentLogger });

@@ -263,7 +263,7 @@ describe('setup faults', () => {
     const logs: string[] = [];
     const created = new Set<string>();
     hub.onChange((changes) => {
-      for (const c of changes) if (c.update.change === 'ringing') created.add(`${c.update.record.extension}/${c.update.record.id}`);
+      for (const c of changes) if (c.change === 'ringing') created.add(`${c.record.extension}/${c.record.id}`);
     });
     const logger = { debug() {}, info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
     const cc = await attachCallControl(hub, { dataDir: dir, pbx: new URL(fake.url), clientId: CLIENT_ID, clientSecret: SECRET, logger });

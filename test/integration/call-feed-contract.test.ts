@@ -72,7 +72,7 @@ describeCallFeed('hub', {
     hub = await startHub({ dataDir: hubDir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, tickMs: 60_000 });
     lastSeq = 0;
     hub.onChange((changes) => {
-      for (const c of changes) if (c.update.record.extension === contractExtension) lastSeq = Math.max(lastSeq, c.seq);
+      for (const c of changes) if (c.record.extension === contractExtension) lastSeq = Math.max(lastSeq, c.seq);
     });
   },
   async tearDown() {
