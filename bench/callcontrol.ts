@@ -68,7 +68,7 @@ async function hubChild(dir: string, pbx: string): Promise<void> {
     },
   });
   hub.onChange((changes) => {
-    for (const c of changes) if (c.update.change === 'ringing' && c.update.record.extension === probeExt) (times[c.update.record.id.slice(2)] ??= [0, 0, 0])[2] = epochMs();
+    for (const c of changes) if (c.change === 'ringing' && c.record.extension === probeExt) (times[c.record.id.slice(2)] ??= [0, 0, 0])[2] = epochMs();
   });
   await cc.ready;
   process.stdout.write(`${JSON.stringify({ brokerUrl: hub.brokerUrl })}\n`);

@@ -213,8 +213,8 @@ describe('setup faults', () => {
       const records = new Map<string, CallRecord>();
       hub.onChange((cs) => {
         for (const c of cs) {
-          changes.push(`${c.update.record.id} ${c.update.change}`);
-          records.set(c.update.record.id, c.update.record);
+          changes.push(`${c.record.id} ${c.change}`);
+          records.set(c.record.id, c.record);
         }
       });
       const cc = await attachCallControl(hub, { dataDir: dir, pbx: new URL(fake.url), clientId: CLIENT_ID, clientSecret: SECRET, logger: quiet, now: () => now, tickMs: 20, ringEndGraceMs: 100 });
