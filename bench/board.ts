@@ -27,6 +27,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import { connect as netConnect } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { chromium } from 'playwright-core';
@@ -57,6 +58,13 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 async function hubChild(dir: string): Promise<void> {
   const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, board: { port: 0, host: '127.0.0.1' }, agentsPollMs: 60_000, ...(process.env.BENCH_CALLBACK_LIST_MS && { callbackListMs: Number(process.env.BENCH_CALLBACK_LIST_MS) }), ...(process.env.BENCH_BOARD_DEBUG && { logger: { debug: () => {}, info: (m: string) => console.error(m), warn: (m: string) => console.error(m), error: (m: string) => console.error(m) } }) });
   process.stdout.write(`${JSON.stringify({ webhookUrl: hub.webhookUrl, brokerUrl: hub.brokerUrl, boardUrl: hub.boardUrl })}\n`);
+  // BENCH_HUB_PROFILE=1: the hub's top functions by self time, on stderr at the end.
+  const session = process.env.BENCH_HUB_PROFILE ? new InspectorSession() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   // "cpu": the hub process's CPU time so far (the claims' cost apart from the machine's load).
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'cpu') {
@@ -64,7 +72,21 @@ async function hubChild(dir: string): Promise<void> {
       process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
     }
   }
+  if (session) printProfile((await session.post('Profiler.stop')).profile);
   await hub.close();
+}
+
+/** Self time by function, the top 15. */
+function printProfile(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples?: number[]; startTime: number; endTime: number }): void {
+  const self = new Map<string, number>();
+  const dt = (profile.endTime - profile.startTime) / Math.max(1, profile.samples?.length ?? 1);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const id of profile.samples ?? []) {
+    const n = byId.get(id)!;
+    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
+    self.set(k, (self.get(k) ?? 0) + dt / 1000);
+  }
+  for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`# ${ms.toFixed(0)} ms ${k}`);
 }
 
 // ---- child: 1,000 agents following their callbacks; agent 0 claims ----
