@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { connect as netConnect } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { chromium } from 'playwright-core';
+import { chromium, type CDPSession } from 'playwright-core';
 import { addAgent, agentsFilePath } from '../main/core/hub/agents';
 import { startHub } from '../main/core/hub/hub';
 import { setQueue } from '../main/core/hub/queues';
@@ -49,6 +49,7 @@ const IDLE_SEC = 5;
 const OPEN_ITEMS = 20;
 const CLAIMS = 100;
 const WARMUP_CLAIMS = 10;
+const TRACE_SEC = 5;
 const password = 'bench-password-1234';
 const extOf = (i: number): string => String(1000 + i);
 const now = (): number => performance.timeOrigin + performance.now();
@@ -276,6 +277,10 @@ async function boardFrames(hubInfo: { webhookUrl: string; boardUrl: string }): P
       for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.error(`# ${ms.toFixed(0)} ms ${k}`);
     }
     const updates = ((await page.evaluate("performance.getEntriesByName('board-update', 'measure').map((e) => e.duration)")) as number[]).sort((a, b) => a - b);
+    // A trace of TRACE_SEC more under the same load: per layout, how many objects it had to lay out, and
+    // the main thread's CPU time (thread time, which another process's load does not inflate the way it
+    // does wall-clock times) in layout, style and script per board message.
+    const traced = await traceMainThread(cdp, TRACE_SEC);
     stop = true;
     await load;
     console.log(`board-frame-p99-ms: ${quantile(busy, 0.99).toFixed(1)} ms`);
@@ -289,12 +294,57 @@ async function boardFrames(hubInfo: { webhookUrl: string; boardUrl: string }): P
     console.log(`board-main-thread-cpu-ms-per-sec: ${cpu(busy0, busy1, MEASURE_SEC).toFixed(1)} ms/s`);
     console.log(`board-main-thread-cpu-idle-ms-per-sec: ${cpu(idle0, idle1, IDLE_SEC).toFixed(1)} ms/s`);
     if (updates.length > 0) console.log(`board-main-thread-cpu-per-update-ms: ${(((busy1.ThreadTime! - busy0.ThreadTime!) * 1000 - cpu(idle0, idle1, IDLE_SEC) * MEASURE_SEC) / updates.length).toFixed(1)} ms`);
+    console.log(`board-layout-objects-p50: ${traced.layoutObjectsP50} objects`);
+    console.log(`board-layout-objects-max: ${traced.layoutObjectsMax} objects`);
+    console.log(`# traced ${TRACE_SEC} s: ${traced.layouts} layouts; main-thread CPU per second: layout ${traced.layoutMsPerSec.toFixed(1)} ms, style ${traced.styleMsPerSec.toFixed(1)} ms, script ${traced.scriptMsPerSec.toFixed(1)} ms, all tasks ${traced.taskMsPerSec.toFixed(1)} ms`);
     console.log(`# board-update = one board message → its DOM committed (parse, check, React); ${updates.length} updates; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
     console.log(`# ${busy.length} frames in ${MEASURE_SEC} s, ${sent} call changes sent (${(sent / (MEASURE_SEC + 2)).toFixed(0)}/s), ${AGENTS} agents; idle: ${idle.length} frames`);
   } finally {
     agent.destroy();
     await browser.close();
   }
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  tid: number;
+  tdur?: number;
+  args?: { beginData?: { dirtyObjects?: number; totalObjects?: number; frame?: string } };
+}
+
+/** Chromium's timeline trace of the page's renderer main thread for `sec` seconds, summed. */
+async function traceMainThread(cdp: CDPSession, sec: number) {
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => {
+    events.push(...(e.value as unknown as TraceEvent[]));
+  });
+  const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+  await new Promise((r) => setTimeout(r, sec * 1000));
+  await cdp.send('Tracing.end');
+  await done;
+  // The renderer's main thread: the one that ran the layouts.
+  const layouts = events.filter((e) => e.name === 'Layout' && e.ph === 'X');
+  const tid = layouts[0]?.tid;
+  const on = (name: string): TraceEvent[] => events.filter((e) => e.name === name && e.ph === 'X' && e.tid === tid);
+  const ms = (list: TraceEvent[]): number => list.reduce((n, e) => n + (e.tdur ?? 0), 0) / 1000 / sec;
+  const objects = layouts.map((e) => e.args?.beginData?.dirtyObjects ?? 0).sort((a, b) => a - b);
+  if (process.env.BENCH_BOARD_PROFILE) {
+    // Thread time per event name on that thread (nested events count in their parents too).
+    const byName = new Map<string, number>();
+    for (const e of events) if (e.ph === 'X' && e.tid === tid) byName.set(e.name, (byName.get(e.name) ?? 0) + (e.tdur ?? 0) / 1000 / sec);
+    for (const [k, v] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.error(`# trace ${v.toFixed(1)} ms/s ${k}`);
+  }
+  return {
+    layouts: layouts.length,
+    layoutObjectsP50: objects.length ? quantile(objects, 0.5) : 0,
+    layoutObjectsMax: objects.at(-1) ?? 0,
+    layoutMsPerSec: ms(on('Layout')),
+    styleMsPerSec: ms(on('UpdateLayoutTree')),
+    scriptMsPerSec: ms([...on('FunctionCall'), ...on('EvaluateScript'), ...on('TimerFire'), ...on('FireAnimationFrame')]),
+    taskMsPerSec: ms(on('RunTask')),
+  };
 }
 
 async function claimRoundtrip(hubInfo: { webhookUrl: string; brokerUrl: string }, hub: JsonChild): Promise<void> {
