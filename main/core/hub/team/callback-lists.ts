@@ -17,8 +17,8 @@
 //   stay per extension, with no per-queue rule (learned members change at runtime).
 // Each changed item is serialised once per change (not once per member); members that see the same
 // changes at the same version share one message string.
-import { HUB_PROTOCOL_VERSION } from '../../../shared/hub-protocol';
-import { CALLBACKS_MAX_ITEMS, teamTopics } from '../../../shared/team-protocol';
+import { HUB_PROTOCOL_VERSION } from '../../../../shared/hub-protocol';
+import { CALLBACKS_MAX_ITEMS, teamTopics } from '../../../../shared/team-protocol';
 import { publicItem, type CallbackBook, type StoredItem } from './callbacks';
 import type { QueueDirectory } from './queues';
 
