@@ -47,10 +47,13 @@ const types: Record<string, string> = {
 
 const MAX_CONNECTIONS = 2000;
 
-/** out/board: beside out/cli in the bundle, or the checkout's out/board when run from source. */
+/**
+ * out/board: beside out/cli in the bundle, or the checkout's out/board when run from source (this file
+ * is main/core/hub/team/board-server.ts: four levels below the checkout).
+ */
 export function defaultBoardDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'board'), join(here, '..', '..', '..', 'out', 'board')];
+  const candidates = [join(here, '..', 'board'), join(here, '..', '..', '..', '..', 'out', 'board')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
 }
 
