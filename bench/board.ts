@@ -60,20 +60,23 @@ async function hubChild(dir: string): Promise<void> {
   const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, board: { port: 0, host: '127.0.0.1' }, agentsPollMs: 60_000, ...(process.env.BENCH_CALLBACK_LIST_MS && { callbackListMs: Number(process.env.BENCH_CALLBACK_LIST_MS) }), ...(process.env.BENCH_BOARD_DEBUG && { logger: { debug: () => {}, info: (m: string) => console.error(m), warn: (m: string) => console.error(m), error: (m: string) => console.error(m) } }) });
   process.stdout.write(`${JSON.stringify({ webhookUrl: hub.webhookUrl, brokerUrl: hub.brokerUrl, boardUrl: hub.boardUrl })}\n`);
   // BENCH_HUB_PROFILE=1: the hub's top functions by self time, on stderr at the end.
+  // Started at the first "cpu" (the claims, after the agents connected).
   const session = process.env.BENCH_HUB_PROFILE ? new InspectorSession() : null;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
+  let profiling = false;
   // "cpu": the hub process's CPU time so far (the claims' cost apart from the machine's load).
   for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'cpu' && session && !profiling) {
+      profiling = true;
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     if (line === 'cpu') {
       const u = process.cpuUsage();
       process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
     }
   }
-  if (session) printProfile((await session.post('Profiler.stop')).profile);
+  if (session && profiling) printProfile((await session.post('Profiler.stop')).profile);
   await hub.close();
 }
 
