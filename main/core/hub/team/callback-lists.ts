@@ -27,7 +27,7 @@ export const CALLBACK_LIST_MS = 1000;
 /** A sync request republishes one extension's list at most this often (a client may not flood the hub). */
 export const SYNC_MIN_MS = 1000;
 /** Retained lists published per turn of the event loop (a claim request is not held up behind 1,000). */
-const LISTS_PER_TURN = 100;
+const LISTS_PER_TURN = 25;
 
 export interface CallbackListsOptions {
   site: string;
