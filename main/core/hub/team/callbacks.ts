@@ -33,6 +33,9 @@ export const MAX_OPEN_ITEMS = 10_000;
 /**
  * How far each open skips past the seq in the file: changes are published before they are written, so
  * a crash may lose seqs clients have already seen; a new change must never reuse one (as the hub log).
+ * And never below the clock in ms: a book started afresh (its file moved away) counts above what clients
+ * that stayed connected to an external broker hold (unless the hub restarted several times within
+ * minutes before), so they take its lists.
  */
 const SEQ_SKIP_AT_OPEN = 1_000_000;
 
@@ -93,6 +96,7 @@ export class CallbackBook {
       book.seqNo = parsed.data.seq + SEQ_SKIP_AT_OPEN;
       for (const item of parsed.data.items) book.put(item);
     }
+    book.seqNo = Math.max(book.seqNo, Math.floor(book.now()));
     book.purgedAtOpen = book.purgeDone();
     return book;
   }
