@@ -49,6 +49,7 @@ export interface ServiceStatus {
 export const setExtensionNotice = 'Set your extension (the number of your desk phone, e.g. 117) in Settings to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
 const ok: WebhookOutcome = { status: 'ok' };
+const okNow = Promise.resolve(ok);
 
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
@@ -206,6 +207,9 @@ export class WebhookReceiver {
       return Promise.resolve(ok);
     }
     if (updates.length === 0) {
+      // Nothing new (most webhooks: other extensions' calls), and nothing accepted before is still
+      // being written: acknowledged at once, without a promise of its own.
+      if (this.committer.settled) return okNow;
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
