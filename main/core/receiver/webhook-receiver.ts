@@ -4,7 +4,7 @@
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
@@ -216,6 +216,11 @@ export class WebhookReceiver {
       return this.committer.flush().then(() => (this.committer.clean ? ok : this.commit([]).then(() => ok)));
     }
     return this.commit(updates).then(() => ok);
+  }
+
+  /** Records whose write failed, waiting for the next commit (0 = everything accepted is on disk once flush() resolves). */
+  get unwritten(): number {
+    return this.committer.dirtyCount;
   }
 
   /** Wait until everything accepted so far is written. */

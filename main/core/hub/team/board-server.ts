@@ -47,12 +47,10 @@ const types: Record<string, string> = {
 
 const MAX_CONNECTIONS = 2000;
 
-/**
- * out/board: beside out/cli in the bundle, or the checkout's out/board when run from source (this file
- * is main/core/hub/team/board-server.ts: four levels below the checkout).
- */
+/** out/board: beside out/cli in the bundle, or the checkout's out/board when run from source. */
 export function defaultBoardDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  // From source this file is main/core/hub/team/: four levels under the checkout.
   const candidates = [join(here, '..', 'board'), join(here, '..', '..', '..', '..', 'out', 'board')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
 }
