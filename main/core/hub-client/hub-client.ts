@@ -442,7 +442,7 @@ export class HubClient {
       [topics.open(site, ext)]: { qos: 0 as const },
       [topics.hubStatus(site)]: { qos: 0 as const },
       [topics.directory(site)]: { qos: 0 as const },
-      ...Object.fromEntries(this.callbacks.topics().map((t) => [t, { qos: 1 as const }])),
+      ...this.callbacks.subscriptions(),
     };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
@@ -459,6 +459,7 @@ export class HubClient {
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (denied.length > 0) this.logger.error(`The hub's broker refused the subscription to ${denied.join(', ')} (check the agent's extensions)`);
       this.requestSync();
+      this.callbacks.subscribed();
     });
   }
 
