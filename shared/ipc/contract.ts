@@ -47,7 +47,19 @@ export type ServiceState =
   | { state: 'error'; message: string }
   | { state: 'restarting'; attempt: number; message: string }
   | { state: 'stopped' }
-  | HubState;
+  | HubState
+  | PbxState;
+
+/**
+ * Source "call-control" (settings.source): the core's connection to 3CX's Call Control API; `pbx` is
+ * the PBX's origin. Settings it cannot run with yet (no key, no client ID) are an `error` state.
+ */
+export type PbxState =
+  | { state: 'pbx-connecting'; pbx: string }
+  | { state: 'pbx-connected'; pbx: string; extension: string }
+  | { state: 'pbx-reconnecting'; pbx: string; attempt: number; error: string }
+  /** 3CX refused the API client (client ID or key): not retried until the settings or the key change. */
+  | { state: 'pbx-refused'; pbx: string; error: string };
 
 /**
  * Source "hub" (settings.source): the core's connection to a Callpop hub's broker. `since` is an ISO
@@ -66,6 +78,7 @@ export type HubState =
   | { state: 'hub-setup'; message: string };
 
 export const isHubState = (s: ServiceState): s is HubState => s.state.startsWith('hub-');
+export const isPbxState = (s: ServiceState): s is PbxState => s.state.startsWith('pbx-');
 
 /** What Settings may know of the hub password: never the password itself. */
 export interface HubPasswordView {
@@ -158,6 +171,14 @@ export interface RecordingCredentialsView {
 /** Save (`password` absent = keep the saved one) or forget the credentials. */
 export type SetRecordingCredentials = { username: string; password?: string | undefined } | { clear: true };
 
+/** The 3CX Call Control API key as Settings sees it: whether there is one, never the key itself. */
+export interface CallControlSecretView {
+  /** The agent saved a key (kept by the core in its data folder, 0600). */
+  saved: boolean;
+  /** The key is read from this file instead (settings.callControlSecretFile, e.g. set by IT); null = none. */
+  file: string | null;
+}
+
 /** Popup content height in CSS pixels, reported by the popup page. */
 export const POPUP_MIN_HEIGHT = 60;
 export const POPUP_MAX_HEIGHT = 1200;
@@ -239,6 +260,9 @@ export interface InvokeMap {
   /** The hub's shared callbacks this extension sees (hub mode; empty otherwise). */
   'callbacks:list': Req<Empty, CallbacksView, 'core'>;
   'callbacks:act': Req<{ id: string; action: CallbackAction; note?: string | undefined }, ActionResult, 'core'>;
+  'settings:getCallControlSecret': Req<Empty, CallControlSecretView, 'core'>;
+  /** Written by the core into its own 0600 file (never a setting); the Call Control feed restarts with it. */
+  'settings:setCallControlSecret': Req<{ secret: string } | { clear: true }, ActionResult, 'core'>;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -307,6 +331,8 @@ export const invokeOwners = {
   'test:sendTestCall': 'core',
   'callbacks:list': 'core',
   'callbacks:act': 'core',
+  'settings:getCallControlSecret': 'core',
+  'settings:setCallControlSecret': 'core',
 } as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
 
 export const pushChannels = [

@@ -15,6 +15,7 @@ import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
 import { CallSource, type CallSourceOptions } from './call-source';
+import { callControlKeyHandlers, callControlStartOptions, type CallControlTuning } from './call-control-key';
 import { sendTestCall, testCallFlow, type TestCallPacing } from '../listener/test-call';
 import { isTestCallId, testCallStamp } from '../../../shared/test-call-id';
 import { numberMatchKey } from '../../../shared/phone';
@@ -27,6 +28,8 @@ export interface BackendExtras {
   tickMs?: number;
   /** HubClient tuning (tests: short reconnect and sync delays). */
   hub?: CallSourceOptions['hub'];
+  /** Call Control client tuning (tests: short reconnect delays). */
+  callControl?: CallControlTuning;
 }
 
 type Handlers = { [C in CoreChannel]: (args: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C> };
@@ -45,7 +48,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   if (generated) logger.warn('No webhook secret in settings: using a temporary one for this session.');
 
   // The listener or a hub client (settings.source), over the data folder's one call log.
-  const source = await CallSource.start({ dataDir: opts.dataDir, settings: initial, hubPassword: opts.hubPassword ?? null, logger, now: opts.now, tickMs: opts.tickMs, hub: opts.hub });
+  const source = await CallSource.start({ dataDir: opts.dataDir, settings: initial, hubPassword: opts.hubPassword ?? null, logger, now: opts.now, tickMs: opts.tickMs, hub: opts.hub, kindExtra: callControlStartOptions(opts.dataDir, opts.callControl) });
   let contacts: Awaited<ReturnType<typeof openContactsStore>>;
   try {
     contacts = await openContactsStore(opts.dataDir, { logger, defaultCountry: initial.defaultCountry });
@@ -295,6 +298,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
       const url = loopbackUrl(source.settings, state.port, https ? 'https' : 'http');
       return sendTestCall({ url, extension: source.settings.extension, pacing: opts.testCallPacing, logger, stamp: testCallStamp(), trustedCertPem });
     },
+    ...callControlKeyHandlers(opts.dataDir, source, logger),
   };
 
   let closed = false;
