@@ -58,7 +58,7 @@ export type PbxState =
   | { state: 'pbx-connecting'; pbx: string }
   | { state: 'pbx-connected'; pbx: string; extension: string }
   | { state: 'pbx-reconnecting'; pbx: string; attempt: number; error: string }
-  /** 3CX refused the API client (client ID or key): not retried until the settings or the key change. */
+  /** 3CX refused the API client (client ID or key): retried slowly, and at once when a new key is saved. */
   | { state: 'pbx-refused'; pbx: string; error: string };
 
 /**
