@@ -2,12 +2,15 @@
 // Call Control server: choosing the source, a plain-http PBX URL refused in place (nothing saved), the
 // URL, client ID and key saved, the status and the header saying connected, a ringing call popping, and
 // the key never coming back to the page.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parsePolicy } from '../../shared/policy';
 import { CALL_CONTROL_SECRET_FILE } from '../../main/core/config/call-control-secret';
 import { participant } from '../support/call-control-scenarios';
 import { startFakeCallControl, type FakeCallControl } from '../support/fake-3cx-call-control';
-import { expect, openView, test } from './fixtures';
+import { Bridge } from './bridge/bridge';
+import { blockNonLoopback, expect, openView, test } from './fixtures';
 import { shot } from './support/shots';
 
 const KEY = 'e2e-K3y_0123456789abcdef';
@@ -74,4 +77,35 @@ test('choose Call Control, a bad URL is refused in place, URL, client and key sa
   await main.getByRole('tab', { name: 'Settings' }).click();
   await expect(connection.getByText('Key saved', { exact: true })).toBeVisible();
   expect(await main.content()).not.toContain(KEY);
+});
+
+test("a policy-preset PC: source, PBX, client and IT's key file locked; the key cannot be typed over it", async ({ context }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'callpop-e2e-cc-key-'));
+  const file = join(dir, '3cx-key.txt');
+  await writeFile(file, `${KEY}\n`, { mode: 0o600 });
+  const policy = parsePolicy({
+    lockReason: 'Set by Contoso IT',
+    locked: { source: 'call-control', callControlPbx: fake.url, callControlClientId: 'callpop', callControlSecretFile: file },
+    extensionByLogin: { agent: '117' },
+  });
+  if (!policy.ok) throw new Error(policy.error);
+  await blockNonLoopback(context);
+  const bridge = await Bridge.start({ policy: policy.policy, settings: { source: 'listener' } });
+  try {
+    const main = await openView(context, bridge, 'main');
+    await expect(main.getByTestId('service-status')).toHaveText('Connected to 3CX Call Control · extension 117');
+    await main.getByRole('tab', { name: 'Settings' }).click();
+    const connection = main.getByTestId('connection');
+    await expect(connection.getByRole('radio', { name: '3CX Call Control (no WebAPI add-on)' })).toBeChecked();
+    await expect(connection.getByRole('radio', { name: '3CX Call Control (no WebAPI add-on)' })).toBeDisabled();
+    for (const label of ['PBX URL', 'Client ID', 'API key file']) await expect(connection.getByLabel(label, { exact: true })).toBeDisabled();
+    await expect(connection.locator('[data-field="callControlPbx"] .locked')).toContainText('Set by Contoso IT');
+    await expect(connection.getByLabel('Key', { exact: true })).toBeDisabled();
+    await expect(connection.locator('#cc-key-help')).toHaveText(`Read from ${file}.`);
+    expect(await main.content()).not.toContain(KEY);
+  } finally {
+    await context.close();
+    await bridge.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

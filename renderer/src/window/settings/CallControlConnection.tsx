@@ -6,10 +6,10 @@ import type { AppStatus, CallControlSecretView } from '../../../../shared/ipc/co
 import { isPbxState } from '../../../../shared/ipc/contract';
 import { pbxNeedsAttention, pbxStatusText } from '../../../../shared/pbx-status';
 import { api } from '../../common/api';
-import type { FieldRenderer } from './fields';
+import type { FieldsetProps } from './fields';
 import { SecretSection, useSavedSecret } from './secret-section';
 
-export function CallControlConnection({ field, status }: { field: FieldRenderer; status: AppStatus | null }) {
+export function CallControlConnection({ view, field, status }: FieldsetProps & { status: AppStatus | null }) {
   const service = status?.service;
   const pbx = service && isPbxState(service) ? service : null;
   const problem = service?.state === 'error' || (pbx !== null && pbxNeedsAttention(pbx));
@@ -17,7 +17,8 @@ export function CallControlConnection({ field, status }: { field: FieldRenderer;
     <>
       {field({ path: 'callControlPbx', label: 'PBX URL', kind: 'text', placeholder: 'https://pbx.example.com', help: 'Your 3CX (v20 Update 2 or later, Enterprise licence). https:// only.' })}
       {field({ path: 'callControlClientId', label: 'Client ID', kind: 'text', placeholder: '900', help: '3CX Admin Console → Integrations → API: the client (with "Call Control Access Enabled" and your extension monitored).' })}
-      <CallControlKey />
+      {/* Asked again when the key file changes: with one, the key is read from it and cannot be typed here. */}
+      <CallControlKey key={view.settings.callControlSecretFile} />
       {field({ path: 'callControlSecretFile', label: 'API key file', kind: 'text', placeholder: 'C:\\ProgramData\\Callpop\\cc-key.txt', help: 'Only if IT gave you a file holding the key: its full path. Empty = the key saved above.' })}
       {field({ path: 'callControlCaFile', label: 'PBX CA certificate file', kind: 'text', placeholder: 'C:\\certs\\pbx-ca.pem', help: 'Only for a PBX with a self-signed or private certificate: the full path of its PEM CA.' })}
       <div className="field webhook" aria-label="Call Control connection">

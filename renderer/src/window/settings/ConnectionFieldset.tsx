@@ -62,7 +62,7 @@ export function ConnectionFieldset({ view, field, status, firstRun, save, onView
       {s.source === 'hub' ? (
         <HubConnection field={field} status={status} />
       ) : s.source === 'call-control' ? (
-        <CallControlConnection field={field} status={status} />
+        <CallControlConnection view={view} field={field} status={status} />
       ) : (
         <ListenerConnection view={view} field={field} status={status} onView={onView} onNote={onNote} confirmRegen={confirmRegen} setConfirmRegen={setConfirmRegen} />
       )}
