@@ -16,7 +16,7 @@ describe('tray look on 3CX Call Control', () => {
     expect(trayLook(status({ state: 'pbx-connected', pbx, extension: '117' }))).toEqual({ variant: 'listening', tooltip: 'Callpop — Connected to 3CX Call Control · extension 117' });
     expect(trayLook(status({ state: 'pbx-connecting', pbx }))).toEqual({ variant: 'listening', tooltip: 'Callpop — Connecting to 3CX Call Control…' });
     expect(trayLook(status({ state: 'pbx-reconnecting', pbx, attempt: 2, error: 'ECONNREFUSED' }))).toEqual({ variant: 'error', tooltip: 'Callpop — 3CX Call Control: reconnecting (attempt 2): ECONNREFUSED' });
-    const refused = '3CX refused the API client "callpop" (HTTP 401): check the client ID and the secret file (Admin Console → Integrations → API)';
+    const refused = '3CX refused the API client "callpop" (HTTP 401): check the client ID and the key';
     expect(trayLook(status({ state: 'pbx-refused', pbx, error: refused }))).toEqual({ variant: 'error', tooltip: `Callpop — ${refused}` });
   });
 
