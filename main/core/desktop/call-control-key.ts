@@ -3,13 +3,13 @@
 // core channels Settings uses to save or clear the agent's key. The key goes from the renderer to the
 // core once, is written to a 0600 file (../config/call-control-secret.ts) and is never sent back: the
 // view says only whether one is saved and which file IT named.
-import type { InvokeArgs, InvokeResult } from '../../../shared/ipc/contract';
 import type { Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import type { CallControlExtra } from '../call-control/call-control-feed';
 import { clearCallControlSecret, hasSavedCallControlSecret, readCallControlSecret, saveCallControlSecret, secretProblem } from '../config/call-control-secret';
 import type { FeedContext } from '../feed/call-feed';
 import type { CallSource } from './call-source';
+import type { HandlersOf } from './handlers/context';
 
 /** Tuning for tests (short reconnect delays); never the key. */
 export type CallControlTuning = Pick<CallControlExtra, 'backoff' | 'ringEndGraceMs'>;
@@ -24,10 +24,8 @@ export function callControlStartOptions(dataDir: string, tuning?: CallControlTun
   };
 }
 
-type KeyChannel = 'settings:getCallControlSecret' | 'settings:setCallControlSecret';
-
-/** The two core channels (entries of the core's handler table). */
-export function callControlKeyHandlers(dataDir: string, source: CallSource, logger: Logger): { [C in KeyChannel]: (args: InvokeArgs<C>) => Promise<InvokeResult<C>> | InvokeResult<C> } {
+/** The two core channels (the `settings:` entries of the core's handler table, beside ./handlers/). */
+export function callControlKeyHandlers(dataDir: string, source: CallSource, logger: Logger): HandlersOf<'settings'> {
   return {
     'settings:getCallControlSecret': () => ({ saved: hasSavedCallControlSecret(dataDir), file: source.settings.callControlSecretFile || null }),
     'settings:setCallControlSecret': async (args) => {
