@@ -1,6 +1,6 @@
 // The words for the connection to 3CX's Call Control API (settings.source "call-control"), the same in
 // the header, Settings and the tray tooltip: "Connected to 3CX Call Control · extension 117".
-import type { PbxState } from './ipc/contract';
+import type { PbxState } from './source-state';
 
 export function pbxStatusText(s: PbxState): string {
   switch (s.state) {
