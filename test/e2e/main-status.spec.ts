@@ -11,7 +11,7 @@ test.describe('no extension yet', () => {
     await expect(notice).toContainText('Set your extension');
     await notice.getByRole('button', { name: 'Open Settings' }).click();
     await expect(main.getByRole('tab', { name: 'Settings' })).toHaveAttribute('aria-selected', 'true');
-    await main.getByLabel('Your extension').fill('117');
+    await main.getByRole('textbox', { name: 'Your extension' }).fill('117');
     await expect(notice).toHaveCount(0);
     expect(bridge.status().service).not.toHaveProperty('notice');
   });
