@@ -111,6 +111,10 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     keepalive: 30,
     connectTimeout: 10_000,
     reconnectPeriod: 1000,
+    // MQTT.js stops reconnecting for good after a refused CONNACK unless told otherwise; a cluster node
+    // still starting answers "server unavailable" (NATS, JetStream not ready), and the hub stayed
+    // disconnected from then on. A refusal at the first connect still ends the start (below).
+    reconnectOnConnackError: true,
     username: options.username,
     password: options.password,
     will: { topic: options.will.topic, payload: Buffer.from(options.will.payload), qos: 1, retain: true },

@@ -42,6 +42,7 @@ import { connectExternalBroker, type BrokerState, type ExternalBroker } from './
 import { HubLog } from './hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
+import { ExtensionHeads } from './extension-heads';
 import { RateLimitedLog } from '../rate-limited-log';
 import { startBoardServer, type BoardServer } from './board-server';
 import { localDayStart } from './callbacks';
@@ -438,8 +439,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   cleanups.push(() => team.close());
 
   // --- webhooks ----------------------------------------------------------------------------------
-  /** Each extension's latest change seq published since start (a change message's prevSeq). */
-  const lastSeqOf = new Map<string, number>();
+  /** Each extension's latest change seq published since start: a change message's prevSeq, and the heads said with the heartbeat. */
+  const heads = new ExtensionHeads(site);
   const valid = (r: CallRecord): boolean => {
     const parsed = callRecordSchema.safeParse(r);
     if (!parsed.success) logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${parsed.error.issues[0]?.message ?? 'invalid'}); not saved`);
@@ -453,8 +454,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const exts = new Set<string>();
     for (const c of changes) {
       const ext = c.update.record.extension;
-      const prevSeq = lastSeqOf.get(ext);
-      lastSeqOf.set(ext, c.seq);
+      const prevSeq = heads.changed(ext, c.seq);
       const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
       publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
       exts.add(c.update.record.extension);
@@ -523,7 +523,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // from one that is quiet even when the broker never published the will (the node holding the hub's
   // session died with it).
   const heartbeatTimer = setInterval(() => {
-    if (!closed && brokerState !== 'disconnected') publish(topics.hubStatus(site), status('online', onlineSince), true);
+    if (closed || brokerState === 'disconnected') return;
+    publish(topics.hubStatus(site), status('online', onlineSince), true);
+    // With it, the heads of the extensions that changed lately (./extension-heads.ts): QoS 0, said again next beat.
+    for (const [topic, payload] of heads.beat()) transport?.publish(topic, payload, { qos: 0, retain: false }).catch(() => {});
   }, heartbeatMs);
   heartbeatTimer.unref();
   const retentionDays = options.retentionDays ?? 90;
