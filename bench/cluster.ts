@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { topics } from '../shared/hub-protocol';
+import { agentClientId, topics } from '../shared/hub-protocol';
 import { addAgent, hubUserName } from '../main/core/hub/agents';
 import { startHub, type BrokerConfig, type Hub } from '../main/core/hub/hub';
 import { hubBrokerPassword } from '../main/core/hub/mosquitto-files';
@@ -104,7 +104,7 @@ async function popupLatency(s: Setup): Promise<number[]> {
 async function retainedOpen(s: Setup): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < retainedSamples; i++) {
-    const c = await connectAsync(s.probe.url, { username: s.probe.user, password: s.probe.password, clientId: `bench-probe-${i}`, reconnectPeriod: 0, protocolVersion: 4 });
+    const c = await connectAsync(s.probe.url, { username: s.probe.user, password: s.probe.password, clientId: agentClientId(s.probe.user, `probe${i}`), reconnectPeriod: 0, protocolVersion: 4 });
     let at = 0;
     c.on('message', (t) => {
       if (t === topics.open('default', s.probe.ext) && !at) at = performance.now();
@@ -217,5 +217,5 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    for (const d of dirs) await rm(d, { recursive: true, force: true, maxRetries: 5 }).catch(() => {});
   });
