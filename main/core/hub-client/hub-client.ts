@@ -76,7 +76,7 @@ export interface HubClientOptions {
   now?: () => number;
   /** Reconnect delays (tests use short ones). */
   reconnect?: { initialMs?: number; maxMs?: number };
-  /** How long to wait for a sync answer before asking again. Default 20 s. */
+  /** How long to wait for (the next chunk of) a sync answer before asking again. Default 10 s. */
   syncTimeoutMs?: number;
   /** Extra MQTT.js options (TLS: ca, rejectUnauthorized, checkServerIdentity …). */
   mqtt?: Partial<IClientOptions>;
@@ -133,6 +133,9 @@ export class HubClient {
   /** The broker nodes, tried in turn; `node` is the one in use. */
   private readonly urls: string[];
   private node = 0;
+  /** The wait used for each node of the current round (several nodes), and the attempts made in it. */
+  private roundDelay: number | null = null;
+  private roundAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -319,6 +322,7 @@ export class HubClient {
   reconnectNow(): void {
     if (this.closed || this.refused || !this.client) return;
     this.backoff.reset();
+    this.roundDelay = null;
     if (this.reconnectTimer) {
       clearTimeout(this.reconnectTimer);
       this.reconnectTimer = null;
@@ -427,12 +431,25 @@ export class HubClient {
     this.connectedAt = null;
     // The staleness timer keeps running: losing the broker is no news from the hub.
     this.setStatus({ state: 'reconnecting', url: this.url, since: this.lostAt, error: this.lastError });
-    const delay = this.immediate ? 0 : this.backoff.next();
+    const delay = this.immediate ? 0 : this.nextDelay();
     this.immediate = false;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.attempt();
     }, delay);
+  }
+
+  /**
+   * The wait before the next attempt. With several nodes the backoff grows once per round through the
+   * list, not per node: a dead node costs one quick attempt, and the next node is tried within about
+   * a second instead of after a wait that doubled at each node that was down or still electing.
+   */
+  private nextDelay(): number {
+    if (this.urls.length === 1 || this.roundDelay === null || ++this.roundAttempts >= this.urls.length) {
+      this.roundAttempts = 0;
+      this.roundDelay = this.backoff.next();
+    }
+    return this.roundDelay;
   }
 
   private connected(): void {
@@ -442,6 +459,7 @@ export class HubClient {
     // per pop). TCP and TLS sockets have setNoDelay; a WebSocket stream does not.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.backoff.reset();
+    this.roundDelay = null;
     this.lostAt = null;
     this.lastError = null;
     this.connectedAt = new Date(this.now()).toISOString();
@@ -450,18 +468,21 @@ export class HubClient {
     this.gate.connecting();
     const { site } = this;
     const ext = this.options.extension;
-    // QoS 1 where a lost message would be missed (a call change, a sync, action or callback answer). The
-    // retained ones (open list, status, directory) come again on every change and on every subscribe,
-    // so QoS 0: on a NATS cluster each QoS-1 subscription is a JetStream consumer, made on every connect.
+    // All QoS 0. Nothing rests on the broker delivering once: a lost change is found by its seq (a later
+    // change's prevSeq, the head beat) and fetched by a sync; a lost sync chunk by its part number; a
+    // lost action or callback answer is a request that timed out. With a clean session QoS 1 would only
+    // cover the last hop, and on a NATS cluster each QoS-1 subscription is a JetStream consumer made on
+    // every connect: after a node died, creating 5 of them failed or took seconds on each try and an
+    // agent kept reconnecting for over a minute (issue #22's kill matrix).
     const subscriptions = {
-      [topics.calls(site, ext)]: { qos: 1 as const },
-      [topics.syncResponse(site, ext, this.clientId)]: { qos: 1 as const },
-      [topics.actionsResponse(site, ext, this.clientId)]: { qos: 1 as const },
+      [topics.calls(site, ext)]: { qos: 0 as const },
+      [topics.syncResponse(site, ext, this.clientId)]: { qos: 0 as const },
+      [topics.actionsResponse(site, ext, this.clientId)]: { qos: 0 as const },
       [topics.open(site, ext)]: { qos: 0 as const },
       [topics.head(site, ext)]: { qos: 0 as const },
       [topics.hubStatus(site)]: { qos: 0 as const },
       [topics.directory(site)]: { qos: 0 as const },
-      ...Object.fromEntries(this.callbacks.topics().map((t) => [t, { qos: 1 as const }])),
+      ...Object.fromEntries(this.callbacks.topics().map((t) => [t, { qos: 0 as const }])),
     };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
@@ -488,7 +509,9 @@ export class HubClient {
     this.sync = { requestId: request.requestId, since, part: 0, cursor: since };
     this.synced = false;
     this.gate.resync();
-    client.publish(topics.syncRequest(this.site, this.options.extension), JSON.stringify(request), { qos: 1 }, (err) => {
+    // QoS 0: the hub takes requests at QoS 0 and this timer asks again, so a PUBACK would add nothing
+    // but, on a NATS cluster, a JetStream write that stalls while a stream elects its leader.
+    client.publish(topics.syncRequest(this.site, this.options.extension), JSON.stringify(request), { qos: 0 }, (err) => {
       if (err) this.logger.warn(`Sync request not sent: ${err.message}`);
     });
     this.armSyncTimer(request.requestId);
@@ -503,7 +526,7 @@ export class HubClient {
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
       if (this.sync?.requestId === requestId) this.requestSync(this.watermark);
-    }, this.options.syncTimeoutMs ?? 20_000);
+    }, this.options.syncTimeoutMs ?? 10_000);
     this.syncTimer.unref();
   }
 

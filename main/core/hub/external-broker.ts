@@ -134,6 +134,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   const disconnects = new RateLimitedLog(logger, 'broker disconnects');
   const ignoredRequests = new RateLimitedLog(logger, 'client messages ignored');
   let backoff = 1000;
+  /** Closes since the backoff last grew (it grows once per round through several nodes). */
+  let roundCloses = 0;
   let offlineQueued = 0;
   const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
   let offlineDropped = 0;
@@ -194,7 +196,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     if (offlineDropped > 0) logger.info(`Broker ${current()} back: ${offlineDropped} message(s) were dropped meanwhile`);
     offlineQueued = 0;
     offlineDropped = 0;
-    backoff = 500;
+    backoff = 1000;
+    roundCloses = 0;
     client.options.reconnectPeriod = 1000;
     logger.info(`Connected to the broker ${current()}`);
     setState('connected');
@@ -240,9 +243,14 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     inFlight.clear();
     if (!closing) setState('disconnected');
     // Backoff with jitter: 1 s doubling to 30 s (MQTT.js reads reconnectPeriod before each attempt).
-    // With several nodes the first round goes through the list at once-a-second.
-    backoff = Math.min(30_000, backoff * 2);
-    client.options.reconnectPeriod = Math.round(backoff * (0.75 + Math.random() * 0.5));
+    // With several nodes it doubles once per round through the list: a dead node costs one quick
+    // attempt (before, the wait doubled at each node that was down or still electing: 8 s and more).
+    const delay = backoff;
+    if (urls.length === 1 || ++roundCloses >= urls.length) {
+      roundCloses = 0;
+      backoff = Math.min(30_000, backoff * 2);
+    }
+    client.options.reconnectPeriod = Math.round(delay * (0.75 + Math.random() * 0.5));
   });
 
   await new Promise<void>((resolve, reject) => {
