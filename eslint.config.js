@@ -16,6 +16,16 @@ const noApp = { group: ['**/main/app/**', '**/app/**', '../app', '../../app'], m
 const noRenderer = { group: ['**/renderer/**'], message: 'Layering: only the renderer bundle imports renderer/.' };
 const noMain = { group: ['**/main/**'], message: 'Layering: this folder may not import main/.' };
 
+// main/core/hub/: the PBX-wide call log (log/), the MQTT brokers and their files (broker/), the agents'
+// accounts (accounts/), queues, callbacks and the board (team/); the orchestration beside them wires them.
+const hubRooms = [
+  { room: 'log', not: ['broker', 'accounts', 'team'], why: 'is storage: it knows no broker, account or team' },
+  { room: 'broker', not: ['log', 'team'], why: 'carries messages: it never reads the call log or the team' },
+  { room: 'accounts', not: ['log', 'broker', 'team'], why: 'is the agents file: brokers and the team read it, not the other way' },
+  { room: 'team', not: ['log'], why: 'gets its records from the orchestration, never from the call log' },
+];
+const hubOrchestration = ['hub', 'ingest', 'open-lists', 'agents-watcher', 'sync-responder'];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/artifacts/**', 'test-results/**', 'playwright-report/**', 'bin/**', '.tmp/**'] },
   js.configs.recommended,
@@ -49,6 +59,19 @@ export default tseslint.config(
       ]),
     },
   },
+  ...hubRooms.map(({ room, not, why }) => ({
+    // Rooms inside main/core/hub (one idea each): only hub.ts and its parts beside it wire them together.
+    files: [`main/core/hub/${room}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': rule(electronPkgs, [
+        noApp,
+        noRenderer,
+        { group: electronPkgs, message: 'Layering: the core runs without Electron.' },
+        { group: not.flatMap((r) => [`../${r}`, `../${r}/**`, `**/hub/${r}/**`]), message: `Rooms: main/core/hub/${room}/ ${why}.` },
+        { group: hubOrchestration.flatMap((f) => [`../${f}`, `**/hub/${f}`]), message: `Rooms: main/core/hub/${room}/ is wired by the hub's orchestration (main/core/hub/*.ts), never the other way.` },
+      ]),
+    },
+  })),
   {
     files: ['main/preload.ts'],
     rules: { 'no-restricted-imports': rule(nodeBuiltins, [noApp, noRenderer, { group: ['**/main/core/**', '**/core/**'], message: 'Layering: the preload only bridges IPC.' }]) },

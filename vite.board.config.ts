@@ -1,5 +1,5 @@
 // The supervisors' board page (renderer/board): its own Vite entry, built into out/board, which
-// `callpop hub --board-port` serves (main/core/hub/board-server.ts) and the CLI bundle ships beside
+// `callpop hub --board-port` serves (main/core/hub/team/board-server.ts) and the CLI bundle ships beside
 // out/cli. Same stack as the app's renderer (React, Vite), same shared styles and helpers.
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';

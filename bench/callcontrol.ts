@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../shared/diagnostics-log';
-import { addAgent, agentsFilePath } from '../main/core/hub/agents';
+import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
 import { attachCallControl } from '../main/core/call-control/hub-source';

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PushMap } from '../shared/ipc/contract';
 import { defaultSettings } from '../shared/settings';
-import { addAgent, agentsFilePath } from '../main/core/hub/agents';
+import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { createCoreBackend } from '../main/core/desktop/create-core-backend';
 import { HubClient } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';

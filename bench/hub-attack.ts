@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import * as protocol from '../shared/hub-protocol';
-import { addAgent, mosquittoHash } from '../main/core/hub/agents';
+import { addAgent, mosquittoHash } from '../main/core/hub/accounts/agents';
 import { writeFile } from 'node:fs/promises';
 import { pbkdf2Sync } from 'node:crypto';
 import { mosquittoAvailable, startMosquitto } from '../test/support/mosquitto';

@@ -21,7 +21,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { agentClientId, topics } from '../shared/hub-protocol';
-import { addAgent, agentsFilePath } from '../main/core/hub/agents';
+import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { startHub } from '../main/core/hub/hub';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';

@@ -5,8 +5,8 @@
 // of an agent whose password or extensions changed.
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentsFileName, sharedExtensions, updateAgent, type AgentInfo } from '../core/hub/agents';
-import { hubBrokerPasswordFileName } from '../core/hub/mosquitto-files';
+import { agentsFileName, sharedExtensions, updateAgent, type AgentInfo } from '../core/hub/accounts/agents';
+import { hubBrokerPasswordFileName } from '../core/hub/broker/mosquitto-files';
 import { hubSettingsFileName } from '../core/hub/hub';
 import { printable, UsageError, type CliIo } from './args';
 

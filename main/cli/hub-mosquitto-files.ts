@@ -4,7 +4,7 @@
 // broker password in the hub's data folder (owned by that folder's owner, the hub's service user).
 import { resolve } from 'node:path';
 import { isRoot, lookupGroup, lookupUser, type Owner } from '../core/config/unix-users';
-import { writeMosquittoFiles } from '../core/hub/mosquitto-files';
+import { writeMosquittoFiles } from '../core/hub/broker/mosquitto-files';
 import { CliError, parseFlags, UsageError, type CliIo } from './args';
 import { unreadableMessage } from './file-access';
 import { flagPort, hubDataDir, parseSite } from './hub';

@@ -1,7 +1,7 @@
 // `callpop hub queue set|remove|list`: the hub's queues (name and, optionally, members), and the
 // `--role` flag of `callpop hub agent add`. A running hub re-reads queues.json within a second.
-import { agentRoles, type AgentRole } from '../core/hub/agents';
-import { QueueError, readQueues, removeQueue, setQueue } from '../core/hub/queues';
+import { agentRoles, type AgentRole } from '../core/hub/accounts/agents';
+import { QueueError, readQueues, removeQueue, setQueue } from '../core/hub/team/queues';
 import { parseExtension, parseFlags, printable, UsageError, type CliIo } from './args';
 
 export const queueUsage = `Usage: callpop hub queue set QUEUE [--name TEXT] [--members EXT,EXT,...] [--data-dir DIR]

@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';
 import { openSettingsFile } from '../core/config/settings-file';
-import { pinnedConnect, pinProblem } from '../core/desktop/hub-tls-pin';
+import { pinnedConnect, pinProblem } from '../core/hub-client/hub-tls-pin';
 import { normalizeFingerprint } from '../core/download/tls-pin';
 import type { HubFeedExtra } from '../core/hub-client/hub-feed';
 import { splitHubUrls } from '../../shared/settings';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../shared/diagnostics-log';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { attachCallControl } from '../../main/core/call-control/hub-source';
 import { callControlExecutor, startHubActions } from '../../main/core/call-control/hub-actions';

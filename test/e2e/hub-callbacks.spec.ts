@@ -4,7 +4,7 @@
 // holds it), and Done takes an optional note.
 import { expect, test } from '@playwright/test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { setQueue } from '../../main/core/hub/queues';
+import { setQueue } from '../../main/core/hub/team/queues';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { callbacksMessageSchema, teamTopics } from '../../shared/team-protocol';
 import { agentClientId } from '../../shared/hub-protocol';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { agentClientId, topics } from '../../shared/hub-protocol';
 import { silentLogger } from '../../shared/diagnostics-log';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient } from '../../main/core/hub-client/hub-client';
 import { attachCallControl } from '../../main/core/call-control/hub-source';

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../main/cli/index';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { HubClient } from '../../main/core/hub-client/hub-client';
 import { participant } from '../support/call-control-scenarios';
 import { startFakeCallControl, waitFor, type FakeCallControl } from '../support/fake-3cx-call-control';

@@ -7,7 +7,7 @@
 // 1,000 DNs in the snapshot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';

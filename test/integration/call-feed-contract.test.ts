@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RawWebhook } from '../../shared/webhook/event';
 import type { CallFeed } from '../../main/core/feed/call-feed';
 import type { HubFeed } from '../../main/core/hub-client/hub-feed';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { contractExtension, contractSettings, describeCallFeed } from '../support/call-feed-contract';

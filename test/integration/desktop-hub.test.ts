@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import type { PushChannel, PushMap, ServiceState } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { createCoreBackend } from '../../main/core/desktop/create-core-backend';
 import { openCallLogStore } from '../../main/core/call-log/store';

@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, syncResponseSchema, topics } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent, removeAgent, updateAgent } from '../../main/core/hub/agents';
+import { addAgent, removeAgent, updateAgent } from '../../main/core/hub/accounts/agents';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
 
 const h = new HubHarness();

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../main/cli/index';
 import { agentClientId, topics } from '../../shared/hub-protocol';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { hubLogDirName } from '../../main/core/hub/hub';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';

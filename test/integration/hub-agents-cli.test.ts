@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAgents, verifyPassword } from '../../main/core/hub/agents';
+import { readAgents, verifyPassword } from '../../main/core/hub/accounts/agents';
 import { callpop, cliBuilt } from '../support/built-cli';
 
 let dir = '';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, syncResponseSchema, topics } from '../../shared/hub-protocol';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
 import { publishPacket, rawConnect, rawConnectSocket } from '../support/mqtt-raw';

@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { HUB_PROTOCOL_VERSION, agentClientId, SYNC_CHUNK, callChangeMessageSchema, directoryMessageSchema, hubStatusMessageSchema, openCallsMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { OPEN_LIST_MS, startHub, type Hub } from '../../main/core/hub/hub';
 
 let dataDir = '';

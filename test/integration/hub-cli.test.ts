@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { main } from '../../main/cli/index';
 import { hubUsage } from '../../main/cli/hub';
-import { readAgents, verifyPassword } from '../../main/core/hub/agents';
+import { readAgents, verifyPassword } from '../../main/core/hub/accounts/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId } from '../../shared/hub-protocol';

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
 import { topics } from '../../shared/hub-protocol';
 import { asExpected, findSeedFlow, flowExpectations, flowRequests } from '../../shared/webhook/seed-flows';
-import { addAgent, hubUserName } from '../../main/core/hub/agents';
+import { addAgent, hubUserName } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
 import { HubClient, type HubCallUpdate, type HubClientStatus } from '../../main/core/hub-client/hub-client';
 import { sendWebhook } from '../../main/core/listener/test-call';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { connectExternalBroker, type ExternalBroker } from '../../main/core/hub/external-broker';
+import { connectExternalBroker, type ExternalBroker } from '../../main/core/hub/broker/external-broker';
 import { selfSignedCert } from '../support/self-signed-cert';
 import { until } from './hub-helpers';
 

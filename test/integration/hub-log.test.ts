@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '../../shared/call-record';
-import { HubLog, SEQ_START_GAP } from '../../main/core/hub/hub-log';
+import { HubLog, SEQ_START_GAP } from '../../main/core/hub/log/hub-log';
 import { encodeLine } from '../../main/core/call-log/journal';
 import { callRecord } from '../support/call-records';
 

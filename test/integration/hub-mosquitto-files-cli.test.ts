@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { mosquittoLimits } from '../../main/core/hub/mosquitto-conf';
+import { mosquittoLimits } from '../../main/core/hub/broker/mosquitto-conf';
 import { topics } from '../../shared/hub-protocol';
 import { callpop, cliBuilt, startCallpop } from '../support/built-cli';
 import { freePort, mosquittoAvailable, startMosquittoConfig } from '../support/mosquitto';

@@ -12,8 +12,8 @@ import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, hubStatusMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent, enableMosquittoHashes, hubUserName, removeAgent } from '../../main/core/hub/agents';
-import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
+import { addAgent, enableMosquittoHashes, hubUserName, removeAgent } from '../../main/core/hub/accounts/agents';
+import { writeMosquittoFiles } from '../../main/core/hub/broker/mosquitto-files';
 import { mosquittoAvailable, startMosquitto, type RunningMosquitto } from '../support/mosquitto';
 import { HubHarness, collect, grantedQos, sleep, until } from './hub-helpers';
 

@@ -11,9 +11,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { main as cliMain } from '../../main/cli/index';
-import { addAgent, agentsFilePath, removeAgent } from '../../main/core/hub/agents';
-import { hubBrokerPassword } from '../../main/core/hub/mosquitto-files';
-import { localUser } from '../../main/core/hub/nats-files';
+import { addAgent, agentsFilePath, removeAgent } from '../../main/core/hub/accounts/agents';
+import { hubBrokerPassword } from '../../main/core/hub/broker/mosquitto-files';
+import { localUser } from '../../main/core/hub/broker/nats-files';
 
 let dir = '';
 beforeEach(async () => {

@@ -5,15 +5,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { callChangeMessageSchema, topics } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent } from '../../main/core/hub/agents';
-import type * as HubLogModuleNs from '../../main/core/hub/hub-log';
+import { addAgent } from '../../main/core/hub/accounts/agents';
+import type * as HubLogModuleNs from '../../main/core/hub/log/hub-log';
 import { HubHarness, collect, sleep } from './hub-helpers';
 
 /** While set, every hub log write reports durable only after it (a disk that has not finished the fsync). */
 let hold: Promise<void> | null = null;
 let release: () => void = () => {};
 
-vi.mock('../../main/core/hub/hub-log', async (importOriginal) => {
+vi.mock('../../main/core/hub/log/hub-log', async (importOriginal) => {
   const real = await importOriginal<typeof HubLogModuleNs>();
   const open = async (...a: Parameters<typeof real.HubLog.open>) => {
     const log = await real.HubLog.open(...a);

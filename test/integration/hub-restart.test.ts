@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, syncResponseSchema, topics, type SyncResponse } from '../../shared/hub-protocol';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { collect, until } from './hub-helpers';
 
 const cli = join(__dirname, '../../main/cli/index.ts');

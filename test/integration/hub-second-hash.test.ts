@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addAgent, agentsFilePath, mosquittoHash, readAgents } from '../../main/core/hub/agents';
-import { writeMosquittoFiles } from '../../main/core/hub/mosquitto-files';
+import { addAgent, agentsFilePath, mosquittoHash, readAgents } from '../../main/core/hub/accounts/agents';
+import { writeMosquittoFiles } from '../../main/core/hub/broker/mosquitto-files';
 import { HubHarness } from './hub-helpers';
 
 const h = new HubHarness();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 import { agentClientId, callChangeMessageSchema, topics } from '../../shared/hub-protocol';
-import { addAgent } from '../../main/core/hub/agents';
+import { addAgent } from '../../main/core/hub/accounts/agents';
 import { sendWebhook } from '../../main/core/listener/test-call';
 import { HubHarness, collect, until } from './hub-helpers';
 import { selfSignedCert } from '../support/self-signed-cert';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallbackBook, localDayStart } from '../../main/core/hub/callbacks';
+import { CallbackBook, localDayStart } from '../../main/core/hub/team/callbacks';
 import { callRecord } from '../support/call-records';
 
 let dir = '';

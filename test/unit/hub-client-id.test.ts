@@ -2,7 +2,7 @@
 // agent's id passes for another's.
 import { describe, expect, it } from 'vitest';
 import { agentClientId, clientIdBelongsTo, clientIdPattern, decodeAgentName, encodeAgentName, topics } from '../../shared/hub-protocol';
-import { agentNamePattern } from '../../main/core/hub/agents';
+import { agentNamePattern } from '../../main/core/hub/accounts/agents';
 
 const names = ['anna', 'carl.d', 'a_b', 'a__b', 'x@example.com', 'bob-smith', '_._@-', 'A'.repeat(64), '.'.repeat(64), 'ab_d', 'ab.'];
 

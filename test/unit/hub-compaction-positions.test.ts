@@ -2,9 +2,9 @@
 // entries (cold) are not in that file, so their new position must read "not there" (NaN, -1) even when
 // the arrival grows the columns. A 0 there would send the switch to byte 0 of the new file.
 import { describe, expect, it } from 'vitest';
-import { ColdList } from '../../main/core/hub/cold-list';
-import { ExtIndex } from '../../main/core/hub/ext-index';
-import { nextPositions, type NextPositions } from '../../main/core/hub/typed-arrays';
+import { ColdList } from '../../main/core/hub/log/cold-list';
+import { ExtIndex } from '../../main/core/hub/log/ext-index';
+import { nextPositions, type NextPositions } from '../../main/core/hub/log/typed-arrays';
 
 interface Columns {
   seq: Float64Array;

@@ -1,7 +1,7 @@
 // One extension's hot slots in the hub log: an id keeps exactly one live slot through frees,
 // squeezes and id-table packs (a pack renumbers the table's records under a change in progress).
 import { describe, expect, it } from 'vitest';
-import { ExtIndex } from '../../main/core/hub/ext-index';
+import { ExtIndex } from '../../main/core/hub/log/ext-index';
 
 const facts = (seq: number) => ({ seq, open: false, startMs: 0, endMs: 0 });
 

@@ -1,6 +1,6 @@
 // The hub log's off-heap id table against a Map: inserts, lookups, deletes, packing, non-ASCII ids.
 import { describe, expect, it } from 'vitest';
-import { IdTable } from '../../main/core/hub/id-table';
+import { IdTable } from '../../main/core/hub/log/id-table';
 
 describe('IdTable', () => {
   it('finds every id a Map would, through growth, deletes and packs', () => {

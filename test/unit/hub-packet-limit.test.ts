@@ -1,7 +1,7 @@
 // The MQTT packet size guard in front of the embedded broker follows packet boundaries through a byte
 // stream however it is cut into chunks.
 import { describe, expect, it } from 'vitest';
-import { packetSizeChecker } from '../../main/core/hub/packet-limit';
+import { packetSizeChecker } from '../../main/core/hub/broker/packet-limit';
 
 /** An MQTT packet: type byte, remaining length (varint), body. */
 function packet(type: number, bodyLength: number): Buffer {

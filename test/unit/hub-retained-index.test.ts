@@ -2,7 +2,7 @@
 // aedes' own scan, and both give what aedes-persistence alone gives.
 import { describe, expect, it } from 'vitest';
 import memory from 'aedes-persistence';
-import { memoryPersistenceWithRetainedIndex } from '../../main/core/hub/retained-index';
+import { memoryPersistenceWithRetainedIndex } from '../../main/core/hub/broker/retained-index';
 
 type Persistence = ReturnType<typeof memory>;
 const packet = (topic: string, payload: string) => ({ cmd: 'publish' as const, topic, payload: Buffer.from(payload), qos: 0 as const, retain: true, dup: false, brokerId: 'b', brokerCounter: 1 });

@@ -3,7 +3,7 @@
 // and gets `{v, requestId, ok, error?}` on `…/actions/res/{clientId}`.
 //
 // Who may ask: the broker lets an agent publish on its OWN extensions' request topics only
-// (hub/access.ts, the Mosquitto ACL), so the extension in the topic is the agent's. Here the hub checks
+// (hub/broker/access.ts, the Mosquitto ACL), so the extension in the topic is the agent's. Here the hub checks
 // the rest: the call belongs to that extension (its participant is on the extension's DN), the
 // destination passes the dial policy (--dial-allow), the extension has not asked too often (a token
 // bucket per extension), and it logs each action. Nothing is retried: every failure goes back to the

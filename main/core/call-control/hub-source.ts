@@ -3,7 +3,7 @@
 // each agent's topic), so both sources give agents the same records. The webhook listener stays up
 // (a site may keep both during a move); agents' extensions are re-read for the "not monitored" warning.
 import type { Logger } from '../../../shared/diagnostics-log';
-import { readAgents } from '../hub/agents';
+import { readAgents } from '../hub/accounts/agents';
 import type { Hub } from '../hub/hub';
 import { startCallControlClient, type CallControlClient, type CallControlClientOptions } from './client';
 import { toRawWebhook } from './to-webhook';

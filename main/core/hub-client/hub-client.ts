@@ -41,7 +41,7 @@ import { endAbandoned } from '../../../shared/tracking/what-changed';
 import { splitHubUrls } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
-import { withPacketLimit } from '../hub/packet-limit';
+import { withPacketLimit } from '../hub/broker/packet-limit';
 import { backoff, type Backoff } from './backoff';
 import { HubCallbacks } from './callbacks';
 import { LogMirror, type HubCallUpdate } from './mirror';

@@ -12,7 +12,7 @@ import { splitHubUrls, type Settings } from '../../../shared/settings';
 import type { HubCallbacks } from './callbacks';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
-import { pinnedConnect, pinProblem } from '../desktop/hub-tls-pin';
+import { pinnedConnect, pinProblem } from './hub-tls-pin';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { HubClient, type HubClientOptions, type HubClientStatus } from './hub-client';
 import { openHubClientState } from './state-file';

@@ -10,43 +10,37 @@
 // Programmatic API (tests, benches, the CLI):
 //   const hub = await startHub({ dataDir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 } });
 //   hub.webhookUrl   // POST the PBX's webhooks here
-//   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./agents.ts)
+//   hub.brokerUrl    // mqtt://127.0.0.1:PORT; agents log in with addAgent()'s password (./accounts/agents.ts)
 //   await hub.close();
-import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
+//
+// startHub only wires its parts: ./ingest.ts (webhook → tracker → publish → durable), ./open-lists.ts
+// (the retained open-call lists), ./sync-responder.ts (clients' catch-up requests), ./agents-watcher.ts
+// (agents.json, its directory and extensions topics), and the rooms beside them: ./log/ (the PBX-wide
+// call log), ./broker/ (embedded or external MQTT), ./accounts/ (agents.json), ./team/ (queues,
+// callbacks, the board).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
-import {
-  DEFAULT_SITE,
-  HUB_PROTOCOL_VERSION,
-  sitePattern,
-  topics,
-  type CallChangeMessage,
-  type AgentExtensionsMessage,
-  type DirectoryMessage,
-  type HubStatusMessage,
-  type OpenCallsMessage,
-} from '../../../shared/hub-protocol';
+import { DEFAULT_SITE, HUB_PROTOCOL_VERSION, sitePattern, topics, type HubStatusMessage } from '../../../shared/hub-protocol';
 import { Emitter } from '../../../shared/emitter';
 import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { PbxTracker } from '../../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
-import { parseWebhook } from '../../../shared/webhook/parse';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
 import type { ConnectionLimits } from '../listener/connection-gate';
-import { agentsFileName, agentsFilePath, directoryOf, dropUnusedMosquittoHashes, readAgentsText, type Agent } from './agents';
-import { agentsDigest, writeAgentsApplied } from './agents-applied';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
-import { connectExternalBroker, type BrokerState, type ExternalBroker } from './external-broker';
-import { HubLog } from './hub-log';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
+import { connectExternalBroker, type BrokerState, type ExternalBroker } from './broker/external-broker';
+import { HubLog } from './log/hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
 import { ExtensionHeads } from './extension-heads';
 import { RateLimitedLog } from '../rate-limited-log';
-import { startBoardServer, type BoardServer } from './board-server';
-import { localDayStart } from './callbacks';
-import { startTeam, type Team } from './team';
+import { startBoardServer, type BoardServer } from './team/board-server';
+import { localDayStart } from './team/callbacks';
+import { startTeam, type Team } from './team/team';
+import { HubAgents } from './agents-watcher';
+import { HubIngest, type HubChange } from './ingest';
+import { OpenLists } from './open-lists';
 
 export type BrokerConfig =
   | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
@@ -94,11 +88,7 @@ export interface HubOptions {
   boardMs?: number;
 }
 
-/** A record change as the hub published it. */
-export interface HubChange {
-  seq: number;
-  update: CallUpdate;
-}
+export type { HubChange } from './ingest';
 
 export interface Hub {
   readonly site: string;
@@ -117,7 +107,7 @@ export interface Hub {
   onBrokerState(fn: (state: BrokerState) => void): () => void;
   /** http(s)://host:port/ of the supervisors' board, when --board-port was given. */
   readonly boardUrl: string | null;
-  /** Queues, shared callbacks and the board (./team.ts). */
+  /** Queues, shared callbacks and the board (./team/team.ts). */
   readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
@@ -140,14 +130,13 @@ export interface Hub {
 }
 
 const recordingWindowMs = 10 * 60_000;
-/** Longest delay of a retained open list behind the change that made it (see openChanged). */
+/** Longest delay of a retained open list behind the change that made it (./open-lists.ts). */
 export const OPEN_LIST_MS = 500;
 /** The status heartbeat: clients take a status older than a few periods for a hub that is gone. */
 export const HEARTBEAT_MS = 5000;
 /** The "offline" status on close waits this long at most for the broker (close stays bounded). */
 const OFFLINE_STATUS_MS = 1500;
 const dayMs = 86_400_000;
-const ok: WebhookOutcome = { status: 'ok' };
 export const hubSettingsFileName = 'hub.json';
 export const hubLogDirName = 'hub-log';
 
@@ -181,22 +170,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const now = options.now ?? Date.now;
   const dataDir = options.dataDir;
   const secret = options.secret ?? (await hubSecret(dataDir));
-  // Read first: a file this user cannot read is said in one line by whoever started the hub.
-  let loaded = await readAgentsText(dataDir);
-  if ((options.broker ?? { kind: 'embedded' }).kind === 'embedded') {
-    // Mosquitto hashes in a folder never set up for Mosquitto are only a cheaper target (#16 4.6).
-    const dropped = await dropUnusedMosquittoHashes(dataDir).catch((e: unknown) => (logger.error(`Could not drop unused Mosquitto hashes: ${(e as Error).message}`), 0));
-    if (dropped > 0) {
-      logger.info(`Dropped the Mosquitto password hashes of ${dropped} agent(s): this hub's folder is not set up for Mosquitto (\`callpop hub mosquitto-files\` sets it up)`);
-      loaded = await readAgentsText(dataDir);
-    }
-  }
-  let agents: Agent[] = loaded.agents;
-  let byName = new Map(agents.map((a) => [a.name, a]));
   const publishErrors = new RateLimitedLog(logger, 'publish errors');
-  const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
+  let transport: Transport | null = null;
+  const publish = (topic: string, payload: string, retain: boolean): void => {
+    transport?.publish(topic, payload, { qos: 1, retain }).catch((e: unknown) => publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`));
+  };
   const brokerKind = (options.broker ?? { kind: 'embedded' }).kind;
-  await writeAgentsApplied(dataDir, agentsDigest(loaded.text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents loaded: ${(e as Error).message}`));
+  // Read first: a file this user cannot read is said in one line by whoever started the hub.
+  const agents = await HubAgents.load({ dataDir, brokerKind, site, logger, publish, publishErrors });
+  const log = await HubLog.open(join(dataDir, hubLogDirName), { logger });
+  await agents.confirmLoaded();
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
@@ -208,7 +191,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     logger,
     now,
     publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve(),
-    agents: () => agents,
+    agents: () => agents.agents,
     connectedAgents: () => embeddedBroker?.connectedAgents() ?? null,
     initialRecords: [...tracker.openCalls(), ...log.recent(localDayStart(now()))],
     pollMs: options.agentsPollMs,
@@ -231,85 +214,19 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const brokerStateListeners = new Set<(state: BrokerState) => void>();
   let brokerState: BrokerState = 'connected';
 
-  let transport: Transport | null = null;
   /** The embedded broker's certificate swap (reloadTls). */
   let brokerTls: ((tls: ListenerTls) => void) | null = null;
-  /** Extensions whose retained open list was published (republished after an external reconnect). */
-  const knownExtensions = new Set<string>();
-  const publish = (topic: string, payload: string, retain: boolean): void => {
-    transport?.publish(topic, payload, { qos: 1, retain }).catch((e: unknown) => publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`));
-  };
-  const publishOpen = (ext: string): void => {
-    knownExtensions.add(ext);
-    const message: OpenCallsMessage = { v: HUB_PROTOCOL_VERSION, seq: log.head, calls: tracker.openCalls(ext).slice(0, 1000) };
-    publish(topics.open(site, ext), JSON.stringify(message), true);
-  };
-  // The open list of an extension whose calls change is republished at once, then at most every
-  // OPEN_LIST_MS while changes keep coming (the last one always goes out): each change already goes
-  // out on `calls` at once, and re-serialising a long list (up to 1,000 calls) on every webhook of a
-  // busy extension would cost O(list) per webhook.
-  const openDirty = new Set<string>();
-  const openSentAt = new Map<string, number>();
-  let openTimer: NodeJS.Timeout | null = null;
-  const openListMs = options.openListMs ?? OPEN_LIST_MS;
-  const sendOpen = (ext: string): void => {
-    openSentAt.set(ext, Date.now());
-    publishOpen(ext);
-  };
-  const flushOpen = (): void => {
-    if (openTimer) clearTimeout(openTimer);
-    openTimer = null;
-    const exts = [...openDirty];
-    openDirty.clear();
-    for (const ext of exts) sendOpen(ext);
-  };
-  const openChanged = (ext: string): void => {
-    if (openDirty.has(ext)) return;
-    const last = openSentAt.get(ext);
-    if (last === undefined || Date.now() - last >= openListMs) return sendOpen(ext);
-    openDirty.add(ext);
-    openTimer ??= setTimeout(flushOpen, openListMs);
-  };
-  const publishDirectory = (): void => {
-    const message: DirectoryMessage = { v: HUB_PROTOCOL_VERSION, agents: directoryOf(agents) };
-    publish(topics.directory(site), JSON.stringify(message), true);
-  };
-  /** Agent name → the retained `agent/{name}/extensions` payload last published (cleared when removed). */
-  const agentTopics = new Map<string, string>();
-  /** Each agent's own extensions on its own topic: new and changed ones, all with `all`; removed ones cleared. */
-  const publishAgentExtensions = (all: boolean): void => {
-    for (const [name] of agentTopics) {
-      if (byName.has(name)) continue;
-      agentTopics.delete(name);
-      publish(topics.agentExtensions(site, name), '', true);
-    }
-    for (const a of agents) {
-      const payload = JSON.stringify({ v: HUB_PROTOCOL_VERSION, extensions: [...a.extensions] } satisfies AgentExtensionsMessage);
-      if (!all && agentTopics.get(a.name) === payload) continue;
-      let topic: string;
-      try {
-        topic = topics.agentExtensions(site, a.name);
-      } catch (e) {
-        // A name agents.json should never hold (parseAgentName keeps them short): its clients are not told.
-        publishErrors.note(`No extensions topic for agent ${JSON.stringify(a.name)}: ${(e as Error).message}`);
-        continue;
-      }
-      agentTopics.set(a.name, payload);
-      publish(topic, payload, true);
-    }
-  };
+  const openLists = new OpenLists({ site, openListMs: options.openListMs ?? OPEN_LIST_MS, publish, openCalls: (ext) => tracker.openCalls(ext), head: () => log.head });
   const publishRetained = (): void => {
     // Never "online" again once stopping (a reconnect during close would otherwise undo "offline").
     if (closed) return;
     publish(topics.hubStatus(site), status('online', onlineSince), true);
-    publishDirectory();
-    publishAgentExtensions(true);
+    agents.publishRetained();
     team.publishRetained();
-    const exts = new Set<string>([...knownExtensions, ...agents.flatMap((a) => a.extensions), ...tracker.openCalls().map((r) => r.extension)]);
-    for (const ext of exts) publishOpen(ext);
+    openLists.republish(agents.agents.flatMap((a) => a.extensions));
   };
 
-  // --- what clients publish: the team's callback requests (./team.ts), sync requests
+  // --- what clients publish: the team's callback requests (./team/team.ts), sync requests
   // (./sync-responder.ts), and any other listener (actions) ------------------------------------------
   const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() });
   const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
@@ -320,54 +237,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     sync.onPublish(topic, payload, clientId, retain);
   };
 
-  // --- agents ----------------------------------------------------------------------------------
-  let agentsReload: Promise<void> = Promise.resolve();
-  const reloadAgents = (): Promise<void> => {
-    agentsReload = agentsReload.then(async () => {
-      let next: Agent[];
-      let text: string;
-      try {
-        ({ agents: next, text } = await readAgentsText(dataDir));
-      } catch (e) {
-        logger.error(`Agents not reloaded, keeping the previous list: ${(e as Error).message}`);
-        return;
-      }
-      const nextByName = new Map(next.map((a) => [a.name, a]));
-      const cut = new Set<string>();
-      for (const [name, a] of byName) {
-        const n = nextByName.get(name);
-        if (!n || n.passwordHash !== a.passwordHash || n.extensions.join() !== a.extensions.join() || n.role !== a.role) cut.add(name);
-      }
-      const directoryChanged = JSON.stringify(directoryOf(agents)) !== JSON.stringify(directoryOf(next));
-      const added = next.filter((a) => !byName.has(a.name)).map((a) => a.name);
-      agents = next;
-      byName = nextByName;
-      if (cut.size > 0 || added.length > 0) logger.info(`Agents reloaded (${next.length}${added.length ? `; added ${added.join(', ')}` : ''}${cut.size ? `; removed or changed ${[...cut].join(', ')}` : ''})`);
-      transport?.disconnectAgents(cut);
-      // `agent remove` waits for this before it exits (./agents-applied.ts).
-      await writeAgentsApplied(dataDir, agentsDigest(text), brokerKind).catch((e: unknown) => logger.error(`Could not confirm the agents reload: ${(e as Error).message}`));
-      if (directoryChanged) publishDirectory();
-      publishAgentExtensions(false);
+  agents.watch(options.agentsPollMs ?? 1000, {
+    disconnect: (names) => transport?.disconnectAgents(names),
+    reloaded: (next) => {
       team.agentsChanged();
-      for (const ext of next.flatMap((a) => a.extensions)) if (!knownExtensions.has(ext)) publishOpen(ext);
-    });
-    return agentsReload;
-  };
-  const agentsPath = agentsFilePath(dataDir);
-  watchFile(agentsPath, { interval: options.agentsPollMs ?? 1000, persistent: false }, () => void reloadAgents());
-  // At once on a change (inotify and the like); the poll above stays for file systems without events.
-  let dirWatch: FSWatcher | null = null;
-  try {
-    dirWatch = watch(dataDir, { persistent: false }, (_event, file) => {
-      if (file === agentsFileName) void reloadAgents();
-    });
-    dirWatch.on('error', () => dirWatch?.close());
-  } catch {
-    dirWatch = null;
-  }
+      for (const ext of next.flatMap((a) => a.extensions)) if (!openLists.isKnown(ext)) openLists.publish(ext);
+    },
+  });
 
   // --- broker ----------------------------------------------------------------------------------
-  const cleanups: (() => Promise<void>)[] = [async () => unwatchFile(agentsPath), async () => dirWatch?.close(), () => log.close()];
+  const cleanups: (() => Promise<void>)[] = [async () => agents.unwatch(), () => log.close()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw e;
@@ -383,7 +262,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         maxPendingLogins: brokerConfig.maxPendingLogins,
         connectionLimits: brokerConfig.connectionLimits,
         tls: options.tls ?? null,
-        agent: (name) => byName.get(name),
+        agent: (name) => agents.get(name),
         logger,
         onClientPublish,
         onClientGone: (clientId) => sync.clientGone(clientId),
@@ -441,42 +320,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // --- webhooks ----------------------------------------------------------------------------------
   /** Each extension's latest change seq published since start: a change message's prevSeq, and the heads said with the heartbeat. */
   const heads = new ExtensionHeads(site);
-  const valid = (r: CallRecord): boolean => {
-    const parsed = callRecordSchema.safeParse(r);
-    if (!parsed.success) logger.error(`Tracker made an invalid record for call ${JSON.stringify(String(r.id))} (${parsed.error.issues[0]?.message ?? 'invalid'}); not saved`);
-    return parsed.success;
-  };
-  const commit = (all: CallUpdate[]): Promise<void> => {
-    const updates = all.filter((u) => valid(u.record));
-    if (updates.length === 0 && !log.hasDirty) return pipeline.flush();
-    const { seqs, durable } = updates.length > 0 ? log.append(updates.map((u) => u.record)) : { seqs: [], durable: log.retryDirty() };
-    const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
-    const exts = new Set<string>();
-    for (const c of changes) {
-      const ext = c.update.record.extension;
-      const prevSeq = heads.changed(ext, c.seq);
-      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
-      publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
-      exts.add(c.update.record.extension);
-    }
-    for (const ext of exts) openChanged(ext);
-    // The team's callbacks settle on the same records (their own file, fsync'ed): acknowledged after both.
-    const teamDurable = updates.length > 0 ? team.onRecords(updates.map((u) => u.record)) : undefined;
-    return pipeline.run(changes, () => Promise.all([durable, teamDurable]));
-  };
-  const ingest = (raw: RawWebhook): Promise<WebhookOutcome> => {
-    const parsed = parseWebhook(raw);
-    if (!parsed.ok) return Promise.resolve({ status: 'invalid', reason: parsed.error });
-    let updates: CallUpdate[];
-    try {
-      updates = tracker.apply(parsed.event);
-    } catch (e) {
-      logger.error(`Tracker failed on a ${parsed.event.type} event: ${(e as Error).message}`);
-      return Promise.resolve(ok);
-    }
-    // No change (e.g. the PBX's retry): still wait for what was accepted before (it may yet fail).
-    return commit(updates).then(() => ok);
-  };
+  const ingest = new HubIngest({ site, log, tracker, pipeline, publish, openChanged: (ext) => openLists.changed(ext), teamRecords: (records) => team.onRecords(records), heads, logger });
 
   let listener: Listener;
   try {
@@ -486,7 +330,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       secret,
       allowedSources: options.allowedSources,
       allowLoopback: true,
-      onWebhook: (raw) => ingest(raw),
+      onWebhook: (raw) => ingest.ingest(raw),
       logger,
       portAdvice: 'with --port',
       ...(options.tls && { tls: options.tls }),
@@ -510,13 +354,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   }
 
   const tickTimer = setInterval(() => {
-    if (closed) return;
-    try {
-      const updates = tracker.tick();
-      if (updates.length > 0 || log.hasDirty) commit(updates).catch(() => {});
-    } catch (e) {
-      logger.error(`Tracker tick failed: ${(e as Error).message}`);
-    }
+    if (!closed) ingest.tick();
   }, options.tickMs ?? 5000);
   tickTimer.unref();
   // The heartbeat: the retained "online" again with its time, so a client can tell a hub that is gone
@@ -565,8 +403,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     onChange: pipeline.changes.on,
     onClientPublish: (fn) => clientPublishes.on(([t, p]) => fn(t, p)),
     publishToAgent: (topic, payload) => publish(topic, payload, false),
-    ingest,
-    reloadAgents,
+    ingest: (raw) => ingest.ingest(raw),
+    reloadAgents: () => agents.reload(),
     flush: () => pipeline.flush(),
     reloadTls(tls) {
       // The listener checks the pair (and throws, keeping the old one) before the broker gets it.
@@ -579,16 +417,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       clearInterval(tickTimer);
       clearInterval(pruneTimer);
       clearInterval(heartbeatTimer);
-      unwatchFile(agentsPath);
-      dirWatch?.close();
+      agents.unwatch();
       await listener.close();
       await boardServer?.close();
       await pipeline.flush();
       await team.close();
       if (log.hasDirty) await log.retryDirty().catch((e: unknown) => logger.error(`Could not write the hub log on shutdown: ${(e as Error).message}`));
-      await agentsReload;
+      await agents.settled();
       sync.close();
-      flushOpen();
+      openLists.flush();
       // An unreachable or stalled broker never confirms "offline": wait a little, not forever.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -6,7 +6,7 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from '@playwright/test';
-import { addAgent } from '../../../main/core/hub/agents';
+import { addAgent } from '../../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../../main/core/hub/hub';
 import { Bridge, type BridgeOptions } from '../bridge/bridge';
 import { blockNonLoopback } from '../fixtures';

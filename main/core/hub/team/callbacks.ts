@@ -19,11 +19,11 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { CallRecord } from '../../../shared/call-record';
-import { numberMatchKey } from '../../../shared/phone';
-import { isTestCallId } from '../../../shared/test-call-id';
-import { callbackItemSchema, type CallbackAction, type CallbackItem } from '../../../shared/team-protocol';
-import { readJsonFile, writeJsonFile } from './json-file';
+import type { CallRecord } from '../../../../shared/call-record';
+import { numberMatchKey } from '../../../../shared/phone';
+import { isTestCallId } from '../../../../shared/test-call-id';
+import { callbackItemSchema, type CallbackAction, type CallbackItem } from '../../../../shared/team-protocol';
+import { readJsonFile, writeJsonFile } from '../../json-file';
 
 export const callbacksFileName = 'callbacks.json';
 /** Call ids remembered per item (to count one queue call's legs as one attempt, and take it back). */

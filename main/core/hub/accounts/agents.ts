@@ -13,8 +13,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { extensionPattern } from '../../../shared/hub-protocol';
-import { writeJsonFile } from './json-file';
+import { extensionPattern } from '../../../../shared/hub-protocol';
+import { writeJsonFile } from '../../json-file';
 import { natsHash, natsHashesEnabled } from './nats-hash';
 
 const scrypt = promisify(scryptCb) as (password: string | Buffer, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;

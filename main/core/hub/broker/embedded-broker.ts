@@ -23,18 +23,18 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
-import type { Logger } from '../../../shared/diagnostics-log';
-import { normalizeAddress, reachableAddresses } from '../listener/listener';
-import { clientIdBelongsTo } from '../../../shared/hub-protocol';
-import { ConnectionGate, type ConnectionLimits } from '../listener/connection-gate';
+import type { Logger } from '../../../../shared/diagnostics-log';
+import { normalizeAddress, reachableAddresses } from '../../listener/listener';
+import { clientIdBelongsTo } from '../../../../shared/hub-protocol';
+import { ConnectionGate, type ConnectionLimits } from '../../listener/connection-gate';
 import { mayRead, publishDenied, subscribeDenied } from './access';
-import type { Agent } from './agents';
-import { hashPassword } from './agents';
+import type { Agent } from '../accounts/agents';
+import { hashPassword } from '../accounts/agents';
 import { LoginThrottle } from './login-throttle';
 import { PasswordChecker } from './password-checker';
 import { MAX_CLIENT_PACKET_BYTES, withPacketLimit } from './packet-limit';
 import { memoryPersistenceWithRetainedIndex } from './retained-index';
-import { RateLimitedLog } from '../rate-limited-log';
+import { RateLimitedLog } from '../../rate-limited-log';
 
 export interface BrokerTls {
   cert: string | Buffer;

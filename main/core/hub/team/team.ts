@@ -1,4 +1,4 @@
-// The team's side of the hub, wired into hub.ts from here: queues (./queues.ts), shared callbacks
+// The team's side of the hub, wired into ../hub.ts from here: queues (./queues.ts), shared callbacks
 // (./callbacks.ts) and the supervisors' board (./board-state.ts). It sees every call change the hub
 // makes, answers agents' callback requests, and publishes:
 //   ext/{ext}/callbacks  retained, to each extension the items it may see (its own direct ones and
@@ -8,13 +8,13 @@
 // Only the hub publishes these (access.ts); an agent acts on an item only through a request on its own
 // extension's topic, and only on an item that extension may see.
 import { watchFile, unwatchFile } from 'node:fs';
-import type { CallRecord } from '../../../shared/call-record';
-import { HUB_PROTOCOL_VERSION, decodePayload } from '../../../shared/hub-protocol';
-import type { Logger } from '../../../shared/diagnostics-log';
-import { CALLBACKS_MAX_ITEMS, callbackRequestSchema, parseTeamTopic, teamTopics, type CallbackResponse } from '../../../shared/team-protocol';
-import { RateLimitedLog } from '../rate-limited-log';
-import type { Agent } from './agents';
-import { roleOf } from './agents';
+import type { CallRecord } from '../../../../shared/call-record';
+import { HUB_PROTOCOL_VERSION, decodePayload } from '../../../../shared/hub-protocol';
+import type { Logger } from '../../../../shared/diagnostics-log';
+import { CALLBACKS_MAX_ITEMS, callbackRequestSchema, parseTeamTopic, teamTopics, type CallbackResponse } from '../../../../shared/team-protocol';
+import { RateLimitedLog } from '../../rate-limited-log';
+import type { Agent } from '../accounts/agents';
+import { roleOf } from '../accounts/agents';
 import { BoardState } from './board-state';
 import { CallbackBook, publicItem, type StoredItem } from './callbacks';
 import { QueueDirectory, queuesFilePath } from './queues';

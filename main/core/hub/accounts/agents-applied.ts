@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { liveLockHolder } from '../call-log/lock';
+import { liveLockHolder } from '../../call-log/lock';
 import { agentsFilePath } from './agents';
 
 export const agentsAppliedFileName = 'agents.applied';

@@ -15,9 +15,9 @@
 // broker closed the connection twice is dropped with a log line, every disconnect is logged, a broker
 // that stops confirming is reported as stalled, and close() is bounded whatever the broker does.
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
-import type { Logger } from '../../../shared/diagnostics-log';
-import { TOPIC_ROOT } from '../../../shared/hub-protocol';
-import { RateLimitedLog } from '../rate-limited-log';
+import type { Logger } from '../../../../shared/diagnostics-log';
+import { TOPIC_ROOT } from '../../../../shared/hub-protocol';
+import { RateLimitedLog } from '../../rate-limited-log';
 
 export interface ExternalBrokerOptions {
   /** The broker's URL, or several (the nodes of one cluster: tried in turn). */

@@ -15,11 +15,11 @@
 // slot with an id lookup (./ext-index.ts), as the tracker and most backfills need. Older ended
 // records are cold (./cold-list.ts): seq, position, length and start only, read from the file when
 // a client asks. So the hub's memory follows its recent traffic, not the 90 days it keeps.
-import type { CallRecord } from '../../../shared/call-record';
-import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
+import type { CallRecord } from '../../../../shared/call-record';
+import { silentLogger, type Logger } from '../../../../shared/diagnostics-log';
 import { mkdir } from 'node:fs/promises';
-import { JournalWriter, LogReader, encodeLine, fileError, readLog } from '../call-log/journal';
-import { acquireLock } from '../call-log/lock';
+import { JournalWriter, LogReader, encodeLine, fileError, readLog } from '../../call-log/journal';
+import { acquireLock } from '../../call-log/lock';
 import { ColdList } from './cold-list';
 import { EndedQueue } from './ended-queue';
 import { ExtIndex, type SlotFacts } from './ext-index';

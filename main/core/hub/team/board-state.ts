@@ -6,10 +6,10 @@
 // Figures count PBX calls, not legs: one incoming call that rang three members is one call (by call id).
 // answered = an incoming call someone took; missed = a direct incoming call nobody took; abandoned = a
 // queue call nobody took (the caller gave up waiting). Wait = ring start → answer; talk = answer → end.
-import type { CallRecord } from '../../../shared/call-record';
-import { isTestCallId } from '../../../shared/test-call-id';
-import { HUB_PROTOCOL_VERSION } from '../../../shared/hub-protocol';
-import type { BoardAgent, BoardAgentState, BoardMessage, BoardQueue } from '../../../shared/team-protocol';
+import type { CallRecord } from '../../../../shared/call-record';
+import { isTestCallId } from '../../../../shared/test-call-id';
+import { HUB_PROTOCOL_VERSION } from '../../../../shared/hub-protocol';
+import type { BoardAgent, BoardAgentState, BoardMessage, BoardQueue } from '../../../../shared/team-protocol';
 import { localDayStart } from './callbacks';
 
 interface CallStats {

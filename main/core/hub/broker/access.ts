@@ -5,8 +5,8 @@
 // extension, its own agent topic (its extensions), the site's status/directory, and a supervisor the
 // board and every callback list: any other filter is refused, so no wildcard ("#", "callpop/#",
 // "callpop/v1/+/ext/+/calls", "+/+/...") can ever match another agent's topics.
-import { TOPIC_ROOT, clientIdPattern, encodeAgentName, extensionPattern, parseTopic, sitePattern } from '../../../shared/hub-protocol';
-import { parseTeamTopic } from '../../../shared/team-protocol';
+import { TOPIC_ROOT, clientIdPattern, encodeAgentName, extensionPattern, parseTopic, sitePattern } from '../../../../shared/hub-protocol';
+import { parseTeamTopic } from '../../../../shared/team-protocol';
 
 export interface AgentAccess {
   name: string;

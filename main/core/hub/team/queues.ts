@@ -4,8 +4,8 @@
 // Configured members win. Members are who see and act on the queue's callbacks (./callbacks.ts).
 import { join } from 'node:path';
 import { z } from 'zod';
-import { extensionPattern } from '../../../shared/hub-protocol';
-import { readJsonFile, writeJsonFile } from './json-file';
+import { extensionPattern } from '../../../../shared/hub-protocol';
+import { readJsonFile, writeJsonFile } from '../../json-file';
 
 export const queuesFileName = 'queues.json';
 export const learnedMembersFileName = 'queue-members.json';

@@ -17,11 +17,11 @@ import { mkdir, open } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { TOPIC_ROOT, encodeAgentName, sitePattern } from '../../../shared/hub-protocol';
-import type { Agent } from './agents';
-import { hubUserName, readAgents } from './agents';
+import { TOPIC_ROOT, encodeAgentName, sitePattern } from '../../../../shared/hub-protocol';
+import type { Agent } from '../accounts/agents';
+import { hubUserName, readAgents } from '../accounts/agents';
 import { hubBrokerPassword } from './mosquitto-files';
-import { NATS_BCRYPT_COST, currentNatsHash, enableNatsHashes } from './nats-hash';
+import { NATS_BCRYPT_COST, currentNatsHash, enableNatsHashes } from '../accounts/nats-hash';
 
 export const natsAuthorizationFileName = 'nats-authorization.conf';
 

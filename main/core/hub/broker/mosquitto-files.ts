@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TOPIC_ROOT, sitePattern, topics } from '../../../shared/hub-protocol';
-import type { Owner } from '../config/unix-users';
-import { enableMosquittoHashes, hubUserName, mosquittoHash, readAgents, type Agent } from './agents';
+import { TOPIC_ROOT, sitePattern, topics } from '../../../../shared/hub-protocol';
+import type { Owner } from '../../config/unix-users';
+import { enableMosquittoHashes, hubUserName, mosquittoHash, readAgents, type Agent } from '../accounts/agents';
 import { mosquittoConf, type MosquittoConfOptions } from './mosquitto-conf';
 
 /** The hub's broker password (for --broker-password-file), generated once into the data folder. */

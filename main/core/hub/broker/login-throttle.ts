@@ -18,8 +18,8 @@
 // Throttled logins are refused with "server unavailable" (3), which clients retry later, never with
 // "bad user name or password": a genuine agent behind an attacked address must not be told its
 // password is wrong. Failures are forgotten after 15 minutes without one. Memory is bounded (LRU).
-import { LruMap } from '../../../shared/lru';
-import { sourceKey } from '../listener/connection-gate';
+import { LruMap } from '../../../../shared/lru';
+import { sourceKey } from '../../listener/connection-gate';
 
 interface Failures {
   count: number;

@@ -13,9 +13,9 @@ import type { Socket } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../../../shared/diagnostics-log';
-import { reachableAddresses } from '../listener/listener';
-import type { BrokerTls, EmbeddedBroker } from './embedded-broker';
+import type { Logger } from '../../../../shared/diagnostics-log';
+import { reachableAddresses } from '../../listener/listener';
+import type { BrokerTls, EmbeddedBroker } from '../broker/embedded-broker';
 
 export interface BoardServerOptions {
   host: string;
