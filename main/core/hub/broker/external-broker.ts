@@ -67,6 +67,8 @@ export const MAX_PAYLOAD = 1024 * 1024;
 export const MAX_REQUEST = 4096;
 /** A QoS-1 message unconfirmed this long: the broker is stalled (a cluster that lost a stream leader). */
 export const STALL_MS = 5000;
+/** A node stalled this many STALL_MS is left for the next one (several nodes only). */
+export const MOVE_AFTER_STALLS = 2;
 /** close() gives the broker this long to confirm what is in flight. */
 export const CLOSE_MS = 2500;
 /**
@@ -136,6 +138,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   let backoff = 1000;
   /** Closes since the backoff last grew (it grows once per round through several nodes). */
   let roundCloses = 0;
+  /** The connection is being left for the next node (a lasting stall). */
+  let movingOn = false;
   let offlineQueued = 0;
   const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
   let offlineDropped = 0;
@@ -181,11 +185,24 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   // for request type MS") holds every pop back: say so, in the log and the hub's state.
   const stallTimer = setInterval(
     () => {
-      if (state !== 'connected' || closing) return;
+      if (closing) return;
       const ms = oldestUnconfirmedMs();
-      if (ms >= stallMs) {
+      if (state === 'connected' && ms >= stallMs) {
         logger.warn(`Broker ${current()} stalled: a message has waited ${Math.round(ms / 1000)} s for its confirmation (${inFlight.size} waiting)`);
         setState('stalled');
+      }
+      // With several nodes, one that stays stalled is left for the next (a NATS node whose streams lost
+      // their leader kept the hub for minutes, confirming a message now and then while the backlog grew).
+      // What it never confirmed is dropped rather than sent again to the next node: retained state is
+      // republished on connect, and changes are in the hub's log — the "offline" then "online" the hub
+      // says on reconnecting makes every client catch up.
+      if (state === 'stalled' && urls.length > 1 && ms >= MOVE_AFTER_STALLS * stallMs && !movingOn) {
+        const ids = Object.keys(client.outgoing).map(Number);
+        logger.warn(`Broker ${current()} stalled for ${Math.round(ms / 1000)} s: moving to the next node; ${ids.length} unconfirmed message(s) dropped (they are in the hub's log; clients catch up when the hub is back)`);
+        movingOn = true;
+        for (const id of ids) client.removeOutgoingMessage(id);
+        inFlight.clear();
+        client.stream?.destroy();
       }
     },
     Math.min(1000, stallMs),
@@ -224,7 +241,10 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   client.on('close', () => {
     const wasUp = session;
     session = false;
-    if (wasUp && !closing) {
+    // Our own move to the next node is no strike against a message.
+    const moved = movingOn;
+    movingOn = false;
+    if (wasUp && !closing && !moved) {
       // The oldest unconfirmed message is the likeliest cause when a broker closes on what it refuses.
       const first = inFlight.keys().next();
       if (!first.done) {
