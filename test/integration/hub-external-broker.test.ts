@@ -148,7 +148,7 @@ describe('hub external broker client', () => {
       const stuck = [1, 2, 3].map((i) => hubBroker!.publish(`callpop/v1/s/ext/1/calls`, `{"n":${i}}`, { qos: 1, retain: false }).then(() => 'confirmed', () => 'dropped'));
       expect(await Promise.all(stuck)).toEqual(['dropped', 'dropped', 'dropped']);
       await until(() => connects.length === 2, 'connected to the second node', 10_000);
-      expect(logs.some((l) => /stalled for \d+ s: moving to the next node; 3 unconfirmed message\(s\) dropped/.test(l))).toBe(true);
+      expect(logs.some((l) => /confirmed nothing for \d+ s: moving to the next node; 3 unconfirmed message\(s\) dropped/.test(l))).toBe(true);
       await hubBroker.publish('callpop/v1/s/ext/1/calls', '{"after":true}', { qos: 1, retain: false });
       expect(second.seen).toContain('callpop/v1/s/ext/1/calls');
     } finally {

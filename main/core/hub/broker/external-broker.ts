@@ -67,7 +67,7 @@ export const MAX_PAYLOAD = 1024 * 1024;
 export const MAX_REQUEST = 4096;
 /** A QoS-1 message unconfirmed this long: the broker is stalled (a cluster that lost a stream leader). */
 export const STALL_MS = 5000;
-/** A node stalled this many STALL_MS is left for the next one (several nodes only). */
+/** A stalled node that confirms nothing for this many STALL_MS is left for the next one (several nodes only). */
 export const MOVE_AFTER_STALLS = 2;
 /** close() gives the broker this long to confirm what is in flight. */
 export const CLOSE_MS = 2500;
@@ -140,6 +140,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   let roundCloses = 0;
   /** The connection is being left for the next node (a lasting stall). */
   let movingOn = false;
+  /** When the broker last confirmed anything (or accepted the connection). */
+  let lastConfirmAt = Date.now();
   let offlineQueued = 0;
   const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
   let offlineDropped = 0;
@@ -167,8 +169,12 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     }
   });
   client.on('packetreceive', (p: Packet) => {
-    if (p.cmd === 'connack') session = true;
+    if (p.cmd === 'connack') {
+      session = true;
+      lastConfirmAt = Date.now();
+    }
     if (p.cmd === 'puback' && p.messageId !== undefined) {
+      lastConfirmAt = Date.now();
       inFlight.delete(p.messageId);
       strikes.delete(p.messageId);
       if (state === 'stalled' && oldestUnconfirmedMs() < stallMs) {
@@ -191,14 +197,15 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
         logger.warn(`Broker ${current()} stalled: a message has waited ${Math.round(ms / 1000)} s for its confirmation (${inFlight.size} waiting)`);
         setState('stalled');
       }
-      // With several nodes, one that stays stalled is left for the next (a NATS node whose streams lost
-      // their leader kept the hub for minutes, confirming a message now and then while the backlog grew).
+      // With several nodes, one that confirms nothing at all for a while is left for the next (a NATS
+      // node whose streams lost their leader kept the hub for minutes, confirming a message now and then
+      // while the backlog grew). A node working through a backlog, slowly, is not left.
       // What it never confirmed is dropped rather than sent again to the next node: retained state is
       // republished on connect, and changes are in the hub's log — the "offline" then "online" the hub
       // says on reconnecting makes every client catch up.
-      if (state === 'stalled' && urls.length > 1 && ms >= MOVE_AFTER_STALLS * stallMs && !movingOn) {
+      if (state === 'stalled' && urls.length > 1 && Date.now() - lastConfirmAt >= MOVE_AFTER_STALLS * stallMs && !movingOn) {
         const ids = Object.keys(client.outgoing).map(Number);
-        logger.warn(`Broker ${current()} stalled for ${Math.round(ms / 1000)} s: moving to the next node; ${ids.length} unconfirmed message(s) dropped (they are in the hub's log; clients catch up when the hub is back)`);
+        logger.warn(`Broker ${current()} confirmed nothing for ${Math.round((Date.now() - lastConfirmAt) / 1000)} s: moving to the next node; ${ids.length} unconfirmed message(s) dropped (they are in the hub's log; clients catch up when the hub is back)`);
         movingOn = true;
         for (const id of ids) client.removeOutgoingMessage(id);
         inFlight.clear();
