@@ -15,6 +15,10 @@ const rule = (paths, patterns) => ['error', { paths: paths.map((name) => ({ name
 const noApp = { group: ['**/main/app/**', '**/app/**', '../app', '../../app'], message: 'Layering: nothing imports main/app.' };
 const noRenderer = { group: ['**/renderer/**'], message: 'Layering: only the renderer bundle imports renderer/.' };
 const noMain = { group: ['**/main/**'], message: 'Layering: this folder may not import main/.' };
+const coreBase = [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }];
+// The call feeds, the hub and storage work on domain types (shared/call-record.ts, shared/call-log.ts,
+// shared/source-state.ts); only the desktop backend that answers the UI speaks its IPC contract.
+const noUiContract = { group: ['**/shared/ipc/**'], message: 'Rooms: feeds, the hub, downloads and the call log never depend on the UI contract (domain types: shared/source-state.ts, shared/call-log.ts, shared/download-progress.ts).' };
 
 // main/core/hub/: the PBX-wide call log (log/), the MQTT brokers and their files (broker/), the agents'
 // accounts (accounts/), queues, callbacks and the board (team/); the orchestration beside them wires them.
@@ -46,15 +50,17 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': rule(electronPkgs, [noApp, noRenderer, { group: electronPkgs, message: 'Layering: the core runs without Electron.' }]) },
   },
   {
+    files: ['main/core/{feed,receiver,hub-client,call-control,hub,download}/**/*.ts'],
+    rules: { 'no-restricted-imports': rule(electronPkgs, [...coreBase, noUiContract]) },
+  },
+  {
     // Rooms inside main/core: the call log is storage. It depends neither on the UI's IPC contract
     // (its domain types are in shared/call-log.ts) nor on what feeds it (feeds import it).
     files: ['main/core/call-log/**/*.ts'],
     rules: {
       'no-restricted-imports': rule(electronPkgs, [
-        noApp,
-        noRenderer,
-        { group: electronPkgs, message: 'Layering: the core runs without Electron.' },
-        { group: ['**/shared/ipc/**'], message: 'Rooms: the call log never depends on the UI contract (domain types: shared/call-log.ts).' },
+        ...coreBase,
+        noUiContract,
         { group: ['**/core/feed/**', '**/core/hub/**', '**/core/hub-client/**', '**/core/listener/**', '**/core/receiver/**', '**/core/desktop/**', '../feed/**', '../hub/**', '../hub-client/**', '../listener/**', '../receiver/**', '../desktop/**'], message: 'Rooms: the call log is storage; what feeds it imports it, not the other way.' },
       ]),
     },
@@ -64,9 +70,8 @@ export default tseslint.config(
     files: [`main/core/hub/${room}/**/*.ts`],
     rules: {
       'no-restricted-imports': rule(electronPkgs, [
-        noApp,
-        noRenderer,
-        { group: electronPkgs, message: 'Layering: the core runs without Electron.' },
+        ...coreBase,
+        noUiContract,
         { group: not.flatMap((r) => [`../${r}`, `../${r}/**`, `**/hub/${r}/**`]), message: `Rooms: main/core/hub/${room}/ ${why}.` },
         { group: hubOrchestration.flatMap((f) => [`../${f}`, `**/hub/${f}`]), message: `Rooms: main/core/hub/${room}/ is wired by the hub's orchestration (main/core/hub/*.ts), never the other way.` },
       ]),

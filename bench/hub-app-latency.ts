@@ -8,23 +8,22 @@
 // conditions right after: the difference is what the app's core adds.
 //
 //   node --import tsx bench/hub-app-latency.ts        prints hub-app-popup-latency-p50 / -p99 (and the bare client's)
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PushMap } from '../shared/ipc/contract';
 import { defaultSettings } from '../shared/settings';
-import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { createCoreBackend } from '../main/core/desktop/create-core-backend';
 import { HubClient } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';
+import { benchPassword as password, quantile, waitUntil, writeBenchAgents } from './support/bench-agents';
 import { startJsonChild, type JsonChild } from './support/json-child';
 
 const hubBench = join(dirname(fileURLToPath(import.meta.url)), 'hub.ts');
 const agentCount = Number(process.env.BENCH_HUB_AGENTS ?? 1000);
 const samples = Number(process.env.BENCH_HUB_LATENCY_SAMPLES ?? 300);
 const noiseWebhooksPerSec = 1000;
-const password = 'bench-password-0123456789';
 const deskExt = '5002';
 const bareExt = '5003';
 
@@ -33,17 +32,6 @@ function child(args: string[], capMs = 300_000): JsonChild {
   return startJsonChild(hubBench, args, { capMs, env: { ...process.env, BENCH_HUB_AGENTS: String(agentCount) } });
 }
 
-/** agents.json as bench/hub.ts's clients expect it (agentI → extension 1000+I), plus this PC's agent. */
-async function writeAgents(dir: string): Promise<void> {
-  await addAgent(dir, { name: 'desk', extensions: [deskExt], displayName: 'Desk', password });
-  await addAgent(dir, { name: 'bare', extensions: [bareExt], password });
-  const file = JSON.parse(await readFile(agentsFilePath(dir), 'utf8')) as { agents: Record<string, unknown>[] };
-  const template = file.agents[0]!;
-  for (let i = 0; i < agentCount; i++) file.agents.push({ ...template, name: `agent${i}`, extensions: [String(1000 + (i % agentCount))], displayName: `Agent ${i}` });
-  await writeFile(agentsFilePath(dir), JSON.stringify(file));
-}
-
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const post = (body: Record<string, string>) => ({ method: 'POST' as const, query: '', body: JSON.stringify(body), contentType: 'application/json' });
 
 /** POST → ringing update, `samples` times, about 17 a second; sorted milliseconds. */
@@ -81,7 +69,7 @@ async function main(): Promise<void> {
   let bare: HubClient | null = null;
   const bareDir = await mkdtemp(join(tmpdir(), 'callpop-bench-hubapp-bare-'));
   try {
-    await writeAgents(hubDir);
+    await writeBenchAgents(hubDir, [{ name: 'desk', extension: deskExt, displayName: 'Desk' }, { name: 'bare', extension: bareExt }], agentCount);
     hub = child(['hub', hubDir], 550_000);
     const { webhookUrl, brokerUrl } = (await hub.next()) as { webhookUrl: string; brokerUrl: string };
     clients = child(['clients', brokerUrl, String(agentCount), password], 550_000);
@@ -100,13 +88,11 @@ async function main(): Promise<void> {
         if (u.change === 'ringing') waiting.get(u.record.id)?.(performance.now());
       },
     });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const s = backend.status();
-      if (s.state === 'hub-connected' && s.synced) break;
-      if (Date.now() > deadline) throw new Error(`the app's core did not connect: ${JSON.stringify(s)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const core = backend;
+    await waitUntil(() => {
+      const s = core.status();
+      return s.state === 'hub-connected' && s.synced;
+    }, "the app's core did not connect");
 
     // Other extensions' calls at 1,000 webhooks/s (500 calls/s, ringing + end) for the whole run.
     noise = child(['load', webhookUrl, String(Math.ceil(2 * samples * 0.1 * (noiseWebhooksPerSec / 2)) + 10_000), '16', String(noiseWebhooksPerSec / 2)]);
@@ -120,12 +106,11 @@ async function main(): Promise<void> {
       const t = performance.now();
       for (const u of updates) if (u.change === 'ringing') waiting.get(u.record.id)?.(t);
     });
-    for (;;) {
-      const s = bare.currentStatus();
-      if (s.state === 'connected' && s.synced) break;
-      if (Date.now() > deadline + 60_000) throw new Error('the bare client did not connect');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const plainClient = bare;
+    await waitUntil(() => {
+      const s = plainClient.currentStatus();
+      return s.state === 'connected' && s.synced;
+    }, 'the bare client did not connect');
     const plain = await measure(webhookUrl, bareExt, waiting);
     console.log(`hub-client-popup-latency-p50: ${quantile(plain, 0.5).toFixed(1)} ms`);
     console.log(`hub-client-popup-latency-p99: ${quantile(plain, 0.99).toFixed(1)} ms`);

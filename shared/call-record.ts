@@ -77,17 +77,26 @@ export type CallChange = (typeof callChanges)[number];
 
 /**
  * A call change: the one name it has from the tracker (or a hub, or any call feed) to the popup card.
- * Where it crosses a process it gains fields (the hub's `seq`, a view's contact name), never a new name.
+ * Where it crosses a process it gains fields, never a new name: the hub's `seq` (HubCallUpdate, below),
+ * the UI's names for the record (`CallUpdate<CallView>`, the `push:callUpdate` payload). On the hub's
+ * wire it is CallChangeMessage (shared/hub-protocol.ts): versioned, zod-checked and with `prevSeq`,
+ * because it comes from the network; once checked it is a HubCallUpdate again.
  */
-export interface CallUpdate {
+export interface CallUpdate<R extends CallRecord = CallRecord> {
   change: CallChange;
-  record: CallRecord;
+  record: R;
   /**
    * Came from a catch-up after a (re)connect, not as it happened. A caught-up call never has the
    * change `ringing`/`dialing` unless it is still ringing and fresh, so whatever pops on `ringing`
    * pops nothing stale; missed calls that arrive with it are the "missed while you were away" ones.
    */
   backfill?: boolean;
+}
+
+/** A CallUpdate as a hub numbered it: what the hub publishes (Hub.onChange) and a hub client applies. */
+export interface HubCallUpdate extends CallUpdate {
+  /** The hub log's sequence number of this change. */
+  seq: number;
 }
 
 /** The column order used by CSV export and `callpop log --csv`. */

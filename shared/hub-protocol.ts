@@ -149,7 +149,11 @@ const v = z.literal(HUB_PROTOCOL_VERSION);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const isoTime = z.iso.datetime({ offset: true });
 
-/** `.../ext/{ext}/calls`, QoS 1, not retained: one record change. */
+/**
+ * `.../ext/{ext}/calls`, QoS 1, not retained: one record change. The wire form of a HubCallUpdate
+ * (shared/call-record.ts), kept apart because it is what other implementations read and write: it
+ * carries the protocol version and `prevSeq`, and arrives untrusted, so a client checks it here first.
+ */
 export const callChangeMessageSchema = z.object({
   v,
   seq,

@@ -1,7 +1,7 @@
 // The words for the hub connection (settings.source "hub"), the same in the header, Settings and the
 // tray tooltip: "Connected to hub · extension 117", "Reconnecting since 10:42", "Hub refused the password",
 // "Hub offline since 10:40".
-import type { HubState } from './ipc/contract';
+import type { HubState } from './source-state';
 
 /** 24-hour local "10:42" of an ISO time ("" if it is not one). */
 export function clockTime(iso: string): string {

@@ -7,7 +7,7 @@
 // When the popup page (re)loads, restore() re-sends every open card and adds the core's live calls
 // (after an app restart), so the page and the window's visibility never disagree.
 import type { CallView } from '../../shared/ipc/contract';
-import type { CallChange } from '../../shared/call-record';
+import type { CallChange, CallUpdate } from '../../shared/call-record';
 import type { Settings } from '../../shared/settings';
 import { isInternalNumber } from './window-options';
 
@@ -32,12 +32,10 @@ export interface PopupControllerOptions {
   window: PopupWindowOps;
 }
 
-/** `backfill`: a hub (re)connect caught up on this change; it was not live. */
-type Update = { change: CallChange; record: CallView; backfill?: boolean | undefined };
-
+/** Main's memory of a card the popup shows (the page keeps the card's own state: renderer/src/popup/cards.ts). */
 interface Card {
   /** The last update sent for this call (re-sent when the page reloads). */
-  last: Update;
+  last: CallUpdate<CallView>;
 }
 
 export class PopupController {
@@ -46,7 +44,7 @@ export class PopupController {
   /** Recently closed cards (dismissed, paused, …): a page reload does not bring them back. */
   private readonly closed = new Set<string>();
   /** Updates seen while a restore's snapshot was in flight: newer than the snapshot. */
-  private readonly restoring = new Set<Map<string, Update>>();
+  private readonly restoring = new Set<Map<string, CallUpdate<CallView>>>();
 
   constructor(private readonly o: PopupControllerOptions) {}
 
@@ -67,7 +65,7 @@ export class PopupController {
     return true;
   }
 
-  onCallUpdate(update: Update): void {
+  onCallUpdate(update: CallUpdate<CallView>): void {
     const { record } = update;
     for (const seen of this.restoring) seen.set(record.id, update);
     const card = this.cards.get(record.id);
@@ -91,7 +89,7 @@ export class PopupController {
    * window when there is any. A call updated while the snapshot was in flight uses that update.
    */
   async restore(activeCalls: () => Promise<CallView[]>): Promise<void> {
-    const seen = new Map<string, Update>();
+    const seen = new Map<string, CallUpdate<CallView>>();
     this.restoring.add(seen);
     let calls: CallView[];
     try {

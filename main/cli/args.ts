@@ -1,5 +1,6 @@
 // Shared command-line plumbing: node:util parseArgs with one-line errors, and the I/O seam tests use.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { buildAllowList } from '../core/listener/listener';
 
 /** Bad flags or values: printed as one line on stderr, exit code 2. */
 export class UsageError extends Error {}
@@ -33,6 +34,19 @@ export function parsePort(value: string): number {
 export function parseExtension(value: string): string {
   if (!/^\d{1,10}$/.test(value)) throw new UsageError(`--extension must be 1 to 10 digits, e.g. 117; got "${value}".`);
   return value;
+}
+
+/** --allow a,b,c: the PBX addresses the webhook listener accepts (checked as the listener will read them). */
+export function parseAllowFlag(value: string | undefined): string[] | undefined {
+  const allow = value !== undefined ? value.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (allow) {
+    try {
+      buildAllowList(allow);
+    } catch (e) {
+      throw new UsageError(`--allow: ${(e as Error).message}`);
+    }
+  }
+  return allow;
 }
 
 /** Untrusted text (numbers, names from webhooks) made safe for a terminal: no escape sequences. */

@@ -14,8 +14,8 @@ import { hubLogDirName, startHub, type BrokerConfig, type Hub } from '../core/hu
 import { waitForHubToApply } from '../core/hub/accounts/agents-applied';
 import type { BrokerState } from '../core/hub/broker/external-broker';
 import { writeNatsFiles } from '../core/hub/broker/nats-files';
-import { addressListProblem, buildAllowList } from '../core/listener/listener';
-import { CliError, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { addressListProblem } from '../core/listener/listener';
+import { CliError, parseAllowFlag, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { actionOptions, actionUsage, callControlOptions, callControlUsage, parseActionFlags, parseCallControlFlags } from './call-control-flags';
 import { attachCallControl } from '../core/call-control/hub-source';
 import { callControlExecutor, startHubActions, webApiExecutor } from '../core/call-control/hub-actions';
@@ -144,14 +144,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   const port = values.port !== undefined ? flagPort('port', values.port) : 8765;
   const host = values.host?.trim() ?? '0.0.0.0';
   if (host === '') throw new UsageError('--host must not be empty.');
-  const allow = values.allow !== undefined ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-  if (allow) {
-    try {
-      buildAllowList(allow);
-    } catch (e) {
-      throw new UsageError(`--allow: ${(e as Error).message}`);
-    }
-  }
+  const allow = parseAllowFlag(values.allow);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together.');
   const external = values.broker !== undefined;
   for (const f of ['broker-port', 'broker-ws-port', 'broker-host', 'board-port'] as const) {
@@ -207,7 +200,7 @@ export async function runHub(argv: string[], io: CliIo): Promise<number> {
   if (!hub.embedded) brokerLine(hub.brokerState);
   hub.onBrokerState(brokerLine);
   hub.onChange((changes) => {
-    for (const c of changes) io.stdout(`${updateLine(c.update, new Date())} (ext ${printable(c.update.record.extension)}, seq ${c.seq})\n`);
+    for (const c of changes) io.stdout(`${updateLine(c, new Date())} (ext ${printable(c.record.extension)}, seq ${c.seq})\n`);
   });
   const cc = callControl && (await attachCallControl(hub, { ...callControl, dataDir: hubDataDir(io, values['data-dir']), logger }));
   const executor = cc ? callControlExecutor(cc) : actions.webApi && webApiExecutor(actions.webApi);

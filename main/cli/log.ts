@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { CallRecord } from '../../shared/call-record';
 import { callRecordsCsv } from '../../shared/call-csv';
-import type { LogFilter } from '../../shared/ipc/contract';
+import type { LogFilter } from '../../shared/call-log';
 import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore, parseFilterDate } from '../core/call-log/store';
 import { openNotesStore } from '../core/call-log/notes';

@@ -6,7 +6,7 @@
 // losing the network only retries.
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SITE, sitePattern, topics } from '../../shared/hub-protocol';
-import type { ServiceState } from '../../shared/ipc/contract';
+import type { ServiceState } from '../../shared/source-state';
 import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema } from '../../shared/settings';
 import { defaultDataDir } from '../core/config/paths';

@@ -7,13 +7,13 @@ import type { CallUpdate } from '../../shared/call-record';
 import type { Logger } from '../../shared/diagnostics-log';
 import { settingsSchema, zodFieldErrors, type Settings } from '../../shared/settings';
 import { CallLogInUseError } from '../core/call-log/lock';
-import { addressListProblem, buildAllowList } from '../core/listener/listener';
+import { addressListProblem } from '../core/listener/listener';
 import { defaultDataDir } from '../core/config/paths';
 import { withWebhookSecret } from '../core/listener/secret';
 import { openSettingsFile } from '../core/config/settings-file';
 import type { CallFeed, FeedContext } from '../core/feed/call-feed';
 import { startFeed } from '../core/feed/kinds';
-import { parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
+import { parseAllowFlag, parseExtension, parseFlags, parsePort, printable, UsageError, type CliIo } from './args';
 import { clock, numberText, updateLine } from './format';
 import { serveFromHubPlan } from './serve-from-hub';
 import { callControlOptions, callControlUsage, parseCallControlFlags } from './call-control-flags';
@@ -183,14 +183,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
   const extension = values.extension?.[0] !== undefined ? parseExtension(values.extension[0]) : undefined;
   const port = values.port !== undefined ? parsePort(values.port) : undefined;
   if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty.');
-  const allow = values.allow !== undefined ? values.allow.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-  if (allow) {
-    try {
-      buildAllowList(allow);
-    } catch (e) {
-      throw new UsageError(`--allow: ${(e as Error).message}`);
-    }
-  }
+  const allow = parseAllowFlag(values.allow);
 
   const tlsCert = values['tls-cert'];
   const tlsKey = values['tls-key'];

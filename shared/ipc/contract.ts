@@ -5,10 +5,12 @@
 // Requests use invoke/handle; pushes use send/on. `owner` says who answers a request: "core"
 // requests are forwarded by main to the core service (utility process, or the e2e bridge),
 // "main" ones are answered by Electron main itself.
-import type { CallChange, CallRecord } from '../call-record';
+import type { CallRecord, CallUpdate } from '../call-record';
 import type { LogFilter } from '../call-log';
 import type { FieldErrors, Settings, SettingsPatch } from '../settings';
 import type { CallbackAction, CallbackItem } from '../team-protocol';
+import type { ServiceState } from '../source-state';
+import type { DownloadProgress } from '../download-progress';
 
 /** The hub's shared callbacks as the desktop shows them: what this extension sees, and who it is. */
 export interface CallbacksView {
@@ -33,39 +35,9 @@ export type CallView = CallRecord & {
   missedGroup?: { count: number; unseen: number; ids: string[] } | undefined;
 };
 
-export type ServiceState =
-  | { state: 'starting' }
-  /** `notice`: something the user must do before calls show (e.g. set the extension). */
-  | {
-      state: 'listening';
-      port: number;
-      url: string;
-      notice?: string | undefined;
-      /** When the last webhook was accepted (any extension's); null = none since start. */
-      lastEventAt?: string | null | undefined;
-    }
-  | { state: 'error'; message: string }
-  | { state: 'restarting'; attempt: number; message: string }
-  | { state: 'stopped' }
-  | HubState;
-
-/**
- * Source "hub" (settings.source): the core's connection to a Callpop hub's broker. `since` is an ISO
- * time: when the connection was made (connected), lost (reconnecting) or the hub went away (offline).
- */
-export type HubState =
-  | { state: 'hub-connecting'; url: string }
-  /** `synced`: the backfill since the connect is complete. */
-  | { state: 'hub-connected'; url: string; extension: string; since: string; synced: boolean }
-  | { state: 'hub-reconnecting'; url: string; since: string; error: string | null }
-  /** The broker refused the agent name or password: not retried until the settings or the password change. */
-  | { state: 'hub-refused'; url: string; reason: string }
-  /** The broker is up but the hub's last will says the hub is gone, or (`silent`) its heartbeat stopped at `since`. */
-  | { state: 'hub-offline'; url: string; since: string; silent?: boolean }
-  /** Hub mode without what it needs (address, agent name, password, extension): the message says what. */
-  | { state: 'hub-setup'; message: string };
-
-export const isHubState = (s: ServiceState): s is HubState => s.state.startsWith('hub-');
+// The call source's state is the core's own (its feeds report it); the UI reads it through here.
+export type { ServiceState, HubState } from '../source-state';
+export { isHubState } from '../source-state';
 
 /** What Settings may know of the hub password: never the password itself. */
 export interface HubPasswordView {
@@ -127,19 +99,8 @@ export interface NumberHistory {
   lastNote?: { text: string; at: string; callId: string } | null | undefined;
 }
 
-export type DownloadState = 'running' | 'done' | 'failed' | 'canceled';
-
-export interface DownloadProgress {
-  downloadId: string;
-  callId: string;
-  url: string;
-  state: DownloadState;
-  receivedBytes: number;
-  totalBytes: number | null;
-  /** Final file path once done. */
-  path: string | null;
-  error: string | null;
-}
+// A recording download's progress is the download manager's own (main/core/download/); the UI reads it here.
+export type { DownloadProgress, DownloadState } from '../download-progress';
 
 export type ExportFormat = 'csv' | 'json';
 export type ExportResult = { ok: true; path: string; count: number } | { ok: false; canceled: true } | { ok: false; canceled: false; error: string };
@@ -249,7 +210,7 @@ export type MainChannel = Exclude<InvokeChannel, CoreChannel>;
 
 export interface PushMap {
   /** `backfill`: caught up after a hub (re)connect, not live (missed ones are summed up in one notification). */
-  'push:callUpdate': { change: CallChange; record: CallView; backfill?: boolean | undefined };
+  'push:callUpdate': CallUpdate<CallView>;
   'push:status': AppStatus;
   'push:settings': SettingsView;
   'push:download': DownloadProgress;

@@ -47,7 +47,7 @@ export class CallKnowledge {
         maxAnsweredLeg: -1,
         endedMissed: false,
       };
-      this.calls.set(callId, info);
+      this.calls.addMissing(callId, info);
     }
     if (!info.number && callerId && callerId !== MAKECALL) info.number = callerId;
     if (did) info.did = did;

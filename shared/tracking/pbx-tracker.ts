@@ -70,7 +70,7 @@ export class PbxTracker {
   /** Apply one webhook; returns the records that changed, of every tracked extension concerned (record.extension says whose). */
   apply(event: WebhookEvent): CallUpdate[] {
     if (event.type === 'unknown') return [];
-    if (this.duplicates.isDuplicate(JSON.stringify(event), this.now())) return [];
+    if (this.duplicates.isDuplicate(event, this.now())) return [];
 
     const out = new Updates();
     switch (event.type) {
@@ -404,16 +404,18 @@ function cleanNumber(callerId: string, info: CallFacts): string {
 
 /** Collects one update per record per event, keeping the most telling change. */
 class Updates {
-  private readonly byCall = new Map<ExtensionCall, CallUpdate>();
+  /** Made on the first update: most webhooks concern no tracked extension. */
+  private byCall: Map<ExtensionCall, CallUpdate> | null = null;
 
   add(call: ExtensionCall, change: CallChange): void {
-    const prev = this.byCall.get(call);
+    const byCall = (this.byCall ??= new Map());
+    const prev = byCall.get(call);
     const keep = prev && rank(prev.change) > rank(change) ? prev.change : change;
-    this.byCall.set(call, { record: call.record, change: keep });
+    byCall.set(call, { record: call.record, change: keep });
   }
 
   list(): CallUpdate[] {
-    return [...this.byCall.values()];
+    return this.byCall ? [...this.byCall.values()] : [];
   }
 }
 

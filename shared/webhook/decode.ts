@@ -49,17 +49,24 @@ export function bareUrl(text: string): string | null {
 function collect(entries: Iterable<[string, unknown]>): Decoded {
   const fields = new Map<string, unknown>();
   for (const [key, value] of entries) {
-    const k = key.trim().toLowerCase();
-    if (!fields.has(k)) {
-      fields.set(k, value);
-    } else if (LIST_FIELDS.has(k)) {
-      const prev = fields.get(k);
-      fields.set(k, [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])]);
-    } else {
-      return { kind: 'error', error: `field "${displayKey(key)}" appears more than once` };
-    }
+    const error = addField(fields, key, value);
+    if (error) return { kind: 'error', error };
   }
   return { kind: 'fields', fields };
+}
+
+/** Adds one field (key lower-cased); the error when it repeats a key that is not a list. */
+function addField(fields: Map<string, unknown>, key: string, value: unknown): string | null {
+  const k = key.trim().toLowerCase();
+  if (!fields.has(k)) {
+    fields.set(k, value);
+  } else if (LIST_FIELDS.has(k)) {
+    const prev = fields.get(k);
+    fields.set(k, [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(value) ? value : [value])]);
+  } else {
+    return `field "${displayKey(key)}" appears more than once`;
+  }
+  return null;
 }
 
 /** A key for an error message: short and printable. */
@@ -74,7 +81,14 @@ function decodeJson(text: string): Decoded {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'error', error: 'JSON body is not an object' };
   }
-  return collect(Object.entries(value));
+  // Key by key rather than Object.entries: no pair array per field (every webhook of the PBX is one).
+  const object = value as Record<string, unknown>;
+  const fields = new Map<string, unknown>();
+  for (const key of Object.keys(object)) {
+    const error = addField(fields, key, object[key]);
+    if (error) return { kind: 'error', error };
+  }
+  return { kind: 'fields', fields };
 }
 
 /**

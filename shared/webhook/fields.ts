@@ -9,68 +9,41 @@ const UNSAFE_CHARS = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
 export const cleanText = (s: string): string => s.replace(UNSAFE_CHARS, '').trim();
 
 /** A scalar as text: JSON numbers and booleans are accepted as their string form; null otherwise. */
-const asText = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+export const asText = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+
+/** What a field's text becomes: `{ value }`, or the tail of its error message. */
+export type Shape<T> = (s: string) => { value: T } | string;
+
+const shapeOfSchema = new WeakMap<z.ZodType, Shape<unknown>>();
+
+/** The shape a text field's schema applies (undefined for any other schema): for fast-parse.ts. */
+export const shapeOf = (schema: z.ZodType): Shape<unknown> | undefined => shapeOfSchema.get(schema);
 
 /**
  * A field read as text, then shaped by `shape` (the value, or the tail of its error message). One zod
  * stage per field: the union, transforms and pipes it replaced cost most of a webhook's parse, which
- * runs for every webhook of the PBX.
+ * runs for every webhook of the PBX. Each schema's shape is registered (shapeOf) so the parser's fast
+ * path (fast-parse.ts) runs the very same function.
  */
-function textField<T>(shape: (s: string) => { value: T } | string) {
-  return z.unknown().transform((v, ctx): T => {
+function textField<T>(shape: Shape<T>, notText = 'must be text') {
+  const schema = z.unknown().transform((v, ctx): T => {
     const s = asText(v);
-    const r = s === null ? 'must be text' : shape(s);
+    const r = s === null ? notText : shape(s);
     if (typeof r !== 'string') return r.value;
     ctx.addIssue({ code: 'custom', message: r });
     return z.NEVER;
   });
+  shapeOfSchema.set(schema, shape);
+  return schema;
 }
 
 /** Cleaned text of at most `max` characters; `min` 1 = must not be empty. */
-const cleanedText = (min: 0 | 1, max: number) =>
-  textField((raw) => {
+const cleanedText =
+  (min: 0 | 1, max: number): Shape<string> =>
+  (raw) => {
     const s = cleanText(raw);
     return s.length < min ? 'is empty' : s.length > max ? 'is too long' : { value: s };
-  });
-
-export const userField = cleanedText(1, 32);
-/** A recording's user: optional there, and "" means unknown. */
-export const optionalUserField = textField((raw) => {
-  const s = cleanText(raw);
-  return s.length > 32 ? 'is too long' : { value: s === '' ? null : s };
-});
-export const callerIdField = cleanedText(0, 128);
-
-export const eventField = cleanedText(1, 64);
-
-export const idField = textField((raw): { value: CallRef } | string => {
-  const s = raw.trim();
-  return CALL_ID_RE.test(s) ? { value: toCallRef(s) } : 'is not a valid call id (1-64 of A-Z a-z 0-9 _ . -)';
-});
-
-/** "DID-420222000320" → "420222000320"; "" → null. */
-export const didField = textField((raw) => {
-  const s = cleanText(raw).replace(/^did-/i, '').trim();
-  return s.length > 64 ? 'is too long' : { value: s === '' ? null : s };
-});
-
-export const userTypeField = textField((s): { value: UserType } => {
-  const t = s.trim().toLowerCase();
-  return { value: t === 'ext' || t === 'queue' ? t : 'other' };
-});
-
-export const trTypeField = textField((s): { value: 'attended' | 'blind' | null } => {
-  const t = s.trim().toLowerCase();
-  return { value: t === 'attended' || t === 'blind' ? t : null };
-});
-
-export const finishField = textField((s): { value: 'ok' | 'missed' } => ({ value: s.trim().toLowerCase() === 'ok' ? 'ok' : 'missed' }));
-
-export const transferField = z
-  .union([z.boolean(), z.string()], { error: 'is neither True nor False' })
-  .transform((v) => (typeof v === 'boolean' ? String(v) : v.trim().toLowerCase()))
-  .refine((v) => v === 'true' || v === 'false', { error: 'is neither True nor False' })
-  .transform((v) => v === 'true');
+  };
 
 /** "mm:ss" or "h:mm:ss" → seconds; null when it is neither. */
 export function durationSeconds(s: string): number | null {
@@ -80,20 +53,67 @@ export function durationSeconds(s: string): number | null {
   return h !== undefined ? Number(h) * 3600 + Number(mmWithH) * 60 + Number(ss) : Number(mmAlone) * 60 + Number(ss);
 }
 
-/** "" → null (no talk time, e.g. a missed call). */
-export const durationField = textField((raw) => {
-  const s = raw.trim();
-  if (s === '') return { value: null };
-  const sec = durationSeconds(s);
-  return sec === null ? 'is not mm:ss or h:mm:ss' : { value: sec };
-});
+/** Every text field's shape, by the schema that uses it. */
+const shapes = {
+  user: cleanedText(1, 32),
+  /** A recording's user: optional there, and "" means unknown. */
+  optionalUser: ((raw) => {
+    const s = cleanText(raw);
+    return s.length > 32 ? 'is too long' : { value: s === '' ? null : s };
+  }) as Shape<string | null>,
+  callerId: cleanedText(0, 128),
+  event: cleanedText(1, 64),
+  id: ((raw) => {
+    const s = raw.trim();
+    return CALL_ID_RE.test(s) ? { value: toCallRef(s) } : 'is not a valid call id (1-64 of A-Z a-z 0-9 _ . -)';
+  }) as Shape<CallRef>,
+  /** "DID-420222000320" → "420222000320"; "" → null. */
+  did: ((raw) => {
+    const s = cleanText(raw).replace(/^did-/i, '').trim();
+    return s.length > 64 ? 'is too long' : { value: s === '' ? null : s };
+  }) as Shape<string | null>,
+  userType: ((s) => {
+    const t = s.trim().toLowerCase();
+    return { value: t === 'ext' || t === 'queue' ? t : 'other' };
+  }) as Shape<UserType>,
+  trType: ((s) => {
+    const t = s.trim().toLowerCase();
+    return { value: t === 'attended' || t === 'blind' ? t : null };
+  }) as Shape<'attended' | 'blind' | null>,
+  finish: ((s) => ({ value: s.trim().toLowerCase() === 'ok' ? 'ok' : 'missed' })) as Shape<'ok' | 'missed'>,
+  /** "True"/"False" (any case; a JSON boolean too). */
+  transfer: ((s) => {
+    const t = s.trim().toLowerCase();
+    return t === 'true' ? { value: true } : t === 'false' ? { value: false } : 'is neither True nor False';
+  }) as Shape<boolean>,
+  /** "" → null (no talk time, e.g. a missed call). */
+  duration: ((raw) => {
+    const s = raw.trim();
+    if (s === '') return { value: null };
+    const sec = durationSeconds(s);
+    return sec === null ? 'is not mm:ss or h:mm:ss' : { value: sec };
+  }) as Shape<number | null>,
+  /** The GET scheme's title: "DID-420222000320:Answered call from 420774852629 (0:07)" → 7. */
+  title: ((s) => {
+    let last: number | null = null;
+    for (const m of s.matchAll(/\((\d{1,4}(?::[0-5]\d){1,2})\)/g)) last = durationSeconds(m[1] as string);
+    return { value: last };
+  }) as Shape<number | null>,
+};
 
-/** The GET scheme's title: "DID-420222000320:Answered call from 420774852629 (0:07)" → 7. */
-export const titleDurationField = textField((s) => {
-  let last: number | null = null;
-  for (const m of s.matchAll(/\((\d{1,4}(?::[0-5]\d){1,2})\)/g)) last = durationSeconds(m[1] as string);
-  return { value: last };
-});
+export const userField = textField(shapes.user);
+export const optionalUserField = textField(shapes.optionalUser);
+export const callerIdField = textField(shapes.callerId);
+export const eventField = textField(shapes.event);
+export const idField = textField(shapes.id);
+export const didField = textField(shapes.did);
+export const userTypeField = textField(shapes.userType);
+export const trTypeField = textField(shapes.trType);
+export const finishField = textField(shapes.finish);
+// Numbers are refused like any other non-boolean, non-string value (not as text: 1 is no answer).
+export const transferField = textField(shapes.transfer, 'is neither True nor False');
+export const durationField = textField(shapes.duration);
+export const titleDurationField = textField(shapes.title);
 
 export const MAX_URL_CHARS = 2048;
 export const MAX_RECORDING_URLS = 16;

@@ -6,6 +6,7 @@
 // a WebSocket cut mid-call, the token expiring mid-call, an unmonitored extension, a refused secret,
 // 1,000 DNs in the snapshot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../shared/call-record';
 import { flowRequests, seedFlows } from '../../shared/webhook/seed-flows';
 import { addAgent } from '../../main/core/hub/accounts/agents';
 import { startHub, type Hub } from '../../main/core/hub/hub';
@@ -200,6 +201,56 @@ describe('setup faults', () => {
     expect(logs.join('\n')).not.toContain('wrong-secret-xyz');
   });
 
+  it('a hub restarted mid-call: a ring that ended while it was down is missed once, a talk still going is not announced again and ends with its whole talk time', async () => {
+    let now = Date.parse('2026-12-07T11:00:00Z');
+    const fake = await startFakeCallControl({ clients: { [CLIENT_ID]: SECRET }, dns: { '117': 'Wextension', '204': 'Wextension' } });
+    cleanups.push(() => fake.close());
+    const dir = await tempDir();
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const run = async () => {
+      const hub = await startHub({ dataDir: dir, host: '127.0.0.1', port: 0, broker: { kind: 'embedded', host: '127.0.0.1', port: 0 }, tickMs: 60_000, now: () => now, logger: quiet });
+      const changes: string[] = [];
+      const records = new Map<string, CallRecord>();
+      hub.onChange((cs) => {
+        for (const c of cs) {
+          changes.push(`${c.record.id} ${c.change}`);
+          records.set(c.record.id, c.record);
+        }
+      });
+      const cc = await attachCallControl(hub, { dataDir: dir, pbx: new URL(fake.url), clientId: CLIENT_ID, clientSecret: SECRET, logger: quiet, now: () => now, tickMs: 20, ringEndGraceMs: 100 });
+      await cc.ready;
+      const stop = async () => {
+        await cc.close();
+        await hub.close();
+      };
+      cleanups.push(stop);
+      return { hub, cc, changes, records, stop };
+    };
+    let h = await run();
+    fake.upsert(participant({ id: 8001, dn: '117', status: 'Ringing', callid: 8000, callerId: '05550005555' }));
+    fake.upsert(participant({ id: 8101, dn: '204', status: 'Ringing', callid: 8100, callerId: '05550006666' }));
+    await waitFor('both ringing', () => h.cc.participant('204', 8101) !== undefined && h.cc.participant('117', 8001) !== undefined);
+    now += 2000;
+    fake.upsert(participant({ id: 8101, dn: '204', status: 'Connected', callid: 8100, callerId: '05550006666' }));
+    await waitFor('204 talking', () => h.changes.includes('cc8100 answered'));
+    await h.hub.flush();
+    await h.stop();
+    // Down for a minute: 117's caller gives up, 204 goes on talking.
+    fake.remove('117', 8001);
+    now += 60_000;
+    h = await run();
+    // The ring's end waits out the grace (a hunt may still reach another phone): let the clock run.
+    await waitFor('117 missed after the restart', () => ((now += 10), h.changes.includes('cc8000 missed')));
+    now += 30_000;
+    fake.remove('204', 8101);
+    await waitFor('204 ended', () => h.changes.includes('cc8100 ended'));
+    await h.hub.flush();
+    expect(h.changes).toEqual(['cc8000 missed', 'cc8100 ended']);
+    expect(h.hub.openCalls()).toEqual([]);
+    expect(h.records.get('cc8100')).toMatchObject({ status: 'ended', result: 'answered', durationSec: 90 });
+    expect(h.records.get('cc8000')).toMatchObject({ status: 'ended', result: 'missed' });
+  });
+
   it('1,000 DNs in the snapshot, 200 of them with a ringing call: all monitored, every call created for its agent', async () => {
     const dns: Record<string, string> = {};
     for (let i = 0; i < 1000; i++) dns[String(3000 + i)] = 'Wextension';
@@ -212,7 +263,7 @@ describe('setup faults', () => {
     const logs: string[] = [];
     const created = new Set<string>();
     hub.onChange((changes) => {
-      for (const c of changes) if (c.update.change === 'ringing') created.add(`${c.update.record.extension}/${c.update.record.id}`);
+      for (const c of changes) if (c.change === 'ringing') created.add(`${c.record.extension}/${c.record.id}`);
     });
     const logger = { debug() {}, info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
     const cc = await attachCallControl(hub, { dataDir: dir, pbx: new URL(fake.url), clientId: CLIENT_ID, clientSecret: SECRET, logger });

@@ -80,6 +80,18 @@ describe('listener', () => {
     expect(received).toHaveLength(0);
   });
 
+  it('answers 404 for a wrong secret of the same length, whichever character differs', async () => {
+    const l = await start();
+    const wrong = [`X${secret.slice(1)}`, `${secret.slice(0, -1)}X`, `${secret.slice(0, 12)}é${secret.slice(13)}`, secret.toUpperCase()];
+    for (const s of wrong) {
+      expect(s.length).toBe(secret.length);
+      const r = await post(l.port, ringing, `/webhook/${encodeURI(s)}`);
+      expect(r.status, s).toBe(404);
+    }
+    expect(received).toEqual([]);
+    expect((await post(l.port, ringing)).status).toBe(200);
+  });
+
   it('answers 405 with an Allow header for other methods', async () => {
     const l = await start();
     for (const method of ['PUT', 'DELETE', 'OPTIONS', 'PATCH', 'HEAD']) {

@@ -79,12 +79,27 @@ const GET_C = '420774852629';
 const GET_DID = '420222000320';
 const ext = (...dns: string[]) => Object.fromEntries(dns.map((d) => [d, 'Wextension']));
 
-/** One incoming call: rings `dn`, optionally answered, ended at `end`. */
-function simple(callid: number, dn: string, o: { callerId?: string; did?: string; queue?: [string, string]; answerAt?: number; end: number }): ScenarioStep[] {
+/** One incoming call from C ("ACME Ltd"): rings `dn`, optionally answered, ended at `end`. */
+export function simple(callid: number, dn: string, o: { callerId?: string; did?: string; queue?: [string, string]; answerAt?: number; end: number }): ScenarioStep[] {
   const base = { id: callid * 10, dn, callid, callerId: o.callerId ?? C, name: 'ACME Ltd', ...(o.did ? { did: o.did } : {}), ...(o.queue ? { onBehalfOf: o.queue } : {}) };
   const steps: ScenarioStep[] = [{ at: 0, upsert: participant({ ...base, status: 'Ringing' }) }];
   if (o.answerAt !== undefined) steps.push({ at: o.answerAt, upsert: participant({ ...base, status: 'Connected' }) });
   steps.push({ at: o.end, remove: { dn, id: base.id } });
+  return steps;
+}
+
+/** One incoming call ringing every [dn, participant id] at once (a ring-all group): answered by the first at `answerAt`, or missed. */
+function ringAll(callid: number, phones: readonly (readonly [string, number])[], o: { answerAt?: number; end: number }): ScenarioStep[] {
+  const part = (dn: string, id: number, status: 'Ringing' | 'Connected') => participant({ id, dn, status, callid, callerId: C, onBehalfOf: RG });
+  const steps: ScenarioStep[] = phones.map(([dn, id]) => ({ at: 0, upsert: part(dn, id, 'Ringing') }));
+  if (o.answerAt === undefined) {
+    for (const [dn, id] of phones) steps.push({ at: o.end, remove: { dn, id } });
+    return steps;
+  }
+  const [[dn, id], ...others] = phones as [readonly [string, number], ...(readonly [string, number])[]];
+  steps.push({ at: o.answerAt, upsert: part(dn, id, 'Connected') });
+  for (const [odn, oid] of others) steps.push({ at: o.answerAt, remove: { dn: odn, id: oid } });
+  steps.push({ at: o.end, remove: { dn, id } });
   return steps;
 }
 
@@ -139,27 +154,8 @@ export const scenarios: readonly Scenario[] = [
   { flow: 'incoming-missed', dns: ext('202'), steps: simple(1005, '202', { queue: Q820, end: 20 }) },
   { flow: 'hunt-answered', dns: ext('117'), steps: simple(1006, '117', { queue: RG, answerAt: 3, end: 7 }) },
   { flow: 'hunt-missed', dns: ext('117'), steps: simple(1007, '117', { queue: RG, end: 20 }) },
-  {
-    flow: 'ringall-answered',
-    dns: ext('117', '204'),
-    steps: [
-      { at: 0, upsert: participant({ id: 31, dn: '117', status: 'Ringing', callid: 1008, callerId: C, onBehalfOf: RG }) },
-      { at: 0, upsert: participant({ id: 32, dn: '204', status: 'Ringing', callid: 1008, callerId: C, onBehalfOf: RG }) },
-      { at: 3, upsert: participant({ id: 31, dn: '117', status: 'Connected', callid: 1008, callerId: C, onBehalfOf: RG }) },
-      { at: 3, remove: { dn: '204', id: 32 } },
-      { at: 8, remove: { dn: '117', id: 31 } },
-    ],
-  },
-  {
-    flow: 'ringall-missed',
-    dns: ext('117', '204'),
-    steps: [
-      { at: 0, upsert: participant({ id: 41, dn: '117', status: 'Ringing', callid: 1009, callerId: C, onBehalfOf: RG }) },
-      { at: 0, upsert: participant({ id: 42, dn: '204', status: 'Ringing', callid: 1009, callerId: C, onBehalfOf: RG }) },
-      { at: 20, remove: { dn: '117', id: 41 } },
-      { at: 20, remove: { dn: '204', id: 42 } },
-    ],
-  },
+  { flow: 'ringall-answered', dns: ext('117', '204'), steps: ringAll(1008, [['117', 31], ['204', 32]], { answerAt: 3, end: 8 }) },
+  { flow: 'ringall-missed', dns: ext('117', '204'), steps: ringAll(1009, [['117', 41], ['204', 42]], { end: 20 }) },
   { flow: 'outgoing-answered', dns: ext('117'), steps: outgoing(1010, '117', { answerAt: 3, end: 8 }) },
   { flow: 'outgoing-unanswered', dns: ext('117'), steps: outgoing(1011, '117', { end: 20 }) },
   { flow: 'makecall-answered', dns: ext('117'), steps: outgoing(1012, '117', { answerAt: 3, end: 7, makecall: true }) },

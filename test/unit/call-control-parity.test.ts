@@ -91,57 +91,53 @@ describe('every seed flow through the WebAPI and through Call Control gives the 
   });
 });
 
+/** A translator and a tracker on one settable clock (ring-end grace 2 s), the records by extension. */
+function translatorHarness() {
+  const clock = { t: T0 };
+  const now = () => clock.t;
+  const tracker = new PbxTracker({ now });
+  const tr = new CallControlTranslator({ now, ringEndGraceMs: 2000 });
+  const records = new Map<string, CallRecord>();
+  const send = (l: WebhookFields[]) => track(tracker, l.map(toRawWebhook), records);
+  return { clock, tr, records, send };
+}
+
 describe('ring end is exact', () => {
   it('a ring removed while the call goes on to the next phone (hunt) is not missed; the colleague answering makes it answered elsewhere', () => {
-    let t = T0;
-    const now = () => t;
-    const tracker = new PbxTracker({ now });
-    const tr = new CallControlTranslator({ now, ringEndGraceMs: 2000 });
-    const records = new Map<string, CallRecord>();
-    const send = (l: WebhookFields[]) => track(tracker, l.map(toRawWebhook), records);
+    const { clock, tr, records, send } = translatorHarness();
     const p = (id: number, dn: string, status: string) =>
       participantSchema.parse({ id, dn, status, callid: 77, party_caller_id: '05551239988', party_dn_type: 'Wexternalline' });
     send(tr.upsert(p(1, '117', 'Ringing')));
-    t += 10_000;
+    clock.t += 10_000;
     send(tr.remove('117', 1));
-    t += 1000; // the gap before the hunt reaches the next phone
+    clock.t += 1000; // the gap before the hunt reaches the next phone
     send(tr.tick());
     expect(records.get('117')?.status).toBe('ringing');
     send(tr.upsert(p(2, '204', 'Ringing')));
-    t += 5000;
+    clock.t += 5000;
     send(tr.tick());
     send(tr.upsert(p(2, '204', 'Connected')));
     expect(records.get('117')).toMatchObject({ status: 'ended', result: 'answered-elsewhere', answeredBy: '204' });
   });
 
   it('a ring removed with nobody left is missed once the grace ran out, not before', () => {
-    let t = T0;
-    const now = () => t;
-    const tracker = new PbxTracker({ now });
-    const tr = new CallControlTranslator({ now, ringEndGraceMs: 2000 });
-    const records = new Map<string, CallRecord>();
-    const send = (l: WebhookFields[]) => track(tracker, l.map(toRawWebhook), records);
+    const { clock, tr, records, send } = translatorHarness();
     send(tr.upsert(participantSchema.parse({ id: 1, dn: '117', status: 'Ringing', callid: 78, party_caller_id: '0555' })));
-    t += 4000;
+    clock.t += 4000;
     send(tr.remove('117', 1));
-    t += 1999;
+    clock.t += 1999;
     send(tr.tick());
     expect(records.get('117')?.status).toBe('ringing');
-    t += 1;
+    clock.t += 1;
     send(tr.tick());
     expect(records.get('117')).toMatchObject({ status: 'ended', result: 'missed' });
     expect(tr.size).toEqual({ participants: 0, calls: 0 });
   });
 
   it('reconcile: a call that ended while disconnected ends with what was last known, one that began is created', () => {
-    let t = T0;
-    const now = () => t;
-    const tracker = new PbxTracker({ now });
-    const tr = new CallControlTranslator({ now });
-    const records = new Map<string, CallRecord>();
-    const send = (l: WebhookFields[]) => track(tracker, l.map(toRawWebhook), records);
+    const { clock, tr, records, send } = translatorHarness();
     send(tr.upsert(participantSchema.parse({ id: 1, dn: '117', status: 'Connected', callid: 80, party_caller_id: '0555111', originated_by_dn: 'ROUTER' })));
-    t += 30_000;
+    clock.t += 30_000;
     send(tr.reconcile([{ dn: '117', type: 'Wextension', participants: [participantSchema.parse({ id: 2, dn: '204', status: 'Ringing', callid: 81, party_caller_id: '0555222' })] }]));
     expect(records.get('117')).toMatchObject({ status: 'ended', result: 'answered', durationSec: 30, number: '0555111' });
     expect(records.get('204')).toMatchObject({ status: 'ringing', number: '0555222' });

@@ -26,4 +26,16 @@ describe('LruMap', () => {
     expect(m.get('a')).toBe(2);
     expect(m.size).toBe(1);
   });
+  it('addMissing after a miss is set without the lookup: same entries, same bound', () => {
+    const a = new LruMap<string, number>(10);
+    const b = new LruMap<string, number>(10);
+    for (let i = 0; i < 100; i++) {
+      const k = `k${i % 37}`;
+      if (a.get(k) === undefined) a.addMissing(k, i);
+      if (b.get(k) === undefined) b.set(k, i);
+      expect(a.size).toBe(b.size);
+      expect(a.size).toBeLessThanOrEqual(10);
+    }
+    for (let i = 0; i < 37; i++) expect(a.get(`k${i}`)).toBe(b.get(`k${i}`));
+  });
 });

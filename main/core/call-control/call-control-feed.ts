@@ -1,7 +1,10 @@
 // Feed kind `call-control`: this PC takes its extension's calls from 3CX's Call Control API (v20)
 // instead of receiving webhooks. The entry of the feed table (../feed/kinds.ts): a WebhookReceiver
 // without its listener (tracker, call log, the durable-commit pipeline) fed by the Call Control
-// client's translated transitions, so the two promises of a CallFeed hold as for the listener.
+// client's translated transitions, so the two promises of a CallFeed hold as for the listener (the
+// shared contract suite runs against it on the fake PBX). The PBX has no acknowledgement to wait for:
+// on a restart the calls the log holds open are handed to the client, whose first reconcile ends those
+// the PBX no longer shows (with what was last known) and takes up the rest without announcing them again.
 //
 // Status: the ServiceState union has no Call Control states yet (the desktop's Settings and wording
 // for this kind are not built); it reports `starting` while connecting, `listening` (url = the PBX,
@@ -9,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import type { Settings } from '../../../shared/settings';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { withWebhookSecret } from '../listener/secret';
@@ -148,6 +151,7 @@ export const callControlKind: FeedKind = {
       logger: ctx.logger,
       now: ctx.now,
       agentExtensions: () => [extension],
+      openCalls: service.openCalls(),
       ...(extra.backoff ? { backoff: extra.backoff } : {}),
       ...(extra.ringEndGraceMs !== undefined ? { ringEndGraceMs: extra.ringEndGraceMs } : {}),
       ...(recorder ? { onTraffic: recorder.record } : {}),

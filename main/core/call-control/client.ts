@@ -9,6 +9,7 @@
 //     logger, onWebhooks: (list) => { for (const f of list) hub.ingest(toRawWebhook(f)); } });
 //   await cc.close();
 import WebSocket from 'ws';
+import type { CallRecord } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { Logger } from '../../../shared/diagnostics-log';
 import { backoff as makeBackoff, type Backoff } from '../hub-client/backoff';
@@ -31,6 +32,11 @@ export interface CallControlClientOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** How often ring ends are settled. Default 250 ms. */
   tickMs?: number;
+  /**
+   * Calls the call log holds open from before this process (a restart): the first reconcile ends those
+   * the PBX no longer shows and takes up the others without announcing them again.
+   */
+  openCalls?: readonly CallRecord[];
   /** Every PBX message as received (for --record-traffic); secrets are never passed. */
   onTraffic?: (kind: 'ws' | 'get', path: string, body: unknown) => void;
 }
@@ -69,6 +75,7 @@ export function startCallControlClient(o: CallControlClientOptions): CallControl
   const http = { base: o.pbx, ca: o.ca, agent };
   const tokens: TokenOwner = tokenOwner({ ...http, clientId: o.clientId, clientSecret: o.clientSecret, now });
   const translator = new CallControlTranslator({ now, ringEndGraceMs: o.ringEndGraceMs });
+  translator.adopt(o.openCalls ?? []);
   const bo: Backoff = makeBackoff({ initialMs: o.backoff?.initialMs ?? 1000, maxMs: o.backoff?.maxMs ?? 60_000 });
   const wsUrl = new URL('/callcontrol/ws', o.pbx);
   wsUrl.protocol = o.pbx.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -33,6 +33,8 @@ export async function attachCallControl(hub: Hub, o: HubCallControlOptions): Pro
     ...o,
     ...(recorder ? { onTraffic: recorder.record } : {}),
     agentExtensions: () => extensions,
+    // Calls the hub's log holds open from before a restart: the first reconcile settles them.
+    openCalls: hub.openCalls(),
     onWebhooks: (list) => {
       for (const fields of list) {
         hub.ingest(toRawWebhook(fields)).then(

@@ -15,7 +15,8 @@
 // An internal call from an extension that is already talking (a consult for an attended transfer) is
 // folded into the call being transferred, as the WebAPI reports it: the target rings on that call.
 // What is inferred rather than read in a source is listed in docs/deploy.md ("Without the WebAPI add-on").
-import type { Participant, DnInfo } from './schema';
+import type { CallRecord } from '../../../shared/call-record';
+import { participantSchema, type Participant, type DnInfo } from './schema';
 
 /** One webhook as the WebAPI add-on would POST it (keys as in the seed document). */
 export type WebhookFields = Record<string, string>;
@@ -85,6 +86,8 @@ export class CallControlTranslator {
   private readonly calls = new Map<number, CallState>();
   /** DN → type from the last snapshot ("Wextension", "Wqueue", …). */
   private readonly dnTypes = new Map<string, string>();
+  /** Calls open in the call log from before this translator (a restart), settled by the first reconcile. */
+  private carried: CallRecord[] = [];
 
   constructor(options: TranslatorOptions) {
     this.now = options.now;
@@ -101,6 +104,16 @@ export class CallControlTranslator {
     return { participants: this.parts.size, calls: this.calls.size };
   }
 
+  /**
+   * Calls the call log holds open from before this translator existed (the process restarted): the
+   * first reconcile ends those the PBX no longer shows with what was last known (a ring → missed, a
+   * talk → ended, its talk time from the logged answer) and takes up those it still shows without
+   * announcing them again. Only Call Control's own ids (`cc<callid>`) are taken.
+   */
+  adopt(open: readonly CallRecord[]): void {
+    this.carried = open.filter((r) => /^cc\d{1,15}$/.test(r.id) && r.status !== 'ended');
+  }
+
   /** Whole-PBX snapshot (GET /callcontrol) after a (re)connect: what vanished ends, what is new begins. */
   reconcile(snapshot: readonly DnInfo[]): WebhookFields[] {
     const out: WebhookFields[] = [];
@@ -109,6 +122,7 @@ export class CallControlTranslator {
       if (d.type) this.dnTypes.set(d.dn, d.type);
       for (const p of d.participants ?? []) present.add(key(p.dn, p.id));
     }
+    if (this.carried.length > 0) this.takeUpCarried(snapshot, out);
     for (const [k, t] of [...this.parts]) if (!present.has(k)) out.push(...this.remove(t.p.dn, t.p.id));
     for (const d of snapshot) for (const p of d.participants ?? []) out.push(...this.upsert(p));
     return out;
@@ -203,6 +217,35 @@ export class CallControlTranslator {
       this.calls.delete(call.id);
     }
     return out;
+  }
+
+  /**
+   * Each carried call becomes a tracked participant again, silently, in the state the log last knew: the
+   * PBX's own participant when the snapshot still has it (its news since then follows as usual), else a
+   * stand-in that is removed at once, so the normal remove rules end it.
+   */
+  private takeUpCarried(snapshot: readonly DnInfo[], out: WebhookFields[]): void {
+    const carried = this.carried;
+    this.carried = [];
+    let standIn = -1;
+    for (const r of carried) {
+      const callid = Number(r.id.slice(2));
+      const found = snapshot.find((d) => d.dn === r.extension)?.participants?.find((p) => p.callid === callid);
+      const status = r.status === 'talking' ? 'Connected' : r.direction === 'outgoing' ? 'Dialing' : 'Ringing';
+      const base: Participant = found ?? participantSchema.parse({ id: 0, dn: r.extension, status, callid, party_caller_id: r.number.slice(0, 256) });
+      // Not in the PBX's id space (ids are non-negative): never confused with a real participant.
+      const p: Participant = { ...base, id: found ? base.id : standIn--, status };
+      this.upsert(p); // already in the log: nothing to announce
+      const t = this.parts.get(key(p.dn, p.id));
+      if (!t) continue;
+      t.direction = r.direction;
+      if (r.status === 'talking') {
+        t.connectedAt = Date.parse(r.answeredAt) || this.now();
+        const call = this.calls.get(t.reportedOn);
+        if (call) call.answered = true;
+      }
+      if (!found) out.push(...this.remove(p.dn, p.id));
+    }
   }
 
   // --- transitions --------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
 import type { CallAction } from '../../../shared/hub-protocol';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { CallRecord } from '../../../shared/call-record';
-import type { DownloadProgress } from '../../../shared/ipc/contract';
+import type { DownloadProgress } from '../../../shared/download-progress';
 import { silentLogger } from '../../../shared/diagnostics-log';
 import type { Logger } from '../../../shared/diagnostics-log';
 import { recordingFileName } from '../../../shared/recording-file-name';

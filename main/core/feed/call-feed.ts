@@ -6,7 +6,7 @@
 //
 // HOW TO ADD A KIND (e.g. 3CX Call Control):
 //   1. Settings: add the name to `callSources` in shared/settings.ts, with the settings it needs, and
-//      the states it shows to `ServiceState` (shared/ipc/contract.ts) if the existing ones don't fit.
+//      the states it shows to `ServiceState` (shared/source-state.ts) if the existing ones don't fit.
 //   2. One folder, e.g. main/core/call-control/, holding the client and a `call-control-feed.ts` that
 //      exports a `FeedKind` (below): `start` returns a CallFeed, `notReady`/`failedState` say how the
 //      desktop shows settings it cannot run with yet, `restartKey` which settings restart it.
@@ -23,7 +23,7 @@
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import type { Logger } from '../../../shared/diagnostics-log';
 import type { CallSource, Settings } from '../../../shared/settings';
 import type { CallLogStore } from '../call-log/store';

@@ -17,6 +17,8 @@ export class CommitPipeline<U> {
   readonly durable: Emitter<U[]>;
   /** Ends when every earlier commit has been written and its updates emitted. */
   private tail: Promise<void> = Promise.resolve();
+  /** Commits not yet settled (written or failed, and emitted). */
+  private pending = 0;
 
   constructor(logger: Logger, what = 'Call update listener') {
     const onError = (e: unknown): void => logger.error(`${what} failed: ${(e as Error).message}`);
@@ -38,13 +40,22 @@ export class CommitPipeline<U> {
       if (error) throw error;
       if (updates.length > 0) this.durable.emit(updates);
     });
-    this.tail = done.catch(() => {});
+    this.pending++;
+    const settled = (): void => {
+      this.pending--;
+    };
+    this.tail = done.then(settled, settled);
     return done;
   }
 
   /** Resolves once everything committed so far is written (or failed). */
   flush(): Promise<void> {
     return this.tail;
+  }
+
+  /** True when every commit so far has settled: flush() would resolve with nothing left to wait for. */
+  get idle(): boolean {
+    return this.pending === 0;
   }
 }
 
@@ -104,5 +115,10 @@ export class RecordCommitter<U> {
 
   flush(): Promise<void> {
     return this.pipeline.flush();
+  }
+
+  /** Nothing in flight and nothing left dirty: a webhook that changed nothing may be acknowledged at once. */
+  get settled(): boolean {
+    return this.pipeline.idle && this.dirty.size === 0;
   }
 }

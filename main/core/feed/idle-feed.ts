@@ -4,7 +4,7 @@
 // failedState).
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import type { CallSource } from '../../../shared/settings';
 import type { CallLogStore } from '../call-log/store';
 import type { CallFeed } from './call-feed';

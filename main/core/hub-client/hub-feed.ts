@@ -6,7 +6,7 @@
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import type { CallAction } from '../../../shared/hub-protocol';
 import type { Event } from '../../../shared/emitter';
-import type { HubState, ServiceState } from '../../../shared/ipc/contract';
+import type { HubState, ServiceState } from '../../../shared/source-state';
 import type { Logger } from '../../../shared/diagnostics-log';
 import { splitHubUrls, type Settings } from '../../../shared/settings';
 import type { HubCallbacks } from './callbacks';

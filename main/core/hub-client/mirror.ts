@@ -3,24 +3,16 @@
 // duplicate QoS-1 delivery or an older change arriving late changes nothing), and the same two
 // promises as WebhookReceiver: live listeners hear of a change at once (pops), durable ones after the
 // local fsync (badge counts, log views).
-import type { CallChange, CallRecord, CallUpdate } from '../../../shared/call-record';
+import type { CallChange, CallRecord, HubCallUpdate } from '../../../shared/call-record';
 import { changeBetween, sameExceptSeen } from '../../../shared/tracking/what-changed';
 import type { Event } from '../../../shared/emitter';
 import { redactNumber, type Logger } from '../../../shared/diagnostics-log';
 import type { CallLogStore } from '../call-log/store';
 import { RecordCommitter } from '../feed/commit-pipeline';
 
-export interface HubCallUpdate extends CallUpdate {
-  /** The hub's sequence number of this change. */
-  seq: number;
-  /**
-   * Came from a backfill (the catch-up after a (re)connect), not as it happened. A backfilled call
-   * never has the change `ringing`/`dialing` unless it is still ringing and began less than
-   * `staleRingMs` ago, so a consumer that pops on `ringing` pops nothing stale; missed calls that
-   * arrive with `backfill` are the "missed while you were away" ones.
-   */
-  backfill: boolean;
-}
+// A backfilled call (the catch-up after a (re)connect) never has the change `ringing`/`dialing` unless
+// it is still ringing and began less than `staleRingMs` ago (CallUpdate.backfill).
+export type { HubCallUpdate } from '../../../shared/call-record';
 
 /** Per-record seqs remembered (the calls that can still change: far more than one agent's open calls). */
 const rememberedSeqs = 20_000;

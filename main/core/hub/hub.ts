@@ -20,16 +20,18 @@
 // callbacks, the board).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HubCallUpdate } from '../../../shared/call-record';
 import { DEFAULT_SITE, HUB_PROTOCOL_VERSION, sitePattern, topics, type HubStatusMessage } from '../../../shared/hub-protocol';
+import type { CallRecord } from '../../../shared/call-record';
 import { Emitter } from '../../../shared/emitter';
 import { silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import { PbxTracker } from '../../../shared/tracking/pbx-tracker';
 import type { RawWebhook } from '../../../shared/webhook/event';
 import { startListener, webhookUrlsFor, type Listener, type ListenerTls, type WebhookOutcome } from '../listener/listener';
 import { generateWebhookSecret } from '../listener/secret';
-import type { ConnectionLimits } from '../listener/connection-gate';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
-import { connectExternalBroker, type BrokerState, type ExternalBroker } from './broker/external-broker';
+import type { EmbeddedBroker } from './broker/embedded-broker';
+import type { BrokerState } from './broker/external-broker';
+import { openHubBroker, type BrokerConfig, type Transport } from './broker/transport';
 import { HubLog } from './log/hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
@@ -39,13 +41,10 @@ import { startBoardServer, type BoardServer } from './team/board-server';
 import { localDayStart } from './team/callbacks';
 import { startTeam, type Team } from './team/team';
 import { HubAgents } from './agents-watcher';
-import { HubIngest, type HubChange } from './ingest';
+import { HubIngest } from './ingest';
 import { OpenLists } from './open-lists';
 
-export type BrokerConfig =
-  | { kind: 'embedded'; host?: string; port: number; wsPort?: number | null; maxPendingLogins?: number; connectionLimits?: Partial<ConnectionLimits> }
-  /** `url`: one broker, or the nodes of one cluster (tried in turn). */
-  | { kind: 'external'; url: string | readonly string[]; username?: string; password?: string; ca?: string | Buffer; maxOfflineQueue?: number; stallMs?: number };
+export type { BrokerConfig } from './broker/transport';
 
 export interface HubOptions {
   /** The hub's folder: agents.json, hub.json (webhook secret), hub-log/ (the PBX-wide call log). */
@@ -88,7 +87,6 @@ export interface HubOptions {
   boardMs?: number;
 }
 
-export type { HubChange } from './ingest';
 
 export interface Hub {
   readonly site: string;
@@ -111,8 +109,10 @@ export interface Hub {
   readonly team: Team;
   /** The seq of the latest change. */
   readonly headSeq: number;
+  /** Every extension's ringing and talking calls (Call Control settles them after a restart). */
+  openCalls(): CallRecord[];
   /** Changes as soon as the tracker makes them (published, not yet durable), in order. */
-  onChange(fn: (changes: HubChange[]) => void): () => void;
+  onChange(fn: (changes: HubCallUpdate[]) => void): () => void;
   /** Every message an agent published that the broker let through (the actions of ../call-control/hub-actions.ts). */
   onClientPublish(fn: (topic: string, payload: Buffer) => void): () => void;
   /** Publish to agents (QoS 1, not retained): answers to their requests. */
@@ -155,14 +155,6 @@ async function hubSecret(dataDir: string): Promise<string> {
   return secret;
 }
 
-interface Transport {
-  url: string;
-  wsUrl: string | null;
-  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
-  disconnectAgents(names: ReadonlySet<string>): void;
-  close(): Promise<void>;
-}
-
 export async function startHub(options: HubOptions): Promise<Hub> {
   const site = options.site ?? DEFAULT_SITE;
   if (!sitePattern.test(site)) throw new Error(`Site must be 1 to 64 letters, digits, _ or -; got ${JSON.stringify(site)}.`);
@@ -183,7 +175,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const tracker = new PbxTracker({ now, ringTimeoutMs: (options.ringTimeoutSec ?? 180) * 1000, recordingWindowMs });
   tracker.restore([...log.openCalls(), ...log.recent(now() - recordingWindowMs)]);
   // Publish (and tell onChange listeners) before the disk, acknowledge once durable, in order.
-  const pipeline = new CommitPipeline<HubChange>(logger, 'Hub change listener');
+  const pipeline = new CommitPipeline<HubCallUpdate>(logger, 'Hub change listener');
   let embeddedBroker: EmbeddedBroker | null = null;
   const team = await startTeam({
     site,
@@ -252,64 +244,42 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     throw e;
   };
   const brokerConfig: BrokerConfig = options.broker ?? { kind: 'embedded', port: 1883 };
+  if (brokerConfig.kind === 'external') brokerState = 'disconnected';
   try {
-    if (brokerConfig.kind === 'embedded') {
-      const b: EmbeddedBroker = await startEmbeddedBroker({
-        site,
-        host: brokerConfig.host ?? options.host ?? '0.0.0.0',
-        port: brokerConfig.port,
-        wsPort: brokerConfig.wsPort ?? null,
-        maxPendingLogins: brokerConfig.maxPendingLogins,
-        connectionLimits: brokerConfig.connectionLimits,
-        tls: options.tls ?? null,
-        agent: (name) => agents.get(name),
-        logger,
-        onClientPublish,
-        onClientGone: (clientId) => sync.clientGone(clientId),
-        onPresence: () => team.presenceChanged(),
-      });
-      embeddedBroker = b;
-      transport = b;
-      brokerTls = (tls) => b.setTls(tls);
-      cleanups.push(() => b.close());
-      publishRetained();
-    } else {
-      let connects = 0;
-      brokerState = 'disconnected';
-      const b: ExternalBroker = await connectExternalBroker({
-        url: brokerConfig.url,
-        signal: options.signal,
-        stallMs: brokerConfig.stallMs,
-        onState: (state) => {
-          brokerState = state;
-          for (const fn of brokerStateListeners) fn(state);
-        },
-        username: brokerConfig.username,
-        password: brokerConfig.password,
-        ca: brokerConfig.ca,
-        maxOfflineQueue: brokerConfig.maxOfflineQueue,
-        site,
-        will: { topic: topics.hubStatus(site), payload: status('offline', onlineSince) },
-        logger,
-        onConnect: () => {
-          connects++;
-          if (!transport || closed) return;
-          if (connects > 1) {
-            // Back after losing the broker: what was published meanwhile may be lost (and the will may
-            // not have fired). "offline" then "online" tells clients to ask for a sync.
-            publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), true);
-            // publishRetained (below) says "online" again.
-            onlineSince = new Date(now()).toISOString();
-          }
-          publishRetained();
-        },
-        onClientPublish: (topic, payload, retain) => onClientPublish(topic, payload, null, retain),
-      });
-      transport = { url: b.url, wsUrl: null, publish: (t, p, o) => b.publish(t, p, o), disconnectAgents: () => {}, close: () => b.close() };
-      cleanups.push(() => b.close());
-      // The first connect came before the transport was set (onConnect published nothing then).
-      if (b.connected) publishRetained();
-    }
+    const b = await openHubBroker({
+      config: brokerConfig,
+      site,
+      host: options.host,
+      tls: options.tls ?? null,
+      signal: options.signal,
+      logger,
+      agent: (name) => agents.get(name),
+      onClientPublish,
+      onClientGone: (clientId) => sync.clientGone(clientId),
+      onPresence: () => team.presenceChanged(),
+      will: { topic: topics.hubStatus(site), payload: status('offline', onlineSince) },
+      onState: (state) => {
+        brokerState = state;
+        for (const fn of brokerStateListeners) fn(state);
+      },
+      onConnect: (count) => {
+        if (!transport || closed) return;
+        if (count > 1) {
+          // Back after losing the broker: what was published meanwhile may be lost (and the will may
+          // not have fired). "offline" then "online" tells clients to ask for a sync.
+          publish(topics.hubStatus(site), status('offline', new Date(now()).toISOString()), true);
+          // publishRetained (below) says "online" again.
+          onlineSince = new Date(now()).toISOString();
+        }
+        publishRetained();
+      },
+    });
+    embeddedBroker = b.embedded;
+    transport = b.transport;
+    brokerTls = b.setTls;
+    cleanups.push(() => b.transport.close());
+    // An external broker's first connect came before the transport was set (onConnect published nothing then).
+    if (b.connected) publishRetained();
   } catch (e) {
     await team.close();
     return fail(e);
@@ -400,6 +370,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     get headSeq() {
       return log.head;
     },
+    openCalls: () => tracker.openCalls(),
     onChange: pipeline.changes.on,
     onClientPublish: (fn) => clientPublishes.on(([t, p]) => fn(t, p)),
     publishToAgent: (topic, payload) => publish(topic, payload, false),

@@ -3,7 +3,7 @@
 // acknowledged only once the hub log and the team's callbacks hold them (else 503 and the PBX
 // retries). The order and the re-queue of a failed write are CommitPipeline's (../feed/commit-pipeline.ts);
 // this file says what a hub commit writes and publishes. Part of startHub (./hub.ts).
-import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
+import { callRecordSchema, type CallRecord, type CallUpdate, type HubCallUpdate } from '../../../shared/call-record';
 import { HUB_PROTOCOL_VERSION, topics, type CallChangeMessage } from '../../../shared/hub-protocol';
 import type { Logger } from '../../../shared/diagnostics-log';
 import type { PbxTracker } from '../../../shared/tracking/pbx-tracker';
@@ -14,17 +14,11 @@ import type { CommitPipeline } from '../feed/commit-pipeline';
 import type { HubLog } from './log/hub-log';
 import type { ExtensionHeads } from './extension-heads';
 
-/** A record change as the hub published it. */
-export interface HubChange {
-  seq: number;
-  update: CallUpdate;
-}
-
 export interface HubIngestOptions {
   site: string;
   log: HubLog;
   tracker: PbxTracker;
-  pipeline: CommitPipeline<HubChange>;
+  pipeline: CommitPipeline<HubCallUpdate>;
   /** QoS 1 publish; failures are the caller's to log. */
   publish(topic: string, payload: string, retain: boolean): void;
   /** An extension's calls changed (its open list is republished: ./open-lists.ts). */
@@ -71,14 +65,14 @@ export class HubIngest {
     const updates = all.filter((u) => this.valid(u.record));
     if (updates.length === 0 && !log.hasDirty) return pipeline.flush();
     const { seqs, durable } = updates.length > 0 ? log.append(updates.map((u) => u.record)) : { seqs: [], durable: log.retryDirty() };
-    const changes = updates.map((u, i): HubChange => ({ seq: seqs[i]!, update: u }));
+    const changes = updates.map((u, i): HubCallUpdate => ({ ...u, seq: seqs[i]! }));
     const exts = new Set<string>();
     for (const c of changes) {
-      const ext = c.update.record.extension;
+      const ext = c.record.extension;
       const prevSeq = this.o.heads.changed(ext, c.seq);
-      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.update.change, record: c.update.record, ...(prevSeq !== undefined && { prevSeq }) };
-      this.o.publish(topics.calls(site, c.update.record.extension), JSON.stringify(message), false);
-      exts.add(c.update.record.extension);
+      const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.change, record: c.record, ...(prevSeq !== undefined && { prevSeq }) };
+      this.o.publish(topics.calls(site, c.record.extension), JSON.stringify(message), false);
+      exts.add(c.record.extension);
     }
     for (const ext of exts) this.o.openChanged(ext);
     // The team's callbacks settle on the same records (their own file, fsync'ed): acknowledged after both.

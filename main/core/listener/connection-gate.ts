@@ -67,6 +67,8 @@ export class ConnectionGate {
   private untrustedCount = 0;
   /** address → when it last posted a valid webhook (oldest first). */
   private readonly proven = new Map<string, number>();
+  /** The last key of `proven` when it was last added there. */
+  private newestProven: string | null = null;
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -111,16 +113,26 @@ export class ConnectionGate {
     return { ok: true };
   }
 
-  /** A request started (true) or was answered (false) on the connection of this remote peer. */
-  setBusy(remoteAddress: string | undefined, remotePort: number | undefined, busy: boolean): void {
-    const entry = this.byPeer.get(`${remoteAddress ?? ''}|${remotePort ?? ''}`);
+  /**
+   * A request started (true) or was answered (false) on the connection of this remote peer. `socket`,
+   * when given, is the request's socket: for plain HTTP the admitted one itself, found without building
+   * the peer key (this runs twice per webhook); a TLS socket is not, and is found by its peer.
+   */
+  setBusy(remoteAddress: string | undefined, remotePort: number | undefined, busy: boolean, socket?: Socket): void {
+    const entry = (socket && this.open.get(socket)) || this.byPeer.get(`${remoteAddress ?? ''}|${remotePort ?? ''}`);
     if (entry) entry.busy = Math.max(0, entry.busy + (busy ? 1 : -1));
   }
 
   /** This address posted a valid webhook with the secret: it may use the reserved slots from now on. */
   prove(address: string): void {
+    // The newest already (the PBX, webhook after webhook): only its time changes, its place stays.
+    if (address === this.newestProven && this.proven.has(address)) {
+      this.proven.set(address, this.now());
+      return;
+    }
     this.proven.delete(address);
     this.proven.set(address, this.now());
+    this.newestProven = address;
     if (this.proven.size > (this.limits.trustedSources ?? maxTrustedSources)) this.proven.delete(this.proven.keys().next().value!);
   }
 

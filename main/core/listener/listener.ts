@@ -3,7 +3,7 @@
 // allow-list applied when a connection arrives, connection slots rationed per source with room kept
 // for the PBX (connection-gate.ts), a small body limit, tight timeouts, and no request can crash it
 // or make it answer 5xx unless the webhook's effect could not be saved (then the PBX should retry).
-import { createPrivateKey, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -80,6 +80,8 @@ const allowedMethods = 'GET, POST';
 
 /** "::ffff:192.0.2.1" → "192.0.2.1", so IPv4 sources match IPv4 allow-list entries on dual-stack sockets. */
 export function normalizeAddress(address: string): string {
+  // Only a mapped address starts with ":" (called for every webhook: skip the regex for the rest).
+  if (address.charCodeAt(0) !== 58) return address;
   const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   return m?.[1] ?? address;
 }
@@ -176,18 +178,26 @@ export function listenErrorMessage(err: NodeJS.ErrnoException, host: string, por
 
 const oneLine = (s: string): string => s.replace(/[\r\n\t]+/g, ' ').slice(0, 300);
 
-function reply(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = `${oneLine(text)}\n`;
-  res.writeHead(status, {
+function replyHeaders(body: string, extra: Record<string, string>): Record<string, string | number> {
+  return {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-store',
     ...extra,
-  });
+  };
+}
+
+function reply(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = `${oneLine(text)}\n`;
+  res.writeHead(status, replyHeaders(body, extra));
   res.end(body);
 }
+
+/** The 200 every accepted webhook gets, built once (node:http only reads the headers object). */
+const okBody = 'OK\n';
+const okHeaders = replyHeaders(okBody, {});
 
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const logger = options.logger ?? silentLogger;
@@ -207,7 +217,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     allowList ? (addr) => sourceAllowed(allowList, false, addr) : null,
     (addr) => sourceAllowed(allowList, allowLoopback, addr),
   );
-  const secretBytes = Buffer.from(options.secret);
+  const secret = options.secret;
   const rejects = new RateLimitedLog(logger, 'rejected webhook requests');
   const prefix = '/webhook/';
   let closing: Promise<void> | null = null;
@@ -220,9 +230,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (!path.startsWith(prefix)) return false;
     let segment = path.slice(prefix.length);
     if (segment.endsWith('/')) segment = segment.slice(0, -1);
-    // Constant time over the content; the length is no secret (every secret has the same format).
-    const candidate = Buffer.from(segment);
-    return candidate.length === secretBytes.length && timingSafeEqual(candidate, secretBytes);
+    // Constant time over the content; the length is no secret (every secret has the same format). The
+    // same comparison as crypto.timingSafeEqual, over UTF-16 code units, without a Buffer per webhook:
+    // every unit is compared and the differences OR-ed, never an early exit.
+    if (segment.length !== secret.length) return false;
+    let diff = 0;
+    for (let i = 0; i < secret.length; i++) diff |= segment.charCodeAt(i) ^ secret.charCodeAt(i);
+    return diff === 0;
   };
 
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: string, extra?: Record<string, string>): void => {
@@ -230,35 +244,60 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     send(res, status, reason, extra);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const remote = req.socket.remoteAddress ?? '';
+  // The request path is callbacks, not async functions: it runs for every webhook of the PBX (most of
+  // them other extensions' calls), and each await and closure was a measurable part of its CPU time.
+  const failed = (res: ServerResponse, e: unknown): void => {
+    logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
+    // Reading the request failed (client went away); answer if the socket still can.
+    send(res, 400, 'Bad request');
+  };
+
+  const deliver = (req: IncomingMessage, res: ServerResponse, raw: RawWebhook, from: string): void => {
+    let pending: Promise<WebhookOutcome>;
+    try {
+      pending = options.onWebhook(raw, from);
+    } catch (e) {
+      notSaved(res, e);
+      return;
+    }
+    pending.then(
+      (outcome) => {
+        try {
+          if (outcome.status === 'invalid') return reject(req, res, 400, outcome.reason);
+          gate.prove(from);
+          if (closing) send(res, 200, 'OK');
+          else if (!res.headersSent && !res.destroyed) res.writeHead(200, okHeaders).end(okBody);
+        } catch (e) {
+          failed(res, e);
+        }
+      },
+      (e: unknown) => notSaved(res, e),
+    );
+  };
+
+  const notSaved = (res: ServerResponse, e: unknown): void => {
+    logger.error(`Webhook not saved, asking the PBX to retry: ${(e as Error).message}`);
+    send(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, remote: string): void => {
     if (!sourceAllowed(allowList, allowLoopback, remote)) return reject(req, res, 403, 'Source address not allowed');
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (!secretMatches(path)) return reject(req, res, 404, 'Not found');
-    if (req.method !== 'GET' && req.method !== 'POST') return reject(req, res, 405, 'Method not allowed; use GET or POST', { Allow: allowedMethods });
-
-    let body = '';
-    if (req.method === 'POST') {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (declared > bodyLimit) return tooLarge(req, res);
-      const text = await readBody(req, bodyLimit);
+    const method = req.method;
+    if (method !== 'GET' && method !== 'POST') return reject(req, res, 405, 'Method not allowed; use GET or POST', { Allow: allowedMethods });
+    const from = normalizeAddress(remote);
+    if (method === 'GET') return deliver(req, res, { method, query, body: '', contentType: req.headers['content-type'] }, from);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > bodyLimit) return tooLarge(req, res);
+    readBody(req, bodyLimit, (error, text) => {
+      if (error) return failed(res, error);
       if (text === null) return tooLarge(req, res);
-      body = text;
-    }
-    const raw: RawWebhook = { method: req.method, query, body, contentType: req.headers['content-type'] };
-    let outcome: WebhookOutcome;
-    try {
-      outcome = await options.onWebhook(raw, normalizeAddress(remote));
-    } catch (e) {
-      logger.error(`Webhook not saved, asking the PBX to retry: ${(e as Error).message}`);
-      return send(res, 503, 'Could not save the call; retry later', { 'Retry-After': '5' });
-    }
-    if (outcome.status === 'invalid') return reject(req, res, 400, outcome.reason);
-    gate.prove(normalizeAddress(remote));
-    send(res, 200, 'OK');
+      deliver(req, res, { method, query, body: text, contentType: req.headers['content-type'] }, from);
+    });
   };
 
   const tooLarge = (req: IncomingMessage, res: ServerResponse): void => {
@@ -276,14 +315,16 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const { remoteAddress, remotePort } = req.socket;
-    gate.setBusy(remoteAddress, remotePort, true);
-    res.once('close', () => gate.setBusy(remoteAddress, remotePort, false));
-    handle(req, res).catch((e: unknown) => {
-      logger.error(`Webhook request failed: ${(e as Error)?.message ?? String(e)}`);
-      // Reading the request failed (client went away); answer if the socket still can.
-      send(res, 400, 'Bad request');
-    });
+    const socket = req.socket;
+    const { remoteAddress, remotePort } = socket;
+    gate.setBusy(remoteAddress, remotePort, true, socket);
+    // 'close' comes once per response ('on' spares once()'s wrapper).
+    res.on('close', () => gate.setBusy(remoteAddress, remotePort, false, socket));
+    try {
+      handle(req, res, remoteAddress ?? '');
+    } catch (e) {
+      failed(res, e);
+    }
   };
   const server: Server = options.tls
     ? createHttpsServer(
@@ -416,24 +457,32 @@ function tlsContext(tls: ListenerTls): ListenerTls {
   return { cert: tls.cert, key: tls.key };
 }
 
-/** The body as UTF-8 text, or null once it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
-    req.once('error', reject);
-    req.once('aborted', () => reject(new Error('request aborted')));
-  });
+/** The body as UTF-8 text, or null once it exceeds `limit` bytes; `done` is called once. */
+function readBody(req: IncomingMessage, limit: number, done: (error: Error | null, text: string | null) => void): void {
+  // A webhook's body is nearly always one chunk: kept as is, no list and no copy.
+  let first: Buffer | null = null;
+  let more: Buffer[] | null = null;
+  let size = 0;
+  let finished = false;
+  const finish = (error: Error | null, text: string | null): void => {
+    if (finished) return;
+    finished = true;
+    done(error, text);
+  };
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size > limit) {
+      req.off('data', onData);
+      req.pause();
+      finish(null, null);
+      return;
+    }
+    if (first === null) first = chunk;
+    else (more ??= [first]).push(chunk);
+  };
+  // on(), not once(): `finish` already runs once, and once() costs a bound wrapper per listener.
+  req.on('data', onData);
+  req.on('end', () => finish(null, more ? Buffer.concat(more, size).toString('utf8') : first ? first.toString('utf8') : ''));
+  req.on('error', (e: Error) => finish(e, null));
+  req.on('aborted', () => finish(new Error('request aborted'), null));
 }

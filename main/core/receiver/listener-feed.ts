@@ -3,7 +3,7 @@
 // a running service.
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import type { Settings } from '../../../shared/settings';
 import type { CallFeed, FeedKind } from '../feed/call-feed';
 import { WebhookReceiver } from './webhook-receiver';

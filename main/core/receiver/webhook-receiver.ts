@@ -4,7 +4,7 @@
 // is acknowledged only once what it changed in this user's log is on disk.
 import { callRecordSchema, type CallRecord, type CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
-import type { ServiceState } from '../../../shared/ipc/contract';
+import type { ServiceState } from '../../../shared/source-state';
 import { redactNumber, silentLogger, type Logger } from '../../../shared/diagnostics-log';
 import type { Settings } from '../../../shared/settings';
 import { isTestCallId } from '../../../shared/test-call-id';
@@ -49,6 +49,7 @@ export interface ServiceStatus {
 export const setExtensionNotice = 'Set your extension (the number of your desk phone, e.g. 117) in Settings to see your calls; webhooks are acknowledged meanwhile.';
 const recordingWindowMs = 10 * 60_000;
 const ok: WebhookOutcome = { status: 'ok' };
+const okNow = Promise.resolve(ok);
 
 const listenKey = (s: Settings): string => JSON.stringify([s.listenHost, s.listenPort, s.webhookSecret, s.allowedSources, s.tlsCertFile, s.tlsKeyFile]);
 const trackerKey = (s: Settings): string => JSON.stringify([s.extension, s.ringTimeoutSec]);
@@ -206,12 +207,20 @@ export class WebhookReceiver {
       return Promise.resolve(ok);
     }
     if (updates.length === 0) {
+      // Nothing new (most webhooks: other extensions' calls), and nothing accepted before is still
+      // being written: acknowledged at once, without a promise of its own.
+      if (this.committer.settled) return okNow;
       // Nothing new, e.g. the PBX's retry of a webhook whose first delivery is still being written: the
       // retry's 200 must not come before that write is durable (it may yet fail). So wait for what was
       // accepted before, and write what earlier failed writes left dirty.
       return this.committer.flush().then(() => (this.committer.clean ? ok : this.commit([]).then(() => ok)));
     }
     return this.commit(updates).then(() => ok);
+  }
+
+  /** Records whose write failed, waiting for the next commit (0 = everything accepted is on disk once flush() resolves). */
+  get unwritten(): number {
+    return this.committer.dirtyCount;
   }
 
   /** Wait until everything accepted so far is written. */

@@ -3,7 +3,7 @@
 // 3.1.1), over TCP and optionally WebSocket, both with TLS when given a certificate.
 //
 // Access is enforced here on connect (agent name + password, scrypt on its own thread, failed logins
-// throttled; the client id must be the agent's own: shared/hub-protocol.ts agentClientId), subscribe
+// throttled; the client id must be the agent's own: shared/hub-protocol.ts agentClientId; ./broker-login.ts), subscribe
 // (exact allowed filters only, else a negative SUBACK), publish (an agent's own sync requests only,
 // QoS 0 or 1, else the connection is closed: MQTT 3.1.1 has no PUBACK error) and delivery
 // (authorizeForward checks every message against the agent again, behind the subscribe rule). The
@@ -15,23 +15,20 @@
 // logged in recently, the oldest idle stranger dropped for a newcomer) and a deadline: a connection
 // that has not finished its TLS handshake, WebSocket upgrade and a successful CONNECT within 10 s is
 // closed (a silent mqtts socket used to stay open for ever and 20,000 of them took the open files).
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '../../../../shared/diagnostics-log';
-import { normalizeAddress, reachableAddresses } from '../../listener/listener';
-import { clientIdBelongsTo } from '../../../../shared/hub-protocol';
+import { normalizeAddress } from '../../listener/listener';
 import { ConnectionGate, type ConnectionLimits } from '../../listener/connection-gate';
 import { mayRead, publishDenied, subscribeDenied } from './access';
 import type { Agent } from '../accounts/agents';
-import { hashPassword } from '../accounts/agents';
-import { LoginThrottle } from './login-throttle';
-import { PasswordChecker } from './password-checker';
+import { BrokerLogin } from './broker-login';
+import { closeServer, gateConnections, hostForUrl, listen, trackSockets } from './broker-ports';
 import { MAX_CLIENT_PACKET_BYTES, withPacketLimit } from './packet-limit';
 import { memoryPersistenceWithRetainedIndex } from './retained-index';
 import { RateLimitedLog } from '../../rate-limited-log';
@@ -88,8 +85,6 @@ export interface EmbeddedBroker {
   setTls(tls: BrokerTls): void;
 }
 
-/** Password checks (scrypt, ~60 ms each on one thread) waiting or running; more at the same time are refused with 3. */
-const MAX_PENDING_PASSWORD_CHECKS = 64;
 /**
  * All broker ports together. Per source: an office behind one NAT address gets 64 connections until one
  * of its agents logs in, then 256 (the gate's trusted factor); 2,000 of the 10,000 slots are kept for
@@ -97,30 +92,17 @@ const MAX_PENDING_PASSWORD_CHECKS = 64;
  */
 export const brokerConnectionLimits: ConnectionLimits = { max: 10_000, perSource: 64, reserved: 2_000, trustedSources: 20_000 };
 const LOGIN_DEADLINE_MS = 10_000;
-const MAX_CONNECTIONS_PER_AGENT = 8;
 /**
  * Publishes of one connection being handled at once (authorized, not yet passed on). aedes handles
  * every packet of a read batch at the same time; an agent sends one sync request at a time.
  */
 export const MAX_INBOUND_IN_FLIGHT = 32;
 
-const badCredentials = (): AuthenticateError => Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
-
-/** The address to print for a broker bound to `host`: for a wildcard, this machine's first network address (as the webhook URL). */
-function hostForUrl(host: string): string {
-  const h = host === '0.0.0.0' || host === '::' || host === '' ? (reachableAddresses(host === '0.0.0.0')[0] ?? '127.0.0.1') : host;
-  return h.includes(':') ? `[${h}]` : h;
-}
-
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { site, logger } = options;
   const refusals = new RateLimitedLog(logger, 'broker refusals');
-  // Its own budget of lines, so a flood's refusals cannot hide that (and why) logins are throttled.
-  const throttled = new RateLimitedLog(logger, 'logins refused by the throttle', 2);
   /** client → agent name, set once authenticated. */
   const agentOf = new WeakMap<Client, string>();
-  /** Successful checks by (agent, password hash, password): reconnects skip scrypt (~60 ms each). */
-  const verified = new Set<string>();
   const clients = new Set<Client>();
   /** What the agent was when the client logged in: a change since (removed, new password or extensions) closes it. */
   const loggedInAs = new WeakMap<Client, Agent>();
@@ -128,10 +110,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const inbound = new WeakMap<Client, number>();
   /** agent name → its open (logged-in) clients. */
   const byAgent = new Map<string, Set<Client>>();
-  const checker = new PasswordChecker();
-  const throttle = new LoginThrottle({ freePerSource: options.freeFailedLogins?.perSource, freePerName: options.freeFailedLogins?.perName });
-  // Unknown names are checked against this, so a refusal costs and looks the same for any name.
-  const decoy = await hashPassword(randomBytes(18).toString('base64url'));
   const limits: ConnectionLimits = { ...brokerConnectionLimits, ...options.connectionLimits };
   const gate = new ConnectionGate(limits, null, () => true);
   const deadlineMs = options.loginDeadlineMs ?? LOGIN_DEADLINE_MS;
@@ -140,15 +118,6 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   /** "address|port" of connections not logged in yet → their deadline (a TLS socket is not its TCP one, the peer is the same). */
   const deadlines = new Map<string, NodeJS.Timeout>();
   const peerOf = (s: Socket): string => `${s.remoteAddress ?? ''}|${s.remotePort ?? ''}`;
-
-  const broker = await Aedes.createBroker({
-    persistence: memoryPersistenceWithRetainedIndex(),
-    // A frozen subscriber must not stall delivery to everyone (see aedes' drainTimeout).
-    drainTimeout: 10_000,
-    connectTimeout: 10_000,
-    maxClientsIdLength: 160,
-    heartbeatInterval: 60_000,
-  });
   const rawSocketOf = (client: Client | null): Socket | undefined => (client?.conn ? rawOf.get(client.conn as Duplex) : undefined);
   // Normalized: on a dual-stack socket every IPv4 client is "::ffff:a.b.c.d", which as IPv6 would put
   // them all in one /64 for the gate and the throttle.
@@ -158,45 +127,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const addr = addressOf(client);
     return `${name ? `agent ${name}` : 'client'} ${JSON.stringify((client?.id ?? '?').slice(0, 160))}${addr ? ` from ${addr}` : ''}`;
   };
-  const unavailable = (): AuthenticateError => Object.assign(new Error('Server unavailable'), { returnCode: 3 as const });
-
-  broker.authenticate = (client, username, password, done) => {
-    const name = username ?? '';
-    const address = addressOf(client);
-    const agent = options.agent(name);
-    const shownName = JSON.stringify(name.slice(0, 64));
-    if (!password) {
-      refusals.note(`Broker refused ${who(client)}: no password`);
-      return done(badCredentials(), false);
-    }
-    // Persistent sessions would make the in-memory broker queue every call of an agent that never
-    // comes back (without bound); clients catch up by sync instead. 3.1.1 has no better code than 2.
-    if (!client.clean) {
-      refusals.note(`Broker refused ${who(client)}: persistent sessions (clean session 0) are not accepted; connect with a clean session, the backfill catches up`);
-      return done(Object.assign(new Error('Identifier rejected'), { returnCode: 2 as const }), false);
-    }
-    // Before any password check: a source or name that failed too often waits (answered at once, the
-    // same for every name).
-    const blocked = throttle.blocked(address, name);
-    if (blocked) {
-      throttled.note(`Broker refused ${who(client)} as ${shownName} without checking: ${blocked}`);
-      return done(unavailable(), false);
-    }
-    const key = agent ? createHash('sha256').update(agent.name).update('\0').update(agent.passwordHash).update('\0').update(password).digest('base64') : '';
-    const accept = (): void => {
-      // Bound at CONNECT: a client id is one agent's (no takeover of a colleague's session).
-      if (!clientIdBelongsTo(client.id, agent!.name)) {
-        refusals.note(`Broker refused ${who(client)}: the client id is not agent ${agent!.name}'s (it must be agentClientId(name): cp-NAME-…)`);
-        return done(Object.assign(new Error('Identifier rejected'), { returnCode: 2 as const }), false);
-      }
-      const open = byAgent.get(agent!.name);
-      if (open && open.size >= (options.maxConnectionsPerAgent ?? MAX_CONNECTIONS_PER_AGENT) && ![...open].some((c) => c.id === client.id)) {
-        refusals.note(`Broker refused ${who(client)}: agent ${agent!.name} already has ${open.size} connections`);
-        return done(unavailable(), false);
-      }
-      throttle.succeeded(address, agent!.name);
-      agentOf.set(client, agent!.name);
-      loggedInAs.set(client, agent!);
+  const login = await BrokerLogin.create({
+    agent: options.agent,
+    logger,
+    refusals,
+    maxPendingLogins: options.maxPendingLogins,
+    maxConnectionsPerAgent: options.maxConnectionsPerAgent,
+    freeFailedLogins: options.freeFailedLogins,
+    addressOf,
+    who,
+    byAgent,
+    loggedIn: (client, agent, address) => {
+      agentOf.set(client, agent.name);
+      loggedInAs.set(client, agent);
       const raw = rawSocketOf(client);
       if (raw) {
         clearTimeout(deadlines.get(peerOf(raw)));
@@ -205,37 +148,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         gate.setBusy(raw.remoteAddress, raw.remotePort, true);
       }
       if (address) gate.prove(address);
-      done(null, true);
-    };
-    if (agent && verified.has(key)) return accept();
-    // Each check costs ~60 ms of scrypt on one thread: bound how many wait, so a flood of logins cannot
-    // queue up minutes of work (the excess is told "server unavailable" and retries later).
-    if (checker.pending >= (options.maxPendingLogins ?? MAX_PENDING_PASSWORD_CHECKS)) {
-      refusals.note(`Broker refused ${who(client)}: too many logins being checked at once`);
-      return done(unavailable(), false);
-    }
-    if (!throttle.begin(address)) {
-      throttled.note(`Broker refused ${who(client)} as ${shownName} without checking: its source has logins being checked`);
-      return done(unavailable(), false);
-    }
-    checker.verify(password, agent?.passwordHash ?? decoy).finally(() => throttle.done(address)).then(
-      (ok) => {
-        // The agent may have been removed or changed while scrypt ran.
-        if (!agent || !ok || options.agent(name)?.passwordHash !== agent.passwordHash) {
-          throttle.failed(address, name);
-          refusals.note(`Broker refused ${who(client)}: ${agent ? `wrong password for agent ${agent.name}` : `unknown agent ${shownName}`}`);
-          return done(badCredentials(), false);
-        }
-        if (verified.size > 10_000) verified.clear();
-        verified.add(key);
-        accept();
-      },
-      (e: unknown) => {
-        logger.error(`Password check failed: ${(e as Error).message}`);
-        done(unavailable(), false);
-      },
-    );
-  };
+    },
+  });
+
+  const broker = await Aedes.createBroker({
+    persistence: memoryPersistenceWithRetainedIndex(),
+    // A frozen subscriber must not stall delivery to everyone (see aedes' drainTimeout).
+    drainTimeout: 10_000,
+    connectTimeout: 10_000,
+    maxClientsIdLength: 160,
+    heartbeatInterval: 60_000,
+  });
+  broker.authenticate = login.authenticate;
 
   broker.authorizeSubscribe = (client, sub, done) => {
     const agent = options.agent(agentOf.get(client) ?? '');
@@ -316,34 +240,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     rawOf.set(guarded, raw);
     return guarded;
   };
-  /** Every broker port's TCP connections pass the gate first, and get the login deadline. */
-  const gated = (server: NetServer): void => {
-    const protocolListeners = server.listeners('connection') as ((socket: Socket) => void)[];
-    server.removeAllListeners('connection');
-    server.on('connection', (socket: Socket) => {
-      const from = normalizeAddress(socket.remoteAddress ?? '');
-      const admission = from ? gate.admit(socket, from) : ({ ok: false, reason: 'connection already closed' } as const);
-      if (!admission.ok) {
-        refusals.note(`Broker refused a connection from ${from || '?'}: ${admission.reason}`);
-        socket.resetAndDestroy();
-        return;
-      }
-      const peer = peerOf(socket);
-      const timer = setTimeout(() => {
-        deadlines.delete(peer);
-        refusals.note(`Broker closed a connection from ${from}: no successful login within ${deadlineMs / 1000} s`);
-        socket.destroy();
-      }, deadlineMs);
-      deadlines.set(peer, timer);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        if (deadlines.get(peer) === timer) deadlines.delete(peer);
-      });
-      for (const listener of protocolListeners) listener.call(server, socket);
-    });
-    // A backstop only: the gate enforces the limits.
-    server.maxConnections = limits.max * 2;
-  };
+  const gated = (server: NetServer): void => gateConnections(server, { gate, refusals, deadlines, deadlineMs, peerOf, maxConnections: limits.max * 2 });
   // No Nagle: aedes writes a PUBLISH in pieces, and Nagle held the rest until the client's delayed ACK
   // (a pop measured 44 ms POST → client every time; 2.5-3 ms with noDelay).
   const tcp: NetServer = options.tls
@@ -428,64 +325,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         await Promise.all(servers);
         for (const t of deadlines.values()) clearTimeout(t);
         deadlines.clear();
-        await checker.close();
+        await login.close();
       },
     };
   } catch (e) {
     for (const close of closers.reverse()) await close().catch(() => {});
     if (ws) ws.wss.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
-    await checker.close();
+    await login.close();
     throw e;
   }
-}
-
-function listen(server: NetServer, host: string, port: number, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void =>
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `The ${what} port ${port} is already in use (another broker, e.g. Mosquitto, or another hub?). Choose another with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port' : ''}, or 0 for a free one.`
-            : err.code === 'EACCES'
-              ? `The ${what} port ${port} may not be used by this user (ports below 1024 need root or CAP_NET_BIND_SERVICE). Choose a port above 1024 with --broker-port${what.includes('WebSocket') ? '/--broker-ws-port (e.g. 8083)' : ' (e.g. 1883)'}, or give the service AmbientCapabilities=CAP_NET_BIND_SERVICE.`
-              : `Cannot listen for the ${what} on ${host}:${port}: ${err.message}`,
-        ),
-      );
-    server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : port);
-    });
-  });
-}
-
-/** Every socket a server accepted and that is still open, so closing the server can end them all. */
-const openSockets = new WeakMap<NetServer, Set<Socket>>();
-
-function trackSockets(server: NetServer): void {
-  const sockets = new Set<Socket>();
-  openSockets.set(server, sockets);
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-}
-
-/**
- * Stops accepting and waits for the server to close. Sockets aedes does not know as clients yet (a
- * CONNECT still being authenticated, a WebSocket upgrade under way) would otherwise keep it open for ever:
- * what is left a moment after aedes closed its clients is destroyed.
- */
-function closeServer(server: NetServer): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    (server as HttpServer).closeAllConnections?.();
-    const left = setTimeout(() => {
-      for (const s of openSockets.get(server) ?? []) s.destroy();
-    }, 500);
-    left.unref();
-    server.once('close', () => clearTimeout(left));
-  });
 }

@@ -50,7 +50,8 @@ const MAX_CONNECTIONS = 2000;
 /** out/board: beside out/cli in the bundle, or the checkout's out/board when run from source. */
 export function defaultBoardDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'board'), join(here, '..', '..', '..', 'out', 'board')];
+  // From source this file is main/core/hub/team/: four levels under the checkout.
+  const candidates = [join(here, '..', 'board'), join(here, '..', '..', '..', '..', 'out', 'board')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
 }
 
