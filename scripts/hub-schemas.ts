@@ -18,7 +18,7 @@ import {
   syncRequestSchema,
   syncResponseSchema,
 } from '../shared/hub-protocol';
-import { boardMessageSchema, callbackRequestSchema, callbackResponseSchema, callbacksMessageSchema } from '../shared/team-protocol';
+import { boardMessageSchema, callbackChangesMessageSchema, callbackRequestSchema, callbackResponseSchema, callbacksMessageSchema } from '../shared/team-protocol';
 
 export const hubSchemaDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'docs', 'hub-protocol');
 
@@ -35,6 +35,7 @@ const payloads = {
   'action-response': { schema: actionResponseSchema, title: 'Action response', topic: 'callpop/v1/{site}/ext/{ext}/actions/res/{clientId}' },
   // The team (shared/team-protocol.ts).
   callbacks: { schema: callbacksMessageSchema, title: 'Callbacks (retained)', topic: 'callpop/v1/{site}/ext/{ext}/callbacks and callpop/v1/{site}/callbacks' },
+  'callback-changes': { schema: callbackChangesMessageSchema, title: 'Callback changes (not retained)', topic: 'callpop/v1/{site}/ext/{ext}/callbacks/changes' },
   'callback-request': { schema: callbackRequestSchema, title: 'Callback request (published by a client)', topic: 'callpop/v1/{site}/ext/{ext}/callbacks/req' },
   'callback-response': { schema: callbackResponseSchema, title: 'Callback response', topic: 'callpop/v1/{site}/ext/{ext}/callbacks/res/{clientId}' },
   board: { schema: boardMessageSchema, title: 'Board (retained, supervisors)', topic: 'callpop/v1/{site}/board' },

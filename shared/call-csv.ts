@@ -2,10 +2,13 @@
 // so both neutralise spreadsheet formulas the same way. Caller ids, queue names and transfer
 // targets come from the network and are untrusted.
 import Papa from 'papaparse';
+import { outcomeLabel } from './call-outcome';
 import { callRecordColumns } from './call-record';
 import type { CallRecord } from './call-record';
 
 export type CsvRecord = Pick<CallRecord, (typeof callRecordColumns)[number]>;
+/** Every CSV's columns before the extra ones: the record's, then `outcome`, the name the app shows ("Missed (rang out, no end seen)"). */
+export const csvColumns: readonly string[] = [...callRecordColumns, 'outcome'];
 export interface ExtraColumn<R> {
   name: string;
   value: (r: R) => string | null | undefined;
@@ -42,8 +45,8 @@ export function callRecordsCsv<R extends CsvRecord>(
   opts: { header: boolean; newline: '\n' | '\r\n'; /** Columns after the record's (e.g. the agent's note). */ extra?: readonly ExtraColumn<R>[] },
 ): string {
   const extra = opts.extra ?? [];
-  const fields = [...callRecordColumns, ...extra.map((x) => x.name)];
-  const data = records.map((r) => [...callRecordColumns.map((c) => cell(r[c])), ...extra.map((x) => csvSafeCell(x.value(r) ?? ''))]);
+  const fields = [...csvColumns, ...extra.map((x) => x.name)];
+  const data = records.map((r) => [...callRecordColumns.map((c) => cell(r[c])), outcomeLabel(r), ...extra.map((x) => csvSafeCell(x.value(r) ?? ''))]);
   const config = { newline: opts.newline, escapeFormulae: false, quotes: (v: unknown) => typeof v === 'string' && NEEDS_QUOTES.test(v) };
   // Papaparse ends a header-only output with a newline; callers add their own.
   if (opts.header) return data.length === 0 ? fields.join(',') : Papa.unparse({ fields, data }, config);

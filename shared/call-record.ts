@@ -6,10 +6,16 @@ import { z } from 'zod';
 export const directions = ['incoming', 'outgoing'] as const;
 export const callResults = ['answered', 'missed', 'answered-elsewhere'] as const;
 export const transferTypes = ['attended', 'blind'] as const;
+/**
+ * Why Callpop, not the PBX, ended a call: `ring-timeout` = it rang with no news for the ring timeout
+ * (3CX never says that a caller gave up), so the end was not seen. New values are additive.
+ */
+export const endedByValues = ['ring-timeout'] as const;
 
 export type Direction = (typeof directions)[number];
 export type CallResult = (typeof callResults)[number];
 export type TransferType = (typeof transferTypes)[number];
+export type EndedBy = (typeof endedByValues)[number];
 
 const isoTime = z.iso.datetime({ offset: true });
 const shortText = z.string().max(256);
@@ -40,6 +46,11 @@ const base = {
   recordings: z.array(z.string().max(2048)).max(16),
   /** The user has looked at this call (drives the missed-calls badge). */
   seen: z.boolean(),
+  /**
+   * Set when Callpop ended the call without an end event from the PBX (absent or null: the PBX said).
+   * Optional: logs, hubs and clients from before it have no such field, and readers ignore it.
+   */
+  endedBy: z.enum(endedByValues).nullable().optional(),
 };
 
 export const callRecordSchema = z.discriminatedUnion('status', [
@@ -119,4 +130,7 @@ export const callRecordColumns = [
   'answeredBy',
   'recordings',
   'seen',
+  // Last, so the earlier columns of a CSV keep their places (and the call log leaves it off a row
+  // without it: main/core/call-log/entry.ts).
+  'endedBy',
 ] as const satisfies readonly (keyof CallRecord)[];

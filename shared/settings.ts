@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { acceleratorProblem } from './accelerator';
 import { lineNamePattern } from './line-names';
 import { urlTemplateProblem } from './crm-url';
+import { pbxUrlProblem } from './pbx-url';
 
 export const popupPositions = ['bottom-right', 'top-right', 'bottom-left', 'top-left'] as const;
 export const themes = ['system', 'light', 'dark'] as const;
@@ -110,9 +111,23 @@ export const settingsSchema = z.object({
   /** Trust exactly this self-signed hub certificate (mqtts:// or wss://). */
   hubFingerprint: z.string().trim().regex(fingerprintPattern, 'A SHA-256 fingerprint is 64 hex digits (colons optional).').or(z.literal('')).default(''),
   /** 3CX's Call Control API (source "call-control"): the PBX (https://, http:// only to loopback), the API client, a CA file; the secret is kept apart. */
-  callControlPbx: z.string().trim().max(2048).default(''),
+  callControlPbx: z
+    .string()
+    .trim()
+    .max(2048)
+    .superRefine((s, ctx) => {
+      const problem = s === '' ? null : pbxUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default(''),
   callControlClientId: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'A client ID is 1 to 64 letters, digits, _ . or -.').or(z.literal('')).default(''),
   callControlCaFile: absoluteFile.default(''),
+  /**
+   * A file holding the API key (e.g. deployed by IT and named in the machine policy). Empty: the key the
+   * agent entered in Settings, kept by the core in its own file (main/core/config/call-control-secret.ts).
+   * The key itself is never a setting: settings are shown to the renderer and stored in clear JSON.
+   */
+  callControlSecretFile: absoluteFile.default(''),
   listenHost: z.string().trim().min(1).max(255).default('0.0.0.0'),
   listenPort: z.number().int('The port is a whole number.').min(0).max(65535, 'Ports go up to 65535.').default(8765),
   /** Random secret in the webhook URL path (>= 128 bits, base64url). Generated on first run. */
@@ -219,6 +234,7 @@ const patchFields = {
   callControlPbx: S.callControlPbx.unwrap(),
   callControlClientId: S.callControlClientId.unwrap(),
   callControlCaFile: S.callControlCaFile.unwrap(),
+  callControlSecretFile: S.callControlSecretFile.unwrap(),
   listenHost: S.listenHost.unwrap(),
   listenPort: S.listenPort.unwrap(),
   webhookSecret: S.webhookSecret.unwrap(),

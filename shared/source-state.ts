@@ -16,7 +16,19 @@ export type ServiceState =
   | { state: 'error'; message: string }
   | { state: 'restarting'; attempt: number; message: string }
   | { state: 'stopped' }
-  | HubState;
+  | HubState
+  | PbxState;
+
+/**
+ * Source "call-control" (settings.source): the core's connection to 3CX's Call Control API; `pbx` is
+ * the PBX's origin. Settings it cannot run with yet (no key, no client ID) are an `error` state.
+ */
+export type PbxState =
+  | { state: 'pbx-connecting'; pbx: string }
+  | { state: 'pbx-connected'; pbx: string; extension: string }
+  | { state: 'pbx-reconnecting'; pbx: string; attempt: number; error: string }
+  /** 3CX refused the API client (client ID or key): retried slowly, and at once when a new key is saved. */
+  | { state: 'pbx-refused'; pbx: string; error: string };
 
 /**
  * Source "hub" (settings.source): the core's connection to a Callpop hub's broker. `since` is an ISO
@@ -35,3 +47,4 @@ export type HubState =
   | { state: 'hub-setup'; message: string };
 
 export const isHubState = (s: ServiceState): s is HubState => s.state.startsWith('hub-');
+export const isPbxState = (s: ServiceState): s is PbxState => s.state.startsWith('pbx-');

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, globalShortcut, ipcMain, Menu, Notification, powerMonitor, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { APP_ID } from '../../shared/app-id';
-import { isHubState } from '../../shared/ipc/contract';
+import { isHubState, isPbxState } from '../../shared/ipc/contract';
 import type { AppStatus, CallView, LogPage, PushChannel, PushMap } from '../../shared/ipc/contract';
 import type { Logger } from '../../shared/diagnostics-log';
 import { createFileLogger } from '../core/diagnostics-log-file';
@@ -133,7 +133,7 @@ async function start(): Promise<void> {
         pushes.push('push:settings', settings.view());
       }
       // On a hub the core never listens: the badge is counted once its log is open (any hub state).
-      if (isHubState(s)) void refreshMissed();
+      if (isHubState(s) || isPbxState(s)) void refreshMissed();
       if (s.state === 'restarting') logger.warn(`core: ${s.message}`);
       pushStatus();
     },

@@ -1,7 +1,7 @@
 // OS notifications for ringing (optional) and missed calls (those a hub backfill brings as one summary).
 // A click opens the call in the main window. The text shows the caller (it is the user's own screen);
 // the log never does.
-import { isMissedCall } from '../../shared/call-outcome';
+import { isMissedCall, isRangOut, outcomeLabels } from '../../shared/call-outcome';
 import type { CallChange } from '../../shared/call-record';
 import type { CallView, NavigateTarget } from '../../shared/ipc/contract';
 import { formatPhone } from '../../shared/phone';
@@ -71,7 +71,8 @@ export class CallNotifier {
     if (change === 'ringing' && record.direction === 'incoming' && s.notifications.ringing) title = 'Incoming call';
     // The change "missed" of an own outgoing call is "Not answered", not a missed call (shared/call-outcome.ts).
     if (change === 'missed' && isMissedCall(record) && s.notifications.missed) {
-      title = 'Missed call';
+      // A ring with no end seen says so, as the card and the log do (shared/call-outcome.ts).
+      title = isRangOut(record) ? outcomeLabels['rang-out'] : 'Missed call';
       target = { view: 'log', callId: record.id };
     }
     if (!title || !this.d.isSupported()) return;

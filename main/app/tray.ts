@@ -6,6 +6,7 @@ import { Menu, Tray, nativeImage } from 'electron';
 import type { NativeImage } from 'electron';
 import { hubNeedsAttention, hubStatusText } from '../../shared/hub-status';
 import type { AppStatus } from '../../shared/ipc/contract';
+import { pbxNeedsAttention, pbxStatusText } from '../../shared/pbx-status';
 
 export type TrayVariant = 'listening' | 'error' | 'paused' | 'missed';
 
@@ -43,6 +44,14 @@ export function trayLook(status: AppStatus): { variant: TrayVariant; tooltip: st
     case 'hub-setup':
       lines.push(`Callpop — ${hubStatusText(s)}`);
       if (hubNeedsAttention(s)) variant = 'error';
+      break;
+    // Source "call-control": the same, with the PBX's words.
+    case 'pbx-connecting':
+    case 'pbx-connected':
+    case 'pbx-reconnecting':
+    case 'pbx-refused':
+      lines.push(`Callpop — ${pbxStatusText(s)}`);
+      if (pbxNeedsAttention(s)) variant = 'error';
       break;
   }
   if (status.policyError) {

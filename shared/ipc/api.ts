@@ -20,6 +20,8 @@ export function createCallpopApi(t: IpcTransport) {
     setRecordingCredentials: (args: InvokeArgs<'settings:setRecordingCredentials'>) => call('settings:setRecordingCredentials', args),
     getHubPassword: () => call('settings:getHubPassword', {}),
     setHubPassword: (args: InvokeArgs<'settings:setHubPassword'>) => call('settings:setHubPassword', args),
+    getCallControlSecret: () => call('settings:getCallControlSecret', {}),
+    setCallControlSecret: (args: InvokeArgs<'settings:setCallControlSecret'>) => call('settings:setCallControlSecret', args),
     dismissPopup: (callId: string) => call('popup:dismiss', { callId }),
     resizePopup: (height: number) => call('popup:resize', { height }),
     setPopupsPaused: (paused: boolean) => call('popups:setPaused', { paused }),

@@ -36,8 +36,8 @@ export type CallView = CallRecord & {
 };
 
 // The call source's state is the core's own (its feeds report it); the UI reads it through here.
-export type { ServiceState, HubState } from '../source-state';
-export { isHubState } from '../source-state';
+export type { ServiceState, HubState, PbxState } from '../source-state';
+export { isHubState, isPbxState } from '../source-state';
 
 /** What Settings may know of the hub password: never the password itself. */
 export interface HubPasswordView {
@@ -118,6 +118,14 @@ export interface RecordingCredentialsView {
 }
 /** Save (`password` absent = keep the saved one) or forget the credentials. */
 export type SetRecordingCredentials = { username: string; password?: string | undefined } | { clear: true };
+
+/** The 3CX Call Control API key as Settings sees it: whether there is one, never the key itself. */
+export interface CallControlSecretView {
+  /** The agent saved a key (kept by the core in its data folder, 0600). */
+  saved: boolean;
+  /** The key is read from this file instead (settings.callControlSecretFile, e.g. set by IT); null = none. */
+  file: string | null;
+}
 
 /** Popup content height in CSS pixels, reported by the popup page. */
 export const POPUP_MIN_HEIGHT = 60;
@@ -200,6 +208,9 @@ export interface InvokeMap {
   /** The hub's shared callbacks this extension sees (hub mode; empty otherwise). */
   'callbacks:list': Req<Empty, CallbacksView, 'core'>;
   'callbacks:act': Req<{ id: string; action: CallbackAction; note?: string | undefined }, ActionResult, 'core'>;
+  'settings:getCallControlSecret': Req<Empty, CallControlSecretView, 'core'>;
+  /** Written by the core into its own 0600 file (never a setting); the Call Control feed restarts with it. */
+  'settings:setCallControlSecret': Req<{ secret: string } | { clear: true }, ActionResult, 'core'>;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -268,6 +279,8 @@ export const invokeOwners = {
   'test:sendTestCall': 'core',
   'callbacks:list': 'core',
   'callbacks:act': 'core',
+  'settings:getCallControlSecret': 'core',
+  'settings:setCallControlSecret': 'core',
 } as const satisfies { [C in InvokeChannel]: InvokeMap[C]['owner'] };
 
 export const pushChannels = [

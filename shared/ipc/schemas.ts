@@ -86,6 +86,9 @@ export const invokeArgSchemas = {
   'test:sendTestCall': empty,
   'callbacks:list': empty,
   'callbacks:act': z.object({ id: z.string().min(1).max(64), action: z.enum(callbackActions), note: z.string().max(500).optional() }).strict(),
+  'settings:getCallControlSecret': empty,
+  // The core checks the key's form too (config/call-control-secret.ts): one line, no spaces.
+  'settings:setCallControlSecret': z.union([z.object({ secret: z.string().trim().min(1, 'Enter the API key.').max(1024).refine(noControl, 'No control characters.') }).strict(), z.object({ clear: z.literal(true) }).strict()]),
 } satisfies { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> };
 
 export type ArgCheck<C extends InvokeChannel> = { ok: true; args: InvokeArgs<C> } | { ok: false; error: string };

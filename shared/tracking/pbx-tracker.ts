@@ -98,7 +98,8 @@ export class PbxTracker {
   tick(): CallUpdate[] {
     const now = this.now();
     const out = new Updates();
-    for (const c of this.calls.silentSince('ringing', now - this.ringTimeoutMs)) this.end(c, 'missed', null, out, 'missed');
+    // No end was seen: the record says so (endedBy), and every view names it "rang out".
+    for (const c of this.calls.silentSince('ringing', now - this.ringTimeoutMs)) this.end(c, 'missed', null, out, 'missed', { endedBy: 'ring-timeout' });
     for (const c of this.calls.silentSince('talking', now - this.talkTimeoutMs)) this.end(c, 'answered', null, out, 'ended');
     for (const c of this.calls.endedBy(now - this.recordingWindowMs)) this.calls.forget(c);
     this.bound(out);
@@ -260,6 +261,12 @@ export class PbxTracker {
       this.end(own, result, e.durationSec, out, endChange(result));
     } else if (r.status === 'talking') {
       this.end(own, 'answered', e.durationSec, out, 'ended');
+    } else if (r.endedBy === 'ring-timeout' && r.result === 'missed' && e.finish === 'missed') {
+      // The PBX's own end came after all (a ring longer than the timeout): now it is seen. (The end time
+      // stays: the ended calls are held in the order they ended.)
+      const { endedBy: _timedOut, ...seen } = r;
+      this.calls.replace(own, seen);
+      out.add(own, 'updated');
     } else if (r.result === 'answered' && r.durationSec === null && e.durationSec !== null) {
       this.patch(own, { durationSec: e.durationSec }, out, 'updated');
     }
@@ -386,7 +393,7 @@ export class PbxTracker {
     while (this.calls.size > this.maxCalls) {
       const c = this.calls.oldest();
       if (!c) return;
-      if (c.record.status === 'ringing') this.end(c, 'missed', null, out, 'missed');
+      if (c.record.status === 'ringing') this.end(c, 'missed', null, out, 'missed', { endedBy: 'ring-timeout' });
       else if (c.record.status === 'talking') this.end(c, 'answered', null, out, 'ended');
       this.calls.forget(c);
     }

@@ -46,6 +46,8 @@ export function endAbandoned(r: CallRecord, nowMs: number): CallUpdate | null {
     result: missed ? 'missed' : 'answered',
     endedAt: new Date(Math.max(nowMs, Date.parse(r.answeredAt ?? r.startedAt))).toISOString(),
     seen: r.seen || !(missed && r.direction === 'incoming'),
+    // A ring nothing will end: no end was seen, as with the ring timeout.
+    ...(missed ? { endedBy: 'ring-timeout' as const } : {}),
   };
   return { change: endChange(record.result), record };
 }

@@ -130,7 +130,6 @@ test('refuses an agent without the role and a wrong password in words; a supervi
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
-  console.log(await page.evaluate(() => [...document.querySelectorAll('.timer')].map((e) => [(e as HTMLElement).dataset.since, e.textContent, Date.now()])));
   await page.screenshot({ path: join(artifacts, 'board-dark.png') });
 
   // Wall display: no controls, large type; readable at 1280×720 and on a 3840×2160 wall.

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Papa from 'papaparse';
-import { callRecordColumns } from '../../shared/call-record';
+import { csvColumns } from '../../shared/call-csv';
 import { expect, openView, test } from './fixtures';
 import { incomingCall, outgoingCall, play } from './support/flows';
 import { startFakePbx } from './support/pbx';
@@ -76,7 +76,7 @@ test('filter, search in any number format, contact names, export CSV, mark seen,
   await expect(main.getByRole('status').filter({ hasText: /^Exported 2 calls to / })).toBeVisible();
   const file = bridge.recorded.exports.at(-1)!;
   const csv = Papa.parse<Record<string, string>>(await readFile(file, 'utf8'), { header: true, skipEmptyLines: true });
-  expect(csv.meta.fields).toEqual([...callRecordColumns, 'note']);
+  expect(csv.meta.fields).toEqual([...csvColumns, 'note']);
   expect(csv.data.map((r) => [r.direction, r.result, r.number]).sort()).toEqual([
     ['incoming', 'answered', '05551239988'],
     ['incoming', 'answered', '204'],

@@ -83,7 +83,7 @@ test.describe('popup states', () => {
     await expect(card(popup, fresh)).toBeVisible();
     const main = await openView(context, bridge, 'main');
     await main.getByRole('tab', { name: 'Settings' }).click();
-    await expect(main.getByLabel('Missed after ringing with no news for (seconds)')).toHaveValue('30');
+    await expect(main.getByLabel('"Missed (rang out, no end seen)" after ringing with no news for (seconds)')).toHaveValue('30');
   });
 
   test('Clear is offered only after long silence about a talking call, and asks first; in the popup and in the main window', async ({ bridge, context }) => {

@@ -7,6 +7,7 @@ import Papa from 'papaparse';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportLog, EXPORT_PAGE_SIZE } from '../../main/app/export-log';
 import { callRecordColumns } from '../../shared/call-record';
+import { csvColumns } from '../../shared/call-csv';
 import type { CallView, LogPage, LogQuery } from '../../shared/ipc/contract';
 
 let dir = '';
@@ -25,7 +26,7 @@ describe('exportLog (CSV)', () => {
     expect(await exportLog({ path, format: 'csv', filter: {}, query })).toBe(records.length);
     const text = await readFile(path, 'utf8');
     const rows = Papa.parse<string[]>(text.trimEnd(), { delimiter: ',', newline: '\r\n' }).data;
-    expect(rows[0]).toEqual([...callRecordColumns, 'note']);
+    expect(rows[0]).toEqual([...csvColumns, 'note']);
     expect(rows).toHaveLength(records.length + 1);
     const numberCol = callRecordColumns.indexOf('number');
     expect(rows.slice(1, 6).map((r) => r[numberCol])).toEqual(["x;'=cmd|x!A0", "'+1-1", "a,'=1+1", "a\t'=1", "'@SUM(A1)"]);

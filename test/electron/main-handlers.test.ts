@@ -10,6 +10,7 @@ import { createMainHandlers } from '../../main/app/main-handlers';
 import type { MainDeps } from '../../main/app/main-handlers';
 import { SettingsService } from '../../main/app/settings-service';
 import { callRecordColumns } from '../../shared/call-record';
+import { csvColumns } from '../../shared/call-csv';
 import type { CallView, DownloadProgress, LogPage, LogQuery } from '../../shared/ipc/contract';
 import { silentLogger } from '../../shared/diagnostics-log';
 
@@ -135,7 +136,7 @@ describe('main channel handlers', () => {
     expect(queries.map((q) => q.offset)).toEqual([0, 1000, 2000]);
     expect(queries.every((q) => q.direction === 'incoming')).toBe(true);
     const parsed = Papa.parse<string[]>(await readFile(join(dir, 'calls.csv'), 'utf8'), { skipEmptyLines: true });
-    expect(parsed.data[0]).toEqual([...callRecordColumns, 'note']);
+    expect(parsed.data[0]).toEqual([...csvColumns, 'note']);
     expect(parsed.data).toHaveLength(2501);
     expect(parsed.data[1]![callRecordColumns.indexOf('id')]).toBe('c0');
     // A leading + is a formula lead for spreadsheets: quoted like any other (shared/call-csv.ts, OWASP).

@@ -69,3 +69,22 @@ describe('notification markup', () => {
     expect(escapeNotificationMarkup('&lt;b&gt; & <i>')).toBe('&amp;lt;b&amp;gt; &amp; &lt;i&gt;');
   });
 });
+
+describe('notification title (issue #20 item 9: one name)', () => {
+  it('a ring with no end seen is named as on the card and in the log; a missed call the PBX ended is "Missed call"', () => {
+    const titles: string[] = [];
+    const notifier = new CallNotifier({
+      isSupported: () => true,
+      create: (o) => {
+        titles.push(o.title);
+        return new Notification(o);
+      },
+      settings: () => ({ ...defaultSettings(), notifications: { ringing: false, missed: true } }),
+      openCall: () => {},
+      platform: 'linux',
+    });
+    notifier.onCallUpdate('missed', { id: 'r1', direction: 'incoming', result: 'missed', status: 'ended', number: '05551239988', queue: null, did: null, endedBy: 'ring-timeout' } as CallView);
+    notifier.onCallUpdate('missed', { id: 'r2', direction: 'incoming', result: 'missed', status: 'ended', number: '05551239988', queue: null, did: null } as CallView);
+    expect(titles).toEqual(['Missed (rang out, no end seen)', 'Missed call']);
+  });
+});

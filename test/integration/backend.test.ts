@@ -91,6 +91,8 @@ describe('core backend', () => {
       'test:sendTestCall': {},
       'callbacks:list': {},
       'callbacks:act': { id: 'nope', action: 'claim' },
+      'settings:getCallControlSecret': {},
+      'settings:setCallControlSecret': { clear: true },
     };
     expect(core.sort()).toEqual(Object.keys(args).sort());
     // None of them may reject on valid arguments.

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { callRecordColumns, type CallRecord } from '../../shared/call-record';
+import { csvColumns } from '../../shared/call-csv';
 import { seedFlows } from '../../shared/webhook/seed-flows';
 import { defaultSettings } from '../../shared/settings';
 import { openSettingsFile } from '../../main/core/config/settings-file';
@@ -241,12 +242,12 @@ describe('callpop serve / simulate / log', () => {
     expect(json.code, json.stderr).toBe(0);
     const records = JSON.parse(json.stdout) as CallRecord[];
     expect(records.map((r) => r.result)).toEqual(['missed', 'answered']); // newest first
-    expect(Object.keys(records[1]!).sort()).toEqual([...callRecordColumns, 'note'].sort());
+    expect(Object.keys(records[1]!).sort()).toEqual([...callRecordColumns.filter((c) => c !== 'endedBy'), 'note'].sort());
     expect(records[1]).toMatchObject({ extension: '202', queue: '820', durationSec: 6, status: 'ended' });
 
     const csv = await cli(['log', '--data-dir', dataDir, '--csv']);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe([...callRecordColumns, 'note'].join(','));
+    expect(lines[0]).toBe([...csvColumns, 'note'].join(','));
     expect(lines).toHaveLength(3);
 
     const missed = JSON.parse((await cli(['log', '--data-dir', dataDir, '--json', '--missed'])).stdout) as CallRecord[];

@@ -58,7 +58,7 @@ describe.skipIf(!mosquittoAvailable)('team topics on a real Mosquitto', () => {
     const c = await conn('carl', carl.password, 'carl-1');
     const [sueGot, annaGot, carlGot] = [collect(s), collect(a), collect(c)];
     await s.subscribeAsync([teamTopics.board('default'), teamTopics.allCallbacks('default')], { qos: 1 });
-    await a.subscribeAsync([teamTopics.callbacks('default', '117'), 'callpop/v1/default/ext/117/callbacks/res/anna-1'], { qos: 1 });
+    await a.subscribeAsync([teamTopics.callbacks('default', '117'), teamTopics.callbacksChanges('default', '117'), 'callpop/v1/default/ext/117/callbacks/res/anna-1'], { qos: 1 });
     // Carl asks for everything he must not see; Mosquitto may grant it, its ACL still filters delivery.
     await c
       .subscribeAsync([teamTopics.board('default'), teamTopics.allCallbacks('default'), teamTopics.callbacks('default', '117'), 'callpop/v1/default/#', 'callpop/v1/default/ext/300/callbacks/res/carl-1'], { qos: 1 })
@@ -83,6 +83,9 @@ describe.skipIf(!mosquittoAvailable)('team topics on a real Mosquitto', () => {
     await until(() => answer(annaGot, 'r1') !== undefined, "the answer to anna's claim");
     expect(callbackResponseSchema.parse(answer(annaGot, 'r1')!.json).ok).toBe(true);
     await until(() => annaList()?.items[0]?.claimedBy?.name === 'Anna', 'claimed by Anna (not Carl)');
+    // The claim also came as a change message on her own extension's topics (the generated acl_file lets it through).
+    const change = annaGot.find((m) => m.topic === teamTopics.callbacksChanges('default', '117'));
+    expect(change?.json).toMatchObject({ v: 1, items: [{ id, state: 'claimed', claimedBy: { ext: '117' } }] });
     await sleep(200);
     // Nothing of the board, the queue's callbacks or Anna's list ever reached Carl.
     expect(carlGot.map((m) => m.topic).filter((t) => t !== 'callpop/v1/default/ext/300/callbacks/res/carl-1' && !t.startsWith('callpop/v1/default/ext/300/') && t !== 'callpop/v1/default/hub/status' && t !== 'callpop/v1/default/directory' && t !== 'callpop/v1/default/agent/carl/extensions')).toEqual([]);

@@ -3,7 +3,9 @@
 // per number and queue (another miss in another number format adds an attempt), claimed by one and
 // refused to another, invisible and refused to a non-member, kept with its claim across a hub restart,
 // done by a member's answered outgoing call, done by the caller calling again and being answered,
-// released and marked done with a note.
+// released and marked done with a note. A desktop's list is followed with the real client code
+// (retained list + change messages): a lost change message is noticed and re-synced, and a late joiner
+// whose retained list is older than the changes before its subscription still shows them.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,10 +14,11 @@ import { main } from '../../main/cli/index';
 import { addAgent } from '../../main/core/hub/accounts/agents';
 import { setQueue } from '../../main/core/hub/team/queues';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { decodePayload } from '../../shared/hub-protocol';
+import { agentClientId, decodePayload } from '../../shared/hub-protocol';
 import { boardMessageSchema, callbackResponseSchema, callbacksMessageSchema, teamTopics, type CallbackItem, type CallbacksMessage } from '../../shared/team-protocol';
 import type { RawWebhook } from '../../shared/webhook/event';
 import { outgoingCall, queueCall } from '../support/team-calls';
+import { followCallbacks } from '../support/callback-follower';
 import { HubHarness, collect, grantedQos, until, type Received } from './hub-helpers';
 
 const h = new HubHarness();
@@ -33,9 +36,12 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-/** A desktop of `ext`: its callbacks list (latest message) and a way to act on an item. */
-async function desk(name: string, password: string, ext: string) {
-  const c = await h.connect(name, password);
+/**
+ * A desktop of `ext`: its callbacks as the desktop shows them (`items`, the real client code), the
+ * latest retained list message (`list`) and a way to act on an item.
+ */
+async function desk(name: string, password: string, ext: string, o: { clientId?: string; drop?: (topic: string, payload: Buffer) => boolean } = {}) {
+  const c = await h.connect(name, password, o.clientId ? { clientId: o.clientId } : {});
   const got = collect(c);
   expect(await grantedQos(c, teamTopics.callbacks('default', ext))).toBe(1);
   expect(await grantedQos(c, `callpop/v1/default/ext/${ext}/callbacks/res/+`)).toBe(1);
@@ -51,7 +57,8 @@ async function desk(name: string, password: string, ext: string) {
     await until(() => (res = got.find((m) => m.topic.includes('/callbacks/res/') && (m.json as { requestId?: string }).requestId === requestId)) !== undefined, `answer to ${action}`);
     return callbackResponseSchema.parse(res!.json);
   };
-  return { c, got, list, act, items: (): CallbackItem[] => list()?.items ?? [] };
+  const follower = await followCallbacks(c, ext, { drop: o.drop });
+  return { c, got, list, act, follower, items: (): CallbackItem[] => follower.items() };
 }
 
 describe('roles and queues', () => {
@@ -197,5 +204,69 @@ describe('shared callbacks', () => {
     expect(a.c.connected).toBe(true);
     expect(decodePayload(callbacksMessageSchema, JSON.stringify(a.list())).ok).toBe(true);
     expect(JSON.parse(before).items).toHaveLength(2);
+  });
+});
+
+describe('callback lists: change messages, gaps and late joiners', () => {
+  it('a change message lost on the way: the next one shows the gap, the client asks for a sync and shows every change', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
+    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
+    // The retained lists lag a minute here: only the client's sync can bring what it missed.
+    await h.start({ callbackListMs: 60_000 });
+    let dropNext = false;
+    let dropped = 0;
+    const a = await desk('anna', anna.password, '117', {
+      drop: (topic) => {
+        if (!dropNext || !topic.endsWith('/callbacks/changes')) return false;
+        dropNext = false;
+        dropped++;
+        return true;
+      },
+    });
+    const b = await desk('bob', bob.password, '204');
+    const call1 = queueCall('261207120000_1', '05551110001', '820', ['117', '204']);
+    await send([...call1.ring, ...call1.missed]);
+    await until(() => a.items().length === 1 && b.items().length === 1, 'the item on both');
+    const id = a.items()[0]!.id;
+    expect(a.follower.syncs()).toBe(1); // the one after subscribing
+
+    // Bob's claim reaches Anna's desktop... not: its change message is lost.
+    dropNext = true;
+    expect((await b.act(id, 'claim')).ok).toBe(true);
+    await until(() => dropped === 1, 'the lost change message');
+    expect(a.items()[0]!.state).toBe('open');
+
+    // The next change (another caller misses) does not follow Anna's version: she asks for her list.
+    const call2 = queueCall('261207120100_2', '05551110002', '820', ['117', '204']);
+    await send([...call2.ring, ...call2.missed]);
+    await until(() => a.items().length === 2 && a.items().find((i) => i.id === id)?.state === 'claimed', "Anna's list after the sync");
+    expect(a.follower.syncs()).toBeGreaterThanOrEqual(2);
+    expect(a.items().find((i) => i.id === id)!.claimedBy).toMatchObject({ ext: '204', name: 'Bob' });
+    expect(a.items().map((i) => i.id)).toEqual(b.items().map((i) => i.id));
+    expect(a.follower.bad).toEqual([]);
+  });
+
+  it("a late joiner whose retained list is older than the changes before its subscription shows them (its sync's list)", async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
+    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
+    await h.start({ callbackListMs: 60_000 });
+    const a = await desk('anna', anna.password, '117');
+    const b = await desk('bob', bob.password, '204');
+    const call = queueCall('261207130000_1', '05552220001', '820', ['117', '204']);
+    await send([...call.ring, ...call.missed]);
+    await until(() => a.items().length === 1, 'the item');
+    const id = a.items()[0]!.id;
+    expect((await b.act(id, 'claim')).ok).toBe(true);
+    await until(() => a.items()[0]?.state === 'claimed', 'the claim on Anna\'s first desktop');
+
+    // Anna's second desktop subscribes now: the broker hands it the retained list, made before the claim.
+    const late = await desk('anna', anna.password, '117', { clientId: agentClientId('anna', 'laptop') });
+    await until(() => late.items()[0]?.state === 'claimed', 'the claim on the late joiner');
+    const lists = late.got.filter((m) => m.topic === teamTopics.callbacks('default', '117')).map((m) => callbacksMessageSchema.parse(m.json));
+    expect(lists[0]!.items.find((i) => i.id === id)?.state).not.toBe('claimed');
+    expect(lists.at(-1)!.items[0]).toMatchObject({ id, state: 'claimed', claimedBy: { ext: '204' } });
+    expect(late.items()).toEqual(a.items());
   });
 });

@@ -5,7 +5,7 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
 import { callRecordColumns } from '../../shared/call-record';
-import { callRecordsCsv, csvSafeCell } from '../../shared/call-csv';
+import { callRecordsCsv, csvColumns, csvSafeCell } from '../../shared/call-csv';
 import { callsToCsv } from '../../main/cli/log';
 import { callRecord } from '../support/call-records';
 
@@ -54,9 +54,9 @@ describe('CSV cells are neutralised against formula injection', () => {
     const csv = callsToCsv(hostile.map((h) => record({ number: h })));
     const rows = Papa.parse<string[]>(csv, { delimiter: ',' }).data;
     // `callpop log --csv` ends with the agent's note, as the app's export does.
-    expect(rows[0]).toEqual([...callRecordColumns, 'note']);
+    expect(rows[0]).toEqual([...csvColumns, 'note']);
     expect(rows.slice(1).map((r) => r[callRecordColumns.indexOf('number')])).toEqual(hostile.map(csvSafeCell));
-    expect(rows.slice(1).every((r) => r.length === callRecordColumns.length + 1)).toBe(true);
+    expect(rows.slice(1).every((r) => r.length === csvColumns.length + 1)).toBe(true);
   });
 
   it('cells holding ; or a tab are quoted; a ;-locale spreadsheet that splits the cell gets text', () => {
@@ -70,7 +70,7 @@ describe('CSV cells are neutralised against formula injection', () => {
   });
 
   it('the header alone has no trailing newline; no rows without a header is empty', () => {
-    expect(callRecordsCsv([], { header: true, newline: '\r\n' })).toBe(callRecordColumns.join(','));
+    expect(callRecordsCsv([], { header: true, newline: '\r\n' })).toBe(csvColumns.join(','));
     expect(callRecordsCsv([], { header: false, newline: '\r\n' })).toBe('');
   });
 });

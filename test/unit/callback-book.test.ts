@@ -53,4 +53,17 @@ describe('callback book', () => {
     expect(nextDay.get(item!.id)).toBeUndefined();
     expect(nextDay.purgedAtOpen.map((i) => i.id)).toEqual([item!.id]);
   });
+
+  it('never hands out a seq again: each open skips a million past the file, and starts no lower than the clock in ms', async () => {
+    const t = Date.parse('2026-12-07T10:00:00.000Z');
+    const fresh = await CallbackBook.open(dir, { now: () => t });
+    expect(fresh.seq).toBe(t);
+    fresh.apply([missedLeg('261207100000_1', '117')], nameOf);
+    await fresh.save();
+    const reopened = await CallbackBook.open(dir, { now: () => t });
+    expect(reopened.seq).toBe(t + 1 + 1_000_000);
+    // callbacks.json moved away: a start an hour later still counts above what clients hold.
+    await rm(join(dir, 'callbacks.json'));
+    expect((await CallbackBook.open(dir, { now: () => t + 3_600_000 })).seq).toBeGreaterThan(reopened.seq);
+  });
 });

@@ -7,7 +7,7 @@ import type { LogEntry } from '../../main/core/call-log/entry';
 
 const at = (day: number, hour: number, min: number) => new Date(2026, 11, day, hour, min).getTime();
 function entry(id: string, key: string, t: number, result: 'missed' | 'answered' = 'missed', direction: 'incoming' | 'outgoing' = 'incoming', seen = false): LogEntry {
-  return { id, t, end: t + 30_000, direction, result, status: 'ended', seen, key, hay: key, hid: -1, json: null, pos: 0, len: 0 };
+  return { id, t, end: t + 30_000, direction, result, status: 'ended', seen, endedBy: null, key, hay: key, hid: -1, json: null, pos: 0, len: 0 };
 }
 
 // Newest first, as the store yields them.

@@ -6,9 +6,7 @@
 // on a restart the calls the log holds open are handed to the client, whose first reconcile ends those
 // the PBX no longer shows (with what was last known) and takes up the rest without announcing them again.
 //
-// Status: the ServiceState union has no Call Control states yet (the desktop's Settings and wording
-// for this kind are not built); it reports `starting` while connecting, `listening` (url = the PBX,
-// port 0) once connected, `restarting` while reconnecting and `error` when the PBX refused the client.
+// Status: the `pbx-*` states of ServiceState (shared/ipc/contract.ts; words in shared/pbx-status.ts).
 import { readFileSync } from 'node:fs';
 import type { CallRecord, CallUpdate } from '../../../shared/call-record';
 import { Emitter, type Event } from '../../../shared/emitter';
@@ -29,6 +27,8 @@ export interface CallControlExtra {
    * which must not be sent to the PBX (the desktop's own Call Control settings are not built yet).
    */
   clientSecret?: string;
+  /** Why there is no key (the desktop's key file is missing or unreadable), shown instead of the default. */
+  secretProblem?: string;
   recordTraffic?: string;
   backoff?: { initialMs?: number; maxMs?: number };
   ringEndGraceMs?: number;
@@ -64,15 +64,16 @@ export class CallControlFeed implements CallFeed {
 
   status(): ServiceState {
     const c = this.client;
+    const pbx = this.pbx.origin;
     switch (c.state) {
       case 'connecting':
-        return { state: 'starting' };
+        return { state: 'pbx-connecting', pbx };
       case 'connected':
-        return { state: 'listening', port: 0, url: `3CX Call Control at ${this.pbx.origin}`, lastEventAt: null };
+        return { state: 'pbx-connected', pbx, extension: this.service.settings.extension };
       case 'reconnecting':
-        return { state: 'restarting', attempt: Math.max(1, this.attempts), message: c.problem ?? 'reconnecting' };
+        return { state: 'pbx-reconnecting', pbx, attempt: Math.max(1, this.attempts), error: c.problem ?? 'reconnecting' };
       case 'refused':
-        return { state: 'error', message: c.problem ?? '3CX refused the API client' };
+        return { state: 'pbx-refused', pbx, error: c.problem ?? '3CX refused the API client.' };
       case 'closed':
         return { state: 'stopped' };
     }
@@ -110,7 +111,7 @@ export class CallControlFeed implements CallFeed {
 }
 
 /** What the settings lack for this kind, in words; null when it can start. */
-function setupProblem(s: Settings, secret: string | null | undefined): string | null {
+function setupProblem(s: Settings, secret: string | null | undefined, secretMissing?: string): string | null {
   if (!s.extension) return 'Set your extension first.';
   if (!s.callControlPbx) return 'Enter the PBX address for 3CX Call Control (https://pbx.example.com).';
   try {
@@ -120,14 +121,14 @@ function setupProblem(s: Settings, secret: string | null | undefined): string | 
     throw e;
   }
   if (!s.callControlClientId) return 'Enter the Client ID of the 3CX API client (Admin Console → Integrations → API).';
-  if (!secret) return 'Enter the API key of the 3CX API client.';
+  if (!secret) return secretMissing ?? 'Enter the API key of the 3CX API client.';
   return null;
 }
 
 export const callControlKind: FeedKind = {
   async start(ctx) {
     const extra = (ctx.extra?.['call-control'] ?? {}) as CallControlExtra;
-    const problem = setupProblem(ctx.settings, extra.clientSecret);
+    const problem = setupProblem(ctx.settings, extra.clientSecret, extra.secretProblem);
     if (problem) throw new Error(problem);
     const pbx = parsePbxUrl(ctx.settings.callControlPbx);
     const ca = ctx.settings.callControlCaFile ? readFileSync(ctx.settings.callControlCaFile) : undefined;
@@ -162,7 +163,7 @@ export const callControlKind: FeedKind = {
     return new CallControlFeed(service, client, pbx, recorder);
   },
   startedLine: (s) => `Following extension ${s.extension} through 3CX Call Control at ${s.callControlPbx}`,
-  restartKey: (s) => JSON.stringify([s.callControlPbx, s.callControlClientId, s.callControlCaFile, s.extension]),
+  restartKey: (s) => JSON.stringify([s.callControlPbx, s.callControlClientId, s.callControlCaFile, s.callControlSecretFile, s.extension]),
   // The secret is checked at start (it comes with the start's extra options, not the settings).
   notReady(s) {
     const problem = setupProblem(s, 'given at start');

@@ -1,16 +1,20 @@
 // A record in memory: the fields queries need, plus the record's JSON, parsed only when a record is
 // returned. Parsing 100k full records costs more than the whole open budget on a slow PC, so each line
 // carries a small space-separated "meta" part in front of the record JSON:
-//   startedAtMs endedAtMs|"" direction result|"" status seen matchKey searchKeys "id"(JSON) TAB {record}
-// (direction, result, status as indexes; keys are digits and commas). A tombstone is just "id" (JSON),
+//   startedAtMs endedAtMs|"" direction result|"" status flags matchKey searchKeys "id"(JSON) TAB {record}
+// (direction, result, status as indexes; keys are digits and commas; flags: 1 = seen, 2 = rang out,
+// i.e. endedBy "ring-timeout", so the log's filters need no record parsed. Format 1 had only 0 or 1
+// there, "seen": a format-1 line reads the same in format 2). A tombstone is just "id" (JSON),
 // the file header a JSON object. JSON never contains a raw tab, so the first tab ends the meta part.
 // The record itself is a JSON array in the column order named by the header: without the key names
 // the file is 40% smaller, and reading and checksumming it is most of the cost of opening.
 import { callRecordColumns, callResults, directions } from '../../../shared/call-record';
-import type { CallRecord, CallResult, CallStatus, Direction } from '../../../shared/call-record';
+import type { CallRecord, CallResult, CallStatus, Direction, EndedBy } from '../../../shared/call-record';
 import { joinSearchKeys, numberMatchKey, numberSearchKeys } from '../../../shared/phone';
 
 const statuses = ['ringing', 'talking', 'ended'] as const satisfies readonly CallStatus[];
+const SEEN = 1;
+const RANG_OUT = 2;
 
 export interface LogEntry {
   readonly id: string;
@@ -22,6 +26,8 @@ export interface LogEntry {
   readonly result: CallResult | null;
   readonly status: CallStatus;
   readonly seen: boolean;
+  /** The record's endedBy (a ring with no end seen), for the outcome filters. */
+  readonly endedBy: EndedBy | null;
   /** Exact-match key of the number (history, contact names). Rewritten if the default country changes. */
   key: string;
   /** Joined phone search keys of the number. */
@@ -42,13 +48,26 @@ export interface LogEntry {
 /** The column order of stored records (written into the file header). */
 export const recordColumns: readonly string[] = callRecordColumns;
 
-export const rowOf = (r: CallRecord): string => JSON.stringify(callRecordColumns.map((c) => r[c]));
+/** The columns of a record Callpop did not end itself: endedBy, the last column, is left off the row
+ * (most records; 5 bytes each, 0.5 MB per 100k calls). */
+const shortColumns = callRecordColumns.filter((c) => c !== 'endedBy');
 
-/** A stored row as an object, keys named by `columns` (the header's, when migrating an older file). */
+export const rowOf = (r: CallRecord): string => JSON.stringify((r.endedBy ? callRecordColumns : shortColumns).map((c) => r[c]));
+
+/**
+ * A stored row as an object, keys named by `columns` (the header's, when migrating an older file). An
+ * optional field stored as null is left out, so a record reads back as it was put (`endedBy` is set only
+ * on a ring Callpop ended; the tracker's, the hub's and older records have no such key).
+ */
 export function rowToObject(json: string, columns: readonly string[] = recordColumns): Record<string, unknown> {
   const row = JSON.parse(json) as unknown[];
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]!] = row[i];
+  for (let i = 0; i < columns.length; i++) {
+    const v = row[i];
+    // A row may end early (see rowOf); an optional field stored as null is left out too.
+    if (v === undefined || (v === null && columns[i] === 'endedBy')) continue;
+    out[columns[i]!] = v;
+  }
   return out;
 }
 
@@ -78,16 +97,17 @@ export class NumberKeys {
     return k;
   }
 
-  /** The entry of a validated record. */
-  entry(r: CallRecord): LogEntry {
+  /** The entry of a validated record, under its key in the log (its call id unless the log keys otherwise). */
+  entry(r: CallRecord, key: string = r.id): LogEntry {
     return {
-      id: r.id,
+      id: key,
       t: Date.parse(r.startedAt),
       end: r.endedAt === null ? null : Date.parse(r.endedAt),
       direction: r.direction,
       result: r.result,
       status: r.status,
       seen: r.seen,
+      endedBy: r.endedBy ?? null,
       ...this.of(r.number),
       hid: -1,
       json: rowOf(r),
@@ -101,7 +121,8 @@ export class NumberKeys {
 export function entryLine(e: LogEntry, json: string | null = e.json): string {
   if (json === null) throw new Error(`entryLine: the record of ${e.id} is not in memory`);
   const r = e.result === null ? '' : callResults.indexOf(e.result);
-  return `${e.t} ${e.end ?? ''} ${directions.indexOf(e.direction)} ${r} ${statuses.indexOf(e.status)} ${e.seen ? 1 : 0} ${e.key} ${e.hay} ${JSON.stringify(e.id)}\t${json}`;
+  const flags = (e.seen ? SEEN : 0) | (e.endedBy === 'ring-timeout' ? RANG_OUT : 0);
+  return `${e.t} ${e.end ?? ''} ${directions.indexOf(e.direction)} ${r} ${statuses.indexOf(e.status)} ${flags} ${e.key} ${e.hay} ${JSON.stringify(e.id)}\t${json}`;
 }
 
 export const tombstoneLine = (id: string): string => JSON.stringify(id);
@@ -174,10 +195,10 @@ export function decodeLine(content: string, at?: LineAt): DecodedLine {
   const direction = directions[intAt(content, s2, s3 - 1)];
   const result = s4 - 1 === s3 ? null : callResults[intAt(content, s3, s4 - 1)];
   const status = statuses[intAt(content, s4, s5 - 1)];
-  const seen = intAt(content, s5, s6 - 1);
+  const flags = intAt(content, s5, s6 - 1);
   const plainId = content.charCodeAt(s8) === 0x22 && content.charCodeAt(tab - 1) === 0x22 && tab - s8 >= 3 && !content.slice(s8, tab).includes('\\');
   const id = plainId ? content.slice(s8 + 1, tab - 1) : jsonString(content.slice(s8, tab));
-  if (Number.isNaN(t) || Number.isNaN(end) || !direction || result === undefined || !status || !(seen === 0 || seen === 1) || id === null || id === '') return null;
+  if (Number.isNaN(t) || Number.isNaN(end) || !direction || result === undefined || !status || !(flags >= 0 && flags <= (SEEN | RANG_OUT)) || id === null || id === '') return null;
   return {
     kind: 'entry',
     entry: at
@@ -188,7 +209,8 @@ export function decodeLine(content: string, at?: LineAt): DecodedLine {
           direction,
           result,
           status,
-          seen: seen === 1,
+          seen: (flags & SEEN) !== 0,
+          endedBy: flags & RANG_OUT ? 'ring-timeout' : null,
           key: content.slice(s6, s7 - 1),
           hay: content.slice(s7, s8 - 1),
           hid: -1,
@@ -197,6 +219,6 @@ export function decodeLine(content: string, at?: LineAt): DecodedLine {
           pos: at.pos + (at.ascii ? tab + 1 : Buffer.byteLength(content.slice(0, tab + 1))),
           len: at.ascii ? content.length - tab - 1 : Buffer.byteLength(content.slice(tab + 1)),
         }
-      : { id, t, end, direction, result, status, seen: seen === 1, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), hid: -1, json: content.slice(tab + 1), pos: -1, len: -1 },
+      : { id, t, end, direction, result, status, seen: (flags & SEEN) !== 0, endedBy: flags & RANG_OUT ? 'ring-timeout' : null, key: content.slice(s6, s7 - 1), hay: content.slice(s7, s8 - 1), hid: -1, json: content.slice(tab + 1), pos: -1, len: -1 },
   };
 }

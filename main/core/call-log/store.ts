@@ -32,6 +32,8 @@ export interface QueryOptions {
 
 export interface CallLogStore {
   readonly size: number;
+  /** The key of a record in this log: its call id, or with OpenOptions.keyOf, that (call id + extension). */
+  keyOf(r: CallRecord): string;
   /** Upsert by id; durable when resolved. Once a call is seen it stays seen. A put of a deleted id brings
    * it back (the service checks isDeleted first for the tracker's updates). */
   put(records: readonly CallRecord[]): Promise<void>;
@@ -68,14 +70,26 @@ export interface OpenOptions {
   logger?: Logger;
   /** ISO 3166 country for reading national numbers (search keys). */
   defaultCountry?: string;
+  /**
+   * The key of a record (default: its call id, which get/delete/markSeen take). `serve --hub` for an agent
+   * with several extensions keys per (call id, extension): a call that rings two of them at once (a ring
+   * group) is two records, not one overwriting the other. Records whose key was another are re-keyed
+   * when the log opens (a log written before, keyed by call id alone).
+   */
+  keyOf?: (r: CallRecord) => string;
 }
+
+const byCallId = (r: CallRecord): string => r.id;
 
 /** `forget`: a user deletion, remembered so later updates of the call are ignored (retention is not). */
 type Change = { id: string; value: CallRecord | null; forget?: boolean };
 
 /** Bumped when the line layout changes (a file of another version is refused with a clear message). Column
  * changes need no bump: the header names the columns, and a file with other columns is validated and rewritten. */
-const formatVersion = 1;
+const formatVersion = 2;
+/** Format 1 (before the rang-out flag) reads as format 2; the file is rewritten with format 2's header,
+ * so no Callpop that knows only format 1 mistakes a rang-out call's flags for a damaged line. */
+const readableVersions: readonly unknown[] = [1, formatVersion];
 const headerOf = (country: string): string => JSON.stringify({ callpop: 'call-log', version: formatVersion, country, columns: recordColumns });
 const sameColumns = (columns: unknown): boolean =>
   Array.isArray(columns) && columns.length === recordColumns.length && columns.every((c, i) => c === recordColumns[i]);
@@ -108,6 +122,7 @@ class FileCallLogStore implements CallLogStore {
     private readonly release: (() => Promise<void>) | null,
     /** Ids the user deleted, oldest first (bounded by rememberedDeletions). */
     private readonly deleted: Set<string> = new Set(),
+    readonly keyOf: (r: CallRecord) => string = byCallId,
   ) {
     const entries: LogEntry[] = [];
     for (const e of byId.values()) {
@@ -131,10 +146,11 @@ class FileCallLogStore implements CallLogStore {
         throw new Error(`Invalid call record ${id}: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
       }
       let record = parsed.data;
+      const key = this.keyOf(record);
       // Seen is sticky: the tracker's copy of a call does not know the user looked at it.
-      if (!record.seen && this.latest(record.id)?.seen) record = { ...record, seen: true };
-      this.indexLines(record);
-      changes.push({ id: record.id, value: record });
+      if (!record.seen && this.latest(key)?.seen) record = { ...record, seen: true };
+      this.indexLines(record, key);
+      changes.push({ id: key, value: record });
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
     await this.write(
@@ -211,7 +227,7 @@ class FileCallLogStore implements CallLogStore {
     // is rare), then kept up to date by put().
     if (!this.lineIndex) {
       this.lineIndex = new Map();
-      for (const e of this.byId.values()) this.indexLines(this.recordOf(e));
+      for (const e of this.byId.values()) this.indexLines(this.recordOf(e), e.id);
     }
     for (const line of lines) for (const id of this.lineIndex.get(line) ?? []) if (this.byId.has(id)) ids.add(id);
     return ids;
@@ -219,13 +235,13 @@ class FileCallLogStore implements CallLogStore {
 
   private lineIndex: Map<string, Set<string>> | null = null;
 
-  private indexLines(r: CallRecord): void {
+  private indexLines(r: CallRecord, key: string): void {
     if (!this.lineIndex) return;
     for (const line of [r.queue, r.did]) {
       if (line === null) continue;
       let set = this.lineIndex.get(line);
       if (!set) this.lineIndex.set(line, (set = new Set()));
-      set.add(r.id);
+      set.add(key);
     }
   }
 
@@ -247,9 +263,9 @@ class FileCallLogStore implements CallLogStore {
   }
 
   async markSeen(ids?: readonly string[]): Promise<number> {
-    const targets = ids ? [...new Set(ids)].map((id) => this.latest(id)) : this.allLatest((e) => !e.seen).map((x) => x.record());
+    const targets = ids ? [...new Set(ids)].map((id) => ({ id, r: this.latest(id) })) : this.allLatest((e) => !e.seen).map((x) => ({ id: x.id, r: x.record() }));
     const changes: Change[] = [];
-    for (const r of targets) if (r && !r.seen) changes.push({ id: r.id, value: { ...r, seen: true } });
+    for (const { id, r } of targets) if (r && !r.seen) changes.push({ id, value: { ...r, seen: true } });
     await this.write(changes);
     return changes.length;
   }
@@ -378,7 +394,7 @@ class FileCallLogStore implements CallLogStore {
     if (!this.writer) throw new Error(`The call log in ${this.dir} was opened read-only`);
     if (changes.length === 0) return;
     const token = {};
-    const entries = changes.map((c) => (c.value ? this.keys.entry(c.value) : null));
+    const entries = changes.map((c) => (c.value ? this.keys.entry(c.value, c.id) : null));
     for (const c of changes) this.pending.set(c.id, { value: c.value, forget: c.forget === true, token });
     const settle = (): void => {
       for (const c of changes) if (this.pending.get(c.id)?.token === token) this.pending.delete(c.id);
@@ -433,6 +449,24 @@ class FileCallLogStore implements CallLogStore {
       else this.open.delete(e.id);
     }
   }
+}
+
+/**
+ * Moves the records whose key in the file is not `keyOf`'s (a log keyed by call id alone, opened by
+ * `serve --hub` for several extensions) to their key; a record already under that key is newer and
+ * stays. Reads every record once: only logs opened with keyOf pay for it. Returns how many moved.
+ */
+function rekey(latest: Map<string, LogEntry>, keyOf: (r: CallRecord) => string, jsonOf: (e: LogEntry) => string): number {
+  const moves: { from: string; to: string; e: LogEntry }[] = [];
+  for (const [key, e] of latest) {
+    const to = keyOf(rowToObject(jsonOf(e)) as CallRecord);
+    if (to !== key) moves.push({ from: key, to, e });
+  }
+  for (const { from, to, e } of moves) {
+    latest.delete(from);
+    if (!latest.has(to)) latest.set(to, { ...e, id: to });
+  }
+  return moves.length;
 }
 
 function rememberDeletion(deleted: Set<string>, id: string): void {
@@ -493,18 +527,18 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
     });
     shared.clear();
     if (undecodable > 0) logger.warn(`Call log in ${dir}: ignored ${undecodable} line(s) in an unknown layout`);
-    if (header !== null && header.version !== formatVersion) {
+    if (header !== null && !readableVersions.includes(header.version)) {
       throw new Error(`The call log in ${dir} was written by another version of Callpop (format ${String(header.version)}); update Callpop to read it`);
     }
     let rewrite = false;
-    if (header === null || !sameColumns(header.columns)) {
+    if (header === null || !sameColumns(header.columns) || header.version !== formatVersion) {
       // Not a file this version wrote (columns changed, or the header line was damaged): check every
       // record against the schema and rewrite the file in the current layout.
       const columns = header !== null && Array.isArray(header.columns) ? (header.columns as unknown[]).map(String) : recordColumns;
       let invalid = 0;
       for (const [id, e] of latest) {
         const parsed = callRecordSchema.safeParse(rowToObject(e.json ?? reader.read(e.pos, e.len), columns));
-        if (parsed.success) latest.set(id, keys.entry(parsed.data));
+        if (parsed.success) latest.set(id, keys.entry(parsed.data, id));
         else {
           latest.delete(id);
           invalid++;
@@ -517,13 +551,14 @@ export async function openCallLogStore(dir: string, opts: OpenOptions = {}): Pro
       for (const e of latest.values()) Object.assign(e, keys.of((rowToObject(e.json ?? reader.read(e.pos, e.len)) as CallRecord).number));
       rewrite = true;
     }
+    if (opts.keyOf && !opts.readOnly && rekey(latest, opts.keyOf, (e) => e.json ?? reader!.read(e.pos, e.len)) > 0) rewrite = true;
     if (opts.readOnly && loaded.fileBytes > loaded.validBytes) logger.debug(`Call log in ${dir}: ignoring an incomplete last line (being written?)`);
     const writer = opts.readOnly
       ? null
       : await JournalWriter.open(dir, loaded.validBytes, loaded.fileBytes, loaded.lines, headerOf(keys.defaultCountry), logger);
     // A new log file was just created by the writer: read records back from it.
     if (writer) reader.ensureOpen();
-    const store = new FileCallLogStore(dir, keys, latest, writer, reader, release, deleted);
+    const store = new FileCallLogStore(dir, keys, latest, writer, reader, release, deleted, opts.keyOf);
     store.maybeCompact(rewrite);
     // Build the number index soon after start-up rather than on the user's first search.
     if (!opts.readOnly) setTimeout(() => store.warmUp(), 20).unref();

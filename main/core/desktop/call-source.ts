@@ -31,6 +31,8 @@ export interface CallSourceOptions {
   tickMs?: number;
   /** HubClient tuning for tests (short reconnect and sync delays). */
   hub?: Pick<HubClientOptions, 'reconnect' | 'syncTimeoutMs'>;
+  /** Per-kind start options read anew at every start (the Call Control API key, from its file). */
+  kindExtra?: (settings: Settings) => FeedContext['extra'];
 }
 
 /** Update batches held for a first listener at most (start-up is seconds of webhooks at worst). */
@@ -176,6 +178,13 @@ export class CallSource {
     return run;
   }
 
+  /** Starts the feed anew on the same settings: something it reads at start changed (the Call Control key). */
+  restart(): Promise<void> {
+    const run = this.queue.then(() => this.apply(this.current, this.password, true));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -185,7 +194,7 @@ export class CallSource {
     await this.store.close();
   }
 
-  private async apply(settings: Settings, password: string | null): Promise<void> {
+  private async apply(settings: Settings, password: string | null, force = false): Promise<void> {
     if (this.closed) return;
     const before = this.current;
     const beforePassword = this.password;
@@ -193,7 +202,7 @@ export class CallSource {
     this.password = password;
     const kind = feedKinds[settings.source];
     const sameKind = before.source === settings.source;
-    if (sameKind && kind.restartKey(before, beforePassword) === kind.restartKey(settings, password)) {
+    if (!force && sameKind && kind.restartKey(before, beforePassword) === kind.restartKey(settings, password)) {
       await this.feed.update(settings);
       return this.retention.run();
     }
@@ -244,7 +253,7 @@ async function startSource(o: CallSourceOptions, settings: Settings, password: s
   const idle = (state: ServiceState): CallFeed => new IdleFeed(settings.source, store, state);
   const notReady = kind.notReady(settings, password);
   if (notReady) return idle(notReady);
-  const ctx: FeedContext = { dataDir: o.dataDir, settings, password, logger, now: o.now, tickMs: o.tickMs, extra: { hub: o.hub }, store };
+  const ctx: FeedContext = { dataDir: o.dataDir, settings, password, logger, now: o.now, tickMs: o.tickMs, extra: { hub: o.hub, ...o.kindExtra?.(settings) }, store };
   try {
     const feed = await kind.start(ctx);
     const line = kind.startedLine(settings);

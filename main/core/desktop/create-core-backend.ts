@@ -14,6 +14,7 @@ import { callLogDir } from '../config/paths';
 import type { CoreBackend, CoreBackendOptions } from './core-backend';
 import { withWebhookSecret } from '../listener/secret';
 import { CallSource, type CallSourceOptions } from './call-source';
+import { callControlKeyHandlers, callControlStartOptions, type CallControlTuning } from './call-control-key';
 import type { TestCallPacing } from '../listener/test-call';
 import type { CoreContext, Handlers } from './handlers/context';
 import { createCallViews } from './handlers/call-views';
@@ -32,6 +33,8 @@ export interface BackendExtras {
   tickMs?: number;
   /** HubClient tuning (tests: short reconnect and sync delays). */
   hub?: CallSourceOptions['hub'];
+  /** Call Control client tuning (tests: short reconnect delays). */
+  callControl?: CallControlTuning;
 }
 
 export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras): Promise<CoreBackend> {
@@ -41,7 +44,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
   if (generated) logger.warn('No webhook secret in settings: using a temporary one for this session.');
 
   // The listener or a hub client (settings.source), over the data folder's one call log.
-  const source = await CallSource.start({ dataDir: opts.dataDir, settings: initial, hubPassword: opts.hubPassword ?? null, logger, now: opts.now, tickMs: opts.tickMs, hub: opts.hub });
+  const source = await CallSource.start({ dataDir: opts.dataDir, settings: initial, hubPassword: opts.hubPassword ?? null, logger, now: opts.now, tickMs: opts.tickMs, hub: opts.hub, kindExtra: callControlStartOptions(opts.dataDir, opts.callControl) });
   let contacts: Awaited<ReturnType<typeof openContactsStore>>;
   try {
     contacts = await openContactsStore(opts.dataDir, { logger, defaultCountry: initial.defaultCountry });
@@ -92,6 +95,7 @@ export async function createCoreBackend(opts: CoreBackendOptions & BackendExtras
     ...recordingHandlers(ctx),
     ...contactHandlers(ctx),
     ...testCallHandlers(ctx),
+    ...callControlKeyHandlers(opts.dataDir, source, logger),
   };
 
   let closed = false;

@@ -268,7 +268,7 @@ export class HubClient {
 
   /** This extension's ringing and talking calls in the local log, newest first. */
   openCalls(): CallRecord[] {
-    return this.store.openCalls().filter((r) => r.extension === this.options.extension && !this.store.isDeleted(r.id));
+    return this.store.openCalls().filter((r) => r.extension === this.options.extension && !this.store.isDeleted(this.store.keyOf(r)));
   }
 
   /** The hub's own list of this extension's open calls (retained), as last received. */
@@ -482,7 +482,9 @@ export class HubClient {
       [topics.head(site, ext)]: { qos: 0 as const },
       [topics.hubStatus(site)]: { qos: 0 as const },
       [topics.directory(site)]: { qos: 0 as const },
-      ...Object.fromEntries(this.callbacks.topics().map((t) => [t, { qos: 0 as const }])),
+      // The team's callbacks topics too, at QoS 0 whatever ./callbacks.ts asks: its lists and changes are
+      // chained by seq and synced while behind, and an answer lost is a request that timed out.
+      ...Object.fromEntries(Object.keys(this.callbacks.subscriptions()).map((t) => [t, { qos: 0 as const }])),
     };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
@@ -499,6 +501,7 @@ export class HubClient {
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (denied.length > 0) this.logger.error(`The hub's broker refused the subscription to ${denied.join(', ')} (check the agent's extensions)`);
       this.requestSync();
+      this.callbacks.subscribed();
     });
   }
 

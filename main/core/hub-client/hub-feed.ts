@@ -46,6 +46,16 @@ export function hubState(s: HubClientStatus, extension: string): HubState | { st
   }
 }
 
+/**
+ * The call log's key for an agent with several extensions: the first extension's records keep the call
+ * id (as a log of one extension has them), another's get "@extension" after it. The records themselves
+ * keep the PBX's call id.
+ */
+export const callKeyPerExtension =
+  (first: string) =>
+  (r: CallRecord): string =>
+    r.extension === first ? r.id : `${r.id}@${r.extension}`;
+
 /** What `extra.hub` may hold: HubClient options, and every extension to follow (default: settings.extension). */
 export type HubFeedExtra = Partial<HubClientOptions> & { extensions?: readonly string[] };
 
@@ -141,8 +151,10 @@ export class HubFeed implements CallFeed {
 export const hubKind: FeedKind = {
   async start(ctx) {
     const { settings, password, logger } = ctx;
-    const store = ctx.store ?? (await openCallLogStore(callLogDir(ctx.dataDir), { logger, defaultCountry: settings.defaultCountry }));
     const { extensions = [settings.extension], ...clientOptions } = (ctx.extra?.hub ?? {}) as HubFeedExtra;
+    // Several extensions on one log: a call that rings two of them (a ring group) is a record each.
+    const keyOf = extensions.length > 1 ? callKeyPerExtension(extensions[0]!) : undefined;
+    const store = ctx.store ?? (await openCallLogStore(callLogDir(ctx.dataDir), { logger, defaultCountry: settings.defaultCountry, ...(keyOf && { keyOf }) }));
     const clients: HubClient[] = [];
     try {
       // Several extensions: one state file for all (each saving its own would overwrite the others').

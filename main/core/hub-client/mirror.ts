@@ -54,9 +54,10 @@ export class LogMirror {
       const known = this.seqs.get(r.id);
       if (known !== undefined && c.seq <= known) continue; // a duplicate delivery or an older change
       // A call the user deleted stays deleted (a call id names one PBX call).
-      if (this.store.isDeleted(r.id)) continue;
+      const key = this.store.keyOf(r);
+      if (this.store.isDeleted(key)) continue;
       this.remember(r.id, c.seq);
-      const prev = byId.get(r.id) ?? this.store.get(r.id);
+      const prev = byId.get(r.id) ?? this.store.get(key);
       if (prev && sameExceptSeen(prev, r)) continue; // already in the log (e.g. caught up before a restart)
       const change = backfill || !c.change ? changeBetween(prev, r, this.now()) : c.change;
       byId.set(r.id, r);

@@ -85,6 +85,8 @@ export interface HubOptions {
   board?: { port: number; host?: string } | null;
   /** The board is republished at most this often. Default BOARD_MS (500). */
   boardMs?: number;
+  /** Longest a retained callback list lags behind its change messages (team/callback-lists.ts; tests). */
+  callbackListMs?: number;
 }
 
 
@@ -182,12 +184,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     dataDir,
     logger,
     now,
-    publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve(),
+    publish: (topic, payload, retain, qos = 1) => transport?.publish(topic, payload, { qos, retain }) ?? Promise.resolve(),
     agents: () => agents.agents,
     connectedAgents: () => embeddedBroker?.connectedAgents() ?? null,
     initialRecords: [...tracker.openCalls(), ...log.recent(localDayStart(now()))],
     pollMs: options.agentsPollMs,
     boardMs: options.boardMs,
+    callbackListMs: options.callbackListMs,
   });
   let onlineSince = new Date(now()).toISOString();
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;

@@ -7,7 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { BlockList, isIP, type Socket } from 'node:net';
+import { BlockList, isIP, type Server as NetServer, type Socket } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { RawWebhook } from '../../../shared/webhook/event';
@@ -77,6 +77,27 @@ export const defaultBodyLimit = 64 * 1024;
 const defaultTimeouts: ListenerTimeouts = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 };
 const allowedMethods = 'GET, POST';
 
+
+/**
+ * Puts a connection gate in front of a server (the webhook listener, every port of the hub's broker):
+ * the listeners node:http / node:tls / node:net registered for 'connection' run only for admitted
+ * sockets, so a refused one costs no parser. `admitted` runs first for each admitted socket.
+ */
+export function admitThroughGate(server: NetServer, gate: ConnectionGate, refused: (from: string, reason: string) => void, admitted?: (socket: Socket, from: string) => void): void {
+  const protocolListeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const from = normalizeAddress(socket.remoteAddress ?? '');
+    const admission = from ? gate.admit(socket, from) : ({ ok: false, reason: 'connection already closed' } as const);
+    if (!admission.ok) {
+      refused(from, admission.reason);
+      socket.resetAndDestroy();
+      return;
+    }
+    admitted?.(socket, from);
+    for (const listener of protocolListeners) listener.call(server, socket);
+  });
+}
 
 /** "::ffff:192.0.2.1" → "192.0.2.1", so IPv4 sources match IPv4 allow-list entries on dual-stack sockets. */
 export function normalizeAddress(address: string): string {
@@ -337,20 +358,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         onRequest,
       )
     : createServer(httpOptions, onRequest);
-  // The gate sees every TCP connection before HTTP (or TLS) does: the listeners node:http / node:tls
-  // registered for 'connection' run only for admitted sockets, so a refused one costs no parser.
-  const protocolListeners = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    const from = normalizeAddress(socket.remoteAddress ?? '');
-    const admission = from ? gate.admit(socket, from) : ({ ok: false, reason: 'connection already closed' } as const);
-    if (!admission.ok) {
-      rejects.note(`Connection refused (${admission.reason}) from ${from || '?'}`);
-      socket.resetAndDestroy();
-      return;
-    }
-    for (const listener of protocolListeners) listener.call(server, socket);
-  });
+  admitThroughGate(server, gate, (from, reason) => rejects.note(`Connection refused (${reason}) from ${from || '?'}`));
   // A backstop only: the gate enforces maxConnections, and refused sockets count here until they close.
   server.maxConnections = limits.max * 2;
   server.maxHeadersCount = 100;

@@ -96,7 +96,9 @@ function Summary({ board }: { board: BoardMessage }) {
 }
 
 function BoardBody({ board, items }: { board: BoardMessage; items: CallbackItem[] }) {
-  const queueNames = useMemo(() => new Map(board.queues.map((q) => [q.queue, q.name])), [board.queues]);
+  // The same map while no queue's name changes (the callbacks list is memoised on it).
+  const namesKey = JSON.stringify(board.queues.map((q) => [q.queue, q.name]));
+  const queueNames = useMemo(() => new Map(JSON.parse(namesKey) as [string, string][]), [namesKey]);
   // Message → DOM committed, as a performance measure "board-update" (kept to the last 500).
   useLayoutEffect(() => {
     if (performance.getEntriesByName('board-message', 'mark').length === 0) return;

@@ -1,6 +1,7 @@
 // The board's parts: agents as a grid (free / ringing / talking / offline, with a live timer), queues
 // with their waiting callers, today's figures per queue and per agent, and the shared callbacks.
-// Components are memoised per agent and queue, so a board message re-renders only what changed.
+// Components are memoised per agent, per group of agents and per queue, and the tables and callbacks
+// by their content, so a board message (1,000 agents, twice a second) re-renders only what changed.
 import { memo } from 'react';
 import type { BoardAgent, BoardMessage, BoardQueue, CallbackItem } from '../../../shared/team-protocol';
 import { formatClock, formatDuration } from '../../src/common/format';
@@ -13,31 +14,65 @@ function Since({ iso }: { iso: string }) {
   return <span ref={ref} className="timer" />;
 }
 
+const sameAgent = (x: BoardAgent, y: BoardAgent): boolean => x.ext === y.ext && x.name === y.name && x.state === y.state && x.since === y.since && x.number === y.number;
+
 const AgentCard = memo(function AgentCard({ a }: { a: BoardAgent }) {
   return (
     <li className={`agent card ag-${a.state}`} aria-label={`${a.name}, extension ${a.ext}: ${stateLabels[a.state]}${a.number ? ` with ${a.number}` : ''}`}>
-      <div className="agent-name">{a.name}</div>
-      <div className="agent-ext muted">{a.ext}</div>
-      <div className="agent-state">
-        <span className="dot" aria-hidden="true" />
-        {stateLabels[a.state]}
-        {a.state !== 'offline' && <Since iso={a.since} />}
+      {/* The card's content in a box of its own (strict containment): a grid item is laid out with its
+          grid, so a changed name, state or timer would lay out all 1,000 cards again; inside this box,
+          only the box. The card itself changes only colours. */}
+      <div className="agent-body">
+        <div className="agent-name">{a.name}</div>
+        <div className="agent-ext muted">{a.ext}</div>
+        <div className="agent-state">
+          <span className="dot" aria-hidden="true" />
+          {stateLabels[a.state]}
+          {a.state !== 'offline' && <Since iso={a.since} />}
+        </div>
+        {/* Always there (empty when free): every card keeps its size. */}
+        <div className="agent-number">{a.number ?? ''}</div>
       </div>
-      {/* Always there (empty when free): every card keeps its size, so a change re-lays out one card, not the grid. */}
-      <div className="agent-number">{a.number ?? ''}</div>
     </li>
   );
-}, (x, y) => x.a.ext === y.a.ext && x.a.name === y.a.name && x.a.state === y.a.state && x.a.since === y.a.since && x.a.number === y.a.number);
+}, (x, y) => sameAgent(x.a, y.a));
+
+/** Agents per group: React compares 16 groups of a 1,000-agent board, and renders only a changed one's cards. */
+const GROUP = 64;
+
+// A fragment: the cards stay items of the one grid (and of the one list for screen readers).
+const AgentGroup = memo(
+  function AgentGroup({ agents }: { agents: BoardAgent[] }) {
+    return (
+      <>
+        {agents.map((a) => (
+          <AgentCard key={a.ext} a={a} />
+        ))}
+      </>
+    );
+  },
+  (x, y) => x.agents.length === y.agents.length && x.agents.every((a, i) => sameAgent(a, y.agents[i]!)),
+);
 
 export function AgentsGrid({ agents }: { agents: BoardAgent[] }) {
   const counts = { free: 0, ringing: 0, talking: 0, offline: 0 };
   for (const a of agents) counts[a.state]++;
+  const groups: BoardAgent[][] = [];
+  for (let i = 0; i < agents.length; i += GROUP) groups.push(agents.slice(i, i + GROUP));
   return (
     <section className="panel agents" aria-labelledby="agents-h">
       <h2 id="agents-h">
         Agents <span className="muted counts">{counts.talking} talking · {counts.ringing} ringing · {counts.free} free · {counts.offline} offline</span>
       </h2>
-      {agents.length === 0 ? <p className="muted">No agents yet (callpop hub agent add …).</p> : <ul className="agent-grid">{agents.map((a) => <AgentCard key={a.ext} a={a} />)}</ul>}
+      {agents.length === 0 ? (
+        <p className="muted">No agents yet (callpop hub agent add …).</p>
+      ) : (
+        <ul className="agent-grid">
+          {groups.map((g) => (
+            <AgentGroup key={g[0]!.ext} agents={g} />
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
@@ -76,9 +111,42 @@ export function Queues({ queues }: { queues: BoardQueue[] }) {
   );
 }
 
+/** One table of today's figures (per queue, per agent): a caption, column heads, rows headed by a name. */
+const FigureTable = memo(
+  function FigureTable({ caption, columns, rows }: { caption: string; columns: readonly string[]; rows: readonly (readonly string[])[] }) {
+    return (
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([head, ...cells], r) => (
+            <tr key={r}>
+              <th scope="row">{head}</th>
+              {cells.map((c, i) => (
+                <td key={i}>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  },
+  (x, y) => x.caption === y.caption && x.columns === y.columns && JSON.stringify(x.rows) === JSON.stringify(y.rows),
+);
+
+const queueColumns = ['Queue', 'Answered', 'Abandoned', 'Avg wait'] as const;
+const agentColumns = ['Agent', 'Answered', 'Talk time'] as const;
+
 export function Today({ board }: { board: BoardMessage }) {
   const t = board.today;
-  const names = new Map(board.agents.map((a) => [a.ext, a.name]));
   const queueNames = new Map(board.queues.map((q) => [q.queue, q.name]));
   const figures: [string, string][] = [
     ['Answered', String(t.answered)],
@@ -87,7 +155,14 @@ export function Today({ board }: { board: BoardMessage }) {
     ['Average wait', formatDuration(t.avgWaitSec)],
     ['Average talk', formatDuration(t.avgTalkSec)],
   ];
-  const agents = Object.entries(t.byAgent).sort((a, b) => b[1].answered - a[1].answered);
+  const queueRows = Object.entries(t.byQueue).map(([q, f]) => [queueNames.get(q) ?? q, String(f.answered), String(f.abandoned), formatDuration(f.avgWaitSec)]);
+  // The 50 agents who answered most (names looked up for those only).
+  const top = Object.entries(t.byAgent)
+    .sort((a, b) => b[1].answered - a[1].answered)
+    .slice(0, 50);
+  const wanted = new Set(top.map(([ext]) => ext));
+  const names = new Map(board.agents.filter((a) => wanted.has(a.ext)).map((a) => [a.ext, a.name]));
+  const agentRows = top.map(([ext, f]) => [names.get(ext) ?? ext, String(f.answered), formatDuration(f.talkSec)]);
   return (
     <section className="panel today" aria-labelledby="today-h">
       <h2 id="today-h">Today</h2>
@@ -100,46 +175,8 @@ export function Today({ board }: { board: BoardMessage }) {
         ))}
       </dl>
       <div className="tables">
-        <table>
-          <caption>Per queue</caption>
-          <thead>
-            <tr>
-              <th scope="col">Queue</th>
-              <th scope="col">Answered</th>
-              <th scope="col">Abandoned</th>
-              <th scope="col">Avg wait</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(t.byQueue).map(([q, f]) => (
-              <tr key={q}>
-                <th scope="row">{queueNames.get(q) ?? q}</th>
-                <td>{f.answered}</td>
-                <td>{f.abandoned}</td>
-                <td>{formatDuration(f.avgWaitSec)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <table>
-          <caption>Per agent</caption>
-          <thead>
-            <tr>
-              <th scope="col">Agent</th>
-              <th scope="col">Answered</th>
-              <th scope="col">Talk time</th>
-            </tr>
-          </thead>
-          <tbody>
-            {agents.slice(0, 50).map(([ext, f]) => (
-              <tr key={ext}>
-                <th scope="row">{names.get(ext) ?? ext}</th>
-                <td>{f.answered}</td>
-                <td>{formatDuration(f.talkSec)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <FigureTable caption="Per queue" columns={queueColumns} rows={queueRows} />
+        <FigureTable caption="Per agent" columns={agentColumns} rows={agentRows} />
       </div>
     </section>
   );
@@ -154,7 +191,7 @@ function callbackState(i: CallbackItem): string {
   return 'Waiting for a call back';
 }
 
-export function Callbacks({ items, queueNames }: { items: CallbackItem[]; queueNames: Map<string, string> }) {
+export const Callbacks = memo(function Callbacks({ items, queueNames }: { items: CallbackItem[]; queueNames: ReadonlyMap<string, string> }) {
   const open = items.filter((i) => i.state !== 'done').length;
   return (
     <section className="panel callbacks" aria-labelledby="callbacks-h">
@@ -179,4 +216,4 @@ export function Callbacks({ items, queueNames }: { items: CallbackItem[]; queueN
       )}
     </section>
   );
-}
+});

@@ -60,7 +60,7 @@ export type Tone = 'ringing' | 'talking' | 'ok' | 'missed' | 'elsewhere';
  * A ringing call with no news for the ring timeout: the PBX never says a caller gave up. The tracker
  * ends it as missed (the log and the badge count it so), so this is a missed call, with why.
  */
-export const stoppedRinging: { label: string; tone: Tone } = { label: 'Missed (rang out, no end seen)', tone: 'missed' };
+export const stoppedRinging: { label: string; tone: Tone } = { label: outcomeLabels['rang-out'], tone: 'missed' };
 
 /** The one-line state an agent reads at a glance, with a tone for colour. */
 /** A colleague's extension as the UI says it: "Ada Lovelace (204)" when the view names it, else "204". */
@@ -98,7 +98,8 @@ export function callState(c: CallView, nowMs: number): { label: string; tone: To
       return { label: `Talking ${formatDuration(secs)}${transfer}`, tone: 'talking' };
     }
     case 'ended':
-      if (c.result === 'missed') return isMissedCall(c) ? { label: 'Missed', tone: 'missed' } : { label: outcomeLabels['not-answered'], tone: 'elsewhere' };
+      // Missed, rang out (the record says no end was seen) or not answered: the one name of each (shared/call-outcome.ts).
+      if (c.result === 'missed') return { label: outcomeLabels[callOutcome(c)], tone: isMissedCall(c) ? 'missed' : 'elsewhere' };
       if (c.result === 'answered-elsewhere') return { label: c.answeredBy ? `Answered by ${colleague(c, c.answeredBy)}` : 'Answered elsewhere', tone: 'elsewhere' };
       return { label: `Ended · ${formatDuration(c.durationSec)}${transfer}`, tone: 'ok' };
   }
@@ -106,6 +107,12 @@ export function callState(c: CallView, nowMs: number): { label: string; tone: To
 
 export function resultLabel(c: CallView): string {
   return outcomeLabels[callOutcome(c)];
+}
+
+/** "Missed (rang out, no end seen)" as its head and the why in brackets (null when none), for narrow columns. */
+export function labelParts(label: string): { head: string; why: string | null } {
+  const i = label.indexOf(' (');
+  return i < 0 || !label.endsWith(')') ? { head: label, why: null } : { head: label.slice(0, i), why: label.slice(i + 1) };
 }
 
 /** Short file name from a URL or path, for labels. */

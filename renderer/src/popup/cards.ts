@@ -1,5 +1,5 @@
 // The popup's cards as pure state: which calls show, in what order, when a ringing call that went
-// quiet is taken for "stopped ringing?", and when a card closes by itself. That last rule lives here
+// quiet is taken for rang out ("Missed (rang out, no end seen)"), and when a card closes by itself. That last rule lives here
 // and nowhere else (main's PopupController only hears of it as a dismissal): only this page knows
 // whether a card is in use (focus, an open form, unsaved text, an error shown), which keeps it open.
 // No DOM, no timers: PopupApp drives it with Date.now().
@@ -12,7 +12,7 @@ export interface Card {
   endedAt: number | null;
   /** When this page last had news of the call: a ringing call silent for the ring timeout is stale. */
   newsAt: number;
-  /** When it was taken for "stopped ringing?" (it then leaves); null while it is not. */
+  /** When this page took it for rang out (no news for the ring timeout; it stays like a missed call); null while it is not. */
   staleAt: number | null;
 }
 
@@ -27,7 +27,7 @@ export function ordered(cards: readonly Card[]): Card[] {
 
 /**
  * One update from main. A ringing card ended as missed by the tracker's ring timeout (no news for that
- * long; the page may hear of it a moment before its own timer) is, or stays, "stopped ringing?".
+ * long; the page may hear of it a moment before its own timer) is, or stays, rang out.
  */
 export function applyUpdate(cards: readonly Card[], call: CallView, now: number, ringTimeoutMs: number | null = null): Card[] {
   const i = cards.findIndex((c) => c.call.id === call.id);
@@ -91,7 +91,7 @@ export function closeDue(cards: readonly Card[], rule: CloseRule, now: number, i
 /** A missed call the agent dealt with (marked seen, called back, talked with the number): its card goes. */
 export const settled = (c: Card): boolean => c.call.status === 'ended' && isMissedCall(c.call) && c.call.seen;
 
-/** Missed or taken for "stopped ringing?": the cards grouped by caller and cleared by "Dismiss all missed". */
+/** Missed or taken for rang out: the cards grouped by caller and cleared by "Dismiss all missed". */
 export const isMissedCard = (c: Card): boolean => c.staleAt !== null || (c.call.status === 'ended' && isMissedCall(c.call));
 
 /**

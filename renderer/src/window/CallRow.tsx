@@ -7,7 +7,7 @@ import type { CallView, DownloadProgress } from '../../../shared/ipc/contract';
 import { displayNumber } from '../common/CallCard';
 import { isTestCallId } from '../../../shared/test-call-id';
 import { callBackAndMarkSeen } from '../common/CallContext';
-import { formatClock, formatDuration, handoverText, isMissedCall, resultLabel } from '../common/format';
+import { formatClock, formatDuration, handoverText, isMissedCall, labelParts, resultLabel } from '../common/format';
 import { findDownload, useNow } from '../common/hooks';
 
 /** How long "Calling…" stays in the row after Call back. */
@@ -38,6 +38,7 @@ function CallRowContent({ call, country, downloads }: { call: CallView; country:
   const missed = call.status === 'ended' && isMissedCall(call);
   const talkSec = call.status === 'talking' ? Math.max(0, (now - Date.parse(call.answeredAt)) / 1000) : call.durationSec;
   const handover = handoverText(call);
+  const result = labelParts(resultLabel(call));
   // Several missed calls from this number that day, shown as one row (the log's groupMissed).
   const group = call.missedGroup && call.missedGroup.count > 1 ? call.missedGroup : null;
   const sub = [call.contactName ? number : null, call.contactCompany].filter(Boolean).join(' · ');
@@ -73,9 +74,16 @@ function CallRowContent({ call, country, downloads }: { call: CallView; country:
       </span>
       <span className={`col-result ${missed ? 'is-missed' : ''} status-${call.status}`}>
         <span className="result-main">
-          {group ? `${group.count} missed calls` : resultLabel(call)}
+          {group ? `${group.count} missed calls` : result.head}
           {missed && (group ? group.unseen > 0 : !call.seen) && <span className="unseen-dot" title="Not seen yet" aria-label="not seen" />}
         </span>
+        {/* "Missed (rang out, no end seen)": the why on a line of its own, so the column keeps its width. */}
+        {!group && result.why && (
+          <span className="who-sub result-why" title={result.why}>
+            {' '}
+            {result.why}
+          </span>
+        )}
         {group && <span className="who-sub">last {formatClock(call.startedAt)}</span>}
         {handover && <span className="who-sub">{handover}</span>}
       </span>

@@ -5,7 +5,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CallView, DownloadProgress, ExportFormat, LogFilter, NavigateTarget } from '../../../shared/ipc/contract';
 import type { Direction } from '../../../shared/call-record';
-import { isMissedCall, type ResultFilter } from '../../../shared/call-outcome';
+import { isMissedCall, outcomeLabels, type ResultFilter } from '../../../shared/call-outcome';
 import type { Settings } from '../../../shared/settings';
 import { api } from '../common/api';
 import { formatDay } from '../common/format';
@@ -231,6 +231,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId, openTar
                 <option value="">All</option>
                 <option value="answered">Answered</option>
                 <option value="missed">Missed</option>
+                <option value="rang-out">{outcomeLabels['rang-out']}</option>
                 <option value="not-answered">Not answered</option>
                 <option value="answered-elsewhere">Answered elsewhere</option>
               </select>

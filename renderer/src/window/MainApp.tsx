@@ -1,7 +1,8 @@
 // The main window: Calls (live + today), Log, Settings. push:navigate switches the view.
 import { useEffect, useState } from 'react';
 import { hubNeedsAttention, hubStatusText, refusalText } from '../../../shared/hub-status';
-import { isHubState } from '../../../shared/ipc/contract';
+import { isHubState, isPbxState } from '../../../shared/ipc/contract';
+import { pbxNeedsAttention, pbxStatusText } from '../../../shared/pbx-status';
 import type { NavigateTarget } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
 import { useDownloads, useNow, useSettingsView, useStatus, useTheme } from '../common/hooks';
@@ -50,11 +51,14 @@ export function MainApp() {
 
   const service = status?.service;
   const hub = service && isHubState(service) ? service : null;
+  const pbx = service && isPbxState(service) ? service : null;
   const serviceText =
     !service || service.state === 'starting'
       ? 'Starting…'
       : hub
         ? hubStatusText(hub)
+        : pbx
+        ? pbxStatusText(pbx)
         : service.state === 'listening'
         ? `Listening on port ${service.port}`
         : service.state === 'error'
@@ -119,7 +123,7 @@ export function MainApp() {
             </span>
           )}
         </span>
-        <span className={`service service-${hub ? (hubNeedsAttention(hub) ? 'error' : 'listening') : (service?.state ?? 'starting')}`} role="status" data-testid="service-status">
+        <span className={`service service-${hub ? (hubNeedsAttention(hub) ? 'error' : 'listening') : pbx ? (pbxNeedsAttention(pbx) ? 'error' : 'listening') : (service?.state ?? 'starting')}`} role="status" data-testid="service-status">
           {serviceText}
           {status?.popupsPaused ? ' · popups paused' : ''}
         </span>

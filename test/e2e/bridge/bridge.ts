@@ -33,7 +33,7 @@ import { MAIN_WINDOW_ONLY, WindowPushQueue } from '../../../main/app/window-push
 import { SettingsService } from '../../../main/app/settings-service';
 import { createCoreBackend } from '../../../main/core/desktop/create-core-backend';
 import type { BackendExtras } from '../../../main/core/desktop/create-core-backend';
-import type { CoreBackend } from '../../../main/core/desktop/core-backend';
+import type { CoreBackend, CoreBackendOptions } from '../../../main/core/desktop/core-backend';
 import { rendererDir } from '../support/build-renderer';
 
 export interface BridgeOptions {
@@ -43,7 +43,8 @@ export interface BridgeOptions {
   policy?: Policy;
   /** Runs on the empty data dir before the backend opens it (e.g. write 100k calls to the store). */
   prepareDataDir?: (dataDir: string) => Promise<void>;
-  backend?: BackendExtras;
+  /** Test tuning of the core; `now` is its clock (a test moves it past a timeout without waiting). */
+  backend?: BackendExtras & Pick<CoreBackendOptions, 'now'>;
   /** Whether the OS offers secure storage for the recording password (safeStorage). Default true. */
   credentialsAvailable?: boolean;
   /** Serve the pages with the bridge client in them (a plain browser, no addInitScript: preview:browser). */

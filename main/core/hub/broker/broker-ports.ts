@@ -3,7 +3,7 @@
 // server without waiting for ever on sockets aedes does not know yet.
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import { normalizeAddress, reachableAddresses } from '../../listener/listener';
+import { admitThroughGate, reachableAddresses } from '../../listener/listener';
 import type { ConnectionGate } from '../../listener/connection-gate';
 import type { RateLimitedLog } from '../../rate-limited-log';
 
@@ -27,29 +27,24 @@ export function hostForUrl(host: string): string {
 /** Every broker port's TCP connections pass the gate first, and get the login deadline. */
 export function gateConnections(server: NetServer, o: GateOptions): void {
   const { gate, refusals, deadlines, deadlineMs, peerOf } = o;
-  const protocolListeners = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    const from = normalizeAddress(socket.remoteAddress ?? '');
-    const admission = from ? gate.admit(socket, from) : ({ ok: false, reason: 'connection already closed' } as const);
-    if (!admission.ok) {
-      refusals.note(`Broker refused a connection from ${from || '?'}: ${admission.reason}`);
-      socket.resetAndDestroy();
-      return;
-    }
-    const peer = peerOf(socket);
-    const timer = setTimeout(() => {
-      deadlines.delete(peer);
-      refusals.note(`Broker closed a connection from ${from}: no successful login within ${deadlineMs / 1000} s`);
-      socket.destroy();
-    }, deadlineMs);
-    deadlines.set(peer, timer);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      if (deadlines.get(peer) === timer) deadlines.delete(peer);
-    });
-    for (const listener of protocolListeners) listener.call(server, socket);
-  });
+  admitThroughGate(
+    server,
+    gate,
+    (from, reason) => refusals.note(`Broker refused a connection from ${from || '?'}: ${reason}`),
+    (socket, from) => {
+      const peer = peerOf(socket);
+      const timer = setTimeout(() => {
+        deadlines.delete(peer);
+        refusals.note(`Broker closed a connection from ${from}: no successful login within ${deadlineMs / 1000} s`);
+        socket.destroy();
+      }, deadlineMs);
+      deadlines.set(peer, timer);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        if (deadlines.get(peer) === timer) deadlines.delete(peer);
+      });
+    },
+  );
   // A backstop only: the gate enforces the limits.
   server.maxConnections = o.maxConnections;
 }

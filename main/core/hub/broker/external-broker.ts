@@ -217,6 +217,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   stallTimer.unref();
 
   client.on('connect', () => {
+    // No Nagle: a QoS-0 message (callback changes) gets no reply, so the broker's delayed ACK held the
+    // next publish (a pop) back up to 40 ms. TCP and TLS sockets have setNoDelay; a WebSocket does not.
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     if (offlineDropped > 0) logger.info(`Broker ${current()} back: ${offlineDropped} message(s) were dropped meanwhile`);
     offlineQueued = 0;
     offlineDropped = 0;

@@ -84,6 +84,7 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
         `topic read ${root}/ext/${ext}/sync/res/+`,
         `topic read ${root}/ext/${ext}/actions/res/+`,
         `topic read ${root}/ext/${ext}/callbacks`,
+        `topic read ${root}/ext/${ext}/callbacks/changes`,
         `topic read ${root}/ext/${ext}/callbacks/res/+`,
         `topic write ${root}/ext/${ext}/sync/req`,
         `topic write ${root}/ext/${ext}/actions/req`,

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { CallRecord } from '../../../../shared/call-record';
 import { numberMatchKey } from '../../../../shared/phone';
 import { isTestCallId } from '../../../../shared/test-call-id';
-import { callbackItemSchema, type CallbackAction, type CallbackItem } from '../../../../shared/team-protocol';
+import { callbackItemSchema, compareCallbackItems, type CallbackAction, type CallbackItem } from '../../../../shared/team-protocol';
 import { readJsonFile, writeJsonFile } from '../../json-file';
 
 export const callbacksFileName = 'callbacks.json';
@@ -30,6 +30,14 @@ export const callbacksFileName = 'callbacks.json';
 const CALL_IDS_KEPT = 16;
 /** Open and claimed items kept at most; beyond, the oldest open one is dropped with a log line. */
 export const MAX_OPEN_ITEMS = 10_000;
+/**
+ * How far each open skips past the seq in the file: changes are published before they are written, so
+ * a crash may lose seqs clients have already seen; a new change must never reuse one (as the hub log).
+ * And never below the clock in ms: a book started afresh (its file moved away) counts above what clients
+ * that stayed connected to an external broker hold (unless the hub restarted several times within
+ * minutes before), so they take its lists.
+ */
+const SEQ_SKIP_AT_OPEN = 1_000_000;
 
 const storedItemSchema = callbackItemSchema.extend({
   /** The number's match key (shared/phone.ts numberMatchKey). */
@@ -85,9 +93,10 @@ export class CallbackBook {
         const issue = parsed.error.issues[0];
         throw new Error(`${book.path}: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'} (move it away to start with no callbacks)`);
       }
-      book.seqNo = parsed.data.seq;
+      book.seqNo = parsed.data.seq + SEQ_SKIP_AT_OPEN;
       for (const item of parsed.data.items) book.put(item);
     }
+    book.seqNo = Math.max(book.seqNo, Math.floor(book.now()));
     book.purgedAtOpen = book.purgeDone();
     return book;
   }
@@ -106,8 +115,12 @@ export class CallbackBook {
 
   /** Every item, open and claimed first, then done; newest miss first within each. */
   list(): StoredItem[] {
-    const rank = (i: StoredItem): number => (i.state === 'done' ? 1 : 0);
-    return [...this.items.values()].sort((a, b) => rank(a) - rank(b) || (b.lastMissedAt ?? b.firstMissedAt).localeCompare(a.lastMissedAt ?? a.firstMissedAt));
+    return [...this.items.values()].sort(compareCallbackItems);
+  }
+
+  /** A new seq for a change of who sees what (no item changed, nothing to write). */
+  touch(): number {
+    return ++this.seqNo;
   }
 
   private put(item: StoredItem): void {

@@ -1,9 +1,10 @@
 // The team's side of the hub, wired into ../hub.ts from here: queues (./queues.ts), shared callbacks
 // (./callbacks.ts) and the supervisors' board (./board-state.ts). It sees every call change the hub
 // makes, answers agents' callback requests, and publishes:
-//   ext/{ext}/callbacks  retained, to each extension the items it may see (its own direct ones and
-//                        those of the queues it is a member of), whenever one of them changes;
-//   callbacks            retained, every item (supervisors);
+//   ext/{ext}/callbacks          retained, to each extension the items it may see (its own direct
+//                                ones and those of the queues it is a member of), coalesced;
+//   ext/{ext}/callbacks/changes  what changed in that list, at once (./callback-lists.ts);
+//   callbacks                    retained, every item (supervisors), coalesced;
 //   board                retained, at most every BOARD_MS while anything changes.
 // Only the hub publishes these (access.ts); an agent acts on an item only through a request on its own
 // extension's topic, and only on an item that extension may see.
@@ -11,12 +12,13 @@ import { watchFile, unwatchFile } from 'node:fs';
 import type { CallRecord } from '../../../../shared/call-record';
 import { HUB_PROTOCOL_VERSION, decodePayload } from '../../../../shared/hub-protocol';
 import type { Logger } from '../../../../shared/diagnostics-log';
-import { CALLBACKS_MAX_ITEMS, callbackRequestSchema, parseTeamTopic, teamTopics, type CallbackResponse } from '../../../../shared/team-protocol';
+import { callbackRequestSchema, parseTeamTopic, teamTopics, type CallbackResponse } from '../../../../shared/team-protocol';
 import { RateLimitedLog } from '../../rate-limited-log';
 import type { Agent } from '../accounts/agents';
 import { roleOf } from '../accounts/agents';
 import { BoardState } from './board-state';
-import { CallbackBook, publicItem, type StoredItem } from './callbacks';
+import { CallbackLists } from './callback-lists';
+import { CallbackBook, type StoredItem } from './callbacks';
 import { QueueDirectory, queuesFilePath } from './queues';
 
 /** Longest delay of the board behind a change. */
@@ -27,8 +29,8 @@ export interface TeamOptions {
   dataDir: string;
   logger: Logger;
   now: () => number;
-  /** Publish through the hub's broker (QoS 1). */
-  publish: (topic: string, payload: string, retain: boolean) => Promise<void>;
+  /** Publish through the hub's broker (QoS 1 unless said). */
+  publish: (topic: string, payload: string, retain: boolean, qos?: 0 | 1) => Promise<void>;
   agents: () => readonly Agent[];
   /** Names of agents with a desktop connected; null when the broker cannot tell (external). */
   connectedAgents: () => ReadonlySet<string> | null;
@@ -37,6 +39,8 @@ export interface TeamOptions {
   /** How often queues.json is checked for changes. */
   pollMs?: number;
   boardMs?: number;
+  /** Longest a retained callback list lags behind the change messages (./callback-lists.ts). */
+  callbackListMs?: number;
 }
 
 export interface Team {
@@ -77,59 +81,17 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     });
   };
 
-  // --- callback lists --------------------------------------------------------------------------
-  /**
-   * Extensions whose list to (re)publish: those that see an item, and those that had a list (it may
-   * have become empty). An extension that never saw an item has no list: none is no callbacks.
-   */
-  const published = new Set<string>();
-  const extsOf = (items: Iterable<StoredItem>, out = new Set<string>()): Set<string> => {
-    for (const item of items) {
-      if (item.queue !== undefined) for (const m of queues.members(item.queue)) out.add(m);
-      else if (item.ext) out.add(item.ext);
-    }
-    return out;
-  };
-  const listExtensions = (): Set<string> => extsOf([...book.list(), ...book.purgedAtOpen], new Set(published));
-  const itemJson = new WeakMap<StoredItem, { at: string; json: string }>();
-  const jsonOf = (item: StoredItem): string => {
-    const stamp = JSON.stringify([item.state, item.attempts, item.claimedBy, item.doneBy, item.lastMissedAt, item.note]);
-    const cached = itemJson.get(item);
-    if (cached && cached.at === stamp) return cached.json;
-    const json = JSON.stringify(publicItem(item));
-    itemJson.set(item, { at: stamp, json });
-    return json;
-  };
-  const listMessage = (items: readonly StoredItem[]): string => `{"v":${HUB_PROTOCOL_VERSION},"seq":${book.seq},"items":[${items.slice(0, CALLBACKS_MAX_ITEMS).map(jsonOf).join(',')}]}`;
-  const publishLists = (exts: Iterable<string>): void => {
-    const all = book.list();
-    // Members of the same queues see the same list: each distinct list is serialised once (a claim in a
-    // queue of 1,000 members is 1,000 publishes of one string).
-    const byVisible = new Map<string, string>();
-    for (const ext of exts) {
-      published.add(ext);
-      const visible = all.filter((i) => visibleTo(i, ext));
-      const key = visible.map((i) => i.id).join(',');
-      let message = byVisible.get(key);
-      if (message === undefined) byVisible.set(key, (message = listMessage(visible)));
-      publishSafe(teamTopics.callbacks(o.site, ext), message);
-    }
-    publishSafe(teamTopics.allCallbacks(o.site), listMessage(all));
-  };
-  // Lists to republish, coalesced: a burst of changes (a queue call missed by 30 members) is one round.
-  const dirtyExts = new Set<string>();
-  let listsScheduled = false;
-  const listsChanged = (items: readonly StoredItem[]): void => {
-    extsOf(items, dirtyExts);
-    if (listsScheduled) return;
-    listsScheduled = true;
-    setImmediate(() => {
-      listsScheduled = false;
-      const exts = [...dirtyExts];
-      dirtyExts.clear();
-      if (!closed) publishLists(exts);
-    });
-  };
+  // --- callback lists (./callback-lists.ts) -------------------------------------------------
+  const lists = new CallbackLists({
+    site: o.site,
+    book,
+    queues,
+    listMs: o.callbackListMs,
+    publish: (topic, payload, retain, qos) =>
+      void o.publish(topic, payload, retain, qos).catch((e: unknown) => {
+        if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
+      }),
+  });
 
   // --- the board -------------------------------------------------------------------------------
   const boardMs = o.boardMs ?? BOARD_MS;
@@ -156,7 +118,8 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     if (d === day) return;
     day = d;
     boardChanged();
-    if (book.purgeDone().length > 0) void book.save().then(() => publishLists(listExtensions()));
+    const purged = book.purgeDone();
+    if (purged.length > 0) void book.save().then(() => lists.republishAll(purged));
   }, 60_000);
   dayTimer.unref();
 
@@ -172,7 +135,13 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
       bad.note(`Ignored a callback request on ${topic}: ${req.error}`);
       return true;
     }
-    const { clientId, requestId, id, action, note } = req.value;
+    const { clientId, requestId } = req.value;
+    if (req.value.action === 'sync') {
+      lists.sync(t.ext);
+      answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: true });
+      return true;
+    }
+    const { id, action, note } = req.value;
     const item = book.get(id);
     if (!item || !visibleTo(item, t.ext)) {
       answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: false, error: 'No such callback for this extension.' });
@@ -185,7 +154,7 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     }
     // The members see the claim at once (as a pop goes out before its fsync: a colleague must not ring
     // the same caller meanwhile); the requester's "ok" waits until it is on disk.
-    listsChanged([r.item]);
+    lists.itemsChanged([r.item]);
     book.save().then(
       () => answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: true }),
       (e: unknown) => answer(t.ext, clientId, { v: HUB_PROTOCOL_VERSION, requestId, ok: false, error: `The hub could not save it: ${(e as Error).message}` }),
@@ -197,7 +166,7 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
   watchFile(queuesPath, { interval: o.pollMs ?? 1000, persistent: false }, () => {
     void queues.reload().then((changed) => {
       if (!changed || closed) return;
-      publishLists(listExtensions());
+      lists.republishAll();
       boardChanged();
     });
   });
@@ -208,29 +177,28 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     onRecords(records) {
       board.apply(records);
       boardChanged();
-      for (const r of records) if (r.queue && queues.learn(r.queue, r.extension)) dirtyExts.add(r.extension);
+      const learned = records.filter((r) => r.queue && queues.learn(r.queue, r.extension)).map((r) => r.extension);
+      lists.extensionsChanged(learned);
       const changed = book.apply(records, nameOf);
-      if (changed.length === 0) {
-        if (dirtyExts.size > 0) listsChanged([]);
-        return Promise.resolve();
-      }
+      if (changed.length === 0) return Promise.resolve();
       // Published at once, like the call changes that made them; the webhook's acknowledgement waits
       // for the disk.
-      listsChanged(changed);
+      lists.itemsChanged(changed);
       return book.save();
     },
     onClientPublish,
     agentsChanged() {
-      publishLists(listExtensions());
+      lists.republishAll();
       boardChanged();
     },
     presenceChanged: boardChanged,
     publishRetained() {
-      publishLists(listExtensions());
+      lists.republishAll(book.purgedAtOpen);
       sendBoard();
     },
     async close() {
       closed = true;
+      lists.close();
       unwatchFile(queuesPath);
       clearInterval(dayTimer);
       if (boardTimer) clearTimeout(boardTimer);

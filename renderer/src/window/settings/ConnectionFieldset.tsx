@@ -1,10 +1,11 @@
 // Settings → Connection: the agent's extension, where calls come from (the source radio buttons), and the
-// chosen source's own part (HubConnection, ListenerConnection).
+// chosen source's own part (HubConnection, CallControlConnection, ListenerConnection).
 import { useState } from 'react';
 import type { AppStatus, SettingsView } from '../../../../shared/ipc/contract';
 import { callSources } from '../../../../shared/settings';
-import type { SettingsPatch } from '../../../../shared/settings';
+import type { CallSource, SettingsPatch } from '../../../../shared/settings';
 import type { FieldsetProps, NoteSetter } from './fields';
+import { CallControlConnection } from './CallControlConnection';
 import { HubConnection } from './HubConnection';
 import { ListenerConnection } from './ListenerConnection';
 
@@ -15,6 +16,19 @@ interface Props extends FieldsetProps {
   onView: (v: SettingsView) => void;
   onNote: NoteSetter;
 }
+
+/** Each source's radio label and what it means, one line each. */
+const sourceWords: Record<CallSource, { label: string; help: string }> = {
+  listener: { label: 'This PC receives the webhooks', help: 'The PBX posts to this PC: for one agent whose PC the PBX can reach.' },
+  hub: {
+    label: 'Callpop hub',
+    help: 'A Callpop hub receives the PBX’s webhooks for everyone; this PC connects to it (works at home and behind NAT). Your call log stays as it is.',
+  },
+  'call-control': {
+    label: '3CX Call Control (no WebAPI add-on)',
+    help: 'This PC asks 3CX itself (v20 Call Control API): no add-on, exact ring ends, nothing to open in a firewall. Your call log stays as it is.',
+  },
+};
 
 export function ConnectionFieldset({ view, field, status, firstRun, save, onView, onNote }: Props) {
   const s = view.settings;
@@ -29,7 +43,7 @@ export function ConnectionFieldset({ view, field, status, firstRun, save, onView
         <span id="source-title" className="label-like">
           Calls come from
         </span>
-        {callSources.filter((v) => v !== 'call-control' /* set up with callpop serve/hub for now */).map((v) => (
+        {callSources.map((v) => (
           <label key={v} className="radio">
             <input
               type="radio"
@@ -39,18 +53,16 @@ export function ConnectionFieldset({ view, field, status, firstRun, save, onView
               disabled={Boolean(view.locked.source)}
               onChange={() => void save('source', { source: v })}
             />{' '}
-            {v === 'listener' ? 'This PC receives the webhooks' : 'Callpop hub'}
+            {sourceWords[v].label}
           </label>
         ))}
-        <p className="help">
-          {s.source === 'listener'
-            ? 'The PBX posts to this PC: for one agent whose PC the PBX can reach.'
-            : 'A Callpop hub receives the PBX’s webhooks for everyone; this PC connects to it (works at home and behind NAT). Your call log stays as it is.'}
-        </p>
+        <p className="help">{sourceWords[s.source].help}</p>
         {view.locked.source && <p className="help locked">Set by your administrator: {view.locked.source}</p>}
       </div>
       {s.source === 'hub' ? (
         <HubConnection field={field} status={status} />
+      ) : s.source === 'call-control' ? (
+        <CallControlConnection view={view} field={field} status={status} />
       ) : (
         <ListenerConnection view={view} field={field} status={status} onView={onView} onNote={onNote} confirmRegen={confirmRegen} setConfirmRegen={setConfirmRegen} />
       )}

@@ -1,6 +1,7 @@
 // Settings → Popups: when a card shows, how long it stays, where it goes (corner and display), its global
 // shortcut (with main's refusal of it, if any) and when a ring with no news counts as missed.
 import { useEffect, useState } from 'react';
+import { outcomeLabels } from '../../../../shared/call-outcome';
 import type { AppStatus, DisplayInfo } from '../../../../shared/ipc/contract';
 import { popupPositions } from '../../../../shared/settings';
 import { api } from '../../common/api';
@@ -51,7 +52,13 @@ export function PopupsFieldset({ view, field, status }: FieldsetProps & { status
           {status.shortcutError}
         </p>
       )}
-      {field({ path: 'ringTimeoutSec', label: 'Missed after ringing with no news for (seconds)', kind: 'int', help: '3CX does not report when a caller gives up: such a call is shown as "Missed (rang out, no end seen)".' })}
+      {field({
+        path: 'ringTimeoutSec',
+        // Named after the outcome it gives, as the card, the log and the filter say it (shared/call-outcome.ts).
+        label: `"${outcomeLabels['rang-out']}" after ringing with no news for (seconds)`,
+        kind: 'int',
+        help: '3CX does not say when a caller gives up: a call still ringing with no news from the phone system after this long ends as a missed call of that name.',
+      })}
     </fieldset>
   );
 }

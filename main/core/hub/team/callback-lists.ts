@@ -1,0 +1,258 @@
+// How the hub tells each extension about the callbacks it may see (issue #19), cheaply at 1,000
+// members: a change sends every member a small change message (`ext/{ext}/callbacks/changes`, QoS 0,
+// not retained: only the items that changed, chained by seq/prevSeq), and the retained whole list
+// (`ext/{ext}/callbacks`) is republished at most every `listMs` for those whose list changed. Before,
+// every change republished every member's whole list (~5 MB per claim in a queue of 1,000).
+//
+// Why this stays correct:
+// - Each extension's list has a version: the seq of the last list or change message it was sent. A
+//   change message says `prevSeq` (the version it applies to) and `seq` (the version it makes); a
+//   client whose version is not `prevSeq` missed one and asks for a sync (a `sync` request), which
+//   republishes that extension's whole list at once (at most once per SYNC_MIN_MS per extension).
+// - A client sends one sync after every subscribe: a late joiner may get a retained list older than
+//   the changes it subscribed after; the sync's list is built after its subscription holds.
+// - A retained list goes out only when no change is pending (they run first), and sets the version,
+//   so a list and the change messages after it always chain.
+// - Everything stays inside each extension's own topics (`ext/{ext}/…`): the broker's access rules
+//   stay per extension, with no per-queue rule (learned members change at runtime).
+// Each changed item is serialised once per change (not once per member); members that see the same
+// changes at the same version share one message string.
+import { HUB_PROTOCOL_VERSION } from '../../../../shared/hub-protocol';
+import { CALLBACKS_MAX_ITEMS, teamTopics } from '../../../../shared/team-protocol';
+import { publicItem, type CallbackBook, type StoredItem } from './callbacks';
+import type { QueueDirectory } from './queues';
+
+/** Longest a retained list lags behind the change messages. */
+export const CALLBACK_LIST_MS = 1000;
+/** A sync request republishes one extension's list at most this often (a client may not flood the hub). */
+export const SYNC_MIN_MS = 1000;
+/** Retained lists published per turn of the event loop (a claim request is not held up behind 1,000). */
+const LISTS_PER_TURN = 25;
+
+export interface CallbackListsOptions {
+  site: string;
+  book: CallbackBook;
+  queues: QueueDirectory;
+  /** Publishes through the hub's broker; failures are the caller's to log. */
+  publish: (topic: string, payload: string, retain: boolean, qos: 0 | 1) => void;
+  listMs?: number;
+  syncMinMs?: number;
+}
+
+export class CallbackLists {
+  /** Each extension's list version (the seq of the last list or change message it was sent). */
+  private readonly version = new Map<string, number>();
+  /** Items changed since the last round (by id: an item dropped from the book is still here). */
+  private readonly changed = new Map<string, StoredItem>();
+  /** Extensions to send the whole list in the next round (new, membership changed, sync). */
+  private readonly whole = new Set<string>();
+  /** Extensions whose retained list is behind their version. */
+  private readonly stale = new Set<string>();
+  private allStale = false;
+  private roundScheduled = false;
+  private listTimer: NodeJS.Timeout | null = null;
+  private listsSentAt = 0;
+  /** A flush of stale lists under way, a chunk per turn. */
+  private flushing: string[] | null = null;
+  private readonly syncedAt = new Map<string, number>();
+  private readonly syncTimers = new Map<string, NodeJS.Timeout>();
+  private readonly itemJson = new WeakMap<StoredItem, { stamp: string; json: string }>();
+  private closed = false;
+  private readonly listMs: number;
+  private readonly syncMinMs: number;
+
+  constructor(private readonly o: CallbackListsOptions) {
+    this.listMs = o.listMs ?? CALLBACK_LIST_MS;
+    this.syncMinMs = o.syncMinMs ?? SYNC_MIN_MS;
+  }
+
+  /** Items that changed (made, changed or dropped): their members get a change message. */
+  itemsChanged(items: readonly StoredItem[]): void {
+    for (const i of items) this.changed.set(i.id, i);
+    this.schedule();
+  }
+
+  /** Extensions whose set of visible items changed without an item changing (membership). */
+  extensionsChanged(exts: Iterable<string>): void {
+    let any = false;
+    for (const e of exts) {
+      this.whole.add(e);
+      any = true;
+    }
+    if (!any) return;
+    this.o.book.touch();
+    this.schedule();
+  }
+
+  /** Every list again (start, broker reconnect, agents or queues changed, midnight). */
+  republishAll(extra: readonly StoredItem[] = []): void {
+    const exts = new Set(this.version.keys());
+    for (const i of [...this.o.book.list(), ...extra]) for (const e of this.membersOf(i)) exts.add(e);
+    this.extensionsChanged(exts);
+    this.allStale = true;
+    this.scheduleLists(true);
+  }
+
+  /** A client of `ext` asked for its whole list (a gap, or it just subscribed). */
+  sync(ext: string): void {
+    if (this.closed || this.syncTimers.has(ext)) return;
+    const wait = (this.syncedAt.get(ext) ?? -Infinity) + this.syncMinMs - Date.now();
+    const go = (): void => {
+      this.syncTimers.delete(ext);
+      this.syncedAt.set(ext, Date.now());
+      this.whole.add(ext);
+      this.schedule();
+    };
+    if (wait <= 0) go();
+    else this.syncTimers.set(ext, setTimeout(go, wait));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.listTimer) clearTimeout(this.listTimer);
+    for (const t of this.syncTimers.values()) clearTimeout(t);
+    this.syncTimers.clear();
+  }
+
+  private membersOf(i: StoredItem): Iterable<string> {
+    if (i.queue !== undefined) return this.o.queues.members(i.queue);
+    return i.ext ? [i.ext] : [];
+  }
+
+  private jsonOf(item: StoredItem): string {
+    const stamp = JSON.stringify([item.state, item.attempts, item.claimedBy, item.doneBy, item.lastMissedAt, item.note]);
+    const cached = this.itemJson.get(item);
+    if (cached && cached.stamp === stamp) return cached.json;
+    const json = JSON.stringify(publicItem(item));
+    this.itemJson.set(item, { stamp, json });
+    return json;
+  }
+
+  private schedule(): void {
+    if (this.roundScheduled || this.closed) return;
+    this.roundScheduled = true;
+    setImmediate(() => this.round());
+  }
+
+  /** Sends what is pending: change messages, then whole lists; marks the retained lists stale. */
+  private round(): void {
+    this.roundScheduled = false;
+    if (this.closed) return;
+    const seq = this.o.book.seq;
+    const { site } = this.o;
+    // Change messages: per extension, the changed items it sees (each item's JSON made once).
+    if (this.changed.size > 0) {
+      const perExt = new Map<string, { items: string[]; removed: string[]; key: string }>();
+      for (const item of this.changed.values()) {
+        const gone = this.o.book.get(item.id) !== item;
+        const json = gone ? '' : this.jsonOf(item);
+        for (const e of this.membersOf(item)) {
+          let d = perExt.get(e);
+          if (!d) perExt.set(e, (d = { items: [], removed: [], key: '' }));
+          if (gone) d.removed.push(item.id);
+          else d.items.push(json);
+          d.key += `${gone ? '-' : '+'}${item.id},`;
+        }
+      }
+      this.changed.clear();
+      const shared = new Map<string, string>();
+      for (const [e, d] of perExt) {
+        const prev = this.version.get(e);
+        // An extension with no list yet (or due one anyway) gets the whole list below.
+        if (prev === undefined || this.whole.has(e)) {
+          this.whole.add(e);
+          continue;
+        }
+        const key = `${prev}|${d.key}`;
+        let message = shared.get(key);
+        if (message === undefined) {
+          const removed = d.removed.length > 0 ? `,"removed":${JSON.stringify(d.removed)}` : '';
+          message = `{"v":${HUB_PROTOCOL_VERSION},"seq":${seq},"prevSeq":${prev},"items":[${d.items.join(',')}]${removed}}`;
+          shared.set(key, message);
+        }
+        this.o.publish(teamTopics.callbacksChanges(site, e), message, false, 0);
+        this.version.set(e, seq);
+        this.stale.add(e);
+      }
+      this.allStale = true;
+      this.scheduleLists(false);
+    }
+    if (this.whole.size > 0) {
+      const exts = [...this.whole];
+      this.whole.clear();
+      this.publishLists(exts);
+    }
+  }
+
+  /** Each extension's whole list now (retained), with the current seq as its version. */
+  private publishLists(exts: readonly string[]): void {
+    const all = this.o.book.list();
+    const seq = this.o.book.seq;
+    const queuesWithItems = new Set<string>();
+    const directOf = new Set<string>();
+    for (const i of all) {
+      if (i.queue !== undefined) queuesWithItems.add(i.queue);
+      else if (i.ext) directOf.add(i.ext);
+    }
+    // Extensions that see the same queues (and no direct item) see the same list: made once.
+    const byScope = new Map<string, string>();
+    for (const e of exts) {
+      const queues = [...queuesWithItems].filter((q) => this.o.queues.isMember(q, e));
+      const scope = `${queues.join(',')}|${directOf.has(e) ? e : ''}`;
+      let message = byScope.get(scope);
+      if (message === undefined) {
+        const qs = new Set(queues);
+        const visible = all.filter((i) => (i.queue !== undefined ? qs.has(i.queue) : i.ext === e));
+        byScope.set(scope, (message = this.listMessage(visible, seq)));
+      }
+      this.o.publish(teamTopics.callbacks(this.o.site, e), message, true, 1);
+      this.version.set(e, seq);
+      this.stale.delete(e);
+    }
+  }
+
+  private listMessage(items: readonly StoredItem[], seq: number): string {
+    return `{"v":${HUB_PROTOCOL_VERSION},"seq":${seq},"items":[${items
+      .slice(0, CALLBACKS_MAX_ITEMS)
+      .map((i) => this.jsonOf(i))
+      .join(',')}]}`;
+  }
+
+  /** The stale retained lists, at most every listMs (or at once). */
+  private scheduleLists(now: boolean): void {
+    if (this.closed) return;
+    if (now) {
+      if (this.listTimer) clearTimeout(this.listTimer);
+      this.listTimer = null;
+      setImmediate(() => this.flushLists());
+      return;
+    }
+    if (this.listTimer || this.flushing) return;
+    this.listTimer = setTimeout(() => {
+      this.listTimer = null;
+      this.flushLists();
+    }, Math.max(0, this.listMs - (Date.now() - this.listsSentAt)));
+  }
+
+  private flushLists(): void {
+    if (this.closed) return;
+    if (!this.flushing) {
+      this.listsSentAt = Date.now();
+      this.flushing = [...this.stale];
+      if (this.allStale) {
+        this.allStale = false;
+        this.o.publish(teamTopics.allCallbacks(this.o.site), this.listMessage(this.o.book.list(), this.o.book.seq), true, 1);
+      }
+    }
+    // A chunk per turn; changes made meanwhile go out first (a list must not get ahead of its version).
+    if (this.roundScheduled) this.round();
+    const chunk = this.flushing.splice(0, LISTS_PER_TURN).filter((e) => this.stale.has(e));
+    if (chunk.length > 0) this.publishLists(chunk);
+    if (this.flushing.length > 0) {
+      setImmediate(() => this.flushLists());
+      return;
+    }
+    this.flushing = null;
+    if (this.stale.size > 0 || this.allStale) this.scheduleLists(false);
+  }
+}
