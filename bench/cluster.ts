@@ -8,11 +8,12 @@
 // never arrived (must be 0).
 //
 //   node --import tsx bench/cluster.ts        (npm run bench -- cluster; ~2 min, needs nats-server)
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { topics } from '../shared/hub-protocol';
+import { agentClientId, topics } from '../shared/hub-protocol';
 import { addAgent, hubUserName } from '../main/core/hub/accounts/agents';
 import { startHub, type BrokerConfig, type Hub } from '../main/core/hub/hub';
 import { hubBrokerPassword } from '../main/core/hub/broker/mosquitto-files';
@@ -32,6 +33,14 @@ const tempDir = async (): Promise<string> => {
   return d;
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** BENCH_CLUSTER_LOG=FILE: the hub's and agents' log lines, timed, to see where a slow recovery went. */
+const traceFile = process.env.BENCH_CLUSTER_LOG;
+const loggerFor = (who: string) => {
+  const note = (m: string): void => {
+    if (traceFile) appendFileSync(traceFile, `${new Date().toISOString().slice(11, 23)} ${who}: ${m}\n`);
+  };
+  return { debug() {}, info: note, warn: note, error: note };
+};
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -59,11 +68,12 @@ interface Setup {
 }
 
 async function setUp(broker: BrokerConfig, agentUrls: (i: number) => string | string[], hubDir: string, passwords: string[], probeUrl: string): Promise<Setup> {
-  const hub = await startHub({ dataDir: hubDir, host: '127.0.0.1', port: 0, broker, secret, tickMs: 60_000, heartbeatMs: 1000 });
+  const hub = await startHub({ dataDir: hubDir, host: '127.0.0.1', port: 0, broker, secret, tickMs: 60_000, heartbeatMs: 1000, logger: loggerFor('hub') });
   const agents: Setup['agents'] = [];
   for (let i = 0; i < passwords.length; i++) {
     const ext = String(117 + i);
-    const client = await HubClient.start({ dataDir: await tempDir(), url: agentUrls(i), user: `agent${ext}`, password: passwords[i]!, extension: ext, reconnect: { initialMs: 200, maxMs: 2000 }, syncTimeoutMs: 3000 });
+    const client = await HubClient.start({ dataDir: await tempDir(), url: agentUrls(i), user: `agent${ext}`, password: passwords[i]!, extension: ext, reconnect: { initialMs: 200, maxMs: 2000 }, syncTimeoutMs: 3000, logger: loggerFor(`agent${ext}`) });
+    client.onStatus((st) => loggerFor(`agent${ext}`).info(`status ${JSON.stringify(st)}`));
     const seen = new Set<string>();
     client.onUpdates((us) => {
       for (const u of us) seen.add(u.record.id);
@@ -104,7 +114,7 @@ async function popupLatency(s: Setup): Promise<number[]> {
 async function retainedOpen(s: Setup): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < retainedSamples; i++) {
-    const c = await connectAsync(s.probe.url, { username: s.probe.user, password: s.probe.password, clientId: `bench-probe-${i}`, reconnectPeriod: 0, protocolVersion: 4 });
+    const c = await connectAsync(s.probe.url, { username: s.probe.user, password: s.probe.password, clientId: agentClientId(s.probe.user, `probe${i}`), reconnectPeriod: 0, protocolVersion: 4 });
     let at = 0;
     c.on('message', (t) => {
       if (t === topics.open('default', s.probe.ext) && !at) at = performance.now();
@@ -148,11 +158,13 @@ async function killRecovery(s: Setup, cluster: RunningNatsCluster, node: number)
   })();
   await sleep(600);
   const t0 = performance.now();
+  loggerFor('bench').info(`kill node ${node}`);
   await cluster.kill(node);
   const firstAfter = acked.length;
   // Back: connected, caught up, and holding a call posted after the kill.
   const back = await until(() => acked.length > firstAfter + s.agents.length && s.agents.every((a) => ready(a.client) && acked.slice(firstAfter).some((c) => c.ext === a.ext && a.seen.has(c.id))), 120_000);
   const sec = back ? (performance.now() - t0) / 1000 : NaN;
+  loggerFor('bench').info(back ? `every agent back after ${sec.toFixed(1)} s` : 'not back');
   posting = false;
   await poster;
   // Anything acknowledged must arrive (live or through the catch-up); give it the same bound.
@@ -217,5 +229,5 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    for (const d of dirs) await rm(d, { recursive: true, force: true, maxRetries: 5 }).catch(() => {});
   });

@@ -12,6 +12,7 @@ import {
   agentExtensionsMessageSchema,
   callChangeMessageSchema,
   directoryMessageSchema,
+  extensionHeadMessageSchema,
   hubStatusMessageSchema,
   openCallsMessageSchema,
   syncRequestSchema,
@@ -24,6 +25,7 @@ export const hubSchemaDir = join(fileURLToPath(new URL('.', import.meta.url)), '
 const payloads = {
   calls: { schema: callChangeMessageSchema, title: 'Call change', topic: 'callpop/v1/{site}/ext/{ext}/calls' },
   open: { schema: openCallsMessageSchema, title: 'Open calls (retained)', topic: 'callpop/v1/{site}/ext/{ext}/open' },
+  head: { schema: extensionHeadMessageSchema, title: "The extension's latest change (with the heartbeat)", topic: 'callpop/v1/{site}/ext/{ext}/head' },
   'hub-status': { schema: hubStatusMessageSchema, title: 'Hub status (retained, last will)', topic: 'callpop/v1/{site}/hub/status' },
   directory: { schema: directoryMessageSchema, title: 'Directory (retained)', topic: 'callpop/v1/{site}/directory' },
   'agent-extensions': { schema: agentExtensionsMessageSchema, title: "An agent's own extensions (retained, only that agent reads it)", topic: 'callpop/v1/{site}/agent/{name}/extensions' },

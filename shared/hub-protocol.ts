@@ -98,6 +98,8 @@ function check(pattern: RegExp, what: string, value: string): string {
 export const topics = {
   calls: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/calls`,
   open: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/open`,
+  /** The seq of the extension's latest change, said with the heartbeat for a while after it changed. */
+  head: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/head`,
   syncRequest: (site: string, ext: string) => `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/req`,
   syncResponse: (site: string, ext: string, clientId: string) =>
     `${TOPIC_ROOT}/${check(sitePattern, 'site', site)}/ext/${check(extensionPattern, 'extension', ext)}/sync/res/${check(clientIdPattern, 'client id', clientId)}`,
@@ -116,7 +118,7 @@ export const topics = {
 
 /** What a topic is, parsed back (the hub routes sync requests with it); null for anything else. */
 export type ParsedTopic =
-  | { kind: 'calls' | 'open' | 'syncRequest' | 'actionsRequest'; site: string; ext: string }
+  | { kind: 'calls' | 'open' | 'head' | 'syncRequest' | 'actionsRequest'; site: string; ext: string }
   | { kind: 'syncResponse' | 'actionsResponse'; site: string; ext: string; clientId: string }
   | { kind: 'hubStatus' | 'directory'; site: string }
   /** `agent`: the encoded name, as in the topic. */
@@ -134,6 +136,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   const ext = p[4]!;
   if (p.length === 6 && p[5] === 'calls') return { kind: 'calls', site, ext };
   if (p.length === 6 && p[5] === 'open') return { kind: 'open', site, ext };
+  if (p.length === 6 && p[5] === 'head') return { kind: 'head', site, ext };
   if (p.length === 7 && p[5] === 'sync' && p[6] === 'req') return { kind: 'syncRequest', site, ext };
   if (p.length === 8 && p[5] === 'sync' && p[6] === 'res' && clientIdPattern.test(p[7]!)) return { kind: 'syncResponse', site, ext, clientId: p[7]! };
   if (p.length === 7 && p[5] === 'actions' && p[6] === 'req') return { kind: 'actionsRequest', site, ext };
@@ -168,6 +171,14 @@ export type CallChangeMessage = z.infer<typeof callChangeMessageSchema>;
 /** `.../ext/{ext}/open`, QoS 1, retained: that extension's ringing and talking calls, newest first. */
 export const openCallsMessageSchema = z.object({ v, seq, calls: z.array(callRecordSchema).max(1000) });
 export type OpenCallsMessage = z.infer<typeof openCallsMessageSchema>;
+
+/**
+ * `.../ext/{ext}/head`, QoS 0, not retained: with each heartbeat, for a few heartbeats after the
+ * extension changed, the seq of its latest change. A client that has not applied it missed a change
+ * (lost in flight) and asks for a sync.
+ */
+export const extensionHeadMessageSchema = z.object({ v, seq });
+export type ExtensionHeadMessage = z.infer<typeof extensionHeadMessageSchema>;
 
 /** `.../hub/status`, QoS 1, retained; the hub's last will publishes `offline`. */
 export const hubStatusMessageSchema = z.object({

@@ -135,6 +135,28 @@ describe('hub external broker client', () => {
     await until(() => states.at(-1) === 'connected', 'back');
     expect(states).toEqual(['connected', 'stalled', 'connected']);
   });
+
+  it('moves to the next node of a cluster when its node stays stalled, dropping what that node never confirmed', async () => {
+    // A NATS node whose streams lost their leader kept the hub's connection for minutes, confirming a
+    // message now and then, with a backlog that only grew (issue #22's kill matrix).
+    broker = await startTestBroker();
+    const second = await startTestBroker();
+    const connects: string[] = [];
+    try {
+      hubBroker = await connectExternalBroker({ url: [broker.url, second.url], site: 's', will: { topic: 'callpop/v1/s/hub/status', payload: '{}' }, logger, onConnect: () => connects.push('connect'), onClientPublish: () => {}, stallMs: 300 });
+      broker.stallAll = true;
+      const stuck = [1, 2, 3].map((i) => hubBroker!.publish(`callpop/v1/s/ext/1/calls`, `{"n":${i}}`, { qos: 1, retain: false }).then(() => 'confirmed', () => 'dropped'));
+      expect(await Promise.all(stuck)).toEqual(['dropped', 'dropped', 'dropped']);
+      await until(() => connects.length === 2, 'connected to the second node', 10_000);
+      expect(logs.some((l) => /confirmed nothing for \d+ s: moving to the next node; 3 unconfirmed message\(s\) dropped/.test(l))).toBe(true);
+      await hubBroker.publish('callpop/v1/s/ext/1/calls', '{"after":true}', { qos: 1, retain: false });
+      expect(second.seen).toContain('callpop/v1/s/ext/1/calls');
+    } finally {
+      await hubBroker?.close(500);
+      hubBroker = null;
+      await second.close();
+    }
+  });
 });
 
 /** Runs the built `callpop hub`, waits for `ready` on stderr/stdout (then runs `meanwhile`), sends `signal`, and waits at most `deadlineMs` for the exit. */

@@ -39,7 +39,7 @@ describe.skipIf(!mosquittoAvailable)('hub with a real Mosquitto', () => {
     const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'] });
     const files = await writeMosquittoFiles(h.dataDir, outDir, 'acme');
     expect(await readFile(files.passwordFile, 'utf8')).toMatch(/^callpop-hub:\$7\$10000\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nanna:\$7\$10000\$/);
-    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/agent/anna/extensions\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic read callpop/v1/acme/ext/117/actions/res/+\ntopic read callpop/v1/acme/ext/117/callbacks\ntopic read callpop/v1/acme/ext/117/callbacks/changes\ntopic read callpop/v1/acme/ext/117/callbacks/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
+    expect(await readFile(files.aclFile, 'utf8')).toContain('user anna\ntopic read callpop/v1/acme/hub/status\ntopic read callpop/v1/acme/directory\ntopic read callpop/v1/acme/agent/anna/extensions\ntopic read callpop/v1/acme/ext/117/calls\ntopic read callpop/v1/acme/ext/117/open\ntopic read callpop/v1/acme/ext/117/head\ntopic read callpop/v1/acme/ext/117/sync/res/+\ntopic read callpop/v1/acme/ext/117/actions/res/+\ntopic read callpop/v1/acme/ext/117/callbacks\ntopic read callpop/v1/acme/ext/117/callbacks/changes\ntopic read callpop/v1/acme/ext/117/callbacks/res/+\ntopic write callpop/v1/acme/ext/117/sync/req');
     broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
 
     const hubPassword = (await readFile(files.hubPasswordFile, 'utf8')).trim();

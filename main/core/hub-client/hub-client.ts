@@ -21,6 +21,7 @@ import {
   callChangeMessageSchema,
   decodePayload,
   directoryMessageSchema,
+  extensionHeadMessageSchema,
   DEFAULT_SITE,
   HUB_PROTOCOL_VERSION,
   hubStatusMessageSchema,
@@ -46,6 +47,7 @@ import { HubCallbacks } from './callbacks';
 import { LogMirror, type HubCallUpdate } from './mirror';
 import { RateLimitedLog } from '../rate-limited-log';
 import { hubKey, openHubClientState, type HubClientState } from './state-file';
+import { SeqGate } from './seq-gate';
 
 export type { HubCallUpdate } from './mirror';
 
@@ -74,7 +76,7 @@ export interface HubClientOptions {
   now?: () => number;
   /** Reconnect delays (tests use short ones). */
   reconnect?: { initialMs?: number; maxMs?: number };
-  /** How long to wait for a sync answer before asking again. Default 20 s. */
+  /** How long to wait for (the next chunk of) a sync answer before asking again. Default 10 s. */
   syncTimeoutMs?: number;
   /** Extra MQTT.js options (TLS: ca, rejectUnauthorized, checkServerIdentity …). */
   mqtt?: Partial<IClientOptions>;
@@ -111,6 +113,8 @@ const refusals: Record<number, string> = {
 export const MAX_HUB_PACKET_BYTES = 32 * 1024 * 1024;
 /** A hub whose heartbeat is this many periods late is taken for gone (its will may never come). */
 export const STALE_BEATS = 3;
+/** How long a head beat above what is applied waits for its change to arrive before that counts as missed. */
+const HEAD_GRACE_MS = 1000;
 /** How often the sync watermark is saved at most (a lagging one only means a longer backfill). */
 const saveEveryMs = 1000;
 
@@ -129,6 +133,9 @@ export class HubClient {
   /** The broker nodes, tried in turn; `node` is the one in use. */
   private readonly urls: string[];
   private node = 0;
+  /** The wait used for each node of the current round (several nodes), and the attempts made in it. */
+  private roundDelay: number | null = null;
+  private roundAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -142,14 +149,27 @@ export class HubClient {
   /** The hub's heartbeat stopped: when it was last heard (local time), null while it beats. */
   private silentSince: string | null = null;
   private staleTimer: NodeJS.Timeout | null = null;
+  /**
+   * The last heartbeat heard (its `at`, as the hub stamped it), kept across reconnects: the broker
+   * hands the retained status to every new subscription, so the same heartbeat comes again on each
+   * reconnect and must not count as the hub being heard again (a client on a cluster that kept
+   * reconnecting never showed a dead hub as offline).
+   */
+  private lastBeatAt: string | null = null;
   private agents: Record<string, string> = {};
   private hubOpen: OpenCallsMessage | null = null;
   /** Every change up to here is durable in the local log. */
   private watermark: number;
-  /** Every change up to here has been applied (received; maybe not yet durable): what a live change's prevSeq is checked against. */
-  private applied = 0;
-  /** The sync under way since the last connect (null once complete). */
-  private sync: { requestId: string; since: number; liveMax: number } | null = null;
+  /** Which live changes to apply, hold or drop, and when one was missed (./seq-gate.ts). */
+  private readonly gate: SeqGate;
+  /** A head beat above what is applied, checked again after HEAD_GRACE_MS (the change may be on its way). */
+  private headCheck: NodeJS.Timeout | null = null;
+  private pendingHead = 0;
+  /**
+   * The sync under way since the last connect (null once complete): `part` the next chunk expected,
+   * `cursor` the seq of the last record received in order (where to ask again if a chunk is lost).
+   */
+  private sync: { requestId: string; since: number; part: number; cursor: number } | null = null;
   private synced = false;
   /** The hub's shared callbacks for this extension (./callbacks.ts). */
   readonly callbacks: HubCallbacks;
@@ -171,7 +191,7 @@ export class HubClient {
     this.clientId = state.clientIdFor(options.user, options.shared?.clientIdSlot);
     // A list that grew from one address keeps that address's watermark (same hub).
     this.watermark = state.syncedSeq(this.key) || Math.max(0, ...this.urls.map((u) => state.syncedSeq(hubKey(u, this.site, options.extension))));
-    this.applied = this.watermark;
+    this.gate = new SeqGate(this.watermark);
     this.backoff = backoff(options.reconnect);
     this.badMessages = new RateLimitedLog(this.logger, 'hub messages ignored', 3, 10_000, this.now);
     this.status = { state: 'connecting', url: this.urls[0]! };
@@ -302,6 +322,7 @@ export class HubClient {
   reconnectNow(): void {
     if (this.closed || this.refused || !this.client) return;
     this.backoff.reset();
+    this.roundDelay = null;
     if (this.reconnectTimer) {
       clearTimeout(this.reconnectTimer);
       this.reconnectTimer = null;
@@ -317,7 +338,7 @@ export class HubClient {
     if (this.closed) return;
     this.closed = true;
     this.callbacks.close();
-    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer]) if (t) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer, this.headCheck]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
     // Not connected yet (or between reconnects): nothing to flush to the broker, and a graceful end
@@ -408,14 +429,27 @@ export class HubClient {
     }
     this.lostAt ??= new Date(this.now()).toISOString();
     this.connectedAt = null;
-    this.stopStaleTimer();
+    // The staleness timer keeps running: losing the broker is no news from the hub.
     this.setStatus({ state: 'reconnecting', url: this.url, since: this.lostAt, error: this.lastError });
-    const delay = this.immediate ? 0 : this.backoff.next();
+    const delay = this.immediate ? 0 : this.nextDelay();
     this.immediate = false;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.attempt();
     }, delay);
+  }
+
+  /**
+   * The wait before the next attempt. With several nodes the backoff grows once per round through the
+   * list, not per node: a dead node costs one quick attempt, and the next node is tried within about
+   * a second instead of after a wait that doubled at each node that was down or still electing.
+   */
+  private nextDelay(): number {
+    if (this.urls.length === 1 || this.roundDelay === null || ++this.roundAttempts >= this.urls.length) {
+      this.roundAttempts = 0;
+      this.roundDelay = this.backoff.next();
+    }
+    return this.roundDelay;
   }
 
   private connected(): void {
@@ -425,24 +459,32 @@ export class HubClient {
     // per pop). TCP and TLS sockets have setNoDelay; a WebSocket stream does not.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.backoff.reset();
+    this.roundDelay = null;
     this.lostAt = null;
     this.lastError = null;
     this.connectedAt = new Date(this.now()).toISOString();
-    this.hubOnline = null;
-    this.silentSince = null;
+    // What is known of the hub (offline, silent since) stays until the hub says otherwise: a reconnect
+    // of this PC is no news from the hub.
+    this.gate.connecting();
     const { site } = this;
     const ext = this.options.extension;
-    // QoS 1 where a lost message would be missed (a call change, a sync, action or callback answer). The
-    // retained ones (open list, status, directory) come again on every change and on every subscribe,
-    // so QoS 0: on a NATS cluster each QoS-1 subscription is a JetStream consumer, made on every connect.
+    // All QoS 0. Nothing rests on the broker delivering once: a lost change is found by its seq (a later
+    // change's prevSeq, the head beat) and fetched by a sync; a lost sync chunk by its part number; a
+    // lost action or callback answer is a request that timed out. With a clean session QoS 1 would only
+    // cover the last hop, and on a NATS cluster each QoS-1 subscription is a JetStream consumer made on
+    // every connect: after a node died, creating 5 of them failed or took seconds on each try and an
+    // agent kept reconnecting for over a minute (issue #22's kill matrix).
     const subscriptions = {
-      [topics.calls(site, ext)]: { qos: 1 as const },
-      [topics.syncResponse(site, ext, this.clientId)]: { qos: 1 as const },
-      [topics.actionsResponse(site, ext, this.clientId)]: { qos: 1 as const },
+      [topics.calls(site, ext)]: { qos: 0 as const },
+      [topics.syncResponse(site, ext, this.clientId)]: { qos: 0 as const },
+      [topics.actionsResponse(site, ext, this.clientId)]: { qos: 0 as const },
       [topics.open(site, ext)]: { qos: 0 as const },
+      [topics.head(site, ext)]: { qos: 0 as const },
       [topics.hubStatus(site)]: { qos: 0 as const },
       [topics.directory(site)]: { qos: 0 as const },
-      ...this.callbacks.subscriptions(),
+      // The team's callbacks topics too, at QoS 0 whatever ./callbacks.ts asks: its lists and changes are
+      // chained by seq and synced while behind, and an answer lost is a request that timed out.
+      ...Object.fromEntries(Object.keys(this.callbacks.subscriptions()).map((t) => [t, { qos: 0 as const }])),
     };
     this.emitStatus();
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
@@ -467,37 +509,52 @@ export class HubClient {
     const client = this.client;
     if (!client?.connected) return;
     const request: SyncRequest = { v: HUB_PROTOCOL_VERSION, since, clientId: this.clientId, requestId: randomBytes(8).toString('hex') };
-    this.sync = { requestId: request.requestId, since, liveMax: this.sync?.liveMax ?? 0 };
+    this.sync = { requestId: request.requestId, since, part: 0, cursor: since };
     this.synced = false;
-    client.publish(topics.syncRequest(this.site, this.options.extension), JSON.stringify(request), { qos: 1 }, (err) => {
+    this.gate.resync();
+    // QoS 0: the hub takes requests at QoS 0 and this timer asks again, so a PUBACK would add nothing
+    // but, on a NATS cluster, a JetStream write that stalls while a stream elects its leader.
+    client.publish(topics.syncRequest(this.site, this.options.extension), JSON.stringify(request), { qos: 0 }, (err) => {
       if (err) this.logger.warn(`Sync request not sent: ${err.message}`);
     });
+    this.armSyncTimer(request.requestId);
+  }
+
+  /**
+   * The hub may be down (broker up) or the request or an answer lost: ask again when no chunk of the
+   * answer came for syncTimeoutMs (each chunk re-arms it); its online status also asks.
+   */
+  private armSyncTimer(requestId: string): void {
     this.clearSyncTimer();
-    // The hub may be down (broker up) or lose the request: ask again later; its online status also asks.
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
-      if (this.sync?.requestId === request.requestId) this.requestSync(this.watermark);
-    }, this.options.syncTimeoutMs ?? 20_000);
+      if (this.sync?.requestId === requestId) this.requestSync(this.watermark);
+    }, this.options.syncTimeoutMs ?? 10_000);
     this.syncTimer.unref();
   }
 
   /**
    * Arms the staleness check: a hub that beats every `periodMs` and is not heard for STALE_BEATS
    * periods is shown offline (the node holding its session may have died with it, will and all).
-   * Measured on this PC's clock from the last status received, so clock skew does not matter.
+   * Measured on this PC's clock from when a heartbeat was first received, so clock skew does not
+   * matter. Returns false for a heartbeat already heard (the retained status again after a
+   * reconnect): the timer then keeps running from the first time.
    */
-  private watchHeartbeat(periodMs: number | undefined): void {
+  private watchHeartbeat(periodMs: number | undefined, at: string | undefined): boolean {
+    if (periodMs !== undefined && at !== undefined && at === this.lastBeatAt) return false;
+    this.lastBeatAt = at ?? null;
     this.stopStaleTimer();
     this.silentSince = null;
-    if (periodMs === undefined) return;
+    if (periodMs === undefined) return true;
     const heardAt = new Date(this.now()).toISOString();
     this.staleTimer = setTimeout(() => {
       this.staleTimer = null;
       this.silentSince = heardAt;
-      this.logger.warn(`The hub has not been heard from since ${heardAt} (its heartbeat is every ${Math.round(periodMs / 1000)} s): taking it for offline`);
+      this.logger.warn(`The hub has not been heard from since ${heardAt} (its heartbeat is every ${periodMs / 1000} s): taking it for offline`);
       this.emitStatus();
     }, periodMs * STALE_BEATS);
     this.staleTimer.unref();
+    return true;
   }
 
   private stopStaleTimer(): void {
@@ -532,20 +589,20 @@ export class HubClient {
       case 'calls': {
         const m = decodePayload(callChangeMessageSchema, payload);
         if (!m.ok) return bad(m.error);
-        const { seq, prevSeq } = m.value;
+        // Another extension's call on this one's topic moves no position (the mirror says why it is ignored).
+        if (m.value.record.extension !== ext) return void this.mirror.apply([m.value], false);
+        const verdict = this.gate.live(m.value);
+        // Held ones are applied once the catch-up is complete, if newer than what it brought.
+        if (verdict === 'held' || verdict === 'stale') return;
         void this.mirror.apply([m.value], false);
-        if (this.sync) this.sync.liveMax = Math.max(this.sync.liveMax, seq);
-        else if (this.synced && seq > this.applied) {
-          if (prevSeq !== undefined && prevSeq > this.applied) {
-            // A change of this extension never arrived (dropped across a broker failover): moving the
-            // watermark past it would lose it for good; the sync from the watermark brings it.
-            this.logger.warn(`Missed a hub change (seq ${prevSeq}, got ${seq} next): catching up`);
-            this.requestSync(this.watermark);
-            return;
-          }
-          this.applied = seq;
-          this.advance(seq);
+        if (verdict === 'gap') {
+          // A change of this extension never arrived (dropped across a broker failover): moving the
+          // watermark past it would lose it for good; the sync from the watermark brings it.
+          this.logger.warn(`Missed a hub change (seq ${m.value.prevSeq}, got ${m.value.seq} next): catching up`);
+          this.requestSync(this.watermark);
+          return;
         }
+        this.advance(m.value.seq);
         return;
       }
       case 'syncResponse': {
@@ -555,14 +612,24 @@ export class HubClient {
         const r = m.value;
         const sync = this.sync;
         if (!sync || r.requestId !== sync.requestId) return; // an answer to an earlier request
-        if (r.records.length > 0) void this.mirror.apply(r.records, true);
-        if (!r.done) return;
+        if (r.part !== sync.part) {
+          // A chunk was lost (the broker delivers at most once): ask for the rest after the last record received in order.
+          this.logger.warn(`A sync answer chunk was lost (got part ${r.part}, expected ${sync.part}): asking again from seq ${sync.cursor}`);
+          this.requestSync(sync.cursor);
+          return;
+        }
+        sync.part++;
+        if (r.records.length > 0) {
+          void this.mirror.apply(r.records, true);
+          sync.cursor = r.records[r.records.length - 1]!.seq;
+        }
+        if (!r.done) return this.armSyncTimer(sync.requestId);
         if (r.headSeq < sync.since) {
           // The hub's sequence is behind what we applied: its data was reset. Catch up from the start.
           this.logger.warn(`The hub's sequence (${r.headSeq}) is behind this PC's (${sync.since}): the hub was reset; catching up from the start`);
           this.state.setSyncedSeq(this.key, 0, true);
           this.watermark = 0;
-          this.applied = 0;
+          this.gate.applied = 0;
           this.requestSync(0);
           return;
         }
@@ -574,9 +641,22 @@ export class HubClient {
         this.clearSyncTimer();
         this.sync = null;
         this.synced = true;
-        this.applied = Math.max(this.applied, r.headSeq, sync.liveMax);
-        this.advance(Math.max(r.headSeq, sync.liveMax));
+        // Live changes that came meanwhile: only those newer than what the answer held (a broker may
+        // hand a returning client changes queued while it was away, for calls that ended since).
+        const { apply, gap } = this.gate.catchUpDone(r.headSeq);
+        if (apply.length > 0) void this.mirror.apply(apply, false);
+        if (gap) {
+          this.logger.warn(`Missed a hub change during the catch-up (head ${r.headSeq}): catching up again`);
+          this.requestSync(this.watermark);
+        }
+        this.advance(this.gate.applied);
         this.emitStatus();
+        return;
+      }
+      case 'head': {
+        const m = decodePayload(extensionHeadMessageSchema, payload);
+        if (!m.ok) return bad(m.error);
+        this.checkHead(m.value.seq);
         return;
       }
       case 'open': {
@@ -597,9 +677,10 @@ export class HubClient {
         if (!m.ok) return bad(m.error);
         const online = m.value.state === 'online';
         const wasOffline = (this.hubOnline !== null && !this.hubOnline.online) || this.silentSince !== null;
+        // The same heartbeat again (retained, redelivered on a reconnect): no news of the hub.
+        if (!this.watchHeartbeat(online ? m.value.heartbeatMs : undefined, online ? m.value.at : undefined)) return;
         this.hubOnline = { online, since: m.value.since };
         this.hubActions = new Set((m.value.actions ?? []).filter((a): a is CallAction => (callActions as readonly string[]).includes(a)));
-        this.watchHeartbeat(online ? m.value.heartbeatMs : undefined);
         if (online && !m.value.protocols.includes(HUB_PROTOCOL_VERSION)) {
           this.badMessages.note(`The hub speaks protocol v${m.value.protocols.join(', v')} only; this Callpop speaks v${HUB_PROTOCOL_VERSION}: update Callpop`);
         }
@@ -624,6 +705,24 @@ export class HubClient {
       default:
         this.badMessages.note(`Ignored a message on ${topic}`);
     }
+  }
+
+  /**
+   * The hub's head beat for this extension: a change up to `head` that is not applied after
+   * HEAD_GRACE_MS (its message may still be on its way) was missed: sync from the watermark.
+   */
+  private checkHead(head: number): void {
+    if (!this.synced || !this.gate.behind(head)) return;
+    this.pendingHead = Math.max(this.pendingHead, head);
+    this.headCheck ??= setTimeout(() => {
+      this.headCheck = null;
+      const wanted = this.pendingHead;
+      this.pendingHead = 0;
+      if (!this.synced || !this.gate.behind(wanted)) return;
+      this.logger.warn(`Missed a hub change (the hub's latest for extension ${this.options.extension} is seq ${wanted}, applied ${this.gate.applied}): catching up`);
+      this.requestSync(this.watermark);
+    }, HEAD_GRACE_MS);
+    this.headCheck.unref();
   }
 
   /** Moves the watermark to `seq` once everything received so far is durable. */

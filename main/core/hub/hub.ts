@@ -35,6 +35,7 @@ import { openHubBroker, type BrokerConfig, type Transport } from './broker/trans
 import { HubLog } from './log/hub-log';
 import { CommitPipeline } from '../feed/commit-pipeline';
 import { SyncResponder } from './sync-responder';
+import { ExtensionHeads } from './extension-heads';
 import { RateLimitedLog } from '../rate-limited-log';
 import { startBoardServer, type BoardServer } from './team/board-server';
 import { localDayStart } from './team/callbacks';
@@ -290,7 +291,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   cleanups.push(() => team.close());
 
   // --- webhooks ----------------------------------------------------------------------------------
-  const ingest = new HubIngest({ site, log, tracker, pipeline, publish, openChanged: (ext) => openLists.changed(ext), teamRecords: (records) => team.onRecords(records), logger });
+  /** Each extension's latest change seq published since start: a change message's prevSeq, and the heads said with the heartbeat. */
+  const heads = new ExtensionHeads(site);
+  const ingest = new HubIngest({ site, log, tracker, pipeline, publish, openChanged: (ext) => openLists.changed(ext), teamRecords: (records) => team.onRecords(records), heads, logger });
 
   let listener: Listener;
   try {
@@ -331,7 +334,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // from one that is quiet even when the broker never published the will (the node holding the hub's
   // session died with it).
   const heartbeatTimer = setInterval(() => {
-    if (!closed && brokerState !== 'disconnected') publish(topics.hubStatus(site), status('online', onlineSince), true);
+    if (closed || brokerState === 'disconnected') return;
+    publish(topics.hubStatus(site), status('online', onlineSince), true);
+    // With it, the heads of the extensions that changed lately (./extension-heads.ts): QoS 0, said again next beat.
+    for (const [topic, payload] of heads.beat()) transport?.publish(topic, payload, { qos: 0, retain: false }).catch(() => {});
   }, heartbeatMs);
   heartbeatTimer.unref();
   const retentionDays = options.retentionDays ?? 90;

@@ -12,6 +12,7 @@ import { parseWebhook } from '../../../shared/webhook/parse';
 import type { WebhookOutcome } from '../listener/listener';
 import type { CommitPipeline } from '../feed/commit-pipeline';
 import type { HubLog } from './log/hub-log';
+import type { ExtensionHeads } from './extension-heads';
 
 export interface HubIngestOptions {
   site: string;
@@ -24,15 +25,14 @@ export interface HubIngestOptions {
   openChanged(ext: string): void;
   /** The team's callbacks settle on the same records; resolves once their file holds them. */
   teamRecords(records: CallRecord[]): Promise<void>;
+  /** Each extension's latest change (a change message's prevSeq; the heads said with the heartbeat). */
+  heads: ExtensionHeads;
   logger: Logger;
 }
 
 const ok: WebhookOutcome = { status: 'ok' };
 
 export class HubIngest {
-  /** Each extension's latest change seq published since start (a change message's prevSeq). */
-  private readonly lastSeqOf = new Map<string, number>();
-
   constructor(private readonly o: HubIngestOptions) {}
 
   /** One webhook (what the listener calls); resolves when durable. */
@@ -69,8 +69,7 @@ export class HubIngest {
     const exts = new Set<string>();
     for (const c of changes) {
       const ext = c.record.extension;
-      const prevSeq = this.lastSeqOf.get(ext);
-      this.lastSeqOf.set(ext, c.seq);
+      const prevSeq = this.o.heads.changed(ext, c.seq);
       const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.change, record: c.record, ...(prevSeq !== undefined && { prevSeq }) };
       this.o.publish(topics.calls(site, c.record.extension), JSON.stringify(message), false);
       exts.add(c.record.extension);

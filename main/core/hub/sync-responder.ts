@@ -10,7 +10,10 @@
 //     only when the answers in flight are under it, so answers to many clients share it in turn;
 //   - retained sync requests (a broker whose ACL cannot forbid the retain flag: Mosquitto, NATS) are
 //     never answered, and cleared, so one is not answered again at every hub restart;
-//   - an answer stops when its client is gone.
+//   - an answer stops when its client is gone;
+//   - an answer stops when the broker does not confirm a chunk within confirmMs: a NATS node whose
+//     stream lost its leader never confirms some messages at all, and waiting for ever held every
+//     later answer to that client back (it asks again after its own timeout).
 import { SYNC_CHUNK, SYNC_MAX_RECORDS, HUB_PROTOCOL_VERSION, decodePayload, parseTopic, syncRequestSchema, topics, type SyncRequest, type SyncResponse } from '../../../shared/hub-protocol';
 import type { Logger } from '../../../shared/diagnostics-log';
 import type { CallRecord } from '../../../shared/call-record';
@@ -29,8 +32,12 @@ export interface SyncResponderOptions {
   logger: Logger;
   /** Bytes of answers published and not yet handed on, hub-wide (default 8 MiB). */
   budgetBytes?: number;
+  /** How long a chunk waits for the broker's confirmation before the answer is given up (default CONFIRM_MS). */
+  confirmMs?: number;
 }
 
+/** A chunk the broker has not confirmed within this long ends its answer (the client asks again). */
+export const CONFIRM_MS = 5000;
 /** Clients (by client id) with an answer running or waiting, at most; beyond, requests are dropped (external brokers only). */
 const maxClients = 10_000;
 
@@ -150,9 +157,14 @@ export class SyncResponder {
       const payload = JSON.stringify(message);
       const bytes = Buffer.byteLength(payload);
       this.inFlight += bytes;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await this.o.publish(topic, payload, false);
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the broker did not confirm part ${part} of the answer to ${clientId} within ${this.o.confirmMs ?? CONFIRM_MS} ms; given up (the client asks again)`)), this.o.confirmMs ?? CONFIRM_MS);
+        });
+        await Promise.race([this.o.publish(topic, payload, false), late]);
       } finally {
+        clearTimeout(timer);
         this.inFlight -= bytes;
         // Every waiter checks again (one that finds its client gone must not hold up the others).
         for (const w of this.budgetWaiters.splice(0)) w();

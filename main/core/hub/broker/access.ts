@@ -26,7 +26,7 @@ export function subscribeDenied(agent: AgentAccess, site: string, filter: string
   if (p[3] !== 'ext' || !extensionPattern.test(p[4] ?? '')) return 'not an allowed topic';
   if (!agent.extensions.includes(p[4]!)) return `extension ${p[4]} is not ${agent.name}'s`;
   const rest = p.slice(5).join('/');
-  if (rest === '#' || rest === 'calls' || rest === 'open' || rest === 'sync/res/+' || rest === 'actions/res/+' || rest === 'callbacks' || rest === 'callbacks/changes' || rest === 'callbacks/res/+') return null;
+  if (rest === '#' || rest === 'calls' || rest === 'open' || rest === 'head' || rest === 'sync/res/+' || rest === 'actions/res/+' || rest === 'callbacks' || rest === 'callbacks/changes' || rest === 'callbacks/res/+') return null;
   // Only the answers addressed to this connection's own client id.
   if (p.length === 8 && (p[5] === 'sync' || p[5] === 'actions' || p[5] === 'callbacks') && p[6] === 'res' && clientIdPattern.test(p[7]!)) return p[7] === clientId ? null : `${p[5]} answers of another client id`;
   return 'not an allowed topic';

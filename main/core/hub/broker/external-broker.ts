@@ -67,6 +67,8 @@ export const MAX_PAYLOAD = 1024 * 1024;
 export const MAX_REQUEST = 4096;
 /** A QoS-1 message unconfirmed this long: the broker is stalled (a cluster that lost a stream leader). */
 export const STALL_MS = 5000;
+/** A stalled node that confirms nothing for this many STALL_MS is left for the next one (several nodes only). */
+export const MOVE_AFTER_STALLS = 2;
 /** close() gives the broker this long to confirm what is in flight. */
 export const CLOSE_MS = 2500;
 /**
@@ -111,6 +113,10 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     keepalive: 30,
     connectTimeout: 10_000,
     reconnectPeriod: 1000,
+    // MQTT.js stops reconnecting for good after a refused CONNACK unless told otherwise; a cluster node
+    // still starting answers "server unavailable" (NATS, JetStream not ready), and the hub stayed
+    // disconnected from then on. A refusal at the first connect still ends the start (below).
+    reconnectOnConnackError: true,
     username: options.username,
     password: options.password,
     will: { topic: options.will.topic, payload: Buffer.from(options.will.payload), qos: 1, retain: true },
@@ -130,6 +136,12 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   const disconnects = new RateLimitedLog(logger, 'broker disconnects');
   const ignoredRequests = new RateLimitedLog(logger, 'client messages ignored');
   let backoff = 1000;
+  /** Closes since the backoff last grew (it grows once per round through several nodes). */
+  let roundCloses = 0;
+  /** The connection is being left for the next node (a lasting stall). */
+  let movingOn = false;
+  /** When the broker last confirmed anything (or accepted the connection). */
+  let lastConfirmAt = Date.now();
   let offlineQueued = 0;
   const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
   let offlineDropped = 0;
@@ -157,8 +169,12 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     }
   });
   client.on('packetreceive', (p: Packet) => {
-    if (p.cmd === 'connack') session = true;
+    if (p.cmd === 'connack') {
+      session = true;
+      lastConfirmAt = Date.now();
+    }
     if (p.cmd === 'puback' && p.messageId !== undefined) {
+      lastConfirmAt = Date.now();
       inFlight.delete(p.messageId);
       strikes.delete(p.messageId);
       if (state === 'stalled' && oldestUnconfirmedMs() < stallMs) {
@@ -175,11 +191,25 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   // for request type MS") holds every pop back: say so, in the log and the hub's state.
   const stallTimer = setInterval(
     () => {
-      if (state !== 'connected' || closing) return;
+      if (closing) return;
       const ms = oldestUnconfirmedMs();
-      if (ms >= stallMs) {
+      if (state === 'connected' && ms >= stallMs) {
         logger.warn(`Broker ${current()} stalled: a message has waited ${Math.round(ms / 1000)} s for its confirmation (${inFlight.size} waiting)`);
         setState('stalled');
+      }
+      // With several nodes, one that confirms nothing at all for a while is left for the next (a NATS
+      // node whose streams lost their leader kept the hub for minutes, confirming a message now and then
+      // while the backlog grew). A node working through a backlog, slowly, is not left.
+      // What it never confirmed is dropped rather than sent again to the next node: retained state is
+      // republished on connect, and changes are in the hub's log — the "offline" then "online" the hub
+      // says on reconnecting makes every client catch up.
+      if (state === 'stalled' && urls.length > 1 && Date.now() - lastConfirmAt >= MOVE_AFTER_STALLS * stallMs && !movingOn) {
+        const ids = Object.keys(client.outgoing).map(Number);
+        logger.warn(`Broker ${current()} confirmed nothing for ${Math.round((Date.now() - lastConfirmAt) / 1000)} s: moving to the next node; ${ids.length} unconfirmed message(s) dropped (they are in the hub's log; clients catch up when the hub is back)`);
+        movingOn = true;
+        for (const id of ids) client.removeOutgoingMessage(id);
+        inFlight.clear();
+        client.stream?.destroy();
       }
     },
     Math.min(1000, stallMs),
@@ -193,7 +223,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     if (offlineDropped > 0) logger.info(`Broker ${current()} back: ${offlineDropped} message(s) were dropped meanwhile`);
     offlineQueued = 0;
     offlineDropped = 0;
-    backoff = 500;
+    backoff = 1000;
+    roundCloses = 0;
     client.options.reconnectPeriod = 1000;
     logger.info(`Connected to the broker ${current()}`);
     setState('connected');
@@ -220,7 +251,10 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
   client.on('close', () => {
     const wasUp = session;
     session = false;
-    if (wasUp && !closing) {
+    // Our own move to the next node is no strike against a message.
+    const moved = movingOn;
+    movingOn = false;
+    if (wasUp && !closing && !moved) {
       // The oldest unconfirmed message is the likeliest cause when a broker closes on what it refuses.
       const first = inFlight.keys().next();
       if (!first.done) {
@@ -239,9 +273,14 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     inFlight.clear();
     if (!closing) setState('disconnected');
     // Backoff with jitter: 1 s doubling to 30 s (MQTT.js reads reconnectPeriod before each attempt).
-    // With several nodes the first round goes through the list at once-a-second.
-    backoff = Math.min(30_000, backoff * 2);
-    client.options.reconnectPeriod = Math.round(backoff * (0.75 + Math.random() * 0.5));
+    // With several nodes it doubles once per round through the list: a dead node costs one quick
+    // attempt (before, the wait doubled at each node that was down or still electing: 8 s and more).
+    const delay = backoff;
+    if (urls.length === 1 || ++roundCloses >= urls.length) {
+      roundCloses = 0;
+      backoff = Math.min(30_000, backoff * 2);
+    }
+    client.options.reconnectPeriod = Math.round(delay * (0.75 + Math.random() * 0.5));
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -80,6 +80,7 @@ export function mosquittoAclFile(agents: readonly Agent[], site: string, hubUser
       lines.push(
         `topic read ${root}/ext/${ext}/calls`,
         `topic read ${root}/ext/${ext}/open`,
+        `topic read ${root}/ext/${ext}/head`,
         `topic read ${root}/ext/${ext}/sync/res/+`,
         `topic read ${root}/ext/${ext}/actions/res/+`,
         `topic read ${root}/ext/${ext}/callbacks`,
