@@ -65,6 +65,10 @@ test('first run: sign in to the hub in place; a wrong password is said there; th
   await expect(state).toContainText('Type the password again');
   expect(bridge.settingsService.settings).toMatchObject({ source: 'hub', hubUrl: rig.relay.url, hubAgent: 'anna', extension: '117' });
   await expect(form.getByLabel('Password')).toHaveValue('');
+  // The banner above says the same and points at this form, not at a section further down the page.
+  const banner = main.getByTestId('hub-banner');
+  await expect(banner).toContainText('Type the password again in the sign-in form below');
+  await expect(banner).not.toContainText('Settings → Connection');
   await shot(main, 'shift-first-run-hub-refused');
 
   // The right password: connected, and the check to make.

@@ -147,6 +147,19 @@ describe('core backend', () => {
     expect(await again.handle('contacts:summary', {})).toEqual({ count: 2 });
   });
 
+  it("keeps the PBX's caller name across a restart, shows it with no contact and finds it by search", async () => {
+    const b = await start();
+    expect(await post(b, { ...ringing('261124140000_1', '05321234567'), Callername: 'Mehmet Yılmaz' })).toBe(200);
+    expect(await post(b, missedEnd('261124140000_1', '05321234567'))).toBe(200);
+    await recorder.waitFor('push:logChanged', (p) => p.missedUnseen === 1);
+    expect((await b.handle('calls:get', { callId: '261124140000_1' }))?.contactName).toBe('Mehmet Yılmaz');
+    await b.close();
+    const again = await start();
+    expect((await again.handle('calls:get', { callId: '261124140000_1' }))?.contactName).toBe('Mehmet Yılmaz');
+    const page = await again.handle('log:query', { offset: 0, limit: 10, text: 'yilmaz' });
+    expect(page.records.map((r) => [r.id, r.contactName])).toEqual([['261124140000_1', 'Mehmet Yılmaz']]);
+  });
+
   it('while no extension is set, the listening state carries the notice; setting one removes it', async () => {
     const b = await start({ extension: '' });
     expect(b.status()).toMatchObject({ state: 'listening', notice: expect.stringContaining('Set your extension') });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callRecordColumns, type CallRecord } from '../../shared/call-record';
-import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
+import { NumberKeys, entryLine, recordColumns } from '../../main/core/call-log/entry';
 import { encodeLine } from '../../main/core/call-log/journal';
 import { openCallLogStore, type CallLogStore } from '../../main/core/call-log/store';
 import { callRecord } from '../support/call-records';
@@ -76,7 +76,7 @@ describe('a rang-out call in the call log', () => {
     s = await reopen(s);
     const header = JSON.parse((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n')[0]!.replace(/^[^{]*/, '')) as { version: number; columns: string[] };
     expect(header.version).toBe(2);
-    expect(header.columns).toEqual([...callRecordColumns]);
+    expect(header.columns).toEqual([...recordColumns]);
     for (const r of old) expect(s.get(r.id)).toEqual(r);
     expect(ids(s.query({ result: 'rang-out' }, all).records)).toEqual(['new']);
   });

@@ -8,7 +8,7 @@ import { callRecordColumns } from '../../shared/call-record';
 import type { CallRecord } from '../../shared/call-record';
 import type { Logger } from '../../shared/diagnostics-log';
 import { openCallLogStore } from '../../main/core/call-log/store';
-import { NumberKeys, entryLine } from '../../main/core/call-log/entry';
+import { NumberKeys, entryLine, recordColumns } from '../../main/core/call-log/entry';
 import { LogReader, encodeLine, readLog } from '../../main/core/call-log/journal';
 import type { CallLogStore } from '../../main/core/call-log/store';
 import { callRecord } from '../support/call-records';
@@ -322,7 +322,7 @@ describe('call log store', () => {
     // The rewrite runs in the background, before the next write.
     await s.put([call('next', { startedAt: local(2026, 11, 24, 12) })]);
     s = await reopen(s);
-    expect((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n')[0]).toContain(JSON.stringify(callRecordColumns));
+    expect((await readFile(join(dir, 'calls.jsonl'), 'utf8')).split('\n')[0]).toContain(JSON.stringify(recordColumns));
     expect(s.get('good')).toEqual(good);
     expect(s.size).toBe(2);
   });

@@ -45,19 +45,28 @@ export interface LogEntry {
   len: number;
 }
 
-/** The column order of stored records (written into the file header). */
-export const recordColumns: readonly string[] = callRecordColumns;
+/** The column order of stored records (written into the file header): the CSV's, then the log's own
+ * callerName (the PBX's name for the caller; not a CSV column, whose outcome column follows endedBy). */
+export const recordColumns: readonly (keyof CallRecord)[] = [...callRecordColumns, 'callerName'];
 
-/** The columns of a record Callpop did not end itself: endedBy, the last column, is left off the row
- * (most records; 5 bytes each, 0.5 MB per 100k calls). */
-const shortColumns = callRecordColumns.filter((c) => c !== 'endedBy');
+/** Optional trailing columns (endedBy, callerName): a row ends after the last one that is set, so a
+ * record with neither (most records) is as long as before they existed (5 bytes each per row). */
+const firstOptional = recordColumns.indexOf('endedBy');
+const optionalColumns = new Set<string>(recordColumns.slice(firstOptional));
 
-export const rowOf = (r: CallRecord): string => JSON.stringify((r.endedBy ? callRecordColumns : shortColumns).map((c) => r[c]));
+export const rowOf = (r: CallRecord): string => {
+  let n = recordColumns.length;
+  while (n > firstOptional && r[recordColumns[n - 1]!] == null) n--;
+  const row: unknown[] = new Array(n);
+  for (let i = 0; i < n; i++) row[i] = r[recordColumns[i]!] ?? null;
+  return JSON.stringify(row);
+};
 
 /**
  * A stored row as an object, keys named by `columns` (the header's, when migrating an older file). An
  * optional field stored as null is left out, so a record reads back as it was put (`endedBy` is set only
- * on a ring Callpop ended; the tracker's, the hub's and older records have no such key).
+ * on a ring Callpop ended, `callerName` only when the PBX named the caller; the tracker's, the hub's and
+ * older records have no such keys).
  */
 export function rowToObject(json: string, columns: readonly string[] = recordColumns): Record<string, unknown> {
   const row = JSON.parse(json) as unknown[];
@@ -65,7 +74,7 @@ export function rowToObject(json: string, columns: readonly string[] = recordCol
   for (let i = 0; i < columns.length; i++) {
     const v = row[i];
     // A row may end early (see rowOf); an optional field stored as null is left out too.
-    if (v === undefined || (v === null && columns[i] === 'endedBy')) continue;
+    if (v === undefined || (v === null && optionalColumns.has(columns[i]!))) continue;
     out[columns[i]!] = v;
   }
   return out;

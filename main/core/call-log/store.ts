@@ -14,6 +14,7 @@ import type { LogEntry } from './entry';
 import { compileFilter } from './filter';
 import { HayIndex } from './hay-index';
 import { groupMissedPage, type MissedGroup } from './missed-groups';
+import { foldText } from './notes';
 import { JournalWriter, LogReader, encodeLine, fileError, readLog } from './journal';
 import { acquireLock } from './lock';
 import { TimeOrder } from './time-order';
@@ -50,6 +51,9 @@ export interface CallLogStore {
   history(number: string, excludeId?: string, recentCount?: number, beforeMs?: number): { count: number; missed: number; last: CallRecord | null; recent: CallRecord[] };
   /** Ids of the calls that came through one of these queues or DIDs (the log's search by line name). */
   idsOnLines(lines: readonly string[]): Set<string>;
+  /** Ids of the calls whose PBX caller name (callerName) contains the text, folded like notes (the log's
+   * search by words: a Call Control caller with no contact is found by the name the card showed). */
+  idsWithCallerName(text: string): Set<string>;
   /** Calls not ended yet (status ringing or talking), newest first. */
   openCalls(): CallRecord[];
   /** Calls that ended at or after sinceMs (tracker restore). */
@@ -150,6 +154,7 @@ class FileCallLogStore implements CallLogStore {
       // Seen is sticky: the tracker's copy of a call does not know the user looked at it.
       if (!record.seen && this.latest(key)?.seen) record = { ...record, seen: true };
       this.indexLines(record, key);
+      this.indexName(record, key);
       changes.push({ id: key, value: record });
     }
     // A redelivered identical record needs no write (unless a change of it is still in flight).
@@ -234,6 +239,28 @@ class FileCallLogStore implements CallLogStore {
   }
 
   private lineIndex: Map<string, Set<string>> | null = null;
+
+  idsWithCallerName(text: string): Set<string> {
+    const ids = new Set<string>();
+    const q = foldText(text.trim());
+    if (q === '') return ids;
+    // Built on the first search by words (reads every record once), then kept up to date by put().
+    if (!this.nameIndex) {
+      this.nameIndex = new Map();
+      for (const e of this.byId.values()) this.indexName(this.recordOf(e), e.id);
+    }
+    for (const [id, name] of this.nameIndex) if (name.includes(q) && this.byId.has(id)) ids.add(id);
+    return ids;
+  }
+
+  /** Folded callerName by record key, for the records that have one. */
+  private nameIndex: Map<string, string> | null = null;
+
+  private indexName(r: CallRecord, key: string): void {
+    if (!this.nameIndex) return;
+    if (r.callerName) this.nameIndex.set(key, foldText(r.callerName));
+    else this.nameIndex.delete(key);
+  }
 
   private indexLines(r: CallRecord, key: string): void {
     if (!this.lineIndex) return;

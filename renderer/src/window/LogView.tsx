@@ -113,6 +113,7 @@ export function LogView({ settings, downloads, missedUnseen, openCallId, openTar
 
   // Live updates: reload what is on screen, at most every 500 ms.
   const invalidate = log.invalidate;
+  const updateRow = log.update;
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const soon = () => {
@@ -121,14 +122,18 @@ export function LogView({ settings, downloads, missedUnseen, openCallId, openTar
         invalidate();
       }, 500);
     };
-    const offCall = api().onCallUpdate(soon);
+    // The row changes with the push (its unseen dot goes as the count drops); the reload follows.
+    const offCall = api().onCallUpdate(({ record }) => {
+      updateRow(record);
+      soon();
+    });
     const offLog = api().onLogChanged(soon);
     return () => {
       if (timer) clearTimeout(timer);
       offCall();
       offLog();
     };
-  }, [invalidate]);
+  }, [invalidate, updateRow]);
 
   // The selected call: from the list when loaded, else fetched (e.g. opened from a notification).
   useEffect(() => {

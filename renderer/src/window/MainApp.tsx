@@ -34,6 +34,9 @@ export function MainApp() {
 
   // Ctrl+F (Cmd+F) anywhere, or "/" when not typing: the log's search takes the focus.
   const [searchFocus, setSearchFocus] = useState(0);
+  // The first run's form (with the hub sign-in) is on screen: the hub banner points at it, not elsewhere.
+  const [firstRunShown, setFirstRunShown] = useState(false);
+  const hereInFirstRun = target.view === 'settings' && firstRunShown;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const find = e.key.toLowerCase() === 'f' && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
@@ -153,7 +156,13 @@ export function MainApp() {
       )}
       {hub && (hub.state === 'hub-refused' || hub.state === 'hub-setup') && (
         <p className="banner error notice-banner" role="alert" data-testid="hub-banner">
-          <span>{hub.state === 'hub-refused' ? `${refusalText(hub.reason)} Enter the password again in Settings → Connection; Callpop does not retry until then.` : hub.message}</span>
+          <span>
+            {hub.state === 'hub-refused'
+              ? `${refusalText(hub.reason)} ${hereInFirstRun ? 'Type the password again in the sign-in form below' : 'Enter the password again in Settings → Connection'}; Callpop does not retry until then.`
+              : hereInFirstRun
+                ? hub.message.replaceAll('Settings → Connection', 'the sign-in form below')
+                : hub.message}
+          </span>
           {target.view !== 'settings' && (
             <button type="button" onClick={() => setTarget({ view: 'settings' })}>
               Open Settings
@@ -177,7 +186,7 @@ export function MainApp() {
         ) : target.view === 'log' ? (
           <LogView settings={view.settings} downloads={downloads} missedUnseen={missed} openCallId={target.callId} openTarget={target} focusSearch={searchFocus} />
         ) : (
-          <SettingsPage view={view} status={status} onView={setView} />
+          <SettingsPage view={view} status={status} onView={setView} onFirstRun={setFirstRunShown} />
         )}
       </main>
     </div>

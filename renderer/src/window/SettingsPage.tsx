@@ -2,7 +2,7 @@
 // machinery, shared by all of them, is settings/fields.tsx). This page only composes them: the agent's
 // own settings (popups, notifications, theme) come first; Connection (this PC's listener or a Callpop
 // hub) after them. It keeps what spans fieldsets: the banner line, the test call and the first run.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { AppStatus, SettingsView } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
 import { ConnectionFieldset } from './settings/ConnectionFieldset';
@@ -20,14 +20,20 @@ interface Props {
   view: SettingsView;
   status: AppStatus | null;
   onView: (v: SettingsView) => void;
+  /** Whether the first run's form is on the page (the window's hub banner then points at it). */
+  onFirstRun?: (shown: boolean) => void;
 }
 
-export function SettingsPage({ view, status, onView }: Props) {
+export function SettingsPage({ view, status, onView, onFirstRun }: Props) {
   const s = view.settings;
   const { field, save } = useSettingsFields(view, onView);
   const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
   // No extension when Settings opened (the first run): it is asked first, at the top, for as long as the page is open.
   const [firstRun] = useState(() => view.settings.extension === '' && !view.locked.extension);
+  useEffect(() => {
+    onFirstRun?.(firstRun);
+    return () => onFirstRun?.(false);
+  }, [firstRun, onFirstRun]);
 
   const testCall = async () => {
     const r = await api().sendTestCall();

@@ -1,6 +1,8 @@
 // The log as a sparse array: pages of PAGE records fetched on demand with queryLog({offset, limit}),
 // cached per filter. A new filter (or a change in the log) starts a new generation so late answers
-// for an old filter are dropped.
+// for an old filter are dropped. A pushed call update is applied to the cached rows at once (update):
+// the unseen count drops with the same pushes, and a row must not keep its unseen dot until the
+// reload that follows a change (throttled, then a round trip) brings the page again.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CallView, LogFilter } from '../../../shared/ipc/contract';
 import { api } from '../common/api';
@@ -26,6 +28,8 @@ export interface LogPages {
   ensure(first: number, last: number): void;
   /** Reload what is on screen, keeping it visible meanwhile (the log changed). */
   invalidate(): void;
+  /** A pushed update of a call: its row shows it now (a row of several missed calls, its seen state). */
+  update(record: CallView): void;
   error: string | null;
 }
 
@@ -40,6 +44,8 @@ export function useLogPages(filter: LogFilter): LogPages {
   const requested = useRef(new Set<number>());
   const lastRange = useRef<[number, number]>([0, 0]);
   const filterRef = useRef(filter);
+  // Calls an update already counted as seen in a missed-calls row, until the next load brings the truth.
+  const countedSeen = useRef(new Set<string>());
 
   const load = useCallback((page: number) => {
     const g = gen.current;
@@ -49,6 +55,7 @@ export function useLogPages(filter: LogFilter): LogPages {
       .then((r) => {
         if (g !== gen.current) return;
         const entry: Page = { records: r.records, days: r.records.map((c) => dayKey(c.startedAt)) };
+        for (const c of r.records) for (const id of c.missedGroup?.ids ?? []) countedSeen.current.delete(id);
         setPages((p) => ({ gen: g, map: new Map(p.gen === g || soft.current.has(g) ? p.map : []).set(page, entry) }));
         setError(null);
         setTotal(r.total);
@@ -89,6 +96,31 @@ export function useLogPages(filter: LogFilter): LogPages {
     for (let p = from; p <= to; p++) load(p);
   }, [load]);
 
+  const update = useCallback((record: CallView) => {
+    const patch = (c: CallView): CallView => {
+      let next = c.id === record.id ? { ...record, ...(c.missedGroup ? { missedGroup: c.missedGroup } : {}) } : c;
+      const group = next.missedGroup;
+      // One of the row's missed calls was marked seen (settling pushes each such call once).
+      if (group && record.seen && group.ids.includes(record.id) && !countedSeen.current.has(record.id)) {
+        countedSeen.current.add(record.id);
+        next = { ...next, missedGroup: { ...group, unseen: Math.max(0, group.unseen - 1) } };
+      }
+      return next;
+    };
+    setPages((p) => {
+      let changed = false;
+      const map = new Map<number, Page>();
+      for (const [n, page] of p.map) {
+        const records = page.records.map(patch);
+        if (records.some((c, i) => c !== page.records[i])) {
+          changed = true;
+          map.set(n, { ...page, records });
+        } else map.set(n, page);
+      }
+      return changed ? { gen: p.gen, map } : p;
+    });
+  }, []);
+
   return useMemo(() => {
     const map = pages.map;
     const dayOf = (i: number) => map.get(Math.floor(i / PAGE))?.days[i % PAGE];
@@ -106,6 +138,7 @@ export function useLogPages(filter: LogFilter): LogPages {
       },
       ensure,
       invalidate,
+      update,
     };
-  }, [total, calls, error, pages, ensure, invalidate]);
+  }, [total, calls, error, pages, ensure, invalidate, update]);
 }

@@ -43,6 +43,7 @@ export function createCallViews(source: CallSource, contacts: ContactsStore, not
       const lines = [...lineMap()].filter(([, name]) => foldText(name).includes(q)).map(([id]) => id);
       const ids = notes.idsMatching(text);
       for (const id of source.store.idsOnLines(lines)) ids.add(id);
+      for (const id of source.store.idsWithCallerName(text)) ids.add(id);
       return ids;
     },
     view(record) {
