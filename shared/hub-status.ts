@@ -19,7 +19,7 @@ export function hubStatusText(s: HubState): string {
     case 'hub-reconnecting':
       return `Reconnecting since ${clockTime(s.since)}`;
     case 'hub-refused':
-      return 'Hub refused the password';
+      return s.about === 'extension' ? 'Not your extension on this hub' : 'Hub refused the password';
     case 'hub-offline':
       return s.silent ? `Hub offline: not heard from since ${clockTime(s.since)}` : `Hub offline since ${clockTime(s.since)}`;
     case 'hub-setup':

@@ -39,8 +39,11 @@ export type HubState =
   /** `synced`: the backfill since the connect is complete. */
   | { state: 'hub-connected'; url: string; extension: string; since: string; synced: boolean }
   | { state: 'hub-reconnecting'; url: string; since: string; error: string | null }
-  /** The broker refused the agent name or password: not retried until the settings or the password change. */
-  | { state: 'hub-refused'; url: string; reason: string }
+  /**
+   * The broker refused the agent name or password, or (`about: 'extension'`) the hub does not give the
+   * agent that extension (`reason` says which are hers): not retried until the settings or the password change.
+   */
+  | { state: 'hub-refused'; url: string; reason: string; about?: 'extension' }
   /** The broker is up but the hub's last will says the hub is gone, or (`silent`) its heartbeat stopped at `since`. */
   | { state: 'hub-offline'; url: string; since: string; silent?: boolean }
   /** Hub mode without what it needs (address, agent name, password, extension): the message says what. */

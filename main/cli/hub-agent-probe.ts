@@ -6,7 +6,8 @@
 // is followed. A broker that cannot be
 // reached is retried (as the client itself does), never a reason to give up.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { agentClientId, agentExtensionsMessageSchema, decodePayload, topics } from '../../shared/hub-protocol';
+import { agentClientId } from '../../shared/hub-protocol';
+import { agentExtensionsTopic, readAgentExtensions } from '../core/hub-client/agent-extensions';
 import { certificateProblem } from '../core/hub-client/certificate-problem';
 
 export type ProbeResult =
@@ -82,15 +83,10 @@ export function probeAgent(o: ProbeOptions): Promise<ProbeResult> {
       saidWaiting = true;
       o.onWaiting?.(lastError ?? 'connection closed');
     });
-    let topic: string | null = null;
-    try {
-      topic = topics.agentExtensions(o.site, o.user);
-    } catch {
-      // A name no hub can have made a topic for: the login still says whether it is known.
-    }
+    const topic = agentExtensionsTopic(o.site, o.user);
     client.on('message', (t, payload) => {
-      const m = t === topic ? decodePayload(agentExtensionsMessageSchema, payload) : null;
-      if (m?.ok) finish({ kind: 'ok', extensions: m.value.extensions });
+      const extensions = t === topic ? readAgentExtensions(payload) : null;
+      if (extensions) finish({ kind: 'ok', extensions });
     });
     client.on('connect', () => {
       const noAnswer = (): void => {

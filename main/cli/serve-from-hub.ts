@@ -18,6 +18,7 @@ import { splitHubUrls } from '../../shared/settings';
 import { CliError, parseExtension, printable, UsageError, type CliIo } from './args';
 import { readFileFlagSync, unreadableMessage } from './file-access';
 import { probeAgent } from './hub-agent-probe';
+import { notTheAgents, notTheAgentsForCli } from '../core/hub-client/agent-extensions';
 import { clock } from './format';
 import type { ServePlan } from './serve';
 
@@ -112,12 +113,8 @@ export async function serveFromHubPlan(flags: ServeHubFlags, io: CliIo, logger: 
   }
   if (probe.kind === 'certificate') throw new CliError(probe.message);
   const own = probe.extensions;
-  const foreign = own ? given.filter((ext) => !own.includes(ext)) : [];
-  if (foreign.length > 0) {
-    throw new CliError(
-      `extension ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not agent ${printable(user)}'s on this hub (${own!.length > 0 ? `the agent's: ${own!.join(', ')}` : 'the hub lists none for this agent'}). The hub's administrator can add it: callpop hub agent set ${printable(user)} --extension …`,
-    );
-  }
+  const foreign = notTheAgents(given, own);
+  if (foreign.length > 0) throw new CliError(notTheAgentsForCli(printable(user), foreign, own!));
   const saved = given.length > 0 ? settingsSchema.parse({}) : openSettingsFile(dataDir, { logger }).get();
   const settingsExtension = given.length === 0 && !own ? saved.extension : '';
   const extensions = given.length > 0 ? given : own && own.length > 0 ? own : settingsExtension ? [settingsExtension] : [];

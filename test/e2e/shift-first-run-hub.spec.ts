@@ -2,7 +2,7 @@
 // side by side; the sign-in is a form in place (hub address list, name, password, extension) checked
 // with the settings' own rules, a wrong password is said right there (the hub client's words), and the
 // right one connects to a REAL `callpop hub` on loopback, after which a call to the extension pops. An
-// extension the hub does not give the agent (its broker drops the connection) gets what to check.
+// extension the hub does not give the agent is refused in words naming hers (the hub's list of them).
 import { expect, test } from '@playwright/test';
 import { openView } from './fixtures';
 import { incomingCall, play } from './support/flows';
@@ -48,14 +48,18 @@ test('first run: sign in to the hub in place; a wrong password is said there; th
   await expect(form.locator('[data-field="hubAgent"] .field-error')).toHaveCount(0);
   expect(bridge.settingsService.settings.source).toBe('listener');
 
-  // The real hub, with an extension that is not anna's: its broker drops her; the form says what to check.
+  // The real hub, with an extension that is not anna's: its broker refuses that extension's topics; the
+  // client reads the hub's list of her extensions and stops, saying which are hers (no reconnect loop).
   await form.getByLabel('Hub address').fill(rig.relay.url);
   await form.getByLabel('Password').fill(rig.passwords.anna);
   await form.getByLabel('Your extension').fill('204');
   await form.getByRole('button', { name: 'Sign in' }).click();
   const state = form.getByTestId('hub-sign-in-status');
-  await expect(state).toContainText('that extension 204 is yours on this hub');
-  await shot(form, 'shift-first-run-hub-reconnecting');
+  await expect(state).toHaveText(
+    "Not your extension on this hub: The hub does not give anna extension 204 (anna's extensions there: 117). Check the extension in Settings or ask your administrator.",
+  );
+  await expect(main.getByTestId('hub-banner')).toContainText('Check the extension in the sign-in form below or ask your administrator. Callpop does not retry until it changes.');
+  await shot(form, 'shift-first-run-hub-not-her-extension');
 
   // A wrong password: refused, said in place.
   await form.getByLabel('Password').fill('not-annas-password');

@@ -19,6 +19,8 @@ describe('tray look on a hub', () => {
     expect(trayLook(status({ state: 'hub-connecting', url })).variant).toBe('listening');
     expect(trayLook(status({ state: 'hub-reconnecting', url, since, error: 'ECONNREFUSED' }))).toEqual({ variant: 'error', tooltip: `Callpop — Reconnecting since ${clockTime(since)}` });
     expect(trayLook(status({ state: 'hub-refused', url, reason: 'the hub refused the user name or password' }))).toEqual({ variant: 'error', tooltip: 'Callpop — Hub refused the password' });
+    // Issue #20: an extension the hub does not give the agent is not called a password problem.
+    expect(trayLook(status({ state: 'hub-refused', url, about: 'extension', reason: 'The hub does not give anna extension 117 (…).' }))).toEqual({ variant: 'error', tooltip: 'Callpop — Not your extension on this hub' });
     expect(trayLook(status({ state: 'hub-offline', url, since }))).toEqual({ variant: 'error', tooltip: `Callpop — Hub offline since ${clockTime(since)}` });
     expect(trayLook(status({ state: 'hub-setup', message: 'Enter the hub password (Settings → Connection).' })).variant).toBe('error');
     expect(clockTime(since)).toMatch(/^\d\d:42$/);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { PushChannel, PushMap, ServiceState } from '../../shared/ipc/contract';
 import { defaultSettings, type Settings } from '../../shared/settings';
@@ -22,7 +22,7 @@ import { openCallLogStore } from '../../main/core/call-log/store';
 import { callLogDir } from '../../main/core/config/paths';
 import type { CallRecord } from '../../shared/call-record';
 import type { CoreBackend } from '../../main/core/desktop/core-backend';
-import { HubHarness, until } from './hub-helpers';
+import { HubHarness, sleep, until } from './hub-helpers';
 import { selfSignedCert } from '../support/self-signed-cert';
 
 const h = new HubHarness();
@@ -304,5 +304,75 @@ describe('desktop core on a hub with a self-signed certificate', () => {
     await until(() => c.backend.status().state === 'hub-reconnecting' && (c.backend.status() as { error?: string | null }).error != null, 'reconnecting with the reason');
     expect(c.backend.status()).toMatchObject({ state: 'hub-reconnecting', error: expect.stringMatching(/not the pinned one/) });
     expect(Buffer.concat(received).length).toBe(0);
+  });
+});
+
+// Issue #20 (first-run hub sign-in): an extension the hub does not give the agent. The hub's broker
+// refuses the extension's topics; the client used to reconnect and be refused again forever. It reads
+// the agent's own extensions topic and stops, saying which extensions are hers.
+describe('desktop core on a Callpop hub: an extension that is not the agent’s', () => {
+  /** A loopback TCP relay to the hub's broker that counts the connections made through it. */
+  async function countingRelay(): Promise<{ url: string; connections: () => number }> {
+    const target = new URL(h.hub!.brokerUrl);
+    let connections = 0;
+    const pairs = new Set<Socket>();
+    const server = createServer((inbound) => {
+      connections++;
+      const outbound = createConnection(Number(target.port), target.hostname);
+      for (const s of [inbound, outbound]) {
+        pairs.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          pairs.delete(s);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of pairs) s.destroy();
+          server.close(() => r());
+        }),
+    );
+    return { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+  }
+
+  it('ends in hub-refused saying which extensions are hers, stops reconnecting, and tries again when the extension changes', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['204'], displayName: 'Anna' });
+    await h.start();
+    const relay = await countingRelay();
+    const c = await core({ source: 'hub', hubUrl: relay.url, hubAgent: 'anna', extension: '117' }, anna.password);
+    await until(() => c.backend.status().state === 'hub-refused', 'refused', 10_000);
+    expect(c.backend.status()).toEqual({
+      state: 'hub-refused',
+      url: relay.url,
+      about: 'extension',
+      reason: "The hub does not give anna extension 117 (anna's extensions there: 204). Check the extension in Settings or ask your administrator.",
+    });
+    // No more attempts: 20 backoff periods of the test's 30 ms (200 ms at most) later, still the same count.
+    const attempts = relay.connections();
+    expect(attempts).toBeLessThanOrEqual(3);
+    await sleep(1500);
+    expect(relay.connections()).toBe(attempts);
+    expect(c.backend.status().state).toBe('hub-refused');
+    // Her extension in Settings: connects.
+    await c.backend.updateSettings({ ...c.settings, source: 'hub', hubUrl: relay.url, hubAgent: 'anna', extension: '204' }, anna.password);
+    await until(() => c.backend.status().state === 'hub-connected', 'connected on her own extension');
+    expect(c.backend.status()).toMatchObject({ state: 'hub-connected', extension: '204' });
+  });
+
+  it('the right extension still connects through the same reading, and a call pops', async () => {
+    const pw = await agents();
+    await h.start();
+    const relay = await countingRelay();
+    const c = await core({ source: 'hub', hubUrl: relay.url, hubAgent: 'anna' }, pw.anna);
+    await until(() => c.backend.status().state === 'hub-connected', 'connected');
+    const id = await play(h.hub!.webhookUrl, 'incoming-missed', '117');
+    await until(() => updates(c).some((u) => u.record.id === id && u.change === 'ringing'), 'the ring');
+    expect(relay.connections()).toBe(1);
   });
 });

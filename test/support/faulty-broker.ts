@@ -26,8 +26,15 @@ export interface FaultyBroker {
   published(topic: string): { payload: Buffer; retain: boolean }[];
   /** Called after a client's SUBSCRIBE was granted (its retained messages are on their way). */
   onSubscribed: ((clientId: string, topics: string[]) => void) | null;
-  /** Delivers a message as the broker would (to every subscriber), not retained. */
-  inject(topic: string, payload: Buffer | string): Promise<void>;
+  /**
+   * A subscription this returns 'deny' for is refused in its SUBACK (as Mosquitto and the hub's broker
+   * do); 'drop' closes the subscriber's connection instead (as some brokers do).
+   */
+  refuseSubscription: ((clientId: string, topic: string) => 'deny' | 'drop' | null) | null;
+  /** How many TCP connections were accepted so far. */
+  connections(): number;
+  /** Delivers a message as the broker would (to every subscriber), not retained unless asked. */
+  inject(topic: string, payload: Buffer | string, opts?: { retain?: boolean }): Promise<void>;
   /** Drops the TCP connection of every client whose id starts with `prefix` (no DISCONNECT: its will fires unless lost). */
   cut(prefix: string): number;
   close(): Promise<void>;
@@ -36,7 +43,8 @@ export interface FaultyBroker {
 export async function startFaultyBroker(): Promise<FaultyBroker> {
   const log = new Map<string, { payload: Buffer; retain: boolean }[]>();
   const sockets = new Map<Client, Socket>();
-  const state: Pick<FaultyBroker, 'dropDelivery' | 'onSubscribed'> = { dropDelivery: null, onSubscribed: null };
+  const state: Pick<FaultyBroker, 'dropDelivery' | 'onSubscribed' | 'refuseSubscription'> = { dropDelivery: null, onSubscribed: null, refuseSubscription: null };
+  let connections = 0;
   const loseWillsOf = new Set<string>();
   const shutOut = new Set<string>();
   const broker = await Aedes.createBroker({
@@ -53,6 +61,14 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
       if (isWill && [...loseWillsOf].some((p) => client.id.startsWith(p))) return done(new Error('will lost with its node'));
       done(null);
     },
+    authorizeSubscribe: (client, sub, done) => {
+      const verdict = state.refuseSubscription?.(client.id, sub.topic) ?? null;
+      if (verdict === 'drop') {
+        sockets.get(client)?.destroy();
+        return done(new Error('subscription refused'), null);
+      }
+      done(null, verdict === 'deny' ? null : sub);
+    },
     authorizeForward: (client, packet) => {
       const drop = state.dropDelivery;
       if (drop && drop(client.id, packet.topic, Buffer.from(packet.payload))) return null;
@@ -67,6 +83,7 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
   });
   broker.on('subscribe', (subs, client) => state.onSubscribed?.(client.id, subs.map((s) => s.topic)));
   const server: Server = createServer((socket) => {
+    connections++;
     const client = broker.handle(socket) as Client;
     sockets.set(client, socket);
     socket.once('close', () => sockets.delete(client));
@@ -87,12 +104,19 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
     set onSubscribed(fn) {
       state.onSubscribed = fn;
     },
+    get refuseSubscription() {
+      return state.refuseSubscription;
+    },
+    set refuseSubscription(fn) {
+      state.refuseSubscription = fn;
+    },
+    connections: () => connections,
     loseWillsOf,
     shutOut,
     published: (topic) => [...(log.get(topic) ?? [])],
-    inject: (topic, payload) =>
+    inject: (topic, payload, opts = {}) =>
       new Promise((resolve, reject) =>
-        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false } as IPublishPacket, (e) => (e ? reject(e) : resolve())),
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: opts.retain ?? false, dup: false } as IPublishPacket, (e) => (e ? reject(e) : resolve())),
       ),
     cut(prefix) {
       let n = 0;

@@ -42,6 +42,7 @@ import { splitHubUrls } from '../../../shared/settings';
 import { openCallLogStore, type CallLogStore } from '../call-log/store';
 import { callLogDir } from '../config/paths';
 import { withPacketLimit } from '../hub/broker/packet-limit';
+import { agentExtensionsTopic, notTheAgentsForAgent, readAgentExtensions } from './agent-extensions';
 import { backoff, type Backoff } from './backoff';
 import { HubCallbacks } from './callbacks';
 import { LogMirror, type HubCallUpdate } from './mirror';
@@ -57,8 +58,11 @@ export type HubClientStatus =
   | { state: 'connected'; url: string; since: string; synced: boolean }
   /** Lost the broker (or never reached it); retrying with backoff. `since`: when it was lost. */
   | { state: 'reconnecting'; url: string; since: string; error: string | null }
-  /** The broker refused the credentials (or the client id): not retried until new settings. */
-  | { state: 'refused'; url: string; reason: string }
+  /**
+   * The broker refused the credentials (or the client id), or (`about: 'extension'`) the hub does not give
+   * this agent the extension: not retried until new settings.
+   */
+  | { state: 'refused'; url: string; reason: string; about?: 'extension' }
   /** Connected to the broker, but the hub's last will says it is gone, or (`silent`) its heartbeat stopped at `since`. */
   | { state: 'hub-offline'; url: string; since: string; silent?: boolean }
   | { state: 'closed' };
@@ -78,6 +82,11 @@ export interface HubClientOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** How long to wait for (the next chunk of) a sync answer before asking again. Default 10 s. */
   syncTimeoutMs?: number;
+  /**
+   * After the extension's topics were refused (no list of the agent's extensions heard yet), how long the
+   * next connection waits for that list before subscribing them anyway (an older hub has none). Default 3 s.
+   */
+  agentAnswerMs?: number;
   /** Extra MQTT.js options (TLS: ca, rejectUnauthorized, checkServerIdentity …). */
   mqtt?: Partial<IClientOptions>;
   /** Use this call log instead of opening the data folder's (the desktop core shares its own). */
@@ -173,6 +182,19 @@ export class HubClient {
   private synced = false;
   /** The hub's shared callbacks for this extension (./callbacks.ts). */
   readonly callbacks: HubCallbacks;
+  /**
+   * The agent's extensions topic (./agent-extensions.ts), subscribed before the extension's own: an
+   * extension the hub does not give this agent is refused in words, not reconnected to forever.
+   */
+  private readonly agentTopic: string | null;
+  /** The agent's extensions as the hub last said; null = not said (yet, or an older hub). */
+  private ownExtensions: string[] | null = null;
+  /** The extension's topics were refused with no list heard: the next connection waits for the list first. */
+  private askFirst = false;
+  /** Between connect and the extension's subscriptions granted. */
+  private subscribing = false;
+  /** Waiting (askFirst) for the agent's list before subscribing the extension's topics. */
+  private answerWait: { timer: NodeJS.Timeout; go: () => void } | null = null;
 
   private constructor(
     private readonly options: HubClientOptions,
@@ -185,6 +207,7 @@ export class HubClient {
     this.site = options.site ?? DEFAULT_SITE;
     // Validates site and extension (topic-safe) before anything connects.
     topics.calls(this.site, options.extension);
+    this.agentTopic = agentExtensionsTopic(this.site, options.user);
     this.urls = splitHubUrls(options.url);
     if (this.urls.length === 0) throw new Error('No hub address given.');
     this.key = hubKey(clusterKey(this.urls), this.site, options.extension);
@@ -338,7 +361,7 @@ export class HubClient {
     if (this.closed) return;
     this.closed = true;
     this.callbacks.close();
-    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer, this.headCheck]) if (t) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.syncTimer, this.saveTimer, this.staleTimer, this.headCheck, this.answerWait?.timer]) if (t) clearTimeout(t);
     const client = this.client;
     this.client = null;
     // Not connected yet (or between reconnects): nothing to flush to the broker, and a graceful end
@@ -421,6 +444,10 @@ export class HubClient {
 
   private lost(): void {
     this.clearSyncTimer();
+    this.stopAnswerWait();
+    // Dropped while subscribing (a broker may cut a client over a topic it may not read): ask first next time.
+    if (this.subscribing && !this.ownExtensions) this.askFirst = true;
+    this.subscribing = false;
     this.sync = null;
     this.synced = false;
     if (this.closed || this.refused || this.reconnectTimer) return;
@@ -487,11 +514,63 @@ export class HubClient {
       ...Object.fromEntries(Object.keys(this.callbacks.subscriptions()).map((t) => [t, { qos: 0 as const }])),
     };
     this.emitStatus();
+    this.subscribing = true;
+    this.subscribeAgentTopic(client, () => this.subscribeExtension(client, subscriptions));
+  }
+
+  /**
+   * The agent's extensions topic first, in a SUBSCRIBE of its own (a broker refuses a whole packet's
+   * topics together). Its retained answer is checked whenever it comes. Normally the extension's topics
+   * follow at once (no round trip added to a connect); only after they were refused with no answer heard
+   * does the next connection wait for it (up to agentAnswerMs) before subscribing them.
+   */
+  private subscribeAgentTopic(client: MqttClient, next: () => void): void {
+    const topic = this.agentTopic;
+    if (!topic) return next();
+    const waitForAnswer = this.askFirst && !this.ownExtensions;
+    client.subscribe(topic, { qos: 0 }, (err) => {
+      if (client !== this.client || this.refused || !waitForAnswer) return;
+      if (err) return next();
+      const timer = setTimeout(() => {
+        this.answerWait = null;
+        next();
+      }, this.options.agentAnswerMs ?? 3000);
+      timer.unref();
+      this.answerWait = { timer, go: next };
+    });
+    if (!waitForAnswer) next();
+  }
+
+  private stopAnswerWait(): void {
+    if (this.answerWait) clearTimeout(this.answerWait.timer);
+    this.answerWait = null;
+  }
+
+  /** The hub's list of the agent's extensions: one without this extension stops the client, in words. */
+  private agentAnswer(payload: Buffer): void {
+    const own = readAgentExtensions(payload);
+    if (!own) return;
+    this.ownExtensions = own;
+    const wait = this.answerWait;
+    this.stopAnswerWait();
+    if (own.includes(this.options.extension)) return wait?.go();
+    // Not retried: the extension does not become the agent's by itself (new settings try again).
+    this.refused = true;
+    this.subscribing = false;
+    this.clearSyncTimer();
+    this.setStatus({ state: 'refused', url: this.url, reason: notTheAgentsForAgent(this.options.user, this.options.extension, own), about: 'extension' });
+    this.client?.end(true);
+  }
+
+  private subscribeExtension(client: MqttClient, subscriptions: Record<string, { qos: 0 }>): void {
+    if (client !== this.client || this.refused) return;
     // Ask for the backfill only once the subscriptions hold: what the hub publishes after that arrives
     // live, what it published before is in the answer.
     client.subscribe(subscriptions, (err, granted) => {
-      if (client !== this.client) return;
+      if (client !== this.client || this.refused) return;
       if (err) {
+        // Refused topics with no list of the agent's extensions heard: the next connection reads it first.
+        if (!this.ownExtensions) this.askFirst = true;
         // Not subscribed, nothing would ever arrive: connect again (a cluster node whose streams have
         // no leader yet refuses subscriptions for seconds; with several nodes, the next one).
         this.logger.warn(`Hub subscription failed on ${this.url}: ${err.message}; connecting again`);
@@ -500,6 +579,8 @@ export class HubClient {
       }
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (denied.length > 0) this.logger.error(`The hub's broker refused the subscription to ${denied.join(', ')} (check the agent's extensions)`);
+      this.subscribing = false;
+      this.askFirst = false;
       this.requestSync();
       this.callbacks.subscribed();
     });
@@ -577,6 +658,7 @@ export class HubClient {
   }
 
   private handle(topic: string, payload: Buffer): void {
+    if (topic === this.agentTopic) return this.agentAnswer(payload);
     if (this.callbacks.handle(topic, payload, (error) => this.badMessages.note(`Ignored a malformed hub message on ${topic}: ${error}`))) return;
     const t = parseTopic(topic);
     const ext = this.options.extension;

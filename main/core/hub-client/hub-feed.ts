@@ -38,7 +38,7 @@ export function hubState(s: HubClientStatus, extension: string): HubState | { st
     case 'reconnecting':
       return { state: 'hub-reconnecting', url: s.url, since: s.since, error: s.error };
     case 'refused':
-      return { state: 'hub-refused', url: s.url, reason: s.reason };
+      return { state: 'hub-refused', url: s.url, reason: s.reason, ...(s.about && { about: s.about }) };
     case 'hub-offline':
       return { state: 'hub-offline', url: s.url, since: s.since, ...(s.silent && { silent: true }) };
     case 'closed':

@@ -157,7 +157,9 @@ export function MainApp() {
       {hub && (hub.state === 'hub-refused' || hub.state === 'hub-setup') && (
         <p className="banner error notice-banner" role="alert" data-testid="hub-banner">
           <span>
-            {hub.state === 'hub-refused'
+            {hub.state === 'hub-refused' && hub.about === 'extension'
+              ? `${hereInFirstRun ? refusalText(hub.reason).replace('in Settings', 'in the sign-in form below') : refusalText(hub.reason)} Callpop does not retry until it changes.`
+              : hub.state === 'hub-refused'
               ? `${refusalText(hub.reason)} ${hereInFirstRun ? 'Type the password again in the sign-in form below' : 'Enter the password again in Settings → Connection'}; Callpop does not retry until then.`
               : hereInFirstRun
                 ? hub.message.replaceAll('Settings → Connection', 'the sign-in form below')

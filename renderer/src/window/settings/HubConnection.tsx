@@ -23,7 +23,9 @@ export function HubConnection({ field, status }: { field: FieldRenderer; status:
         <span className="label-like">Status</span>
         <p className={`help ${service && isHubState(service) && service.state === 'hub-refused' ? 'error' : ''}`} data-testid="hub-status" role="status">
           {service && isHubState(service) ? hubStatusText(service) : 'Starting…'}
-          {service?.state === 'hub-refused' ? `: ${refusalText(service.reason)} Enter it again above; Callpop does not retry until then.` : ''}
+          {service?.state === 'hub-refused'
+            ? `: ${refusalText(service.reason)} ${service.about === 'extension' ? 'Callpop does not retry until the extension changes.' : 'Enter it again above; Callpop does not retry until then.'}`
+            : ''}
           {service?.state === 'hub-reconnecting' && service.error ? ` (${service.error})` : ''}
         </p>
       </div>

@@ -119,7 +119,7 @@ export function HubSignIn({ view, onView, extension: typedExtension }: Props) {
         {hub && (
           <span className={refused ? 'error' : hub.state === 'hub-connected' ? 'saved' : 'help'} role={refused ? 'alert' : 'status'} data-testid="hub-sign-in-status">
             {hubStatusText(hub)}
-            {refused ? `: ${refusalText(hub.reason)} Type the password again.` : ''}
+            {refused ? `: ${refusalText(hub.reason)}${hub.about === 'extension' ? '' : ' Type the password again.'}` : ''}
             {hub.state === 'hub-reconnecting' && hub.error ? ` (${hub.error})` : ''}
             {/* What makes a fresh sign-in go round: an address that does not answer, or an extension the
                 hub does not give this agent (its broker then drops the connection). */}
