@@ -72,7 +72,7 @@ export interface EmbeddedBroker {
   readonly wsPort: number | null;
   readonly url: string;
   readonly wsUrl: string | null;
-  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   /** Close every connection of these agents (removed, or their password or extensions changed). */
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
@@ -300,7 +300,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       handleWebSocket,
       publish(topic, payload, opts) {
         return new Promise((resolve, reject) =>
-          broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),
+          broker.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),
         );
       },
       disconnectAgents(names) {

@@ -54,7 +54,7 @@ export interface ExternalBroker {
   readonly url: string;
   readonly connected: boolean;
   readonly state: BrokerState;
-  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   /** Ends the connection within `ms` (default CLOSE_MS) whatever the broker does; logs what was not confirmed. */
   close(ms?: number): Promise<void>;
 }

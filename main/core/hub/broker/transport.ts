@@ -17,7 +17,8 @@ export type BrokerConfig =
 export interface Transport {
   url: string;
   wsUrl: string | null;
-  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /** A Buffer payload is sent as is: one message fanned out to many topics is one Buffer, not one copy per topic. */
+  publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   disconnectAgents(names: ReadonlySet<string>): void;
   close(): Promise<void>;
 }

@@ -30,7 +30,7 @@ export interface TeamOptions {
   logger: Logger;
   now: () => number;
   /** Publish through the hub's broker (QoS 1 unless said). */
-  publish: (topic: string, payload: string, retain: boolean, qos?: 0 | 1) => Promise<void>;
+  publish: (topic: string, payload: string | Buffer, retain: boolean, qos?: 0 | 1) => Promise<void>;
   agents: () => readonly Agent[];
   /** Names of agents with a desktop connected; null when the broker cannot tell (external). */
   connectedAgents: () => ReadonlySet<string> | null;
