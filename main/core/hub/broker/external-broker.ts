@@ -75,6 +75,8 @@ export const MAX_REQUEST = 4096;
 export const STALL_MS = 5000;
 /** A stalled node that confirms nothing for this many STALL_MS is left for the next one (several nodes only). */
 export const MOVE_AFTER_STALLS = 2;
+/** With several nodes, a node that has not answered CONNECT within this long is left for the next. */
+export const NODE_CONNECT_MS = 5000;
 /** close() gives the broker this long to confirm what is in flight. */
 export const CLOSE_MS = 2500;
 /**
@@ -117,7 +119,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     clientId: `callpop-hub-${options.site}-${Math.random().toString(16).slice(2, 10)}`,
     clean: true,
     keepalive: 30,
-    connectTimeout: 10_000,
+    // A cluster node that takes the TCP connection but does not answer CONNECT (NATS: its session
+    // stream has no leader yet) held a connection for the whole 10 s; the next node may answer now.
+    connectTimeout: urls.length > 1 ? NODE_CONNECT_MS : 10_000,
     reconnectPeriod: 1000,
     // MQTT.js stops reconnecting for good after a refused CONNACK unless told otherwise; a cluster node
     // still starting answers "server unavailable" (NATS, JetStream not ready), and the hub stayed
