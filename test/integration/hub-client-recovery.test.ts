@@ -8,7 +8,10 @@
 //   - a change lost in flight after the hub's PUBACK, with no later change of that extension, is
 //     recovered through the hub's per-extension head beat;
 //   - live changes a broker delivers again after a reconnect (queued while the client was away) for
-//     calls that already ended pop nothing and change nothing: the catch-up holds newer states.
+//     calls that already ended pop nothing and change nothing: the catch-up holds newer states;
+//   - a broker whose store stalls (a NATS stream without a leader: each QoS-1 or retained publish
+//     waits in its publisher's read loop, and so does everything that publisher sends after it) holds
+//     no pop back and does not make the hub look gone: those go through the hub's live connection.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../shared/call-record';
 import { topics } from '../../shared/hub-protocol';
@@ -87,10 +90,11 @@ afterEach(() => {
 describe('hub client recovery from a broker that loses things', () => {
   it("a hub whose node died with its session shows as offline through its heartbeat, though each reconnect redelivers its last heartbeat, and as back when it is", async () => {
     const s = await setup();
-    // The hub's node dies: its connection is gone, its will with it, and it cannot log in again.
+    // The hub's node dies: its two connections are gone (the stored one and the live one), its will
+    // with them, and it cannot log in again.
     s.broker.loseWillsOf.add('callpop-hub');
     s.broker.shutOut.add(hubUserName);
-    expect(s.broker.cut('callpop-hub')).toBe(1);
+    expect(s.broker.cut('callpop-hub')).toBe(2);
     const lostAt = s.statuses.length;
     // Meanwhile the agent's connection is cut every 250 ms (less than the 3 heartbeats it waits for),
     // as agents on a cluster reconnect while its streams elect leaders: each reconnect brings the
@@ -142,6 +146,31 @@ describe('hub client recovery from a broker that loses things', () => {
     await s.client.flush();
     // The watermark moved past it only once it was in the log: a restart does not fetch it again.
     expect(s.client.syncedSeq).toBe(s.hub.headSeq);
+  });
+
+  it('a broker whose store stalls holds back neither a pop nor the hub\'s heartbeat (they never wait behind a stored message)', async () => {
+    const s = await setup();
+    s.broker.holdStores(true);
+    cleanups.push(async () => s.broker.holdStores(false));
+    // The hub's next retained heartbeat is held, and with it every later packet of that connection.
+    await until(() => s.broker.heldStores() > 0, 'a stored message held');
+    const at = s.statuses.length;
+    const seen = s.live.length;
+    const stamp = nextStamp();
+    // Up to the ring of anna's extension (the call comes through the IVR first).
+    const ringAt = flowRequests(findSeedFlow('incoming-answered')!, { freshIds: { stamp }, extension: '117' }).findIndex((r) => r.body.includes('"Event":"ringing"') && r.body.includes('"User":"117"'));
+    expect(ringAt).toBeGreaterThanOrEqual(0);
+    await play(s.hub, 'incoming-answered', stamp, [0, ringAt + 1]);
+    await until(() => s.live.slice(seen).some((u) => u.change === 'ringing' && u.record.id.startsWith(stamp)), 'the pop while stores are held');
+    // Many heartbeat periods later the hub is still there for the agent, the stores still held.
+    await sleep(HEARTBEAT_MS * 8);
+    expect(s.broker.heldStores()).toBeGreaterThan(0);
+    expect(s.statuses.slice(at).filter((x) => x.state !== 'connected')).toEqual([]);
+    // The rest of the call too, and once the store is back what waited goes out.
+    await play(s.hub, 'incoming-answered', stamp, [ringAt + 1]);
+    await until(() => JSON.stringify(withStamp(s.client, stamp).map(asExpected)) === JSON.stringify([expected('incoming-answered', stamp)]), 'the call, answered and ended');
+    s.broker.holdStores(false);
+    await until(() => s.broker.published(topics.open('default', '117')).length > 0, 'the retained open list');
   });
 
   it('live changes a broker hands a returning client (queued while it was away) for calls that ended since pop nothing and change nothing', async () => {

@@ -3,7 +3,10 @@
 // waiting for NATS elections: drop one delivery to one client after the publisher got its PUBACK (a
 // message lost in flight), lose a client's will (the node holding its session died with it), shut a
 // user out (its node is gone), cut a client's connection, and deliver an old message again to a client
-// that just subscribed (a cluster replaying queued live messages on reconnect). No authentication:
+// that just subscribed (a cluster replaying queued live messages on reconnect), and stall the store of
+// QoS-1 and retained messages the way a NATS node does while a stream has no leader (it stores them in
+// JetStream inside the publisher's read loop: nats-server v2.9.10 server/mqtt.go, mqttProcessPub and
+// mqttHandlePubRetain; here the message is held before delivery too). No authentication:
 // every login is accepted unless its user is shut out.
 //
 //   const b = await startFaultyBroker();
@@ -35,6 +38,12 @@ export interface FaultyBroker {
   connections(): number;
   /** Delivers a message as the broker would (to every subscriber), not retained unless asked. */
   inject(topic: string, payload: Buffer | string, opts?: { retain?: boolean }): Promise<void>;
+  /**
+   * While on, a QoS-1 or retained PUBLISH is held unconfirmed, and its publisher's later packets are
+   * not read, until it is turned off (a store that waits for a stream leader). `heldStores` counts them.
+   */
+  holdStores(on: boolean): void;
+  heldStores(): number;
   /** Drops the TCP connection of every client whose id starts with `prefix` (no DISCONNECT: its will fires unless lost). */
   cut(prefix: string): number;
   close(): Promise<void>;
@@ -47,6 +56,8 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
   let connections = 0;
   const loseWillsOf = new Set<string>();
   const shutOut = new Set<string>();
+  let holding = false;
+  const held: (() => void)[] = [];
   const broker = await Aedes.createBroker({
     authenticate: (_client, username, _password, done) => {
       if (username !== undefined && shutOut.has(username)) {
@@ -59,6 +70,8 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
       // aedes checks a will with this hook too, passing the client's own will packet.
       const isWill = client !== null && packet === (client as Client & { will?: unknown }).will;
       if (isWill && [...loseWillsOf].some((p) => client.id.startsWith(p))) return done(new Error('will lost with its node'));
+      // aedes reads a client's next bytes only once the packets of the last read are handled.
+      if (holding && client !== null && !isWill && (packet.qos > 0 || packet.retain)) return void held.push(() => done(null));
       done(null);
     },
     authorizeSubscribe: (client, sub, done) => {
@@ -111,6 +124,11 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
       state.refuseSubscription = fn;
     },
     connections: () => connections,
+    holdStores(on) {
+      holding = on;
+      if (!on) for (const release of held.splice(0)) release();
+    },
+    heldStores: () => held.length,
     loseWillsOf,
     shutOut,
     published: (topic) => [...(log.get(topic) ?? [])],
@@ -129,6 +147,8 @@ export async function startFaultyBroker(): Promise<FaultyBroker> {
       return n;
     },
     async close() {
+      holding = false;
+      for (const release of held.splice(0)) release();
       for (const s of sockets.values()) s.destroy();
       await new Promise<void>((r) => broker.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));

@@ -399,7 +399,9 @@ export class HubClient {
       protocolVersion: 4,
       // Reconnects are ours: backoff with jitter, none after a refusal.
       reconnectPeriod: 0,
-      connectTimeout: 10_000,
+      // With several nodes, one that does not answer CONNECT (a NATS node whose session stream is
+      // electing a leader) is left after 5 s for the next, which may answer at once.
+      connectTimeout: this.urls.length > 1 ? 5000 : 10_000,
       keepalive: 30,
       resubscribe: false,
     });

@@ -169,6 +169,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const publish = (topic: string, payload: string, retain: boolean): void => {
     transport?.publish(topic, payload, { qos: 1, retain }).catch((e: unknown) => publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`));
   };
+  // Call changes, sync answers and heads go at QoS 0, not retained: a broker stores nothing for them,
+  // so on a NATS cluster they never wait behind a JetStream write (an external broker gives them a
+  // connection of their own: ./broker/live-connection.ts). Nothing rests on the broker for them:
+  // clients subscribe at QoS 0, follow each change's prevSeq and the heads, and sync.
+  const publishLive = (topic: string, payload: string): Promise<void> => transport?.publish(topic, payload, { qos: 0, retain: false }) ?? Promise.resolve();
   const brokerKind = (options.broker ?? { kind: 'embedded' }).kind;
   // Read first: a file this user cannot read is said in one line by whoever started the hub.
   const agents = await HubAgents.load({ dataDir, brokerKind, site, logger, publish, publishErrors });
@@ -223,7 +228,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
   // --- what clients publish: the team's callback requests (./team/team.ts), sync requests
   // (./sync-responder.ts), and any other listener (actions) ------------------------------------------
-  const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() });
+  const sync = new SyncResponder({ site, log, logger, publish: (topic, payload, retain) => (retain ? transport?.publish(topic, payload, { qos: 1, retain }) ?? Promise.resolve() : publishLive(topic, payload)) });
   const clientPublishes = new Emitter<[string, Buffer]>((e) => logger.error(`Client message listener failed: ${(e as Error).message}`));
   const onClientPublish = (topic: string, payload: Buffer, clientId: string | null, retain: boolean): void => {
     // A retained request would be replayed at every reconnect; the sync responder clears its own.
@@ -293,7 +298,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // --- webhooks ----------------------------------------------------------------------------------
   /** Each extension's latest change seq published since start: a change message's prevSeq, and the heads said with the heartbeat. */
   const heads = new ExtensionHeads(site);
-  const ingest = new HubIngest({ site, log, tracker, pipeline, publish, openChanged: (ext) => openLists.changed(ext), teamRecords: (records) => team.onRecords(records), heads, logger });
+  const ingest = new HubIngest({ site, log, tracker, pipeline, publish: (topic, payload) => void publishLive(topic, payload).catch((e: unknown) => publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`)), openChanged: (ext) => openLists.changed(ext), teamRecords: (records) => team.onRecords(records), heads, logger });
 
   let listener: Listener;
   try {
@@ -334,10 +339,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   // from one that is quiet even when the broker never published the will (the node holding the hub's
   // session died with it).
   const heartbeatTimer = setInterval(() => {
-    if (closed || brokerState === 'disconnected') return;
-    publish(topics.hubStatus(site), status('online', onlineSince), true);
+    if (closed) return;
+    const beat = status('online', onlineSince);
+    if (brokerState !== 'disconnected') publish(topics.hubStatus(site), beat, true);
+    if (!transport?.liveUp) return;
+    // Said live too with an external broker: the retained one is stored (NATS: a JetStream write that
+    // may wait seconds while a stream elects a leader), and a hub whose pops flow is not offline. The
+    // same `at`: a client counts the beat once.
+    if (brokerKind === 'external') publishLive(topics.hubStatus(site), beat).catch(() => {});
     // With it, the heads of the extensions that changed lately (./extension-heads.ts): QoS 0, said again next beat.
-    for (const [topic, payload] of heads.beat()) transport?.publish(topic, payload, { qos: 0, retain: false }).catch(() => {});
+    for (const [topic, payload] of heads.beat()) publishLive(topic, payload).catch(() => {});
   }, heartbeatMs);
   heartbeatTimer.unref();
   const retentionDays = options.retentionDays ?? 90;

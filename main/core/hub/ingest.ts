@@ -19,8 +19,8 @@ export interface HubIngestOptions {
   log: HubLog;
   tracker: PbxTracker;
   pipeline: CommitPipeline<HubCallUpdate>;
-  /** QoS 1 publish; failures are the caller's to log. */
-  publish(topic: string, payload: string, retain: boolean): void;
+  /** Publishes a call change (QoS 0, not retained: see startHub); failures are the caller's to log. */
+  publish(topic: string, payload: string): void;
   /** An extension's calls changed (its open list is republished: ./open-lists.ts). */
   openChanged(ext: string): void;
   /** The team's callbacks settle on the same records; resolves once their file holds them. */
@@ -71,7 +71,7 @@ export class HubIngest {
       const ext = c.record.extension;
       const prevSeq = this.o.heads.changed(ext, c.seq);
       const message: CallChangeMessage = { v: HUB_PROTOCOL_VERSION, seq: c.seq, change: c.change, record: c.record, ...(prevSeq !== undefined && { prevSeq }) };
-      this.o.publish(topics.calls(site, c.record.extension), JSON.stringify(message), false);
+      this.o.publish(topics.calls(site, c.record.extension), JSON.stringify(message));
       exts.add(c.record.extension);
     }
     for (const ext of exts) this.o.openChanged(ext);

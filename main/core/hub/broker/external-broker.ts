@@ -14,10 +14,14 @@
 // topics and payloads are checked before publishing (see publishable), a message in flight when the
 // broker closed the connection twice is dropped with a log line, every disconnect is logged, a broker
 // that stops confirming is reported as stalled, and close() is bounded whatever the broker does.
+// QoS-0 messages that are not retained (the pops) go through a second connection that the broker never
+// stores anything for (./live-connection.ts: why).
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from '../../../../shared/diagnostics-log';
 import { TOPIC_ROOT } from '../../../../shared/hub-protocol';
 import { RateLimitedLog } from '../../rate-limited-log';
+import { openLiveConnection } from './live-connection';
+import { NodeBackoff, OfflineBound } from './reconnect';
 
 export interface ExternalBrokerOptions {
   /** The broker's URL, or several (the nodes of one cluster: tried in turn). */
@@ -54,6 +58,8 @@ export interface ExternalBroker {
   readonly url: string;
   readonly connected: boolean;
   readonly state: BrokerState;
+  /** The live connection (./live-connection.ts) is up: QoS-0 messages that are not retained go out now. */
+  readonly liveUp: boolean;
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
   /** Ends the connection within `ms` (default CLOSE_MS) whatever the broker does; logs what was not confirmed. */
   close(ms?: number): Promise<void>;
@@ -69,6 +75,8 @@ export const MAX_REQUEST = 4096;
 export const STALL_MS = 5000;
 /** A stalled node that confirms nothing for this many STALL_MS is left for the next one (several nodes only). */
 export const MOVE_AFTER_STALLS = 2;
+/** With several nodes, a node that has not answered CONNECT within this long is left for the next. */
+export const NODE_CONNECT_MS = 5000;
 /** close() gives the broker this long to confirm what is in flight. */
 export const CLOSE_MS = 2500;
 /**
@@ -111,7 +119,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     clientId: `callpop-hub-${options.site}-${Math.random().toString(16).slice(2, 10)}`,
     clean: true,
     keepalive: 30,
-    connectTimeout: 10_000,
+    // A cluster node that takes the TCP connection but does not answer CONNECT (NATS: its session
+    // stream has no leader yet) held a connection for the whole 10 s; the next node may answer now.
+    connectTimeout: urls.length > 1 ? NODE_CONNECT_MS : 10_000,
     reconnectPeriod: 1000,
     // MQTT.js stops reconnecting for good after a refused CONNACK unless told otherwise; a cluster node
     // still starting answers "server unavailable" (NATS, JetStream not ready), and the hub stayed
@@ -124,27 +134,26 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     ...(options.ca !== undefined && { ca: options.ca }),
   };
   const client: MqttClient = mqtt.connect(urls[0]!, clientOptions);
-  /** The node this connection went to (MQTT.js rotates client.options host/port through the list). */
-  const current = (): string => {
+  /** The node a connection went to (MQTT.js rotates client.options host/port through the list). */
+  const nodeOf = (c: MqttClient): string => {
     if (urls.length === 1) return safeUrl(urls[0]!);
-    const o = client.options;
+    const o = c.options;
     return `${o.protocol ?? 'mqtt'}://${o.hostname ?? o.host}:${o.port}`;
   };
+  const current = (): string => nodeOf(client);
+  const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
+  const live = openLiveConnection({ url: urls[0]!, base: clientOptions, nodes: urls.length, logger, maxOfflineQueue: maxQueue, label: nodeOf });
   const maxPayload = options.maxPayload ?? MAX_PAYLOAD;
   const stallMs = options.stallMs ?? STALL_MS;
   const refusedPublish = new RateLimitedLog(logger, 'messages not published');
   const disconnects = new RateLimitedLog(logger, 'broker disconnects');
   const ignoredRequests = new RateLimitedLog(logger, 'client messages ignored');
-  let backoff = 1000;
-  /** Closes since the backoff last grew (it grows once per round through several nodes). */
-  let roundCloses = 0;
+  const backoff = new NodeBackoff(client, urls.length);
   /** The connection is being left for the next node (a lasting stall). */
   let movingOn = false;
   /** When the broker last confirmed anything (or accepted the connection). */
   let lastConfirmAt = Date.now();
-  let offlineQueued = 0;
-  const maxQueue = options.maxOfflineQueue ?? MAX_OFFLINE_QUEUE;
-  let offlineDropped = 0;
+  const offline = new OfflineBound(maxQueue, logger, current);
   let lastError = '';
   let closing = false;
   /** CONNACK received on this connection (MQTT.js only says "connect" once its resends are through). */
@@ -220,12 +229,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     // No Nagle: a QoS-0 message (callback changes) gets no reply, so the broker's delayed ACK held the
     // next publish (a pop) back up to 40 ms. TCP and TLS sockets have setNoDelay; a WebSocket does not.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-    if (offlineDropped > 0) logger.info(`Broker ${current()} back: ${offlineDropped} message(s) were dropped meanwhile`);
-    offlineQueued = 0;
-    offlineDropped = 0;
-    backoff = 1000;
-    roundCloses = 0;
-    client.options.reconnectPeriod = 1000;
+    offline.connected();
+    backoff.connected();
     logger.info(`Connected to the broker ${current()}`);
     setState('connected');
     // QoS 0: a lost request is asked again by its client, and on a NATS cluster a QoS-1 subscription
@@ -272,15 +277,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     }
     inFlight.clear();
     if (!closing) setState('disconnected');
-    // Backoff with jitter: 1 s doubling to 30 s (MQTT.js reads reconnectPeriod before each attempt).
-    // With several nodes it doubles once per round through the list: a dead node costs one quick
-    // attempt (before, the wait doubled at each node that was down or still electing: 8 s and more).
-    const delay = backoff;
-    if (urls.length === 1 || ++roundCloses >= urls.length) {
-      roundCloses = 0;
-      backoff = Math.min(30_000, backoff * 2);
-    }
-    client.options.reconnectPeriod = Math.round(delay * (0.75 + Math.random() * 0.5));
+    backoff.closed();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -302,6 +299,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
         cleanup();
         clearInterval(stallTimer);
         client.end(true);
+        void live.close(0);
         reject(new BrokerRefusedError(`The broker ${current()} refused the hub's credentials (${e.message}). Check --broker-user and --broker-password-file.`));
       }
     };
@@ -325,6 +323,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     get state() {
       return state;
     },
+    get liveUp() {
+      return live.connected;
+    },
     publish(topic, payload, opts) {
       const refused = publishable(topic, payload, maxPayload);
       if (refused) {
@@ -332,16 +333,8 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
         refusedPublish.note(`Not published: ${refused}`);
         return Promise.reject(new Error(`not published: ${refused}`));
       }
-      // While disconnected MQTT.js queues the message (in memory) and sends it on reconnect. A long
-      // outage on a busy PBX must not grow that without bound: past MAX_OFFLINE_QUEUE messages the
-      // rest are dropped; they are in the hub's log, and clients sync when the hub is back online.
-      if (!client.connected) {
-        if (offlineQueued >= maxQueue) {
-          if (offlineDropped++ === 0) logger.warn(`Broker ${shownAll} unreachable: ${maxQueue} messages queued, dropping the rest until it is back (clients catch up from the hub's log)`);
-          return Promise.resolve();
-        }
-        offlineQueued++;
-      }
+      if (opts.qos === 0 && !opts.retain) return live.publish(topic, payload);
+      if (!offline.admit(client.connected)) return Promise.resolve();
       return new Promise((resolve, reject) => client.publish(topic, payload, opts, (e) => (e ? reject(e) : resolve())));
     },
     async close(ms = CLOSE_MS) {
@@ -352,7 +345,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
       // A graceful end waits for every in-flight message; an unreachable or stalled broker never
       // confirms them, so the wait is bounded and the rest is counted, not waited for.
       const graceful = client.connected ? client.endAsync(false).then(() => true, () => true) : Promise.resolve(false);
-      const ended = await Promise.race([graceful, late]);
+      const [ended] = await Promise.all([Promise.race([graceful, late]), live.close(ms)]);
       clearTimeout(timer);
       const unconfirmed = Object.keys(client.outgoing).length + client.queue.length;
       if (!ended) {

@@ -19,6 +19,8 @@ export interface Transport {
   wsUrl: string | null;
   /** A Buffer payload is sent as is: one message fanned out to many topics is one Buffer, not one copy per topic. */
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /** QoS-0 messages that are not retained reach the broker now (an external broker's live connection is up). */
+  readonly liveUp: boolean;
   disconnectAgents(names: ReadonlySet<string>): void;
   close(): Promise<void>;
 }
@@ -74,7 +76,7 @@ export async function openHubBroker(o: HubBrokerOptions): Promise<HubBroker> {
       onClientGone: o.onClientGone,
       onPresence: o.onPresence,
     });
-    return { transport: b, embedded: b, setTls: (tls) => b.setTls(tls), connected: true };
+    return { transport: Object.assign(b, { liveUp: true }), embedded: b, setTls: (tls) => b.setTls(tls), connected: true };
   }
   let connects = 0;
   const b = await connectExternalBroker({
@@ -92,6 +94,15 @@ export async function openHubBroker(o: HubBrokerOptions): Promise<HubBroker> {
     onConnect: () => o.onConnect(++connects),
     onClientPublish: (topic, payload, retain) => o.onClientPublish(topic, payload, null, retain),
   });
-  const transport: Transport = { url: b.url, wsUrl: null, publish: (t, p, opts) => b.publish(t, p, opts), disconnectAgents: () => {}, close: () => b.close() };
+  const transport: Transport = {
+    url: b.url,
+    wsUrl: null,
+    publish: (t, p, opts) => b.publish(t, p, opts),
+    get liveUp() {
+      return b.liveUp;
+    },
+    disconnectAgents: () => {},
+    close: () => b.close(),
+  };
   return { transport, embedded: null, setTls: null, connected: b.connected };
 }
