@@ -10,8 +10,8 @@
 // callback-claim-roundtrip-p99-ms: 1,000 agents connected (a child process, from 8 loopback addresses:
 //   the broker admits 256 per source), all members of one queue with 20 open callbacks, each following
 //   its list as the desktop does (retained list + change messages, a sync after subscribing); one agent
-//   claims an item, and the time runs until EVERY member's list shows it claimed. 100 claims after 10
-//   not counted. Target ≤ 50 ms. Clocks: performance.timeOrigin + performance.now() in both processes
+//   claims an item, and the time runs until EVERY member's list shows it claimed. 500 claims after 10
+//   not counted (of 100 the p99 would be the slowest one; the maximum is printed beside it). Target ≤ 50 ms. Clocks: performance.timeOrigin + performance.now() in both processes
 //   (one machine). Printed beside it: the CPU time the hub and the agents' process spent from a claim to
 //   the last member (load on this shared machine inflates wall-clock times, not these), and the change
 //   messages that did not follow a member's version (a gap; 0 expected on loopback).
@@ -48,7 +48,8 @@ const CHANGES_PER_SEC = 100;
 const MEASURE_SEC = 20;
 const IDLE_SEC = 5;
 const OPEN_ITEMS = 20;
-const CLAIMS = 100;
+/** Enough for a p99 that is not the maximum (of 100 samples the p99 is the slowest one). */
+const CLAIMS = 500;
 const WARMUP_CLAIMS = 10;
 const TRACE_SEC = 5;
 const password = 'bench-password-1234';
@@ -401,6 +402,7 @@ async function claimRoundtrip(hubInfo: { webhookUrl: string; brokerUrl: string }
     for (const a of [claimed, hubCpu, clientsCpu]) a.sort((x, y) => x - y);
     console.log(`callback-claim-roundtrip-p99-ms: ${quantile(claimed, 0.99).toFixed(1)} ms`);
     console.log(`callback-claim-roundtrip-p50-ms: ${quantile(claimed, 0.5).toFixed(1)} ms`);
+    console.log(`callback-claim-roundtrip-max-ms: ${claimed.at(-1)!.toFixed(1)} ms`);
     console.log(`callback-claim-hub-cpu-p50-ms: ${quantile(hubCpu, 0.5).toFixed(1)} ms`);
     console.log(`callback-claim-agents-cpu-p50-ms: ${quantile(clientsCpu, 0.5).toFixed(1)} ms`);
     console.log(`# CPU from a claim until every member showed it: the hub's, and the 1,000 agents' (one process here: ${(quantile(clientsCpu, 0.5) / AGENTS).toFixed(2)} ms each); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);

@@ -42,13 +42,30 @@ export function publishDenied(agent: AgentAccess, site: string, topic: string, r
 }
 
 /**
+ * Topics parsed for delivery checks, kept: every message to 1,000 members is checked 1,000 times on a
+ * handful of topics, and parsing each time (two splits) was a fifth of what the hub allocated per claim.
+ * Bounded: the hub's topics are a few per extension; past the bound it starts again.
+ */
+const parsedTopics = new Map<string, ReturnType<typeof parseTopic> | ReturnType<typeof parseTeamTopic>>();
+const PARSED_TOPICS_MAX = 50_000;
+function parsedTopic(topic: string): ReturnType<typeof parseTopic> | ReturnType<typeof parseTeamTopic> {
+  let t = parsedTopics.get(topic);
+  if (t === undefined) {
+    if (parsedTopics.size >= PARSED_TOPICS_MAX) parsedTopics.clear();
+    t = parseTopic(topic) ?? parseTeamTopic(topic);
+    parsedTopics.set(topic, t);
+  }
+  return t;
+}
+
+/**
  * Whether a message on `topic` may be delivered to the agent's connection `clientId` (a second check,
  * behind subscribe): never another client's request (a sync request names the client id to take
  * over) or another client id's answer, even on the agent's own extension (`ext/{ext}/#`); the board
  * and the site's callbacks only to supervisors.
  */
 export function mayRead(agent: AgentAccess, site: string, topic: string, clientId: string): boolean {
-  const t = parseTopic(topic) ?? parseTeamTopic(topic);
+  const t = parsedTopic(topic);
   if (!t || t.site !== site) return false;
   if (t.kind === 'board' || t.kind === 'allCallbacks') return agent.role === 'supervisor';
   if (t.kind === 'syncRequest' || t.kind === 'actionsRequest' || t.kind === 'callbacksRequest') return false;

@@ -37,8 +37,24 @@ export const CALLBACK_LIST_MS = 1000;
 export const CALLBACK_LIST_MAX_LAG_MS = 30_000;
 /** A sync request republishes one extension's list at most this often (a client may not flood the hub). */
 export const SYNC_MIN_MS = 1000;
-/** Retained lists published per turn of the event loop (a claim request is not held up behind 1,000). */
-const LISTS_PER_TURN = 25;
+/**
+ * A republish of the retained lists is paced: at most this many lists and bytes per step, a step every
+ * FLUSH_STEP_MS. The lists also reach every member that is connected (MQTT delivers a retained message
+ * to current subscribers too): 1,000 lists of 500 items are 130 MB, and written at once they held the
+ * claims made meanwhile behind them, on the hub and on every desktop.
+ */
+const LISTS_PER_STEP = 25;
+const FLUSH_STEP_BYTES = 256 * 1024;
+const FLUSH_STEP_MS = 10;
+
+/** The changed items some members see, reached by adding one item at a time (shared by those members). */
+interface Delta {
+  items: string[];
+  removed: string[];
+  next: Map<string, Delta>;
+  /** The change message from each version these members hold. */
+  byPrev: Map<number, Buffer>;
+}
 
 export interface CallbackListsOptions {
   site: string;
@@ -160,20 +176,21 @@ export class CallbackLists {
     const { site } = this.o;
     // Change messages: per extension, the changed items it sees (each item's JSON made once).
     if (this.changed.size > 0) {
-      const perExt = new Map<string, { items: string[]; removed: string[]; key: string }>();
+      // Members that see the same changed items share one delta (and one message per version): a change
+      // in a queue of 1,000 costs a few map lookups per member, not strings and arrays of its own.
+      const root: Delta = { items: [], removed: [], next: new Map(), byPrev: new Map() };
+      const perExt = new Map<string, Delta>();
       for (const item of this.changed.values()) {
         const gone = this.o.book.get(item.id) !== item;
         const json = gone ? '' : this.jsonOf(item);
         for (const e of this.membersOf(item)) {
-          let d = perExt.get(e);
-          if (!d) perExt.set(e, (d = { items: [], removed: [], key: '' }));
-          if (gone) d.removed.push(item.id);
-          else d.items.push(json);
-          d.key += `${gone ? '-' : '+'}${item.id},`;
+          const d = perExt.get(e) ?? root;
+          let n = d.next.get(item.id);
+          if (!n) d.next.set(item.id, (n = { items: gone ? d.items : [...d.items, json], removed: gone ? [...d.removed, item.id] : d.removed, next: new Map(), byPrev: new Map() }));
+          perExt.set(e, n);
         }
       }
       this.changed.clear();
-      const shared = new Map<string, Buffer>();
       for (const [e, d] of perExt) {
         const prev = this.version.get(e);
         // An extension with no list yet (or due one anyway) gets the whole list below.
@@ -181,12 +198,11 @@ export class CallbackLists {
           this.whole.add(e);
           continue;
         }
-        const key = `${prev}|${d.key}`;
-        let message = shared.get(key);
+        let message = d.byPrev.get(prev);
         if (message === undefined) {
           const removed = d.removed.length > 0 ? `,"removed":${JSON.stringify(d.removed)}` : '';
           message = Buffer.from(`{"v":${HUB_PROTOCOL_VERSION},"seq":${seq},"prevSeq":${prev},"items":[${d.items.join(',')}]${removed}}`);
-          shared.set(key, message);
+          d.byPrev.set(prev, message);
         }
         this.o.publish(teamTopics.callbacksChanges(site, e), message, false, 0);
         this.version.set(e, seq);
@@ -202,8 +218,8 @@ export class CallbackLists {
     }
   }
 
-  /** Each extension's whole list now (retained), with the current seq as its version. */
-  private publishLists(exts: readonly string[]): void {
+  /** Each extension's whole list now (retained), with the current seq as its version; stops after `maxBytes` (at least one list). Returns how many were published. */
+  private publishLists(exts: readonly string[], maxBytes = Infinity): number {
     const all = this.o.book.list();
     const seq = this.o.book.seq;
     const queuesWithItems = new Set<string>();
@@ -214,7 +230,9 @@ export class CallbackLists {
     }
     // Extensions that see the same queues (and no direct item) see the same list: made once.
     const byScope = new Map<string, Buffer>();
-    for (const e of exts) {
+    let bytes = 0;
+    for (let n = 0; n < exts.length; n++) {
+      const e = exts[n]!;
       const queues = [...queuesWithItems].filter((q) => this.o.queues.isMember(q, e));
       const scope = `${queues.join(',')}|${directOf.has(e) ? e : ''}`;
       let message = byScope.get(scope);
@@ -226,7 +244,10 @@ export class CallbackLists {
       this.o.publish(teamTopics.callbacks(this.o.site, e), message, true, 1);
       this.version.set(e, seq);
       this.stale.delete(e);
+      bytes += message.length;
+      if (bytes >= maxBytes) return n + 1;
     }
+    return exts.length;
   }
 
   private listMessage(items: readonly StoredItem[], seq: number): string {
@@ -279,12 +300,14 @@ export class CallbackLists {
         this.publishAll();
       }
     }
-    // A chunk per turn; changes made meanwhile go out first (a list must not get ahead of its version).
+    // A step at a time; changes made meanwhile go out first (a list must not get ahead of its version).
     if (this.roundScheduled) this.round();
-    const chunk = this.flushing.splice(0, LISTS_PER_TURN).filter((e) => this.stale.has(e));
-    if (chunk.length > 0) this.publishLists(chunk);
+    const chunk = this.flushing.slice(0, LISTS_PER_STEP).filter((e) => this.stale.has(e));
+    const sent = chunk.length > 0 ? this.publishLists(chunk, FLUSH_STEP_BYTES) : 0;
+    const done = sent === chunk.length ? Math.min(LISTS_PER_STEP, this.flushing.length) : this.flushing.indexOf(chunk[sent - 1]!) + 1;
+    this.flushing.splice(0, done);
     if (this.flushing.length > 0) {
-      setImmediate(() => this.flushLists());
+      setTimeout(() => this.flushLists(), FLUSH_STEP_MS);
       return;
     }
     this.flushing = null;
