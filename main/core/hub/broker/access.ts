@@ -46,9 +46,10 @@ export function publishDenied(agent: AgentAccess, site: string, topic: string, r
  * handful of topics, and parsing each time (two splits) was a fifth of what the hub allocated per claim.
  * Bounded: the hub's topics are a few per extension; past the bound it starts again.
  */
-const parsedTopics = new Map<string, ReturnType<typeof parseTopic> | ReturnType<typeof parseTeamTopic>>();
+type ParsedTopic = ReturnType<typeof parseTopic> | ReturnType<typeof parseTeamTopic>;
+const parsedTopics = new Map<string, ParsedTopic>();
 const PARSED_TOPICS_MAX = 50_000;
-function parsedTopic(topic: string): ReturnType<typeof parseTopic> | ReturnType<typeof parseTeamTopic> {
+function parsedTopic(topic: string): ParsedTopic {
   let t = parsedTopics.get(topic);
   if (t === undefined) {
     if (parsedTopics.size >= PARSED_TOPICS_MAX) parsedTopics.clear();

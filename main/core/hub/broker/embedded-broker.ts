@@ -73,6 +73,8 @@ export interface EmbeddedBroker {
   readonly url: string;
   readonly wsUrl: string | null;
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /** In the hub's process: every message reaches it at once (the Transport's `liveUp`). */
+  readonly liveUp: true;
   /** Close every connection of these agents (removed, or their password or extensions changed). */
   disconnectAgents(names: ReadonlySet<string>): void;
   readonly connectedClients: number;
@@ -298,6 +300,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         return names;
       },
       handleWebSocket,
+      liveUp: true,
       publish(topic, payload, opts) {
         return new Promise((resolve, reject) =>
           broker.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),

@@ -76,7 +76,7 @@ export async function openHubBroker(o: HubBrokerOptions): Promise<HubBroker> {
       onClientGone: o.onClientGone,
       onPresence: o.onPresence,
     });
-    return { transport: Object.assign(b, { liveUp: true }), embedded: b, setTls: (tls) => b.setTls(tls), connected: true };
+    return { transport: b, embedded: b, setTls: (tls) => b.setTls(tls), connected: true };
   }
   let connects = 0;
   const b = await connectExternalBroker({

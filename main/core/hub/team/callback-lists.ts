@@ -302,10 +302,9 @@ export class CallbackLists {
     }
     // A step at a time; changes made meanwhile go out first (a list must not get ahead of its version).
     if (this.roundScheduled) this.round();
-    const chunk = this.flushing.slice(0, LISTS_PER_STEP).filter((e) => this.stale.has(e));
-    const sent = chunk.length > 0 ? this.publishLists(chunk, FLUSH_STEP_BYTES) : 0;
-    const done = sent === chunk.length ? Math.min(LISTS_PER_STEP, this.flushing.length) : this.flushing.indexOf(chunk[sent - 1]!) + 1;
-    this.flushing.splice(0, done);
+    // Lists sent meanwhile (a sync, a membership change) are no longer stale: skipped.
+    this.flushing = this.flushing.filter((e) => this.stale.has(e));
+    this.flushing.splice(0, this.publishLists(this.flushing.slice(0, LISTS_PER_STEP), FLUSH_STEP_BYTES));
     if (this.flushing.length > 0) {
       setTimeout(() => this.flushLists(), FLUSH_STEP_MS);
       return;
