@@ -19,7 +19,7 @@ import { boardMessageSchema, callbackResponseSchema, callbacksMessageSchema, tea
 import type { RawWebhook } from '../../shared/webhook/event';
 import { outgoingCall, queueCall } from '../support/team-calls';
 import { followCallbacks } from '../support/callback-follower';
-import { HubHarness, collect, grantedQos, until, type Received } from './hub-helpers';
+import { HubHarness, collect, grantedQos, sleep, until, type Received } from './hub-helpers';
 
 const h = new HubHarness();
 beforeEach(() => h.init());
@@ -245,6 +245,55 @@ describe('callback lists: change messages, gaps and late joiners', () => {
     expect(a.items().find((i) => i.id === id)!.claimedBy).toMatchObject({ ext: '204', name: 'Bob' });
     expect(a.items().map((i) => i.id)).toEqual(b.items().map((i) => i.id));
     expect(a.follower.bad).toEqual([]);
+  });
+
+  it('a retained list brought up to date once changes stop is not sent again to the desktops following it; a later subscriber starts from it', async () => {
+    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
+    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
+    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
+    await h.start({ callbackListMs: 200 });
+    const a = await desk('anna', anna.password, '117');
+    const b = await desk('bob', bob.password, '204');
+    const call = queueCall('261207140000_1', '05553330001', '820', ['117', '204']);
+    await send([...call.ring, ...call.missed]);
+    await until(() => a.items().length === 1, 'the item');
+    const id = a.items()[0]!.id;
+    expect((await b.act(id, 'claim')).ok).toBe(true);
+    await until(() => a.items()[0]?.state === 'claimed', "the claim on Anna's desktop");
+    const listTopic = teamTopics.callbacks('default', '117');
+    const listsSent = a.got.filter((m) => m.topic === listTopic).length;
+    const version = (a.got.filter((m) => m.topic.endsWith('/callbacks/changes')).at(-1)!.json as { seq: number }).seq;
+
+    // What a subscriber gets now: polled by subscribing again and again until it shows the claim.
+    const probe = await h.connect('anna', anna.password, { clientId: agentClientId('anna', 'probe') });
+    const probed = collect(probe);
+    let retained: CallbacksMessage | null = null;
+    const end = Date.now() + 5000;
+    while (retained?.items[0]?.state !== 'claimed') {
+      if (Date.now() > end) throw new Error(`the retained list never showed the claim: ${JSON.stringify(retained)}`);
+      probed.length = 0;
+      await probe.subscribeAsync(listTopic, { qos: 1 });
+      await until(() => probed.some((m) => m.topic === listTopic), 'the retained list');
+      retained = callbacksMessageSchema.parse(probed.find((m) => m.topic === listTopic)!.json);
+      await probe.unsubscribeAsync(listTopic);
+      await sleep(50);
+    }
+    // Made at the version Anna's desktop holds (the change messages after it chain)…
+    expect(retained.seq).toBe(version);
+    // …and not sent to her desktop, which had every change already.
+    await sleep(300);
+    expect(a.got.filter((m) => m.topic === listTopic)).toHaveLength(listsSent);
+    expect(a.items()).toEqual(b.items());
+
+    // A desktop subscribing now starts from it, and follows the next change without a gap.
+    const late = await desk('anna', anna.password, '117', { clientId: agentClientId('anna', 'laptop') });
+    await until(() => late.items()[0]?.state === 'claimed', 'the claim on the late joiner');
+    expect(callbacksMessageSchema.parse(late.got.find((m) => m.topic === listTopic)!.json).items[0]).toMatchObject({ id, state: 'claimed' });
+    const call2 = queueCall('261207140100_2', '05553330002', '820', ['117', '204']);
+    await send([...call2.ring, ...call2.missed]);
+    await until(() => late.items().length === 2 && a.items().length === 2, 'the second item on both of Anna\'s desktops');
+    expect(late.items()).toEqual(a.items());
+    expect(late.follower.bad).toEqual([]);
   });
 
   it("a late joiner whose retained list is older than the changes before its subscription shows them (its sync's list)", async () => {

@@ -17,7 +17,8 @@ const MEMBERS = ['101', '102', '103'];
 let dir = '';
 let book: CallbackBook;
 let lists: CallbackLists | null = null;
-const sent: { topic: string; seq: number; at: number }[] = [];
+/** `kept`: for later subscribers only (Transport.keepRetained), not sent to the connected clients. */
+const sent: { topic: string; seq: number; at: number; kept: boolean }[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'callpop-callback-lists-'));
@@ -26,6 +27,7 @@ beforeEach(async () => {
     throw new Error(m);
   });
   for (const e of MEMBERS) queues.learn('820', e);
+  queues.learn('830', '104');
   await queues.flush();
   sent.length = 0;
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'Date'] });
@@ -35,7 +37,8 @@ beforeEach(async () => {
     queues,
     listMs: 1000,
     listMaxLagMs: 10_000,
-    publish: (topic, payload) => sent.push({ topic, seq: (JSON.parse(String(payload)) as { seq: number }).seq, at: Date.now() }),
+    publish: (topic, payload) => sent.push({ topic, seq: (JSON.parse(String(payload)) as { seq: number }).seq, at: Date.now(), kept: false }),
+    keep: (topic, payload) => sent.push({ topic, seq: (JSON.parse(String(payload)) as { seq: number }).seq, at: Date.now(), kept: true }),
   });
 });
 afterEach(async () => {
@@ -50,7 +53,13 @@ let serial = 0;
 const miss = (): void => {
   serial++;
   const r = callRecord({ id: `261207100000_${serial}`, extension: '101', queue: '820', number: `0555123${String(serial).padStart(4, '0')}` });
-  lists!.itemsChanged(book.apply([r], (e) => `Agent ${e}`));
+  record(r);
+};
+/** As the team does: the change, its new seq (the book's save), then the change messages. */
+const record = (r: ReturnType<typeof callRecord>): void => {
+  const changed = book.apply([r], (e) => `Agent ${e}`);
+  void book.save();
+  lists!.itemsChanged(changed);
 };
 /** One item, and every member holding its list (as after each desktop's sync). */
 const following = async (): Promise<void> => {
@@ -63,6 +72,27 @@ const changes = (): typeof sent => sent.filter((m) => m.topic.endsWith('/callbac
 const supervisors = (): typeof sent => sent.filter((m) => m.topic === teamTopics.allCallbacks('default'));
 
 describe('callback lists', () => {
+  it("keeps each retained list at the version its member holds, so the change messages after it chain", async () => {
+    await following();
+    lists!.sync('104');
+    await vi.advanceTimersByTimeAsync(50);
+    miss();
+    await vi.advanceTimersByTimeAsync(10);
+    const salesVersion = changes().at(-1)!.seq;
+    // A miss in 830 (only 104 sees it): the book moves on, 820's members' versions do not.
+    serial++;
+    record(callRecord({ id: `261207110000_${serial}`, extension: '104', queue: '830', number: '05559990001' }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(book.seq).toBeGreaterThan(salesVersion);
+    sent.length = 0;
+    await vi.advanceTimersByTimeAsync(1500);
+    const kept = new Map(sent.filter((m) => m.kept).map((m) => [m.topic, m.seq]));
+    for (const e of MEMBERS) expect(kept.get(teamTopics.callbacks('default', e))).toBe(salesVersion);
+    expect(kept.get(teamTopics.callbacks('default', '104'))).toBe(book.seq);
+    expect(sent.filter((m) => !m.kept && m.topic.includes('/ext/'))).toEqual([]);
+  });
+
+
   it('sends change messages at once and holds the members’ retained lists until the changes stop', async () => {
     await following();
     expect(memberLists()).toHaveLength(3);
@@ -79,10 +109,12 @@ describe('callback lists', () => {
     expect(supervisors().length).toBeGreaterThanOrEqual(4);
     expect(supervisors().length).toBeLessThanOrEqual(6);
 
-    // Quiet: a second later every member's list is republished once, at the version of the last change.
+    // Quiet: a second later every member's list is brought up to date once, at the version of the last
+    // change, for later subscribers only (the connected ones have every change already).
     await vi.advanceTimersByTimeAsync(1000);
     expect(memberLists()).toHaveLength(3);
     expect(new Set(memberLists().map((m) => m.seq))).toEqual(new Set([book.seq]));
+    expect(memberLists().every((m) => m.kept)).toBe(true);
     expect(changes().at(-1)!.seq).toBe(book.seq);
     await vi.advanceTimersByTimeAsync(5000);
     expect(memberLists()).toHaveLength(3);

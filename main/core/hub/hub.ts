@@ -190,6 +190,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     logger,
     now,
     publish: (topic, payload, retain, qos = 1) => transport?.publish(topic, payload, { qos, retain }) ?? Promise.resolve(),
+    keepRetained: (topic, payload) => transport?.keepRetained(topic, payload) ?? Promise.resolve(),
     agents: () => agents.agents,
     connectedAgents: () => embeddedBroker?.connectedAgents() ?? null,
     initialRecords: [...tracker.openCalls(), ...log.recent(localDayStart(now()))],

@@ -73,6 +73,8 @@ export interface EmbeddedBroker {
   readonly url: string;
   readonly wsUrl: string | null;
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /** Stores the retained message later subscribers of `topic` get; sends it to no current subscriber (the Transport's `keepRetained`). */
+  keepRetained(topic: string, payload: Buffer): Promise<void>;
   /** In the hub's process: every message reaches it at once (the Transport's `liveUp`). */
   readonly liveUp: true;
   /** Close every connection of these agents (removed, or their password or extensions changed). */
@@ -305,6 +307,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         return new Promise((resolve, reject) =>
           broker.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos, retain: opts.retain, dup: false }, (e) => (e ? reject(e) : resolve())),
         );
+      },
+      keepRetained(topic, payload) {
+        // What aedes' own retained publish stores (its persistence), minus the delivery to subscribers:
+        // a later SUBSCRIBE reads it from there (aedes' handlers/subscribe.js uses cmd, topic, payload, qos).
+        return (broker as unknown as { persistence: { storeRetained(p: object): Promise<void> } }).persistence.storeRetained({ cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false });
       },
       disconnectAgents(names) {
         for (const c of [...clients]) {

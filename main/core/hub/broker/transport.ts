@@ -19,6 +19,13 @@ export interface Transport {
   wsUrl: string | null;
   /** A Buffer payload is sent as is: one message fanned out to many topics is one Buffer, not one copy per topic. */
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  /**
+   * The retained message later subscribers get on `topic`, without sending it to the current ones
+   * (they hold it already, by the change messages). The embedded broker stores it and sends nothing;
+   * MQTT has no such publish, so an external broker gets a retained QoS-1 publish, which its current
+   * subscribers receive too.
+   */
+  keepRetained(topic: string, payload: Buffer): Promise<void>;
   /** QoS-0 messages that are not retained reach the broker now (an external broker's live connection is up). */
   readonly liveUp: boolean;
   disconnectAgents(names: ReadonlySet<string>): void;
@@ -98,6 +105,7 @@ export async function openHubBroker(o: HubBrokerOptions): Promise<HubBroker> {
     url: b.url,
     wsUrl: null,
     publish: (t, p, opts) => b.publish(t, p, opts),
+    keepRetained: (t, p) => b.publish(t, p, { qos: 1, retain: true }),
     get liveUp() {
       return b.liveUp;
     },

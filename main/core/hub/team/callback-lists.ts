@@ -1,15 +1,18 @@
 // How the hub tells each extension about the callbacks it may see (issue #19), cheaply at 1,000
 // members: a change sends every member a small change message (`ext/{ext}/callbacks/changes`, QoS 0,
-// not retained: only the items that changed, chained by seq/prevSeq), and the retained whole list
-// (`ext/{ext}/callbacks`) is republished for those whose list changed once changes have been quiet for
-// `listMs` (and at least every `listMaxLagMs` while they keep coming). Before, every change republished
-// every member's whole list (~5 MB per claim in a queue of 1,000).
-// Why quiet and not merely at most once a second: a republish is 1,000 lists of several KB written to
-// 1,000 sockets, and a claim made meanwhile reaches each member only behind its list (one connection,
-// in order): with a 1-s throttle under a steady stream of changes, one claim in ten waited for a whole
-// round (`callback-claim-roundtrip` p99 90–177 ms, p50 22 ms). The retained list is only a subscriber's
-// starting point, and every client syncs after subscribing (below), so it can wait for a lull. The
-// supervisors' single list of every item stays at most `listMs` behind (one message, not 1,000).
+// not retained: only the items that changed, chained by seq/prevSeq). The retained whole list
+// (`ext/{ext}/callbacks`) is sent at once only where a client needs it (a sync, a membership change,
+// start); for the rest it is kept up to date for later subscribers alone (Transport.keepRetained: the
+// embedded broker stores it and sends it to nobody), once changes have been quiet for `listMs` (and at
+// least every `listMaxLagMs` while they keep coming). Before, every change republished every member's
+// whole list (~5 MB per claim in a queue of 1,000).
+// Why not resent to the connected members: they hold every change already, and a republish is 1,000
+// lists of up to a few hundred KB written to 1,000 sockets; a claim made meanwhile reached each member
+// only behind its list (one connection, in order): with a 1-s throttle under a steady stream of
+// changes, one claim in ten waited for a whole round (`callback-claim-roundtrip` p99 90–177 ms, p50
+// 22 ms). Why after a lull: with an external broker (no publish that only stores) it is still an
+// ordinary retained publish. The supervisors' single list of every item stays at most `listMs` behind
+// (one message, not 1,000).
 //
 // Why this stays correct:
 // - Each extension's list has a version: the seq of the last list or change message it was sent. A
@@ -18,8 +21,9 @@
 //   republishes that extension's whole list at once (at most once per SYNC_MIN_MS per extension).
 // - A client sends one sync after every subscribe: a late joiner may get a retained list older than
 //   the changes it subscribed after; the sync's list is built after its subscription holds.
-// - A retained list goes out only when no change is pending (they run first), and sets the version,
-//   so a list and the change messages after it always chain.
+// - A list goes out only when no change is pending (they run first). One sent to the clients sets the
+//   version; one kept for later subscribers is made at the version its extension holds (no change for
+//   it came after), so either way a list and the change messages after it chain.
 // - Everything stays inside each extension's own topics (`ext/{ext}/…`): the broker's access rules
 //   stay per extension, with no per-queue rule (learned members change at runtime).
 // Each changed item is serialised once per change (not once per member); members that see the same
@@ -30,7 +34,7 @@ import { CALLBACKS_MAX_ITEMS, teamTopics } from '../../../../shared/team-protoco
 import { publicItem, type CallbackBook, type StoredItem } from './callbacks';
 import type { QueueDirectory } from './queues';
 
-/** Quiet time after the last change before the stale retained lists are republished; also the longest
+/** Quiet time after the last change before the stale retained lists are brought up to date; also the longest
  * the supervisors' list of every item lags. */
 export const CALLBACK_LIST_MS = 1000;
 /** Longest a member's retained list lags behind the change messages while changes keep coming. */
@@ -38,10 +42,10 @@ export const CALLBACK_LIST_MAX_LAG_MS = 30_000;
 /** A sync request republishes one extension's list at most this often (a client may not flood the hub). */
 export const SYNC_MIN_MS = 1000;
 /**
- * A republish of the retained lists is paced: at most this many lists and bytes per step, a step every
- * FLUSH_STEP_MS. The lists also reach every member that is connected (MQTT delivers a retained message
- * to current subscribers too): 1,000 lists of 500 items are 130 MB, and written at once they held the
- * claims made meanwhile behind them, on the hub and on every desktop.
+ * A round of stale lists is paced: at most this many lists and bytes per step, a step every
+ * FLUSH_STEP_MS. With an external broker they also reach every member that is connected (MQTT delivers
+ * a retained message to current subscribers too): 1,000 lists of 500 items are 130 MB, and written at
+ * once they held the claims made meanwhile behind them, on the hub and on every desktop.
  */
 const LISTS_PER_STEP = 25;
 const FLUSH_STEP_BYTES = 256 * 1024;
@@ -62,6 +66,8 @@ export interface CallbackListsOptions {
   queues: QueueDirectory;
   /** Publishes through the hub's broker; failures are the caller's to log. */
   publish: (topic: string, payload: string | Buffer, retain: boolean, qos: 0 | 1) => void;
+  /** A retained message for later subscribers only (Transport.keepRetained); failures are the caller's to log. */
+  keep: (topic: string, payload: Buffer) => void;
   listMs?: number;
   listMaxLagMs?: number;
   syncMinMs?: number;
@@ -218,32 +224,53 @@ export class CallbackLists {
     }
   }
 
-  /** Each extension's whole list now (retained), with the current seq as its version; stops after `maxBytes` (at least one list). Returns how many were published. */
-  private publishLists(exts: readonly string[], maxBytes = Infinity): number {
-    const all = this.o.book.list();
+  /** Each extension's whole list now (retained, to its clients too), with the current seq as its version. */
+  private publishLists(exts: readonly string[]): void {
     const seq = this.o.book.seq;
+    this.makeLists(exts, () => seq, Infinity, (e, message) => {
+      this.o.publish(teamTopics.callbacks(this.o.site, e), message, true, 1);
+      this.version.set(e, seq);
+      this.stale.delete(e);
+    });
+  }
+
+  /**
+   * Stale retained lists brought up to date for later subscribers only (Transport.keepRetained): the
+   * connected clients hold these items already, by the change messages. Each list is made at the version
+   * its extension holds (no change for it came after), so the change messages after it chain for a
+   * client that starts from it. Stops after `maxBytes` (at least one list); returns how many were kept.
+   */
+  private keepLists(exts: readonly string[], maxBytes: number): number {
+    return this.makeLists(exts, (e) => this.version.get(e) ?? this.o.book.seq, maxBytes, (e, message) => {
+      this.o.keep(teamTopics.callbacks(this.o.site, e), message);
+      this.stale.delete(e);
+    });
+  }
+
+  /** Each extension's whole list at `seqOf(e)`, to `send`; stops after `maxBytes` (at least one list). Returns how many were made. */
+  private makeLists(exts: readonly string[], seqOf: (ext: string) => number, maxBytes: number, send: (ext: string, message: Buffer) => void): number {
+    const all = this.o.book.list();
     const queuesWithItems = new Set<string>();
     const directOf = new Set<string>();
     for (const i of all) {
       if (i.queue !== undefined) queuesWithItems.add(i.queue);
       else if (i.ext) directOf.add(i.ext);
     }
-    // Extensions that see the same queues (and no direct item) see the same list: made once.
+    // Extensions that see the same queues (and no direct item) at the same version get the same list: made once.
     const byScope = new Map<string, Buffer>();
     let bytes = 0;
     for (let n = 0; n < exts.length; n++) {
       const e = exts[n]!;
+      const seq = seqOf(e);
       const queues = [...queuesWithItems].filter((q) => this.o.queues.isMember(q, e));
-      const scope = `${queues.join(',')}|${directOf.has(e) ? e : ''}`;
+      const scope = `${seq}|${queues.join(',')}|${directOf.has(e) ? e : ''}`;
       let message = byScope.get(scope);
       if (message === undefined) {
         const qs = new Set(queues);
         const visible = all.filter((i) => (i.queue !== undefined ? qs.has(i.queue) : i.ext === e));
         byScope.set(scope, (message = Buffer.from(this.listMessage(visible, seq))));
       }
-      this.o.publish(teamTopics.callbacks(this.o.site, e), message, true, 1);
-      this.version.set(e, seq);
-      this.stale.delete(e);
+      send(e, message);
       bytes += message.length;
       if (bytes >= maxBytes) return n + 1;
     }
@@ -304,7 +331,7 @@ export class CallbackLists {
     if (this.roundScheduled) this.round();
     // Lists sent meanwhile (a sync, a membership change) are no longer stale: skipped.
     this.flushing = this.flushing.filter((e) => this.stale.has(e));
-    this.flushing.splice(0, this.publishLists(this.flushing.slice(0, LISTS_PER_STEP), FLUSH_STEP_BYTES));
+    this.flushing.splice(0, this.keepLists(this.flushing.slice(0, LISTS_PER_STEP), FLUSH_STEP_BYTES));
     if (this.flushing.length > 0) {
       setTimeout(() => this.flushLists(), FLUSH_STEP_MS);
       return;

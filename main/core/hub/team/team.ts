@@ -31,6 +31,8 @@ export interface TeamOptions {
   now: () => number;
   /** Publish through the hub's broker (QoS 1 unless said). */
   publish: (topic: string, payload: string | Buffer, retain: boolean, qos?: 0 | 1) => Promise<void>;
+  /** A retained message for later subscribers only (Transport.keepRetained). */
+  keepRetained: (topic: string, payload: Buffer) => Promise<void>;
   agents: () => readonly Agent[];
   /** Names of agents with a desktop connected; null when the broker cannot tell (external). */
   connectedAgents: () => ReadonlySet<string> | null;
@@ -89,6 +91,10 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     listMs: o.callbackListMs,
     publish: (topic, payload, retain, qos) =>
       void o.publish(topic, payload, retain, qos).catch((e: unknown) => {
+        if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
+      }),
+    keep: (topic, payload) =>
+      void o.keepRetained(topic, payload).catch((e: unknown) => {
         if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
       }),
   });
