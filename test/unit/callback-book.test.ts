@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallbackBook, localDayStart } from '../../main/core/hub/team/callbacks';
+import { CallbackBook, MAX_OPEN_ITEMS, localDayStart } from '../../main/core/hub/team/callbacks';
 import { callRecord } from '../support/call-records';
 
 let dir = '';
@@ -33,6 +33,26 @@ describe('callback book', () => {
     book.apply([answeredLeg('261124100100_2', '117', '05550000002')], nameOf);
     expect(book.apply([missedLeg('261124100100_2', '204', '05550000002')], nameOf)).toEqual([]);
     expect(book.list()).toEqual([]);
+  });
+
+  it('past MAX_OPEN_ITEMS open, drops the oldest open one (a claimed one stays), says so, and still finds a number among them all', async () => {
+    const errors: string[] = [];
+    const book = await CallbackBook.open(dir, { onError: (m) => errors.push(m) });
+    const num = (i: number): string => `0555${String(i).padStart(7, '0')}`;
+    const first = book.apply([missedLeg('261124090000_0', '204', num(0))], nameOf)[0]!;
+    expect(book.act(first.id, 'claim', { ext: '204', name: 'Bob' }).ok).toBe(true);
+    for (let i = 1; i <= MAX_OPEN_ITEMS; i++) book.apply([missedLeg(`261124090000_${i}`, '204', num(i))], nameOf);
+    // MAX_OPEN_ITEMS + 1 made: the oldest open one (1) went, the claimed one (0) stayed.
+    expect(errors).toEqual([`Callbacks: more than ${MAX_OPEN_ITEMS} open; dropped the oldest (${num(1)}, missed 2026-11-24T10:00:30.000Z)`]);
+    const numbers = new Set(book.list().map((i) => i.number));
+    expect(numbers.size).toBe(MAX_OPEN_ITEMS);
+    expect(numbers.has(num(0)) && !numbers.has(num(1)) && numbers.has(num(2))).toBe(true);
+    // An answered call from one of them (in another format) closes it; another miss adds an attempt.
+    const last = num(MAX_OPEN_ITEMS);
+    const callAgain = callRecord({ id: '261124110000_1', extension: '117', number: `+90${last.slice(1)}`, status: 'talking', result: 'answered', startedAt: '2026-11-24T11:00:00.000Z', answeredAt: '2026-11-24T11:00:10.000Z', endedAt: null });
+    const [done] = book.apply([callAgain], nameOf);
+    expect(done).toMatchObject({ number: last, state: 'done', doneBy: { ext: '117', how: 'called-again' } });
+    expect(book.apply([missedLeg('261124110100_2', '204', num(5))], nameOf)[0]).toMatchObject({ number: num(5), attempts: 2 });
   });
 
   it('makes no item for a withheld number or a test call', async () => {

@@ -68,8 +68,10 @@ const clock = (iso: string): string => iso.slice(11, 16);
 
 export class CallbackBook {
   private readonly items = new Map<string, StoredItem>();
-  /** scope + number key → id of its open or claimed item. */
+  /** scope + number key → id of its open or claimed item (in the order they were made). */
   private readonly openByScopeKey = new Map<string, string>();
+  /** number key → every item of that number (any scope or state): a miss or an answer looks at these, not at every item. */
+  private readonly byKey = new Map<string, Set<StoredItem>>();
   private seqNo = 0;
   /** Calls answered lately: a leg of one of them that ends "missed" afterwards is no missed call. */
   private readonly answeredIds = new Set<string>();
@@ -126,10 +128,16 @@ export class CallbackBook {
   private put(item: StoredItem): void {
     this.items.set(item.id, item);
     if (item.state !== 'done') this.openByScopeKey.set(`${scopeOf(item)}|${item.key}`, item.id);
+    let same = this.byKey.get(item.key);
+    if (!same) this.byKey.set(item.key, (same = new Set()));
+    same.add(item);
   }
 
   private drop(item: StoredItem): void {
     this.items.delete(item.id);
+    const same = this.byKey.get(item.key);
+    same?.delete(item);
+    if (same?.size === 0) this.byKey.delete(item.key);
     const k = `${scopeOf(item)}|${item.key}`;
     if (this.openByScopeKey.get(k) === item.id) this.openByScopeKey.delete(k);
   }
@@ -171,8 +179,7 @@ export class CallbackBook {
       } else if (answered(r)) {
         if (this.answeredIds.size >= 10_000) this.answeredIds.clear();
         this.answeredIds.add(r.id);
-        for (const item of this.items.values()) {
-          if (item.key !== key) continue;
+        for (const item of [...(this.byKey.get(key) ?? [])]) {
           if (item.callIds.includes(r.id)) {
             // A member answered the queue call one of whose legs was counted missed: not a missed call.
             if (item.state === 'done') continue;
@@ -207,7 +214,7 @@ export class CallbackBook {
     }
     // A leg of a call already counted in an item that is now done (claimed and called back meanwhile):
     // not a new miss.
-    for (const item of this.items.values()) if (item.key === key && item.callIds.includes(r.id)) return null;
+    for (const item of this.byKey.get(key) ?? []) if (item.callIds.includes(r.id)) return null;
     if (this.openByScopeKey.size >= MAX_OPEN_ITEMS) this.dropOldestOpen();
     const item: StoredItem = {
       id: `${Date.now().toString(36)}${randomBytes(6).toString('base64url')}`,
@@ -223,12 +230,14 @@ export class CallbackBook {
     return item;
   }
 
+  /** The first made of the open items (not claimed): they are made as calls are missed, so the oldest miss. */
   private dropOldestOpen(): void {
-    let oldest: StoredItem | null = null;
-    for (const item of this.items.values()) if (item.state === 'open' && (!oldest || item.firstMissedAt < oldest.firstMissedAt)) oldest = item;
-    if (oldest) {
-      this.onError(`Callbacks: more than ${MAX_OPEN_ITEMS} open; dropped the oldest (${oldest.number}, missed ${oldest.firstMissedAt})`);
-      this.drop(oldest);
+    for (const id of this.openByScopeKey.values()) {
+      const item = this.items.get(id);
+      if (item?.state !== 'open') continue;
+      this.onError(`Callbacks: more than ${MAX_OPEN_ITEMS} open; dropped the oldest (${item.number}, missed ${item.firstMissedAt})`);
+      this.drop(item);
+      return;
     }
   }
 
