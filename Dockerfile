@@ -24,8 +24,6 @@ RUN npm install --global --no-audit --no-fund /tmp/callpop-cli-*.tgz \
 # The default data folder of `callpop` is $XDG_CONFIG_HOME/Callpop: every `callpop hub …` command in
 # the container (agent add, mosquitto-files) finds the hub's folder without --data-dir.
 ENV XDG_CONFIG_HOME=/var/lib/callpop
-# A young generation sized for fanning each change out to every agent (main/core/hub/node-options.ts).
-ENV NODE_OPTIONS=--max-semi-space-size=64
 USER node
 VOLUME /var/lib/callpop
 EXPOSE 8765 1883 8083

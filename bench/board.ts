@@ -12,9 +12,8 @@
 //   its list as the desktop does (retained list + change messages, a sync after subscribing); one agent
 //   claims an item, and the time runs until EVERY member's list shows it claimed. 500 claims after 10
 //   not counted (of 100 the p99 would be the slowest one; the maximum is printed beside it), each made
-//   once the item has reached every member. Target ≤ 50 ms. The hub runs with the NODE_OPTIONS it is
-//   deployed with (main/core/hub/node-options.ts; BENCH_HUB_NODE_OPTIONS='' for Node's defaults), and
-//   its highest RSS is printed beside. Clocks: performance.timeOrigin + performance.now() in both processes
+//   once the item has reached every member. Target ≤ 50 ms. The hub's highest RSS is printed
+//   beside. Clocks: performance.timeOrigin + performance.now() in both processes
 //   (one machine). Printed beside it: the CPU time the hub and the agents' process spent from a claim to
 //   the last member (load on this shared machine inflates wall-clock times, not these), and the change
 //   messages that did not follow a member's version (a gap; 0 expected on loopback).
@@ -37,7 +36,6 @@ import { MqttClient } from 'mqtt';
 import { chromium, type CDPSession } from 'playwright-core';
 import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { startHub } from '../main/core/hub/hub';
-import { HUB_NODE_OPTIONS } from '../main/core/hub/node-options';
 import { setQueue } from '../main/core/hub/team/queues';
 import { teamTopics } from '../shared/team-protocol';
 import type { RawWebhook } from '../shared/webhook/event';
@@ -47,8 +45,6 @@ import { startJsonChild, type JsonChild } from './support/json-child';
 import { postJson } from './support/post-json';
 
 const self = fileURLToPath(import.meta.url);
-/** The hub runs as deployed (main/core/hub/node-options.ts); BENCH_HUB_NODE_OPTIONS='' runs it with Node's defaults. */
-const hubNodeOptions = process.env.BENCH_HUB_NODE_OPTIONS ?? HUB_NODE_OPTIONS;
 const AGENTS = Number(process.env.BENCH_BOARD_AGENTS ?? 1000);
 const CHANGES_PER_SEC = 100;
 const MEASURE_SEC = 20;
@@ -440,7 +436,6 @@ async function claimRoundtrip(hubInfo: { webhookUrl: string; brokerUrl: string }
     console.log(`callback-claim-hub-cpu-p50-ms: ${quantile(hubCpu, 0.5).toFixed(1)} ms`);
     console.log(`callback-claim-agents-cpu-p50-ms: ${quantile(clientsCpu, 0.5).toFixed(1)} ms`);
     console.log(`callback-claim-hub-rss-max-mb: ${hubRssMb.toFixed(0)} MB`);
-    console.log(`# the hub ran with NODE_OPTIONS=${JSON.stringify(hubNodeOptions)}`);
     console.log(`# CPU from a claim until every member showed it: the hub's, and the 1,000 agents' (one process here: ${(quantile(clientsCpu, 0.5) / AGENTS).toFixed(2)} ms each); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
     clients.p.stdin!.write('gaps\n');
     const { gaps } = (await clients.next()) as { gaps: number };
@@ -460,7 +455,7 @@ async function main(): Promise<void> {
     await setQueue(dir, { queue: '820', name: 'Sales', members: members.slice(0, AGENTS / 2) });
     await setQueue(dir, { queue: '830', name: 'Support', members: members.slice(AGENTS / 2) });
     await setQueue(dir, { queue: '840', name: 'Everyone', members });
-    const hub = startJsonChild(self, ['hub', dir], { capMs: 900_000, env: { ...process.env, NODE_OPTIONS: hubNodeOptions } });
+    const hub = startJsonChild(self, ['hub', dir], { capMs: 900_000 });
     try {
       const info = (await hub.next()) as { webhookUrl: string; brokerUrl: string; boardUrl: string };
       if (!process.env.BENCH_BOARD_ONLY || process.env.BENCH_BOARD_ONLY === 'frames') await boardFrames(info);

@@ -23,7 +23,6 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { agentClientId, topics } from '../shared/hub-protocol';
 import { addAgent, agentsFilePath } from '../main/core/hub/accounts/agents';
 import { startHub } from '../main/core/hub/hub';
-import { HUB_NODE_OPTIONS } from '../main/core/hub/node-options';
 import { HubClient, type HubCallUpdate } from '../main/core/hub-client/hub-client';
 import { sendWebhook } from '../main/core/listener/test-call';
 import { startJsonChild, type JsonChild } from './support/json-child';
@@ -172,11 +171,8 @@ async function rssChild(n: number): Promise<void> {
 
 // ---- parent ----
 function startChild(args: string[], capMs = 300_000): JsonChild {
-  return startJsonChild(self, args, { capMs, ...(args[0] === 'hub' && { env: hubEnv }) });
+  return startJsonChild(self, args, { capMs });
 }
-
-/** The hub runs with the NODE_OPTIONS it is deployed with (BENCH_HUB_NODE_OPTIONS='' for Node's defaults). */
-const hubEnv = { ...process.env, NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS ?? HUB_NODE_OPTIONS };
 
 /** agents.json with `agentCount` agents (agentI → extension 1000+I) and the probes, one scrypt hash for all. */
 async function writeAgents(dir: string): Promise<void> {
@@ -318,7 +314,7 @@ async function main(onlyThroughput = false): Promise<void> {
 async function rssFigures(): Promise<void> {
   const bundle = await bundleForNode(self);
   try {
-    const mem = startJsonChild(bundle.file, ['rss', String(rssCalls)], { capMs: 550_000, bundled: true, env: hubEnv });
+    const mem = startJsonChild(bundle.file, ['rss', String(rssCalls)], { capMs: 550_000, bundled: true });
     const m = await mem.next();
     await mem.stop();
     console.log(`hub-rss-after-1m-calls: ${Math.round(m.rssMb as number)} MB`);

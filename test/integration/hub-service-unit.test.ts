@@ -2,8 +2,7 @@
 // running systemd: `systemd-analyze verify` checks every directive (with ExecStart pointing at a real
 // `callpop`), the unit's address families include AF_NETLINK (listing the machine's addresses needs
 // it), and the BUILT hub is run as the unit runs it: a system user with no home, umask 0077, and
-// os.networkInterfaces() failing as it does without AF_NETLINK, with the unit's NODE_OPTIONS. It must
-// start and say what it can.
+// os.networkInterfaces() failing as it does without AF_NETLINK. It must start and say what it can.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
@@ -13,7 +12,6 @@ import { join } from 'node:path';
 import { builtCli, cliBuilt, repoRoot, startCallpop } from '../support/built-cli';
 import { createSystemUser, removeSystemUser, systemUserSkipReason, type SystemUser } from '../support/system-user';
 import { sendWebhook } from '../../main/core/listener/test-call';
-import { HUB_NODE_OPTIONS } from '../../main/core/hub/node-options';
 import { findSeedFlow, flowRequests } from '../../shared/webhook/seed-flows';
 
 const unitPath = join(repoRoot, 'deploy/callpop-hub.service');
@@ -59,10 +57,6 @@ describe('deploy/callpop-hub.service', () => {
     expect(directive('StateDirectory')).toBe('callpop-hub');
     expect(directive('User')).toBe('callpop-hub');
   });
-
-  it("runs node with the hub's options (main/core/hub/node-options.ts: the young generation the fan-out needs)", () => {
-    expect(directive('Environment')).toBe(`NODE_OPTIONS=${HUB_NODE_OPTIONS}`);
-  });
 });
 
 describe.skipIf(!cliBuilt)('the built hub under the unit\'s restrictions', () => {
@@ -82,8 +76,7 @@ describe.skipIf(!cliBuilt)('the built hub under the unit\'s restrictions', () =>
     expect(directive('UMask')).toBe('0077');
     const hub = startCallpop(['hub', '--data-dir', data, '--port', '0', '--broker-port', '0'], {
       command: ['/bin/sh', '-c', 'umask 0077 && exec "$0" "$@"', process.execPath, '--import', denyInterfaces, builtCli],
-      // The unit's environment (node refuses to start on a NODE_OPTIONS it does not allow).
-      env: { HOME: '/nonexistent', NODE_OPTIONS: directive('Environment')!.slice('NODE_OPTIONS='.length) },
+      env: { HOME: '/nonexistent' },
       ...as,
     });
     try {
