@@ -77,11 +77,13 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
   };
   const visibleTo = (item: StoredItem, ext: string): boolean => (item.queue !== undefined ? queues.isMember(item.queue, ext) : item.ext === ext);
   const publishErrors = new RateLimitedLog(o.logger, 'publish errors');
-  const publishSafe = (topic: string, payload: string): void => {
-    o.publish(topic, payload, true).catch((e: unknown) => {
+  /** Logs a publish that failed (rate-limited; not once the team is closed); nobody waits for it. */
+  const logFailure = (topic: string, sent: Promise<void>): void => {
+    sent.catch((e: unknown) => {
       if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
     });
   };
+  const publishSafe = (topic: string, payload: string): void => logFailure(topic, o.publish(topic, payload, true));
 
   // --- callback lists (./callback-lists.ts) -------------------------------------------------
   const lists = new CallbackLists({
@@ -89,14 +91,8 @@ export async function startTeam(o: TeamOptions): Promise<Team> {
     book,
     queues,
     listMs: o.callbackListMs,
-    publish: (topic, payload, retain, qos) =>
-      void o.publish(topic, payload, retain, qos).catch((e: unknown) => {
-        if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
-      }),
-    keep: (topic, payload) =>
-      void o.keepRetained(topic, payload).catch((e: unknown) => {
-        if (!closed) publishErrors.note(`Publish to ${topic} failed: ${(e as Error).message}`);
-      }),
+    publish: (topic, payload, retain, qos) => logFailure(topic, o.publish(topic, payload, retain, qos)),
+    keep: (topic, payload) => logFailure(topic, o.keepRetained(topic, payload)),
   });
 
   // --- the board -------------------------------------------------------------------------------
