@@ -207,13 +207,32 @@ describe('shared callbacks', () => {
   });
 });
 
+/** Anna's and Bob's desktops; a call to 820 from `number` missed, Bob claims it, Anna's desktop shows the claim. */
+async function claimedByBob(annaPassword: string, bobPassword: string, callId: string, number: string) {
+  const a = await desk('anna', annaPassword, '117');
+  const b = await desk('bob', bobPassword, '204');
+  const call = queueCall(callId, number, '820', ['117', '204']);
+  await send([...call.ring, ...call.missed]);
+  await until(() => a.items().length === 1, 'the item');
+  const id = a.items()[0]!.id;
+  expect((await b.act(id, 'claim')).ok).toBe(true);
+  await until(() => a.items()[0]?.state === 'claimed', "the claim on Anna's desktop");
+  return { a, b, id };
+}
+
+/** Anna (117) and Bob (204) in queue 820 "Sales", on a hub whose retained lists lag `callbackListMs`. */
+async function salesTeam(callbackListMs: number) {
+  const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
+  const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
+  await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
+  await h.start({ callbackListMs });
+  return { anna, bob };
+}
+
 describe('callback lists: change messages, gaps and late joiners', () => {
   it('a change message lost on the way: the next one shows the gap, the client asks for a sync and shows every change', async () => {
-    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
-    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
-    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
     // The retained lists lag a minute here: only the client's sync can bring what it missed.
-    await h.start({ callbackListMs: 60_000 });
+    const { anna, bob } = await salesTeam(60_000);
     let dropNext = false;
     let dropped = 0;
     const a = await desk('anna', anna.password, '117', {
@@ -248,18 +267,8 @@ describe('callback lists: change messages, gaps and late joiners', () => {
   });
 
   it('a retained list brought up to date once changes stop is not sent again to the desktops following it; a later subscriber starts from it', async () => {
-    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
-    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
-    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
-    await h.start({ callbackListMs: 200 });
-    const a = await desk('anna', anna.password, '117');
-    const b = await desk('bob', bob.password, '204');
-    const call = queueCall('261207140000_1', '05553330001', '820', ['117', '204']);
-    await send([...call.ring, ...call.missed]);
-    await until(() => a.items().length === 1, 'the item');
-    const id = a.items()[0]!.id;
-    expect((await b.act(id, 'claim')).ok).toBe(true);
-    await until(() => a.items()[0]?.state === 'claimed', "the claim on Anna's desktop");
+    const { anna, bob } = await salesTeam(200);
+    const { a, b, id } = await claimedByBob(anna.password, bob.password, '261207140000_1', '05553330001');
     const listTopic = teamTopics.callbacks('default', '117');
     const listsSent = a.got.filter((m) => m.topic === listTopic).length;
     const version = (a.got.filter((m) => m.topic.endsWith('/callbacks/changes')).at(-1)!.json as { seq: number }).seq;
@@ -297,18 +306,8 @@ describe('callback lists: change messages, gaps and late joiners', () => {
   });
 
   it("a late joiner whose retained list is older than the changes before its subscription shows them (its sync's list)", async () => {
-    const anna = await addAgent(h.dataDir, { name: 'anna', extensions: ['117'], displayName: 'Anna' });
-    const bob = await addAgent(h.dataDir, { name: 'bob', extensions: ['204'], displayName: 'Bob' });
-    await setQueue(h.dataDir, { queue: '820', name: 'Sales', members: ['117', '204'] });
-    await h.start({ callbackListMs: 60_000 });
-    const a = await desk('anna', anna.password, '117');
-    const b = await desk('bob', bob.password, '204');
-    const call = queueCall('261207130000_1', '05552220001', '820', ['117', '204']);
-    await send([...call.ring, ...call.missed]);
-    await until(() => a.items().length === 1, 'the item');
-    const id = a.items()[0]!.id;
-    expect((await b.act(id, 'claim')).ok).toBe(true);
-    await until(() => a.items()[0]?.state === 'claimed', 'the claim on Anna\'s first desktop');
+    const { anna, bob } = await salesTeam(60_000);
+    const { a, id } = await claimedByBob(anna.password, bob.password, '261207130000_1', '05552220001');
 
     // Anna's second desktop subscribes now: the broker hands it the retained list, made before the claim.
     const late = await desk('anna', anna.password, '117', { clientId: agentClientId('anna', 'laptop') });
